@@ -1,0 +1,117 @@
+//! Replacing the content tables with a pack, in one transaction.
+//!
+//! Only `content_item`, `checklist_step`, `search_index` and the pack facts in `meta` are
+//! written; the user's ticks, notes, bookmarks and history live in other tables and are
+//! never touched. If anything fails, the transaction rolls back and the old content stays.
+
+use rusqlite::{Connection, params};
+
+use super::markdown::{plain_text, render_html};
+use super::pack::{ItemText, Pack};
+use crate::{FALLBACK_LANGUAGE, LANGUAGES, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    pub version: String,
+    pub items: usize,
+    pub indexed: usize,
+}
+
+/// The version and hash of the pack currently in the database, if any.
+pub fn imported_pack(conn: &Connection) -> Result<Option<(String, String)>> {
+    let get = |key: &str| -> Result<Option<String>> {
+        match conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)) {
+            Ok(v) => Ok(Some(v)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    };
+    Ok(match (get("pack_version")?, get("pack_hash")?) {
+        (Some(v), Some(h)) => Some((v, h)),
+        _ => None,
+    })
+}
+
+/// True when the database holds no pack or a different one.
+pub fn needs_import(conn: &Connection, pack: &Pack) -> Result<bool> {
+    Ok(imported_pack(conn)?.is_none_or(|(_, hash)| hash != pack.hash))
+}
+
+pub fn import(conn: &mut Connection, pack: &Pack) -> Result<ImportReport> {
+    let tx = conn.transaction()?;
+    tx.execute_batch("DELETE FROM content_item; DELETE FROM checklist_step; DELETE FROM search_index;")?;
+    let mut items = 0;
+    let mut indexed = 0;
+    {
+        let mut item_stmt = tx.prepare(
+            "INSERT INTO content_item (kind, id, lang, title, summary, body_html, ord, meta_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut step_stmt = tx.prepare(
+            "INSERT INTO checklist_step (checklist_id, step_id, lang, ord, text, detail_html) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut index_stmt =
+            tx.prepare("INSERT INTO search_index (title, body, kind, id, lang) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+
+        // The text indexed for `lang` is what a reader in that language sees: the translation
+        // where it exists, the English original where it does not.
+        let mut index = |kind: &str, id: &str, texts: &dyn Fn(&str) -> Option<(String, String)>| -> Result<()> {
+            for lang in LANGUAGES {
+                if let Some((title, body)) = texts(lang).or_else(|| texts(FALLBACK_LANGUAGE)) {
+                    index_stmt.execute(params![title, body, kind, id, lang])?;
+                    indexed += 1;
+                }
+            }
+            Ok(())
+        };
+        let text_for_index = |t: &ItemText| (t.title.clone(), format!("{} {}", t.summary, plain_text(&t.body_md)));
+
+        for module in &pack.manual {
+            for (lang, t) in &module.texts {
+                item_stmt.execute(params!["manual", module.id, lang, t.title, t.summary, render_html(&t.body_md), module.order, "{}"])?;
+                items += 1;
+            }
+            index("manual", &module.id, &|lang| module.texts.get(lang).map(text_for_index))?;
+        }
+
+        for list in &pack.checklists {
+            let en_steps = &list.texts[FALLBACK_LANGUAGE].steps;
+            for (lang, t) in &list.texts {
+                item_stmt.execute(params!["checklist", list.id, lang, t.title, t.summary, "", list.order, "{}"])?;
+                items += 1;
+                // Steps keep the English order; a translation may leave some untranslated.
+                for (ord, en_step) in en_steps.iter().enumerate() {
+                    if let Some(step) = t.steps.iter().find(|s| s.id == en_step.id) {
+                        step_stmt.execute(params![list.id, step.id, lang, ord as i64, step.text, render_html(&step.detail)])?;
+                    }
+                }
+            }
+            index("checklist", &list.id, &|lang| {
+                list.texts.get(lang).map(|t| {
+                    let steps: Vec<String> =
+                        t.steps.iter().map(|s| format!("{} {}", s.text, plain_text(&s.detail))).collect();
+                    (t.title.clone(), format!("{} {}", t.summary, steps.join(" ")))
+                })
+            })?;
+        }
+
+        for item in &pack.library {
+            let meta = serde_json::to_string(&item.meta).expect("library metadata serializes");
+            for (lang, t) in &item.texts {
+                item_stmt.execute(params!["library", item.id, lang, t.title, t.summary, render_html(&t.body_md), item.order(), meta])?;
+                items += 1;
+            }
+            index("library", &item.id, &|lang| item.texts.get(lang).map(text_for_index))?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('pack_version', ?1), ('pack_hash', ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![pack.manifest.version, pack.hash],
+    )?;
+    // Keep the index compact: imports are rare, searches are many.
+    tx.execute("INSERT INTO search_index (search_index) VALUES ('optimize')", [])?;
+    tx.commit()?;
+    tracing::info!(version = %pack.manifest.version, items, indexed, "content pack imported");
+    Ok(ImportReport { version: pack.manifest.version.clone(), items, indexed })
+}

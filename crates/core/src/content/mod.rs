@@ -1,0 +1,22 @@
+//! The content pack: the Manual, checklists and library, in en/fr/es.
+//!
+//! `pack` reads and validates the files, `markdown` renders them safely, `import` replaces the
+//! content tables in one transaction, `read` and `search` answer the UI.
+
+mod import;
+mod markdown;
+mod pack;
+mod read;
+mod search;
+
+pub use import::{ImportReport, import, imported_pack, needs_import};
+pub use markdown::{plain_text, render_html};
+pub use pack::{
+    Checklist, ChecklistStep, ChecklistText, ItemText, LibraryItem, LibraryKind, LibraryMeta, Manifest,
+    ManualModule, Pack, PackError, PackFiles, REGIONS,
+};
+pub use read::{
+    ChecklistStepView, ChecklistView, ItemKind, ItemSummary, ItemView, LibraryFacets, LibraryFilter,
+    Progress, checklist, get_item, library_facets, list_checklists, list_library, list_manual, summaries, summary,
+};
+pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, build_match_expression, search};

@@ -1,0 +1,80 @@
+//! [`Core`]: the open database plus the state of the content pack, shared by the app's
+//! commands. One connection behind a mutex is the single writer the store asks for.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::content::{self, Pack, PackError, PackFiles};
+use crate::store::{self, DATABASE_FILE};
+use crate::user::settings;
+use crate::{FALLBACK_LANGUAGE, Result, check_language};
+
+/// Whether the content pack could be used at start-up.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ContentStatus {
+    Ready { version: String },
+    /// The pack is missing or damaged. `installed_version` is the last good pack still in the
+    /// database, if any: the reader can go on with it.
+    Broken { file: String, reason: String, installed_version: Option<String> },
+}
+
+pub struct Core {
+    conn: Mutex<Connection>,
+    content: ContentStatus,
+    data_dir: PathBuf,
+}
+
+impl Core {
+    /// Opens the store in `data_dir` and imports `pack` if it differs from the one installed.
+    /// A bad pack is not an error here: it is recorded in [`ContentStatus::Broken`] and the
+    /// user's data stays reachable. A database this version cannot read is an error.
+    pub fn open(data_dir: &Path, pack: std::result::Result<PackFiles, PackError>) -> Result<Core> {
+        let mut conn = store::open(&data_dir.join(DATABASE_FILE))?;
+        let content = match pack.and_then(|files| Pack::parse(&files)) {
+            Ok(pack) => {
+                if content::needs_import(&conn, &pack)? {
+                    content::import(&mut conn, &pack)?;
+                }
+                ContentStatus::Ready { version: pack.manifest.version }
+            }
+            Err(e) => {
+                tracing::error!(file = %e.file, reason = %e.reason, "content pack refused");
+                ContentStatus::Broken {
+                    file: e.file,
+                    reason: e.reason,
+                    installed_version: content::imported_pack(&conn)?.map(|(version, _)| version),
+                }
+            }
+        };
+        Ok(Core { conn: Mutex::new(conn), content, data_dir: data_dir.to_path_buf() })
+    }
+
+    pub fn content_status(&self) -> &ContentStatus {
+        &self.content
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The connection, for one unit of work. Callers keep the guard short.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back on drop), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn language(&self) -> Result<String> {
+        let stored = settings::get(&self.conn(), "language")?;
+        Ok(stored.filter(|l| check_language(l).is_ok()).unwrap_or_else(|| FALLBACK_LANGUAGE.to_string()))
+    }
+
+    pub fn set_language(&self, lang: &str) -> Result<()> {
+        let lang = check_language(lang)?;
+        settings::set(&self.conn(), "language", lang)
+    }
+}

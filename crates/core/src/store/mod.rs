@@ -1,0 +1,102 @@
+//! The store: one SQLite file, WAL, foreign keys, migrations embedded in the binary.
+//!
+//! A database written by a newer Stopover is refused before anything is written to it:
+//! we never migrate down and never overwrite what a newer version made.
+
+mod migrations;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::{Error, Result};
+
+pub use migrations::schema_version_supported;
+
+/// File name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "stopover.sqlite3";
+
+/// Opens (creating if needed) the database at `path` and brings its schema up to date.
+pub fn open(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir { path: dir.to_path_buf(), source })?;
+    }
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+
+    // Check before any pragma that writes (journal_mode does).
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let supported = schema_version_supported();
+    if found > supported {
+        return Err(Error::DatabaseTooNew { path: path.to_path_buf(), found, supported });
+    }
+
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // NORMAL is durable across application crashes in WAL mode; FULL adds power-loss safety
+    // for the last transaction, which is what "never lose a keystroke" asks for.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrations::migrations().to_latest(&mut conn)?;
+    Ok(conn)
+}
+
+/// An in-memory database with the full schema, for tests and benchmarks.
+pub fn open_in_memory() -> Result<Connection> {
+    let mut conn = Connection::open_in_memory()?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrations::migrations().to_latest(&mut conn)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_schema_and_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(DATABASE_FILE);
+        let conn = open(&path).unwrap();
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, schema_version_supported());
+    }
+
+    #[test]
+    fn reopening_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DATABASE_FILE);
+        {
+            let conn = open(&path).unwrap();
+            conn.execute("INSERT INTO setting (key, value) VALUES ('k', 'v')", []).unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let v: String = conn.query_row("SELECT value FROM setting WHERE key = 'k'", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, "v");
+    }
+
+    #[test]
+    fn refuses_a_newer_database_and_leaves_it_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DATABASE_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE future (x); INSERT INTO future VALUES (42);").unwrap();
+            conn.pragma_update(None, "user_version", schema_version_supported() + 5).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+
+        let err = open(&path).unwrap_err();
+        assert_eq!(err.code(), "database_too_new");
+        let message = err.to_string();
+        assert!(message.contains("newer version of Stopover"), "{message}");
+        assert!(message.contains(&format!("schema version {}", schema_version_supported() + 5)), "{message}");
+
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the newer database must not be modified");
+        let conn = Connection::open(&path).unwrap();
+        let x: i64 = conn.query_row("SELECT x FROM future", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, 42);
+    }
+}

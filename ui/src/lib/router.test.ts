@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { itemHref, pageKey, parseHash, routeArea, searchHref } from './router.svelte';
+
+describe('parseHash', () => {
+  it('reads every route', () => {
+    expect(parseHash('')).toEqual({ name: 'home' });
+    expect(parseHash('#/')).toEqual({ name: 'home' });
+    expect(parseHash('#/manual')).toEqual({ name: 'manual' });
+    expect(parseHash('#/manual/meetings')).toEqual({ name: 'manual-item', id: 'meetings', section: null });
+    expect(parseHash('#/manual/meetings/credentials')).toEqual({
+      name: 'manual-item',
+      id: 'meetings',
+      section: 'credentials',
+    });
+    expect(parseHash('#/checklists')).toEqual({ name: 'checklists' });
+    expect(parseHash('#/checklists/after-cop')).toEqual({ name: 'checklist', id: 'after-cop' });
+    expect(parseHash('#/library')).toEqual({ name: 'library' });
+    expect(parseHash('#/library/faq-full-powers')).toEqual({ name: 'library-item', id: 'faq-full-powers', section: null });
+    expect(parseHash('#/search?q=lettres%20de%20cr%C3%A9ance')).toEqual({ name: 'search', q: 'lettres de créance' });
+    expect(parseHash('#/search')).toEqual({ name: 'search', q: '' });
+    expect(parseHash('#/nowhere/x')).toEqual({ name: 'not-found', path: '/nowhere/x' });
+    expect(parseHash('#/checklists/a/b')).toMatchObject({ name: 'not-found' });
+  });
+
+  it('builds hrefs that parse back', () => {
+    expect(itemHref('manual', 'meetings')).toBe('#/manual/meetings');
+    expect(itemHref('checklist', 'after-cop')).toBe('#/checklists/after-cop');
+    expect(itemHref('library', 'x y')).toBe('#/library/x%20y');
+    expect(parseHash(itemHref('library', 'x y'))).toMatchObject({ id: 'x y' });
+    expect(itemHref('manual', 'meetings', 'credentials')).toBe('#/manual/meetings/credentials');
+    expect(parseHash(searchHref('a&b=c'))).toEqual({ name: 'search', q: 'a&b=c' });
+    expect(searchHref('  ')).toBe('#/search');
+  });
+
+  it('knows areas and pages', () => {
+    expect(routeArea(parseHash('#/checklists/x'))).toBe('checklists');
+    expect(pageKey(parseHash('#/manual/a/s1'))).toBe(pageKey(parseHash('#/manual/a/s2')));
+    expect(pageKey(parseHash('#/search?q=a'))).toBe(pageKey(parseHash('#/search?q=b')));
+    expect(pageKey(parseHash('#/manual/a'))).not.toBe(pageKey(parseHash('#/manual/b')));
+  });
+});
