@@ -1,0 +1,44 @@
+//! App-wide commands: start-up status, language, readiness.
+
+use serde::Serialize;
+use stopover_core::user::checklists::{UserDataCounts, counts};
+use stopover_core::{ContentStatus, check_language};
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct AppStatus {
+    startup_error: Option<CommandError>,
+    content: Option<ContentStatus>,
+    language: String,
+    user_data: Option<UserDataCounts>,
+    data_dir: String,
+}
+
+#[tauri::command]
+pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> {
+    let data_dir = state.data_dir.display().to_string();
+    match state.core() {
+        Err(e) => Ok(AppStatus { startup_error: Some(e), content: None, language: "en".into(), user_data: None, data_dir }),
+        Ok(_) => {
+            let (content, language, user_data) = state
+                .run(|core| Ok((core.content_status().clone(), core.language()?, counts(&core.conn())?)))
+                .await?;
+            Ok(AppStatus { startup_error: None, content: Some(content), language, user_data: Some(user_data), data_dir })
+        }
+    }
+}
+
+#[tauri::command]
+pub async fn set_language(state: State<'_, AppState>, lang: String) -> CommandResult<()> {
+    check_language(&lang)?;
+    state.run(move |core| core.set_language(&lang)).await
+}
+
+#[tauri::command]
+pub async fn ui_ready(state: State<'_, AppState>) -> CommandResult<()> {
+    state.mark_ready();
+    Ok(())
+}

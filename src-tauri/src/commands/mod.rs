@@ -1,0 +1,7 @@
+//! The #[tauri::command] layer: argument checking and hand-off to stopover-core, nothing more.
+
+pub mod app;
+pub mod checklists;
+pub mod library;
+pub mod reading;
+pub mod search;

@@ -1,0 +1,47 @@
+// Stopover desktop app: a thin Tauri shell over stopover-core. Commands live in `commands/`,
+// one file per domain; they run SQLite work on the blocking pool, never on the main thread.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod state;
+
+use std::time::Instant;
+
+use tauri::Manager;
+
+fn main() {
+    let launched = Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,stopover_core=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    tauri::Builder::default()
+        .setup(move |app| {
+            let data_dir = state::data_dir(app.path().app_data_dir().ok());
+            app.manage(state::AppState::open(&data_dir, launched));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_status,
+            commands::app::set_language,
+            commands::app::ui_ready,
+            commands::reading::list_manual,
+            commands::reading::open_item,
+            commands::reading::set_bookmark,
+            commands::reading::list_bookmarks,
+            commands::reading::list_recent,
+            commands::checklists::list_checklists,
+            commands::checklists::get_checklist,
+            commands::checklists::set_step_done,
+            commands::checklists::set_step_note,
+            commands::library::list_library,
+            commands::library::library_facets,
+            commands::search::search,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running Stopover");
+}

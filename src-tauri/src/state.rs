@@ -1,0 +1,84 @@
+//! What the commands share: the core (or why it could not open) and start-up timing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use stopover_core::Core;
+use stopover_core::content::PackFiles;
+
+use crate::error::{CommandError, CommandResult};
+
+/// Overrides the data folder (tests, portable installs).
+const DATA_DIR_ENV: &str = "STOPOVER_DATA_DIR";
+/// Loads the content pack from a folder instead of the one built in (pack authors, tests).
+const CONTENT_DIR_ENV: &str = "STOPOVER_CONTENT_DIR";
+/// When set, `ui_ready` appends the start-up time in milliseconds to this file (benchmarks).
+const READY_FILE_ENV: &str = "STOPOVER_READY_FILE";
+
+pub fn data_dir(platform_default: Option<PathBuf>) -> PathBuf {
+    std::env::var_os(DATA_DIR_ENV)
+        .map(PathBuf::from)
+        .or(platform_default)
+        .unwrap_or_else(|| PathBuf::from("stopover-data"))
+}
+
+pub struct AppState {
+    core: Result<Arc<Core>, CommandError>,
+    pub data_dir: PathBuf,
+    launched: Instant,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    pub fn open(data_dir: &Path, launched: Instant) -> Self {
+        let pack = match std::env::var_os(CONTENT_DIR_ENV) {
+            Some(dir) => PackFiles::from_dir(Path::new(&dir)),
+            None => Ok(PackFiles::embedded()),
+        };
+        let core = Core::open(data_dir, pack).map(Arc::new).map_err(|e| {
+            tracing::error!(error = %e, "cannot open the store");
+            CommandError::from(e)
+        });
+        tracing::info!(elapsed_ms = launched.elapsed().as_millis() as u64, data_dir = %data_dir.display(), "core opened");
+        Self { core, data_dir: data_dir.to_path_buf(), launched, ready: AtomicBool::new(false) }
+    }
+
+    pub fn core(&self) -> CommandResult<Arc<Core>> {
+        self.core.clone()
+    }
+
+    /// Runs `f` against the core on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> CommandResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Core) -> stopover_core::Result<T> + Send + 'static,
+    {
+        let core = self.core()?;
+        tauri::async_runtime::spawn_blocking(move || f(&core))
+            .await
+            .map_err(|e| CommandError::new("internal", format!("background task failed: {e}")))?
+            .map_err(CommandError::from)
+    }
+
+    /// Records the first "UI on screen" signal: logs it and, for benchmarks, writes it out.
+    pub fn mark_ready(&self) {
+        if self.ready.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let ms = self.launched.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(startup_ms = ms, "home view rendered");
+        if let Some(path) = std::env::var_os(READY_FILE_ENV) {
+            use std::io::Write;
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| writeln!(f, "{ms:.1} {}", std::process::id()));
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "cannot write the ready file");
+            }
+        }
+    }
+}

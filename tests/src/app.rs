@@ -1,0 +1,139 @@
+//! The real Stopover binary driven through tauri-driver → WebKitWebDriver.
+//!
+//! Run under `dbus-run-session -- xvfb-run -a` (see the Makefile): without a session bus
+//! every app launch stalls for ~25 s waiting for one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a UI condition may take before the test fails.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One tauri-driver process; each [`Driver::launch`] starts the app in a new session.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    pub data_dir: PathBuf,
+}
+
+fn tauri_driver_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cargo"));
+    let path = home.join("bin/tauri-driver");
+    assert!(path.is_file(), "tauri-driver not found at {}; `make test` installs it", path.display());
+    path
+}
+
+impl Driver {
+    /// Starts tauri-driver; the app it launches keeps its data in `data_dir`.
+    pub fn start(data_dir: &Path) -> Driver {
+        let port = crate::free_port();
+        let native_port = crate::free_port();
+        let child = Command::new(tauri_driver_binary())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("STOPOVER_DATA_DIR", data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not open port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, port, data_dir: data_dir.to_path_buf() }
+    }
+
+    /// Launches the app (a new WebDriver session) and waits for the home view.
+    pub async fn launch(&self) -> App {
+        let mut caps = serde_json::Map::new();
+        // No browserName: WebKitWebDriver rejects it for a Tauri app.
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": crate::workspace_binary("stopover") }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("WebDriver session with the app");
+        let app = App { client };
+        app.wait_testid("nav-home").await;
+        app
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running app window.
+pub struct App {
+    pub client: Client,
+}
+
+pub fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+impl App {
+    /// The first element with this test id, waiting for it to appear.
+    pub async fn wait_testid(&self, id: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(&testid(id)))
+            .await
+            .unwrap_or_else(|e| panic!("no element [data-testid={id}] within {UI_TIMEOUT:?}: {e}"))
+    }
+
+    /// All elements with this test id, waiting until there is at least one.
+    pub async fn wait_all(&self, id: &str) -> Vec<Element> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let found = self.client.find_all(Locator::Css(&testid(id))).await.unwrap();
+            if !found.is_empty() {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "no elements [data-testid={id}] within {UI_TIMEOUT:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn click_testid(&self, id: &str) {
+        self.wait_testid(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
+    }
+
+    /// Polls a JavaScript condition until it returns true.
+    pub async fn wait_js(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if self.client.execute(script, vec![]).await.ok().and_then(|v| v.as_bool()) == Some(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn hash(&self) -> String {
+        self.client.execute("return location.hash", vec![]).await.unwrap().as_str().unwrap_or("").to_string()
+    }
+
+    /// Ends the session, which closes the app.
+    pub async fn quit(self) {
+        self.client.close().await.expect("session closes");
+    }
+}

@@ -1,0 +1,24 @@
+//! Harness for black-box tests: locating the workspace's binaries, starting the real
+//! `ecommunity` server on a free loopback port, and driving the real app through
+//! tauri-driver (WebDriver) with `data-testid` selectors.
+
+pub mod app;
+pub mod server;
+
+use std::path::PathBuf;
+
+/// `target/debug/<name>` of this workspace (or `$CARGO_TARGET_DIR`), which must already be
+/// built: `make test` builds everything before running tests.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("debug").join(name);
+    assert!(path.is_file(), "{} is not built; run `cargo build --workspace` (make test does) first", path.display());
+    path.canonicalize().expect("binary path resolves")
+}
+
+/// A TCP port on loopback that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
