@@ -132,6 +132,16 @@ impl App {
         self.client.execute("return location.hash", vec![]).await.unwrap().as_str().unwrap_or("").to_string()
     }
 
+    /// Saves a PNG of the window to `$STOPOVER_E2E_SCREENSHOTS/<name>.png` when that is set
+    /// (for looking at the real app, and for the README's screenshots).
+    pub async fn screenshot(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("STOPOVER_E2E_SCREENSHOTS") {
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
     /// Ends the session, which closes the app.
     pub async fn quit(self) {
         self.client.close().await.expect("session closes");

@@ -12,6 +12,7 @@ async fn search_read_switch_language_tick_and_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let driver = Driver::start(data.path());
     let app = driver.launch().await;
+    app.screenshot("home").await;
 
     // Search "credentials" and open the first result.
     app.click_testid("nav-search").await;
@@ -24,12 +25,14 @@ async fn search_read_switch_language_tick_and_survive_a_restart() {
         first_title.to_lowercase().contains("credential") || first_title.to_lowercase().contains("meeting"),
         "first result: {first_title}"
     );
+    app.screenshot("search").await;
     results[0].click().await.unwrap();
     let expected_hash = first_href.trim_start_matches(|c| c != '#').to_string();
     app.wait_js("the first result's route", &format!("return location.hash === {expected_hash:?}")).await;
     let view = if expected_hash.starts_with("#/checklists/") { "checklist" } else { "reader" };
     let body = app.wait_testid(view).await.text().await.unwrap();
     assert!(body.to_lowercase().contains("credential"), "the opened item talks about credentials");
+    app.screenshot("reader").await;
 
     // Switch to French and search "lettres de créance".
     let select = app.wait_testid("lang-select").await;
@@ -63,6 +66,7 @@ async fn search_read_switch_language_tick_and_survive_a_restart() {
     // The UI only shows progress once the back end has answered, i.e. the tick is on disk.
     app.wait_js("progress 1 of N", "return /\\b1\\b/.test(document.querySelector('[data-testid=progress]')?.textContent ?? '')")
         .await;
+    app.screenshot("checklist-fr").await;
     app.quit().await;
 
     // Relaunch: still ticked, and still in French.
