@@ -70,7 +70,7 @@ test-rust: build
 	cargo test --workspace
 
 test-e2e: build deps-driver
-	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading -- --ignored --test-threads=1
+	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged -- --ignored --test-threads=1
 
 test: test-ui test-rust test-e2e
 	@echo "make test: all suites passed"

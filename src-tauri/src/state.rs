@@ -14,7 +14,7 @@ use crate::error::{CommandError, CommandResult};
 const DATA_DIR_ENV: &str = "STOPOVER_DATA_DIR";
 /// Loads the content pack from a folder instead of the one built in (pack authors, tests).
 const CONTENT_DIR_ENV: &str = "STOPOVER_CONTENT_DIR";
-/// When set, `ui_ready` appends the start-up time in milliseconds to this file (benchmarks).
+/// When set, `ui_ready` appends `<ms since main> <unix ms> <pid>` to this file (benchmarks).
 const READY_FILE_ENV: &str = "STOPOVER_READY_FILE";
 
 pub fn data_dir(platform_default: Option<PathBuf>) -> PathBuf {
@@ -75,7 +75,13 @@ impl AppState {
                 .create(true)
                 .append(true)
                 .open(&path)
-                .and_then(|mut f| writeln!(f, "{ms:.1} {}", std::process::id()));
+                .and_then(|mut f| {
+                    let unix_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis())
+                        .unwrap_or(0);
+                    writeln!(f, "{ms:.1} {unix_ms} {}", std::process::id())
+                });
             if let Err(e) = written {
                 tracing::warn!(error = %e, "cannot write the ready file");
             }

@@ -35,12 +35,18 @@ fn tauri_driver_binary() -> PathBuf {
 impl Driver {
     /// Starts tauri-driver; the app it launches keeps its data in `data_dir`.
     pub fn start(data_dir: &Path) -> Driver {
+        Self::start_with_env(data_dir, &[])
+    }
+
+    /// Like [`Driver::start`], with extra environment for the app (e.g. a content pack folder).
+    pub fn start_with_env(data_dir: &Path, env: &[(&str, &Path)]) -> Driver {
         let port = crate::free_port();
         let native_port = crate::free_port();
         let child = Command::new(tauri_driver_binary())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("STOPOVER_DATA_DIR", data_dir)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -55,6 +61,13 @@ impl Driver {
 
     /// Launches the app (a new WebDriver session) and waits for the home view.
     pub async fn launch(&self) -> App {
+        let app = self.launch_to_any().await;
+        app.wait_testid("nav-home").await;
+        app
+    }
+
+    /// Launches the app without expecting the home view (error screens).
+    pub async fn launch_to_any(&self) -> App {
         let mut caps = serde_json::Map::new();
         // No browserName: WebKitWebDriver rejects it for a Tauri app.
         caps.insert(
@@ -66,9 +79,7 @@ impl Driver {
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
             .expect("WebDriver session with the app");
-        let app = App { client };
-        app.wait_testid("nav-home").await;
-        app
+        App { client }
     }
 }
 
