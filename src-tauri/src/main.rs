@@ -5,6 +5,7 @@
 mod commands;
 mod error;
 mod state;
+mod webview;
 
 use std::time::Instant;
 
@@ -23,6 +24,9 @@ fn main() {
         .setup(move |app| {
             let data_dir = state::data_dir(app.path().app_data_dir().ok());
             app.manage(state::AppState::open(&data_dir, launched));
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window)?;
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
