@@ -1,17 +1,42 @@
 //! stopover-protocol: what the Stopover client and the `ecommunity` server say to each other.
 //!
 //! Everything on the wire is defined here and only here, so the two sides cannot drift apart.
-//! The sync issue grows this into the full push/pull protocol; today it holds the version
-//! and the health probe the client uses to tell a real server from a captive portal.
+//! All paths are under `/v1`. Authenticated requests carry `Authorization: Bearer <device token>`.
+//!
+//! | method & path                          | body → answer                         | who              |
+//! |----------------------------------------|---------------------------------------|------------------|
+//! | `GET /v1/health`                       | → [`Health`]                          | anyone           |
+//! | `POST /v1/accounts`                    | [`AccountRequest`] → [`Account`]      | anyone (pending) |
+//! | `POST /v1/sessions`                    | [`SignInRequest`] → [`SignInResponse`]| approved account |
+//! | `DELETE /v1/sessions/current`          | → 204 (this device token revoked)     | signed in        |
+//! | `GET /v1/me`                           | → [`Account`]                         | signed in        |
+//! | `POST /v1/sync/push`                   | [`PushRequest`] → [`PushResponse`]    | signed in        |
+//! | `GET /v1/sync/pull?cursor=N&limit=M`   | → [`PullResponse`]                    | signed in        |
+//! | `GET /v1/admin/accounts`               | → `Vec<`[`Account`]`>`                | secretariat, admin |
+//! | `POST /v1/admin/accounts/{user}/approve` | → [`Account`]                       | secretariat, admin |
+//! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
+//!
+//! Errors are always [`ErrorBody`] with a 4xx/5xx status; 429 and 503 carry `Retry-After`.
+
+pub mod sync;
 
 use serde::{Deserialize, Serialize};
+
+pub use sync::*;
 
 /// Major version of the protocol, also the URL prefix (`/v1/...`).
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// Optional request header naming the protocol version the client speaks. A server answers
+/// 400 `unsupported_protocol` to a version it does not know.
+pub const PROTOCOL_HEADER: &str = "stopover-protocol";
+
 /// Identifies an ecommunity server in a health answer. A captive portal's HTML page cannot
 /// produce it, so a probe only counts as "online" when this comes back.
 pub const SERVICE_NAME: &str = "ecommunity";
+
+/// Largest request body the server accepts, after decompression.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// `GET /v1/health`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +59,69 @@ impl Health {
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Nfp,
+    Secretariat,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Requested, waiting for the Secretariat.
+    Pending,
+    Approved,
+    Revoked,
+}
+
+/// `POST /v1/accounts`: anyone may ask; the Secretariat approves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRequest {
+    /// 3–64 characters: lowercase letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub display_name: String,
+    pub email: String,
+    /// ISO 3166-1 alpha-2, upper case (e.g. `KE`).
+    pub country: String,
+    /// Instruments the NFP covers, e.g. `["CMS", "AEWA"]`.
+    pub instruments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// None only for Secretariat and admin accounts.
+    pub country: Option<String>,
+    pub instruments: Vec<String>,
+    pub status: AccountStatus,
+}
+
+/// `POST /v1/sessions`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+    /// Shown in the device list, e.g. "Ministry laptop".
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    /// The device token: shown once, kept only in the OS keyring on the laptop and only as a
+    /// hash on the server.
+    pub token: String,
+    pub device_id: String,
+    pub account: Account,
 }
 
 #[cfg(test)]

@@ -122,6 +122,73 @@ export interface SearchHit {
   score: number;
 }
 
+// --- Sync with the e-community server --------------------------------------------------
+
+/** What the always-visible sync indicator shows. */
+export type SyncState = 'signed_out' | 'offline' | 'syncing' | 'up_to_date' | 'waiting' | 'needs_attention';
+
+export interface SyncProgress {
+  phase: 'probe' | 'push' | 'pull';
+  done: number;
+  total: number;
+  bytes_done: number;
+  bytes_total: number;
+}
+
+export interface SyncStatus {
+  state: SyncState;
+  /** Server address and account name once signed in. */
+  server: string | null;
+  account: string | null;
+  /** Operations waiting in the outbox. */
+  waiting: number;
+  conflicts: number;
+  rejected: number;
+  /** ISO 8601, UTC. */
+  last_sync: string | null;
+  /** Why the last attempt failed, in words for people (null after a success). */
+  last_error: AppError | null;
+  /** When the next automatic attempt is due (ISO 8601), while backing off. */
+  next_attempt: string | null;
+  progress: SyncProgress | null;
+  /** The server revoked this device's token: sign in again (queued work is kept). */
+  sign_in_required: boolean;
+}
+
+export interface PendingOperation {
+  op_id: string;
+  kind: string;
+  entity_id: string;
+  field: string;
+  value: unknown;
+  created_at: string;
+  /** Sent at least once, answer not yet received. */
+  sent: boolean;
+}
+
+export interface SyncConflict {
+  kind: string;
+  entity_id: string;
+  field: string;
+  local_value: unknown;
+  server_value: unknown;
+  server_version: number;
+  created_at: string;
+}
+
+export interface RejectedOperation {
+  op_id: string;
+  kind: string;
+  entity_id: string;
+  field: string;
+  value: unknown;
+  reason: string;
+  created_at: string;
+}
+
+/** Name of the Tauri event carrying a SyncStatus whenever it changes. */
+export const SYNC_STATUS_EVENT = 'sync-status';
+
 export const api = {
   appStatus: () => invoke<AppStatus>('app_status'),
   setLanguage: (lang: Lang) => invoke<void>('set_language', { lang }),
@@ -139,6 +206,20 @@ export const api = {
   setBookmark: (kind: ItemKind, id: string, on: boolean) => invoke<boolean>('set_bookmark', { kind, id, on }),
   listBookmarks: (lang: Lang) => invoke<ItemSummary[]>('list_bookmarks', { lang }),
   listRecent: (lang: Lang) => invoke<ItemSummary[]>('list_recent', { lang }),
+  syncStatus: () => invoke<SyncStatus>('sync_status'),
+  signIn: (server: string, username: string, password: string) =>
+    invoke<SyncStatus>('sign_in', { server, username, password }),
+  signOut: () => invoke<SyncStatus>('sign_out'),
+  /** Removes the token and the server settings from this laptop; local data stays. */
+  forgetDevice: () => invoke<SyncStatus>('forget_device'),
+  syncNow: () => invoke<SyncStatus>('sync_now'),
+  /** The webview saw the network come back (the `online` event): probe the server now. */
+  networkChanged: () => invoke<void>('network_changed'),
+  listOutbox: () => invoke<PendingOperation[]>('list_outbox'),
+  listConflicts: () => invoke<SyncConflict[]>('list_conflicts'),
+  listRejected: () => invoke<RejectedOperation[]>('list_rejected'),
+  resolveConflict: (kind: string, entityId: string, field: string, choice: 'keep_mine' | 'take_theirs') =>
+    invoke<SyncStatus>('resolve_conflict', { kind, entityId, field, choice }),
   /** Tells the shell the first view is on screen (start-up time measurement). */
   uiReady: () => invoke<void>('ui_ready'),
 };

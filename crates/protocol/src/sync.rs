@@ -1,0 +1,189 @@
+//! Push and pull: the outbox operations and the change feed.
+//!
+//! A client changes one field of one entity at a time. Each change is an [`Operation`] with a
+//! client-made id (UUIDv7), the version of that field it was made against, and the new value.
+//! The server applies each operation at most once (keyed by its id) and answers per operation.
+//! Versions are per field: edits to different fields never conflict; two edits to the same
+//! field made against the same version do, and a person resolves it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Most operations in one push; a client splits larger outboxes into several pushes.
+pub const MAX_OPS_PER_PUSH: usize = 200;
+/// Largest page of changes a pull returns (the `limit` is capped to this).
+pub const MAX_PULL_LIMIT: u32 = 500;
+/// Longest text value a field may hold, in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// Which thing an operation changes. `kind` is one of [`RecordKind`]'s names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityRef {
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// UUIDv7 made by the client; the server's idempotency key.
+    pub id: String,
+    pub entity: EntityRef,
+    pub field: String,
+    /// The field's version this edit was made against (0: the field did not exist yet).
+    pub base_version: u64,
+    pub value: Value,
+}
+
+/// `POST /v1/sync/push`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub ops: Vec<Operation>,
+}
+
+/// One answer per operation, in the order sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<OpResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub id: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied now; the field's new version.
+    Applied { version: u64 },
+    /// Already applied earlier (a retry): the version it got then.
+    Duplicate { version: u64 },
+    /// The field moved on since `base_version`: the server's value and version, for a person
+    /// to choose between.
+    Conflict { server_value: Value, server_version: u64 },
+    /// Never applicable (bad field, value out of range, not allowed): a reason a person can read.
+    Rejected { reason: String },
+}
+
+/// `GET /v1/sync/pull?cursor=N&limit=M`: changes after `cursor`, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    /// Pass this as `cursor` next time (store it with the changes, in one transaction).
+    pub cursor: u64,
+    /// True when more changes wait beyond this page.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub seq: u64,
+    pub entity: EntityRef,
+    pub field: String,
+    pub value: Value,
+    pub version: u64,
+    /// The operation that made it, so a client recognises its own edits.
+    pub op_id: String,
+}
+
+/// The record kinds the protocol knows, with their fields and the values each may take.
+/// Both sides validate with [`validate_operation`], so neither can accept what the other
+/// would refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A user's tick and note on one checklist step, synced across their own devices.
+    /// Entity id: `<checklist-id>/<step-id>`; fields `done` (bool) and `note` (text).
+    ChecklistProgress,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 1] = [RecordKind::ChecklistProgress];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::ChecklistProgress => "checklist_progress",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<RecordKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Checks an operation's shape: known kind, well-formed entity id, known field, value of the
+/// right type and size. Returns a reason a person can read.
+pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
+    if op.id.len() != 36 || op.id.chars().filter(|c| *c == '-').count() != 4 || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(format!("operation id `{}` is not a UUID", op.id));
+    }
+    let kind = RecordKind::from_name(&op.entity.kind).ok_or_else(|| format!("unknown record kind `{}`", op.entity.kind))?;
+    match kind {
+        RecordKind::ChecklistProgress => {
+            let valid_id = op.entity.id.split_once('/').is_some_and(|(list, step)| is_slug(list) && is_slug(step));
+            if !valid_id {
+                return Err(format!("checklist_progress id `{}` must be `<checklist>/<step>`", op.entity.id));
+            }
+            match (op.field.as_str(), &op.value) {
+                ("done", Value::Bool(_)) => Ok(kind),
+                ("done", _) => Err("field `done` takes true or false".into()),
+                ("note", Value::String(s)) if s.chars().count() <= MAX_TEXT_CHARS => Ok(kind),
+                ("note", Value::String(_)) => Err(format!("field `note` holds at most {MAX_TEXT_CHARS} characters")),
+                ("note", _) => Err("field `note` takes text".into()),
+                (other, _) => Err(format!("checklist_progress has no field `{other}`")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn op(kind: &str, id: &str, field: &str, value: Value) -> Operation {
+        Operation {
+            id: "01939a2b-7c4d-7e8f-9a0b-1c2d3e4f5a6b".into(),
+            entity: EntityRef { kind: kind.into(), id: id.into() },
+            field: field.into(),
+            base_version: 0,
+            value,
+        }
+    }
+
+    #[test]
+    fn outcome_wire_format() {
+        let r = OpResult { id: "x".into(), outcome: Outcome::Conflict { server_value: json!(true), server_version: 3 } };
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"id": "x", "outcome": "conflict", "server_value": true, "server_version": 3})
+        );
+        let back: OpResult = serde_json::from_value(json!({"id": "y", "outcome": "applied", "version": 2})).unwrap();
+        assert_eq!(back.outcome, Outcome::Applied { version: 2 });
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        assert!(validate_operation(&op("checklist_progress", "cop-preparation/register", "done", json!(true))).is_ok());
+        assert!(validate_operation(&op("checklist_progress", "a/b", "note", json!("x"))).is_ok());
+        let e = validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err();
+        assert_eq!(e, "field `done` takes true or false");
+        let e = validate_operation(&op("report_answer", "a/b", "done", json!(true))).unwrap_err();
+        assert!(e.contains("unknown record kind"));
+        let e = validate_operation(&op("checklist_progress", "../etc", "done", json!(true))).unwrap_err();
+        assert!(e.contains("must be `<checklist>/<step>`"));
+        let e = validate_operation(&op("checklist_progress", "a/b", "note", json!("x".repeat(MAX_TEXT_CHARS + 1)))).unwrap_err();
+        assert!(e.contains("at most"));
+        let mut bad = op("checklist_progress", "a/b", "done", json!(true));
+        bad.id = "not-a-uuid".into();
+        assert!(validate_operation(&bad).unwrap_err().contains("not a UUID"));
+    }
+}
