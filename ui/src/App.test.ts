@@ -37,7 +37,7 @@ describe('App start-up', () => {
     });
     render(App);
     await screen.findByTestId('reader');
-    for (const id of ['home', 'manual', 'checklists', 'library', 'search']) {
+    for (const id of ['home', 'manual', 'checklists', 'library', 'search', 'sync']) {
       const link = screen.getByTestId(`nav-${id}`);
       expect(link.tagName).toBe('A');
       expect(link.getAttribute('aria-current')).toBe(id === 'manual' ? 'page' : null);

@@ -10,6 +10,7 @@ export type Route =
   | { name: 'library' }
   | { name: 'library-item'; id: string; section: string | null }
   | { name: 'search'; q: string }
+  | { name: 'sync' }
   | { name: 'not-found'; path: string };
 
 function decode(segment: string): string {
@@ -45,6 +46,9 @@ export function parseHash(hash: string): Route {
       case 'search':
         if (id === undefined) return { name: 'search', q: query.get('q') ?? '' };
         break;
+      case 'sync':
+        if (id === undefined) return { name: 'sync' };
+        break;
     }
   }
   return { name: 'not-found', path };
@@ -63,7 +67,7 @@ export function searchHref(q: string): string {
 }
 
 /** Which part of the app a route belongs to (for the navigation's `aria-current`). */
-export function routeArea(route: Route): 'home' | 'manual' | 'checklists' | 'library' | 'search' | null {
+export function routeArea(route: Route): 'home' | 'manual' | 'checklists' | 'library' | 'search' | 'sync' | null {
   switch (route.name) {
     case 'home':
       return 'home';
@@ -78,6 +82,8 @@ export function routeArea(route: Route): 'home' | 'manual' | 'checklists' | 'lib
       return 'library';
     case 'search':
       return 'search';
+    case 'sync':
+      return 'sync';
     default:
       return null;
   }

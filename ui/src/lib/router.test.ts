@@ -18,6 +18,8 @@ describe('parseHash', () => {
     expect(parseHash('#/library/faq-full-powers')).toEqual({ name: 'library-item', id: 'faq-full-powers', section: null });
     expect(parseHash('#/search?q=lettres%20de%20cr%C3%A9ance')).toEqual({ name: 'search', q: 'lettres de créance' });
     expect(parseHash('#/search')).toEqual({ name: 'search', q: '' });
+    expect(parseHash('#/sync')).toEqual({ name: 'sync' });
+    expect(parseHash('#/sync/x')).toMatchObject({ name: 'not-found' });
     expect(parseHash('#/nowhere/x')).toEqual({ name: 'not-found', path: '/nowhere/x' });
     expect(parseHash('#/checklists/a/b')).toMatchObject({ name: 'not-found' });
   });
@@ -34,6 +36,7 @@ describe('parseHash', () => {
 
   it('knows areas and pages', () => {
     expect(routeArea(parseHash('#/checklists/x'))).toBe('checklists');
+    expect(routeArea(parseHash('#/sync'))).toBe('sync');
     expect(pageKey(parseHash('#/manual/a/s1'))).toBe(pageKey(parseHash('#/manual/a/s2')));
     expect(pageKey(parseHash('#/search?q=a'))).toBe(pageKey(parseHash('#/search?q=b')));
     expect(pageKey(parseHash('#/manual/a'))).not.toBe(pageKey(parseHash('#/manual/b')));

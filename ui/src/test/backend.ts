@@ -1,6 +1,7 @@
 // A fake Rust side for component tests, over @tauri-apps/api/mocks.
+import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppStatus, ItemSummary, LibraryFacets } from '../lib/api';
+import { SYNC_STATUS_EVENT, type AppStatus, type ItemSummary, type LibraryFacets, type SyncStatus } from '../lib/api';
 
 export type Args = Record<string, unknown>;
 /** A value to answer with, or a function of the command's arguments (may throw or reject). */
@@ -19,6 +20,31 @@ export const readyStatus: AppStatus = {
   data_dir: '/home/nfp/.local/share/stopover',
 };
 
+/** Never signed in: what a fresh install reports. */
+export const signedOutStatus: SyncStatus = {
+  state: 'signed_out',
+  server: null,
+  account: null,
+  waiting: 0,
+  conflicts: 0,
+  rejected: 0,
+  last_sync: null,
+  last_error: null,
+  next_attempt: null,
+  progress: null,
+  sign_in_required: false,
+};
+
+/** A sync status with some fields changed (signed out unless said otherwise). */
+export function syncStatus(partial: Partial<SyncStatus> = {}): SyncStatus {
+  return { ...signedOutStatus, ...partial };
+}
+
+/** What the Rust side sends when the sync status changes (needs a mocked backend). */
+export async function emitSyncStatus(status: SyncStatus): Promise<void> {
+  await emit(SYNC_STATUS_EVENT, status);
+}
+
 export const emptyFacets: LibraryFacets = { kinds: [], regions: [], instruments: [], languages: [] };
 
 const defaults: Record<string, Reply> = {
@@ -32,6 +58,11 @@ const defaults: Record<string, Reply> = {
   list_bookmarks: [] as ItemSummary[],
   list_recent: [] as ItemSummary[],
   search: [],
+  sync_status: signedOutStatus,
+  network_changed: null,
+  list_outbox: [],
+  list_conflicts: [],
+  list_rejected: [],
 };
 
 export interface Backend {
@@ -49,7 +80,7 @@ export function mockBackend(replies: Record<string, Reply> = {}): Backend {
     if (!(cmd in table)) throw { code: 'not_mocked', message: `no mock for ${cmd}` };
     const reply = table[cmd];
     return typeof reply === 'function' ? (reply as (a: Args) => unknown)(args) : structuredClone(reply);
-  });
+  }, { shouldMockEvents: true });
   return { calls, argsOf: (cmd) => calls.filter((c) => c.cmd === cmd).map((c) => c.args) };
 }
 

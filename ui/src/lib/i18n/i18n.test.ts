@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SyncState } from '../api';
 import { en } from './en';
 import { es } from './es';
 import { fr } from './fr';
@@ -56,6 +57,16 @@ describe('dictionaries', () => {
       expect(en).toHaveProperty(`region.${r}`);
     }
     for (const k of ['funding', 'training', 'practice', 'faq']) expect(en).toHaveProperty(`libkind.${k}`);
+  });
+
+  it('name every sync state, in every language', () => {
+    const states: SyncState[] = ['signed_out', 'offline', 'syncing', 'up_to_date', 'waiting', 'needs_attention'];
+    for (const dict of Object.values(dictionaries)) {
+      for (const s of states) {
+        const keys = s === 'waiting' ? ['sync.state.waiting.one', 'sync.state.waiting.other'] : [`sync.state.${s}`];
+        for (const key of keys) expect(dict).toHaveProperty([key]);
+      }
+    }
   });
 });
 
