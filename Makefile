@@ -16,8 +16,9 @@ APT_PACKAGES := build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxd
 	libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev xvfb xauth dbus dbus-x11 \
 	webkit2gtk-driver gnome-keyring fonts-dejavu-core
 
-# Start-up under Xvfb needs a session bus, or every launch stalls ~25 s looking for one.
-HEADLESS := dbus-run-session -- xvfb-run -a -s "-screen 0 1366x768x24"
+# A private session bus (without one every app launch stalls ~25 s), a throwaway unlocked
+# gnome-keyring on it (the real Secret Service the app keeps its token in), and Xvfb.
+HEADLESS := dbus-run-session -- tools/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24"
 
 .PHONY: help run test deps deps-system deps-npm deps-driver ui build test-rust test-ui test-e2e \
 	package bench clean
@@ -69,8 +70,10 @@ test-ui: deps-npm
 test-rust: build
 	cargo test --workspace
 
+# Tests that need the desktop session: the real keyring, and the real app via tauri-driver.
 test-e2e: build deps-driver
-	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged -- --ignored --test-threads=1
+	$(HEADLESS) cargo test -p stopover-core keyring_store -- --ignored
+	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync -- --ignored --test-threads=1
 
 test: test-ui test-rust test-e2e
 	@echo "make test: all suites passed"

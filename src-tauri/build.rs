@@ -18,6 +18,16 @@ fn main() {
             "list_library",
             "library_facets",
             "search",
+            "sync_status",
+            "sign_in",
+            "sign_out",
+            "forget_device",
+            "sync_now",
+            "network_changed",
+            "list_outbox",
+            "list_conflicts",
+            "list_rejected",
+            "resolve_conflict",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -5,10 +5,15 @@
 mod commands;
 mod error;
 mod state;
+mod sync_service;
 mod webview;
 
 use std::time::Instant;
 
+use std::sync::Arc;
+
+use stopover_core::secrets::{KeyringStore, SecretStore};
+use sync_service::{SyncHandle, SyncService};
 use tauri::Manager;
 
 fn main() {
@@ -23,7 +28,13 @@ fn main() {
     tauri::Builder::default()
         .setup(move |app| {
             let data_dir = state::data_dir(app.path().app_data_dir().ok());
-            app.manage(state::AppState::open(&data_dir, launched));
+            let state = state::AppState::open(&data_dir, launched);
+            // The device token lives only in the OS keyring (Secret Service, Keychain,
+            // Credential Manager).
+            let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
+            let sync = state.core().ok().map(|core| SyncService::start(core, secrets, app.handle().clone()));
+            app.manage(state);
+            app.manage(SyncHandle(sync));
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window)?;
             }
@@ -45,6 +56,16 @@ fn main() {
             commands::library::list_library,
             commands::library::library_facets,
             commands::search::search,
+            commands::sync::sync_status,
+            commands::sync::sign_in,
+            commands::sync::sign_out,
+            commands::sync::forget_device,
+            commands::sync::sync_now,
+            commands::sync::network_changed,
+            commands::sync::list_outbox,
+            commands::sync::list_conflicts,
+            commands::sync::list_rejected,
+            commands::sync::resolve_conflict,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");

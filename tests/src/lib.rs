@@ -2,7 +2,10 @@
 //! `ecommunity` server on a free loopback port, and driving the real app through
 //! tauri-driver (WebDriver) with `data-testid` selectors.
 
+pub mod api;
 pub mod app;
+pub mod load;
+pub mod proxy;
 pub mod server;
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! commands. One connection behind a mutex is the single writer the store asks for.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
@@ -10,7 +11,7 @@ use serde::Serialize;
 use crate::content::{self, Pack, PackError, PackFiles};
 use crate::store::{self, DATABASE_FILE};
 use crate::user::settings;
-use crate::{FALLBACK_LANGUAGE, Result, check_language};
+use crate::{Error, FALLBACK_LANGUAGE, Result, check_language};
 
 /// Whether the content pack could be used at start-up.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -26,6 +27,17 @@ pub struct Core {
     conn: Mutex<Connection>,
     content: ContentStatus,
     data_dir: PathBuf,
+    /// Set while a sync runs, so two (the timer's and "Sync now") never overlap.
+    sync_running: AtomicBool,
+}
+
+/// Held while a sync runs; dropping it lets the next one start.
+pub(crate) struct SyncRunning<'a>(&'a AtomicBool);
+
+impl Drop for SyncRunning<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Core {
@@ -50,7 +62,7 @@ impl Core {
                 }
             }
         };
-        Ok(Core { conn: Mutex::new(conn), content, data_dir: data_dir.to_path_buf() })
+        Ok(Core { conn: Mutex::new(conn), content, data_dir: data_dir.to_path_buf(), sync_running: AtomicBool::new(false) })
     }
 
     pub fn content_status(&self) -> &ContentStatus {
@@ -66,6 +78,14 @@ impl Core {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back on drop), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Marks a sync as running, or fails with [`Error::SyncInProgress`] if one already is.
+    pub(crate) fn begin_sync(&self) -> Result<SyncRunning<'_>> {
+        if self.sync_running.swap(true, Ordering::AcqRel) {
+            return Err(Error::SyncInProgress);
+        }
+        Ok(SyncRunning(&self.sync_running))
     }
 
     pub fn language(&self) -> Result<String> {

@@ -1,10 +1,12 @@
-//! stopover-core: everything Stopover does that touches disk (and, later, the network).
+//! stopover-core: everything Stopover does that touches disk or the network.
 //! No Tauri here: the desktop app is a thin command layer over [`Core`].
 
 pub mod content;
 mod core;
 pub mod error;
+pub mod secrets;
 pub mod store;
+pub mod sync;
 pub mod user;
 
 pub use crate::core::{ContentStatus, Core};

@@ -8,6 +8,7 @@ use tauri::State;
 
 use crate::error::CommandResult;
 use crate::state::AppState;
+use crate::sync_service::SyncHandle;
 
 #[derive(Serialize)]
 pub struct OpenedChecklist {
@@ -39,20 +40,31 @@ pub async fn get_checklist(state: State<'_, AppState>, id: String, lang: String)
 #[tauri::command]
 pub async fn set_step_done(
     state: State<'_, AppState>,
+    sync: State<'_, SyncHandle>,
     checklist_id: String,
     step_id: String,
     done: bool,
 ) -> CommandResult<Progress> {
-    state
+    let progress = state
         .run(move |core| {
             let mut conn = core.conn();
             checklists::set_done(&mut conn, &checklist_id, &step_id, done)?;
             Ok(content::checklist(&conn, &checklist_id, "en")?.progress)
         })
-        .await
+        .await?;
+    sync.edited();
+    Ok(progress)
 }
 
 #[tauri::command]
-pub async fn set_step_note(state: State<'_, AppState>, checklist_id: String, step_id: String, note: String) -> CommandResult<()> {
-    state.run(move |core| checklists::set_note(&mut core.conn(), &checklist_id, &step_id, &note)).await
+pub async fn set_step_note(
+    state: State<'_, AppState>,
+    sync: State<'_, SyncHandle>,
+    checklist_id: String,
+    step_id: String,
+    note: String,
+) -> CommandResult<()> {
+    state.run(move |core| checklists::set_note(&mut core.conn(), &checklist_id, &step_id, &note)).await?;
+    sync.edited();
+    Ok(())
 }

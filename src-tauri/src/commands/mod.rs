@@ -5,3 +5,4 @@ pub mod checklists;
 pub mod library;
 pub mod reading;
 pub mod search;
+pub mod sync;

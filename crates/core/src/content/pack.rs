@@ -271,14 +271,11 @@ impl Pack {
                     let (front, body): (ManualFront, _) = front_matter(path, text)?;
                     check_text(path, &front.title, &front.summary)?;
                     let item = ItemText { title: front.title, summary: front.summary, body_md: body.to_string() };
-                    if is_en {
-                        let order = front.order.ok_or_else(|| PackError::new(path, "field `order` is required in the English file"))?;
-                        manual.insert(id.clone(), ManualModule { id, order, texts: BTreeMap::from([(lang.to_string(), item)]) });
-                    } else {
-                        if front.order.is_some() {
-                            return Err(PackError::new(path, "field `order` belongs in the English file only"));
+                    match english_order(path, is_en, front.order)? {
+                        Some(order) => {
+                            manual.insert(id.clone(), ManualModule { id, order, texts: BTreeMap::from([(lang.to_string(), item)]) });
                         }
-                        manual_translations.push((path.clone(), id, lang.to_string(), item));
+                        None => manual_translations.push((path.clone(), id, lang.to_string(), item)),
                     }
                 }
                 "checklists" => {
@@ -287,14 +284,11 @@ impl Pack {
                     check_text(path, &parsed.title, &parsed.summary)?;
                     check_steps(path, &parsed.items)?;
                     let item = ChecklistText { title: parsed.title, summary: parsed.summary, steps: parsed.items };
-                    if is_en {
-                        let order = parsed.order.ok_or_else(|| PackError::new(path, "field `order` is required in the English file"))?;
-                        checklists.insert(id.clone(), Checklist { id, order, texts: BTreeMap::from([(lang.to_string(), item)]) });
-                    } else {
-                        if parsed.order.is_some() {
-                            return Err(PackError::new(path, "field `order` belongs in the English file only"));
+                    match english_order(path, is_en, parsed.order)? {
+                        Some(order) => {
+                            checklists.insert(id.clone(), Checklist { id, order, texts: BTreeMap::from([(lang.to_string(), item)]) });
                         }
-                        checklist_translations.push((path.clone(), id, lang.to_string(), item));
+                        None => checklist_translations.push((path.clone(), id, lang.to_string(), item)),
                     }
                 }
                 "library" => {
@@ -415,6 +409,16 @@ fn item_id(path: &str, file: &str, ext: &str) -> Result<String, PackError> {
     Ok(id.to_string())
 }
 
+/// `order` is required in the English file (`Some`) and refused in a translation (`None`).
+fn english_order(path: &str, is_en: bool, order: Option<i64>) -> Result<Option<i64>, PackError> {
+    match (is_en, order) {
+        (true, Some(order)) => Ok(Some(order)),
+        (true, None) => Err(PackError::new(path, "field `order` is required in the English file")),
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(PackError::new(path, "field `order` belongs in the English file only")),
+    }
+}
+
 fn check_text(path: &str, title: &str, summary: &str) -> Result<(), PackError> {
     if title.trim().is_empty() {
         return Err(PackError::new(path, "field `title` is empty"));
@@ -480,16 +484,16 @@ fn library_meta(path: &str, front: &LibraryFront) -> Result<LibraryMeta, PackErr
         return Err(PackError::new(path, "field `languages` needs at least one language"));
     }
     for (field, value) in [("date", &front.date), ("deadline", &front.deadline)] {
-        if let Some(v) = value {
-            if !is_iso_date(v) {
-                return Err(PackError::new(path, format!("field `{field}`: `{v}` is not a date in the form YYYY-MM-DD")));
-            }
+        if let Some(v) = value
+            && !is_iso_date(v)
+        {
+            return Err(PackError::new(path, format!("field `{field}`: `{v}` is not a date in the form YYYY-MM-DD")));
         }
     }
-    if let Some(url) = &front.url {
-        if !url.starts_with("https://") {
-            return Err(PackError::new(path, format!("field `url`: `{url}` must start with https://")));
-        }
+    if let Some(url) = &front.url
+        && !url.starts_with("https://")
+    {
+        return Err(PackError::new(path, format!("field `url`: `{url}` must start with https://")));
     }
     Ok(LibraryMeta {
         kind,

@@ -1,7 +1,12 @@
-//! Ticks and notes on checklist steps. Each change is one transaction.
+//! Ticks and notes on checklist steps. Each change is one transaction, which also queues the
+//! change for sync once an account is signed in (record kind `checklist_progress`, entity
+//! `<checklist>/<step>`, fields `done` and `note`).
 
 use rusqlite::{Connection, params};
+use serde_json::Value;
+use stopover_protocol::RecordKind;
 
+use crate::sync::{outbox, records::checklist_entity_id};
 use crate::{Error, Result};
 
 /// Longest note kept on one step, in characters: generous for a person, bounded for the disk.
@@ -25,6 +30,8 @@ pub fn set_done(conn: &mut Connection, checklist_id: &str, step_id: &str, done: 
          ON CONFLICT (checklist_id, step_id) DO UPDATE SET done = excluded.done, updated_at = excluded.updated_at",
         params![checklist_id, step_id, done],
     )?;
+    let entity = checklist_entity_id(checklist_id, step_id);
+    outbox::record_change(&tx, RecordKind::ChecklistProgress, &entity, "done", &Value::Bool(done))?;
     tx.commit()?;
     Ok(())
 }
@@ -41,6 +48,8 @@ pub fn set_note(conn: &mut Connection, checklist_id: &str, step_id: &str, note: 
          ON CONFLICT (checklist_id, step_id) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at",
         params![checklist_id, step_id, note],
     )?;
+    let entity = checklist_entity_id(checklist_id, step_id);
+    outbox::record_change(&tx, RecordKind::ChecklistProgress, &entity, "note", &Value::String(note.to_string()))?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,129 @@
+//! Signing in and out. The device token goes to the [`SecretStore`] and nowhere else.
+
+use stopover_protocol::{Account, SignInRequest};
+
+use super::client::{SyncClient, normalize_server_url};
+use super::{outbox, state};
+use crate::secrets::SecretStore;
+use crate::{Core, Error, Result};
+
+/// The [`SecretStore`] key of the device token for a server (normalised address).
+pub fn token_key(server_url: &str) -> String {
+    format!("device-token:{server_url}")
+}
+
+/// The device token for the server this device is signed in to, from `secrets`.
+/// [`Error::SignInRequired`] when there is no server or no token.
+pub fn device_token(core: &Core, secrets: &dyn SecretStore) -> Result<String> {
+    let Some(url) = state::server_url(&core.conn())? else {
+        return Err(Error::SignInRequired("this device is not signed in to an e-community server".into()));
+    };
+    secrets
+        .get(&token_key(&url))?
+        .ok_or_else(|| Error::SignInRequired(format!("there is no sign-in for {url} on this device")))
+}
+
+/// Signs in to `server_url` and sets this device up to sync with it:
+/// 1. checks the address (https, or http to loopback) and that an e-community server answers
+///    there (so a password never goes to a wifi login page);
+/// 2. exchanges user name and password for a device token;
+/// 3. stores the token in `secrets` only (key [`token_key`]);
+/// 4. in one transaction, records the server and account in `sync_state`; when they differ
+///    from the previous ones (or on the first sign-in), starts sync afresh and queues every
+///    existing local change ([`seed_outbox`](outbox::seed_outbox)). Signing in again to the
+///    same account keeps the outbox, conflicts and cursor as they are.
+///
+/// The password is used for this one request and not kept.
+pub async fn sign_in(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    server_url: &str,
+    username: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Account> {
+    let client = SyncClient::new(server_url)?;
+    let url = client.server_url().to_string();
+    let username = username.trim();
+    if username.is_empty() {
+        return Err(Error::InvalidInput("enter your user name".into()));
+    }
+    client.health().await?;
+    let request = SignInRequest {
+        username: username.to_string(),
+        password: password.to_string(),
+        device_name: device_name.trim().to_string(),
+    };
+    let session = client.sign_in(&request).await?;
+
+    if let Err(e) = secrets.set(&token_key(&url), &session.token) {
+        // The token cannot be kept: revoke it rather than leave it valid and unreachable.
+        if let Err(revoke) = client.sign_out(&session.token).await {
+            tracing::warn!(code = revoke.code(), "sign-in: could not revoke the token that could not be stored");
+        }
+        return Err(e);
+    }
+
+    let mut conn = core.conn();
+    let tx = conn.transaction()?;
+    let same = state::get(&tx, state::SERVER_URL)?.as_deref() == Some(url.as_str())
+        && state::get(&tx, state::ACCOUNT)?.as_deref() == Some(session.account.username.as_str());
+    if !same {
+        state::reset(&tx)?;
+        state::set(&tx, state::SERVER_URL, &url)?;
+        state::set(&tx, state::ACCOUNT, &session.account.username)?;
+        let seeded = outbox::seed_outbox(&tx)?;
+        tracing::info!(seeded, "sync: signed in to a new account; queued the existing local changes");
+    }
+    state::set(&tx, state::DEVICE_ID, &session.device_id)?;
+    state::set(&tx, state::SIGNED_IN, "1")?;
+    state::delete(&tx, state::LAST_ERROR)?;
+    state::delete(&tx, state::LAST_ERROR_CODE)?;
+    tx.commit()?;
+    Ok(session.account)
+}
+
+/// Signs out: asks the server to revoke the device token (best effort: offline, the token is
+/// still forgotten here) and deletes it from `secrets`. Queued operations, conflicts and the
+/// server set-up stay: signing in again to the same account sends them.
+pub async fn sign_out(core: &Core, secrets: &dyn SecretStore) -> Result<()> {
+    let Some(url) = state::server_url(&core.conn())? else {
+        return Ok(());
+    };
+    let key = token_key(&url);
+    if let Some(token) = secrets.get(&key)? {
+        match SyncClient::new(&url) {
+            Ok(client) => {
+                if let Err(e) = client.sign_out(&token).await {
+                    tracing::warn!(code = e.code(), error = %e, "sign-out: the server could not be told; the token is forgotten here anyway");
+                }
+            }
+            Err(e) => tracing::warn!(code = e.code(), "sign-out: bad server address"),
+        }
+    }
+    secrets.delete(&key)?;
+    state::set(&core.conn(), state::SIGNED_IN, "0")?;
+    Ok(())
+}
+
+/// Forgets this device's sync set-up without the network: deletes the device token from
+/// `secrets` and empties every sync table (server, account, cursor, outbox, conflicts,
+/// refusals). The user's own data (checklist progress…) stays, and is queued again at the
+/// next sign-in. Call [`sign_out`] first when online, so the server revokes the token too.
+pub fn forget_device(core: &Core, secrets: &dyn SecretStore) -> Result<()> {
+    let url = state::server_url(&core.conn())?;
+    if let Some(url) = url {
+        secrets.delete(&token_key(&url))?;
+    }
+    let mut conn = core.conn();
+    let tx = conn.transaction()?;
+    state::reset(&tx)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Checks a server address the way [`sign_in`] will, without the network (for the sign-in
+/// form): returns it normalised.
+pub fn check_server_url(server_url: &str) -> Result<String> {
+    normalize_server_url(server_url)
+}

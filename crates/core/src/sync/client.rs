@@ -1,0 +1,284 @@
+//! [`SyncClient`]: the HTTP side of sync, async (reqwest over rustls).
+//!
+//! Only a protocol-valid answer counts as success. A captive portal's `200` with an HTML page,
+//! a redirect, a truncated body, a push answer that does not match the operations sent: each
+//! is an error, and the caller changes nothing in the outbox.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use stopover_protocol::{
+    ErrorBody, Health, Operation, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
+    SignInRequest, SignInResponse,
+};
+
+use super::outbox::check_push_response;
+use crate::{Error, Result};
+
+/// Longest time to open a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest time for a whole request, answer included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest Retry-After honoured; a larger one is taken as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Bytes moved by one request: the request body as sent (compressed), and the answer's body
+/// as received after decompression.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transfer {
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// Checks and normalises a server address: `https://…` anywhere, `http://…` only to this
+/// computer (127.0.0.0/8, ::1, `localhost`). Returns it without a trailing slash, without
+/// query or fragment, e.g. `https://ecommunity.example.org` or `http://127.0.0.1:8080/base`.
+pub fn normalize_server_url(server_url: &str) -> Result<String> {
+    let trimmed = server_url.trim();
+    let mut url = Url::parse(trimmed)
+        .map_err(|e| Error::InvalidInput(format!("`{trimmed}` is not a server address ({e}); expected e.g. https://ecommunity.example.org")))?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::InvalidInput(format!("`{trimmed}` has no host name; expected e.g. https://ecommunity.example.org")))?
+        .to_string();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&host) => {}
+        "http" => return Err(Error::InsecureUrl { host }),
+        other => {
+            return Err(Error::InvalidInput(format!(
+                "`{other}:` addresses are not supported; use https:// (e.g. https://ecommunity.example.org)"
+            )));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidInput("a server address must not contain a user name or password".into()));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// This computer: `localhost`, 127.0.0.0/8, `[::1]` (and ::ffff:127.x.y.z).
+fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// The client for one e-community server. Cheap to clone (the connection pool is shared).
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    /// Normalised address, no trailing slash.
+    server_url: String,
+    /// The same with a trailing slash, for joining paths.
+    base: Url,
+}
+
+impl SyncClient {
+    /// A client for `server_url`, checked by [`normalize_server_url`] (plain http only to
+    /// loopback). Timeouts: [`CONNECT_TIMEOUT`], [`REQUEST_TIMEOUT`]. Redirects are not
+    /// followed: a server never sends one, a captive portal does.
+    pub fn new(server_url: &str) -> Result<SyncClient> {
+        let server_url = normalize_server_url(server_url)?;
+        let base = Url::parse(&format!("{server_url}/")).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("stopover/", env!("CARGO_PKG_VERSION")))
+            .gzip(true)
+            .zstd(true)
+            .build()
+            .map_err(|e| Error::Network(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(SyncClient { http, server_url, base })
+    }
+
+    /// The normalised server address.
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("static API paths join onto a valid base")
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+    }
+
+    /// `GET /v1/health`. Succeeds only when the answer is a [`Health`] from a server speaking
+    /// our protocol; anything else (an HTML login page, another service) is
+    /// [`Error::NotOurServer`].
+    pub async fn health(&self) -> Result<Health> {
+        let response = self.request(reqwest::Method::GET, "v1/health").send().await.map_err(network_error)?;
+        let (health, _): (Health, _) = self.read_json(response, "a health answer").await?;
+        if !health.is_compatible() {
+            return Err(Error::NotOurServer {
+                url: self.server_url.clone(),
+                reason: format!(
+                    "it is `{}` speaking protocol {}, this Stopover speaks `{}` protocol {}; one of them needs updating",
+                    health.service,
+                    health.protocol,
+                    stopover_protocol::SERVICE_NAME,
+                    PROTOCOL_VERSION
+                ),
+            });
+        }
+        Ok(health)
+    }
+
+    /// `POST /v1/sessions`: exchanges user name and password for a device token.
+    pub async fn sign_in(&self, request: &SignInRequest) -> Result<SignInResponse> {
+        let response = self.request(reqwest::Method::POST, "v1/sessions").json(request).send().await.map_err(network_error)?;
+        Ok(self.read_json(response, "a sign-in answer").await?.0)
+    }
+
+    /// `DELETE /v1/sessions/current`: revokes this device token on the server. A token the
+    /// server no longer knows counts as signed out.
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        let response = self
+            .request(reqwest::Method::DELETE, "v1/sessions/current")
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        match self.error_from(response).await {
+            Error::SignInRequired(_) => Ok(()),
+            e => Err(e),
+        }
+    }
+
+    /// `POST /v1/sync/push` with the body gzip-compressed. The answer must be a
+    /// [`PushResponse`] with exactly one result per operation sent.
+    pub async fn push(&self, token: &str, ops: &[Operation]) -> Result<(PushResponse, Transfer)> {
+        let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() }).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let body = gzip(&json)?;
+        let bytes_sent = body.len() as u64;
+        let response = self
+            .request(reqwest::Method::POST, "v1/sync/push")
+            .bearer_auth(token)
+            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_ENCODING, "gzip")
+            .body(body)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let (answer, bytes_received): (PushResponse, _) = self.read_json(response, "a push answer").await?;
+        check_push_response(ops, &answer)?;
+        Ok((answer, Transfer { bytes_sent, bytes_received }))
+    }
+
+    /// `GET /v1/sync/pull?cursor=…&limit=…`: one page of changes after `cursor`.
+    pub async fn pull(&self, token: &str, cursor: u64, limit: u32) -> Result<(PullResponse, Transfer)> {
+        let response = self
+            .request(reqwest::Method::GET, "v1/sync/pull")
+            .query(&[("cursor", cursor.to_string()), ("limit", limit.to_string())])
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let (page, bytes_received): (PullResponse, _) = self.read_json(response, "a pull answer").await?;
+        if page.more && page.cursor <= cursor {
+            return Err(Error::BadAnswer(format!("the pull cursor did not advance past {cursor}")));
+        }
+        Ok((page, Transfer { bytes_sent: 0, bytes_received }))
+    }
+
+    /// Reads a successful answer as `T`, or turns anything else into the matching error.
+    async fn read_json<T: DeserializeOwned>(&self, response: reqwest::Response, what: &str) -> Result<(T, u64)> {
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.error_from(response).await);
+        }
+        let html = looks_like_html(response.headers());
+        let body = response.bytes().await.map_err(network_error)?;
+        match serde_json::from_slice::<T>(&body) {
+            Ok(value) => Ok((value, body.len() as u64)),
+            Err(_) if html || body.trim_ascii_start().starts_with(b"<") => Err(Error::NotOurServer {
+                url: self.server_url.clone(),
+                reason: format!("it answered with a web page instead of {what}"),
+            }),
+            Err(e) => Err(Error::BadAnswer(format!("expected {what}: {e}"))),
+        }
+    }
+
+    /// The error for a non-success answer.
+    async fn error_from(&self, response: reqwest::Response) -> Error {
+        let status = response.status();
+        let headers = response.headers().clone();
+        if status.is_redirection() {
+            let to = headers.get(LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("somewhere else");
+            return Error::NotOurServer { url: self.server_url.clone(), reason: format!("it redirected to {to}") };
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+            return Error::Busy { retry_after: retry_after(&headers) };
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(e) if status == StatusCode::UNAUTHORIZED && (e.code == "token_revoked" || e.code == "unauthenticated") => {
+                Error::SignInRequired(e.message)
+            }
+            Ok(e) => Error::Server { status: status.as_u16(), code: e.code, message: e.message },
+            Err(_) if looks_like_html(&headers) || body.trim_ascii_start().starts_with(b"<") => Error::NotOurServer {
+                url: self.server_url.clone(),
+                reason: format!("it answered {status} with a web page"),
+            },
+            Err(_) => Error::Server {
+                status: status.as_u16(),
+                code: format!("http_{}", status.as_u16()),
+                message: status.canonical_reason().unwrap_or("no explanation given").to_string(),
+            },
+        }
+    }
+}
+
+fn looks_like_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("html"))
+}
+
+/// `Retry-After` in seconds (an HTTP date is ignored: a server of ours sends seconds).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
+fn gzip(data: &[u8]) -> Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), flate2::Compression::default());
+    encoder.write_all(data).and_then(|_| encoder.finish()).map_err(|e| Error::InvalidInput(format!("cannot compress the request: {e}")))
+}
+
+/// A transport error as [`Error::Network`], with its causes (never headers, so never the token).
+fn network_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Network("the server took too long to answer".to_string());
+    }
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    Error::Network(message)
+}

@@ -1,0 +1,157 @@
+//! One sync round: probe, push everything that can go, pull until up to date.
+
+use serde::Serialize;
+use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT};
+
+use super::client::SyncClient;
+use super::{outbox, pull, state};
+use crate::{Core, Error, Result};
+
+/// Where a sync round is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    /// Checking that the server answers (and is ours, not a wifi login page).
+    Probing,
+    /// Sending queued operations.
+    Pushing,
+    /// Receiving changes from other devices.
+    Pulling,
+    Done,
+}
+
+/// A progress event for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncProgress {
+    pub phase: SyncPhase,
+    /// Items done in this phase: operations answered, or changes received.
+    pub done: u64,
+    /// Items expected in this phase, when known (`None` while pulling: the server does not
+    /// say how many changes wait). Pushing may exceed it when edits are made meanwhile.
+    pub total: Option<u64>,
+    /// Bytes sent and received so far in this round (compressed request bodies; answer
+    /// bodies after decompression).
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// What a sync round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Operations the server acknowledged (applied now or earlier).
+    pub pushed: u32,
+    /// Of those, acknowledged as duplicates (retries of operations whose answer was lost).
+    pub duplicates: u32,
+    pub conflicts: u32,
+    pub rejected: u32,
+    /// Changes received from the server.
+    pub pulled: u32,
+    /// Of those, written into the local tables.
+    pub applied_locally: u32,
+    pub push_batches: u32,
+    pub pull_pages: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// [`sync_once_with_progress`] without progress events.
+pub async fn sync_once(core: &Core, client: &SyncClient, token: &str) -> Result<SyncReport> {
+    sync_once_with_progress(core, client, token, &|_| {}).await
+}
+
+/// One sync round with the server this device is signed in to:
+/// 1. `GET /v1/health`: must be our server speaking our protocol (a captive portal is an
+///    error and nothing is sent);
+/// 2. push, in batches of at most [`MAX_OPS_PER_PUSH`], while operations with a known base
+///    wait (each answer stored in its own transaction);
+/// 3. pull pages of changes until the server says there are no more (each page and its cursor
+///    stored in one transaction).
+///
+/// `token` is the device token, read by the caller from its
+/// [`SecretStore`](crate::secrets::SecretStore) (see [`device_token`](super::device_token)).
+/// The outcome is recorded for [`status`](super::status) (last sync time or last error); on
+/// [`Error::SignInRequired`] the device counts as signed out, its queued operations kept.
+/// Only one round runs at a time per [`Core`]: a second one gets [`Error::SyncInProgress`].
+///
+/// The database work is synchronous and brief (one short transaction per batch or page); no
+/// lock is held across network waits, so the future is `Send` and can run on any runtime
+/// thread.
+pub async fn sync_once_with_progress<P>(core: &Core, client: &SyncClient, token: &str, on_progress: &P) -> Result<SyncReport>
+where
+    P: Fn(SyncProgress) + Sync + ?Sized,
+{
+    let _running = core.begin_sync()?;
+    let configured = state::server_url(&core.conn())?;
+    match configured {
+        None => return Err(Error::SignInRequired("this device is not signed in to an e-community server".into())),
+        Some(url) if url != client.server_url() => {
+            return Err(Error::InvalidInput(format!(
+                "this device is signed in to {url}, not {}; sign in again to change servers",
+                client.server_url()
+            )));
+        }
+        Some(_) => {}
+    }
+    let outcome = run(core, client, token, on_progress).await;
+    if let Err(e) = state::record_outcome(&core.conn(), outcome.as_ref().map(|_| ())) {
+        tracing::warn!(error = %e, "sync: could not record the outcome");
+    }
+    if let Err(e) = &outcome {
+        tracing::info!(code = e.code(), error = %e, "sync failed");
+    }
+    outcome
+}
+
+async fn run<P>(core: &Core, client: &SyncClient, token: &str, on_progress: &P) -> Result<SyncReport>
+where
+    P: Fn(SyncProgress) + Sync + ?Sized,
+{
+    let mut report = SyncReport::default();
+    let progress = |report: &SyncReport, phase, done, total| {
+        on_progress(SyncProgress { phase, done, total, bytes_sent: report.bytes_sent, bytes_received: report.bytes_received })
+    };
+
+    progress(&report, SyncPhase::Probing, 0, None);
+    client.health().await?;
+
+    let waiting: i64 = core.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+    let waiting = waiting as u64;
+    let mut answered = 0u64;
+    progress(&report, SyncPhase::Pushing, 0, Some(waiting));
+    loop {
+        let batch = outbox::next_batch(core, MAX_OPS_PER_PUSH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let (answer, transfer) = client.push(token, &batch).await?;
+        report.bytes_sent += transfer.bytes_sent;
+        report.bytes_received += transfer.bytes_received;
+        let summary = outbox::apply_push_results(core, &batch, &answer)?;
+        report.push_batches += 1;
+        report.pushed += summary.applied;
+        report.duplicates += summary.duplicates;
+        report.conflicts += summary.conflicts;
+        report.rejected += summary.rejected;
+        answered += batch.len() as u64;
+        progress(&report, SyncPhase::Pushing, answered, Some(waiting.max(answered)));
+    }
+
+    let mut cursor = state::pull_cursor(&core.conn())?;
+    progress(&report, SyncPhase::Pulling, 0, None);
+    loop {
+        let (page, transfer) = client.pull(token, cursor, MAX_PULL_LIMIT).await?;
+        report.bytes_received += transfer.bytes_received;
+        let summary = pull::apply_pull(core, &page)?;
+        report.pull_pages += 1;
+        report.pulled += summary.received;
+        report.applied_locally += summary.applied_locally;
+        cursor = page.cursor;
+        progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
+        if !page.more {
+            break;
+        }
+    }
+
+    progress(&report, SyncPhase::Done, u64::from(report.pushed + report.pulled), Some(u64::from(report.pushed + report.pulled)));
+    Ok(report)
+}

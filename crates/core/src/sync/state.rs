@@ -1,0 +1,128 @@
+//! `sync_state`: what this device knows about its sync set-up (server address, account, pull
+//! cursor, last sync and error). Never the device token: that lives only in a
+//! [`SecretStore`](crate::secrets::SecretStore).
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Core, Result};
+
+pub(crate) const SERVER_URL: &str = "server_url";
+pub(crate) const ACCOUNT: &str = "account";
+pub(crate) const DEVICE_ID: &str = "device_id";
+pub(crate) const SIGNED_IN: &str = "signed_in";
+pub(crate) const PULL_CURSOR: &str = "pull_cursor";
+pub(crate) const LAST_SYNC_AT: &str = "last_sync_at";
+pub(crate) const LAST_ERROR: &str = "last_error";
+pub(crate) const LAST_ERROR_CODE: &str = "last_error_code";
+
+/// SQLite's "now" as an RFC 3339 UTC timestamp with milliseconds.
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+pub(crate) fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete(conn: &Connection, key: &str) -> Result<()> {
+    conn.execute("DELETE FROM sync_state WHERE key = ?1", [key])?;
+    Ok(())
+}
+
+/// True once an account has been signed in on this device (until [`forget_device`]).
+/// Before that, local edits stay local and nothing is queued.
+///
+/// [`forget_device`]: super::forget_device
+pub fn is_configured(conn: &Connection) -> Result<bool> {
+    Ok(get(conn, SERVER_URL)?.is_some())
+}
+
+/// The server address this device syncs with, normalised (no trailing slash).
+pub fn server_url(conn: &Connection) -> Result<Option<String>> {
+    get(conn, SERVER_URL)
+}
+
+/// The pull cursor: the server's position in its change feed this device has reached.
+pub fn pull_cursor(conn: &Connection) -> Result<u64> {
+    Ok(get(conn, PULL_CURSOR)?.and_then(|c| c.parse().ok()).unwrap_or(0))
+}
+
+/// What the sync indicator shows.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// The server this device syncs with; `None` before the first sign-in.
+    pub server_url: Option<String>,
+    pub account: Option<String>,
+    /// False after sign-out or when the server revoked the device token.
+    pub signed_in: bool,
+    /// Operations waiting to be sent or acknowledged.
+    pub waiting: u32,
+    /// Conflicts waiting for a person to choose.
+    pub conflicts: u32,
+    /// Changes the server refused, kept for the person to read.
+    pub rejected: u32,
+    /// End of the last successful sync (RFC 3339, UTC).
+    pub last_sync_at: Option<String>,
+    /// The last sync's error, if it failed (cleared by a successful sync).
+    pub last_error: Option<String>,
+    /// [`Error::code`](crate::Error::code) of that error.
+    pub last_error_code: Option<String>,
+}
+
+pub fn status(core: &Core) -> Result<SyncStatus> {
+    let conn = core.conn();
+    let (waiting, conflicts, rejected) = conn.query_row(
+        "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM sync_conflict), (SELECT count(*) FROM sync_rejected)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok(SyncStatus {
+        server_url: get(&conn, SERVER_URL)?,
+        account: get(&conn, ACCOUNT)?,
+        signed_in: get(&conn, SIGNED_IN)?.as_deref() == Some("1"),
+        waiting,
+        conflicts,
+        rejected,
+        last_sync_at: get(&conn, LAST_SYNC_AT)?,
+        last_error: get(&conn, LAST_ERROR)?,
+        last_error_code: get(&conn, LAST_ERROR_CODE)?,
+    })
+}
+
+/// Records how a sync ended, for [`status`].
+pub(crate) fn record_outcome(conn: &Connection, outcome: std::result::Result<(), &crate::Error>) -> Result<()> {
+    match outcome {
+        Ok(()) => {
+            conn.execute(
+                &format!("INSERT INTO sync_state (key, value) VALUES (?1, {NOW}) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                [LAST_SYNC_AT],
+            )?;
+            delete(conn, LAST_ERROR)?;
+            delete(conn, LAST_ERROR_CODE)?;
+        }
+        Err(e) => {
+            set(conn, LAST_ERROR, &e.to_string())?;
+            set(conn, LAST_ERROR_CODE, e.code())?;
+            if matches!(e, crate::Error::SignInRequired(_)) {
+                set(conn, SIGNED_IN, "0")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Empties every sync table: the outbox, what is known of the server, conflicts, refusals and
+/// `sync_state`. The user's own records (checklist progress…) are not touched.
+pub(crate) fn reset(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "DELETE FROM outbox; DELETE FROM sync_field; DELETE FROM sync_conflict; DELETE FROM sync_rejected; DELETE FROM sync_state;",
+    )?;
+    Ok(())
+}

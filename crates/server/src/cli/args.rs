@@ -1,0 +1,188 @@
+//! The command line's shape (clap derive). Run `ecommunity --help` for the rendered form.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+
+#[derive(Parser)]
+#[command(name = "ecommunity", version, about = "The Stopover e-community server and its admin tools")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (creates its database on first start).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage signed-in devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = parse_address)]
+    pub listen: SocketAddr,
+    /// Pushes and pulls served at once; past that, 429 `busy` with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_inflight_syncs: u32,
+}
+
+fn parse_address(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:8080"))
+}
+
+#[derive(Args)]
+pub struct DataArg {
+    /// Folder holding ecommunity.sqlite3 (required).
+    // Optional to clap so the missing-folder message is ours and stable: scripts and the
+    // workspace tests match on "--data is required".
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+impl DataArg {
+    pub fn dir(&self) -> Result<&Path> {
+        self.data.as_deref().ok_or_else(|| Error::Usage("--data is required: the folder holding ecommunity.sqlite3".into()))
+    }
+
+    /// Opens (creating and migrating if needed) the database for an admin command.
+    pub fn open(&self) -> Result<rusqlite::Connection> {
+        crate::db::open(self.dir()?)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an approved account.
+    Add(UserAdd),
+    /// Approve a pending (or revoked) account.
+    Approve(UserTarget),
+    /// Revoke an account and every device token it holds.
+    Revoke(UserTarget),
+    /// List accounts.
+    List(UserList),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Nfp,
+    Secretariat,
+    Admin,
+}
+
+#[derive(Args)]
+pub struct UserAdd {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// 3-64 characters of a-z, 0-9, `.`, `_`, `-`.
+    #[arg(long)]
+    pub username: String,
+    /// At least 10 characters.
+    #[arg(long)]
+    pub password: String,
+    /// The name people see, e.g. "Amina Kariuki".
+    #[arg(long)]
+    pub display_name: String,
+    #[arg(long)]
+    pub email: String,
+    /// nfp: a National Focal Point; secretariat: approves accounts; admin: everything.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// ISO 3166-1 alpha-2 (e.g. KE); required for nfp.
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Comma-separated, e.g. CMS,AEWA.
+    #[arg(long, value_delimiter = ',')]
+    pub instruments: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct UserTarget {
+    #[command(flatten)]
+    pub data: DataArg,
+    #[arg(value_name = "USERNAME")]
+    pub username: String,
+}
+
+#[derive(Args)]
+pub struct UserList {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Print JSON (an array of accounts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum DeviceCommand {
+    /// Revoke one device token.
+    Revoke(DeviceTarget),
+    /// List devices (newest first).
+    List(DeviceList),
+}
+
+#[derive(Args)]
+pub struct DeviceTarget {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// As shown by `ecommunity device list`.
+    #[arg(value_name = "DEVICE_ID")]
+    pub device_id: String,
+}
+
+#[derive(Args)]
+pub struct DeviceList {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Only this account's devices.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let cli = Cli::try_parse_from(["ecommunity", "serve", "--data", "/tmp/x", "--listen", "127.0.0.1:0", "--max-inflight-syncs", "8"]).unwrap();
+        let Command::Serve(s) = cli.command else { panic!() };
+        assert_eq!((s.max_inflight_syncs, s.listen.port()), (8, 0));
+        assert_eq!(s.data.dir().unwrap(), Path::new("/tmp/x"));
+        let Command::Serve(s) = Cli::try_parse_from(["ecommunity", "serve"]).unwrap().command else { panic!() };
+        assert!(matches!(s.data.dir(), Err(Error::Usage(m)) if m.contains("--data is required")));
+        let bad = Cli::try_parse_from(["ecommunity", "serve", "--data", "d", "--listen", "nowhere"]).err().unwrap();
+        assert!(bad.to_string().contains("`nowhere` is not an address"), "{bad}");
+        let cli = Cli::try_parse_from([
+            "ecommunity", "user", "add", "--data", "d", "--username", "amina", "--password", "correct horse",
+            "--display-name", "Amina", "--email", "a@example.org", "--role", "nfp", "--country", "KE",
+            "--instruments", "CMS,AEWA",
+        ])
+        .unwrap();
+        let Command::User(UserCommand::Add(a)) = cli.command else { panic!() };
+        assert_eq!(a.instruments, ["CMS", "AEWA"]);
+        assert!(Cli::try_parse_from(["ecommunity", "serve", "--data", "d", "--max-inflight-syncs", "0"]).is_err());
+        assert!(Cli::try_parse_from(["ecommunity", "user", "add", "--data", "d", "--role", "king"]).is_err());
+        assert!(Cli::try_parse_from(["ecommunity", "device", "revoke", "--data", "d", "abc"]).is_ok());
+    }
+}

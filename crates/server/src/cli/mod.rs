@@ -1,0 +1,64 @@
+//! The command line: `serve` runs the server; `user` and `device` administer the database
+//! directly (no server needed, safe while one runs: SQLite serializes the writes).
+
+mod args;
+mod device;
+mod user;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::{Error, Result};
+use crate::state::{AppState, Config};
+use args::{Cli, Command, DeviceCommand, ServeArgs, UserCommand};
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap prints usage errors (exit 2) and --help/--version (exit 0) itself.
+        Err(e) => e.exit(),
+    };
+    // The admin commands print their own results; the server logs what it does.
+    init_logging(if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" });
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecommunity: {e}");
+            ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
+        }
+    }
+}
+
+/// Logs go to stderr (stdout's first line belongs to `serve`'s address); `RUST_LOG`
+/// overrides the level.
+fn init_logging(default_level: &str) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter)
+        .try_init();
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::User(UserCommand::Add(a)) => user::add(a),
+        Command::User(UserCommand::Approve(a)) => user::approve(a),
+        Command::User(UserCommand::Revoke(a)) => user::revoke(a),
+        Command::User(UserCommand::List(a)) => user::list(a),
+        Command::Device(DeviceCommand::Revoke(a)) => device::revoke(a),
+        Command::Device(DeviceCommand::List(a)) => device::list(a),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let db = crate::db::Db::open(args.data.dir()?)?;
+    let config = Config { max_inflight_syncs: args.max_inflight_syncs as usize };
+    let state = AppState::new(db, &config);
+    let runtime = tokio::runtime::Runtime::new().map_err(Error::Serve)?;
+    runtime.block_on(crate::http::serve(state, args.listen))
+}

@@ -1,0 +1,180 @@
+//! The crate's one error type. Every variant knows its HTTP status and stable `code`, so a
+//! handler can simply use `?` and the client always receives an [`ErrorBody`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use stopover_protocol::ErrorBody;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- start-up and admin CLI ----
+    /// A command line the user must correct (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot use the data folder {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("the database {path} was written by a newer ecommunity (schema {found}, this build knows {supported})")]
+    DatabaseTooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+
+    // ---- internal failures: 500, details only in the log ----
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("password hashing: {0}")]
+    PasswordHash(String),
+    #[error("random source: {0}")]
+    Random(String),
+    #[error("background task: {0}")]
+    Task(String),
+
+    // ---- what clients did wrong, or what they must wait for ----
+    #[error("{0}")]
+    BadJson(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    BadBody(String),
+    #[error("protocol version `{0}` is not supported; this server speaks 1")]
+    UnsupportedProtocol(String),
+    #[error("request body larger than {max} bytes", max = stopover_protocol::MAX_BODY_BYTES)]
+    TooLarge,
+    #[error("at most {max} operations per push", max = stopover_protocol::MAX_OPS_PER_PUSH)]
+    TooManyOperations,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("sign in first: send `Authorization: Bearer <device token>`")]
+    Unauthenticated,
+    #[error("this device was signed out; sign in again")]
+    TokenRevoked,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("this account waits for approval by the Secretariat")]
+    AccountPending,
+    #[error("this account has been revoked")]
+    AccountRevoked,
+    /// A revoked account presenting a token (401: the device must sign in again).
+    #[error("this account has been revoked; sign in again")]
+    AccountRevokedToken,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the username `{0}` is taken")]
+    UsernameTaken(String),
+    #[error("no account named `{0}`")]
+    NoSuchAccount(String),
+    #[error("no device `{0}`")]
+    NoSuchDevice(String),
+    #[error("no such endpoint")]
+    UnknownPath,
+    #[error("too many failed sign-ins; try again in {retry_after} s")]
+    TooManyAttempts { retry_after: u64 },
+    #[error("the server is busy; retry in {retry_after} s")]
+    Busy { retry_after: u64 },
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        use Error::*;
+        match self {
+            BadJson(_) | BadBody(_) | UnsupportedProtocol(_) | Usage(_) => StatusCode::BAD_REQUEST,
+            InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            TooLarge | TooManyOperations => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Unauthenticated | TokenRevoked | BadCredentials | AccountRevokedToken => StatusCode::UNAUTHORIZED,
+            AccountPending | AccountRevoked | Forbidden(_) => StatusCode::FORBIDDEN,
+            UsernameTaken(_) => StatusCode::CONFLICT,
+            NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
+            TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Database(_) | Migration(_)
+            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        use Error::*;
+        match self {
+            Usage(_) => "usage",
+            BadJson(_) => "bad_json",
+            InvalidRequest(_) => "invalid_request",
+            BadBody(_) => "bad_body",
+            UnsupportedProtocol(_) => "unsupported_protocol",
+            TooLarge => "too_large",
+            TooManyOperations => "too_many_operations",
+            UnsupportedMediaType(_) => "unsupported_media_type",
+            Unauthenticated => "unauthenticated",
+            TokenRevoked => "token_revoked",
+            BadCredentials => "bad_credentials",
+            AccountPending => "account_pending",
+            AccountRevoked | AccountRevokedToken => "account_revoked",
+            Forbidden(_) => "forbidden",
+            UsernameTaken(_) => "username_taken",
+            NoSuchAccount(_) => "no_such_account",
+            NoSuchDevice(_) => "no_such_device",
+            UnknownPath => "not_found",
+            TooManyAttempts { .. } => "too_many_attempts",
+            Busy { .. } => "busy",
+            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Database(_) | Migration(_)
+            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) => "internal",
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.status().is_server_error() {
+            // Internal details stay in the log.
+            "the server failed; try again later".to_string()
+        } else {
+            self.to_string()
+        };
+        ErrorBody { code: self.code().into(), message }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = (status, Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::Task(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    /// Only for data we stored ourselves; request bodies go through `http::json`.
+    fn from(e: serde_json::Error) -> Self {
+        Error::Corrupt(e.to_string())
+    }
+}

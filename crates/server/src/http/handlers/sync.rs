@@ -1,0 +1,76 @@
+use axum::Json;
+use axum::extract::State;
+use rusqlite::TransactionBehavior;
+use serde::Deserialize;
+use stopover_protocol::{MAX_OPS_PER_PUSH, PullResponse, PushRequest, PushResponse};
+
+use crate::auth::Caller;
+use crate::auth::policy::{Action, authorize, sync_scope};
+use crate::error::{Error, Result};
+use crate::http::json::{ApiJson, ApiQuery};
+use crate::http::openapi::schemas as s;
+use crate::state::AppState;
+use crate::sync::{pull as feed, push as apply};
+
+/// Applies a batch of operations, each at most once, in one transaction; one answer per
+/// operation in the order sent.
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("device_token" = [])), request_body = s::PushRequest,
+    responses(
+        (status = 200, description = "One result per operation, in order", body = s::PushResponse),
+        (status = 400, description = "`bad_json`, `bad_body`, `unsupported_protocol`", body = s::ErrorBody),
+        (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
+        (status = 413, description = "`too_large`, `too_many_operations`", body = s::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = s::ErrorBody),
+        (status = 422, description = "`invalid_request`", body = s::ErrorBody),
+        (status = 429, description = "`busy`: too many syncs in flight", body = s::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn push(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PushRequest>) -> Result<Json<PushResponse>> {
+    authorize(&caller.account, Action::Sync)?;
+    if req.ops.len() > MAX_OPS_PER_PUSH {
+        return Err(Error::TooManyOperations);
+    }
+    let scope = sync_scope(&caller.account);
+    let results = state
+        .db
+        .write(move |conn| {
+            // IMMEDIATE: take the write lock up front, so the push never fails half-way on
+            // a lock upgrade.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let results = apply::apply(&tx, scope, &req.ops)?;
+            tx.commit()?;
+            Ok(results)
+        })
+        .await?;
+    Ok(Json(PushResponse { results }))
+}
+
+/// `GET /v1/sync/pull` query parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PullParams {
+    /// The `cursor` of the last page applied; 0 or absent for everything.
+    pub cursor: Option<u64>,
+    /// Page size: default 200, capped at 500.
+    pub limit: Option<u32>,
+}
+
+/// The caller's changes after `cursor`, oldest first.
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", security(("device_token" = [])), params(PullParams),
+    responses(
+        (status = 200, description = "A page of changes", body = s::PullResponse),
+        (status = 400, description = "`unsupported_protocol`", body = s::ErrorBody),
+        (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
+        (status = 422, description = "`invalid_request`: a query parameter is malformed", body = s::ErrorBody),
+        (status = 429, description = "`busy`: too many syncs in flight", body = s::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn pull(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PullParams>) -> Result<Json<PullResponse>> {
+    authorize(&caller.account, Action::Sync)?;
+    let scope = sync_scope(&caller.account);
+    let (cursor, limit) = (q.cursor.unwrap_or(0), feed::effective_limit(q.limit));
+    let page = state.db.read(move |conn| feed::pull(conn, scope, cursor, limit)).await?;
+    Ok(Json(page))
+}

@@ -1,0 +1,89 @@
+//! Middleware every request passes: protocol version check, load shedding for sync,
+//! JSON for every error (even those made by axum or tower-http), panics caught, and a log
+//! line per request that never contains headers, bodies or query strings.
+
+use std::any::Any;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use stopover_protocol::{ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION};
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// 400 `unsupported_protocol` when the client names a protocol version we do not speak.
+/// Clients that send no header are assumed to speak ours.
+pub async fn check_protocol(req: Request, next: Next) -> Response {
+    if let Some(v) = req.headers().get(PROTOCOL_HEADER) {
+        let spoken = v.to_str().ok().map(str::trim).and_then(|s| s.parse::<u32>().ok());
+        if spoken != Some(PROTOCOL_VERSION) {
+            let shown: String = String::from_utf8_lossy(v.as_bytes()).chars().take(40).collect();
+            return Error::UnsupportedProtocol(shown).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Holds a sync slot for the length of the request, or answers 429 `busy` at once.
+pub async fn shed_sync_load(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.sync_slots.try_enter() {
+        Ok(_slot) => next.run(req).await,
+        Err(busy) => busy.into_response(),
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// Turns any error response that is not already JSON (axum's 405, the body-limit layer's
+/// 413, the decompressor's 415, …) into an [`ErrorBody`], keeping its status and headers.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 2048).await.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+    let (code, fallback) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such endpoint".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not take that method".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", Error::TooLarge.to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "send JSON, optionally with Content-Encoding gzip or zstd".to_string())
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request", "the request is not valid".to_string()),
+        s if s.is_server_error() => ("internal", "the server failed; try again later".to_string()),
+        s => ("bad_request", s.canonical_reason().unwrap_or("bad request").to_string()),
+    };
+    // A layer's own text is kept for client errors when it says more than the status does.
+    let message = if status.is_client_error() && status != StatusCode::PAYLOAD_TOO_LARGE && !text.is_empty() { text } else { fallback };
+    let body = serde_json::to_vec(&ErrorBody { code: code.into(), message }).unwrap_or_default();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// For `CatchPanicLayer`: a 500 in our usual shape. The panic message is not echoed.
+pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    Error::Task("request handler panicked".into()).into_response()
+}
+
+/// One line per request: method, path, status, time. Tokens travel in headers and passwords
+/// in bodies, neither of which is logged.
+pub async fn log_requests(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path: String = req.uri().path().chars().take(200).collect();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms, "request");
+    response
+}

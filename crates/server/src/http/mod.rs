@@ -1,0 +1,103 @@
+//! The HTTP face of the server: the axum router, its layers, and `serve`.
+
+pub mod client_ip;
+pub mod handlers;
+pub mod json;
+pub mod layers;
+pub mod openapi;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{delete, get, post};
+use stopover_protocol::MAX_BODY_BYTES;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use handlers::{accounts, admin, health, sessions, sync};
+
+/// Every endpoint, with the layers every request passes through.
+pub fn router(state: AppState) -> Router {
+    with_layers(routes(&state)).with_state(state)
+}
+
+fn routes(state: &AppState) -> Router<AppState> {
+    let sync_routes = Router::new()
+        .route("/v1/sync/push", post(sync::push))
+        .route("/v1/sync/pull", get(sync::pull))
+        .route_layer(from_fn_with_state(state.clone(), layers::shed_sync_load));
+
+    Router::new()
+        .route("/v1/health", get(health::health))
+        .route("/v1/accounts", post(accounts::request_account))
+        .route("/v1/me", get(accounts::me))
+        .route("/v1/sessions", post(sessions::sign_in))
+        .route("/v1/sessions/current", delete(sessions::sign_out))
+        .route("/v1/admin/accounts", get(admin::list_accounts))
+        .route("/v1/admin/accounts/{username}/approve", post(admin::approve_account))
+        .route("/v1/admin/accounts/{username}/revoke", post(admin::revoke_account))
+        .merge(sync_routes)
+        .fallback(|| async { Error::UnknownPath })
+}
+
+/// The layers, outermost first.
+fn with_layers(routes: Router<AppState>) -> Router<AppState> {
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(CatchPanicLayer::custom(layers::panic_response))
+            .layer(from_fn(layers::log_requests))
+            // gzip or zstd, as the client's Accept-Encoding asks.
+            .layer(CompressionLayer::new())
+            .layer(from_fn(layers::json_errors))
+            .layer(from_fn(layers::check_protocol))
+            // Bounds the bytes on the wire; the JSON extractor bounds them again after
+            // decompression, so a small zip bomb cannot grow past the limit either.
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(RequestDecompressionLayer::new()),
+    )
+}
+
+/// Binds, prints `listening on http://ADDR` as the first line on stdout (tests read it),
+/// and serves until Ctrl-C or SIGTERM.
+pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| Error::Listen { addr: listen, source })?;
+    let addr = listener.local_addr().map_err(Error::Serve)?;
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "ecommunity listening");
+    // In the background, so start-up (which tests wait for) does not pay for a hash.
+    let passwords = state.passwords.clone();
+    tokio::task::spawn_blocking(move || passwords.warm_up());
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(Error::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,155 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` annotations and the
+//! protocol mirrors in [`schemas`]. `crates/server/openapi.json` is the checked-in copy;
+//! tests fail when it drifts from the code, or when it lists an endpoint the router lacks.
+
+pub mod schemas;
+
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
+use utoipa::{Modify, OpenApi};
+
+use crate::http::handlers::{accounts, admin, health, sessions, sync};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ecommunity",
+        version = "1",
+        description = "The Stopover e-community server: accounts, device sessions and sync. \
+            Errors are always `ErrorBody`; 429 carries `Retry-After`. Request bodies may be \
+            sent with `Content-Encoding: gzip` or `zstd`; responses are compressed when \
+            `Accept-Encoding` asks. Bodies are limited to 2 MiB after decompression.",
+        license(name = "MIT")
+    ),
+    paths(
+        health::health,
+        accounts::request_account,
+        accounts::me,
+        sessions::sign_in,
+        sessions::sign_out,
+        sync::push,
+        sync::pull,
+        admin::list_accounts,
+        admin::approve_account,
+        admin::revoke_account,
+    ),
+    modifiers(&DeviceToken, &ProtocolHeader),
+    tags(
+        (name = "health", description = "Connectivity probe"),
+        (name = "accounts", description = "Requesting an account, and the caller's own"),
+        (name = "sessions", description = "Signing devices in and out"),
+        (name = "sync", description = "Pushing operations and pulling changes"),
+        (name = "admin", description = "Account approval by the Secretariat and admins"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The `device_token` bearer scheme the authenticated paths name.
+struct DeviceToken;
+
+impl Modify for DeviceToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some("A device token from `POST /v1/sessions`".into());
+        components.add_security_scheme("device_token", SecurityScheme::Http(bearer));
+    }
+}
+
+/// The optional `stopover-protocol` request header, accepted by every operation.
+struct ProtocolHeader;
+
+impl Modify for ProtocolHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let header: Parameter = ParameterBuilder::new()
+            .name(stopover_protocol::PROTOCOL_HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some("Protocol version the client speaks; anything but 1 is answered 400 `unsupported_protocol`"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                op.parameters.get_or_insert_with(Vec::new).push(header.clone());
+            }
+        }
+    }
+}
+
+/// The document as checked in: pretty JSON with a final newline.
+pub fn document() -> String {
+    let mut json = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::tests::TestServer;
+    use axum::http::{Method, StatusCode};
+
+    const CHECKED_IN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+
+    #[test]
+    fn openapi_is_current() {
+        let generated = document();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(CHECKED_IN, &generated).unwrap();
+            return;
+        }
+        let checked_in = std::fs::read_to_string(CHECKED_IN).unwrap_or_default();
+        assert!(
+            checked_in == generated,
+            "crates/server/openapi.json is out of date with the code.\n\
+             Regenerate it with: UPDATE_OPENAPI=1 cargo test -p ecommunity openapi\n\
+             and review the diff before committing."
+        );
+    }
+
+    fn documented_operations() -> Vec<(Method, String)> {
+        let doc: serde_json::Value = serde_json::from_str(&document()).unwrap();
+        let mut ops = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                ops.push((method.to_uppercase().parse().unwrap(), path.replace("{username}", "someone")));
+            }
+        }
+        ops
+    }
+
+    #[tokio::test]
+    async fn every_documented_operation_is_served() {
+        let server = TestServer::new().await;
+        let ops = documented_operations();
+        assert_eq!(ops.len(), 10, "{ops:?}");
+        for (method, path) in ops {
+            let (status, body) = server.send(method.clone(), &path, None, Some(serde_json::json!({}))).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                !(status == StatusCode::NOT_FOUND && body["code"] == "not_found"),
+                "{method} {path} is documented but the router does not serve it"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn undocumented_paths_are_not_served() {
+        let server = TestServer::new().await;
+        let (status, body) = server.send(Method::GET, "/v1/nothing-here", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    }
+
+    #[test]
+    fn the_document_names_its_schemas_and_security() {
+        let doc: serde_json::Value = serde_json::from_str(&document()).unwrap();
+        for schema in ["Account", "AccountRequest", "ErrorBody", "OpResult", "Outcome", "PullResponse", "PushRequest", "SignInResponse"] {
+            assert!(doc["components"]["schemas"][schema].is_object(), "missing schema {schema}");
+        }
+        assert_eq!(doc["components"]["securitySchemes"]["device_token"]["scheme"], "bearer");
+        assert!(doc["paths"]["/v1/me"]["get"]["security"].is_array());
+        assert!(doc["paths"]["/v1/health"]["get"]["security"].is_null());
+    }
+}

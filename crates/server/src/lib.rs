@@ -1,0 +1,21 @@
+//! `ecommunity`: the Stopover e-community server and its admin CLI.
+//!
+//! - [`cli`] — the command line: `serve`, `user …`, `device …`
+//! - [`db`] — the SQLite database and its embedded migrations
+//! - [`accounts`] — account rules and rows
+//! - [`auth`] — passwords, device tokens, the `Caller` extractor, the authorization policy
+//! - [`limits`] — sign-in attempt limits and sync load shedding
+//! - [`sync`] — push and pull
+//! - [`http`] — the axum router, its layers, the OpenAPI document
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod limits;
+pub mod state;
+pub mod sync;
+
+pub use error::{Error, Result};

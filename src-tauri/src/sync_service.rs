@@ -1,0 +1,268 @@
+//! Background sync for the app: one long-lived task that syncs when there is something to
+//! send, when the network comes back, on a jittered timer, or when the person asks — and
+//! backs off (exponential, full jitter, Retry-After honoured) while the server is away.
+//!
+//! The rules of sync live in stopover-core; this file only decides *when*, and tells the UI
+//! (the `sync-status` event) what is happening.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use stopover_core::secrets::SecretStore;
+use stopover_core::sync::{self, Backoff, SyncClient, SyncPhase, SyncProgress};
+use stopover_core::{Core, Error};
+use tauri::{AppHandle, Emitter};
+use tokio::sync::Notify;
+
+use crate::error::{CommandError, CommandResult};
+
+/// Event carrying a [`SyncStatusView`] whenever it changes (ui/src/lib/api.ts).
+pub const SYNC_STATUS_EVENT: &str = "sync-status";
+/// Quiet period after a local edit before pushing, so a burst of ticks goes in one push.
+const EDIT_DEBOUNCE: Duration = Duration::from_secs(2);
+/// How often to look for news from the server when nothing else happens (jittered ±50%,
+/// so fifty laptops at one workshop do not ask in the same second).
+const IDLE_PERIOD: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProgressView {
+    phase: &'static str,
+    done: u64,
+    total: u64,
+    bytes_done: u64,
+    bytes_total: u64,
+}
+
+/// The indicator's view of sync, as `SyncStatus` in ui/src/lib/api.ts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatusView {
+    state: &'static str,
+    server: Option<String>,
+    account: Option<String>,
+    waiting: u32,
+    conflicts: u32,
+    rejected: u32,
+    last_sync: Option<String>,
+    last_error: Option<CommandError>,
+    next_attempt: Option<String>,
+    progress: Option<ProgressView>,
+    sign_in_required: bool,
+}
+
+#[derive(Default)]
+struct Live {
+    syncing: bool,
+    progress: Option<ProgressView>,
+    next_attempt: Option<SystemTime>,
+}
+
+pub struct SyncService {
+    core: Arc<Core>,
+    secrets: Arc<dyn SecretStore>,
+    app: AppHandle,
+    wake: Notify,
+    /// Set by a local edit: the loop waits [`EDIT_DEBOUNCE`] before syncing.
+    edited: Notify,
+    live: Mutex<Live>,
+}
+
+fn iso(t: SystemTime) -> String {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    // Civil-from-days (Howard Hinnant), to avoid a date crate for one format.
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+impl SyncService {
+    pub fn start(core: Arc<Core>, secrets: Arc<dyn SecretStore>, app: AppHandle) -> Arc<SyncService> {
+        let service = Arc::new(SyncService {
+            core,
+            secrets,
+            app,
+            wake: Notify::new(),
+            edited: Notify::new(),
+            live: Mutex::new(Live::default()),
+        });
+        tauri::async_runtime::spawn(Arc::clone(&service).run_loop());
+        service
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sync as soon as possible (network came back, signed in).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// A local change was queued: sync after a short quiet period.
+    pub fn edited(&self) {
+        self.edited.notify_one();
+    }
+
+    pub fn status(&self) -> CommandResult<SyncStatusView> {
+        let s = sync::status(&self.core)?;
+        let live = self.live();
+        let sign_in_required = s.last_error_code.as_deref() == Some("sign_in_required");
+        let transient = matches!(s.last_error_code.as_deref(), Some("network" | "not_our_server" | "bad_answer" | "server_busy"));
+        let state = if s.server_url.is_none() && !s.signed_in {
+            "signed_out"
+        } else if live.syncing {
+            "syncing"
+        } else if sign_in_required || s.conflicts > 0 || s.rejected > 0 || (s.last_error.is_some() && !transient) {
+            "needs_attention"
+        } else if transient {
+            "offline"
+        } else if s.waiting > 0 {
+            "waiting"
+        } else {
+            "up_to_date"
+        };
+        Ok(SyncStatusView {
+            state,
+            server: s.server_url,
+            account: s.account,
+            waiting: s.waiting,
+            conflicts: s.conflicts,
+            rejected: s.rejected,
+            last_sync: s.last_sync_at,
+            last_error: s.last_error.map(|message| CommandError::new(s.last_error_code.as_deref().unwrap_or("sync"), message)),
+            next_attempt: live.next_attempt.map(iso),
+            progress: live.progress.clone(),
+            sign_in_required,
+        })
+    }
+
+    pub fn publish(&self) {
+        match self.status() {
+            Ok(status) => {
+                if let Err(e) = self.app.emit(SYNC_STATUS_EVENT, status) {
+                    tracing::warn!(error = %e, "cannot emit the sync status");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the sync status"),
+        }
+    }
+
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// One sync round now. Errors are recorded by core in the sync state (the indicator shows
+    /// them) and returned.
+    pub async fn sync_now(&self) -> Result<(), Error> {
+        let status = sync::status(&self.core)?;
+        let Some(url) = status.server_url.filter(|_| status.signed_in) else {
+            return Err(Error::SignInRequired("sign in to the e-community server first".into()));
+        };
+        let client = SyncClient::new(&url)?;
+        let token = sync::device_token(&self.core, self.secrets.as_ref())?;
+        {
+            let mut live = self.live();
+            live.syncing = true;
+            live.progress = None;
+        }
+        self.publish();
+        let on_progress = |p: SyncProgress| {
+            let phase = match p.phase {
+                SyncPhase::Probing => "probe",
+                SyncPhase::Pushing => "push",
+                SyncPhase::Pulling | SyncPhase::Done => "pull",
+            };
+            self.live().progress = Some(ProgressView {
+                phase,
+                done: p.done,
+                total: p.total.unwrap_or(p.done),
+                bytes_done: p.bytes_sent + p.bytes_received,
+                bytes_total: p.bytes_sent + p.bytes_received,
+            });
+            self.publish();
+        };
+        let result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress).await;
+        {
+            let mut live = self.live();
+            live.syncing = false;
+            live.progress = None;
+        }
+        match &result {
+            Ok(report) => tracing::info!(?report, "sync round done"),
+            Err(e) => tracing::info!(code = e.code(), error = %e, "sync round failed"),
+        }
+        self.publish();
+        result.map(|_| ())
+    }
+
+    async fn run_loop(self: Arc<Self>) {
+        let mut backoff = Backoff::default();
+        // A first look shortly after start, once the window is up.
+        let mut delay = Duration::from_secs(3);
+        loop {
+            self.live().next_attempt = Some(SystemTime::now() + delay);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.wake.notified() => {}
+                _ = self.edited.notified() => tokio::time::sleep(EDIT_DEBOUNCE).await,
+            }
+            self.live().next_attempt = None;
+            let signed_in = sync::status(&self.core).map(|s| s.signed_in).unwrap_or(false);
+            if !signed_in {
+                delay = IDLE_PERIOD;
+                continue;
+            }
+            delay = match self.sync_now().await {
+                Ok(()) => {
+                    backoff.reset();
+                    sync::jittered(IDLE_PERIOD)
+                }
+                Err(Error::SyncInProgress) => sync::jittered(EDIT_DEBOUNCE),
+                // None: a person has to act (sign in again, resolve): just keep an eye out.
+                Err(e) => backoff.delay_after(&e).unwrap_or_else(|| sync::jittered(IDLE_PERIOD)),
+            };
+            self.publish();
+        }
+    }
+}
+
+/// The `SyncService`, if the store could open (otherwise the app shows its error screen).
+pub struct SyncHandle(pub Option<Arc<SyncService>>);
+
+impl SyncHandle {
+    /// Tells the loop a local change was queued (no-op when sync is unavailable).
+    pub fn edited(&self) {
+        if let Some(service) = &self.0 {
+            service.edited();
+        }
+    }
+
+    pub fn get(&self) -> CommandResult<Arc<SyncService>> {
+        self.0.clone().ok_or_else(|| CommandError::new("unavailable", "sync is unavailable because the local database could not be opened"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn formats_utc_timestamps() {
+        assert_eq!(iso(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(iso(UNIX_EPOCH + Duration::from_secs(1_795_822_245)), "2026-11-27T23:30:45Z");
+        assert_eq!(iso(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+}
