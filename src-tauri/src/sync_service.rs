@@ -242,10 +242,12 @@ impl SyncService {
 pub struct SyncHandle(pub Option<Arc<SyncService>>);
 
 impl SyncHandle {
-    /// Tells the loop a local change was queued (no-op when sync is unavailable).
+    /// Tells the loop a local change was queued and the indicator that one more waits
+    /// (no-op when sync is unavailable).
     pub fn edited(&self) {
         if let Some(service) = &self.0 {
             service.edited();
+            service.publish();
         }
     }
 

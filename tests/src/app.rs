@@ -16,6 +16,8 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
 /// One tauri-driver process; each [`Driver::launch`] starts the app in a new session.
 pub struct Driver {
     child: Child,
+    /// tauri-driver's and the app's stderr (the app's logs), for scans and failure reports.
+    log: tempfile::NamedTempFile,
     port: u16,
     pub data_dir: PathBuf,
 }
@@ -40,15 +42,16 @@ impl Driver {
 
     /// Like [`Driver::start`], with extra environment for the app (e.g. a content pack folder).
     pub fn start_with_env(data_dir: &Path, env: &[(&str, &Path)]) -> Driver {
+        let log = tempfile::NamedTempFile::new().expect("log file");
         let port = crate::free_port();
         let native_port = crate::free_port();
         let child = Command::new(tauri_driver_binary())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("STOPOVER_DATA_DIR", data_dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(log.reopen().expect("log file reopens")))
             .spawn()
             .expect("tauri-driver starts");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -56,7 +59,7 @@ impl Driver {
             assert!(Instant::now() < deadline, "tauri-driver did not open port {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Driver { child, port, data_dir: data_dir.to_path_buf() }
+        Driver { child, log, port, data_dir: data_dir.to_path_buf() }
     }
 
     /// Launches the app (a new WebDriver session) and waits for the home view.
@@ -80,6 +83,13 @@ impl Driver {
             .await
             .expect("WebDriver session with the app");
         App { client }
+    }
+}
+
+impl Driver {
+    /// Everything the app (and tauri-driver) wrote to stderr so far: the app's logs.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::auth::token::jitter_seconds;
 use crate::error::{Error, Result};
 
 #[derive(Clone)]
@@ -25,6 +24,15 @@ impl SyncSlots {
     }
 }
 
+/// Random whole seconds in `lo..=hi`, for `Retry-After` (spreads retries of a crowd).
+fn jitter_seconds(lo: u64, hi: u64) -> u64 {
+    let mut b = [0u8; 1];
+    if getrandom::fill(&mut b).is_err() {
+        return hi;
+    }
+    lo + u64::from(b[0]) % (hi - lo + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +48,12 @@ mod tests {
         }
         drop(a);
         assert!(slots.try_enter().is_ok());
+    }
+
+    #[test]
+    fn retry_after_is_jittered_within_bounds() {
+        let seen: std::collections::HashSet<u64> = (0..200).map(|_| jitter_seconds(1, 3)).collect();
+        assert!(seen.iter().all(|s| (1..=3).contains(s)), "{seen:?}");
+        assert!(seen.len() > 1, "spread, not one fixed value: {seen:?}");
     }
 }
