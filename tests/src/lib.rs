@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod load;
 pub mod proxy;
+pub mod secrets_file;
 pub mod server;
 
 use std::path::PathBuf;

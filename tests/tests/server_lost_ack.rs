@@ -271,9 +271,10 @@ async fn a_slow_far_link_still_works() {
     .await;
 }
 
-/// A seeded storm of every fault: a device pushes 80 operations in batches of 8, retrying
-/// each batch (same ids) until it gets a protocol answer. Every operation ends applied once,
-/// and every answer's version agrees with the change feed.
+/// A seeded storm of every fault: a device pushes 25 batches of 8 new fields plus one edit of
+/// a shared note made on the last version it knows, retrying each batch (same ids) until it
+/// gets a protocol answer. Every operation ends applied once, every answer's version agrees
+/// with the change feed, and the note's edits chain 1, 2, … 25 without a conflict.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seeded_storm_of_faults_converges() {
     within(Duration::from_secs(240), "seeded storm", async {
@@ -284,8 +285,11 @@ async fn a_seeded_storm_of_faults_converges() {
         let mut answered: HashMap<String, u64> = HashMap::new();
         let mut attempts = 0;
         let mut device = s.via.fresh();
-        for batch in 0..10 {
-            let ops = api::fresh_ops(&format!("storm-{batch}"), 8);
+        let batches = 25u64;
+        let mut note_version = 0;
+        for batch in 0..batches {
+            let mut ops = api::fresh_ops(&format!("storm-{batch}"), 8);
+            ops.push(api::op("storm/shared", "note", json!(format!("edit {batch}")), note_version));
             all_ops.extend(ops.clone());
             let mut tries = 0;
             let resp = loop {
@@ -306,15 +310,17 @@ async fn a_seeded_storm_of_faults_converges() {
                     Outcome::Applied { version } | Outcome::Duplicate { version } => {
                         answered.insert(r.id, version);
                     }
-                    other => panic!("seed {seed}: a fresh op must apply or duplicate, got {other:?}"),
+                    other => panic!("seed {seed}: a lone writer's op must apply or duplicate, got {other:?}"),
                 }
             }
+            note_version = answered[&ops.last().unwrap().id];
+            assert_eq!(note_version, batch + 1, "seed {seed}: the shared note's edits must chain one version each");
         }
         let versions = exactly_once(&s.direct, &all_ops).await;
         assert_eq!(versions, answered, "seed {seed}: the answers' versions must match the change feed");
         let stats = s.proxy.stats();
-        eprintln!("storm (seed {seed}): {attempts} pushes for 10 batches; {stats:?}");
-        assert!(attempts > 10, "seed {seed}: p = 0.4 should have broken some pushes");
+        eprintln!("storm (seed {seed}): {attempts} pushes for {batches} batches; {stats:?}");
+        assert!(attempts > batches, "seed {seed}: p = 0.4 should have broken some pushes");
     })
     .await;
 }
