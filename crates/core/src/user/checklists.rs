@@ -21,37 +21,58 @@ fn check_step_exists(conn: &Connection, checklist_id: &str, step_id: &str) -> Re
     if exists { Ok(()) } else { Err(Error::NotFound(format!("checklist item `{checklist_id}/{step_id}`"))) }
 }
 
-pub fn set_done(conn: &mut Connection, checklist_id: &str, step_id: &str, done: bool) -> Result<()> {
+/// One of the two things a person records on a step. The column and the sync field share
+/// the name.
+enum StepField {
+    Done(bool),
+    Note(String),
+}
+
+impl StepField {
+    fn name(&self) -> &'static str {
+        match self {
+            StepField::Done(_) => "done",
+            StepField::Note(_) => "note",
+        }
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            StepField::Done(done) => Value::Bool(*done),
+            StepField::Note(note) => Value::String(note.clone()),
+        }
+    }
+}
+
+/// Writes one field of a step's progress and queues it for sync, in one transaction.
+fn set_field(conn: &mut Connection, checklist_id: &str, step_id: &str, field: StepField) -> Result<()> {
     let tx = conn.transaction()?;
     check_step_exists(&tx, checklist_id, step_id)?;
-    tx.execute(
-        "INSERT INTO checklist_progress (checklist_id, step_id, done, updated_at)
+    let column = field.name();
+    let sql = format!(
+        "INSERT INTO checklist_progress (checklist_id, step_id, {column}, updated_at)
          VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-         ON CONFLICT (checklist_id, step_id) DO UPDATE SET done = excluded.done, updated_at = excluded.updated_at",
-        params![checklist_id, step_id, done],
-    )?;
+         ON CONFLICT (checklist_id, step_id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at"
+    );
+    match &field {
+        StepField::Done(done) => tx.execute(&sql, params![checklist_id, step_id, done])?,
+        StepField::Note(note) => tx.execute(&sql, params![checklist_id, step_id, note])?,
+    };
     let entity = checklist_entity_id(checklist_id, step_id);
-    outbox::record_change(&tx, RecordKind::ChecklistProgress, &entity, "done", &Value::Bool(done))?;
+    outbox::record_change(&tx, RecordKind::ChecklistProgress, &entity, column, &field.value())?;
     tx.commit()?;
     Ok(())
+}
+
+pub fn set_done(conn: &mut Connection, checklist_id: &str, step_id: &str, done: bool) -> Result<()> {
+    set_field(conn, checklist_id, step_id, StepField::Done(done))
 }
 
 pub fn set_note(conn: &mut Connection, checklist_id: &str, step_id: &str, note: &str) -> Result<()> {
     if note.chars().count() > NOTE_MAX_CHARS {
         return Err(Error::InvalidInput(format!("a note can hold at most {NOTE_MAX_CHARS} characters")));
     }
-    let tx = conn.transaction()?;
-    check_step_exists(&tx, checklist_id, step_id)?;
-    tx.execute(
-        "INSERT INTO checklist_progress (checklist_id, step_id, note, updated_at)
-         VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-         ON CONFLICT (checklist_id, step_id) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at",
-        params![checklist_id, step_id, note],
-    )?;
-    let entity = checklist_entity_id(checklist_id, step_id);
-    outbox::record_change(&tx, RecordKind::ChecklistProgress, &entity, "note", &Value::String(note.to_string()))?;
-    tx.commit()?;
-    Ok(())
+    set_field(conn, checklist_id, step_id, StepField::Note(note.to_string()))
 }
 
 /// Counts of the user's own records, shown on the error screen to reassure that they are safe.
