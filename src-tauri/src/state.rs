@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use stopover_core::Core;
-use stopover_core::content::PackFiles;
+use stopover_core::content::{self, PackFiles};
 
 use crate::error::{CommandError, CommandResult};
 
@@ -35,7 +35,9 @@ impl AppState {
     pub fn open(data_dir: &Path, launched: Instant) -> Self {
         let pack = match std::env::var_os(CONTENT_DIR_ENV) {
             Some(dir) => PackFiles::from_dir(Path::new(&dir)),
-            None => Ok(PackFiles::embedded()),
+            // The newest pack that arrived by sync (its signature checked again), else the
+            // one built into this binary.
+            None => Ok(PackFiles::installed_or_embedded(data_dir, &content::update::trusted_pack_keys())),
         };
         let core = Core::open(data_dir, pack).map(Arc::new).map_err(|e| {
             tracing::error!(error = %e, "cannot open the store");

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
+use stopover_core::content;
 use stopover_core::secrets::SecretStore;
 use stopover_core::sync::{self, Backoff, SyncClient, SyncPhase, SyncProgress};
 use stopover_core::{Core, Error};
@@ -19,6 +20,8 @@ use crate::error::{CommandError, CommandResult};
 
 /// Event carrying a [`SyncStatusView`] whenever it changes (ui/src/lib/api.ts).
 pub const SYNC_STATUS_EVENT: &str = "sync-status";
+/// Event carrying the new pack version after a signed content pack was installed.
+pub const CONTENT_UPDATED_EVENT: &str = "content-updated";
 /// Quiet period after a local edit before pushing, so a burst of ticks goes in one push.
 const EDIT_DEBOUNCE: Duration = Duration::from_secs(2);
 /// How often to look for news from the server when nothing else happens (jittered ±50%,
@@ -193,18 +196,44 @@ impl SyncService {
             });
             self.publish();
         };
-        let result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress).await;
+        let mut result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress).await.map(|_| ());
+        if result.is_ok() {
+            result = self.update_content_pack(&client, &token).await;
+        }
         {
             let mut live = self.live();
             live.syncing = false;
             live.progress = None;
         }
         match &result {
-            Ok(report) => tracing::info!(?report, "sync round done"),
+            Ok(()) => tracing::info!("sync round done"),
             Err(e) => tracing::info!(code = e.code(), error = %e, "sync round failed"),
         }
         self.publish();
-        result.map(|_| ())
+        result
+    }
+
+    /// Installs a newer signed content pack if the server has one. A refused pack (bad
+    /// signature, damaged) is logged and skipped: the installed one stays, sync goes on.
+    async fn update_content_pack(&self, client: &SyncClient, token: &str) -> Result<(), Error> {
+        let Some(release) = content::update::check_for_pack_update(&self.core, client, token).await? else {
+            return Ok(());
+        };
+        let keys = content::update::trusted_pack_keys();
+        match content::update::download_and_install(&self.core, client, token, &release, &keys).await {
+            Ok(report) => {
+                tracing::info!(version = %report.version, items = report.items, "content pack updated");
+                if let Err(e) = self.app.emit(CONTENT_UPDATED_EVENT, &report.version) {
+                    tracing::warn!(error = %e, "cannot emit the content update");
+                }
+                Ok(())
+            }
+            Err(e @ Error::PackRefused { .. }) => {
+                tracing::warn!(version = %release.version, error = %e, "content pack refused");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn run_loop(self: Arc<Self>) {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod client;
 pub mod load;
 pub mod proxy;
 pub mod secrets_file;

@@ -9,7 +9,9 @@
 //!
 //! The fault is read at every request, so [`Proxy::set_fault`] takes effect on live keep-alive
 //! connections too; [`Proxy::queue_faults`] applies faults to the next requests only, then
-//! falls back to the standing fault. Every task ends when the [`Proxy`] is dropped.
+//! falls back to the standing fault; [`Proxy::fault_next`] breaks the next request to one path
+//! (e.g. the next push, whatever comes before it). Every task ends when the [`Proxy`] is
+//! dropped.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -139,6 +141,8 @@ impl Rng {
 struct Control {
     fault: Fault,
     queued: VecDeque<Fault>,
+    /// (path prefix, fault): for the next request whose path starts with the prefix.
+    targeted: Vec<(String, Fault)>,
     rng: Rng,
     upstream: SocketAddr,
 }
@@ -156,6 +160,8 @@ struct Shared {
     control: Mutex<Control>,
     counters: Counters,
     events: Mutex<Vec<Event>>,
+    /// Paths of the requests read so far, as soon as each is read (events come when done).
+    started: Mutex<Vec<String>>,
     tasks: Mutex<Vec<AbortHandle>>,
 }
 
@@ -164,10 +170,13 @@ impl Shared {
         self.control.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The fault for the next request: a queued one first, else the standing one (drawn, when
-    /// it is `Random`).
-    fn next_fault(&self) -> Fault {
+    /// The fault for the next request to `path`: a targeted one first, then a queued one, else
+    /// the standing one (drawn, when it is `Random`).
+    fn next_fault(&self, path: &str) -> Fault {
         let mut c = self.control();
+        if let Some(i) = c.targeted.iter().position(|(prefix, _)| path.starts_with(prefix.as_str())) {
+            return c.targeted.remove(i).1;
+        }
         if let Some(f) = c.queued.pop_front() {
             return f;
         }
@@ -204,9 +213,16 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds a loopback port");
         let addr = listener.local_addr().expect("proxy address");
         let shared = Arc::new(Shared {
-            control: Mutex::new(Control { fault: Fault::None, queued: VecDeque::new(), rng: Rng::new(0), upstream }),
+            control: Mutex::new(Control {
+                fault: Fault::None,
+                queued: VecDeque::new(),
+                targeted: Vec::new(),
+                rng: Rng::new(0),
+                upstream,
+            }),
             counters: Counters::default(),
             events: Mutex::new(Vec::new()),
+            started: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
@@ -241,6 +257,13 @@ impl Proxy {
         self.shared.control().queued.extend(faults);
     }
 
+    /// Applies `fault` to the next request whose path starts with `path_prefix` (e.g.
+    /// `/v1/sync/push`), once; requests to other paths are not affected. Takes precedence over
+    /// queued and standing faults.
+    pub fn fault_next(&self, path_prefix: &str, fault: Fault) {
+        self.shared.control().targeted.push((path_prefix.to_string(), fault));
+    }
+
     /// Points the proxy at another server address (e.g. after a restart on a new port).
     pub fn set_upstream(&self, upstream: SocketAddr) {
         assert!(upstream.ip().is_loopback(), "the proxy only talks to loopback, not {upstream}");
@@ -264,6 +287,13 @@ impl Proxy {
             a.store(0, Ordering::SeqCst);
         }
         self.shared.events.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.shared.started.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The path of every request read since start (or [`Proxy::reset_stats`]), in order, as
+    /// soon as it is read: unlike [`Proxy::events`] it includes requests still in flight.
+    pub fn started_paths(&self) -> Vec<String> {
+        self.shared.started.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Every request seen since start (or [`Proxy::reset_stats`]), in order.
@@ -296,7 +326,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         shared.counters.connections.fetch_add(1, Ordering::SeqCst);
         next_id += 1;
         let standing = shared.control().fault;
-        let queued_empty = shared.control().queued.is_empty();
+        let queued_empty = shared.control().queued.is_empty() && shared.control().targeted.is_empty();
         if standing == Fault::Down && queued_empty {
             reset(stream);
             continue;
@@ -610,8 +640,9 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             }
             Err(ReadError::Closed | ReadError::Io) => return,
         };
+        shared.started.lock().unwrap_or_else(|e| e.into_inner()).push(request.path.clone());
         shared.counters.requests.fetch_add(1, Ordering::SeqCst);
-        let fault = shared.next_fault();
+        let fault = shared.next_fault(&request.path);
         let mut event = Event {
             connection: id,
             method: request.method.clone(),
@@ -840,6 +871,21 @@ mod tests {
         assert_eq!(up.hits.load(Ordering::SeqCst), 1);
     }
 
+    #[tokio::test]
+    async fn a_targeted_fault_waits_for_its_path() {
+        let up = upstream().await;
+        let proxy = Proxy::start(up.addr).await;
+        proxy.queue_faults([Fault::Status(502)]);
+        proxy.fault_next("/big", Fault::Status(503));
+        let c = client();
+        let codes = statuses(&c, &proxy.url(), 2).await;
+        assert_eq!(codes, vec![502, 200], "the targeted fault leaves /echo alone");
+        let big = c.get(format!("{}/big", proxy.url())).send().await.unwrap();
+        assert_eq!(big.status().as_u16(), 503);
+        let big = c.get(format!("{}/big", proxy.url())).send().await.unwrap();
+        assert_eq!(big.status().as_u16(), 200, "a targeted fault applies once");
+    }
+
     async fn statuses(c: &reqwest::Client, base: &str, n: usize) -> Vec<u16> {
         let mut out = Vec::new();
         for _ in 0..n {
@@ -869,14 +915,16 @@ mod tests {
                 control: Mutex::new(Control {
                     fault: Fault::Random { seed, p: 0.5 },
                     queued: VecDeque::new(),
+                    targeted: Vec::new(),
                     rng: Rng::new(seed),
                     upstream: "127.0.0.1:9".parse().unwrap(),
                 }),
                 counters: Counters::default(),
                 events: Mutex::new(Vec::new()),
+                started: Mutex::new(Vec::new()),
                 tasks: Mutex::new(Vec::new()),
             };
-            (0..200).map(|_| shared.next_fault()).collect::<Vec<_>>()
+            (0..200).map(|_| shared.next_fault("/")).collect::<Vec<_>>()
         };
         let a = draw(7);
         assert_eq!(a, draw(7));

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -25,7 +25,8 @@ pub enum ContentStatus {
 
 pub struct Core {
     conn: Mutex<Connection>,
-    content: ContentStatus,
+    /// Changes when a pack update is installed ([`crate::content::update`]).
+    content: RwLock<ContentStatus>,
     data_dir: PathBuf,
     /// Set while a sync runs, so two (the timer's and "Sync now") never overlap.
     sync_running: AtomicBool,
@@ -62,11 +63,16 @@ impl Core {
                 }
             }
         };
-        Ok(Core { conn: Mutex::new(conn), content, data_dir: data_dir.to_path_buf(), sync_running: AtomicBool::new(false) })
+        Ok(Core { conn: Mutex::new(conn), content: RwLock::new(content), data_dir: data_dir.to_path_buf(), sync_running: AtomicBool::new(false) })
     }
 
-    pub fn content_status(&self) -> &ContentStatus {
-        &self.content
+    /// The content pack in use: the one found at start-up, or the update installed since.
+    pub fn content_status(&self) -> ContentStatus {
+        self.content.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub(crate) fn set_content_status(&self, status: ContentStatus) {
+        *self.content.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
     }
 
     pub fn data_dir(&self) -> &Path {

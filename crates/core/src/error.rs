@@ -31,6 +31,11 @@ pub enum Error {
     #[error("content pack: {0}")]
     Pack(#[from] crate::content::PackError),
 
+    /// A content pack update that was not installed: its archive is unsigned, tampered with,
+    /// signed by a key this app does not trust, or not a valid pack. The content in use stays.
+    #[error("the content pack update {version} was refused: {reason}. The content you have stays as it is.")]
+    PackRefused { version: String, reason: String },
+
     #[error("not found: {0}")]
     NotFound(String),
 
@@ -89,6 +94,7 @@ impl Error {
             Error::DatabaseTooNew { .. } => "database_too_new",
             Error::DataDir { .. } => "data_dir",
             Error::Pack(_) => "content_pack",
+            Error::PackRefused { .. } => "pack_refused",
             Error::NotFound(_) => "not_found",
             Error::InvalidInput(_) => "invalid_input",
             Error::Secrets(_) => "secrets",

@@ -120,7 +120,7 @@ fn reimport_and_broken_pack_leave_user_data_alone() {
     files.0.insert("manifest.toml".into(), b"id = \"stopover-content\"\nversion = \"9999.1\"\nlanguages = [\"en\", \"fr\", \"es\"]\n".to_vec());
     {
         let core = Core::open(dir.path(), Ok(files)).unwrap();
-        assert_eq!(core.content_status(), &ContentStatus::Ready { version: "9999.1".into() });
+        assert_eq!(core.content_status(), ContentStatus::Ready { version: "9999.1".into() });
         let conn = core.conn();
         let list = content::checklist(&conn, &list_id, "fr").unwrap();
         let step = list.steps.iter().find(|s| s.id == step_id).unwrap();
@@ -157,7 +157,7 @@ fn missing_pack_on_first_start_is_reported_not_fatal() {
     match core.content_status() {
         ContentStatus::Broken { reason, installed_version, .. } => {
             assert!(reason.contains("does not exist"), "{reason}");
-            assert_eq!(installed_version, &None);
+            assert_eq!(installed_version, None);
         }
         other => panic!("{other:?}"),
     }

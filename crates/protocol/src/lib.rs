@@ -16,12 +16,19 @@
 //! | `POST /v1/admin/accounts/{user}/approve` | → [`Account`]                       | secretariat, admin |
 //! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
 //!
+//!
+//! Attachments (tus 1.0 uploads under `/v1/files`) are described in [`files`]; signed content
+//! packs (`/v1/packs/...`) in [`packs`].
+//!
 //! Errors are always [`ErrorBody`] with a 4xx/5xx status; 429 and 503 carry `Retry-After`.
 
+pub mod files;
+pub mod packs;
 pub mod sync;
 
 use serde::{Deserialize, Serialize};
 
+pub use packs::PackRelease;
 pub use sync::*;
 
 /// Major version of the protocol, also the URL prefix (`/v1/...`).

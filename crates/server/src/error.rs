@@ -9,6 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use stopover_protocol::ErrorBody;
 
+const UPLOAD_OFFSET: header::HeaderName = header::HeaderName::from_static("upload-offset");
+const TUS_VERSION: header::HeaderName = header::HeaderName::from_static("tus-version");
+const TUS_MAX_SIZE: header::HeaderName = header::HeaderName::from_static("tus-max-size");
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +29,9 @@ pub enum Error {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
+    /// `ecommunity pack …` could not do what was asked (exit code 1).
+    #[error("{0}")]
+    Pack(String),
 
     // ---- internal failures: 500, details only in the log ----
     #[error("database: {0}")]
@@ -39,6 +46,8 @@ pub enum Error {
     Random(String),
     #[error("background task: {0}")]
     Task(String),
+    #[error("file storage: {0}")]
+    Storage(String),
 
     // ---- what clients did wrong, or what they must wait for ----
     #[error("{0}")]
@@ -82,13 +91,42 @@ pub enum Error {
     TooManyAttempts { retry_after: u64 },
     #[error("the server is busy; retry in {retry_after} s")]
     Busy { retry_after: u64 },
+
+    // ---- attachments (tus) and content packs ----
+    /// 412: a tus request without `Tus-Resumable: 1.0.0`.
+    #[error("send `Tus-Resumable: 1.0.0`: this server speaks tus 1.0.0")]
+    TusVersion,
+    /// 400: a tus header missing or malformed.
+    #[error("{0}")]
+    BadHeader(String),
+    #[error("attachments are limited to {max} bytes", max = stopover_protocol::files::MAX_ATTACHMENT_BYTES)]
+    AttachmentTooLarge,
+    #[error("no such upload")]
+    NoSuchUpload,
+    /// 409: the `PATCH` does not continue where the upload stands (sent as `Upload-Offset`).
+    #[error("the upload stands at byte {offset}; send from there (ask with HEAD)")]
+    OffsetMismatch { offset: u64 },
+    #[error("another request is writing to this upload; ask with HEAD and retry")]
+    UploadBusy,
+    #[error("this upload is not complete yet")]
+    UploadIncomplete,
+    #[error("the bytes received do not have the SHA-256 announced at creation; the upload was discarded, start again")]
+    ChecksumMismatch,
+    #[error("{0}")]
+    NoPack(String),
 }
 
 impl Error {
     pub fn status(&self) -> StatusCode {
         use Error::*;
         match self {
-            BadJson(_) | BadBody(_) | UnsupportedProtocol(_) | Usage(_) => StatusCode::BAD_REQUEST,
+            BadJson(_) | BadBody(_) | UnsupportedProtocol(_) | Usage(_) | BadHeader(_) | ChecksumMismatch => {
+                StatusCode::BAD_REQUEST
+            }
+            TusVersion => StatusCode::PRECONDITION_FAILED,
+            AttachmentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            NoSuchUpload | NoPack(_) => StatusCode::NOT_FOUND,
+            OffsetMismatch { .. } | UploadBusy | UploadIncomplete => StatusCode::CONFLICT,
             InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             TooLarge | TooManyOperations => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -97,8 +135,8 @@ impl Error {
             UsernameTaken(_) => StatusCode::CONFLICT,
             NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
             TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
-            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Database(_) | Migration(_)
-            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Pack(_) | Database(_) | Migration(_)
+            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) | Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -126,8 +164,17 @@ impl Error {
             UnknownPath => "not_found",
             TooManyAttempts { .. } => "too_many_attempts",
             Busy { .. } => "busy",
-            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Database(_) | Migration(_)
-            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) => "internal",
+            TusVersion => "unsupported_tus_version",
+            BadHeader(_) => "bad_header",
+            AttachmentTooLarge => "too_large",
+            NoSuchUpload => "no_such_upload",
+            OffsetMismatch { .. } => stopover_protocol::files::OFFSET_MISMATCH,
+            UploadBusy => "upload_busy",
+            UploadIncomplete => "upload_incomplete",
+            ChecksumMismatch => stopover_protocol::files::CHECKSUM_MISMATCH,
+            NoPack(_) => stopover_protocol::packs::NO_PACK,
+            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Pack(_) | Database(_) | Migration(_)
+            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) | Storage(_) => "internal",
         }
     }
 
@@ -158,6 +205,18 @@ impl IntoResponse for Error {
         let mut response = (status, Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after() {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        match &self {
+            Error::OffsetMismatch { offset } => {
+                response.headers_mut().insert(UPLOAD_OFFSET, HeaderValue::from(*offset));
+            }
+            Error::TusVersion => {
+                response.headers_mut().insert(TUS_VERSION, HeaderValue::from_static(stopover_protocol::files::TUS_VERSION));
+            }
+            Error::AttachmentTooLarge => {
+                response.headers_mut().insert(TUS_MAX_SIZE, HeaderValue::from(stopover_protocol::files::MAX_ATTACHMENT_BYTES));
+            }
+            _ => {}
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

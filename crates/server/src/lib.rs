@@ -1,20 +1,24 @@
 //! `ecommunity`: the Stopover e-community server and its admin CLI.
 //!
-//! - [`cli`] — the command line: `serve`, `user …`, `device …`
+//! - [`cli`] — the command line: `serve`, `user …`, `device …`, `pack …`
 //! - [`db`] — the SQLite database and its embedded migrations
 //! - [`accounts`] — account rules and rows
 //! - [`auth`] — passwords, device tokens, the `Caller` extractor, the authorization policy
 //! - [`limits`] — sign-in attempt limits and sync load shedding
 //! - [`sync`] — push and pull
+//! - [`attachments`] — tus uploads and downloads, content-addressed by SHA-256
+//! - [`packs`] — building, signing and publishing content packs
 //! - [`http`] — the axum router, its layers, the OpenAPI document
 
 pub mod accounts;
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod limits;
+pub mod packs;
 pub mod state;
 pub mod sync;
 

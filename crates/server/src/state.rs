@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::attachments::Storage;
 use crate::auth::Passwords;
 use crate::db::Db;
 use crate::limits::{SignInLimits, SyncSlots};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub sign_in_limits: Arc<SignInLimits>,
     pub sync_slots: SyncSlots,
+    /// Attachments and pack archives in the data folder.
+    pub storage: Storage,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
 
     pub fn with_passwords(db: Db, config: &Config, passwords: Passwords) -> Self {
         AppState {
+            storage: Storage::new(db.dir()),
             db,
             passwords,
             sign_in_limits: Arc::new(SignInLimits::default()),

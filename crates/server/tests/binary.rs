@@ -199,3 +199,36 @@ fn the_cli_manages_accounts_and_devices_of_a_running_server() {
     assert_eq!(server.sign_in("amina", NFP_PASSWORD).0, 201);
     assert_eq!(cli(&["user", "approve", "--data", d, "nobody"]).status.code(), Some(1));
 }
+
+#[test]
+fn pack_keygen_and_publish() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let key = work.path().join("pack.key");
+    let pack = work.path().join("pack");
+    std::fs::create_dir_all(pack.join("manual/en")).unwrap();
+    std::fs::write(pack.join("manual/en/meetings.md"), "+++\ntitle = \"M\"\nsummary = \"S\"\norder = 1\n+++\nText\n").unwrap();
+    let write_manifest = |version: &str| {
+        std::fs::write(pack.join("manifest.toml"), format!("id = \"t\"\nversion = \"{version}\"\nlanguages = [\"en\"]\n")).unwrap();
+    };
+    let (d, k, p) = (data.to_str().unwrap(), key.to_str().unwrap(), pack.to_str().unwrap());
+
+    let out = cli_ok(&["pack", "keygen", "--out", k]);
+    let public = out.lines().find_map(|l| l.strip_prefix("public key (hex, for the app's trusted keys): ")).unwrap().to_string();
+    assert_eq!(public.len(), 64, "{out}");
+    assert!(!out.contains(std::fs::read_to_string(&key).unwrap().trim()), "the private key is never printed");
+    assert_eq!(cli(&["pack", "keygen", "--out", k]).status.code(), Some(1), "never overwrites a key");
+
+    write_manifest("2026.12.0");
+    let out = cli_ok(&["pack", "publish", "--data", d, "--key", k, p]);
+    assert!(out.contains("published content pack 2026.12.0"), "{out}");
+    assert!(out.contains(&public), "{out}");
+    assert!(data.join("packs/2026.12.0.json.gz").is_file());
+
+    let again = cli(&["pack", "publish", "--data", d, "--key", k, p]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not newer than the latest published pack 2026.12.0"));
+    write_manifest("2026.12.1");
+    cli_ok(&["pack", "publish", "--data", d, "--key", k, p]);
+    assert_eq!(cli(&["pack", "publish", "--data", d, p]).status.code(), Some(2), "--key is required");
+}

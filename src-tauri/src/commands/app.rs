@@ -24,7 +24,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
         Err(e) => Ok(AppStatus { startup_error: Some(e), content: None, language: "en".into(), user_data: None, data_dir }),
         Ok(_) => {
             let (content, language, user_data) = state
-                .run(|core| Ok((core.content_status().clone(), core.language()?, counts(&core.conn())?)))
+                .run(|core| Ok((core.content_status(), core.language()?, counts(&core.conn())?)))
                 .await?;
             Ok(AppStatus { startup_error: None, content: Some(content), language, user_data: Some(user_data), data_dir })
         }

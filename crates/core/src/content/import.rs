@@ -39,6 +39,14 @@ pub fn needs_import(conn: &Connection, pack: &Pack) -> Result<bool> {
 
 pub fn import(conn: &mut Connection, pack: &Pack) -> Result<ImportReport> {
     let tx = conn.transaction()?;
+    let report = import_in(&tx, pack)?;
+    tx.commit()?;
+    tracing::info!(version = %report.version, items = report.items, indexed = report.indexed, "content pack imported");
+    Ok(report)
+}
+
+/// [`import`] inside a transaction the caller commits (or drops, leaving the old content).
+pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<ImportReport> {
     tx.execute_batch("DELETE FROM content_item; DELETE FROM checklist_step; DELETE FROM search_index;")?;
     let mut items = 0;
     let mut indexed = 0;
@@ -111,7 +119,5 @@ pub fn import(conn: &mut Connection, pack: &Pack) -> Result<ImportReport> {
     )?;
     // Keep the index compact: imports are rare, searches are many.
     tx.execute("INSERT INTO search_index (search_index) VALUES ('optimize')", [])?;
-    tx.commit()?;
-    tracing::info!(version = %pack.manifest.version, items, indexed, "content pack imported");
     Ok(ImportReport { version: pack.manifest.version.clone(), items, indexed })
 }

@@ -1,13 +1,15 @@
 //! The content pack: the Manual, checklists and library, in en/fr/es.
 //!
 //! `pack` reads and validates the files, `markdown` renders them safely, `import` replaces the
-//! content tables in one transaction, `read` and `search` answer the UI.
+//! content tables in one transaction, `read` and `search` answer the UI, [`update`] installs
+//! signed packs from the e-community server.
 
 mod import;
 mod markdown;
 mod pack;
 mod read;
 mod search;
+pub mod update;
 
 pub use import::{ImportReport, import, imported_pack, needs_import};
 pub use markdown::{plain_text, render_html};

@@ -108,12 +108,18 @@ impl SyncClient {
         &self.server_url
     }
 
-    fn url(&self, path: &str) -> Url {
+    pub(crate) fn url(&self, path: &str) -> Url {
         self.base.join(path).expect("static API paths join onto a valid base")
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, self.url(path)).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        self.request_url(method, self.url(path))
+    }
+
+    /// A request to `url` (which callers take from [`SyncClient::url`] or check to be under
+    /// [`SyncClient::server_url`]: the token must never go to another host).
+    pub(crate) fn request_url(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
+        self.http.request(method, url).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
     }
 
     /// `GET /v1/health`. Succeeds only when the answer is a [`Health`] from a server speaking
@@ -199,7 +205,7 @@ impl SyncClient {
     }
 
     /// Reads a successful answer as `T`, or turns anything else into the matching error.
-    async fn read_json<T: DeserializeOwned>(&self, response: reqwest::Response, what: &str) -> Result<(T, u64)> {
+    pub(crate) async fn read_json<T: DeserializeOwned>(&self, response: reqwest::Response, what: &str) -> Result<(T, u64)> {
         let status = response.status();
         if !status.is_success() {
             return Err(self.error_from(response).await);
@@ -217,7 +223,7 @@ impl SyncClient {
     }
 
     /// The error for a non-success answer.
-    async fn error_from(&self, response: reqwest::Response) -> Error {
+    pub(crate) async fn error_from(&self, response: reqwest::Response) -> Error {
         let status = response.status();
         let headers = response.headers().clone();
         if status.is_redirection() {
@@ -246,7 +252,7 @@ impl SyncClient {
     }
 }
 
-fn looks_like_html(headers: &HeaderMap) -> bool {
+pub(crate) fn looks_like_html(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -265,7 +271,7 @@ fn gzip(data: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// A transport error as [`Error::Network`], with its causes (never headers, so never the token).
-fn network_error(e: reqwest::Error) -> Error {
+pub(crate) fn network_error(e: reqwest::Error) -> Error {
     if e.is_timeout() {
         return Error::Network("the server took too long to answer".to_string());
     }

@@ -58,8 +58,12 @@
 //!   or a truncated body is an error and changes nothing.
 //! - The device token lives only in the [`SecretStore`](crate::secrets::SecretStore): never in
 //!   SQLite, a log or an error message.
+//!
+//! Attachments (resumable tus uploads by SHA-256) are in [`attachments`]; content pack
+//! updates in [`crate::content::update`].
 
 mod account;
+pub mod attachments;
 mod backoff;
 pub mod client;
 mod conflicts;

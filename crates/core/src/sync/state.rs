@@ -119,10 +119,12 @@ pub(crate) fn record_outcome(conn: &Connection, outcome: std::result::Result<(),
 }
 
 /// Empties every sync table: the outbox, what is known of the server, conflicts, refusals and
-/// `sync_state`. The user's own records (checklist progress…) are not touched.
+/// `sync_state`, and forgets where attachments were uploaded (they go again to the next
+/// account). The user's own records (checklist progress, attachments) are not touched.
 pub(crate) fn reset(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "DELETE FROM outbox; DELETE FROM sync_field; DELETE FROM sync_conflict; DELETE FROM sync_rejected; DELETE FROM sync_state;",
+        "DELETE FROM outbox; DELETE FROM sync_field; DELETE FROM sync_conflict; DELETE FROM sync_rejected; DELETE FROM sync_state;
+         UPDATE attachment SET upload_url = NULL, uploaded = 0;",
     )?;
     Ok(())
 }

@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 pub enum Action<'a> {
     /// Push to or pull from the caller's own sync scope.
     Sync,
+    /// Upload attachments to, and download them from, the caller's own sync scope.
+    Attachments,
+    /// Read the published content packs (the same for everyone).
+    ReadPacks,
     /// See every account, pending ones included.
     ListAccounts,
     ApproveAccount { target: &'a AccountRow },
@@ -26,7 +30,7 @@ fn is_staff(role: Role) -> bool {
 /// `caller` is an approved account (the `Caller` extractor guarantees it).
 pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
     let allowed = match action {
-        Action::Sync => true,
+        Action::Sync | Action::Attachments | Action::ReadPacks => true,
         Action::ListAccounts => is_staff(caller.role),
         // The Secretariat approves requests; lifting a revocation is an admin's call, since
         // only an admin may revoke.
@@ -44,7 +48,8 @@ pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
     if allowed { Ok(()) } else { Err(Error::Forbidden("your role does not allow this".into())) }
 }
 
-/// The account whose records a caller's push changes and pull reads: always their own.
+/// The account whose records a caller's push changes and pull reads, and whose attachments
+/// an upload joins and a download comes from: always their own.
 pub fn sync_scope(caller: &AccountRow) -> i64 {
     caller.id
 }
@@ -79,6 +84,8 @@ mod tests {
 
         for c in [&nfp, &sec, &admin] {
             assert!(ok(c, Action::Sync));
+            assert!(ok(c, Action::Attachments));
+            assert!(ok(c, Action::ReadPacks));
         }
         assert!(!ok(&nfp, Action::ListAccounts));
         assert!(ok(&sec, Action::ListAccounts));

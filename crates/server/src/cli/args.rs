@@ -24,6 +24,9 @@ pub enum Command {
     /// Manage signed-in devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Publish signed content packs.
+    #[command(subcommand)]
+    Pack(PackCommand),
 }
 
 #[derive(Args)]
@@ -153,6 +156,34 @@ pub struct DeviceList {
     pub json: bool,
 }
 
+#[derive(Subcommand)]
+pub enum PackCommand {
+    /// Build, sign and publish the content pack in PACKDIR. Its manifest.toml `version`
+    /// must be greater than the latest published one.
+    Publish(PackPublish),
+    /// Write a new ed25519 private key to a file and print its public key (hex) for the app.
+    Keygen(PackKeygen),
+}
+
+#[derive(Args)]
+pub struct PackPublish {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The private key file (32-byte ed25519 seed in hex, from `pack keygen`).
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// The pack folder: manifest.toml, manual/, checklists/, library/ (text files only).
+    #[arg(value_name = "PACKDIR")]
+    pub pack_dir: PathBuf,
+}
+
+#[derive(Args)]
+pub struct PackKeygen {
+    /// Where to write the private key; an existing file is never overwritten.
+    #[arg(long, value_name = "KEYFILE")]
+    pub out: PathBuf,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +215,10 @@ mod tests {
         assert!(Cli::try_parse_from(["ecommunity", "serve", "--data", "d", "--max-inflight-syncs", "0"]).is_err());
         assert!(Cli::try_parse_from(["ecommunity", "user", "add", "--data", "d", "--role", "king"]).is_err());
         assert!(Cli::try_parse_from(["ecommunity", "device", "revoke", "--data", "d", "abc"]).is_ok());
+        let cli = Cli::try_parse_from(["ecommunity", "pack", "publish", "--data", "d", "--key", "k.hex", "assets"]).unwrap();
+        let Command::Pack(PackCommand::Publish(p)) = cli.command else { panic!() };
+        assert_eq!((p.key.as_path(), p.pack_dir.as_path()), (Path::new("k.hex"), Path::new("assets")));
+        assert!(Cli::try_parse_from(["ecommunity", "pack", "publish", "--data", "d", "assets"]).is_err(), "--key is required");
+        assert!(Cli::try_parse_from(["ecommunity", "pack", "keygen", "--out", "k.hex"]).is_ok());
     }
 }

@@ -1,8 +1,9 @@
-//! The command line: `serve` runs the server; `user` and `device` administer the database
-//! directly (no server needed, safe while one runs: SQLite serializes the writes).
+//! The command line: `serve` runs the server; `user`, `device` and `pack` administer the
+//! database directly (no server needed, safe while one runs: SQLite serializes the writes).
 
 mod args;
 mod device;
+mod pack;
 mod user;
 
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use clap::Parser;
 
 use crate::error::{Error, Result};
 use crate::state::{AppState, Config};
-use args::{Cli, Command, DeviceCommand, ServeArgs, UserCommand};
+use args::{Cli, Command, DeviceCommand, PackCommand, ServeArgs, UserCommand};
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -52,6 +53,8 @@ fn run(command: Command) -> Result<()> {
         Command::User(UserCommand::List(a)) => user::list(a),
         Command::Device(DeviceCommand::Revoke(a)) => device::revoke(a),
         Command::Device(DeviceCommand::List(a)) => device::list(a),
+        Command::Pack(PackCommand::Publish(a)) => pack::publish(a),
+        Command::Pack(PackCommand::Keygen(a)) => pack::keygen(a),
     }
 }
 

@@ -73,6 +73,11 @@ impl Db {
         Ok(Db { inner: Arc::new(Inner { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) }) })
     }
 
+    /// The data folder: the database's directory, where attachments and packs are kept too.
+    pub fn dir(&self) -> &Path {
+        self.inner.path.parent().unwrap_or(Path::new("."))
+    }
+
     /// Runs `f` on the writer connection. `f` opens its own transaction where it needs one.
     pub async fn write<F, R>(&self, f: F) -> Result<R>
     where

@@ -29,6 +29,22 @@ pub async fn check_protocol(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// For the tus endpoints (`/v1/files…`): every answer carries `Tus-Resumable: 1.0.0`; a
+/// request other than `OPTIONS` without it is answered 412 (with `Tus-Version`).
+pub async fn tus_resumable(req: Request, next: Next) -> Response {
+    use axum::http::{HeaderName, Method};
+    use stopover_protocol::files::TUS_RESUMABLE;
+    const HEADER: HeaderName = HeaderName::from_static("tus-resumable");
+    let speaks_ours = req.headers().get(HEADER).is_some_and(|v| v.as_bytes() == TUS_RESUMABLE.as_bytes());
+    let mut response = if speaks_ours || req.method() == Method::OPTIONS {
+        next.run(req).await
+    } else {
+        Error::TusVersion.into_response()
+    };
+    response.headers_mut().insert(HEADER, HeaderValue::from_static(TUS_RESUMABLE));
+    response
+}
+
 /// Holds a sync slot for the length of the request, or answers 429 `busy` at once.
 pub async fn shed_sync_load(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match state.sync_slots.try_enter() {

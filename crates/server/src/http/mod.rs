@@ -13,17 +13,18 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, options, post};
 use stopover_protocol::MAX_BODY_BYTES;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use handlers::{accounts, admin, health, sessions, sync};
+use handlers::{accounts, admin, files, health, packs, sessions, sync};
 
 /// Every endpoint, with the layers every request passes through.
 pub fn router(state: AppState) -> Router {
@@ -36,6 +37,11 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/sync/pull", get(sync::pull))
         .route_layer(from_fn_with_state(state.clone(), layers::shed_sync_load));
 
+    let tus_routes = Router::new()
+        .route("/v1/files", options(files::options).post(files::create))
+        .route("/v1/files/{id}", get(files::download).head(files::head).patch(files::patch))
+        .route_layer(from_fn(layers::tus_resumable));
+
     Router::new()
         .route("/v1/health", get(health::health))
         .route("/v1/accounts", post(accounts::request_account))
@@ -45,7 +51,10 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/admin/accounts", get(admin::list_accounts))
         .route("/v1/admin/accounts/{username}/approve", post(admin::approve_account))
         .route("/v1/admin/accounts/{username}/revoke", post(admin::revoke_account))
+        .route("/v1/packs/latest", get(packs::latest))
+        .route("/v1/packs/{version}/archive", get(packs::archive))
         .merge(sync_routes)
+        .merge(tus_routes)
         .fallback(|| async { Error::UnknownPath })
 }
 
@@ -55,8 +64,13 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
         ServiceBuilder::new()
             .layer(CatchPanicLayer::custom(layers::panic_response))
             .layer(from_fn(layers::log_requests))
-            // gzip or zstd, as the client's Accept-Encoding asks.
-            .layer(CompressionLayer::new())
+            // gzip or zstd, as the client's Accept-Encoding asks; not for pack archives (gzip
+            // already) nor attachments (mostly compressed formats, and large).
+            .layer(CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new(stopover_protocol::packs::PACK_ARCHIVE_CONTENT_TYPE))
+                    .and(NotForContentType::const_new("application/octet-stream")),
+            ))
             .layer(from_fn(layers::json_errors))
             .layer(from_fn(layers::check_protocol))
             // Bounds the bytes on the wire; the JSON extractor bounds them again after

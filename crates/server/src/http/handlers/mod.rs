@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod files;
 pub mod health;
+pub mod packs;
 pub mod sessions;
 pub mod sync;

@@ -9,17 +9,18 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{accounts, admin, health, sessions, sync};
+use crate::http::handlers::{accounts, admin, files, health, packs, sessions, sync};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "ecommunity",
         version = "1",
-        description = "The Stopover e-community server: accounts, device sessions and sync. \
-            Errors are always `ErrorBody`; 429 carries `Retry-After`. Request bodies may be \
-            sent with `Content-Encoding: gzip` or `zstd`; responses are compressed when \
-            `Accept-Encoding` asks. Bodies are limited to 2 MiB after decompression.",
+        description = "The Stopover e-community server: accounts, device sessions, sync, \
+            attachments (tus 1.0 resumable uploads, content-addressed by SHA-256) and signed \
+            content packs. Errors are always `ErrorBody`; 429 carries `Retry-After`. Request \
+            bodies may be sent with `Content-Encoding: gzip` or `zstd`; responses are compressed \
+            when `Accept-Encoding` asks. Bodies are limited to 2 MiB after decompression.",
         license(name = "MIT")
     ),
     paths(
@@ -33,6 +34,13 @@ use crate::http::handlers::{accounts, admin, health, sessions, sync};
         admin::list_accounts,
         admin::approve_account,
         admin::revoke_account,
+        files::options,
+        files::create,
+        files::head,
+        files::patch,
+        files::download,
+        packs::latest,
+        packs::archive,
     ),
     modifiers(&DeviceToken, &ProtocolHeader),
     tags(
@@ -41,6 +49,9 @@ use crate::http::handlers::{accounts, admin, health, sessions, sync};
         (name = "sessions", description = "Signing devices in and out"),
         (name = "sync", description = "Pushing operations and pulling changes"),
         (name = "admin", description = "Account approval by the Secretariat and admins"),
+        (name = "files", description = "Attachments: tus 1.0 core protocol and `creation`, content-addressed by SHA-256; \
+            every answer carries `Tus-Resumable: 1.0.0`, and every request but OPTIONS must"),
+        (name = "packs", description = "Signed content packs: the latest release and its archive"),
     )
 )]
 pub struct ApiDoc;
@@ -70,7 +81,15 @@ impl Modify for ProtocolHeader {
             .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
             .build();
         for item in openapi.paths.paths.values_mut() {
-            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+            ];
             for op in operations.into_iter().flatten() {
                 op.parameters.get_or_insert_with(Vec::new).push(header.clone());
             }
@@ -114,7 +133,8 @@ mod tests {
         let mut ops = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
-                ops.push((method.to_uppercase().parse().unwrap(), path.replace("{username}", "someone")));
+                let path = path.replace("{username}", "someone").replace("{id}", "0123456789abcdef0123456789abcdef").replace("{version}", "1.0");
+                ops.push((method.to_uppercase().parse().unwrap(), path));
             }
         }
         ops
@@ -124,7 +144,7 @@ mod tests {
     async fn every_documented_operation_is_served() {
         let server = TestServer::new().await;
         let ops = documented_operations();
-        assert_eq!(ops.len(), 10, "{ops:?}");
+        assert_eq!(ops.len(), 17, "{ops:?}");
         for (method, path) in ops {
             let (status, body) = server.send(method.clone(), &path, None, Some(serde_json::json!({}))).await;
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
@@ -145,11 +165,18 @@ mod tests {
     #[test]
     fn the_document_names_its_schemas_and_security() {
         let doc: serde_json::Value = serde_json::from_str(&document()).unwrap();
-        for schema in ["Account", "AccountRequest", "ErrorBody", "OpResult", "Outcome", "PullResponse", "PushRequest", "SignInResponse"] {
+        for schema in ["Account", "AccountRequest", "ErrorBody", "OpResult", "Outcome", "PackRelease", "PullResponse", "PushRequest", "SignInResponse"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "missing schema {schema}");
         }
         assert_eq!(doc["components"]["securitySchemes"]["device_token"]["scheme"], "bearer");
         assert!(doc["paths"]["/v1/me"]["get"]["security"].is_array());
         assert!(doc["paths"]["/v1/health"]["get"]["security"].is_null());
+        for method in ["options", "post"] {
+            assert!(doc["paths"]["/v1/files"][method]["security"].is_array(), "{method} /v1/files");
+        }
+        for method in ["head", "patch", "get"] {
+            assert!(doc["paths"]["/v1/files/{id}"][method]["security"].is_array(), "{method} /v1/files/{{id}}");
+        }
+        assert!(doc["paths"]["/v1/files/{id}"]["patch"]["requestBody"]["content"]["application/offset+octet-stream"].is_object());
     }
 }

@@ -175,6 +175,24 @@ pub struct Change {
     pub op_id: String,
 }
 
+/// `GET /v1/packs/latest`: a published, signed content pack.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackRelease {
+    /// Dotted numeric, e.g. `2026.12.0`.
+    #[schema(pattern = "^[0-9]+(\\.[0-9]+)*$")]
+    pub version: String,
+    /// SHA-256 of the archive's bytes, lowercase hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    /// Size of the archive in bytes.
+    pub size: u64,
+    /// Base64 of the ed25519 signature over the archive's bytes.
+    pub signature: String,
+    /// The signing key's public key, lowercase hex.
+    pub key_id: String,
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Serialize;
@@ -251,6 +269,13 @@ mod tests {
             changes: vec![p::Change { seq: 9, entity, field: "note".into(), value: json!("n"), version: 4, op_id: "o".into() }],
             cursor: 9,
             more: true,
+        });
+        same_wire::<_, super::PackRelease>(p::PackRelease {
+            version: "2026.12.0".into(),
+            sha256: "ab".repeat(32),
+            size: 1234,
+            signature: "c2ln".into(),
+            key_id: "cd".repeat(32),
         });
     }
 

@@ -3,7 +3,9 @@
 
 mod accounts;
 mod admin;
+mod files;
 mod malformed;
+mod packs;
 mod sessions;
 mod shedding;
 mod sync;

@@ -1,0 +1,195 @@
+//! Sync figures for BENCHMARKS.md (a scenario, not a timed test): the real client
+//! (stopover-core in-process) and the real `ecommunity` process, with the test proxy between
+//! them counting every byte of HTTP it carries (request and status lines, headers and bodies;
+//! not TCP/IP framing).
+//!
+//! ```text
+//! cargo build --release -p ecommunity
+//! ECOMMUNITY_BIN=target/release/ecommunity \
+//!   cargo test -p stopover-tests --release --test sync_bench -- --ignored --nocapture
+//! ```
+//!
+//! Prints `BENCH …` lines:
+//! - the bytes to push one tick (the push exchange alone, and the whole sync round), and their
+//!   ratio to the gzip size of the push's JSON;
+//! - the bytes to pull 100 changes (the pull exchange alone, and a whole sync round);
+//! - the time to sync 50 changes over 64 kbit/s with 300 ms one-way delay, against the
+//!   physical minimum for the bytes and round trips it used (bytes·8/64000 + exchanges·0.6 s).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use stopover_core::sync::{self, SyncReport};
+use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PushRequest};
+use stopover_tests::api::within;
+use stopover_tests::client::Device;
+use stopover_tests::proxy::{Fault, Proxy, Stats};
+use stopover_tests::server::{NewUser, Server, ecommunity_binary};
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    // As the client compresses its push bodies (flate2, default level).
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn wire(s: &Stats) -> u64 {
+    s.bytes_up + s.bytes_down
+}
+
+/// A note of a typical length.
+fn note_text(n: usize) -> String {
+    format!("Called the ministry's focal point about this; waiting for the signed letter ({n}).")
+}
+
+/// 50 edits on 25 steps of the pack (a tick and a note each), made on `device`.
+fn fifty_edits(device: &Device, steps: &[(String, String)], round: usize) {
+    for (i, (list, step)) in steps.iter().take(25).enumerate() {
+        device.tick(list, step, round % 2 == 0);
+        device.note(list, step, &note_text(round * 100 + i));
+    }
+}
+
+async fn timed_sync(device: &Device) -> (SyncReport, Duration) {
+    let started = Instant::now();
+    let report = device.sync().await.unwrap_or_else(|e| panic!("{}: sync failed: {e}", device.name));
+    (report, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark scenario for BENCHMARKS.md: run with --release --ignored --nocapture"]
+async fn sync_figures() {
+    within(Duration::from_secs(600), "sync benchmark", async {
+        println!("BENCH server binary: {}", ecommunity_binary().display());
+        let server = Server::start();
+        let user = NewUser::nfp("amina", "KE");
+        server.user_add_approved(&user);
+        let proxy = Proxy::start(server.addr()).await;
+        let laptop = Device::sign_in("laptop", &proxy.url(), &user).await;
+        let desktop = Device::sign_in("desktop", &server.base_url, &user).await;
+        let steps = laptop.steps();
+        assert!(steps.len() >= 50, "the pack has {} steps", steps.len());
+        // A first sync, so the connection is open as it would be after the app's probe.
+        laptop.sync().await.unwrap();
+
+        // 1. One tick.
+        let (list, step) = &steps[0];
+        laptop.tick(list, step, true);
+        let token = laptop.token();
+        proxy.reset_stats();
+        let batch = sync::next_batch(&laptop.core, MAX_OPS_PER_PUSH).unwrap();
+        assert_eq!(batch.len(), 1);
+        let json = serde_json::to_vec(&PushRequest { ops: batch.clone() }).unwrap();
+        let gz = gzip(&json);
+        let (answer, transfer) = laptop.client.push(&token, &batch).await.unwrap();
+        sync::apply_push_results(&laptop.core, &batch, &answer).unwrap();
+        let push = proxy.stats();
+        assert_eq!(push.requests, 1);
+        println!(
+            "BENCH push one tick (push exchange only): {} B on the wire (request {} B, answer {} B); payload JSON {} B, \
+             gzip {} B (body sent: {} B); wire/gzip = {:.1}x, wire/JSON = {:.1}x",
+            wire(&push),
+            push.bytes_up,
+            push.bytes_down,
+            json.len(),
+            gz.len(),
+            transfer.bytes_sent,
+            wire(&push) as f64 / gz.len() as f64,
+            wire(&push) as f64 / json.len() as f64,
+        );
+        laptop.tick(list, step, false);
+        proxy.reset_stats();
+        let report = laptop.sync().await.unwrap();
+        let round = proxy.stats();
+        println!(
+            "BENCH push one tick (whole sync round: probe, push, pull of its own change): {} B in {} requests \
+             (up {} B, down {} B); wire/gzip = {:.1}x; {report:?}",
+            wire(&round),
+            round.requests,
+            round.bytes_up,
+            round.bytes_down,
+            wire(&round) as f64 / gz.len() as f64,
+        );
+
+        // 2. Pull 100 changes: the desktop edits 50 fields twice.
+        let feed_before = sync::pull_cursor(&laptop.core.conn()).unwrap();
+        for r in 0..2 {
+            fifty_edits(&desktop, &steps[10..], r);
+            desktop.sync().await.unwrap();
+        }
+        let tablet_proxy = Proxy::start(server.addr()).await;
+        let tablet = Device::sign_in("tablet", &tablet_proxy.url(), &user).await;
+        let tablet_token = tablet.token();
+        tablet_proxy.reset_stats();
+        let (page, t) = tablet.client.pull(&tablet_token, feed_before, MAX_PULL_LIMIT).await.unwrap();
+        assert_eq!(page.changes.len(), 100, "the desktop's 100 changes, in one page");
+        let pull = tablet_proxy.stats();
+        let changes_json = serde_json::to_vec(&page).unwrap();
+        println!(
+            "BENCH pull {} changes (pull exchange only, one page): {} B on the wire (request {} B, answer {} B); \
+             answer JSON {} B (decompressed body {} B), gzip of it {} B",
+            page.changes.len(),
+            wire(&pull),
+            pull.bytes_up,
+            pull.bytes_down,
+            changes_json.len(),
+            t.bytes_received,
+            gzip(&changes_json).len(),
+        );
+        let laptop_changes_before = sync::pull_cursor(&laptop.core.conn()).unwrap();
+        // The laptop had not seen the desktop's 100 changes: a whole round to get them.
+        proxy.reset_stats();
+        let (report, took) = timed_sync(&laptop).await;
+        let round = proxy.stats();
+        println!(
+            "BENCH pull 100 changes (whole sync round, loopback): {} B in {} requests (up {} B, down {} B), {:.0} ms; \
+             pulled {} (cursor {} -> {})",
+            wire(&round),
+            round.requests,
+            round.bytes_up,
+            round.bytes_down,
+            took.as_secs_f64() * 1000.0,
+            report.pulled,
+            laptop_changes_before,
+            sync::pull_cursor(&laptop.core.conn()).unwrap()
+        );
+
+        // 3. 50 changes over the slow, far link.
+        proxy.set_fault(Fault::SLOW_LINK);
+        let mut rows = Vec::new();
+        for r in 0..3 {
+            fifty_edits(&laptop, &steps[30..], r);
+            assert_eq!(laptop.waiting(), 50);
+            proxy.reset_stats();
+            let (report, took) = timed_sync(&laptop).await;
+            let s = proxy.stats();
+            let minimum = wire(&s) as f64 * 8.0 / 64_000.0 + s.requests as f64 * 0.6;
+            println!(
+                "BENCH sync 50 changes over 64 kbit/s + 300 ms (run {r}): {:.2} s; {} B on the wire (up {} B, down {} B) \
+                 in {} exchanges; physical minimum {:.2} s ({:.2} s for the bytes + {} x 0.6 s); measured/minimum = {:.2}; \
+                 pushed {}, pulled {} (its own changes echoed back); body bytes sent {}, received {} (decompressed)",
+                took.as_secs_f64(),
+                wire(&s),
+                s.bytes_up,
+                s.bytes_down,
+                s.requests,
+                minimum,
+                wire(&s) as f64 * 8.0 / 64_000.0,
+                s.requests,
+                took.as_secs_f64() / minimum,
+                report.pushed,
+                report.pulled,
+                report.bytes_sent,
+                report.bytes_received,
+            );
+            rows.push((took, minimum));
+        }
+        let mut ratios: Vec<f64> = rows.iter().map(|(t, m)| t.as_secs_f64() / m).collect();
+        ratios.sort_by(f64::total_cmp);
+        println!("BENCH sync 50 changes over the slow link: median measured/minimum = {:.2}", ratios[1]);
+
+        // 4. A 1 MB attachment: only once the client has attachments (tus uploads).
+        println!("BENCH 1 MB attachment: not measured (stopover_core::sync has no attachments module yet)");
+    })
+    .await;
+}
