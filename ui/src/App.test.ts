@@ -3,6 +3,8 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { AppStatus } from './lib/api';
+import { emit } from '@tauri-apps/api/event';
+import { CONTENT_UPDATED_EVENT } from './lib/api';
 import { goTo, mockBackend, readyStatus, summary } from './test/backend';
 
 const manual = (lang: string) => [
@@ -11,6 +13,17 @@ const manual = (lang: string) => [
 ];
 
 describe('App start-up', () => {
+  it('announces a content pack that sync installed, in the current language', async () => {
+    mockBackend({ app_status: { ...readyStatus, language: 'fr' } });
+    render(App);
+    await screen.findByTestId('home');
+    expect(screen.queryByTestId('content-updated')).toBeNull();
+    await emit(CONTENT_UPDATED_EVENT, '2027.1.0');
+    const banner = await screen.findByTestId('content-updated');
+    expect(banner.textContent).toContain('2027.1.0');
+    expect(banner.textContent).toContain('nouveau contenu');
+  });
+
   it('takes the language from app_status and calls ui_ready once', async () => {
     const backend = mockBackend({ app_status: { ...readyStatus, language: 'es' } });
     render(App);

@@ -186,6 +186,9 @@ export interface RejectedOperation {
   created_at: string;
 }
 
+/** Name of the Tauri event carrying the new version after a signed content pack was installed. */
+export const CONTENT_UPDATED_EVENT = 'content-updated';
+
 /** Name of the Tauri event carrying a SyncStatus whenever it changes. */
 export const SYNC_STATUS_EVENT = 'sync-status';
 

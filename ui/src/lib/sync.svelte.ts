@@ -2,7 +2,7 @@
 // side's SYNC_STATUS_EVENT. Also tells the Rust side when the webview sees the network
 // come back, so it can probe the server at once instead of waiting for its next attempt.
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import { api, SYNC_STATUS_EVENT, type SyncStatus } from './api';
+import { api, CONTENT_UPDATED_EVENT, SYNC_STATUS_EVENT, type SyncStatus } from './api';
 import { errorMessage } from './errors';
 
 /** How often relative times ("5 minutes ago") are brought up to date. */
@@ -19,6 +19,8 @@ class SyncStore {
   actionError = $state<string | null>(null);
   /** Changes whenever a new status arrives: lists that depend on it reload. */
   revision = $state(0);
+  /** Version of a content pack that sync installed while the app was open (reload to see it). */
+  contentUpdated = $state<string | null>(null);
   /** The current time, refreshed now and then for relative times. */
   now = $state(Date.now());
 
@@ -30,17 +32,19 @@ class SyncStore {
   start(): () => void {
     const run = ++this.#starts;
     let stopped = false;
-    let unlisten: UnlistenFn | null = null;
-
-    listen<SyncStatus>(SYNC_STATUS_EVENT, (event) => this.apply(event.payload)).then(
-      (fn) => {
-        if (stopped) void fn();
-        else unlisten = fn;
-      },
-      () => {
-        // Outside Tauri (or events not allowed): the status is still fetched on demand.
-      },
-    );
+    const unlisteners: UnlistenFn[] = [];
+    const follow = <T>(event: string, handler: (payload: T) => void) =>
+      listen<T>(event, (e) => handler(e.payload)).then(
+        (fn) => {
+          if (stopped) void fn();
+          else unlisteners.push(fn);
+        },
+        () => {
+          // Outside Tauri (or events not allowed): the status is still fetched on demand.
+        },
+      );
+    void follow<SyncStatus>(SYNC_STATUS_EVENT, (status) => this.apply(status));
+    void follow<string>(CONTENT_UPDATED_EVENT, (version) => (this.contentUpdated = version));
 
     const onOnline = () => {
       api.networkChanged().catch(() => {
@@ -56,8 +60,7 @@ class SyncStore {
       stopped = true;
       window.removeEventListener('online', onOnline);
       clearInterval(clock);
-      if (unlisten) void unlisten();
-      unlisten = null;
+      for (const fn of unlisteners.splice(0)) void fn();
       if (run === this.#starts) this.#reset();
     };
   }
@@ -108,6 +111,7 @@ class SyncStore {
     this.loadError = null;
     this.busy = false;
     this.actionError = null;
+    this.contentUpdated = null;
   }
 }
 

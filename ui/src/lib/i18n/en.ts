@@ -224,6 +224,8 @@ export const en = {
   'notFound.body': 'This address does not lead to any page in Stopover.',
   'notFound.home': 'Go to the home page',
 
+  'contentUpdated.banner': 'New content arrived with the last sync (version {version}).',
+  'contentUpdated.reload': 'Show it now',
   'degraded.banner': 'A content update could not be loaded. You are using the installed content (version {version}).',
   'degraded.detail': 'File {file}: {reason}',
 

@@ -223,6 +223,8 @@ export const es: typeof en = {
   'notFound.body': 'Esta dirección no lleva a ninguna página de Stopover.',
   'notFound.home': 'Ir a la página de inicio',
 
+  'contentUpdated.banner': 'Llegó contenido nuevo con la última sincronización (versión {version}).',
+  'contentUpdated.reload': 'Mostrarlo ahora',
   'degraded.banner': 'No se pudo cargar una actualización del contenido. Está usando el contenido instalado (versión {version}).',
   'degraded.detail': 'Archivo {file}: {reason}',
 

@@ -223,6 +223,8 @@ export const fr: typeof en = {
   'notFound.body': 'Cette adresse ne mène à aucune page de Stopover.',
   'notFound.home': 'Aller à l’accueil',
 
+  'contentUpdated.banner': 'Un nouveau contenu est arrivé avec la dernière synchronisation (version {version}).',
+  'contentUpdated.reload': 'L’afficher maintenant',
   'degraded.banner': 'Une mise à jour du contenu n’a pas pu être chargée. Vous utilisez le contenu installé (version {version}).',
   'degraded.detail': 'Fichier {file} : {reason}',
 
