@@ -114,6 +114,11 @@ pub enum Error {
     ChecksumMismatch,
     #[error("{0}")]
     NoPack(String),
+    /// `form check` found problems (already printed, one per line).
+    #[error("{file}: the form has {count} error(s)")]
+    FormInvalid { file: String, count: usize },
+    #[error("cannot read the form {file}: {reason}")]
+    FormUnreadable { file: String, reason: String },
 }
 
 impl Error {
@@ -127,7 +132,7 @@ impl Error {
             AttachmentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             NoSuchUpload | NoPack(_) => StatusCode::NOT_FOUND,
             OffsetMismatch { .. } | UploadBusy | UploadIncomplete => StatusCode::CONFLICT,
-            InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidRequest(_) | FormInvalid { .. } | FormUnreadable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             TooLarge | TooManyOperations => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Unauthenticated | TokenRevoked | BadCredentials | AccountRevokedToken => StatusCode::UNAUTHORIZED,
@@ -173,6 +178,8 @@ impl Error {
             UploadIncomplete => "upload_incomplete",
             ChecksumMismatch => stopover_protocol::files::CHECKSUM_MISMATCH,
             NoPack(_) => stopover_protocol::packs::NO_PACK,
+            FormInvalid { .. } => "form_invalid",
+            FormUnreadable { .. } => "form_unreadable",
             DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Pack(_) | Database(_) | Migration(_)
             | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) | Storage(_) => "internal",
         }

@@ -27,6 +27,26 @@ pub enum Command {
     /// Publish signed content packs.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Check report forms (XLSForm) before publishing them.
+    #[command(subcommand)]
+    Form(FormCommand),
+}
+
+#[derive(Subcommand)]
+pub enum FormCommand {
+    /// Load a form (.xlsx, or the plain-text form of its sheets) and print its errors (sheet,
+    /// row, column, reason) or a summary. Exits non-zero when there are errors.
+    Check(FormCheck),
+}
+
+#[derive(Args)]
+pub struct FormCheck {
+    /// The form: `*.xlsx`, or a plain-text form file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print one JSON object: questions, groups, repeats, languages, errors, ...
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod device;
+mod form;
 mod pack;
 mod user;
 
@@ -12,7 +13,7 @@ use clap::Parser;
 
 use crate::error::{Error, Result};
 use crate::state::{AppState, Config};
-use args::{Cli, Command, DeviceCommand, PackCommand, ServeArgs, UserCommand};
+use args::{Cli, Command, DeviceCommand, FormCommand, PackCommand, ServeArgs, UserCommand};
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -55,6 +56,7 @@ fn run(command: Command) -> Result<()> {
         Command::Device(DeviceCommand::List(a)) => device::list(a),
         Command::Pack(PackCommand::Publish(a)) => pack::publish(a),
         Command::Pack(PackCommand::Keygen(a)) => pack::keygen(a),
+        Command::Form(FormCommand::Check(a)) => form::check(a),
     }
 }
 

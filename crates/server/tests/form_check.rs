@@ -1,0 +1,77 @@
+//! `ecommunity form check` as a form author runs it: a good form gives a summary (text or
+//! JSON) and exit 0; a bad one lists every error with sheet, row, column and reason, and
+//! exits non-zero.
+
+use std::process::Command;
+
+const GOOD: &str = "[survey]
+type | name | label::English (en) | label::Français (fr) | relevant | required
+begin_group | general | General | Général
+select_one yes_no | has_plan | Is there a plan? | Existe-t-il un plan ? | | yes
+text | plan_title | Title of the plan | Titre du plan | ${has_plan} = 'yes'
+end_group | general
+
+[choices]
+list_name | name | label::English (en) | label::Français (fr)
+yes_no | yes | Yes | Oui
+yes_no | no | No | Non
+
+[settings]
+form_id | version | default_language | form_title::English (en)
+cms_report | 2026.1 | English (en) | CMS national report
+";
+
+fn check(form: &str, json: bool) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("form.txt");
+    std::fs::write(&path, form).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecommunity"));
+    cmd.args(["form", "check"]).arg(&path);
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn a_good_form_gets_a_summary() {
+    let (code, out, _) = check(GOOD, false);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK — form cms_report version 2026.1: 2 questions, 1 groups"), "{out}");
+
+    let (code, out, _) = check(GOOD, true);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["questions"], 2);
+    assert_eq!(v["groups"], 1);
+    assert_eq!(v["repeats"], 0);
+    assert_eq!(v["errors"], serde_json::json!([]));
+    assert!(v["languages"].as_array().unwrap().len() >= 2, "{v}");
+}
+
+#[test]
+fn a_bad_form_lists_every_error_and_fails() {
+    let bad = GOOD
+        .replace("text | plan_title | Title of the plan | Titre du plan | ${has_plan} = 'yes'", "text | plan_title | Title | Titre | ${nowhere} = 'yes'")
+        .replace("select_one yes_no | has_plan", "select_one maybe | has_plan");
+    let (code, out, err) = check(&bad, false);
+    assert_ne!(code, 0);
+    assert!(out.contains("unknown reference ${nowhere}"), "{out}");
+    assert!(out.contains("survey row 5 column relevant"), "{out}");
+    assert!(out.contains("maybe"), "the unknown choice list is named: {out}");
+    assert!(err.contains("the form has 2 error(s)"), "{err}");
+
+    let (code, out, _) = check(&bad, true);
+    assert_ne!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["errors"][0]["sheet"], "survey");
+}
+
+#[test]
+fn an_unreadable_file_is_explained() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ecommunity")).args(["form", "check", "/no/such/form.xlsx"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the form /no/such/form.xlsx"));
+}
