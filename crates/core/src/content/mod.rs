@@ -15,7 +15,7 @@ pub use import::{ImportReport, import, imported_pack, needs_import};
 pub use markdown::{plain_text, render_html};
 pub use pack::{
     Checklist, ChecklistStep, ChecklistText, ItemText, LibraryItem, LibraryKind, LibraryMeta, Manifest,
-    ManualModule, Pack, PackError, PackFiles, REGIONS,
+    ManualModule, Pack, PackError, PackFiles, REGIONS, ReportForm,
 };
 pub use read::{
     ChecklistStepView, ChecklistView, ItemKind, ItemSummary, ItemView, LibraryFacets, LibraryFilter,

@@ -163,6 +163,16 @@ pub struct LibraryMeta {
     pub url: Option<String>,
 }
 
+/// A report form (XLSForm, plain-text sheets), validated by stopover-forms at parse time.
+#[derive(Debug, Clone)]
+pub struct ReportForm {
+    pub id: String,
+    pub version: String,
+    /// Title in the form's default language.
+    pub title: String,
+    pub source: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct LibraryItem {
     pub id: String,
@@ -185,6 +195,7 @@ pub struct Pack {
     pub manual: Vec<ManualModule>,
     pub checklists: Vec<Checklist>,
     pub library: Vec<LibraryItem>,
+    pub forms: Vec<ReportForm>,
 }
 
 // --- front matter shapes ---------------------------------------------------------------
@@ -252,11 +263,16 @@ impl Pack {
         let mut checklist_translations = Vec::new();
         let mut library: BTreeMap<String, LibraryItem> = BTreeMap::new();
         let mut library_translations = Vec::new();
+        let mut forms = Vec::new();
 
         for (path, bytes) in &files.0 {
             let parts: Vec<&str> = path.split('/').collect();
             let (section, lang, file) = match parts.as_slice() {
                 ["manifest.toml"] | ["README.md"] => continue,
+                ["forms", file] => {
+                    forms.push(report_form(path, utf8(path, bytes)?, item_id(path, file, ".txt")?)?);
+                    continue;
+                }
                 [section, lang, file] => (*section, *lang, *file),
                 _ => return Err(PackError::new(path, "unexpected file: content lives in manual/, checklists/ or library/<lang>/")),
             };
@@ -334,6 +350,7 @@ impl Pack {
             manual: manual.into_values().collect(),
             checklists: checklists.into_values().collect(),
             library: library.into_values().collect(),
+            forms,
         };
         if pack.manual.is_empty() {
             return Err(PackError::new("manual/en/", "the pack has no Manual modules"));
@@ -407,6 +424,23 @@ fn item_id(path: &str, file: &str, ext: &str) -> Result<String, PackError> {
         return Err(PackError::new(path, "file name must be a lowercase id: letters a-z, digits and `-`"));
     }
     Ok(id.to_string())
+}
+
+/// Loads a report form with the same engine the app and the server use; every error it finds
+/// is reported with its sheet, row and column.
+fn report_form(path: &str, text: &str, id: String) -> Result<ReportForm, PackError> {
+    let form = stopover_forms::load_text(text).map_err(|errors| {
+        let list: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+        PackError::new(path, format!("{} error(s) in the form: {}", list.len(), list.join("; ")))
+    })?;
+    let summary = form.summary();
+    let declared = summary.form_id.clone().unwrap_or_default().replace('_', "-");
+    if declared != id {
+        return Err(PackError::new(path, format!("settings form_id `{}` does not match the file name `{id}`", summary.form_id.unwrap_or_default())));
+    }
+    let version = summary.version.ok_or_else(|| PackError::new(path, "settings: `version` is required"))?;
+    let title = form.settings.title.get(form.default_language(), None).unwrap_or(&id).to_string();
+    Ok(ReportForm { id, version, title, source: text.to_string() })
 }
 
 /// `order` is required in the English file (`Some`) and refused in a translation (`None`).
@@ -617,6 +651,19 @@ mod tests {
         f.0.insert("manual/en/a.md".into(), vec![b'+', 0xff, 0xfe]);
         let e = Pack::parse(&f).unwrap_err();
         assert!(e.reason.contains("UTF-8"), "{}", e.reason);
+    }
+
+    #[test]
+    fn report_forms_are_checked_by_the_forms_engine() {
+        let good = "[survey]\ntype | name | label\ninteger | n | How many?\n[settings]\nform_id | version\nmini_report | 1\n";
+        let pack = Pack::parse(&files(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("forms/mini-report.txt", good)])).unwrap();
+        assert_eq!((pack.forms[0].id.as_str(), pack.forms[0].version.as_str()), ("mini-report", "1"));
+        let bad = good.replace("integer | n", "integr | n");
+        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("forms/mini-report.txt", &bad)]);
+        assert_eq!(e.file, "forms/mini-report.txt");
+        assert!(e.reason.contains("survey row 3"), "{}", e.reason);
+        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("forms/other.txt", good)]);
+        assert!(e.reason.contains("does not match the file name"), "{}", e.reason);
     }
 
     #[test]
