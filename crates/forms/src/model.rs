@@ -13,14 +13,21 @@ pub struct Translated(pub BTreeMap<String, String>);
 
 impl Translated {
     /// The text in `lang`, else in `fallback` (the form's default language), else the plain
-    /// column, else any.
+    /// column, else any. `lang` may be the column's full name (`Español (es)`) or just the code
+    /// in its parentheses (`es`), which is what the app knows.
     pub fn get(&self, lang: &str, fallback: Option<&str>) -> Option<&str> {
-        self.0
-            .get(lang)
-            .or_else(|| fallback.and_then(|f| self.0.get(f)))
+        self.lookup(lang)
+            .or_else(|| fallback.and_then(|f| self.lookup(f)))
             .or_else(|| self.0.get(DEFAULT_LANG))
             .or_else(|| self.0.values().next())
             .map(String::as_str)
+    }
+
+    fn lookup(&self, lang: &str) -> Option<&String> {
+        self.0.get(lang).or_else(|| {
+            let code = format!("({lang})");
+            self.0.iter().find(|(name, _)| name.ends_with(&code)).map(|(_, text)| text)
+        })
     }
 
     pub fn is_empty(&self) -> bool {
