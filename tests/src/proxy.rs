@@ -108,6 +108,10 @@ pub struct Event {
     pub forwarded: bool,
     /// The status line the server answered, when it answered.
     pub upstream_status: Option<u16>,
+    /// Size of the request as read from the client (head and body).
+    pub request_bytes: usize,
+    /// Size of the answer the proxy sends back (head and body; what it cuts, when it cuts).
+    pub response_bytes: usize,
 }
 
 /// SplitMix64: small, seeded, good enough to pick faults reproducibly.
@@ -531,10 +535,21 @@ async fn read_message(conn: &mut Conn, request_method: Option<&str>) -> Result<M
     Ok(Message { raw, head_len, method, path, status, close })
 }
 
-/// Writes `bytes`, at `throttle`'s pace when there is one.
-async fn send(stream: &mut TcpStream, bytes: &[u8], throttle: Option<(u64, u64)>) -> std::io::Result<()> {
+/// Writes `bytes`, at `throttle`'s pace when there is one: after the delay, each piece leaves
+/// when the rate allows it, so the last byte leaves at `delay + len / rate`. Adds each piece
+/// to `counted` just before writing it, so a reader of the counter never lags behind what the
+/// peer has received.
+async fn send(stream: &mut TcpStream, bytes: &[u8], throttle: Option<(u64, u64)>, counted: Option<&AtomicU64>) -> std::io::Result<()> {
+    let count = |n: usize| {
+        if let Some(c) = counted {
+            c.fetch_add(n as u64, Ordering::SeqCst);
+        }
+    };
     match throttle {
-        None => stream.write_all(bytes).await?,
+        None => {
+            count(bytes.len());
+            stream.write_all(bytes).await?;
+        }
         Some((bytes_per_sec, delay_ms)) => {
             tokio::time::sleep(Duration::from_millis(delay_ms)).await;
             let rate = bytes_per_sec.max(1);
@@ -542,11 +557,12 @@ async fn send(stream: &mut TcpStream, bytes: &[u8], throttle: Option<(u64, u64)>
             let start = Instant::now();
             let mut sent = 0usize;
             for piece in bytes.chunks(chunk) {
-                stream.write_all(piece).await?;
-                stream.flush().await?;
                 sent += piece.len();
                 let due = start + Duration::from_secs_f64(sent as f64 / rate as f64);
                 tokio::time::sleep_until(due.into()).await;
+                count(piece.len());
+                stream.write_all(piece).await?;
+                stream.flush().await?;
             }
         }
     }
@@ -600,7 +616,7 @@ async fn exchange(
         }
         let (conn, reused) = upstream.as_mut().expect("upstream is connected");
         let reused = *reused;
-        if send(&mut conn.stream, &request.raw, throttle).await.is_err() {
+        if send(&mut conn.stream, &request.raw, throttle, None).await.is_err() {
             *upstream = None;
             if reused {
                 continue;
@@ -650,6 +666,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             fault,
             forwarded: false,
             upstream_status: None,
+            request_bytes: request.raw.len(),
+            response_bytes: 0,
         };
         let canned_reply = match fault {
             Fault::Down => {
@@ -662,11 +680,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             _ => None,
         };
         if let Some(bytes) = canned_reply {
+            event.response_bytes = bytes.len();
             shared.record(event);
-            if send(&mut client.stream, &bytes, None).await.is_err() {
+            if send(&mut client.stream, &bytes, None, Some(&shared.counters.bytes_down)).await.is_err() {
                 return;
             }
-            shared.counters.bytes_down.fetch_add(bytes.len() as u64, Ordering::SeqCst);
             if request.close {
                 return;
             }
@@ -685,12 +703,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             return;
         };
         event.upstream_status = Some(response.status);
-        shared.record(event);
         let to_send: &[u8] = match fault {
-            Fault::LoseResponse => {
-                drop(client);
-                return;
-            }
+            Fault::LoseResponse => &[],
             Fault::ResetMidResponse => &response.raw[..response.raw.len() / 2],
             Fault::TruncateBody => {
                 let body_len = response.raw.len() - response.head_len;
@@ -698,10 +712,15 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             }
             _ => &response.raw,
         };
-        if send(&mut client.stream, to_send, throttle).await.is_err() {
+        event.response_bytes = to_send.len();
+        shared.record(event);
+        if fault == Fault::LoseResponse {
+            drop(client);
             return;
         }
-        shared.counters.bytes_down.fetch_add(to_send.len() as u64, Ordering::SeqCst);
+        if send(&mut client.stream, to_send, throttle, Some(&shared.counters.bytes_down)).await.is_err() {
+            return;
+        }
         match fault {
             Fault::ResetMidResponse => {
                 reset(client.stream);

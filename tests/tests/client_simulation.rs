@@ -88,8 +88,6 @@ struct Sim {
     syncs: usize,
     failed_syncs: usize,
     conflicts_seen: usize,
-    /// Times a conflict between two equal values was shown.
-    equal_sided: usize,
 }
 
 impl Sim {
@@ -169,11 +167,11 @@ impl Sim {
                 "seed {}: device {d}'s side of the conflict on {key:?} must be its latest edit",
                 self.seed
             );
-            if c.local_value == c.server_value {
-                // A known client bug (see `an_edit_back_to_the_servers_value_settles_its_conflict`):
-                // counted, not failed, so the simulation keeps testing the rest.
-                self.equal_sided += 1;
-            }
+            assert_ne!(
+                c.local_value, c.server_value,
+                "seed {}: device {d} asks a person to choose between two equal values on {key:?}",
+                self.seed
+            );
             if !self.chance(p) {
                 continue;
             }
@@ -243,7 +241,6 @@ async fn simulate(seed: u64, rounds: usize) {
         syncs: 0,
         failed_syncs: 0,
         conflicts_seen: 0,
-        equal_sided: 0,
     };
 
     for round in 0..rounds {
@@ -350,14 +347,13 @@ async fn simulate(seed: u64, rounds: usize) {
 
     let requests: u64 = sim.proxies.iter().map(|p| p.stats().requests).sum();
     eprintln!(
-        "simulation seed {seed}: {rounds} rounds in {:?}: {} syncs ({} failed), {requests} requests, {} conflicts ({} sightings of equal-sided ones); \
+        "simulation seed {seed}: {rounds} rounds in {:?}: {} syncs ({} failed), {requests} requests, {} conflicts; \
          {} operations: {applied} applied, {conflicted} conflicts, {never_sent} never sent (merged into a conflict); \
          {} changes on the server, {} fields",
         started.elapsed(),
         sim.syncs,
         sim.failed_syncs,
         sim.conflicts_seen,
-        sim.equal_sided,
         sim.seen.len(),
         feed.changes.len(),
         feed.state.len()
@@ -384,8 +380,6 @@ async fn devices_converge_through_random_faults_and_conflicts() {
 /// edits the field back to the server's value while the conflict waits, there is nothing left
 /// to choose, as when a pull brings the same value or a push meets it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "client bug: sync::outbox::enqueue keeps a conflict whose local side it made equal to the server's; \
-            run with --ignored once fixed, then remove this ignore"]
 async fn an_edit_back_to_the_servers_value_settles_its_conflict() {
     within(Duration::from_secs(60), "equal-sided conflict", async {
         let server = Server::start();

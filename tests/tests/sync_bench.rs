@@ -14,11 +14,13 @@
 //!   ratio to the gzip size of the push's JSON;
 //! - the bytes to pull 100 changes (the pull exchange alone, and a whole sync round);
 //! - the time to sync 50 changes over 64 kbit/s with 300 ms one-way delay, against the
-//!   physical minimum for the bytes and round trips it used (bytes·8/64000 + exchanges·0.6 s).
+//!   physical minimum for the bytes and round trips it used (bytes·8/64000 + exchanges·0.6 s);
+//!   then the same with a 1 MB attachment (about two and a half minutes on that link).
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use stopover_core::sync::attachments::{self, AttachmentSource};
 use stopover_core::sync::{self, SyncReport};
 use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PushRequest};
 use stopover_tests::api::within;
@@ -37,6 +39,16 @@ fn wire(s: &Stats) -> u64 {
     s.bytes_up + s.bytes_down
 }
 
+/// `METHOD /path up/down` for every exchange since the last reset.
+fn exchanges(proxy: &Proxy) -> String {
+    proxy
+        .events()
+        .iter()
+        .map(|e| format!("{} {} {}/{} B", e.method, e.path.split('?').next().unwrap_or(""), e.request_bytes, e.response_bytes))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A note of a typical length.
 fn note_text(n: usize) -> String {
     format!("Called the ministry's focal point about this; waiting for the signed letter ({n}).")
@@ -45,7 +57,7 @@ fn note_text(n: usize) -> String {
 /// 50 edits on 25 steps of the pack (a tick and a note each), made on `device`.
 fn fifty_edits(device: &Device, steps: &[(String, String)], round: usize) {
     for (i, (list, step)) in steps.iter().take(25).enumerate() {
-        device.tick(list, step, round % 2 == 0);
+        device.tick(list, step, round.is_multiple_of(2));
         device.note(list, step, &note_text(round * 100 + i));
     }
 }
@@ -99,16 +111,17 @@ async fn sync_figures() {
         );
         laptop.tick(list, step, false);
         proxy.reset_stats();
-        let report = laptop.sync().await.unwrap();
+        laptop.sync().await.unwrap();
         let round = proxy.stats();
         println!(
             "BENCH push one tick (whole sync round: probe, push, pull of its own change): {} B in {} requests \
-             (up {} B, down {} B); wire/gzip = {:.1}x; {report:?}",
+             (up {} B, down {} B); wire/gzip = {:.1}x; exchanges: {}",
             wire(&round),
             round.requests,
             round.bytes_up,
             round.bytes_down,
             wire(&round) as f64 / gz.len() as f64,
+            exchanges(&proxy),
         );
 
         // 2. Pull 100 changes: the desktop edits 50 fields twice.
@@ -167,7 +180,8 @@ async fn sync_figures() {
             println!(
                 "BENCH sync 50 changes over 64 kbit/s + 300 ms (run {r}): {:.2} s; {} B on the wire (up {} B, down {} B) \
                  in {} exchanges; physical minimum {:.2} s ({:.2} s for the bytes + {} x 0.6 s); measured/minimum = {:.2}; \
-                 pushed {}, pulled {} (its own changes echoed back); body bytes sent {}, received {} (decompressed)",
+                 pushed {}, pulled {} (its own changes echoed back); body bytes sent {}, received {} (decompressed); \
+                 exchanges: {}",
                 took.as_secs_f64(),
                 wire(&s),
                 s.bytes_up,
@@ -181,6 +195,7 @@ async fn sync_figures() {
                 report.pulled,
                 report.bytes_sent,
                 report.bytes_received,
+                exchanges(&proxy),
             );
             rows.push((took, minimum));
         }
@@ -188,8 +203,46 @@ async fn sync_figures() {
         ratios.sort_by(f64::total_cmp);
         println!("BENCH sync 50 changes over the slow link: median measured/minimum = {:.2}", ratios[1]);
 
-        // 4. A 1 MB attachment: only once the client has attachments (tus uploads).
-        println!("BENCH 1 MB attachment: not measured (stopover_core::sync has no attachments module yet)");
+        if std::env::var("STOPOVER_BENCH_ATTACHMENT").as_deref() == Ok("0") {
+            println!("BENCH 1 MB attachment: skipped (STOPOVER_BENCH_ATTACHMENT=0)");
+            return;
+        }
+        // 4. 50 changes plus a 1 MB attachment (incompressible, like a scanned PDF), uploaded
+        //    with tus in the client's default chunks, over the same link.
+        fifty_edits(&laptop, &steps[30..], 3);
+        let mut rng = stopover_tests::proxy::Rng::new(1);
+        let pdf: Vec<u8> = (0..1_000_000).map(|_| rng.next_u64() as u8).collect();
+        proxy.reset_stats();
+        let started = Instant::now();
+        let report = laptop.sync().await.unwrap_or_else(|e| panic!("sync before the attachment: {e}"));
+        let sync_took = started.elapsed();
+        let sha = attachments::upload(&laptop.core, &laptop.client, &token, AttachmentSource::bytes(&pdf, Some("report.pdf")), &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("1 MB upload over the slow link: {e}"));
+        let took = started.elapsed();
+        let s = proxy.stats();
+        let minimum = wire(&s) as f64 * 8.0 / 64_000.0 + s.requests as f64 * 0.6;
+        println!(
+            "BENCH sync 50 changes + 1 MB attachment over 64 kbit/s + 300 ms: {:.1} s (the 50 changes {:.2} s, the upload \
+             {:.1} s in chunks of {} KiB); {} B on the wire (up {} B, down {} B) in {} exchanges; physical minimum {:.1} s \
+             ({:.1} s for the bytes + {} x 0.6 s); measured/minimum = {:.3}; pushed {}; exchanges: {}",
+            took.as_secs_f64(),
+            sync_took.as_secs_f64(),
+            (took - sync_took).as_secs_f64(),
+            attachments::DEFAULT_CHUNK_BYTES / 1024,
+            wire(&s),
+            s.bytes_up,
+            s.bytes_down,
+            s.requests,
+            minimum,
+            wire(&s) as f64 * 8.0 / 64_000.0,
+            s.requests,
+            took.as_secs_f64() / minimum,
+            report.pushed,
+            exchanges(&proxy),
+        );
+        let back = attachments::download(&tablet.client, &tablet_token, &sha).await.unwrap_or_else(|e| panic!("download: {e}"));
+        assert!(back == pdf, "the attachment another device downloads is the one uploaded");
     })
     .await;
 }

@@ -135,7 +135,8 @@ pub(crate) fn delete_ops_on_field(conn: &Connection, f: FieldRef) -> Result<()> 
 ///   (0 if never seen) when nothing else is queued for the field, or with no base yet
 ///   ("after the earlier operation") when one is in flight.
 /// - If a conflict waits on the field, the change updates the conflict's local side instead:
-///   the person still chooses between their latest value and the server's.
+///   the person still chooses between their latest value and the server's — unless the edit
+///   made the two equal, which settles it.
 pub fn enqueue(tx: &Connection, kind: &str, entity_id: &str, field: &str, value: &Value) -> Result<()> {
     let f = FieldRef::new(kind, entity_id, field);
     let json = value.to_string();
@@ -144,6 +145,12 @@ pub fn enqueue(tx: &Connection, kind: &str, entity_id: &str, field: &str, value:
         params![kind, entity_id, field, json],
     )?;
     if in_conflict > 0 {
+        // Edited back to the server's value: nothing left to choose (the field's server
+        // version is already recorded with the conflict).
+        tx.execute(
+            "DELETE FROM sync_conflict WHERE kind = ?1 AND entity_id = ?2 AND field = ?3 AND local_value_json = server_value_json",
+            params![kind, entity_id, field],
+        )?;
         return Ok(());
     }
     let newest: Option<(String, bool)> = tx
