@@ -84,7 +84,13 @@ package: deps ui
 
 bench: build
 	cargo bench -p stopover-core --bench search
-	$(HEADLESS) tools/bench-startup.sh
+	cargo build --release -p stopover
+	$(HEADLESS) tools/bench-startup.sh target/release/stopover
+	cargo build --release -p ecommunity
+	ECOMMUNITY_BIN=$(CURDIR)/target/release/ecommunity \
+		cargo test -p stopover-tests --release --test sync_bench -- --ignored --nocapture
+	tests/scripts/workshop-burst.sh
+	cargo bench -p stopover-forms --bench evaluate
 
 clean:
 	cargo clean
