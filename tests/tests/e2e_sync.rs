@@ -24,10 +24,10 @@ fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             hits.extend(files_containing(&path, needle));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                hits.push(path.display().to_string());
-            }
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            hits.push(path.display().to_string());
         }
     }
     hits
