@@ -72,6 +72,9 @@ async fn sign_in_from_the_app_and_sync_a_tick_with_the_token_only_in_the_keyring
     // "Sync now" works by hand too.
     app.click_testid("sync-now").await;
     sync_state_is(&app, "up_to_date").await;
+    app.click_testid("nav-sync").await;
+    app.wait_testid("sync-page").await;
+    app.screenshot("sync").await;
     app.quit().await;
 
     // The token is in the OS keyring, and nowhere in the data folder or the app's logs.
