@@ -1,0 +1,188 @@
+//! Answering a draft: every change is validated, written durably in one transaction, and
+//! answered with the live state the UI shows next.
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use stopover_forms::{Completion, Form, FormState, Issue, QuestionType};
+
+use super::drafts::{load, load_editable};
+use super::{NOW, Target, evaluate, instances, load_form, resolve, touch};
+use crate::{Core, Error, Result};
+
+/// What the UI needs after each change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveState {
+    pub draft_id: String,
+    /// Answer paths of every visible (relevant) question, group and repeat row, in form order.
+    pub visible: Vec<String>,
+    /// The visible paths whose answer is required.
+    pub required: Vec<String>,
+    /// Missing required answers, failed constraints and invalid values, in the reader's language.
+    pub issues: Vec<Issue>,
+    /// Completion per section (top-level group) and overall.
+    pub completion: Completion,
+}
+
+fn live(draft_id: &str, form: &Form, state: &FormState, lang: &str) -> LiveState {
+    let mut visible = Vec::new();
+    let mut required = Vec::new();
+    for (q, path) in instances(form, state) {
+        if matches!(q.kind, QuestionType::Calculate | QuestionType::Metadata(_)) || !state.is_relevant(&path) {
+            continue;
+        }
+        if state.is_required(&path) {
+            required.push(path.clone());
+        }
+        visible.push(path);
+    }
+    LiveState {
+        draft_id: draft_id.to_string(),
+        visible,
+        required,
+        issues: state.issues(lang),
+        completion: state.completion(),
+    }
+}
+
+/// The live state of a draft as stored (submitted drafts too, read-only).
+pub fn live_state(core: &Core, draft_id: &str) -> Result<LiveState> {
+    let lang = core.language()?;
+    let conn = core.conn();
+    let draft = load(&conn, draft_id)?;
+    let (_, form) = load_form(&conn, &draft.form_id)?;
+    let state = evaluate(&conn, draft_id, form.clone())?;
+    Ok(live(draft_id, &form, &state, &lang))
+}
+
+fn upsert(conn: &Connection, draft_id: &str, path: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO report_answer (draft_id, path, value, updated_at) VALUES (?1, ?2, ?3, {NOW})
+         ON CONFLICT (draft_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+    ))?
+    .execute(params![draft_id, path, value])?;
+    Ok(())
+}
+
+/// Runs one change on an editable draft in one transaction and returns the live state after it.
+/// `change` gets the transaction, the form and the state before the change.
+fn change(
+    core: &Core,
+    draft_id: &str,
+    change: impl FnOnce(&Connection, &Arc<Form>, &FormState) -> Result<()>,
+) -> Result<LiveState> {
+    let lang = core.language()?;
+    let mut conn = core.conn();
+    let tx = conn.transaction()?;
+    let draft = load_editable(&tx, draft_id)?;
+    let (_, form) = load_form(&tx, &draft.form_id)?;
+    let before = evaluate(&tx, draft_id, form.clone())?;
+    change(&tx, &form, &before)?;
+    touch(&tx, draft_id)?;
+    let after = evaluate(&tx, draft_id, form.clone())?;
+    tx.commit()?;
+    Ok(live(draft_id, &form, &after, &lang))
+}
+
+/// The question an answer may be written to, or a clear refusal naming the path.
+fn answerable(form: &Form, state: &FormState, path: &str) -> Result<()> {
+    match resolve(form, Some(state), path)? {
+        Target::Question(q) if q.kind.is_input() => Ok(()),
+        Target::Other => Ok(()),
+        Target::Question(q) => Err(Error::InvalidInput(format!(
+            "`{path}` cannot be answered: it is a {} (not a question)",
+            match q.kind {
+                QuestionType::Note => "note",
+                QuestionType::Calculate => "calculation",
+                QuestionType::Group => "group",
+                _ => "metadata field",
+            }
+        ))),
+        Target::RepeatBase(_) | Target::RepeatRow => Err(Error::InvalidInput(format!(
+            "`{path}` is a repeat, not a question: answer the questions inside its rows"
+        ))),
+    }
+}
+
+/// Sets the answer at `path` (e.g. `priorities/nbsap_exists` or
+/// `appendix_i/app1_species[2]/app1_sp_trend`), saved durably before this returns.
+/// Answers to questions that become hidden are kept (and left out of exports).
+pub fn set_answer(core: &Core, draft_id: &str, path: &str, value: &str) -> Result<LiveState> {
+    change(core, draft_id, |tx, form, state| {
+        answerable(form, state, path)?;
+        upsert(tx, draft_id, path, value)
+    })
+}
+
+/// Clears the answer at `path`. The row stays, empty, so a default value does not come back.
+pub fn clear_answer(core: &Core, draft_id: &str, path: &str) -> Result<LiveState> {
+    set_answer(core, draft_id, path, "")
+}
+
+/// The repeat named by `base` (`appendix_i/app1_species`, or inside a row of an outer repeat),
+/// refused unless it is a repeat whose rows a person adds and removes.
+fn repeat_base(form: &Form, state: &FormState, base: &str) -> Result<()> {
+    match resolve(form, Some(state), base)? {
+        Target::RepeatBase(q) if q.repeat_count.is_some() => Err(Error::InvalidInput(format!(
+            "the rows of `{base}` follow from another answer (repeat_count) and cannot be added or removed by hand"
+        ))),
+        Target::RepeatBase(_) => Ok(()),
+        _ => Err(Error::InvalidInput(format!("`{base}` is not a repeat of this form (give its path without a row number)"))),
+    }
+}
+
+/// Adds a row at the end of the repeat `base`; the new row's index is `repeat_count + 1` and its
+/// path (`base[n]`) appears in the returned state's `visible` list when the repeat is relevant.
+pub fn add_repeat_row(core: &Core, draft_id: &str, base: &str) -> Result<LiveState> {
+    change(core, draft_id, |tx, form, state| {
+        repeat_base(form, state, base)?;
+        let n = state.repeat_count(base) + 1;
+        upsert(tx, draft_id, &format!("{base}[{n}]"), "")
+    })
+}
+
+/// Removes row `index` (1-based) of the repeat `base` with all its answers; later rows move up
+/// one, their stored answer paths renamed in the same transaction.
+pub fn remove_repeat_row(core: &Core, draft_id: &str, base: &str, index: usize) -> Result<LiveState> {
+    change(core, draft_id, |tx, form, state| {
+        repeat_base(form, state, base)?;
+        let rows = state.repeat_count(base);
+        if index == 0 || index > rows {
+            return Err(Error::InvalidInput(format!("`{base}` has {rows} row(s), there is no row {index} to remove")));
+        }
+        let prefix = format!("{base}[");
+        let moved: Vec<(String, String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT path, value, updated_at FROM report_answer
+                 WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
+            )?;
+            stmt.query_map(params![draft_id, prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        tx.execute(
+            "DELETE FROM report_answer WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
+            params![draft_id, prefix],
+        )?;
+        let mut insert = tx.prepare(
+            "INSERT INTO report_answer (draft_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        // Keep the row count when the last row was empty of answers: re-add the row marker.
+        let mut last_row_present = false;
+        for (path, value, updated_at) in moved {
+            let rest = &path[prefix.len()..];
+            let Some((i, tail)) = rest.split_once(']') else { continue };
+            let Ok(i) = i.parse::<usize>() else { continue };
+            if i == index {
+                continue;
+            }
+            let ni = if i > index { i - 1 } else { i };
+            last_row_present |= ni == rows - 1;
+            insert.execute(params![draft_id, format!("{prefix}{ni}]{tail}"), value, updated_at])?;
+        }
+        if rows > 1 && !last_row_present {
+            upsert(tx, draft_id, &format!("{prefix}{}]", rows - 1), "")?;
+        }
+        Ok(())
+    })
+}
