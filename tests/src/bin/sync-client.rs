@@ -7,6 +7,8 @@
 //! sync-client DATA_DIR stream SEED COUNT SYNC_EVERY   # random edits, syncing every N edits
 //! sync-client DATA_DIR sync                           # one round; exit 0 only on success
 //! sync-client DATA_DIR dump                           # local checklist progress as JSON
+//! sync-client DATA_DIR answers SEED COUNT             # type answers into a CMS report draft
+//! sync-client DATA_DIR dump-answers                   # that draft's stored answers as JSON
 //! ```
 //! Each edit prints `saved <list>/<step> <field> <json>` only after its transaction
 //! committed: what a test may demand to find after a crash.
@@ -15,6 +17,7 @@ use std::io::Write;
 use std::path::Path;
 
 use stopover_core::content::{self, PackFiles};
+use stopover_core::reports;
 use stopover_core::sync::{self, SyncClient};
 use stopover_core::user::checklists;
 use stopover_core::{Core, Error};
@@ -67,6 +70,34 @@ fn main() {
             }
         },
         ("dump", []) => println!("{}", serde_json::to_string(&dump(&core)).unwrap()),
+        ("answers", [seed, count]) => {
+            // Free-text questions of the CMS report that are always visible.
+            const PATHS: [&str; 8] = [
+                "general_info/party_name",
+                "general_info/focal_point/nfp_name",
+                "general_info/focal_point/nfp_position",
+                "general_info/focal_point/nfp_institution",
+                "general_info/focal_point/nfp_address",
+                "general_info/focal_point/nfp_email",
+                "general_info/focal_point/nfp_phone",
+                "general_info/cms_entry_year",
+            ];
+            let draft = report_draft(&core);
+            let mut rng = fastrand::Rng::with_seed(seed.parse().unwrap());
+            for n in 0..count.parse::<usize>().unwrap() {
+                let path = PATHS[rng.usize(..PATHS.len())];
+                // Every value names its edit number, so a test can tell which edit it came from.
+                let value = if path.ends_with("year") { (1_000_000 + n).to_string() } else { format!("réponse {seed}-{n} « ñ »") };
+                reports::set_answer(&core, &draft, path, &value).unwrap_or_else(|e| fail(e));
+                // Only now is it "saved" for the person: the transaction has committed.
+                writeln!(out.lock(), "saved {path} {}", serde_json::json!(value)).unwrap();
+            }
+        }
+        ("dump-answers", []) => {
+            let draft = report_draft(&core);
+            let answers = reports::draft_answers(&core, &draft).unwrap_or_else(|e| fail(e));
+            println!("{}", serde_json::to_string(&answers).unwrap());
+        }
         _ => usage(),
     }
 }
@@ -76,6 +107,15 @@ async fn sync_round(core: &Core, secrets: &FileSecrets) -> Result<(), Error> {
     let client = SyncClient::new(&url)?;
     let token = sync::device_token(core, secrets)?;
     sync::sync_once(core, &client, &token).await.map(|_| ())
+}
+
+/// The one CMS report draft of this data folder, created on first use.
+fn report_draft(core: &Core) -> String {
+    let drafts = reports::list_drafts(core).unwrap_or_else(|e| fail(e));
+    match drafts.into_iter().find(|d| d.form_id == "cms-national-report") {
+        Some(d) => d.id,
+        None => reports::create_draft(core, "cms-national-report", "COP15").unwrap_or_else(|e| fail(e)).id,
+    }
 }
 
 /// Every (checklist, step) of the pack, in a stable order.
