@@ -36,7 +36,7 @@ fn main() {
     c.bench_function("set_answer (gate) → durable + live state, CMS form", |b| {
         b.iter(|| {
             n += 1;
-            let v = if n % 2 == 0 { "yes" } else { "no" };
+            let v = if n.is_multiple_of(2) { "yes" } else { "no" };
             black_box(reports::set_answer(&core, &draft, "priorities/nbsap_exists", v).unwrap())
         })
     });

@@ -12,6 +12,7 @@
 pub mod answers;
 pub mod drafts;
 pub mod export;
+mod export_docx;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -24,6 +25,7 @@ use crate::{Error, Result};
 pub use answers::{LiveState, add_repeat_row, clear_answer, live_state, remove_repeat_row, set_answer};
 pub use drafts::{Draft, DraftStatus, DraftSummary, create_draft, get_draft, list_drafts, prefill_from_last_submitted, submit_draft};
 pub use export::{export_csv, export_json};
+pub use export_docx::export_docx;
 
 /// SQL for "now" as the store writes it everywhere (UTC, milliseconds).
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
