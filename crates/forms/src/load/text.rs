@@ -3,24 +3,32 @@
 use super::{Row, Sheet, Sheets};
 use crate::error::{ErrorKind, FormError, FormErrors};
 
-fn split_cells(line: &str) -> Vec<String> {
+/// Splits a row into trimmed cells. An escape other than `\|`, `\\`, `\n`, `\t`, `\#`, `\[`
+/// is refused (with its character position), so a stray backslash never becomes data.
+fn split_cells(line: &str) -> Result<Vec<String>, String> {
     let mut cells = Vec::new();
     let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = line.chars().enumerate();
+    while let Some((i, c)) = chars.next() {
         match c {
-            '\\' => match chars.next() {
+            '\\' => match chars.next().map(|(_, e)| e) {
                 Some('n') => cur.push('\n'),
                 Some('t') => cur.push('\t'),
-                Some(o) => cur.push(o),
-                None => cur.push('\\'),
+                Some(e @ ('|' | '\\' | '#' | '[')) => cur.push(e),
+                Some(other) => {
+                    return Err(format!(
+                        "character {}: unknown escape '\\{other}' (use \\| \\\\ \\n \\t \\# or \\[)",
+                        i + 1
+                    ));
+                }
+                None => return Err(format!("character {}: a lone '\\' ends the line (write \\\\ for a backslash)", i + 1)),
             },
             '|' => cells.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
         }
     }
     cells.push(cur);
-    cells.into_iter().map(|c| c.trim().to_string()).collect()
+    Ok(cells.into_iter().map(|c| c.trim().to_string()).collect())
 }
 
 fn escape(cell: &str) -> String {
@@ -85,7 +93,13 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
             ));
             continue;
         };
-        let cells = split_cells(line);
+        let cells = match split_cells(line) {
+            Ok(cells) => cells,
+            Err(reason) => {
+                errors.push(FormError::new("text", Some(line_no), None, ErrorKind::Invalid(reason)));
+                continue;
+            }
+        };
         if *has_header {
             sheet.rows.push(Row {
                 row: line_no,
