@@ -20,7 +20,8 @@ fn main() {
     let launched = Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,stopover_core=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,stopover_core=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -32,7 +33,10 @@ fn main() {
             // The device token lives only in the OS keyring (Secret Service, Keychain,
             // Credential Manager).
             let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-            let sync = state.core().ok().map(|core| SyncService::start(core, secrets, app.handle().clone()));
+            let sync = state
+                .core()
+                .ok()
+                .map(|core| SyncService::start(core, secrets, app.handle().clone()));
             app.manage(state);
             app.manage(SyncHandle(sync));
             if let Some(window) = app.get_webview_window("main") {

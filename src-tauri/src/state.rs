@@ -37,14 +37,22 @@ impl AppState {
             Some(dir) => PackFiles::from_dir(Path::new(&dir)),
             // The newest pack that arrived by sync (its signature checked again), else the
             // one built into this binary.
-            None => Ok(PackFiles::installed_or_embedded(data_dir, &content::update::trusted_pack_keys())),
+            None => Ok(PackFiles::installed_or_embedded(
+                data_dir,
+                &content::update::trusted_pack_keys(),
+            )),
         };
         let core = Core::open(data_dir, pack).map(Arc::new).map_err(|e| {
             tracing::error!(error = %e, "cannot open the store");
             CommandError::from(e)
         });
         tracing::info!(elapsed_ms = launched.elapsed().as_millis() as u64, data_dir = %data_dir.display(), "core opened");
-        Self { core, data_dir: data_dir.to_path_buf(), launched, ready: AtomicBool::new(false) }
+        Self {
+            core,
+            data_dir: data_dir.to_path_buf(),
+            launched,
+            ready: AtomicBool::new(false),
+        }
     }
 
     pub fn core(&self) -> CommandResult<Arc<Core>> {

@@ -71,7 +71,10 @@ pub struct SyncService {
 }
 
 fn iso(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     // Civil-from-days (Howard Hinnant), to avoid a date crate for one format.
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
@@ -83,11 +86,20 @@ fn iso(t: SystemTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 impl SyncService {
-    pub fn start(core: Arc<Core>, secrets: Arc<dyn SecretStore>, app: AppHandle) -> Arc<SyncService> {
+    pub fn start(
+        core: Arc<Core>,
+        secrets: Arc<dyn SecretStore>,
+        app: AppHandle,
+    ) -> Arc<SyncService> {
         let service = Arc::new(SyncService {
             core,
             secrets,
@@ -118,12 +130,19 @@ impl SyncService {
         let s = sync::status(&self.core)?;
         let live = self.live();
         let sign_in_required = s.last_error_code.as_deref() == Some("sign_in_required");
-        let transient = matches!(s.last_error_code.as_deref(), Some("network" | "not_our_server" | "bad_answer" | "server_busy"));
+        let transient = matches!(
+            s.last_error_code.as_deref(),
+            Some("network" | "not_our_server" | "bad_answer" | "server_busy")
+        );
         let state = if s.server_url.is_none() && !s.signed_in {
             "signed_out"
         } else if live.syncing {
             "syncing"
-        } else if sign_in_required || s.conflicts > 0 || s.rejected > 0 || (s.last_error.is_some() && !transient) {
+        } else if sign_in_required
+            || s.conflicts > 0
+            || s.rejected > 0
+            || (s.last_error.is_some() && !transient)
+        {
             "needs_attention"
         } else if transient {
             "offline"
@@ -140,7 +159,9 @@ impl SyncService {
             conflicts: s.conflicts,
             rejected: s.rejected,
             last_sync: s.last_sync_at,
-            last_error: s.last_error.map(|message| CommandError::new(s.last_error_code.as_deref().unwrap_or("sync"), message)),
+            last_error: s.last_error.map(|message| {
+                CommandError::new(s.last_error_code.as_deref().unwrap_or("sync"), message)
+            }),
             next_attempt: live.next_attempt.map(iso),
             progress: live.progress.clone(),
             sign_in_required,
@@ -171,7 +192,9 @@ impl SyncService {
     pub async fn sync_now(&self) -> Result<(), Error> {
         let status = sync::status(&self.core)?;
         let Some(url) = status.server_url.filter(|_| status.signed_in) else {
-            return Err(Error::SignInRequired("sign in to the e-community server first".into()));
+            return Err(Error::SignInRequired(
+                "sign in to the e-community server first".into(),
+            ));
         };
         let client = SyncClient::new(&url)?;
         let token = sync::device_token(&self.core, self.secrets.as_ref())?;
@@ -196,7 +219,9 @@ impl SyncService {
             });
             self.publish();
         };
-        let mut result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress).await.map(|_| ());
+        let mut result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress)
+            .await
+            .map(|_| ());
         if result.is_ok() {
             result = self.update_content_pack(&client, &token).await;
         }
@@ -216,11 +241,15 @@ impl SyncService {
     /// Installs a newer signed content pack if the server has one. A refused pack (bad
     /// signature, damaged) is logged and skipped: the installed one stays, sync goes on.
     async fn update_content_pack(&self, client: &SyncClient, token: &str) -> Result<(), Error> {
-        let Some(release) = content::update::check_for_pack_update(&self.core, client, token).await? else {
+        let Some(release) =
+            content::update::check_for_pack_update(&self.core, client, token).await?
+        else {
             return Ok(());
         };
         let keys = content::update::trusted_pack_keys();
-        match content::update::download_and_install(&self.core, client, token, &release, &keys).await {
+        match content::update::download_and_install(&self.core, client, token, &release, &keys)
+            .await
+        {
             Ok(report) => {
                 tracing::info!(version = %report.version, items = report.items, "content pack updated");
                 if let Err(e) = self.app.emit(CONTENT_UPDATED_EVENT, &report.version) {
@@ -248,7 +277,9 @@ impl SyncService {
                 _ = self.edited.notified() => tokio::time::sleep(EDIT_DEBOUNCE).await,
             }
             self.live().next_attempt = None;
-            let signed_in = sync::status(&self.core).map(|s| s.signed_in).unwrap_or(false);
+            let signed_in = sync::status(&self.core)
+                .map(|s| s.signed_in)
+                .unwrap_or(false);
             if !signed_in {
                 delay = IDLE_PERIOD;
                 continue;
@@ -260,7 +291,9 @@ impl SyncService {
                 }
                 Err(Error::SyncInProgress) => sync::jittered(EDIT_DEBOUNCE),
                 // None: a person has to act (sign in again, resolve): just keep an eye out.
-                Err(e) => backoff.delay_after(&e).unwrap_or_else(|| sync::jittered(IDLE_PERIOD)),
+                Err(e) => backoff
+                    .delay_after(&e)
+                    .unwrap_or_else(|| sync::jittered(IDLE_PERIOD)),
             };
             self.publish();
         }
@@ -281,7 +314,12 @@ impl SyncHandle {
     }
 
     pub fn get(&self) -> CommandResult<Arc<SyncService>> {
-        self.0.clone().ok_or_else(|| CommandError::new("unavailable", "sync is unavailable because the local database could not be opened"))
+        self.0.clone().ok_or_else(|| {
+            CommandError::new(
+                "unavailable",
+                "sync is unavailable because the local database could not be opened",
+            )
+        })
     }
 }
 
@@ -293,7 +331,13 @@ mod tests {
     #[test]
     fn formats_utc_timestamps() {
         assert_eq!(iso(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(iso(UNIX_EPOCH + Duration::from_secs(1_795_822_245)), "2026-11-27T23:30:45Z");
-        assert_eq!(iso(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            iso(UNIX_EPOCH + Duration::from_secs(1_795_822_245)),
+            "2026-11-27T23:30:45Z"
+        );
+        assert_eq!(
+            iso(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }

@@ -10,7 +10,9 @@ use tauri::WebviewWindow;
 #[cfg(target_os = "linux")]
 pub fn tune(window: &WebviewWindow) -> tauri::Result<()> {
     window.with_webview(|webview| {
-        use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
+        use webkit2gtk::{
+            CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+        };
         let view = webview.inner();
         if let Some(settings) = WebViewExt::settings(&view) {
             settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);

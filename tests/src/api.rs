@@ -9,7 +9,9 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use stopover_protocol::{Change, EntityRef, ErrorBody, Operation, PullResponse, PushRequest, PushResponse};
+use stopover_protocol::{
+    Change, EntityRef, ErrorBody, Operation, PullResponse, PushRequest, PushResponse,
+};
 
 use crate::proxy::Rng;
 
@@ -45,7 +47,8 @@ impl Reply {
 
     /// `Retry-After` in seconds, when present and numeric.
     pub fn retry_after(&self) -> Option<u64> {
-        self.header("retry-after").and_then(|v| v.trim().parse().ok())
+        self.header("retry-after")
+            .and_then(|v| v.trim().parse().ok())
     }
 
     /// `STATUS content-type body` (body cut at 300 characters), for assertion messages.
@@ -59,7 +62,12 @@ impl Reply {
             text.truncate(cut);
             text.push('…');
         }
-        format!("{} [{}] {}", self.status, self.header("content-type").unwrap_or("no content-type"), text)
+        format!(
+            "{} [{}] {}",
+            self.status,
+            self.header("content-type").unwrap_or("no content-type"),
+            text
+        )
     }
 }
 
@@ -87,38 +95,63 @@ impl Api {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .expect("HTTP client");
-        Api { base: base.trim_end_matches('/').to_string(), token: None, client }
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            token: None,
+            client,
+        }
     }
 
     /// The same server, as the holder of this device token.
     pub fn with_token(&self, token: &str) -> Api {
-        Api { token: Some(token.to_string()), ..self.clone() }
+        Api {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
     }
 
     /// The same identity, with a fresh connection pool (a new "device").
     pub fn fresh(&self) -> Api {
-        Api { token: self.token.clone(), ..Api::new(&self.base) }
+        Api {
+            token: self.token.clone(),
+            ..Api::new(&self.base)
+        }
     }
 
     /// Any request; `Err` only when no whole answer came back (connection or timeout).
-    pub async fn request(&self, method: Method, path: &str, body: Body, headers: &[(&str, &str)]) -> Result<Reply, reqwest::Error> {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, reqwest::Error> {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
         req = match body {
             Body::None => req,
-            Body::Json(v) => req.header("content-type", "application/json").body(serde_json::to_vec(&v).unwrap()),
+            Body::Json(v) => req
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&v).unwrap()),
             Body::Raw(bytes) => req.body(bytes),
         };
         for (k, v) in headers {
-            req = req.header(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            req = req.header(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         let resp = req.send().await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.bytes().await?.to_vec();
-        Ok(Reply { status, headers, body })
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 
     pub async fn get(&self, path: &str) -> Result<Reply, reqwest::Error> {
@@ -126,7 +159,8 @@ impl Api {
     }
 
     pub async fn post_json(&self, path: &str, json: &Value) -> Result<Reply, reqwest::Error> {
-        self.request(Method::POST, path, Body::Json(json.clone()), &[]).await
+        self.request(Method::POST, path, Body::Json(json.clone()), &[])
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Reply, reqwest::Error> {
@@ -141,13 +175,21 @@ impl Api {
 
     /// Pushes and insists on a 200 with one result per operation, in order.
     pub async fn push(&self, ops: &[Operation]) -> Result<PushResponse, String> {
-        let reply = self.push_raw(ops).await.map_err(|e| format!("push failed: {e}"))?;
+        let reply = self
+            .push_raw(ops)
+            .await
+            .map_err(|e| format!("push failed: {e}"))?;
         if reply.status != 200 {
             return Err(format!("push answered {}", reply.describe()));
         }
         let resp: PushResponse = reply.json()?;
-        if resp.results.len() != ops.len() || resp.results.iter().zip(ops).any(|(r, o)| r.id != o.id) {
-            return Err(format!("push results do not match the operations one for one, in order: {}", reply.describe()));
+        if resp.results.len() != ops.len()
+            || resp.results.iter().zip(ops).any(|(r, o)| r.id != o.id)
+        {
+            return Err(format!(
+                "push results do not match the operations one for one, in order: {}",
+                reply.describe()
+            ));
         }
         Ok(resp)
     }
@@ -170,9 +212,13 @@ impl Api {
         let mut cursor = cursor;
         let mut all = Vec::new();
         for _ in 0..1000 {
-            let page = self.pull_page(cursor, stopover_protocol::MAX_PULL_LIMIT).await?;
+            let page = self
+                .pull_page(cursor, stopover_protocol::MAX_PULL_LIMIT)
+                .await?;
             if page.more && page.changes.is_empty() {
-                return Err(format!("pull said more=true with an empty page at cursor {cursor}"));
+                return Err(format!(
+                    "pull said more=true with an empty page at cursor {cursor}"
+                ));
             }
             all.extend(page.changes);
             cursor = page.cursor;
@@ -188,7 +234,10 @@ static OP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh UUIDv7 (time-ordered, random tail), as clients make operation ids.
 pub fn new_op_id() -> String {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     let n = OP_COUNTER.fetch_add(1, Ordering::SeqCst);
     let mut rng = Rng::new(ms ^ (n << 20) ^ (u64::from(std::process::id()) << 44));
     let (a, b) = (rng.next_u64(), rng.next_u64());
@@ -206,7 +255,10 @@ pub fn new_op_id() -> String {
 pub fn op(entity_id: &str, field: &str, value: Value, base_version: u64) -> Operation {
     Operation {
         id: new_op_id(),
-        entity: EntityRef { kind: "checklist_progress".into(), id: entity_id.into() },
+        entity: EntityRef {
+            kind: "checklist_progress".into(),
+            id: entity_id.into(),
+        },
         field: field.into(),
         base_version,
         value,
@@ -215,7 +267,16 @@ pub fn op(entity_id: &str, field: &str, value: Value, base_version: u64) -> Oper
 
 /// `n` valid operations on distinct new entities `<list>/step-<i>` (field `done`, version 0).
 pub fn fresh_ops(list: &str, n: usize) -> Vec<Operation> {
-    (0..n).map(|i| op(&format!("{list}/step-{i}"), "done", Value::Bool(i % 2 == 0), 0)).collect()
+    (0..n)
+        .map(|i| {
+            op(
+                &format!("{list}/step-{i}"),
+                "done",
+                Value::Bool(i % 2 == 0),
+                0,
+            )
+        })
+        .collect()
 }
 
 /// Gzip (for `Content-Encoding: gzip` bodies).
@@ -232,7 +293,10 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// the end of the stream) within 30 s.
 pub async fn raw_request(addr: std::net::SocketAddr, bytes: Vec<u8>) -> Result<Reply, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    assert!(addr.ip().is_loopback(), "raw requests go to loopback only, not {addr}");
+    assert!(
+        addr.ip().is_loopback(),
+        "raw requests go to loopback only, not {addr}"
+    );
     let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr))
         .await
         .map_err(|_| "connect timed out".to_string())?
@@ -260,7 +324,13 @@ pub async fn raw_request(addr: std::net::SocketAddr, bytes: Vec<u8>) -> Result<R
                     .headers
                     .iter()
                     .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                    .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse::<usize>().ok());
+                    .and_then(|h| {
+                        std::str::from_utf8(h.value)
+                            .ok()?
+                            .trim()
+                            .parse::<usize>()
+                            .ok()
+                    });
                 if len.is_some_and(|len| buf.len() >= head_len + len) {
                     return Ok::<_, String>(buf);
                 }
@@ -276,30 +346,54 @@ pub async fn raw_request(addr: std::net::SocketAddr, bytes: Vec<u8>) -> Result<R
             }
         }
     };
-    let buf = tokio::time::timeout(REQUEST_TIMEOUT, read).await.map_err(|_| "no answer within 30 s".to_string())??;
+    let buf = tokio::time::timeout(REQUEST_TIMEOUT, read)
+        .await
+        .map_err(|_| "no answer within 30 s".to_string())??;
     writer.abort();
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut headers);
     let head_len = match resp.parse(&buf) {
         Ok(httparse::Status::Complete(n)) => n,
-        _ => return Err(format!("no HTTP answer, got {} bytes: {:?}", buf.len(), String::from_utf8_lossy(&buf[..buf.len().min(200)]))),
+        _ => {
+            return Err(format!(
+                "no HTTP answer, got {} bytes: {:?}",
+                buf.len(),
+                String::from_utf8_lossy(&buf[..buf.len().min(200)])
+            ));
+        }
     };
     let mut map = HeaderMap::new();
     for h in resp.headers.iter() {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(h.name.as_bytes()), HeaderValue::from_bytes(h.value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(h.name.as_bytes()),
+            HeaderValue::from_bytes(h.value),
+        ) {
             map.append(n, v);
         }
     }
     let mut body = buf[head_len..].to_vec();
-    if let Some(len) = map.get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
+    if let Some(len) = map
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    {
         body.truncate(len);
     }
-    Ok(Reply { status: resp.code.unwrap_or(0), headers: map, body })
+    Ok(Reply {
+        status: resp.code.unwrap_or(0),
+        headers: map,
+        body,
+    })
 }
 
 /// Runs `fut`, failing the test with `what` when it takes longer than `limit`.
-pub async fn within<T>(limit: Duration, what: &str, fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| panic!("timed out after {limit:?}: {what}"))
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::time::timeout(limit, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {limit:?}: {what}"))
 }
 
 #[cfg(test)]
@@ -316,7 +410,13 @@ mod tests {
             assert_eq!(&id[14..15], "7", "{id}");
             assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
             let o = op("a/b", "done", Value::Bool(true), 0);
-            assert!(stopover_protocol::validate_operation(&Operation { id: id.clone(), ..o }).is_ok());
+            assert!(
+                stopover_protocol::validate_operation(&Operation {
+                    id: id.clone(),
+                    ..o
+                })
+                .is_ok()
+            );
         }
     }
 }

@@ -28,9 +28,15 @@ fn tauri_driver_binary() -> PathBuf {
     }
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cargo"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cargo")
+        });
     let path = home.join("bin/tauri-driver");
-    assert!(path.is_file(), "tauri-driver not found at {}; `make test` installs it", path.display());
+    assert!(
+        path.is_file(),
+        "tauri-driver not found at {}; `make test` installs it",
+        path.display()
+    );
     path
 }
 
@@ -46,7 +52,12 @@ impl Driver {
         let port = crate::free_port();
         let native_port = crate::free_port();
         let child = Command::new(tauri_driver_binary())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("STOPOVER_DATA_DIR", data_dir)
             .env("RUST_LOG", "info")
             .envs(env.iter().map(|(k, v)| (*k, *v)))
@@ -56,10 +67,18 @@ impl Driver {
             .expect("tauri-driver starts");
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not open port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not open port {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Driver { child, log, port, data_dir: data_dir.to_path_buf() }
+        Driver {
+            child,
+            log,
+            port,
+            data_dir: data_dir.to_path_buf(),
+        }
     }
 
     /// Launches the app (a new WebDriver session) and waits for the home view.
@@ -124,24 +143,42 @@ impl App {
     pub async fn wait_all(&self, id: &str) -> Vec<Element> {
         let deadline = Instant::now() + UI_TIMEOUT;
         loop {
-            let found = self.client.find_all(Locator::Css(&testid(id))).await.unwrap();
+            let found = self
+                .client
+                .find_all(Locator::Css(&testid(id)))
+                .await
+                .unwrap();
             if !found.is_empty() {
                 return found;
             }
-            assert!(Instant::now() < deadline, "no elements [data-testid={id}] within {UI_TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "no elements [data-testid={id}] within {UI_TIMEOUT:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn click_testid(&self, id: &str) {
-        self.wait_testid(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
+        self.wait_testid(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {id}: {e}"));
     }
 
     /// Polls a JavaScript condition until it returns true.
     pub async fn wait_js(&self, what: &str, script: &str) {
         let deadline = Instant::now() + UI_TIMEOUT;
         loop {
-            if self.client.execute(script, vec![]).await.ok().and_then(|v| v.as_bool()) == Some(true) {
+            if self
+                .client
+                .execute(script, vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                == Some(true)
+            {
                 return;
             }
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -150,7 +187,13 @@ impl App {
     }
 
     pub async fn hash(&self) -> String {
-        self.client.execute("return location.hash", vec![]).await.unwrap().as_str().unwrap_or("").to_string()
+        self.client
+            .execute("return location.hash", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     /// Saves a PNG of the window to `$STOPOVER_E2E_SCREENSHOTS/<name>.png` when that is set

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use stopover_core::content::{self, PackFiles};
 use stopover_core::secrets::MemoryStore;
-use stopover_core::sync::{self, Backoff, PendingOperation, Resolution, SyncClient, SyncConflict, SyncReport};
+use stopover_core::sync::{
+    self, Backoff, PendingOperation, Resolution, SyncClient, SyncConflict, SyncReport,
+};
 use stopover_core::user::checklists;
 use stopover_core::{Core, Error};
 use stopover_protocol::Change;
@@ -50,13 +52,20 @@ impl Device {
     /// the real [`sync::sign_in`].
     pub async fn sign_in(name: &str, url: &str, user: &NewUser) -> Device {
         let dir = tempfile::tempdir().expect("device data folder");
-        let core = Core::open(dir.path(), Ok(PackFiles::embedded())).expect("the device's store opens");
+        let core =
+            Core::open(dir.path(), Ok(PackFiles::embedded())).expect("the device's store opens");
         let secrets = MemoryStore::new();
         sync::sign_in(&core, &secrets, url, &user.username, &user.password, name)
             .await
             .unwrap_or_else(|e| panic!("{name}: sign-in through {url} failed: {e} ({})", e.code()));
         let client = SyncClient::new(url).expect("sync client");
-        Device { name: name.to_string(), core, secrets, client, dir }
+        Device {
+            name: name.to_string(),
+            core,
+            secrets,
+            client,
+            dir,
+        }
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
@@ -83,14 +92,22 @@ impl Device {
 
     /// Ticks or unticks a step, as the app does (one transaction, queued for sync).
     pub fn tick(&self, list: &str, step: &str, done: bool) -> (FieldKey, Value) {
-        checklists::set_done(&mut self.core.conn(), list, step, done).unwrap_or_else(|e| panic!("{}: tick: {e}", self.name));
-        ((format!("{list}/{step}"), "done".to_string()), Value::Bool(done))
+        checklists::set_done(&mut self.core.conn(), list, step, done)
+            .unwrap_or_else(|e| panic!("{}: tick: {e}", self.name));
+        (
+            (format!("{list}/{step}"), "done".to_string()),
+            Value::Bool(done),
+        )
     }
 
     /// Writes a step's note.
     pub fn note(&self, list: &str, step: &str, note: &str) -> (FieldKey, Value) {
-        checklists::set_note(&mut self.core.conn(), list, step, note).unwrap_or_else(|e| panic!("{}: note: {e}", self.name));
-        ((format!("{list}/{step}"), "note".to_string()), Value::String(note.to_string()))
+        checklists::set_note(&mut self.core.conn(), list, step, note)
+            .unwrap_or_else(|e| panic!("{}: note: {e}", self.name));
+        (
+            (format!("{list}/{step}"), "note".to_string()),
+            Value::String(note.to_string()),
+        )
     }
 
     /// One sync round with the real engine (probe, push, pull).
@@ -102,7 +119,11 @@ impl Device {
     /// Syncs as the app's background loop does: on a transient error waits what
     /// [`Backoff::delay_after`] says and tries again, until success or `limit` has passed.
     /// Returns the report and the errors met on the way.
-    pub async fn sync_with_backoff(&self, backoff: &mut Backoff, limit: Duration) -> (SyncReport, Vec<Error>) {
+    pub async fn sync_with_backoff(
+        &self,
+        backoff: &mut Backoff,
+        limit: Duration,
+    ) -> (SyncReport, Vec<Error>) {
         let deadline = Instant::now() + limit;
         let mut errors = Vec::new();
         loop {
@@ -112,15 +133,22 @@ impl Device {
                     return (report, errors);
                 }
                 Err(e) => {
-                    let wait = backoff
-                        .delay_after(&e)
-                        .unwrap_or_else(|| panic!("{}: sync failed for good ({}): {e}; errors before: {errors:?}", self.name, e.code()));
+                    let wait = backoff.delay_after(&e).unwrap_or_else(|| {
+                        panic!(
+                            "{}: sync failed for good ({}): {e}; errors before: {errors:?}",
+                            self.name,
+                            e.code()
+                        )
+                    });
                     errors.push(e);
                     assert!(
                         Instant::now() + wait < deadline,
                         "{}: sync did not succeed within {limit:?}; errors: {:?}",
                         self.name,
-                        errors.iter().map(|e| format!("{} ({})", e, e.code())).collect::<Vec<_>>()
+                        errors
+                            .iter()
+                            .map(|e| format!("{} ({})", e, e.code()))
+                            .collect::<Vec<_>>()
                     );
                     tokio::time::sleep(wait).await;
                 }
@@ -142,8 +170,9 @@ impl Device {
     }
 
     pub fn resolve(&self, c: &SyncConflict, choice: Resolution) {
-        sync::resolve_conflict(&self.core, &c.kind, &c.entity_id, &c.field, choice)
-            .unwrap_or_else(|e| panic!("{}: resolving {}/{}: {e}", self.name, c.entity_id, c.field));
+        sync::resolve_conflict(&self.core, &c.kind, &c.entity_id, &c.field, choice).unwrap_or_else(
+            |e| panic!("{}: resolving {}/{}: {e}", self.name, c.entity_id, c.field),
+        );
     }
 
     pub fn cursor(&self) -> u64 {
@@ -164,9 +193,18 @@ impl Device {
 /// Both fields of every row of `checklist_progress`.
 pub fn local_state_of(core: &Core) -> State {
     let conn = core.conn();
-    let mut stmt = conn.prepare("SELECT checklist_id, step_id, done, note FROM checklist_progress").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT checklist_id, step_id, done, note FROM checklist_progress")
+        .unwrap();
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
         .unwrap();
     let mut state = State::new();
     for row in rows {
@@ -184,7 +222,9 @@ pub fn state_from_dump(dump: &Value) -> State {
     let mut state = State::new();
     for (entity, fields) in dump.as_object().expect("dump is an object") {
         for field in ["done", "note"] {
-            let v = fields.get(field).unwrap_or_else(|| panic!("dump of {entity} lacks {field}: {dump}"));
+            let v = fields
+                .get(field)
+                .unwrap_or_else(|| panic!("dump of {entity} lacks {field}: {dump}"));
             state.insert((entity.clone(), field.to_string()), v.clone());
         }
     }
@@ -210,7 +250,10 @@ impl Feed {
 
     /// The changes of one field, in feed order.
     pub fn of_field(&self, key: &FieldKey) -> Vec<&Change> {
-        self.changes.iter().filter(|c| c.entity.id == key.0 && c.field == key.1).collect()
+        self.changes
+            .iter()
+            .filter(|c| c.entity.id == key.0 && c.field == key.1)
+            .collect()
     }
 }
 
@@ -219,12 +262,18 @@ impl Feed {
 /// increase, and each field's versions go 1, 2, 3… in feed order (no version applied twice,
 /// none skipped).
 pub async fn server_feed(api: &Api) -> Feed {
-    let (changes, _) = api.pull_all(0).await.unwrap_or_else(|e| panic!("reading the server's change feed: {e}"));
+    let (changes, _) = api
+        .pull_all(0)
+        .await
+        .unwrap_or_else(|e| panic!("reading the server's change feed: {e}"));
     let mut problems = Vec::new();
     let mut seen: HashMap<&str, u64> = HashMap::new();
     for c in &changes {
         if let Some(first) = seen.insert(c.op_id.as_str(), c.seq) {
-            problems.push(format!("operation {} is in the feed twice (seq {first} and {})", c.op_id, c.seq));
+            problems.push(format!(
+                "operation {} is in the feed twice (seq {first} and {})",
+                c.op_id, c.seq
+            ));
         }
         if c.entity.kind != KIND {
             problems.push(format!("unexpected record kind in the feed: {c:?}"));
@@ -232,7 +281,10 @@ pub async fn server_feed(api: &Api) -> Feed {
     }
     for w in changes.windows(2) {
         if w[1].seq <= w[0].seq {
-            problems.push(format!("feed seqs do not increase: {} then {}", w[0].seq, w[1].seq));
+            problems.push(format!(
+                "feed seqs do not increase: {} then {}",
+                w[0].seq, w[1].seq
+            ));
         }
     }
     let mut versions: HashMap<FieldKey, u64> = HashMap::new();
@@ -241,12 +293,19 @@ pub async fn server_feed(api: &Api) -> Feed {
         let key = (c.entity.id.clone(), c.field.clone());
         let last = versions.entry(key.clone()).or_default();
         if c.version != *last + 1 {
-            problems.push(format!("{}/{}: version {} follows version {} (seq {}, op {})", key.0, key.1, c.version, last, c.seq, c.op_id));
+            problems.push(format!(
+                "{}/{}: version {} follows version {} (seq {}, op {})",
+                key.0, key.1, c.version, last, c.seq, c.op_id
+            ));
         }
         *last = c.version;
         state.insert(key, c.value.clone());
     }
-    assert!(problems.is_empty(), "the server's change feed is inconsistent:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the server's change feed is inconsistent:\n{}",
+        problems.join("\n")
+    );
     Feed { changes, state }
 }
 
@@ -283,7 +342,10 @@ pub fn assert_same_state(what_a: &str, a: &State, what_b: &str, b: &State) {
 pub async fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !cond() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

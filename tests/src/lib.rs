@@ -19,11 +19,19 @@ pub fn workspace_binary(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let path = target.join("debug").join(name);
-    assert!(path.is_file(), "{} is not built; run `cargo build --workspace` (make test does) first", path.display());
+    assert!(
+        path.is_file(),
+        "{} is not built; run `cargo build --workspace` (make test does) first",
+        path.display()
+    );
     path.canonicalize().expect("binary path resolves")
 }
 
 /// A TCP port on loopback that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

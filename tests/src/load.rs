@@ -132,7 +132,8 @@ async fn attempt<T>(
     let started = Instant::now();
     let r = req.await;
     log.requests += 1;
-    log.request_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    log.request_ms
+        .push(started.elapsed().as_secs_f64() * 1000.0);
     match r {
         Err(e) => {
             log.connection_errors.push(format!("{what}: {e}"));
@@ -151,11 +152,13 @@ async fn attempt<T>(
         }
         Ok(reply) if reply.status >= 500 => {
             log.server_errors += 1;
-            log.other_status.push(format!("{what}: {}", reply.describe()));
+            log.other_status
+                .push(format!("{what}: {}", reply.describe()));
             Step::Fail
         }
         Ok(reply) if reply.status != 200 => {
-            log.other_status.push(format!("{what}: {}", reply.describe()));
+            log.other_status
+                .push(format!("{what}: {}", reply.describe()));
             Step::Fail
         }
         Ok(reply) => match parse(&reply) {
@@ -171,7 +174,12 @@ async fn attempt<T>(
     }
 }
 
-async fn one_client(index: usize, api: Api, cfg: LoadConfig, start: Arc<tokio::sync::Barrier>) -> (ClientLog, Vec<String>) {
+async fn one_client(
+    index: usize,
+    api: Api,
+    cfg: LoadConfig,
+    start: Arc<tokio::sync::Barrier>,
+) -> (ClientLog, Vec<String>) {
     let mut log = ClientLog::default();
     let mut rng = Rng::new(index as u64 * 7919 + 1);
     let mut pushed = Vec::new();
@@ -188,7 +196,14 @@ async fn one_client(index: usize, api: Api, cfg: LoadConfig, start: Arc<tokio::s
             let n = ops.len();
             let step = attempt(&mut log, &mut rng, "push", api.push_raw(&ops), |r| {
                 let p: stopover_protocol::PushResponse = r.json()?;
-                if p.results.len() != n || !p.results.iter().all(|x| matches!(x.outcome, Outcome::Applied { .. } | Outcome::Duplicate { .. })) {
+                if p.results.len() != n
+                    || !p.results.iter().all(|x| {
+                        matches!(
+                            x.outcome,
+                            Outcome::Applied { .. } | Outcome::Duplicate { .. }
+                        )
+                    })
+                {
                     return Err(format!("push results not all applied: {}", r.describe()));
                 }
                 Ok(())
@@ -208,8 +223,14 @@ async fn one_client(index: usize, api: Api, cfg: LoadConfig, start: Arc<tokio::s
             log.gave_up = true;
             return (log, pushed);
         }
-        let path = format!("/v1/sync/pull?cursor={cursor}&limit={}", stopover_protocol::MAX_PULL_LIMIT);
-        let step = attempt(&mut log, &mut rng, "pull", api.get(&path), |r| r.json::<stopover_protocol::PullResponse>()).await;
+        let path = format!(
+            "/v1/sync/pull?cursor={cursor}&limit={}",
+            stopover_protocol::MAX_PULL_LIMIT
+        );
+        let step = attempt(&mut log, &mut rng, "pull", api.get(&path), |r| {
+            r.json::<stopover_protocol::PullResponse>()
+        })
+        .await;
         match step {
             Step::Done(page) => {
                 cursor = page.cursor;
@@ -253,10 +274,18 @@ pub async fn run(server: &Server, cfg: &LoadConfig) -> LoadReport {
     let mut tasks = Vec::new();
     for i in 0..cfg.clients {
         let api = Api::new(&server.base_url).with_token(&tokens[i % accounts]);
-        tasks.push(tokio::spawn(one_client(i, api, cfg.clone(), barrier.clone())));
+        tasks.push(tokio::spawn(one_client(
+            i,
+            api,
+            cfg.clone(),
+            barrier.clone(),
+        )));
     }
     let started = Instant::now();
-    let mut report = LoadReport { clients: cfg.clients, ..Default::default() };
+    let mut report = LoadReport {
+        clients: cfg.clients,
+        ..Default::default()
+    };
     let mut pushed_by_account: HashMap<usize, Vec<String>> = HashMap::new();
     for (i, t) in tasks.into_iter().enumerate() {
         let (log, pushed) = t.await.expect("a load client panicked");
@@ -272,7 +301,10 @@ pub async fn run(server: &Server, cfg: &LoadConfig) -> LoadReport {
         report.request_ms.extend(log.request_ms);
         report.sync_ms.extend(log.sync_ms);
         report.ops_pushed += pushed.len();
-        pushed_by_account.entry(i % accounts).or_default().extend(pushed);
+        pushed_by_account
+            .entry(i % accounts)
+            .or_default()
+            .extend(pushed);
     }
     report.elapsed = started.elapsed();
     for (a, ids) in pushed_by_account {
@@ -281,12 +313,18 @@ pub async fn run(server: &Server, cfg: &LoadConfig) -> LoadReport {
         for c in &changes {
             *counts.entry(c.op_id.as_str()).or_default() += 1;
         }
-        report.ops_stored_once += ids.iter().filter(|id| counts.get(id.as_str()) == Some(&1)).count();
+        report.ops_stored_once += ids
+            .iter()
+            .filter(|id| counts.get(id.as_str()) == Some(&1))
+            .count();
     }
     report
 }
 
 /// `$name` parsed, or `default`.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

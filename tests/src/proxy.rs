@@ -59,7 +59,10 @@ pub enum Fault {
 
 impl Fault {
     /// 64 kbit/s (8000 bytes a second) with 300 ms one-way delay.
-    pub const SLOW_LINK: Fault = Fault::Throttle { bytes_per_sec: 8000, delay_ms: 300 };
+    pub const SLOW_LINK: Fault = Fault::Throttle {
+        bytes_per_sec: 8000,
+        delay_ms: 300,
+    };
 
     /// What [`Fault::Random`] picks from, uniformly.
     pub const RANDOM_CHOICES: [Fault; 8] = [
@@ -77,7 +80,11 @@ impl Fault {
     pub fn reaches_server(self) -> bool {
         matches!(
             self,
-            Fault::None | Fault::LoseResponse | Fault::ResetMidResponse | Fault::TruncateBody | Fault::Throttle { .. }
+            Fault::None
+                | Fault::LoseResponse
+                | Fault::ResetMidResponse
+                | Fault::TruncateBody
+                | Fault::Throttle { .. }
         )
     }
 }
@@ -178,7 +185,11 @@ impl Shared {
     /// the standing one (drawn, when it is `Random`).
     fn next_fault(&self, path: &str) -> Fault {
         let mut c = self.control();
-        if let Some(i) = c.targeted.iter().position(|(prefix, _)| path.starts_with(prefix.as_str())) {
+        if let Some(i) = c
+            .targeted
+            .iter()
+            .position(|(prefix, _)| path.starts_with(prefix.as_str()))
+        {
             return c.targeted.remove(i).1;
         }
         if let Some(f) = c.queued.pop_front() {
@@ -198,7 +209,10 @@ impl Shared {
     }
 
     fn record(&self, e: Event) {
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(e);
     }
 }
 
@@ -213,8 +227,13 @@ impl Proxy {
     /// Starts a pass-through proxy to `upstream` (which must be on loopback). Needs a Tokio
     /// runtime.
     pub async fn start(upstream: SocketAddr) -> Proxy {
-        assert!(upstream.ip().is_loopback(), "the proxy only talks to loopback, not {upstream}");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds a loopback port");
+        assert!(
+            upstream.ip().is_loopback(),
+            "the proxy only talks to loopback, not {upstream}"
+        );
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("proxy binds a loopback port");
         let addr = listener.local_addr().expect("proxy address");
         let shared = Arc::new(Shared {
             control: Mutex::new(Control {
@@ -230,7 +249,11 @@ impl Proxy {
             tasks: Mutex::new(Vec::new()),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
-        Proxy { addr, shared, accept }
+        Proxy {
+            addr,
+            shared,
+            accept,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -246,7 +269,10 @@ impl Proxy {
     pub fn set_fault(&self, fault: Fault) {
         let mut c = self.shared.control();
         if let Fault::Random { seed, p } = fault {
-            assert!((0.0..=1.0).contains(&p), "Random fault probability {p} is not in [0, 1]");
+            assert!(
+                (0.0..=1.0).contains(&p),
+                "Random fault probability {p} is not in [0, 1]"
+            );
             c.rng = Rng::new(seed);
         }
         c.fault = fault;
@@ -265,12 +291,18 @@ impl Proxy {
     /// `/v1/sync/push`), once; requests to other paths are not affected. Takes precedence over
     /// queued and standing faults.
     pub fn fault_next(&self, path_prefix: &str, fault: Fault) {
-        self.shared.control().targeted.push((path_prefix.to_string(), fault));
+        self.shared
+            .control()
+            .targeted
+            .push((path_prefix.to_string(), fault));
     }
 
     /// Points the proxy at another server address (e.g. after a restart on a new port).
     pub fn set_upstream(&self, upstream: SocketAddr) {
-        assert!(upstream.ip().is_loopback(), "the proxy only talks to loopback, not {upstream}");
+        assert!(
+            upstream.ip().is_loopback(),
+            "the proxy only talks to loopback, not {upstream}"
+        );
         self.shared.control().upstream = upstream;
     }
 
@@ -287,27 +319,55 @@ impl Proxy {
 
     pub fn reset_stats(&self) {
         let c = &self.shared.counters;
-        for a in [&c.connections, &c.requests, &c.forwarded, &c.bytes_up, &c.bytes_down] {
+        for a in [
+            &c.connections,
+            &c.requests,
+            &c.forwarded,
+            &c.bytes_up,
+            &c.bytes_down,
+        ] {
             a.store(0, Ordering::SeqCst);
         }
-        self.shared.events.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        self.shared.started.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.shared
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.shared
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The path of every request read since start (or [`Proxy::reset_stats`]), in order, as
     /// soon as it is read: unlike [`Proxy::events`] it includes requests still in flight.
     pub fn started_paths(&self) -> Vec<String> {
-        self.shared.started.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Every request seen since start (or [`Proxy::reset_stats`]), in order.
     pub fn events(&self) -> Vec<Event> {
-        self.shared.events.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Cuts every open connection now (keep-alive ones included).
     pub fn drop_connections(&self) {
-        for t in self.shared.tasks.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        for t in self
+            .shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
             t.abort();
         }
     }
@@ -330,7 +390,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         shared.counters.connections.fetch_add(1, Ordering::SeqCst);
         next_id += 1;
         let standing = shared.control().fault;
-        let queued_empty = shared.control().queued.is_empty() && shared.control().targeted.is_empty();
+        let queued_empty =
+            shared.control().queued.is_empty() && shared.control().targeted.is_empty();
         if standing == Fault::Down && queued_empty {
             reset(stream);
             continue;
@@ -359,7 +420,11 @@ struct Conn {
 
 impl Conn {
     fn new(stream: TcpStream, count_reads: Option<Arc<Shared>>) -> Conn {
-        Conn { stream, buf: Vec::new(), count_reads }
+        Conn {
+            stream,
+            buf: Vec::new(),
+            count_reads,
+        }
     }
 
     /// Reads more bytes into the buffer; Ok(0) at end of stream.
@@ -409,7 +474,10 @@ impl From<std::io::Error> for ReadError {
 }
 
 fn header<'a>(headers: &'a [httparse::Header<'a>], name: &str) -> Option<&'a str> {
-    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).and_then(|h| std::str::from_utf8(h.value).ok())
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .and_then(|h| std::str::from_utf8(h.value).ok())
 }
 
 fn has_token(value: Option<&str>, token: &str) -> bool {
@@ -421,8 +489,11 @@ fn has_token(value: Option<&str>, token: &str) -> bool {
 fn chunked_end(buf: &[u8], start: usize) -> Result<Option<usize>, ReadError> {
     let mut i = start;
     loop {
-        let Some(line_end) = find_crlf(buf, i) else { return Ok(None) };
-        let line = std::str::from_utf8(&buf[i..line_end]).map_err(|_| ReadError::Malformed("chunk size".into()))?;
+        let Some(line_end) = find_crlf(buf, i) else {
+            return Ok(None);
+        };
+        let line = std::str::from_utf8(&buf[i..line_end])
+            .map_err(|_| ReadError::Malformed("chunk size".into()))?;
         let size_text = line.split(';').next().unwrap_or("").trim();
         let size = usize::from_str_radix(size_text, 16)
             .map_err(|_| ReadError::Malformed(format!("bad chunk size line {line:?}")))?;
@@ -430,7 +501,9 @@ fn chunked_end(buf: &[u8], start: usize) -> Result<Option<usize>, ReadError> {
         if size == 0 {
             // Trailers, then an empty line.
             loop {
-                let Some(end) = find_crlf(buf, i) else { return Ok(None) };
+                let Some(end) = find_crlf(buf, i) else {
+                    return Ok(None);
+                };
                 let empty = end == i;
                 i = end + 2;
                 if empty {
@@ -446,7 +519,10 @@ fn chunked_end(buf: &[u8], start: usize) -> Result<Option<usize>, ReadError> {
 }
 
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|p| from + p)
+    buf.get(from..)?
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|p| from + p)
 }
 
 /// Reads one request (`request_method` None) or the response to a request with that method.
@@ -460,15 +536,27 @@ async fn read_message(conn: &mut Conn, request_method: Option<&str>) -> Result<M
                 Ok(httparse::Status::Complete(n)) => {
                     let version = req.version.unwrap_or(1);
                     let conn_hdr = header(req.headers, "connection");
-                    let close = has_token(conn_hdr, "close") || (version == 0 && !has_token(conn_hdr, "keep-alive"));
+                    let close = has_token(conn_hdr, "close")
+                        || (version == 0 && !has_token(conn_hdr, "keep-alive"));
                     let body = if has_token(header(req.headers, "transfer-encoding"), "chunked") {
                         BodyLen::Chunked
                     } else if let Some(len) = header(req.headers, "content-length") {
-                        BodyLen::Fixed(len.trim().parse().map_err(|_| ReadError::Malformed("content-length".into()))?)
+                        BodyLen::Fixed(
+                            len.trim()
+                                .parse()
+                                .map_err(|_| ReadError::Malformed("content-length".into()))?,
+                        )
                     } else {
                         BodyLen::Fixed(0)
                     };
-                    Some((n, req.method.unwrap_or("").to_string(), req.path.unwrap_or("").to_string(), 0, close, body))
+                    Some((
+                        n,
+                        req.method.unwrap_or("").to_string(),
+                        req.path.unwrap_or("").to_string(),
+                        0,
+                        close,
+                        body,
+                    ))
                 }
                 Ok(httparse::Status::Partial) => None,
                 Err(e) => return Err(ReadError::Malformed(format!("request head: {e}"))),
@@ -480,13 +568,22 @@ async fn read_message(conn: &mut Conn, request_method: Option<&str>) -> Result<M
                     let status = resp.code.unwrap_or(0);
                     let version = resp.version.unwrap_or(1);
                     let conn_hdr = header(resp.headers, "connection");
-                    let mut close = has_token(conn_hdr, "close") || (version == 0 && !has_token(conn_hdr, "keep-alive"));
-                    let body = if request_method == Some("HEAD") || (100..200).contains(&status) || status == 204 || status == 304 {
+                    let mut close = has_token(conn_hdr, "close")
+                        || (version == 0 && !has_token(conn_hdr, "keep-alive"));
+                    let body = if request_method == Some("HEAD")
+                        || (100..200).contains(&status)
+                        || status == 204
+                        || status == 304
+                    {
                         BodyLen::Fixed(0)
                     } else if has_token(header(resp.headers, "transfer-encoding"), "chunked") {
                         BodyLen::Chunked
                     } else if let Some(len) = header(resp.headers, "content-length") {
-                        BodyLen::Fixed(len.trim().parse().map_err(|_| ReadError::Malformed("content-length".into()))?)
+                        BodyLen::Fixed(
+                            len.trim()
+                                .parse()
+                                .map_err(|_| ReadError::Malformed("content-length".into()))?,
+                        )
                     } else {
                         close = true;
                         BodyLen::UntilClose
@@ -505,7 +602,11 @@ async fn read_message(conn: &mut Conn, request_method: Option<&str>) -> Result<M
         }
         let was_empty = conn.buf.is_empty();
         if conn.fill().await? == 0 {
-            return Err(if was_empty { ReadError::Closed } else { ReadError::Malformed("closed inside a message head".into()) });
+            return Err(if was_empty {
+                ReadError::Closed
+            } else {
+                ReadError::Malformed("closed inside a message head".into())
+            });
         }
     };
     // The body.
@@ -532,14 +633,26 @@ async fn read_message(conn: &mut Conn, request_method: Option<&str>) -> Result<M
         }
     };
     let raw: Vec<u8> = conn.buf.drain(..end).collect();
-    Ok(Message { raw, head_len, method, path, status, close })
+    Ok(Message {
+        raw,
+        head_len,
+        method,
+        path,
+        status,
+        close,
+    })
 }
 
 /// Writes `bytes`, at `throttle`'s pace when there is one: after the delay, each piece leaves
 /// when the rate allows it, so the last byte leaves at `delay + len / rate`. Adds each piece
 /// to `counted` just before writing it, so a reader of the counter never lags behind what the
 /// peer has received.
-async fn send(stream: &mut TcpStream, bytes: &[u8], throttle: Option<(u64, u64)>, counted: Option<&AtomicU64>) -> std::io::Result<()> {
+async fn send(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    throttle: Option<(u64, u64)>,
+    counted: Option<&AtomicU64>,
+) -> std::io::Result<()> {
     let count = |n: usize| {
         if let Some(c) = counted {
             c.fetch_add(n as u64, Ordering::SeqCst);
@@ -616,14 +729,19 @@ async fn exchange(
         }
         let (conn, reused) = upstream.as_mut().expect("upstream is connected");
         let reused = *reused;
-        if send(&mut conn.stream, &request.raw, throttle, None).await.is_err() {
+        if send(&mut conn.stream, &request.raw, throttle, None)
+            .await
+            .is_err()
+        {
             *upstream = None;
             if reused {
                 continue;
             }
             return None;
         }
-        match tokio::time::timeout(UPSTREAM_TIMEOUT, read_message(conn, Some(&request.method))).await {
+        match tokio::time::timeout(UPSTREAM_TIMEOUT, read_message(conn, Some(&request.method)))
+            .await
+        {
             Ok(Ok(resp)) => {
                 if let Some((_, r)) = upstream.as_mut() {
                     *r = true;
@@ -656,7 +774,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             }
             Err(ReadError::Closed | ReadError::Io) => return,
         };
-        shared.started.lock().unwrap_or_else(|e| e.into_inner()).push(request.path.clone());
+        shared
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(request.path.clone());
         shared.counters.requests.fetch_add(1, Ordering::SeqCst);
         let fault = shared.next_fault(&request.path);
         let mut event = Event {
@@ -675,14 +797,28 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
                 reset(client.stream);
                 return;
             }
-            Fault::Status(code) => Some(canned(code, "text/plain; charset=utf-8", "injected by the test proxy\n")),
-            Fault::CaptivePortal => Some(canned(200, "text/html; charset=utf-8", CAPTIVE_PORTAL_PAGE)),
+            Fault::Status(code) => Some(canned(
+                code,
+                "text/plain; charset=utf-8",
+                "injected by the test proxy\n",
+            )),
+            Fault::CaptivePortal => {
+                Some(canned(200, "text/html; charset=utf-8", CAPTIVE_PORTAL_PAGE))
+            }
             _ => None,
         };
         if let Some(bytes) = canned_reply {
             event.response_bytes = bytes.len();
             shared.record(event);
-            if send(&mut client.stream, &bytes, None, Some(&shared.counters.bytes_down)).await.is_err() {
+            if send(
+                &mut client.stream,
+                &bytes,
+                None,
+                Some(&shared.counters.bytes_down),
+            )
+            .await
+            .is_err()
+            {
                 return;
             }
             if request.close {
@@ -691,7 +827,10 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             continue;
         }
         let throttle = match fault {
-            Fault::Throttle { bytes_per_sec, delay_ms } => Some((bytes_per_sec, delay_ms)),
+            Fault::Throttle {
+                bytes_per_sec,
+                delay_ms,
+            } => Some((bytes_per_sec, delay_ms)),
             _ => None,
         };
         shared.counters.forwarded.fetch_add(1, Ordering::SeqCst);
@@ -718,7 +857,15 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             drop(client);
             return;
         }
-        if send(&mut client.stream, to_send, throttle, Some(&shared.counters.bytes_down)).await.is_err() {
+        if send(
+            &mut client.stream,
+            to_send,
+            throttle,
+            Some(&shared.counters.bytes_down),
+        )
+        .await
+        .is_err()
+        {
             return;
         }
         match fault {
@@ -785,7 +932,8 @@ mod tests {
                 "/stream",
                 get(move || async move {
                     h3.fetch_add(1, Ordering::SeqCst);
-                    let parts: Vec<Result<String, std::io::Error>> = (0..50).map(|i| Ok(format!("part {i};"))).collect();
+                    let parts: Vec<Result<String, std::io::Error>> =
+                        (0..50).map(|i| Ok(format!("part {i};"))).collect();
                     Body::from_stream(futures_util::stream::iter(parts))
                 }),
             );
@@ -794,7 +942,11 @@ mod tests {
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Upstream { addr, hits, _task: task }
+        Upstream {
+            addr,
+            hits,
+            _task: task,
+        }
     }
 
     fn client() -> reqwest::Client {
@@ -808,18 +960,43 @@ mod tests {
         let c = client();
         for i in 0..5 {
             let body = format!("hello {i}");
-            let r = c.post(format!("{}/echo", proxy.url())).body(body.clone()).send().await.unwrap();
+            let r = c
+                .post(format!("{}/echo", proxy.url()))
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
             assert_eq!(r.text().await.unwrap(), body);
         }
-        let big = c.get(format!("{}/big", proxy.url())).send().await.unwrap().text().await.unwrap();
+        let big = c
+            .get(format!("{}/big", proxy.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(big.len(), 100_000);
-        let streamed = c.get(format!("{}/stream", proxy.url())).send().await.unwrap().text().await.unwrap();
-        assert!(streamed.starts_with("part 0;") && streamed.ends_with("part 49;"), "{streamed}");
+        let streamed = c
+            .get(format!("{}/stream", proxy.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            streamed.starts_with("part 0;") && streamed.ends_with("part 49;"),
+            "{streamed}"
+        );
         let s = proxy.stats();
         assert_eq!(s.requests, 7);
         assert_eq!(s.forwarded, 7);
-        assert_eq!(s.connections, 1, "reqwest reuses one keep-alive connection: {s:?}");
+        assert_eq!(
+            s.connections, 1,
+            "reqwest reuses one keep-alive connection: {s:?}"
+        );
         assert!(s.bytes_down > 100_000 && s.bytes_up > 5 * 40, "{s:?}");
         assert_eq!(up.hits.load(Ordering::SeqCst), 7);
     }
@@ -829,14 +1006,30 @@ mod tests {
         let up = upstream().await;
         let proxy = Proxy::start(up.addr).await;
         proxy.set_fault(Fault::LoseResponse);
-        let err = client().post(format!("{}/echo", proxy.url())).body("commit me").send().await;
+        let err = client()
+            .post(format!("{}/echo", proxy.url()))
+            .body("commit me")
+            .send()
+            .await;
         assert!(err.is_err(), "the client must not get an answer: {err:?}");
-        assert_eq!(up.hits.load(Ordering::SeqCst), 1, "the server handled the request");
+        assert_eq!(
+            up.hits.load(Ordering::SeqCst),
+            1,
+            "the server handled the request"
+        );
         let ev = proxy.events();
         assert_eq!(ev.len(), 1);
-        assert!(ev[0].forwarded && ev[0].upstream_status == Some(200), "{ev:?}");
+        assert!(
+            ev[0].forwarded && ev[0].upstream_status == Some(200),
+            "{ev:?}"
+        );
         proxy.set_fault(Fault::None);
-        let ok = client().post(format!("{}/echo", proxy.url())).body("again").send().await.unwrap();
+        let ok = client()
+            .post(format!("{}/echo", proxy.url()))
+            .body("again")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(ok.text().await.unwrap(), "again");
     }
 
@@ -846,13 +1039,29 @@ mod tests {
         let proxy = Proxy::start(up.addr).await;
         for fault in [Fault::ResetMidResponse, Fault::TruncateBody] {
             proxy.set_fault(fault);
-            let result = async { client().get(format!("{}/big", proxy.url())).send().await?.bytes().await }.await;
-            assert!(result.is_err(), "{fault:?} must break the body, got {} bytes", result.map(|b| b.len()).unwrap_or(0));
+            let result = async {
+                client()
+                    .get(format!("{}/big", proxy.url()))
+                    .send()
+                    .await?
+                    .bytes()
+                    .await
+            }
+            .await;
+            assert!(
+                result.is_err(),
+                "{fault:?} must break the body, got {} bytes",
+                result.map(|b| b.len()).unwrap_or(0)
+            );
         }
         assert_eq!(up.hits.load(Ordering::SeqCst), 2);
         // A truncated body sends the head: the client sees the status, then the body fails.
         proxy.set_fault(Fault::TruncateBody);
-        let r = client().get(format!("{}/big", proxy.url())).send().await.unwrap();
+        let r = client()
+            .get(format!("{}/big", proxy.url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert!(r.bytes().await.is_err());
     }
@@ -863,19 +1072,37 @@ mod tests {
         let proxy = Proxy::start(up.addr).await;
         for code in [500u16, 429] {
             proxy.set_fault(Fault::Status(code));
-            let r = client().post(format!("{}/echo", proxy.url())).body("x").send().await.unwrap();
+            let r = client()
+                .post(format!("{}/echo", proxy.url()))
+                .body("x")
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status().as_u16(), code);
             assert_eq!(r.headers()["retry-after"], "1");
         }
         proxy.set_fault(Fault::CaptivePortal);
-        let r = client().get(format!("{}/big", proxy.url())).send().await.unwrap();
+        let r = client()
+            .get(format!("{}/big", proxy.url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
         assert!(r.text().await.unwrap().contains("<html>"));
         proxy.set_fault(Fault::Down);
         let down = client().get(format!("{}/big", proxy.url())).send().await;
         assert!(down.is_err(), "{down:?}");
-        assert_eq!(up.hits.load(Ordering::SeqCst), 0, "no request may reach the server");
+        assert_eq!(
+            up.hits.load(Ordering::SeqCst),
+            0,
+            "no request may reach the server"
+        );
         assert_eq!(proxy.stats().forwarded, 0);
     }
 
@@ -898,7 +1125,11 @@ mod tests {
         proxy.fault_next("/big", Fault::Status(503));
         let c = client();
         let codes = statuses(&c, &proxy.url(), 2).await;
-        assert_eq!(codes, vec![502, 200], "the targeted fault leaves /echo alone");
+        assert_eq!(
+            codes,
+            vec![502, 200],
+            "the targeted fault leaves /echo alone"
+        );
         let big = c.get(format!("{}/big", proxy.url())).send().await.unwrap();
         assert_eq!(big.status().as_u16(), 503);
         let big = c.get(format!("{}/big", proxy.url())).send().await.unwrap();
@@ -908,7 +1139,15 @@ mod tests {
     async fn statuses(c: &reqwest::Client, base: &str, n: usize) -> Vec<u16> {
         let mut out = Vec::new();
         for _ in 0..n {
-            out.push(c.post(format!("{base}/echo")).body("q").send().await.unwrap().status().as_u16());
+            out.push(
+                c.post(format!("{base}/echo"))
+                    .body("q")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16(),
+            );
         }
         out
     }
@@ -917,13 +1156,26 @@ mod tests {
     async fn throttle_paces_both_directions() {
         let up = upstream().await;
         let proxy = Proxy::start(up.addr).await;
-        proxy.set_fault(Fault::Throttle { bytes_per_sec: 100_000, delay_ms: 100 });
+        proxy.set_fault(Fault::Throttle {
+            bytes_per_sec: 100_000,
+            delay_ms: 100,
+        });
         let started = Instant::now();
-        let body = client().get(format!("{}/big", proxy.url())).send().await.unwrap().bytes().await.unwrap();
+        let body = client()
+            .get(format!("{}/big", proxy.url()))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         let took = started.elapsed();
         assert_eq!(body.len(), 100_000);
         // 2 × 100 ms delay + ~1 s for 100 kB at 100 kB/s.
-        assert!(took >= Duration::from_millis(1150), "too fast for the throttle: {took:?}");
+        assert!(
+            took >= Duration::from_millis(1150),
+            "too fast for the throttle: {took:?}"
+        );
         assert!(took < Duration::from_secs(5), "far too slow: {took:?}");
     }
 
@@ -949,7 +1201,10 @@ mod tests {
         assert_eq!(a, draw(7));
         assert_ne!(a, draw(8));
         let faulty = a.iter().filter(|f| **f != Fault::None).count();
-        assert!((60..140).contains(&faulty), "p = 0.5 gave {faulty} faults in 200");
+        assert!(
+            (60..140).contains(&faulty),
+            "p = 0.5 gave {faulty} faults in 200"
+        );
         for f in Fault::RANDOM_CHOICES {
             assert!(a.contains(&f), "{f:?} never drawn in 200");
         }

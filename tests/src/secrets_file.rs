@@ -17,7 +17,10 @@ impl FileSecrets {
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let safe: String = key
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         self.dir.join(safe)
     }
 }
@@ -29,9 +32,9 @@ impl SecretStore for FileSecrets {
 
     fn set(&self, key: &str, value: &str) -> stopover_core::Result<()> {
         let tmp = self.path(&format!("{key}.tmp"));
-        std::fs::write(&tmp, value).and_then(|_| std::fs::rename(&tmp, self.path(key))).map_err(|e| {
-            stopover_core::Error::InvalidInput(format!("test secret store: {e}"))
-        })
+        std::fs::write(&tmp, value)
+            .and_then(|_| std::fs::rename(&tmp, self.path(key)))
+            .map_err(|e| stopover_core::Error::InvalidInput(format!("test secret store: {e}")))
     }
 
     fn delete(&self, key: &str) -> stopover_core::Result<()> {

@@ -129,7 +129,9 @@ impl Server {
             extra_args: args.iter().map(|s| s.to_string()).collect(),
             root,
         };
-        let (child, addr) = server.spawn(0).unwrap_or_else(|why| panic!("ecommunity did not start: {why}\n{}", server.log_tail()));
+        let (child, addr) = server
+            .spawn(0)
+            .unwrap_or_else(|why| panic!("ecommunity did not start: {why}\n{}", server.log_tail()));
         server.set_running(child, addr);
         server
     }
@@ -141,7 +143,11 @@ impl Server {
     }
 
     fn spawn(&self, port: u16) -> Result<(Child, SocketAddr), String> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
         let mut child = Command::new(ecommunity_binary())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(self.data_dir())
@@ -154,15 +160,23 @@ impl Server {
         let Some(line) = first_line(&mut child) else {
             let _ = child.kill();
             let status = child.wait();
-            return Err(format!("no `listening on` line within {START_TIMEOUT:?} (exit: {status:?})"));
+            return Err(format!(
+                "no `listening on` line within {START_TIMEOUT:?} (exit: {status:?})"
+            ));
         };
-        let url = line.trim().strip_prefix("listening on http://").map(str::to_string);
+        let url = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .map(str::to_string);
         let Some(addr) = url.and_then(|u| u.parse::<SocketAddr>().ok()) else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!("unexpected first line from ecommunity: {line:?}"));
         };
-        assert!(addr.ip().is_loopback(), "ecommunity listens on {addr}, not loopback");
+        assert!(
+            addr.ip().is_loopback(),
+            "ecommunity listens on {addr}, not loopback"
+        );
         Ok((child, addr))
     }
 
@@ -184,7 +198,11 @@ impl Server {
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         let from = lines.len().saturating_sub(40);
-        format!("--- last lines of {} ---\n{}", self.log_path().display(), lines[from..].join("\n"))
+        format!(
+            "--- last lines of {} ---\n{}",
+            self.log_path().display(),
+            lines[from..].join("\n")
+        )
     }
 
     /// The address it listens on.
@@ -193,14 +211,20 @@ impl Server {
     }
 
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// Stops the server as Ctrl-C does (SIGINT, graceful), killing it if it has not exited
     /// within 5 s. The data folder stays.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
         if wait_with_timeout(&mut child, Duration::from_secs(5)).is_none() {
             let _ = child.kill();
             let _ = child.wait();
@@ -224,8 +248,14 @@ impl Server {
         let (child, addr) = loop {
             match self.spawn(port) {
                 Ok(started) => break started,
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-                Err(_) => break self.spawn(0).unwrap_or_else(|why| panic!("ecommunity did not restart: {why}\n{}", self.log_tail())),
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(_) => {
+                    break self.spawn(0).unwrap_or_else(|why| {
+                        panic!("ecommunity did not restart: {why}\n{}", self.log_tail())
+                    });
+                }
             }
         };
         self.set_running(child, addr);
@@ -259,9 +289,16 @@ impl Server {
         let status = wait_with_timeout(&mut child, CLI_TIMEOUT).unwrap_or_else(|| {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("`ecommunity {}` did not finish within {CLI_TIMEOUT:?}", args.join(" "))
+            panic!(
+                "`ecommunity {}` did not finish within {CLI_TIMEOUT:?}",
+                args.join(" ")
+            )
         });
-        Output { status, stdout: out_t.join().unwrap(), stderr: err_t.join().unwrap() }
+        Output {
+            status,
+            stdout: out_t.join().unwrap(),
+            stderr: err_t.join().unwrap(),
+        }
     }
 
     /// Runs the CLI and panics with its output unless it succeeded; returns stdout.
@@ -338,13 +375,17 @@ impl Server {
     /// `ecommunity user list --json`, parsed.
     pub fn user_list(&self) -> serde_json::Value {
         let out = self.cli_ok(&["user", "list", "--json"]);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("`user list --json` is not JSON ({e}): {out}"))
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("`user list --json` is not JSON ({e}): {out}"))
     }
 
     /// The `status` of one account as `user list --json` shows it (e.g. "approved").
     pub fn user_status(&self, username: &str) -> Option<String> {
         let list = self.user_list();
-        let accounts = list.as_array().cloned().or_else(|| list.get("accounts").and_then(|a| a.as_array()).cloned())?;
+        let accounts = list
+            .as_array()
+            .cloned()
+            .or_else(|| list.get("accounts").and_then(|a| a.as_array()).cloned())?;
         accounts
             .iter()
             .find(|a| a.get("username").and_then(|u| u.as_str()) == Some(username))
@@ -353,9 +394,21 @@ impl Server {
 
     /// Signs in over HTTP and returns the whole answer. Retries (for up to 60 s) while the
     /// server answers 429, honouring `Retry-After`, since sign-in is rate-limited per address.
-    pub async fn sign_in_full(&self, username: &str, password: &str, device_name: &str) -> Result<SignInResponse, String> {
-        let client = reqwest::Client::builder().timeout(HTTP_TIMEOUT).build().unwrap();
-        let body = SignInRequest { username: username.into(), password: password.into(), device_name: device_name.into() };
+    pub async fn sign_in_full(
+        &self,
+        username: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<SignInResponse, String> {
+        let client = reqwest::Client::builder()
+            .timeout(HTTP_TIMEOUT)
+            .build()
+            .unwrap();
+        let body = SignInRequest {
+            username: username.into(),
+            password: password.into(),
+            device_name: device_name.into(),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let r = client
@@ -366,27 +419,41 @@ impl Server {
                 .map_err(|e| format!("sign-in request failed: {e}"))?;
             let status = r.status().as_u16();
             if status == 429 && Instant::now() < deadline {
-                let wait = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(1u64);
+                let wait = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1u64);
                 tokio::time::sleep(Duration::from_secs(wait.clamp(1, 10))).await;
                 continue;
             }
-            let text = r.text().await.map_err(|e| format!("sign-in answer unreadable: {e}"))?;
+            let text = r
+                .text()
+                .await
+                .map_err(|e| format!("sign-in answer unreadable: {e}"))?;
             if status != 200 && status != 201 {
                 return Err(format!("sign-in as {username} answered {status}: {text}"));
             }
-            return serde_json::from_str(&text).map_err(|e| format!("sign-in answer is not a SignInResponse ({e}): {text}"));
+            return serde_json::from_str(&text)
+                .map_err(|e| format!("sign-in answer is not a SignInResponse ({e}): {text}"));
         }
     }
 
     /// Signs in and returns the device token; panics when that fails.
     pub async fn sign_in(&self, username: &str, password: &str) -> String {
-        self.sign_in_full(username, password, "test device").await.unwrap_or_else(|e| panic!("{e}")).token
+        self.sign_in_full(username, password, "test device")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .token
     }
 
     /// Adds an approved account and signs it in.
     pub async fn signed_in(&self, user: &NewUser) -> SignInResponse {
         self.user_add_approved(user);
-        self.sign_in_full(&user.username, &user.password, "test device").await.unwrap_or_else(|e| panic!("{e}"))
+        self.sign_in_full(&user.username, &user.password, "test device")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Fails when the server process has exited (a crash under a test's requests).

@@ -16,14 +16,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use stopover_tests::api::{Api, within};
-use stopover_tests::client::{FieldKey, State, assert_same_state, differences, server_feed, state_from_dump, wait_until};
+use stopover_tests::client::{
+    FieldKey, State, assert_same_state, differences, server_feed, state_from_dump, wait_until,
+};
 use stopover_tests::load::env_or;
 use stopover_tests::proxy::{Fault, Proxy, Rng};
 use stopover_tests::server::{NewUser, Server};
 
 const SYNC_CLIENT: &str = env!("CARGO_BIN_EXE_sync-client");
 /// A slow link, so a kill often lands while a push or pull is on the wire.
-const SLOW: Fault = Fault::Throttle { bytes_per_sec: 16_000, delay_ms: 100 };
+const SLOW: Fault = Fault::Throttle {
+    bytes_per_sec: 16_000,
+    delay_ms: 100,
+};
 /// Edits per stream, and a sync after every this many.
 const STREAM_EDITS: u32 = 40;
 const SYNC_EVERY: u32 = 4;
@@ -57,7 +62,10 @@ fn run(data: &Path, args: &[&str]) -> Output {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("`sync-client {}` did not finish within 60 s", args.join(" "));
+            panic!(
+                "`sync-client {}` did not finish within 60 s",
+                args.join(" ")
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -79,7 +87,8 @@ fn run_ok(data: &Path, args: &[&str]) -> String {
 
 fn dump(data: &Path) -> State {
     let out = run_ok(data, &["dump"]);
-    let json: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("dump is not JSON ({e}): {out}"));
+    let json: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("dump is not JSON ({e}): {out}"));
     state_from_dump(&json)
 }
 
@@ -88,7 +97,8 @@ fn parse_saved(line: &str) -> Option<(FieldKey, Value)> {
     let rest = line.strip_prefix("saved ")?;
     let mut parts = rest.splitn(3, ' ');
     let (entity, field, json) = (parts.next()?, parts.next()?, parts.next()?);
-    let value: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("bad value in {line:?}: {e}"));
+    let value: Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("bad value in {line:?}: {e}"));
     Some(((entity.to_string(), field.to_string()), value))
 }
 
@@ -102,7 +112,12 @@ struct Stream {
 fn start_stream(data: &Path, seed: u64) -> Stream {
     let mut child = Command::new(SYNC_CLIENT)
         .arg(data)
-        .args(["stream", &seed.to_string(), &STREAM_EDITS.to_string(), &SYNC_EVERY.to_string()])
+        .args([
+            "stream",
+            &seed.to_string(),
+            &STREAM_EDITS.to_string(),
+            &SYNC_EVERY.to_string(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -117,7 +132,11 @@ fn start_stream(data: &Path, seed: u64) -> Stream {
             sink.lock().unwrap().push(line);
         }
     });
-    Stream { child, lines, reader }
+    Stream {
+        child,
+        lines,
+        reader,
+    }
 }
 
 /// Prints the seed when the test fails, so the run can be repeated.
@@ -126,7 +145,10 @@ struct SeedOnFailure(u64);
 impl Drop for SeedOnFailure {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("client_kill failed with STOPOVER_SIM_SEED={} (set it to repeat this run)", self.0);
+            eprintln!(
+                "client_kill failed with STOPOVER_SIM_SEED={} (set it to repeat this run)",
+                self.0
+            );
         }
     }
 }

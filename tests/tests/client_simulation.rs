@@ -33,7 +33,10 @@ const DEVICES: usize = 3;
 /// Checklist steps the devices edit: few, so edits of one field on two devices are common.
 const STEPS: usize = 6;
 /// A fast but throttled link (the slow one has its own tests).
-const THROTTLED: Fault = Fault::Throttle { bytes_per_sec: 200_000, delay_ms: 20 };
+const THROTTLED: Fault = Fault::Throttle {
+    bytes_per_sec: 200_000,
+    delay_ms: 20,
+};
 /// The reason the server gives for the probe's record kind (see `probe_outcomes`).
 const PROBE_KIND: &str = "probe";
 
@@ -71,7 +74,10 @@ impl Drop for OnFailure {
             let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
             let from = log.len().saturating_sub(40);
             eprintln!("--- last simulation steps ---\n{}", log[from..].join("\n"));
-            eprintln!("client_simulation failed with STOPOVER_SIM_SEED={} (set it to repeat this run)", self.seed);
+            eprintln!(
+                "client_simulation failed with STOPOVER_SIM_SEED={} (set it to repeat this run)",
+                self.seed
+            );
         }
     }
 }
@@ -102,18 +108,41 @@ impl Sim {
             self.devices[d].tick(&list, &step, done)
         } else {
             // Mostly a note no other edit writes; now and then an empty one.
-            let text = if self.chance(0.05) { String::new() } else { format!("d{d} r{round} e{n}") };
+            let text = if self.chance(0.05) {
+                String::new()
+            } else {
+                format!("d{d} r{round} e{n}")
+            };
             self.devices[d].note(&list, &step, &text)
         };
-        note(&self.log, format!("round {round}: device {d} sets {}/{} = {value}", key.0, key.1));
-        self.last_edit[d].insert(key, LastEdit { value, dropped: false });
+        note(
+            &self.log,
+            format!(
+                "round {round}: device {d} sets {}/{} = {value}",
+                key.0, key.1
+            ),
+        );
+        self.last_edit[d].insert(
+            key,
+            LastEdit {
+                value,
+                dropped: false,
+            },
+        );
     }
 
     /// Notes every operation in the device's outbox (before a sync: what may go out).
     fn snapshot(&mut self, d: usize) {
         for op in self.devices[d].pending() {
             assert_eq!(op.kind, KIND);
-            self.seen.insert(op.op_id, SeenOp { device: d, key: (op.entity_id, op.field), value: op.value });
+            self.seen.insert(
+                op.op_id,
+                SeenOp {
+                    device: d,
+                    key: (op.entity_id, op.field),
+                    value: op.value,
+                },
+            );
         }
     }
 
@@ -122,7 +151,10 @@ impl Sim {
         if x < 0.35 {
             Fault::None
         } else if x < 0.6 {
-            Fault::Random { seed: self.rng.next_u64(), p: 0.5 }
+            Fault::Random {
+                seed: self.rng.next_u64(),
+                p: 0.5,
+            }
         } else if x < 0.65 {
             THROTTLED
         } else {
@@ -130,14 +162,23 @@ impl Sim {
         }
     }
 
-    async fn sync(&mut self, d: usize, why: &str) -> Result<stopover_core::sync::SyncReport, String> {
+    async fn sync(
+        &mut self,
+        d: usize,
+        why: &str,
+    ) -> Result<stopover_core::sync::SyncReport, String> {
         self.snapshot(d);
         self.syncs += 1;
         let result = tokio::time::timeout(Duration::from_secs(60), self.devices[d].sync())
             .await
-            .unwrap_or_else(|_| panic!("seed {}: {why}: device {d}'s sync hung for 60 s", self.seed));
+            .unwrap_or_else(|_| {
+                panic!("seed {}: {why}: device {d}'s sync hung for 60 s", self.seed)
+            });
         let line = match &result {
-            Ok(r) => format!("{why}: device {d} synced: pushed {} (dup {}), conflicts {}, pulled {}", r.pushed, r.duplicates, r.conflicts, r.pulled),
+            Ok(r) => format!(
+                "{why}: device {d} synced: pushed {} (dup {}), conflicts {}, pulled {}",
+                r.pushed, r.duplicates, r.conflicts, r.pulled
+            ),
             Err(e) => format!("{why}: device {d} sync failed: {} ({e})", e.code()),
         };
         note(&self.log, line);
@@ -145,11 +186,22 @@ impl Sim {
             self.conflicts_seen += r.conflicts as usize;
         }
         for c in self.devices[d].conflicts() {
-            note(&self.log, format!("  device {d} conflict: {}/{} mine {} vs server {} (v{})", c.entity_id, c.field, c.local_value, c.server_value, c.server_version));
+            note(
+                &self.log,
+                format!(
+                    "  device {d} conflict: {}/{} mine {} vs server {} (v{})",
+                    c.entity_id, c.field, c.local_value, c.server_value, c.server_version
+                ),
+            );
         }
         if let Err(e) = &result {
             self.failed_syncs += 1;
-            assert!(e.is_transient(), "seed {}: {why}: a network fault must give a transient error, got {e} ({})", self.seed, e.code());
+            assert!(
+                e.is_transient(),
+                "seed {}: {why}: a network fault must give a transient error, got {e} ({})",
+                self.seed,
+                e.code()
+            );
         }
         result.map_err(|e| e.to_string())
     }
@@ -160,7 +212,10 @@ impl Sim {
         for c in self.devices[d].conflicts() {
             let key = (c.entity_id.clone(), c.field.clone());
             let mine = self.last_edit[d].get(&key).unwrap_or_else(|| {
-                panic!("seed {}: device {d} has a conflict on {key:?}, a field it never edited: {c:?}", self.seed)
+                panic!(
+                    "seed {}: device {d} has a conflict on {key:?}, a field it never edited: {c:?}",
+                    self.seed
+                )
             });
             assert_eq!(
                 mine.value, c.local_value,
@@ -175,12 +230,22 @@ impl Sim {
             if !self.chance(p) {
                 continue;
             }
-            let choice = if random_choice && self.chance(0.5) { Resolution::TakeTheirs } else { Resolution::KeepMine };
+            let choice = if random_choice && self.chance(0.5) {
+                Resolution::TakeTheirs
+            } else {
+                Resolution::KeepMine
+            };
             self.devices[d].resolve(&c, choice);
             if choice == Resolution::TakeTheirs {
                 self.last_edit[d].get_mut(&key).unwrap().dropped = true;
             }
-            note(&self.log, format!("{why}: device {d} settles {}/{} ({} vs server {}) with {choice:?}", key.0, key.1, c.local_value, c.server_value));
+            note(
+                &self.log,
+                format!(
+                    "{why}: device {d} settles {}/{} ({} vs server {}) with {choice:?}",
+                    key.0, key.1, c.local_value, c.server_value
+                ),
+            );
             settled += 1;
         }
         settled
@@ -197,13 +262,19 @@ async fn probe_outcomes(observer: &Api, ids: &[String]) -> BTreeMap<String, Outc
             .iter()
             .map(|id| Operation {
                 id: id.clone(),
-                entity: EntityRef { kind: PROBE_KIND.into(), id: "probe/probe".into() },
+                entity: EntityRef {
+                    kind: PROBE_KIND.into(),
+                    id: "probe/probe".into(),
+                },
                 field: "done".into(),
                 base_version: 0,
                 value: json!(true),
             })
             .collect();
-        let resp = observer.push(&ops).await.unwrap_or_else(|e| panic!("probing the server's answers: {e}"));
+        let resp = observer
+            .push(&ops)
+            .await
+            .unwrap_or_else(|e| panic!("probing the server's answers: {e}"));
         for r in resp.results {
             out.insert(r.id, r.outcome);
         }
@@ -213,12 +284,16 @@ async fn probe_outcomes(observer: &Api, ids: &[String]) -> BTreeMap<String, Outc
 
 async fn simulate(seed: u64, rounds: usize) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
-    let _guard = OnFailure { seed, log: log.clone() };
+    let _guard = OnFailure {
+        seed,
+        log: log.clone(),
+    };
     let started = Instant::now();
     let server = Server::start();
     let user = NewUser::nfp("amina", "KE");
     server.user_add_approved(&user);
-    let observer = Api::new(&server.base_url).with_token(&server.sign_in(&user.username, &user.password).await);
+    let observer = Api::new(&server.base_url)
+        .with_token(&server.sign_in(&user.username, &user.password).await);
     let mut devices = Vec::new();
     let mut proxies = Vec::new();
     for d in 0..DEVICES {
@@ -228,7 +303,12 @@ async fn simulate(seed: u64, rounds: usize) {
     }
     let all_steps = devices[0].steps();
     let stride = (all_steps.len() / STEPS).max(1);
-    let steps: Vec<(String, String)> = all_steps.iter().step_by(stride).take(STEPS).cloned().collect();
+    let steps: Vec<(String, String)> = all_steps
+        .iter()
+        .step_by(stride)
+        .take(STEPS)
+        .cloned()
+        .collect();
     let mut sim = Sim {
         seed,
         rng: Rng::new(seed),
@@ -271,46 +351,88 @@ async fn simulate(seed: u64, rounds: usize) {
     for pass in 0..20 {
         let mut moved = false;
         for d in 0..DEVICES {
-            let report = sim.sync(d, &format!("final pass {pass}")).await.unwrap_or_else(|e| panic!("seed {seed}: a sync on a clean link failed: {e}"));
+            let report = sim
+                .sync(d, &format!("final pass {pass}"))
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed}: a sync on a clean link failed: {e}"));
             moved |= report.pushed + report.conflicts + report.rejected > 0;
             moved |= sim.settle(d, 1.0, false, &format!("final pass {pass}")) > 0;
         }
-        let idle = sim.devices.iter().all(|dev| dev.waiting() == 0 && dev.conflicts().is_empty());
+        let idle = sim
+            .devices
+            .iter()
+            .all(|dev| dev.waiting() == 0 && dev.conflicts().is_empty());
         if !moved && idle {
             quiet = true;
             break;
         }
     }
-    assert!(quiet, "seed {seed}: the devices did not settle within 20 clean passes");
+    assert!(
+        quiet,
+        "seed {seed}: the devices did not settle within 20 clean passes"
+    );
 
     // Everyone holds the server's state.
     let feed = server_feed(&observer).await;
     for dev in &sim.devices {
-        assert_same_state(&format!("seed {seed}: {}", dev.name), &dev.local_state(), "the server", &feed.state);
+        assert_same_state(
+            &format!("seed {seed}: {}", dev.name),
+            &dev.local_state(),
+            "the server",
+            &feed.state,
+        );
         let status = stopover_core::sync::status(&dev.core).unwrap();
-        assert_eq!((status.waiting, status.conflicts, status.rejected), (0, 0, 0), "seed {seed}: {}: {status:?}", dev.name);
+        assert_eq!(
+            (status.waiting, status.conflicts, status.rejected),
+            (0, 0, 0),
+            "seed {seed}: {}: {status:?}",
+            dev.name
+        );
     }
 
     // Operations: none unknown, each applied one once with its value.
-    let unknown: Vec<&str> = feed.changes.iter().map(|c| c.op_id.as_str()).filter(|id| !sim.seen.contains_key(*id)).collect();
-    assert!(unknown.is_empty(), "seed {seed}: the feed holds operations no device queued: {unknown:?}");
+    let unknown: Vec<&str> = feed
+        .changes
+        .iter()
+        .map(|c| c.op_id.as_str())
+        .filter(|id| !sim.seen.contains_key(*id))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "seed {seed}: the feed holds operations no device queued: {unknown:?}"
+    );
     let ids: Vec<String> = sim.seen.keys().cloned().collect();
     let outcomes = probe_outcomes(&observer, &ids).await;
-    let in_feed: BTreeMap<&str, &stopover_protocol::Change> = feed.changes.iter().map(|c| (c.op_id.as_str(), c)).collect();
+    let in_feed: BTreeMap<&str, &stopover_protocol::Change> =
+        feed.changes.iter().map(|c| (c.op_id.as_str(), c)).collect();
     let (mut applied, mut conflicted, mut never_sent) = (0, 0, 0);
     for (id, op) in &sim.seen {
-        let why = format!("seed {seed}: operation {id} of device {} ({}/{} = {})", op.device, op.key.0, op.key.1, op.value);
+        let why = format!(
+            "seed {seed}: operation {id} of device {} ({}/{} = {})",
+            op.device, op.key.0, op.key.1, op.value
+        );
         match &outcomes[id] {
             Outcome::Duplicate { version } => {
                 applied += 1;
                 match in_feed.get(id.as_str()) {
                     Some(c) => {
-                        assert_eq!((c.version, &c.value), (*version, &op.value), "{why}: the feed must hold what was applied");
-                        assert_eq!((&c.entity.id, &c.field), (&op.key.0, &op.key.1), "{why}: applied to another field");
+                        assert_eq!(
+                            (c.version, &c.value),
+                            (*version, &op.value),
+                            "{why}: the feed must hold what was applied"
+                        );
+                        assert_eq!(
+                            (&c.entity.id, &c.field),
+                            (&op.key.0, &op.key.1),
+                            "{why}: applied to another field"
+                        );
                     }
                     None => {
                         // Applied as "the server already holds this value": the change that wrote it.
-                        let writer = feed.of_field(&op.key).into_iter().find(|c| c.version == *version);
+                        let writer = feed
+                            .of_field(&op.key)
+                            .into_iter()
+                            .find(|c| c.version == *version);
                         assert!(
                             writer.is_some_and(|c| c.value == op.value),
                             "{why}: acknowledged as applied at version {version}, but the feed has {writer:?}"
@@ -320,11 +442,17 @@ async fn simulate(seed: u64, rounds: usize) {
             }
             Outcome::Conflict { .. } => {
                 conflicted += 1;
-                assert!(!in_feed.contains_key(id.as_str()), "{why}: a conflict must not be applied");
+                assert!(
+                    !in_feed.contains_key(id.as_str()),
+                    "{why}: a conflict must not be applied"
+                );
             }
             Outcome::Rejected { reason } if reason.contains(PROBE_KIND) => {
                 never_sent += 1;
-                assert!(!in_feed.contains_key(id.as_str()), "{why}: never seen by the server, yet in the feed");
+                assert!(
+                    !in_feed.contains_key(id.as_str()),
+                    "{why}: never seen by the server, yet in the feed"
+                );
             }
             other => panic!("{why}: unexpected answer {other:?}"),
         }
@@ -343,7 +471,11 @@ async fn simulate(seed: u64, rounds: usize) {
             }
         }
     }
-    assert!(lost.is_empty(), "seed {seed}: last edits that never reached the server:\n{}", lost.join("\n"));
+    assert!(
+        lost.is_empty(),
+        "seed {seed}: last edits that never reached the server:\n{}",
+        lost.join("\n")
+    );
 
     let requests: u64 = sim.proxies.iter().map(|p| p.stats().requests).sum();
     eprintln!(
@@ -358,21 +490,33 @@ async fn simulate(seed: u64, rounds: usize) {
         feed.changes.len(),
         feed.state.len()
     );
-    assert!(sim.failed_syncs > 0, "seed {seed}: no sync met a fault; the simulation tested nothing");
+    assert!(
+        sim.failed_syncs > 0,
+        "seed {seed}: no sync met a fault; the simulation tested nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_converge_through_random_faults_and_conflicts() {
     let rounds: usize = env_or("STOPOVER_SIM_ROUNDS", 30);
-    let seeds: Vec<u64> = match std::env::var("STOPOVER_SIM_SEED").ok().and_then(|s| s.parse().ok()) {
+    let seeds: Vec<u64> = match std::env::var("STOPOVER_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         Some(seed) => vec![seed],
-        None => (0..env_or("STOPOVER_SIM_SEEDS", 3u64)).map(|i| 1_000 + i).collect(),
+        None => (0..env_or("STOPOVER_SIM_SEEDS", 3u64))
+            .map(|i| 1_000 + i)
+            .collect(),
     };
-    within(Duration::from_secs(60 + 30 * seeds.len() as u64 * rounds as u64 / 30), "seeded simulation", async {
-        for seed in seeds {
-            simulate(seed, rounds).await;
-        }
-    })
+    within(
+        Duration::from_secs(60 + 30 * seeds.len() as u64 * rounds as u64 / 30),
+        "seeded simulation",
+        async {
+            for seed in seeds {
+                simulate(seed, rounds).await;
+            }
+        },
+    )
     .await;
 }
 

@@ -25,9 +25,14 @@ fn assets() -> PathBuf {
 
 async fn first_step_checkbox(app: &App) -> fantoccini::elements::Element {
     app.click_testid("nav-checklists").await;
-    app.wait_all("checklist-open").await[0].click().await.unwrap();
+    app.wait_all("checklist-open").await[0]
+        .click()
+        .await
+        .unwrap();
     let item = app.wait_all("checklist-item").await.remove(0);
-    item.find(Locator::Css("input[type=checkbox]")).await.unwrap()
+    item.find(Locator::Css("input[type=checkbox]"))
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,17 +52,35 @@ async fn a_damaged_pack_is_explained_and_the_users_ticks_survive() {
     }
 
     // Then the pack is damaged: the error screen names the file, and the user can go on.
-    std::fs::write(pack.path().join("manual/fr/meetings.md"), "+++\ntitle = \"Réunions\"\nsummary = 42\n+++\n").unwrap();
+    std::fs::write(
+        pack.path().join("manual/fr/meetings.md"),
+        "+++\ntitle = \"Réunions\"\nsummary = 42\n+++\n",
+    )
+    .unwrap();
     let driver = Driver::start_with_env(data.path(), &[("STOPOVER_CONTENT_DIR", pack.path())]);
     let app = driver.launch_to_any().await;
     let screen = app.wait_testid("error-screen").await.text().await.unwrap();
-    assert!(screen.contains("manual/fr/meetings.md"), "the screen names the file: {screen}");
+    assert!(
+        screen.contains("manual/fr/meetings.md"),
+        "the screen names the file: {screen}"
+    );
     assert!(screen.contains("line 3"), "and the line: {screen}");
-    let safe = app.wait_testid("user-data-safe").await.text().await.unwrap();
-    assert!(safe.contains('1'), "it reassures that the tick is safe: {safe}");
+    let safe = app
+        .wait_testid("user-data-safe")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        safe.contains('1'),
+        "it reassures that the tick is safe: {safe}"
+    );
     app.click_testid("continue-installed").await;
     app.wait_testid("degraded-banner").await;
-    assert!(first_step_checkbox(&app).await.is_selected().await.unwrap(), "the tick is still there");
+    assert!(
+        first_step_checkbox(&app).await.is_selected().await.unwrap(),
+        "the tick is still there"
+    );
     app.quit().await;
 }
 
@@ -79,5 +102,9 @@ async fn a_database_from_a_newer_stopover_is_refused_and_left_alone() {
     app.quit().await;
     drop(driver);
 
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the newer database is untouched");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the newer database is untouched"
+    );
 }

@@ -12,7 +12,10 @@ use stopover_tests::server::{NewUser, Server};
 async fn sync_state_is(app: &App, state: &str) {
     app.wait_js(
         &format!("sync state `{state}`"),
-        &format!("return document.querySelector('{}')?.dataset.state === '{state}'", testid("sync-status")),
+        &format!(
+            "return document.querySelector('{}')?.dataset.state === '{state}'",
+            testid("sync-status")
+        ),
     )
     .await;
 }
@@ -47,17 +50,37 @@ async fn sign_in_from_the_app_and_sync_a_tick_with_the_token_only_in_the_keyring
 
     // Sign in through the page, as a person would.
     app.click_testid("nav-sync").await;
-    app.wait_testid("signin-server").await.send_keys(&server.base_url).await.unwrap();
-    app.wait_testid("signin-user").await.send_keys(&user.username).await.unwrap();
-    app.wait_testid("signin-password").await.send_keys(&user.password).await.unwrap();
+    app.wait_testid("signin-server")
+        .await
+        .send_keys(&server.base_url)
+        .await
+        .unwrap();
+    app.wait_testid("signin-user")
+        .await
+        .send_keys(&user.username)
+        .await
+        .unwrap();
+    app.wait_testid("signin-password")
+        .await
+        .send_keys(&user.password)
+        .await
+        .unwrap();
     app.click_testid("signin-submit").await;
     sync_state_is(&app, "up_to_date").await;
 
     // Tick a step: it waits, then goes out (the app syncs by itself after a short pause).
     app.click_testid("nav-checklists").await;
-    app.wait_all("checklist-open").await[0].click().await.unwrap();
+    app.wait_all("checklist-open").await[0]
+        .click()
+        .await
+        .unwrap();
     let item = app.wait_all("checklist-item").await.remove(0);
-    item.find(Locator::Css("input[type=checkbox]")).await.unwrap().click().await.unwrap();
+    item.find(Locator::Css("input[type=checkbox]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     sync_state_is(&app, "waiting").await;
     sync_state_is(&app, "up_to_date").await;
 
@@ -65,7 +88,10 @@ async fn sign_in_from_the_app_and_sync_a_tick_with_the_token_only_in_the_keyring
     let token2 = server.sign_in(&user.username, &user.password).await;
     let other_device = Api::new(&server.base_url).with_token(&token2);
     let (changes, _) = other_device.pull_all(0).await.unwrap();
-    let done: Vec<_> = changes.iter().filter(|c| c.entity.kind == "checklist_progress" && c.field == "done").collect();
+    let done: Vec<_> = changes
+        .iter()
+        .filter(|c| c.entity.kind == "checklist_progress" && c.field == "done")
+        .collect();
     assert_eq!(done.len(), 1, "exactly one tick on the server: {changes:?}");
     assert_eq!(done[0].value, serde_json::json!(true));
 
@@ -79,9 +105,22 @@ async fn sign_in_from_the_app_and_sync_a_tick_with_the_token_only_in_the_keyring
 
     // The token is in the OS keyring, and nowhere in the data folder or the app's logs.
     let url = normalize_server_url(&server.base_url).unwrap();
-    let token = KeyringStore::new().get(&token_key(&url)).unwrap().expect("the device token is in the keyring");
+    let token = KeyringStore::new()
+        .get(&token_key(&url))
+        .unwrap()
+        .expect("the device token is in the keyring");
     assert!(token.len() >= 32);
-    assert_eq!(files_containing(data.path(), &token), Vec::<String>::new(), "token found in the data folder");
-    assert!(!driver.log().contains(&token), "token found in the app's logs");
-    assert!(!driver.log().contains(&user.password), "password found in the app's logs");
+    assert_eq!(
+        files_containing(data.path(), &token),
+        Vec::<String>::new(),
+        "token found in the data folder"
+    );
+    assert!(
+        !driver.log().contains(&token),
+        "token found in the app's logs"
+    );
+    assert!(
+        !driver.log().contains(&user.password),
+        "password found in the app's logs"
+    );
 }

@@ -114,7 +114,10 @@ impl World {
     }
 
     fn token(&self, c: Caller) -> Option<&str> {
-        self.tokens.iter().find(|(k, _)| *k == c).map(|(_, t)| t.as_str())
+        self.tokens
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, t)| t.as_str())
     }
 
     fn api(&self, c: Caller) -> Api {
@@ -130,13 +133,27 @@ impl World {
 
     /// Every account, as the admin sees it over the protocol.
     async fn accounts(&self) -> Vec<Account> {
-        let r = self.admin().get("/v1/admin/accounts").await.expect("admin lists accounts");
-        assert_eq!(r.status, 200, "the admin must be able to list accounts: {}", r.describe());
-        r.json().unwrap_or_else(|e| panic!("GET /v1/admin/accounts is not a list of Account: {e}"))
+        let r = self
+            .admin()
+            .get("/v1/admin/accounts")
+            .await
+            .expect("admin lists accounts");
+        assert_eq!(
+            r.status,
+            200,
+            "the admin must be able to list accounts: {}",
+            r.describe()
+        );
+        r.json()
+            .unwrap_or_else(|e| panic!("GET /v1/admin/accounts is not a list of Account: {e}"))
     }
 
     async fn status_of(&self, username: &str) -> Option<AccountStatus> {
-        self.accounts().await.into_iter().find(|a| a.username == username).map(|a| a.status)
+        self.accounts()
+            .await
+            .into_iter()
+            .find(|a| a.username == username)
+            .map(|a| a.status)
     }
 }
 
@@ -157,7 +174,10 @@ async fn setup() -> World {
     let users = vec![
         (Caller::NfpA, NewUser::nfp("nfp-ke", "KE")),
         (Caller::NfpB, NewUser::nfp("nfp-tz", "TZ")),
-        (Caller::Secretariat, NewUser::staff("secretariat", "secretariat")),
+        (
+            Caller::Secretariat,
+            NewUser::staff("secretariat", "secretariat"),
+        ),
         (Caller::Admin, NewUser::staff("admin", "admin")),
         (Caller::RevokedAccount, NewUser::nfp("nfp-gone", "KE")),
     ];
@@ -168,26 +188,58 @@ async fn setup() -> World {
     }
     // A second device of the Kenyan NFP, whose token is then revoked by itself.
     let nfp_a = users[0].1.clone();
-    let second = server.sign_in_full(&nfp_a.username, &nfp_a.password, "lost laptop").await.unwrap_or_else(|e| panic!("{e}"));
+    let second = server
+        .sign_in_full(&nfp_a.username, &nfp_a.password, "lost laptop")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let probe = anon.with_token(&second.token).get("/v1/me").await.unwrap();
-    assert_eq!(probe.status, 200, "a fresh device token must work before it is revoked: {}", probe.describe());
+    assert_eq!(
+        probe.status,
+        200,
+        "a fresh device token must work before it is revoked: {}",
+        probe.describe()
+    );
     server.device_revoke(&second.device_id);
     tokens.push((Caller::RevokedToken, second.token));
     let mut users = users;
     users.push((Caller::RevokedToken, nfp_a));
     // The revoked account had a working token before the Secretariat revoked it.
-    let gone = tokens.iter().find(|(c, _)| *c == Caller::RevokedAccount).unwrap().1.clone();
+    let gone = tokens
+        .iter()
+        .find(|(c, _)| *c == Caller::RevokedAccount)
+        .unwrap()
+        .1
+        .clone();
     let probe = anon.with_token(&gone).get("/v1/me").await.unwrap();
-    assert_eq!(probe.status, 200, "the account's token must work before the account is revoked: {}", probe.describe());
+    assert_eq!(
+        probe.status,
+        200,
+        "the account's token must work before the account is revoked: {}",
+        probe.describe()
+    );
     server.revoke("nfp-gone");
-    World { server, anon, users, tokens }
+    World {
+        server,
+        anon,
+        users,
+        tokens,
+    }
 }
 
 /// Checks one answer against its expectation; returns a line for the failure table.
-fn judge(endpoint: &str, caller: Caller, expect: Expect, reply: &Result<Reply, reqwest::Error>) -> Option<String> {
+fn judge(
+    endpoint: &str,
+    caller: Caller,
+    expect: Expect,
+    reply: &Result<Reply, reqwest::Error>,
+) -> Option<String> {
     let reply = match reply {
         Ok(r) => r,
-        Err(e) => return Some(format!("{endpoint:<38} as {caller:?}: expected {expect:?}, got no answer: {e}")),
+        Err(e) => {
+            return Some(format!(
+                "{endpoint:<38} as {caller:?}: expected {expect:?}, got no answer: {e}"
+            ));
+        }
     };
     let ok = match expect {
         Allow => (200..300).contains(&reply.status),
@@ -196,9 +248,16 @@ fn judge(endpoint: &str, caller: Caller, expect: Expect, reply: &Result<Reply, r
         Deny => reply.status == 401 || reply.status == 403,
     };
     if !ok {
-        return Some(format!("{endpoint:<38} as {caller:?}: expected {expect:?}, got {}", reply.describe()));
+        return Some(format!(
+            "{endpoint:<38} as {caller:?}: expected {expect:?}, got {}",
+            reply.describe()
+        ));
     }
-    if expect != Allow && reply.error_body().is_none_or(|e| e.code.is_empty() || e.message.is_empty()) {
+    if expect != Allow
+        && reply
+            .error_body()
+            .is_none_or(|e| e.code.is_empty() || e.message.is_empty())
+    {
         return Some(format!(
             "{endpoint:<38} as {caller:?}: the denial is not an ErrorBody {{code, message}}: {}",
             reply.describe()
@@ -320,11 +379,26 @@ async fn sign_in_only_for_approved_accounts_with_the_right_password() {
         let anon = Api::new(&server.base_url);
         let ok = NewUser::nfp("nfp-ok", "KE");
         server.user_add_approved(&ok);
-        let r = anon.post_json("/v1/accounts", &account_request("nfp-waiting")).await.unwrap();
-        assert!((200..300).contains(&r.status), "requesting an account: {}", r.describe());
+        let r = anon
+            .post_json("/v1/accounts", &account_request("nfp-waiting"))
+            .await
+            .unwrap();
+        assert!(
+            (200..300).contains(&r.status),
+            "requesting an account: {}",
+            r.describe()
+        );
         let requested: Account = r.json().expect("POST /v1/accounts answers the Account");
-        assert_eq!(requested.status, AccountStatus::Pending, "a requested account waits for the Secretariat");
-        assert_eq!(requested.role, Role::Nfp, "anyone asking gets an NFP account, never more");
+        assert_eq!(
+            requested.status,
+            AccountStatus::Pending,
+            "a requested account waits for the Secretariat"
+        );
+        assert_eq!(
+            requested.role,
+            Role::Nfp,
+            "anyone asking gets an NFP account, never more"
+        );
         let gone = NewUser::nfp("nfp-revoked", "KE");
         server.user_add_approved(&gone);
         server.revoke(&gone.username);
@@ -339,11 +413,23 @@ async fn sign_in_only_for_approved_accounts_with_the_right_password() {
         ];
         let mut failures = Vec::new();
         for (what, user, password, want) in table {
-            let r = anon.post_json("/v1/sessions", &json!({"username": user, "password": password, "device_name": "t"})).await.unwrap();
+            let r = anon
+                .post_json(
+                    "/v1/sessions",
+                    &json!({"username": user, "password": password, "device_name": "t"}),
+                )
+                .await
+                .unwrap();
             if !want.contains(&r.status) {
-                failures.push(format!("sign-in, {what}: expected {want:?}, got {}", r.describe()));
+                failures.push(format!(
+                    "sign-in, {what}: expected {want:?}, got {}",
+                    r.describe()
+                ));
             } else if r.status >= 400 && r.error_body().is_none() {
-                failures.push(format!("sign-in, {what}: the refusal is not an ErrorBody: {}", r.describe()));
+                failures.push(format!(
+                    "sign-in, {what}: the refusal is not an ErrorBody: {}",
+                    r.describe()
+                ));
             }
         }
         // The anonymous may not pick a role for themselves.
@@ -351,26 +437,63 @@ async fn sign_in_only_for_approved_accounts_with_the_right_password() {
         pushy["role"] = json!("admin");
         let r = anon.post_json("/v1/accounts", &pushy).await.unwrap();
         if (200..300).contains(&r.status) {
-            failures.push(format!("POST /v1/accounts accepted a `role` field: {}", r.describe()));
+            failures.push(format!(
+                "POST /v1/accounts accepted a `role` field: {}",
+                r.describe()
+            ));
         }
         // Approving an account that does not exist is a 404, not a 200 or a 500.
         let admin = NewUser::staff("admin", "admin");
         let token = server.signed_in(&admin).await.token;
-        let r = anon.with_token(&token).request(Method::POST, "/v1/admin/accounts/no-such-user/approve", Body::None, &[]).await.unwrap();
+        let r = anon
+            .with_token(&token)
+            .request(
+                Method::POST,
+                "/v1/admin/accounts/no-such-user/approve",
+                Body::None,
+                &[],
+            )
+            .await
+            .unwrap();
         if r.status != 404 {
-            failures.push(format!("approving an unknown account: expected 404, got {}", r.describe()));
+            failures.push(format!(
+                "approving an unknown account: expected 404, got {}",
+                r.describe()
+            ));
         }
-        assert!(failures.is_empty(), "{} sign-in failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} sign-in failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     })
     .await;
 }
 
 /// Pushes `n` notes from `api` on `<list>/step-i` and returns the operations.
-async fn push_notes(api: &Api, list: &str, n: usize, secret: &str) -> Vec<stopover_protocol::Operation> {
-    let ops: Vec<_> = (0..n).map(|i| api::op(&format!("{list}/step-{i}"), "note", json!(format!("{secret} #{i}")), 0)).collect();
+async fn push_notes(
+    api: &Api,
+    list: &str,
+    n: usize,
+    secret: &str,
+) -> Vec<stopover_protocol::Operation> {
+    let ops: Vec<_> = (0..n)
+        .map(|i| {
+            api::op(
+                &format!("{list}/step-{i}"),
+                "note",
+                json!(format!("{secret} #{i}")),
+                0,
+            )
+        })
+        .collect();
     let resp = api.push(&ops).await.unwrap_or_else(|e| panic!("{e}"));
     for r in &resp.results {
-        assert!(matches!(r.outcome, Outcome::Applied { .. }), "a first edit of a new field must apply: {r:?}");
+        assert!(
+            matches!(r.outcome, Outcome::Applied { .. }),
+            "a first edit of a new field must apply: {r:?}"
+        );
     }
     ops
 }

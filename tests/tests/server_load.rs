@@ -17,34 +17,64 @@ fn check(report: &LoadReport, expect_shedding: bool) {
         problems.push(format!("{} answers were 5xx", report.server_errors_5xx));
     }
     if !report.connection_errors.is_empty() {
-        problems.push(format!("{} connection errors, e.g. {:?}", report.connection_errors.len(), &report.connection_errors[..report.connection_errors.len().min(3)]));
+        problems.push(format!(
+            "{} connection errors, e.g. {:?}",
+            report.connection_errors.len(),
+            &report.connection_errors[..report.connection_errors.len().min(3)]
+        ));
     }
     if !report.other_status.is_empty() {
-        problems.push(format!("unexpected statuses, e.g. {:?}", &report.other_status[..report.other_status.len().min(3)]));
+        problems.push(format!(
+            "unexpected statuses, e.g. {:?}",
+            &report.other_status[..report.other_status.len().min(3)]
+        ));
     }
     if !report.bad_answers.is_empty() {
-        problems.push(format!("malformed answers, e.g. {:?}", &report.bad_answers[..report.bad_answers.len().min(3)]));
+        problems.push(format!(
+            "malformed answers, e.g. {:?}",
+            &report.bad_answers[..report.bad_answers.len().min(3)]
+        ));
     }
     if report.shed_without_retry_after > 0 {
-        problems.push(format!("{} of {} 429s had no numeric Retry-After", report.shed_without_retry_after, report.shed_429));
+        problems.push(format!(
+            "{} of {} 429s had no numeric Retry-After",
+            report.shed_without_retry_after, report.shed_429
+        ));
     }
     if report.gave_up > 0 {
         problems.push(format!("{} clients did not finish in time", report.gave_up));
     }
     if report.ops_stored_once != report.ops_pushed {
-        problems.push(format!("{} of {} pushed operations are stored exactly once", report.ops_stored_once, report.ops_pushed));
+        problems.push(format!(
+            "{} of {} pushed operations are stored exactly once",
+            report.ops_stored_once, report.ops_pushed
+        ));
     }
     if expect_shedding && report.shed_429 == 0 {
-        problems.push(format!("{} clients at once against --max-inflight-syncs 4 were never answered 429", report.clients));
+        problems.push(format!(
+            "{} clients at once against --max-inflight-syncs 4 were never answered 429",
+            report.clients
+        ));
     }
-    assert!(problems.is_empty(), "load: {}\n{}", report.summary(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "load: {}\n{}",
+        report.summary(),
+        problems.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_clients_at_once_are_shed_not_failed() {
     within(Duration::from_secs(120), "40-client burst", async {
         let server = Server::start_with(&["--max-inflight-syncs", "4"]);
-        let cfg = LoadConfig { clients: 40, accounts: 4, rounds: 2, ops_per_push: 100, give_up_after: Duration::from_secs(60) };
+        let cfg = LoadConfig {
+            clients: 40,
+            accounts: 4,
+            rounds: 2,
+            ops_per_push: 100,
+            give_up_after: Duration::from_secs(60),
+        };
         let report = load::run(&server, &cfg).await;
         eprintln!("LOAD {}", report.summary());
         check(&report, true);

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use stopover_protocol::{MAX_BODY_BYTES, MAX_OPS_PER_PUSH, MAX_TEXT_CHARS, Outcome, PROTOCOL_HEADER};
+use stopover_protocol::{
+    MAX_BODY_BYTES, MAX_OPS_PER_PUSH, MAX_TEXT_CHARS, Outcome, PROTOCOL_HEADER,
+};
 use stopover_tests::api::{self, Api, Body, Reply, gzip, raw_request, within};
 use stopover_tests::server::{NewUser, Server};
 
@@ -18,20 +20,72 @@ const T: Duration = Duration::from_secs(180);
 /// Codes for "this is not JSON at all".
 const C_JSON: &[&str] = &["invalid_json", "bad_json", "malformed_json"];
 /// Codes for "JSON, but not the shape this endpoint takes".
-const C_SHAPE: &[&str] = &["invalid_request", "invalid_body", "bad_body", "invalid_json", "bad_json", "malformed_json", "unprocessable"];
-const C_TOO_LARGE: &[&str] = &["body_too_large", "payload_too_large", "request_too_large", "too_large"];
-const C_MEDIA: &[&str] = &["unsupported_media_type", "unsupported_content_type", "invalid_content_type", "bad_content_type"];
-const C_ENCODING: &[&str] = &["unsupported_encoding", "unsupported_content_encoding", "unsupported_media_type"];
-const C_CORRUPT: &[&str] = &["invalid_encoding", "bad_encoding", "corrupt_body", "invalid_gzip", "decompression_failed", "invalid_body", "bad_body", "invalid_compression"];
+const C_SHAPE: &[&str] = &[
+    "invalid_request",
+    "invalid_body",
+    "bad_body",
+    "invalid_json",
+    "bad_json",
+    "malformed_json",
+    "unprocessable",
+];
+const C_TOO_LARGE: &[&str] = &[
+    "body_too_large",
+    "payload_too_large",
+    "request_too_large",
+    "too_large",
+];
+const C_MEDIA: &[&str] = &[
+    "unsupported_media_type",
+    "unsupported_content_type",
+    "invalid_content_type",
+    "bad_content_type",
+];
+const C_ENCODING: &[&str] = &[
+    "unsupported_encoding",
+    "unsupported_content_encoding",
+    "unsupported_media_type",
+];
+const C_CORRUPT: &[&str] = &[
+    "invalid_encoding",
+    "bad_encoding",
+    "corrupt_body",
+    "invalid_gzip",
+    "decompression_failed",
+    "invalid_body",
+    "bad_body",
+    "invalid_compression",
+];
 const C_PROTOCOL: &[&str] = &["unsupported_protocol"];
 const C_NOT_FOUND: &[&str] = &["not_found", "unknown_endpoint", "unsupported_protocol"];
 const C_METHOD: &[&str] = &["method_not_allowed"];
 const C_TOO_MANY: &[&str] = &["too_many_ops", "too_many_operations", "batch_too_large"];
-const C_QUERY: &[&str] = &["invalid_cursor", "invalid_query", "bad_query", "invalid_request"];
-const C_AUTH: &[&str] = &["unauthorized", "unauthenticated", "invalid_token", "missing_token", "bad_token", "not_signed_in", "token_revoked"];
+const C_QUERY: &[&str] = &[
+    "invalid_cursor",
+    "invalid_query",
+    "bad_query",
+    "invalid_request",
+];
+const C_AUTH: &[&str] = &[
+    "unauthorized",
+    "unauthenticated",
+    "invalid_token",
+    "missing_token",
+    "bad_token",
+    "not_signed_in",
+    "token_revoked",
+];
 
 /// Codes that say nothing about the problem.
-const GENERIC: &[&str] = &["error", "bad_request", "internal", "internal_error", "unknown", "client_error", "failed"];
+const GENERIC: &[&str] = &[
+    "error",
+    "bad_request",
+    "internal",
+    "internal_error",
+    "unknown",
+    "client_error",
+    "failed",
+];
 
 /// How a case's request is made.
 enum Req {
@@ -94,18 +148,36 @@ fn cases(token: &str) -> Vec<Case> {
         chunked.extend_from_slice(b"\r\n");
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
-    let mut with_length = raw_head(token, "/v1/sync/push", &format!("Content-Length: {}\r\n", huge.len()));
+    let mut with_length = raw_head(
+        token,
+        "/v1/sync/push",
+        &format!("Content-Length: {}\r\n", huge.len()),
+    );
     with_length.extend_from_slice(&huge);
     // 16 MiB of zeros inside a valid push: a few kB compressed, far past the limit inflated.
     let mut bomb_json = valid_push();
     bomb_json["ops"][0]["field"] = json!("note");
     bomb_json["ops"][0]["value"] = json!("0".repeat(16 * 1024 * 1024));
     let bomb = gzip(&bytes(&bomb_json));
-    assert!(bomb.len() < 100 * 1024, "the bomb should be small on the wire ({} bytes)", bomb.len());
-    let too_many: Vec<_> = (0..=MAX_OPS_PER_PUSH).map(|i| api::op(&format!("too-many/step-{i}"), "done", json!(true), 0)).collect();
+    assert!(
+        bomb.len() < 100 * 1024,
+        "the bomb should be small on the wire ({} bytes)",
+        bomb.len()
+    );
+    let too_many: Vec<_> = (0..=MAX_OPS_PER_PUSH)
+        .map(|i| api::op(&format!("too-many/step-{i}"), "done", json!(true), 0))
+        .collect();
     // Deep nesting where the schema takes any JSON (an op's `value`): a recursion bomb.
-    let nested = bytes(&valid_push()).pipe_replace(b"\"value\":true", format!("\"value\":{}{}", "[".repeat(100_000), "]".repeat(100_000)).as_bytes());
-    let gz = || vec![("content-type", "application/json".to_string()), ("content-encoding", "gzip".to_string())];
+    let nested = bytes(&valid_push()).pipe_replace(
+        b"\"value\":true",
+        format!("\"value\":{}{}", "[".repeat(100_000), "]".repeat(100_000)).as_bytes(),
+    );
+    let gz = || {
+        vec![
+            ("content-type", "application/json".to_string()),
+            ("content-encoding", "gzip".to_string()),
+        ]
+    };
     #[rustfmt::skip]
     let cases = vec![
         Case { name: "not JSON at all", req: Req::Http(Method::POST, push_path(), Body::Raw(b"{\"ops\": [".to_vec()), json_ct()), statuses: &[400], codes: C_JSON },
@@ -160,7 +232,10 @@ trait PipeReplace {
 impl PipeReplace for Vec<u8> {
     fn pipe_replace(self, from: &[u8], to: &[u8]) -> Vec<u8> {
         let text = String::from_utf8(self).unwrap();
-        let (from, to) = (std::str::from_utf8(from).unwrap(), std::str::from_utf8(to).unwrap());
+        let (from, to) = (
+            std::str::from_utf8(from).unwrap(),
+            std::str::from_utf8(to).unwrap(),
+        );
         assert!(text.contains(from), "{from} not in {text}");
         text.replace(from, to).into_bytes()
     }
@@ -170,38 +245,77 @@ async fn send(api: &Api, server: &Server, req: Req) -> Result<Reply, String> {
     match req {
         Req::Http(method, path, body, headers) => {
             let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            api.request(method, &path, body, &h).await.map_err(|e| format!("no answer: {e}"))
+            api.request(method, &path, body, &h)
+                .await
+                .map_err(|e| format!("no answer: {e}"))
         }
         Req::Anonymous(method, path, headers) => {
             let anon = Api::new(&server.base_url);
-            let body = headers.iter().find(|(k, _)| *k == "x-body").map(|(_, v)| Body::Raw(v.clone().into_bytes())).unwrap_or(Body::None);
-            let h: Vec<(&str, &str)> = headers.iter().filter(|(k, _)| *k != "x-body").map(|(k, v)| (*k, v.as_str())).collect();
-            anon.request(method, &path, body, &h).await.map_err(|e| format!("no answer: {e}"))
+            let body = headers
+                .iter()
+                .find(|(k, _)| *k == "x-body")
+                .map(|(_, v)| Body::Raw(v.clone().into_bytes()))
+                .unwrap_or(Body::None);
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .filter(|(k, _)| *k != "x-body")
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect();
+            anon.request(method, &path, body, &h)
+                .await
+                .map_err(|e| format!("no answer: {e}"))
         }
         Req::Raw(bytes) => raw_request(server.addr(), bytes).await,
     }
 }
 
 /// What is wrong with this answer to case `name`, if anything.
-fn judge(name: &str, statuses: &[u16], codes: &[&str], reply: &Result<Reply, String>) -> Option<String> {
+fn judge(
+    name: &str,
+    statuses: &[u16],
+    codes: &[&str],
+    reply: &Result<Reply, String>,
+) -> Option<String> {
     let r = match reply {
         Ok(r) => r,
         Err(e) => return Some(format!("{:<45} expected {:?}, got {e}", name, statuses)),
     };
     if !statuses.contains(&r.status) {
-        return Some(format!("{:<45} expected status {:?}, got {}", name, statuses, r.describe()));
+        return Some(format!(
+            "{:<45} expected status {:?}, got {}",
+            name,
+            statuses,
+            r.describe()
+        ));
     }
-    if !r.header("content-type").is_some_and(|c| c.starts_with("application/json")) {
-        return Some(format!("{:<45} the error is not JSON: {}", name, r.describe()));
+    if !r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/json"))
+    {
+        return Some(format!(
+            "{:<45} the error is not JSON: {}",
+            name,
+            r.describe()
+        ));
     }
     let Some(err) = r.error_body() else {
-        return Some(format!("{:<45} the body is not an ErrorBody {{code, message}}: {}", name, r.describe()));
+        return Some(format!(
+            "{:<45} the body is not an ErrorBody {{code, message}}: {}",
+            name,
+            r.describe()
+        ));
     };
     if err.message.trim().is_empty() {
-        return Some(format!("{:<45} the error has no message for people: {err:?}", name));
+        return Some(format!(
+            "{:<45} the error has no message for people: {err:?}",
+            name
+        ));
     }
     if GENERIC.contains(&err.code.as_str()) || !codes.contains(&err.code.as_str()) {
-        return Some(format!("{:<45} code `{}` is not one of {:?} (message: {})", name, err.code, codes, err.message));
+        return Some(format!(
+            "{:<45} code `{}` is not one of {:?} (message: {})",
+            name, err.code, codes, err.message
+        ));
     }
     None
 }
@@ -230,7 +344,9 @@ async fn malformed_requests_get_clear_4xx_and_store_nothing() {
             match health {
                 Ok(h) if h.status == 200 => {}
                 other => {
-                    failures.push(format!("{name:<45} the health probe failed afterwards: {other:?}"));
+                    failures.push(format!(
+                        "{name:<45} the health probe failed afterwards: {other:?}"
+                    ));
                     break;
                 }
             }
@@ -238,9 +354,18 @@ async fn malformed_requests_get_clear_4xx_and_store_nothing() {
         // Nothing of any of it was stored.
         let (changes, _) = api.pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
         if !changes.is_empty() {
-            failures.push(format!("malformed pushes stored {} changes: {:?}", changes.len(), changes.iter().map(|c| &c.entity.id).collect::<Vec<_>>()));
+            failures.push(format!(
+                "malformed pushes stored {} changes: {:?}",
+                changes.len(),
+                changes.iter().map(|c| &c.entity.id).collect::<Vec<_>>()
+            ));
         }
-        assert!(failures.is_empty(), "{} malformed-request failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} malformed-request failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     })
     .await;
 }

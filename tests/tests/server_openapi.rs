@@ -9,7 +9,8 @@ use stopover_tests::server::{NewUser, Server};
 
 fn document() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/server/openapi.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("openapi.json is checked in")).expect("valid JSON")
+    serde_json::from_str(&std::fs::read_to_string(path).expect("openapi.json is checked in"))
+        .expect("valid JSON")
 }
 
 #[tokio::test]
@@ -23,14 +24,30 @@ async fn every_documented_operation_is_served_by_the_real_server() {
     let mut checked = 0;
     for (template, operations) in paths {
         // Placeholder values: an unknown id may well be a 404, but a specific one.
-        let path = template.replace("{username}", "nobody").replace("{id}", "0").replace("{version}", "0.0");
+        let path = template
+            .replace("{username}", "nobody")
+            .replace("{id}", "0")
+            .replace("{version}", "0.0");
         for method in operations.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let reply = api
-                .request(method.clone(), &path, Body::Raw(b"{}".to_vec()), &[("Tus-Resumable", "1.0.0"), ("content-type", "application/json")])
+                .request(
+                    method.clone(),
+                    &path,
+                    Body::Raw(b"{}".to_vec()),
+                    &[
+                        ("Tus-Resumable", "1.0.0"),
+                        ("content-type", "application/json"),
+                    ],
+                )
                 .await
                 .unwrap();
-            assert_ne!(reply.status, 405, "{method} {template} is documented but not routed: {}", reply.describe());
+            assert_ne!(
+                reply.status,
+                405,
+                "{method} {template} is documented but not routed: {}",
+                reply.describe()
+            );
             let code = reply.error_body().map(|e| e.code);
             assert!(
                 !(reply.status == 404 && code.as_deref() == Some("not_found")),
@@ -50,7 +67,12 @@ fn the_protocol_endpoint_table_is_documented() {
         .as_object()
         .unwrap()
         .iter()
-        .flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| format!("{} {p}", m.to_uppercase())))
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {p}", m.to_uppercase()))
+        })
         .collect();
     for wanted in [
         "GET /v1/health",
@@ -68,6 +90,9 @@ fn the_protocol_endpoint_table_is_documented() {
         "PATCH /v1/files/{id}",
         "GET /v1/packs/latest",
     ] {
-        assert!(documented.iter().any(|d| d == wanted), "`{wanted}` is missing from openapi.json; documented: {documented:?}");
+        assert!(
+            documented.iter().any(|d| d == wanted),
+            "`{wanted}` is missing from openapi.json; documented: {documented:?}"
+        );
     }
 }

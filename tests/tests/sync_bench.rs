@@ -44,7 +44,15 @@ fn exchanges(proxy: &Proxy) -> String {
     proxy
         .events()
         .iter()
-        .map(|e| format!("{} {} {}/{} B", e.method, e.path.split('?').next().unwrap_or(""), e.request_bytes, e.response_bytes))
+        .map(|e| {
+            format!(
+                "{} {} {}/{} B",
+                e.method,
+                e.path.split('?').next().unwrap_or(""),
+                e.request_bytes,
+                e.response_bytes
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -64,7 +72,10 @@ fn fifty_edits(device: &Device, steps: &[(String, String)], round: usize) {
 
 async fn timed_sync(device: &Device) -> (SyncReport, Duration) {
     let started = Instant::now();
-    let report = device.sync().await.unwrap_or_else(|e| panic!("{}: sync failed: {e}", device.name));
+    let report = device
+        .sync()
+        .await
+        .unwrap_or_else(|e| panic!("{}: sync failed: {e}", device.name));
     (report, started.elapsed())
 }
 

@@ -14,7 +14,9 @@ use stopover_core::reports;
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
-    let draft = reports::create_draft(&core, "cms-national-report", "COP15").unwrap().id;
+    let draft = reports::create_draft(&core, "cms-national-report", "COP15")
+        .unwrap()
+        .id;
     // A half-filled report, as after a few days of work.
     for (path, value) in [
         ("general_info/party_name", "Kenya"),
@@ -25,20 +27,36 @@ fn main() {
         reports::set_answer(&core, &draft, path, value).unwrap();
     }
 
-    let mut c = Criterion::default().configure_from_args().measurement_time(Duration::from_secs(5));
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .measurement_time(Duration::from_secs(5));
     let mut n = 0u64;
-    c.bench_function("set_answer (text) → durable + live state, CMS form", |b| {
-        b.iter(|| {
-            n += 1;
-            black_box(reports::set_answer(&core, &draft, "general_info/focal_point/nfp_position", &format!("Director {n}")).unwrap())
-        })
-    });
-    c.bench_function("set_answer (gate) → durable + live state, CMS form", |b| {
-        b.iter(|| {
-            n += 1;
-            let v = if n.is_multiple_of(2) { "yes" } else { "no" };
-            black_box(reports::set_answer(&core, &draft, "priorities/nbsap_exists", v).unwrap())
-        })
-    });
+    c.bench_function(
+        "set_answer (text) → durable + live state, CMS form",
+        |b| {
+            b.iter(|| {
+                n += 1;
+                black_box(
+                    reports::set_answer(
+                        &core,
+                        &draft,
+                        "general_info/focal_point/nfp_position",
+                        &format!("Director {n}"),
+                    )
+                    .unwrap(),
+                )
+            })
+        },
+    );
+    c.bench_function(
+        "set_answer (gate) → durable + live state, CMS form",
+        |b| {
+            b.iter(|| {
+                n += 1;
+                let v = if n.is_multiple_of(2) { "yes" } else { "no" };
+                black_box(reports::set_answer(&core, &draft, "priorities/nbsap_exists", v).unwrap())
+            })
+        },
+    );
     c.final_summary();
 }

@@ -32,8 +32,14 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
 
-    let mut c = Criterion::default().configure_from_args().measurement_time(Duration::from_secs(3));
-    for (lang, q) in [("en", "credentials"), ("fr", "lettres de créance"), ("es", "deleg")] {
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .measurement_time(Duration::from_secs(3));
+    for (lang, q) in [
+        ("en", "credentials"),
+        ("fr", "lettres de créance"),
+        ("es", "deleg"),
+    ] {
         c.bench_function(&format!("search {lang} `{q}`"), |b| {
             b.iter(|| search(&core.conn(), black_box(q), lang, 30).unwrap())
         });
@@ -51,7 +57,10 @@ fn main() {
     }
     samples.sort();
     let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
-    let rows: i64 = core.conn().query_row("SELECT count(*) FROM search_index", [], |r| r.get(0)).unwrap();
+    let rows: i64 = core
+        .conn()
+        .query_row("SELECT count(*) FROM search_index", [], |r| r.get(0))
+        .unwrap();
     println!(
         "search scenario: {} queries over {} indexed rows ({} languages): p50 {:?}, p95 {:?}, p99 {:?}, max {:?}",
         samples.len(),

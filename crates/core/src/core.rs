@@ -17,10 +17,16 @@ use crate::{Error, FALLBACK_LANGUAGE, Result, check_language};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ContentStatus {
-    Ready { version: String },
+    Ready {
+        version: String,
+    },
     /// The pack is missing or damaged. `installed_version` is the last good pack still in the
     /// database, if any: the reader can go on with it.
-    Broken { file: String, reason: String, installed_version: Option<String> },
+    Broken {
+        file: String,
+        reason: String,
+        installed_version: Option<String>,
+    },
 }
 
 pub struct Core {
@@ -52,7 +58,9 @@ impl Core {
                 if content::needs_import(&conn, &pack)? {
                     content::import(&mut conn, &pack)?;
                 }
-                ContentStatus::Ready { version: pack.manifest.version }
+                ContentStatus::Ready {
+                    version: pack.manifest.version,
+                }
             }
             Err(e) => {
                 tracing::error!(file = %e.file, reason = %e.reason, "content pack refused");
@@ -63,16 +71,27 @@ impl Core {
                 }
             }
         };
-        Ok(Core { conn: Mutex::new(conn), content: RwLock::new(content), data_dir: data_dir.to_path_buf(), sync_running: AtomicBool::new(false) })
+        Ok(Core {
+            conn: Mutex::new(conn),
+            content: RwLock::new(content),
+            data_dir: data_dir.to_path_buf(),
+            sync_running: AtomicBool::new(false),
+        })
     }
 
     /// The content pack in use: the one found at start-up, or the update installed since.
     pub fn content_status(&self) -> ContentStatus {
-        self.content.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.content
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub(crate) fn set_content_status(&self, status: ContentStatus) {
-        *self.content.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+        *self
+            .content
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -83,7 +102,9 @@ impl Core {
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back on drop), so a poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Marks a sync as running, or fails with [`Error::SyncInProgress`] if one already is.
@@ -96,7 +117,9 @@ impl Core {
 
     pub fn language(&self) -> Result<String> {
         let stored = settings::get(&self.conn(), "language")?;
-        Ok(stored.filter(|l| check_language(l).is_ok()).unwrap_or_else(|| FALLBACK_LANGUAGE.to_string()))
+        Ok(stored
+            .filter(|l| check_language(l).is_ok())
+            .unwrap_or_else(|| FALLBACK_LANGUAGE.to_string()))
     }
 
     pub fn set_language(&self, lang: &str) -> Result<()> {

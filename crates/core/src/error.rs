@@ -23,17 +23,26 @@ pub enum Error {
         "the database at {path} was written by a newer version of Stopover (schema version {found}; \
          this version understands up to {supported}). Please update Stopover. Your data has not been changed."
     )]
-    DatabaseTooNew { path: PathBuf, found: i64, supported: i64 },
+    DatabaseTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
 
     #[error("cannot use the data folder {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("content pack: {0}")]
     Pack(#[from] crate::content::PackError),
 
     /// A content pack update that was not installed: its archive is unsigned, tampered with,
     /// signed by a key this app does not trust, or not a valid pack. The content in use stays.
-    #[error("the content pack update {version} was refused: {reason}. The content you have stays as it is.")]
+    #[error(
+        "the content pack update {version} was refused: {reason}. The content you have stays as it is."
+    )]
     PackRefused { version: String, reason: String },
 
     #[error("not found: {0}")]
@@ -59,12 +68,16 @@ pub enum Error {
 
     /// Something answered, but not an e-community server speaking our protocol: typically a
     /// hotel or conference wifi login page (a "captive portal").
-    #[error("the address {url} did not answer like an e-community server ({reason}). On a hotel or conference wifi, open a web page in your browser to accept its terms first, then try again.")]
+    #[error(
+        "the address {url} did not answer like an e-community server ({reason}). On a hotel or conference wifi, open a web page in your browser to accept its terms first, then try again."
+    )]
     NotOurServer { url: String, reason: String },
 
     /// Our server answered with something that is not a valid answer to the request (for example
     /// a truncated body). Nothing was changed; syncing again is safe.
-    #[error("the server's answer could not be understood ({0}); nothing was lost, syncing again is safe")]
+    #[error(
+        "the server's answer could not be understood ({0}); nothing was lost, syncing again is safe"
+    )]
     BadAnswer(String),
 
     /// The device token is missing, revoked or expired: the person must sign in again. Queued
@@ -74,11 +87,17 @@ pub enum Error {
 
     /// The server is shedding load (429) or unavailable (503); try again after `retry_after`.
     #[error("the server is busy{}; sync will try again", wait_hint(.retry_after))]
-    Busy { retry_after: Option<std::time::Duration> },
+    Busy {
+        retry_after: Option<std::time::Duration>,
+    },
 
     /// Any other refusal by the server, with its own code and message.
     #[error("the server answered {status}: {message}")]
-    Server { status: u16, code: String, message: String },
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
 
     /// A sync is already running in this process.
     #[error("a sync is already running")]
@@ -114,10 +133,16 @@ impl Error {
     /// when a person has to act first (sign in, fix the address) or trying again cannot help.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Network(_) | Error::NotOurServer { .. } | Error::BadAnswer(_) | Error::Busy { .. } => true,
+            Error::Network(_)
+            | Error::NotOurServer { .. }
+            | Error::BadAnswer(_)
+            | Error::Busy { .. } => true,
             Error::Server { status, .. } => *status >= 500 || *status == 408,
             Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
             }
             _ => false,
         }

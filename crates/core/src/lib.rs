@@ -23,5 +23,7 @@ pub fn check_language(lang: &str) -> Result<&'static str> {
         .iter()
         .find(|l| **l == lang)
         .copied()
-        .ok_or_else(|| Error::InvalidInput(format!("unknown language `{lang}` (expected en, fr or es)")))
+        .ok_or_else(|| {
+            Error::InvalidInput(format!("unknown language `{lang}` (expected en, fr or es)"))
+        })
 }

@@ -14,7 +14,11 @@ fn open_fresh() -> (tempfile::TempDir, Core) {
 }
 
 fn ids(core: &Core, q: &str, lang: &str) -> Vec<(ItemKind, String)> {
-    content::search(&core.conn(), q, lang, 50).unwrap().into_iter().map(|h| (h.kind, h.id)).collect()
+    content::search(&core.conn(), q, lang, 50)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.kind, h.id))
+        .collect()
 }
 
 #[test]
@@ -25,9 +29,17 @@ fn first_start_imports_the_whole_pack() {
     for lang in ["en", "fr", "es"] {
         let manual = content::list_manual(&conn, lang).unwrap();
         assert!(manual.len() >= 8, "{lang}: {} modules", manual.len());
-        assert!(manual.iter().all(|m| !m.fallback), "{lang}: every module is translated");
+        assert!(
+            manual.iter().all(|m| !m.fallback),
+            "{lang}: every module is translated"
+        );
         assert!(content::list_checklists(&conn, lang).unwrap().len() >= 6);
-        assert!(content::list_library(&conn, lang, &LibraryFilter::default()).unwrap().len() >= 20);
+        assert!(
+            content::list_library(&conn, lang, &LibraryFilter::default())
+                .unwrap()
+                .len()
+                >= 20
+        );
     }
     let first = content::list_manual(&conn, "en").unwrap();
     assert_eq!(first[0].id, "cms-family", "modules come in pack order");
@@ -40,7 +52,9 @@ fn credentials_search_finds_the_meetings_material_first() {
     assert!(!hits.is_empty());
     let top: BTreeSet<&str> = hits.iter().take(5).map(|h| h.id.as_str()).collect();
     assert!(
-        top.contains("meetings") || top.contains("cop-preparation") || top.contains("faq-full-powers"),
+        top.contains("meetings")
+            || top.contains("cop-preparation")
+            || top.contains("faq-full-powers"),
         "top hits: {top:?}"
     );
     assert!(hits[0].snippet.contains(HIGHLIGHT_START) || hits[0].title.contains(HIGHLIGHT_START));
@@ -65,16 +79,31 @@ fn diacritics_and_case_fold_in_every_language() {
 
     let fr = content::search(&core.conn(), "lettres de créance", "fr", 20).unwrap();
     assert!(!fr.is_empty(), "French search for lettres de créance");
-    assert!(fr.iter().any(|h| h.id == "meetings" || h.id == "cop-preparation" || h.id == "faq-full-powers"));
-    assert_eq!(ids(&core, "lettres de creance", "fr"), fr.iter().map(|h| (h.kind, h.id.clone())).collect::<Vec<_>>());
+    assert!(
+        fr.iter()
+            .any(|h| h.id == "meetings" || h.id == "cop-preparation" || h.id == "faq-full-powers")
+    );
+    assert_eq!(
+        ids(&core, "lettres de creance", "fr"),
+        fr.iter()
+            .map(|h| (h.kind, h.id.clone()))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn search_is_per_language_and_prefix_matches_while_typing() {
     let (_dir, core) = open_fresh();
-    assert!(ids(&core, "lettres de créance", "en").iter().all(|(_, id)| id != "nothing"));
+    assert!(
+        ids(&core, "lettres de créance", "en")
+            .iter()
+            .all(|(_, id)| id != "nothing")
+    );
     let typed = ids(&core, "credenti", "en");
-    assert!(!typed.is_empty(), "a prefix finds results as the user types");
+    assert!(
+        !typed.is_empty(),
+        "a prefix finds results as the user types"
+    );
     assert!(ids(&core, "zzzqqq", "en").is_empty());
     // hostile input is just text
     assert!(content::search(&core.conn(), "\" OR * NEAR( -- ;DROP", "en", 10).is_ok());
@@ -84,7 +113,10 @@ fn search_is_per_language_and_prefix_matches_while_typing() {
 fn english_fallback_where_a_translation_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = PackFiles::embedded();
-    files.0.remove("manual/fr/finances.md").expect("the pack has a French finances module");
+    files
+        .0
+        .remove("manual/fr/finances.md")
+        .expect("the pack has a French finances module");
     let core = Core::open(dir.path(), Ok(files)).unwrap();
     let conn = core.conn();
     let manual = content::list_manual(&conn, "fr").unwrap();
@@ -94,7 +126,9 @@ fn english_fallback_where_a_translation_is_missing() {
     let item = content::get_item(&conn, ItemKind::Manual, "finances", "fr").unwrap();
     assert!(item.fallback);
     // The French index holds the English text for it, so French readers can still find it.
-    let en_title = content::get_item(&conn, ItemKind::Manual, "finances", "en").unwrap().title;
+    let en_title = content::get_item(&conn, ItemKind::Manual, "finances", "en")
+        .unwrap()
+        .title;
     let word = en_title.split_whitespace().next().unwrap();
     drop(conn);
     assert!(ids(&core, word, "fr").contains(&(ItemKind::Manual, "finances".to_string())));
@@ -109,7 +143,13 @@ fn reimport_and_broken_pack_leave_user_data_alone() {
         let list = content::checklist(&conn, "cop-preparation", "en").unwrap();
         let step = list.steps[0].id.clone();
         checklists::set_done(&mut conn, "cop-preparation", &step, true).unwrap();
-        checklists::set_note(&mut conn, "cop-preparation", &step, "Ask the protocol office — « urgent »").unwrap();
+        checklists::set_note(
+            &mut conn,
+            "cop-preparation",
+            &step,
+            "Ask the protocol office — « urgent »",
+        )
+        .unwrap();
         bookmarks::set(&conn, ItemKind::Manual, "meetings", true).unwrap();
         recent::record(&mut conn, ItemKind::Manual, "bodies").unwrap();
         ("cop-preparation".to_string(), step)
@@ -117,10 +157,19 @@ fn reimport_and_broken_pack_leave_user_data_alone() {
 
     // A new pack version: content replaced, user data kept.
     let mut files = PackFiles::embedded();
-    files.0.insert("manifest.toml".into(), b"id = \"stopover-content\"\nversion = \"9999.1\"\nlanguages = [\"en\", \"fr\", \"es\"]\n".to_vec());
+    files.0.insert(
+        "manifest.toml".into(),
+        b"id = \"stopover-content\"\nversion = \"9999.1\"\nlanguages = [\"en\", \"fr\", \"es\"]\n"
+            .to_vec(),
+    );
     {
         let core = Core::open(dir.path(), Ok(files)).unwrap();
-        assert_eq!(core.content_status(), ContentStatus::Ready { version: "9999.1".into() });
+        assert_eq!(
+            core.content_status(),
+            ContentStatus::Ready {
+                version: "9999.1".into()
+            }
+        );
         let conn = core.conn();
         let list = content::checklist(&conn, &list_id, "fr").unwrap();
         let step = list.steps.iter().find(|s| s.id == step_id).unwrap();
@@ -133,10 +182,17 @@ fn reimport_and_broken_pack_leave_user_data_alone() {
 
     // A damaged pack: refused with the file and reason, old content and user data usable.
     let mut broken = PackFiles::embedded();
-    broken.0.insert("checklists/en/cop-preparation.toml".into(), b"title = \"x\"\n[[items]\n".to_vec());
+    broken.0.insert(
+        "checklists/en/cop-preparation.toml".into(),
+        b"title = \"x\"\n[[items]\n".to_vec(),
+    );
     let core = Core::open(dir.path(), Ok(broken)).unwrap();
     match core.content_status() {
-        ContentStatus::Broken { file, reason, installed_version } => {
+        ContentStatus::Broken {
+            file,
+            reason,
+            installed_version,
+        } => {
             assert_eq!(file, "checklists/en/cop-preparation.toml");
             assert!(!reason.is_empty());
             assert_eq!(installed_version.as_deref(), Some("9999.1"));
@@ -144,7 +200,13 @@ fn reimport_and_broken_pack_leave_user_data_alone() {
         other => panic!("expected a broken pack, got {other:?}"),
     }
     let conn = core.conn();
-    assert!(content::checklist(&conn, &list_id, "en").unwrap().steps.iter().any(|s| s.done));
+    assert!(
+        content::checklist(&conn, &list_id, "en")
+            .unwrap()
+            .steps
+            .iter()
+            .any(|s| s.done)
+    );
     let counts = checklists::counts(&conn).unwrap();
     assert_eq!((counts.ticks, counts.notes, counts.bookmarks), (1, 1, 1));
 }
@@ -155,7 +217,11 @@ fn missing_pack_on_first_start_is_reported_not_fatal() {
     let missing = PackFiles::from_dir(&dir.path().join("no-such-pack"));
     let core = Core::open(dir.path(), missing).unwrap();
     match core.content_status() {
-        ContentStatus::Broken { reason, installed_version, .. } => {
+        ContentStatus::Broken {
+            reason,
+            installed_version,
+            ..
+        } => {
             assert!(reason.contains("does not exist"), "{reason}");
             assert_eq!(installed_version, None);
         }
@@ -166,9 +232,16 @@ fn missing_pack_on_first_start_is_reported_not_fatal() {
 #[test]
 fn ticking_an_unknown_step_is_refused() {
     let (_dir, core) = open_fresh();
-    let err = checklists::set_done(&mut core.conn(), "cop-preparation", "no-such-step", true).unwrap_err();
+    let err = checklists::set_done(&mut core.conn(), "cop-preparation", "no-such-step", true)
+        .unwrap_err();
     assert_eq!(err.code(), "not_found");
-    let err = checklists::set_note(&mut core.conn(), "cop-preparation", "x", &"a".repeat(10_001)).unwrap_err();
+    let err = checklists::set_note(
+        &mut core.conn(),
+        "cop-preparation",
+        "x",
+        &"a".repeat(10_001),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "invalid_input");
 }
 
@@ -179,15 +252,40 @@ fn library_filters_by_metadata() {
     let facets = content::library_facets(&conn).unwrap();
     assert_eq!(facets.kinds, ["funding", "training", "practice", "faq"]);
     assert!(facets.regions.contains(&"africa".to_string()));
-    let funding = content::list_library(&conn, "es", &LibraryFilter { kind: Some("funding".into()), ..Default::default() }).unwrap();
+    let funding = content::list_library(
+        &conn,
+        "es",
+        &LibraryFilter {
+            kind: Some("funding".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(funding.len() >= 5);
-    assert!(funding.iter().all(|i| i.meta.as_ref().unwrap().kind == content::LibraryKind::Funding));
-    let africa = content::list_library(&conn, "en", &LibraryFilter { region: Some("africa".into()), ..Default::default() }).unwrap();
+    assert!(
+        funding
+            .iter()
+            .all(|i| i.meta.as_ref().unwrap().kind == content::LibraryKind::Funding)
+    );
+    let africa = content::list_library(
+        &conn,
+        "en",
+        &LibraryFilter {
+            region: Some("africa".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(africa.iter().all(|i| {
         let r = &i.meta.as_ref().unwrap().regions;
         r.iter().any(|x| x == "africa" || x == "global")
     }));
-    assert!(africa.len() < content::list_library(&conn, "en", &LibraryFilter::default()).unwrap().len());
+    assert!(
+        africa.len()
+            < content::list_library(&conn, "en", &LibraryFilter::default())
+                .unwrap()
+                .len()
+    );
 }
 
 #[test]
@@ -201,5 +299,8 @@ fn reading_view_html_has_working_cross_links_and_no_script() {
         links += item.html.matches("href=\"#/").count();
         assert!(item.html.contains("<h2 id=\"sec-"), "{} has sections", m.id);
     }
-    assert!(links >= 16, "the Manual cross-links its modules ({links} links)");
+    assert!(
+        links >= 16,
+        "the Manual cross-links its modules ({links} links)"
+    );
 }

@@ -30,7 +30,10 @@ fn unescape(s: &str) -> String {
 fn document_xml(docx: &[u8]) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip archive");
     let mut xml = String::new();
-    zip.by_name("word/document.xml").expect("word/document.xml").read_to_string(&mut xml).unwrap();
+    zip.by_name("word/document.xml")
+        .expect("word/document.xml")
+        .read_to_string(&mut xml)
+        .unwrap();
     xml
 }
 
@@ -45,10 +48,17 @@ fn paragraphs(xml: &str) -> Vec<Para> {
         let name = tag.split([' ', '/']).next().unwrap_or_default();
         rest = &rest[tag_end + 1..];
         match (name, current.as_mut()) {
-            ("w:p", _) => current = Some(Para { style: None, text: String::new() }),
+            ("w:p", _) => {
+                current = Some(Para {
+                    style: None,
+                    text: String::new(),
+                })
+            }
             ("", _) if tag == "/w:p" => out.extend(current.take()),
             ("w:pStyle", Some(p)) => {
-                p.style = tag.split_once("w:val=\"").map(|(_, v)| v.split('"').next().unwrap().to_string());
+                p.style = tag
+                    .split_once("w:val=\"")
+                    .map(|(_, v)| v.split('"').next().unwrap().to_string());
             }
             ("w:br", Some(p)) => p.text.push('\n'),
             ("w:t", Some(p)) if !tag.ends_with('/') => {
@@ -64,7 +74,10 @@ fn paragraphs(xml: &str) -> Vec<Para> {
 
 /// The paragraph right after the first one whose text is `label`.
 fn after<'a>(ps: &'a [Para], label: &str) -> &'a str {
-    let i = ps.iter().position(|p| p.text == label).unwrap_or_else(|| panic!("no paragraph `{label}` in {ps:#?}"));
+    let i = ps
+        .iter()
+        .position(|p| p.text == label)
+        .unwrap_or_else(|| panic!("no paragraph `{label}` in {ps:#?}"));
     &ps[i + 1].text
 }
 
@@ -81,63 +94,123 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
         reports::set_answer(&core, &id, path, value).unwrap();
     };
     set("general_info/contributors", "government ngos other");
-    set("general_info/contributors_other", "Comité «Oiseaux» de l'île");
+    set(
+        "general_info/contributors_other",
+        "Comité «Oiseaux» de l'île",
+    );
     set("priorities/nbsap_exists", "no");
-    set("priorities/nbsap_plans", &format!("{PLANS}\nsecond line & <b>"));
+    set(
+        "priorities/nbsap_plans",
+        &format!("{PLANS}\nsecond line & <b>"),
+    );
     set("priorities/nbsap_date", "2020-01-01"); // hidden: the NBSAP does not exist
     set("priorities/nbsap_targets", "CIBLE-CACHÉE"); // hidden
     set("priorities/strategic_plan_reflected", "partly");
     set("appendix_i/app1_present", "yes");
     reports::add_repeat_row(&core, &id, "appendix_i/app1_species").unwrap();
-    set("appendix_i/app1_species[1]/app1_sp_name", "Chlamydotis undulata");
+    set(
+        "appendix_i/app1_species[1]/app1_sp_name",
+        "Chlamydotis undulata",
+    );
     set("appendix_i/app1_species[1]/app1_sp_trend", "decreasing");
     let updated = reports::get_draft(&core, &id).unwrap().updated_at;
 
     let docx = reports::export_docx(&core, &id, "fr").unwrap();
     assert!(docx.starts_with(b"PK"), "a zip archive");
     let xml = document_xml(&docx);
-    assert!(xml.contains(PLANS), "accented text is stored as it is, not mangled: {xml}");
+    assert!(
+        xml.contains(PLANS),
+        "accented text is stored as it is, not mangled: {xml}"
+    );
     let ps = paragraphs(&xml);
 
     assert_eq!(ps[0].text, "Rapport national à la CMS");
     assert_eq!(ps[0].style.as_deref(), Some("Title"));
-    assert_eq!(ps[1].text, format!("Cycle: COP15 · Statut: brouillon · Date: {}", &updated[..10]));
-
-    let section = ps.iter().find(|p| p.text == "Section 4. Priorités nationales et SPANB").expect("section heading");
-    assert_eq!(section.style.as_deref(), Some("Heading1"));
-    assert_eq!(after(&ps, "Le pays dispose-t-il d'une SPANB en vigueur ?"), "Non");
     assert_eq!(
-        after(&ps, "Les priorités nationales reflètent-elles le Plan stratégique pour les espèces migratrices ?"),
+        ps[1].text,
+        format!(
+            "Cycle: COP15 · Statut: brouillon · Date: {}",
+            &updated[..10]
+        )
+    );
+
+    let section = ps
+        .iter()
+        .find(|p| p.text == "Section 4. Priorités nationales et SPANB")
+        .expect("section heading");
+    assert_eq!(section.style.as_deref(), Some("Heading1"));
+    assert_eq!(
+        after(&ps, "Le pays dispose-t-il d'une SPANB en vigueur ?"),
+        "Non"
+    );
+    assert_eq!(
+        after(
+            &ps,
+            "Les priorités nationales reflètent-elles le Plan stratégique pour les espèces migratrices ?"
+        ),
         "En partie"
     );
     assert_eq!(
         after(&ps, "Qui a contribué à ce rapport ?"),
         "Organismes publics; Organisations non gouvernementales; Autre: Comité «Oiseaux» de l'île"
     );
-    assert_eq!(after(&ps, "Projets d'élaboration ou de révision de la SPANB"), format!("{PLANS}\nsecond line & <b>"));
-    assert!(!has(&ps, "partly") && !has(&ps, "no"), "codes are not shown");
+    assert_eq!(
+        after(&ps, "Projets d'élaboration ou de révision de la SPANB"),
+        format!("{PLANS}\nsecond line & <b>")
+    );
+    assert!(
+        !has(&ps, "partly") && !has(&ps, "no"),
+        "codes are not shown"
+    );
 
     // a repeat row is a sub-heading, its select shows the label
-    let row = ps.iter().find(|p| p.text == "Espèce de l'Annexe I — Ligne 1").expect("row heading");
+    let row = ps
+        .iter()
+        .find(|p| p.text == "Espèce de l'Annexe I — Ligne 1")
+        .expect("row heading");
     assert_eq!(row.style.as_deref(), Some("Heading2"));
-    assert_eq!(after(&ps, "Nom scientifique de l'espèce"), "Chlamydotis undulata");
-    assert_eq!(after(&ps, "Tendance de la population dans le pays"), "En diminution");
+    assert_eq!(
+        after(&ps, "Nom scientifique de l'espèce"),
+        "Chlamydotis undulata"
+    );
+    assert_eq!(
+        after(&ps, "Tendance de la population dans le pays"),
+        "En diminution"
+    );
 
     // a relevant question without an answer shows what is missing
     assert_eq!(after(&ps, "Nom de la Partie"), "—");
 
     // hidden answers (and their questions) are left out
-    assert!(!xml.contains("2020-01-01") && !xml.contains("CIBLE"), "hidden answer exported");
+    assert!(
+        !xml.contains("2020-01-01") && !xml.contains("CIBLE"),
+        "hidden answer exported"
+    );
     assert!(!has(&ps, "Date d'adoption de la SPANB actuelle"));
-    assert!(!has(&ps, "Objectifs nationaux concernant les espèces migratrices"));
+    assert!(!has(
+        &ps,
+        "Objectifs nationaux concernant les espèces migratrices"
+    ));
     // notes are instructions, not answers
-    assert!(!ps.iter().any(|p| p.text.starts_with("Cette section indique la Partie")));
+    assert!(
+        !ps.iter()
+            .any(|p| p.text.starts_with("Cette section indique la Partie"))
+    );
 
-    let ps = paragraphs(&document_xml(&reports::export_docx(&core, &id, "es").unwrap()));
+    let ps = paragraphs(&document_xml(
+        &reports::export_docx(&core, &id, "es").unwrap(),
+    ));
     assert_eq!(ps[0].text, "Informe nacional para la CMS");
-    assert!(ps[1].text.starts_with("Ciclo: COP15 · Estado: borrador"), "{}", ps[1].text);
+    assert!(
+        ps[1].text.starts_with("Ciclo: COP15 · Estado: borrador"),
+        "{}",
+        ps[1].text
+    );
     assert_eq!(after(&ps, "¿Cuenta el país con una EPANB en vigor?"), "No");
-    assert_eq!(after(&ps, "Tendencia de la población en el país"), "En disminución");
+    assert_eq!(
+        after(&ps, "Tendencia de la población en el país"),
+        "En disminución"
+    );
     assert!(has(&ps, "Especie del Apéndice I — Fila 1"));
     assert!(ps.iter().any(|p| p.text.contains("año, niño, señal")));
     assert!(!ps.iter().any(|p| p.text.contains("CIBLE")));
@@ -148,11 +221,16 @@ fn unknown_language_or_draft_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
     let id = reports::create_draft(&core, CMS, "COP15").unwrap().id;
-    assert_eq!(reports::export_docx(&core, &id, "de").unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        reports::export_docx(&core, &id, "de").unwrap_err().code(),
+        "invalid_input"
+    );
     let err = reports::export_docx(&core, "no-such-draft", "fr").unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
     // an empty draft still exports: title, the cycle line and every relevant question as "—"
-    let ps = paragraphs(&document_xml(&reports::export_docx(&core, &id, "en").unwrap()));
+    let ps = paragraphs(&document_xml(
+        &reports::export_docx(&core, &id, "en").unwrap(),
+    ));
     assert_eq!(ps[0].text, "CMS national report");
     assert_eq!(after(&ps, "Name of the Party"), "—");
 }

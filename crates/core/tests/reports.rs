@@ -35,11 +35,13 @@ fn fill_required(core: &Core, id: &str) {
         }
         for issue in issues {
             let name = issue.path.rsplit('/').next().unwrap();
-            let q = form.question(name).unwrap_or_else(|| panic!("no question for {}", issue.path));
+            let q = form
+                .question(name)
+                .unwrap_or_else(|| panic!("no question for {}", issue.path));
             let value = match &q.kind {
-                QuestionType::SelectOne(l) | QuestionType::SelectMultiple(l) | QuestionType::Rank(l) => {
-                    form.choice_list(l)[0].name.clone()
-                }
+                QuestionType::SelectOne(l)
+                | QuestionType::SelectMultiple(l)
+                | QuestionType::Rank(l) => form.choice_list(l)[0].name.clone(),
                 QuestionType::Integer | QuestionType::Decimal | QuestionType::Range => "1".into(),
                 QuestionType::Date => "2020-01-01".into(),
                 _ => "x".into(),
@@ -47,7 +49,10 @@ fn fill_required(core: &Core, id: &str) {
             reports::set_answer(core, id, &issue.path, &value).unwrap();
         }
     }
-    panic!("could not fill the required answers: {:?}", reports::live_state(core, id).unwrap().issues);
+    panic!(
+        "could not fill the required answers: {:?}",
+        reports::live_state(core, id).unwrap().issues
+    );
 }
 
 #[test]
@@ -58,7 +63,8 @@ fn unknown_form_and_empty_cycle_are_refused() {
     assert!(matches!(err, Error::NotFound(_)), "{err}");
     let err = reports::create_draft(&core, CMS, "  ").unwrap_err();
     assert_eq!(err.code(), "invalid_input");
-    let err = reports::set_answer(&core, "no-such-draft", "priorities/nbsap_exists", "yes").unwrap_err();
+    let err =
+        reports::set_answer(&core, "no-such-draft", "priorities/nbsap_exists", "yes").unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
 }
 
@@ -70,14 +76,25 @@ fn a_gate_opens_its_follow_up_and_closing_it_keeps_the_answer_out_of_the_export(
     assert!(!visible(&s, "priorities/nbsap_date"));
     assert!(s.required.iter().any(|p| p == "priorities/nbsap_exists"));
     assert_eq!(s.completion.overall.answered, 0);
-    assert!(s.completion.sections.iter().any(|(name, _)| name == "priorities"));
+    assert!(
+        s.completion
+            .sections
+            .iter()
+            .any(|(name, _)| name == "priorities")
+    );
 
     let s = reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
     assert!(visible(&s, "priorities/nbsap_date"), "follow-up shown");
     assert!(s.required.iter().any(|p| p == "priorities/nbsap_migratory"));
     assert!(!s.issues.iter().any(|i| i.path == "priorities/nbsap_exists"));
     let s = reports::set_answer(&core, &id, "priorities/nbsap_date", "2020-05-01").unwrap();
-    let priorities = s.completion.sections.iter().find(|(n, _)| n == "priorities").unwrap().1;
+    let priorities = s
+        .completion
+        .sections
+        .iter()
+        .find(|(n, _)| n == "priorities")
+        .unwrap()
+        .1;
     assert_eq!(priorities.answered, 2);
     let json = reports::export_json(&core, &id).unwrap();
     assert_eq!(json["answers"]["priorities/nbsap_date"], "2020-05-01");
@@ -89,22 +106,38 @@ fn a_gate_opens_its_follow_up_and_closing_it_keeps_the_answer_out_of_the_export(
     let s = reports::set_answer(&core, &id, "priorities/nbsap_exists", "no").unwrap();
     assert!(!visible(&s, "priorities/nbsap_date"));
     assert!(visible(&s, "priorities/nbsap_plans"));
-    assert_eq!(reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_date"], "2020-05-01");
+    assert_eq!(
+        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_date"],
+        "2020-05-01"
+    );
     let json = reports::export_json(&core, &id).unwrap();
-    assert!(json["answers"].get("priorities/nbsap_date").is_none(), "{json}");
+    assert!(
+        json["answers"].get("priorities/nbsap_date").is_none(),
+        "{json}"
+    );
     assert_eq!(json["answers"]["priorities/nbsap_exists"], "no");
 
     // open it again: the work is back
     let s = reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
     assert!(visible(&s, "priorities/nbsap_date"));
-    assert_eq!(reports::export_json(&core, &id).unwrap()["answers"]["priorities/nbsap_date"], "2020-05-01");
+    assert_eq!(
+        reports::export_json(&core, &id).unwrap()["answers"]["priorities/nbsap_date"],
+        "2020-05-01"
+    );
 
     // issues come in the reader's language
     core.set_language("fr").unwrap();
     let s = reports::clear_answer(&core, &id, "priorities/nbsap_exists").unwrap();
-    let issue = s.issues.iter().find(|i| i.path == "priorities/nbsap_exists").unwrap();
+    let issue = s
+        .issues
+        .iter()
+        .find(|i| i.path == "priorities/nbsap_exists")
+        .unwrap();
     assert_eq!(issue.message, "Cette réponse est obligatoire.");
-    assert_eq!(reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_exists"], "");
+    assert_eq!(
+        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_exists"],
+        ""
+    );
 }
 
 #[test]
@@ -117,19 +150,38 @@ fn repeat_rows_are_added_and_removing_one_shifts_the_later_answers() {
     let s = reports::live_state(&core, &id).unwrap();
     assert!(visible(&s, "appendix_i/app1_species[3]"));
     assert!(visible(&s, "appendix_i/app1_species[3]/app1_sp_name"));
-    for (i, name) in [(1, "Chlamydotis undulata"), (2, "Falco cherrug"), (3, "Numenius tenuirostris")] {
+    for (i, name) in [
+        (1, "Chlamydotis undulata"),
+        (2, "Falco cherrug"),
+        (3, "Numenius tenuirostris"),
+    ] {
         reports::set_answer(&core, &id, &format!("{SPECIES}[{i}]/app1_sp_name"), name).unwrap();
     }
-    reports::set_answer(&core, &id, &format!("{SPECIES}[3]/app1_sp_trend"), "decreasing").unwrap();
+    reports::set_answer(
+        &core,
+        &id,
+        &format!("{SPECIES}[3]/app1_sp_trend"),
+        "decreasing",
+    )
+    .unwrap();
 
     let s = reports::remove_repeat_row(&core, &id, SPECIES, 2).unwrap();
     assert!(visible(&s, "appendix_i/app1_species[2]"));
     assert!(!visible(&s, "appendix_i/app1_species[3]"));
     let a = reports::draft_answers(&core, &id).unwrap();
-    assert_eq!(a[&format!("{SPECIES}[1]/app1_sp_name")], "Chlamydotis undulata");
-    assert_eq!(a[&format!("{SPECIES}[2]/app1_sp_name")], "Numenius tenuirostris");
+    assert_eq!(
+        a[&format!("{SPECIES}[1]/app1_sp_name")],
+        "Chlamydotis undulata"
+    );
+    assert_eq!(
+        a[&format!("{SPECIES}[2]/app1_sp_name")],
+        "Numenius tenuirostris"
+    );
     assert_eq!(a[&format!("{SPECIES}[2]/app1_sp_trend")], "decreasing");
-    assert!(!a.keys().any(|k| k.starts_with(&format!("{SPECIES}[3]"))), "{a:?}");
+    assert!(
+        !a.keys().any(|k| k.starts_with(&format!("{SPECIES}[3]"))),
+        "{a:?}"
+    );
     assert!(!a.values().any(|v| v == "Falco cherrug"));
 
     // an empty last row survives removing a row before it
@@ -166,11 +218,20 @@ fn unknown_paths_are_refused_by_name() {
     ] {
         let err = reports::set_answer(&core, &id, path, "x").unwrap_err();
         assert_eq!(err.code(), "invalid_input", "{path}: {err}");
-        assert!(err.to_string().contains(&format!("`{path}`")), "{path}: {err}");
+        assert!(
+            err.to_string().contains(&format!("`{path}`")),
+            "{path}: {err}"
+        );
     }
     assert!(reports::draft_answers(&core, &id).unwrap().is_empty());
     // `_other` of an or_other select is a valid path
-    reports::set_answer(&core, &id, "priorities/nbsap_aspects_covered_other", "Urban birds").unwrap();
+    reports::set_answer(
+        &core,
+        &id,
+        "priorities/nbsap_aspects_covered_other",
+        "Urban birds",
+    )
+    .unwrap();
 }
 
 #[test]
@@ -182,7 +243,13 @@ fn answers_survive_closing_and_reopening() {
         reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
         reports::add_repeat_row(&core, &id, SPECIES).unwrap();
         reports::add_repeat_row(&core, &id, SPECIES).unwrap();
-        reports::set_answer(&core, &id, &format!("{SPECIES}[1]/app1_sp_name"), "Otis tarda").unwrap();
+        reports::set_answer(
+            &core,
+            &id,
+            &format!("{SPECIES}[1]/app1_sp_name"),
+            "Otis tarda",
+        )
+        .unwrap();
         id
     };
     let core = open(dir.path());
@@ -191,7 +258,10 @@ fn answers_survive_closing_and_reopening() {
     assert_eq!(a[&format!("{SPECIES}[1]/app1_sp_name")], "Otis tarda");
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
     let s = reports::live_state(&core, &id).unwrap();
-    assert!(visible(&s, "appendix_i/app1_species[2]"), "the empty second row is kept");
+    assert!(
+        visible(&s, "appendix_i/app1_species[2]"),
+        "the empty second row is kept"
+    );
     let list = reports::list_drafts(&core).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, id);
@@ -211,10 +281,22 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
     reports::set_answer(&core, &id, "priorities/nbsap_plans", "Revision under way").unwrap();
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
     reports::add_repeat_row(&core, &id, SPECIES).unwrap();
-    reports::set_answer(&core, &id, &format!("{SPECIES}[1]/app1_sp_name"), "Otis tarda").unwrap();
+    reports::set_answer(
+        &core,
+        &id,
+        &format!("{SPECIES}[1]/app1_sp_name"),
+        "Otis tarda",
+    )
+    .unwrap();
     reports::set_answer(&core, &id, "general_info/period_start", "2021-01-01").unwrap();
     reports::set_answer(&core, &id, "general_info/period_end", "2023-12-31").unwrap();
-    reports::set_answer(&core, &id, "general_info/focal_point/nfp_email", "nfp@example.org").unwrap();
+    reports::set_answer(
+        &core,
+        &id,
+        "general_info/focal_point/nfp_email",
+        "nfp@example.org",
+    )
+    .unwrap();
     fill_required(&core, &id);
     let submitted = reports::submit_draft(&core, &id).unwrap();
     assert_eq!(submitted.status, DraftStatus::Submitted);
@@ -230,7 +312,10 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
         assert_eq!(err.code(), "invalid_input");
         assert!(err.to_string().contains("submitted"), "{err}");
     }
-    assert_eq!(reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_plans"], "Revision under way");
+    assert_eq!(
+        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_plans"],
+        "Revision under way"
+    );
 
     let next = reports::create_draft(&core, CMS, "COP16").unwrap();
     let before = reports::draft_answers(&core, &id).unwrap();
@@ -241,7 +326,10 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
     assert_eq!(after[&format!("{SPECIES}[1]/app1_sp_name")], "Otis tarda");
     // the copy is a draft of its own
     reports::set_answer(&core, &next.id, "priorities/nbsap_plans", "Adopted in 2026").unwrap();
-    assert_eq!(reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_plans"], "Revision under way");
+    assert_eq!(
+        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_plans"],
+        "Revision under way"
+    );
     let list = reports::list_drafts(&core).unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].id, next.id, "most recently changed first");
@@ -252,7 +340,10 @@ fn prefill_without_a_submitted_report_copies_nothing() {
     let (_dir, core, id) = fresh();
     reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
     let other = reports::create_draft(&core, CMS, "COP16").unwrap();
-    assert_eq!(reports::prefill_from_last_submitted(&core, &other.id).unwrap(), 0);
+    assert_eq!(
+        reports::prefill_from_last_submitted(&core, &other.id).unwrap(),
+        0
+    );
     assert!(reports::draft_answers(&core, &other.id).unwrap().is_empty());
 }
 
@@ -265,13 +356,25 @@ fn csv_export_quotes_fields_and_keeps_accents() {
     reports::set_answer(&core, &id, "priorities/nbsap_date", "2020-01-01").unwrap(); // hidden
 
     let csv = reports::export_csv(&core, &id, "fr").unwrap();
-    assert!(csv.starts_with("\u{feff}section,path,question,answer\r\n"), "{csv}");
+    assert!(
+        csv.starts_with("\u{feff}section,path,question,answer\r\n"),
+        "{csv}"
+    );
     let quoted = "\"Plan, \"\"revised\"\"\nsecond line: révision générale\"";
     assert!(csv.contains(&format!(",{quoted}\r\n")), "{csv}");
     assert!(csv.contains("Section 4. Priorités nationales et SPANB,priorities/nbsap_exists,Le pays dispose-t-il d'une SPANB en vigueur ?,no\r\n"), "{csv}");
-    assert!(!csv.contains("nbsap_date"), "hidden answers are not exported");
+    assert!(
+        !csv.contains("nbsap_date"),
+        "hidden answers are not exported"
+    );
 
     let es = reports::export_csv(&core, &id, "es").unwrap();
-    assert!(es.contains("¿Cuenta el país con una EPANB en vigor?"), "{es}");
-    assert_eq!(reports::export_csv(&core, &id, "de").unwrap_err().code(), "invalid_input");
+    assert!(
+        es.contains("¿Cuenta el país con una EPANB en vigor?"),
+        "{es}"
+    );
+    assert_eq!(
+        reports::export_csv(&core, &id, "de").unwrap_err().code(),
+        "invalid_input"
+    );
 }

@@ -26,7 +26,10 @@ impl Translated {
     fn lookup(&self, lang: &str) -> Option<&String> {
         self.0.get(lang).or_else(|| {
             let code = format!("({lang})");
-            self.0.iter().find(|(name, _)| name.ends_with(&code)).map(|(_, text)| text)
+            self.0
+                .iter()
+                .find(|(name, _)| name.ends_with(&code))
+                .map(|(_, text)| text)
         })
     }
 

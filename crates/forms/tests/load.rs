@@ -449,11 +449,18 @@ fn malformed_paths_do_not_panic() {
 
 #[test]
 fn stray_backslashes_are_refused_with_their_position() {
-    let form = "[survey]\ntype | name | label | relevant\ntext | a | A | \\\ntext | b | B | x \\q\n";
+    let form =
+        "[survey]\ntype | name | label | relevant\ntext | a | A | \\\ntext | b | B | x \\q\n";
     let errors = stopover_forms::load_text(form).unwrap_err();
     let text = errors.to_string();
-    assert!(text.contains("row 3") && text.contains("a lone '\\' ends the line"), "{text}");
-    assert!(text.contains("row 4") && text.contains("unknown escape '\\q'"), "{text}");
+    assert!(
+        text.contains("row 3") && text.contains("a lone '\\' ends the line"),
+        "{text}"
+    );
+    assert!(
+        text.contains("row 4") && text.contains("unknown escape '\\q'"),
+        "{text}"
+    );
     // The escapes the format defines still work.
     let ok = "[survey]\ntype | name | label\ntext | a | A \\| B \\\\ C\n";
     assert!(stopover_forms::load_text(ok).is_ok());

@@ -13,7 +13,13 @@ fn load(text: &str) -> Arc<Form> {
 }
 
 fn fresh(form: &Arc<Form>) -> FormState {
-    FormState::new(Arc::clone(form), Default::default(), EvalContext { today: Date::from_ymd(2027, 3, 1).unwrap() })
+    FormState::new(
+        Arc::clone(form),
+        Default::default(),
+        EvalContext {
+            today: Date::from_ymd(2027, 3, 1).unwrap(),
+        },
+    )
 }
 
 #[test]
@@ -24,7 +30,11 @@ fn the_cms_report_is_complete_and_trilingual() {
     assert!(s.questions >= 150, "{} questions", s.questions);
     assert!(s.repeats >= 1);
     for lang in ["en", "fr", "es"] {
-        assert!(s.languages.iter().any(|l| l.contains(&format!("({lang})"))), "{lang} missing from {:?}", s.languages);
+        assert!(
+            s.languages.iter().any(|l| l.contains(&format!("({lang})"))),
+            "{lang} missing from {:?}",
+            s.languages
+        );
     }
 }
 
@@ -32,7 +42,10 @@ fn the_cms_report_is_complete_and_trilingual() {
 fn the_cms_nbsap_gate_opens_and_closes_its_follow_ups_without_losing_them() {
     let form = load(CMS);
     let mut state = fresh(&form);
-    assert!(!state.is_relevant("priorities/nbsap_date"), "closed until answered");
+    assert!(
+        !state.is_relevant("priorities/nbsap_date"),
+        "closed until answered"
+    );
     state.set_answer("priorities/nbsap_exists", "yes");
     assert!(state.is_relevant("priorities/nbsap_date"));
     assert!(state.is_relevant("priorities/nbsap_migratory"));
@@ -42,9 +55,18 @@ fn the_cms_nbsap_gate_opens_and_closes_its_follow_ups_without_losing_them() {
     state.set_answer("priorities/nbsap_exists", "no");
     assert!(!state.is_relevant("priorities/nbsap_targets"));
     assert!(state.is_relevant("priorities/nbsap_plans"));
-    assert!(!state.submission_answers().contains_key("priorities/nbsap_targets"), "hidden answers are not submitted");
+    assert!(
+        !state
+            .submission_answers()
+            .contains_key("priorities/nbsap_targets"),
+        "hidden answers are not submitted"
+    );
     state.set_answer("priorities/nbsap_exists", "yes");
-    assert_eq!(state.value("priorities/nbsap_targets"), "Target 4: flyway sites", "and come back");
+    assert_eq!(
+        state.value("priorities/nbsap_targets"),
+        "Target 4: flyway sites",
+        "and come back"
+    );
 }
 
 #[test]
@@ -80,7 +102,10 @@ fn the_aewa_report_gates_africa_and_computes_population_midpoints() {
     assert_eq!(state.value("part3/population[1]/pop_mid"), "200");
     state.set_answer("part3/population[1]/pop_max", "50");
     assert!(
-        state.issues("fr").iter().any(|i| i.path == "part3/population[1]/pop_max" && i.kind == IssueKind::Constraint),
+        state
+            .issues("fr")
+            .iter()
+            .any(|i| i.path == "part3/population[1]/pop_max" && i.kind == IssueKind::Constraint),
         "a maximum below the minimum is refused"
     );
 }

@@ -66,16 +66,20 @@ pub mod headers {
 
 /// True for a SHA-256 written as 64 lowercase hex digits, the form used everywhere here.
 pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Lowercase hex of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Longest file name kept, in characters.
@@ -117,8 +121,11 @@ impl UploadMetadata {
                 None => (pair, None),
             };
             let decode = || -> Result<String, String> {
-                let raw = STANDARD.decode(encoded.unwrap_or("")).map_err(|_| format!("Upload-Metadata `{key}` is not base64"))?;
-                String::from_utf8(raw).map_err(|_| format!("Upload-Metadata `{key}` is not UTF-8 text"))
+                let raw = STANDARD
+                    .decode(encoded.unwrap_or(""))
+                    .map_err(|_| format!("Upload-Metadata `{key}` is not base64"))?;
+                String::from_utf8(raw)
+                    .map_err(|_| format!("Upload-Metadata `{key}` is not UTF-8 text"))
             };
             match key {
                 "sha256" => {
@@ -130,15 +137,20 @@ impl UploadMetadata {
                 }
                 "filename" => {
                     let name = decode()?;
-                    if name.chars().any(char::is_control) || name.chars().count() > MAX_FILENAME_CHARS {
-                        return Err(format!("Upload-Metadata `filename` must be at most {MAX_FILENAME_CHARS} characters, without control characters"));
+                    if name.chars().any(char::is_control)
+                        || name.chars().count() > MAX_FILENAME_CHARS
+                    {
+                        return Err(format!(
+                            "Upload-Metadata `filename` must be at most {MAX_FILENAME_CHARS} characters, without control characters"
+                        ));
                     }
                     filename = Some(name);
                 }
                 _ => {}
             }
         }
-        let sha256 = sha256.ok_or("Upload-Metadata must carry `sha256 <base64 of the hex SHA-256>`")?;
+        let sha256 =
+            sha256.ok_or("Upload-Metadata must carry `sha256 <base64 of the hex SHA-256>`")?;
         Ok(UploadMetadata { sha256, filename })
     }
 }
@@ -151,11 +163,17 @@ mod tests {
 
     #[test]
     fn metadata_round_trips() {
-        let m = UploadMetadata { sha256: SHA.into(), filename: Some("rapport final, 2026.pdf".into()) };
+        let m = UploadMetadata {
+            sha256: SHA.into(),
+            filename: Some("rapport final, 2026.pdf".into()),
+        };
         let header = m.encode();
         assert!(header.starts_with("sha256 ZTNiMGM0"), "{header}");
         assert_eq!(UploadMetadata::parse(&header).unwrap(), m);
-        let bare = UploadMetadata { sha256: SHA.into(), filename: None };
+        let bare = UploadMetadata {
+            sha256: SHA.into(),
+            filename: None,
+        };
         assert_eq!(UploadMetadata::parse(&bare.encode()).unwrap(), bare);
         // Other keys (and keys without a value) are ignored.
         let other = format!("{},is_confidential,mime dGV4dA==", bare.encode());
@@ -164,13 +182,29 @@ mod tests {
 
     #[test]
     fn metadata_names_the_problem() {
-        assert!(UploadMetadata::parse("filename eC5wZGY=").unwrap_err().contains("must carry `sha256"));
-        assert!(UploadMetadata::parse("sha256 !!!").unwrap_err().contains("not base64"));
+        assert!(
+            UploadMetadata::parse("filename eC5wZGY=")
+                .unwrap_err()
+                .contains("must carry `sha256")
+        );
+        assert!(
+            UploadMetadata::parse("sha256 !!!")
+                .unwrap_err()
+                .contains("not base64")
+        );
         let short = format!("sha256 {}", STANDARD.encode("abc"));
-        assert!(UploadMetadata::parse(&short).unwrap_err().contains("64 lowercase hex"));
+        assert!(
+            UploadMetadata::parse(&short)
+                .unwrap_err()
+                .contains("64 lowercase hex")
+        );
         let upper = format!("sha256 {}", STANDARD.encode(SHA.to_uppercase()));
         assert!(UploadMetadata::parse(&upper).is_err());
-        let ctl = format!("sha256 {},filename {}", STANDARD.encode(SHA), STANDARD.encode("a\nb"));
+        let ctl = format!(
+            "sha256 {},filename {}",
+            STANDARD.encode(SHA),
+            STANDARD.encode("a\nb")
+        );
         assert!(UploadMetadata::parse(&ctl).unwrap_err().contains("control"));
     }
 

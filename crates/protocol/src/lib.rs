@@ -137,7 +137,11 @@ mod tests {
 
     #[test]
     fn health_round_trips_and_rejects_strangers() {
-        let h = Health { service: SERVICE_NAME.into(), protocol: PROTOCOL_VERSION, version: "0.1.0".into() };
+        let h = Health {
+            service: SERVICE_NAME.into(),
+            protocol: PROTOCOL_VERSION,
+            version: "0.1.0".into(),
+        };
         let json = serde_json::to_string(&h).unwrap();
         assert_eq!(serde_json::from_str::<Health>(&json).unwrap(), h);
         assert!(h.is_compatible());

@@ -61,7 +61,10 @@ impl PackArchive {
     /// the same files always give the same bytes and signature.
     pub fn encode(&self) -> Vec<u8> {
         let json = serde_json::to_vec(self).expect("a map of strings serializes");
-        let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::with_capacity(json.len() / 3 + 64), flate2::Compression::best());
+        let mut gz = flate2::GzBuilder::new().mtime(0).write(
+            Vec::with_capacity(json.len() / 3 + 64),
+            flate2::Compression::best(),
+        );
         gz.write_all(&json).expect("writing to memory cannot fail");
         gz.finish().expect("writing to memory cannot fail")
     }
@@ -80,9 +83,13 @@ impl PackArchive {
             .read_to_end(&mut json)
             .map_err(|e| format!("not a gzip archive: {e}"))?;
         if json.len() as u64 > max_unpacked {
-            return Err(format!("larger than {} KiB once unpacked", max_unpacked >> 10));
+            return Err(format!(
+                "larger than {} KiB once unpacked",
+                max_unpacked >> 10
+            ));
         }
-        let archive: PackArchive = serde_json::from_slice(&json).map_err(|e| format!("not a pack archive: {e}"))?;
+        let archive: PackArchive =
+            serde_json::from_slice(&json).map_err(|e| format!("not a pack archive: {e}"))?;
         if archive.files.len() > MAX_PACK_FILES {
             return Err(format!("more than {MAX_PACK_FILES} files"));
         }
@@ -100,7 +107,9 @@ pub fn is_pack_path(path: &str) -> bool {
         && path.len() <= 512
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
-        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
 /// The numbers of a dotted numeric version (`2026.12.0` → `[2026, 12, 0]`); `None` for
@@ -112,7 +121,13 @@ pub fn parse_version(version: &str) -> Option<Vec<u64>> {
     }
     parts
         .into_iter()
-        .map(|p| if !p.is_empty() && p.len() <= 19 && p.bytes().all(|b| b.is_ascii_digit()) { p.parse().ok() } else { None })
+        .map(|p| {
+            if !p.is_empty() && p.len() <= 19 && p.bytes().all(|b| b.is_ascii_digit()) {
+                p.parse().ok()
+            } else {
+                None
+            }
+        })
         .collect()
 }
 
@@ -122,7 +137,12 @@ pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
     let (a, b) = (parse_version(a)?, parse_version(b)?);
     let len = a.len().max(b.len());
     let part = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
-    Some((0..len).map(|i| part(&a, i).cmp(&part(&b, i))).find(|o| o.is_ne()).unwrap_or(Ordering::Equal))
+    Some(
+        (0..len)
+            .map(|i| part(&a, i).cmp(&part(&b, i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal),
+    )
 }
 
 /// True when `candidate` is a dotted numeric version greater than `than` (or `than` is not
@@ -142,7 +162,10 @@ mod tests {
     fn versions_compare_numerically() {
         assert_eq!(compare_versions("1.10", "1.9"), Some(Ordering::Greater));
         assert_eq!(compare_versions("1.2", "1.2.0"), Some(Ordering::Equal));
-        assert_eq!(compare_versions("2026.11.1", "2026.12.0"), Some(Ordering::Less));
+        assert_eq!(
+            compare_versions("2026.11.1", "2026.12.0"),
+            Some(Ordering::Less)
+        );
         assert_eq!(compare_versions("1.a", "1"), None);
         assert_eq!(compare_versions("1..2", "1"), None);
         assert_eq!(compare_versions("", "1"), None);
@@ -156,8 +179,12 @@ mod tests {
     #[test]
     fn archives_round_trip_deterministically() {
         let mut a = PackArchive::default();
-        a.files.insert("manual/en/meetings.md".into(), "+++\ntitle = \"Réunions\"\n+++\nText".into());
-        a.files.insert("manifest.toml".into(), "version = \"1\"".into());
+        a.files.insert(
+            "manual/en/meetings.md".into(),
+            "+++\ntitle = \"Réunions\"\n+++\nText".into(),
+        );
+        a.files
+            .insert("manifest.toml".into(), "version = \"1\"".into());
         let bytes = a.encode();
         assert_eq!(bytes, a.encode(), "same files, same bytes");
         assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip magic");
@@ -166,28 +193,56 @@ mod tests {
 
     #[test]
     fn decode_refuses_what_is_not_a_pack() {
-        assert!(PackArchive::decode(b"plain text").unwrap_err().contains("gzip"));
+        assert!(
+            PackArchive::decode(b"plain text")
+                .unwrap_err()
+                .contains("gzip")
+        );
         let gz = |json: &str| {
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             e.write_all(json.as_bytes()).unwrap();
             e.finish().unwrap()
         };
-        assert!(PackArchive::decode(&gz("{\"files\": {\"a\": 3}}")).unwrap_err().contains("not a pack archive"));
+        assert!(
+            PackArchive::decode(&gz("{\"files\": {\"a\": 3}}"))
+                .unwrap_err()
+                .contains("not a pack archive")
+        );
         assert!(PackArchive::decode(&gz("{\"files\": {}, \"extra\": 1}")).is_err());
-        assert!(PackArchive::decode(&gz("{\"files\": {\"../etc/passwd\": \"x\"}}")).unwrap_err().contains("relative path"));
+        assert!(
+            PackArchive::decode(&gz("{\"files\": {\"../etc/passwd\": \"x\"}}"))
+                .unwrap_err()
+                .contains("relative path")
+        );
         assert!(PackArchive::decode(&gz("{\"files\": {\"/abs\": \"x\"}}")).is_err());
         // A bomb: small compressed, huge unpacked.
-        let bomb = gz(&format!("{{\"files\": {{\"a\": \"{}\"}}}}", " ".repeat(1 << 20)));
+        let bomb = gz(&format!(
+            "{{\"files\": {{\"a\": \"{}\"}}}}",
+            " ".repeat(1 << 20)
+        ));
         assert!(bomb.len() < 64 << 10, "{} bytes compressed", bomb.len());
-        assert!(PackArchive::decode_at_most(&bomb, 1 << 19).unwrap_err().contains("once unpacked"));
+        assert!(
+            PackArchive::decode_at_most(&bomb, 1 << 19)
+                .unwrap_err()
+                .contains("once unpacked")
+        );
         assert!(PackArchive::decode_at_most(&bomb, 2 << 20).is_ok());
     }
 
     #[test]
     fn release_wire_format() {
-        let r = PackRelease { version: "1.0".into(), sha256: "ab".into(), size: 3, signature: "c2ln".into(), key_id: "k".into() };
+        let r = PackRelease {
+            version: "1.0".into(),
+            sha256: "ab".into(),
+            size: 3,
+            signature: "c2ln".into(),
+            key_id: "k".into(),
+        };
         let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json, serde_json::json!({"version": "1.0", "sha256": "ab", "size": 3, "signature": "c2ln", "key_id": "k"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"version": "1.0", "sha256": "ab", "size": 3, "signature": "c2ln", "key_id": "k"})
+        );
         assert_eq!(serde_json::from_value::<PackRelease>(json).unwrap(), r);
         assert_eq!(key_id(&[0xab; 32]), "ab".repeat(32));
     }

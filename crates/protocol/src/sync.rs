@@ -65,7 +65,10 @@ pub enum Outcome {
     Duplicate { version: u64 },
     /// The field moved on since `base_version`: the server's value and version, for a person
     /// to choose between.
-    Conflict { server_value: Value, server_version: u64 },
+    Conflict {
+        server_value: Value,
+        server_version: u64,
+    },
     /// Never applicable (bad field, value out of range, not allowed): a reason a person can read.
     Rejected { reason: String },
 }
@@ -116,27 +119,43 @@ impl RecordKind {
 }
 
 fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Checks an operation's shape: known kind, well-formed entity id, known field, value of the
 /// right type and size. Returns a reason a person can read.
 pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
-    if op.id.len() != 36 || op.id.chars().filter(|c| *c == '-').count() != 4 || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+    if op.id.len() != 36
+        || op.id.chars().filter(|c| *c == '-').count() != 4
+        || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    {
         return Err(format!("operation id `{}` is not a UUID", op.id));
     }
-    let kind = RecordKind::from_name(&op.entity.kind).ok_or_else(|| format!("unknown record kind `{}`", op.entity.kind))?;
+    let kind = RecordKind::from_name(&op.entity.kind)
+        .ok_or_else(|| format!("unknown record kind `{}`", op.entity.kind))?;
     match kind {
         RecordKind::ChecklistProgress => {
-            let valid_id = op.entity.id.split_once('/').is_some_and(|(list, step)| is_slug(list) && is_slug(step));
+            let valid_id = op
+                .entity
+                .id
+                .split_once('/')
+                .is_some_and(|(list, step)| is_slug(list) && is_slug(step));
             if !valid_id {
-                return Err(format!("checklist_progress id `{}` must be `<checklist>/<step>`", op.entity.id));
+                return Err(format!(
+                    "checklist_progress id `{}` must be `<checklist>/<step>`",
+                    op.entity.id
+                ));
             }
             match (op.field.as_str(), &op.value) {
                 ("done", Value::Bool(_)) => Ok(kind),
                 ("done", _) => Err("field `done` takes true or false".into()),
                 ("note", Value::String(s)) if s.chars().count() <= MAX_TEXT_CHARS => Ok(kind),
-                ("note", Value::String(_)) => Err(format!("field `note` holds at most {MAX_TEXT_CHARS} characters")),
+                ("note", Value::String(_)) => Err(format!(
+                    "field `note` holds at most {MAX_TEXT_CHARS} characters"
+                )),
                 ("note", _) => Err("field `note` takes text".into()),
                 (other, _) => Err(format!("checklist_progress has no field `{other}`")),
             }
@@ -152,7 +171,10 @@ mod tests {
     fn op(kind: &str, id: &str, field: &str, value: Value) -> Operation {
         Operation {
             id: "01939a2b-7c4d-7e8f-9a0b-1c2d3e4f5a6b".into(),
-            entity: EntityRef { kind: kind.into(), id: id.into() },
+            entity: EntityRef {
+                kind: kind.into(),
+                id: id.into(),
+            },
             field: field.into(),
             base_version: 0,
             value,
@@ -161,26 +183,49 @@ mod tests {
 
     #[test]
     fn outcome_wire_format() {
-        let r = OpResult { id: "x".into(), outcome: Outcome::Conflict { server_value: json!(true), server_version: 3 } };
+        let r = OpResult {
+            id: "x".into(),
+            outcome: Outcome::Conflict {
+                server_value: json!(true),
+                server_version: 3,
+            },
+        };
         assert_eq!(
             serde_json::to_value(&r).unwrap(),
             json!({"id": "x", "outcome": "conflict", "server_value": true, "server_version": 3})
         );
-        let back: OpResult = serde_json::from_value(json!({"id": "y", "outcome": "applied", "version": 2})).unwrap();
+        let back: OpResult =
+            serde_json::from_value(json!({"id": "y", "outcome": "applied", "version": 2})).unwrap();
         assert_eq!(back.outcome, Outcome::Applied { version: 2 });
     }
 
     #[test]
     fn validation_names_the_problem() {
-        assert!(validate_operation(&op("checklist_progress", "cop-preparation/register", "done", json!(true))).is_ok());
+        assert!(
+            validate_operation(&op(
+                "checklist_progress",
+                "cop-preparation/register",
+                "done",
+                json!(true)
+            ))
+            .is_ok()
+        );
         assert!(validate_operation(&op("checklist_progress", "a/b", "note", json!("x"))).is_ok());
-        let e = validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err();
+        let e =
+            validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err();
         assert_eq!(e, "field `done` takes true or false");
         let e = validate_operation(&op("report_answer", "a/b", "done", json!(true))).unwrap_err();
         assert!(e.contains("unknown record kind"));
-        let e = validate_operation(&op("checklist_progress", "../etc", "done", json!(true))).unwrap_err();
+        let e = validate_operation(&op("checklist_progress", "../etc", "done", json!(true)))
+            .unwrap_err();
         assert!(e.contains("must be `<checklist>/<step>`"));
-        let e = validate_operation(&op("checklist_progress", "a/b", "note", json!("x".repeat(MAX_TEXT_CHARS + 1)))).unwrap_err();
+        let e = validate_operation(&op(
+            "checklist_progress",
+            "a/b",
+            "note",
+            json!("x".repeat(MAX_TEXT_CHARS + 1)),
+        ))
+        .unwrap_err();
         assert!(e.contains("at most"));
         let mut bad = op("checklist_progress", "a/b", "done", json!(true));
         bad.id = "not-a-uuid".into();

@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use stopover_protocol::ErrorBody;
 
 const UPLOAD_OFFSET: header::HeaderName = header::HeaderName::from_static("upload-offset");
@@ -22,11 +22,23 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error("cannot use the data folder {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
-    #[error("the database {path} was written by a newer ecommunity (schema {found}, this build knows {supported})")]
-    DatabaseTooNew { path: PathBuf, found: i64, supported: i64 },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the database {path} was written by a newer ecommunity (schema {found}, this build knows {supported})"
+    )]
+    DatabaseTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
     /// `ecommunity pack …` could not do what was asked (exit code 1).
@@ -110,7 +122,9 @@ pub enum Error {
     UploadBusy,
     #[error("this upload is not complete yet")]
     UploadIncomplete,
-    #[error("the bytes received do not have the SHA-256 announced at creation; the upload was discarded, start again")]
+    #[error(
+        "the bytes received do not have the SHA-256 announced at creation; the upload was discarded, start again"
+    )]
     ChecksumMismatch,
     #[error("{0}")]
     NoPack(String),
@@ -125,23 +139,40 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         use Error::*;
         match self {
-            BadJson(_) | BadBody(_) | UnsupportedProtocol(_) | Usage(_) | BadHeader(_) | ChecksumMismatch => {
-                StatusCode::BAD_REQUEST
-            }
+            BadJson(_)
+            | BadBody(_)
+            | UnsupportedProtocol(_)
+            | Usage(_)
+            | BadHeader(_)
+            | ChecksumMismatch => StatusCode::BAD_REQUEST,
             TusVersion => StatusCode::PRECONDITION_FAILED,
             AttachmentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             NoSuchUpload | NoPack(_) => StatusCode::NOT_FOUND,
             OffsetMismatch { .. } | UploadBusy | UploadIncomplete => StatusCode::CONFLICT,
-            InvalidRequest(_) | FormInvalid { .. } | FormUnreadable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidRequest(_) | FormInvalid { .. } | FormUnreadable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             TooLarge | TooManyOperations => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Unauthenticated | TokenRevoked | BadCredentials | AccountRevokedToken => StatusCode::UNAUTHORIZED,
+            Unauthenticated | TokenRevoked | BadCredentials | AccountRevokedToken => {
+                StatusCode::UNAUTHORIZED
+            }
             AccountPending | AccountRevoked | Forbidden(_) => StatusCode::FORBIDDEN,
             UsernameTaken(_) => StatusCode::CONFLICT,
             NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
             TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
-            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Pack(_) | Database(_) | Migration(_)
-            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) | Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            DataDir { .. }
+            | DatabaseTooNew { .. }
+            | Listen { .. }
+            | Serve(_)
+            | Pack(_)
+            | Database(_)
+            | Migration(_)
+            | Corrupt(_)
+            | PasswordHash(_)
+            | Random(_)
+            | Task(_)
+            | Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -180,14 +211,26 @@ impl Error {
             NoPack(_) => stopover_protocol::packs::NO_PACK,
             FormInvalid { .. } => "form_invalid",
             FormUnreadable { .. } => "form_unreadable",
-            DataDir { .. } | DatabaseTooNew { .. } | Listen { .. } | Serve(_) | Pack(_) | Database(_) | Migration(_)
-            | Corrupt(_) | PasswordHash(_) | Random(_) | Task(_) | Storage(_) => "internal",
+            DataDir { .. }
+            | DatabaseTooNew { .. }
+            | Listen { .. }
+            | Serve(_)
+            | Pack(_)
+            | Database(_)
+            | Migration(_)
+            | Corrupt(_)
+            | PasswordHash(_)
+            | Random(_)
+            | Task(_)
+            | Storage(_) => "internal",
         }
     }
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => Some(*retry_after),
+            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }
@@ -199,7 +242,10 @@ impl Error {
         } else {
             self.to_string()
         };
-        ErrorBody { code: self.code().into(), message }
+        ErrorBody {
+            code: self.code().into(),
+            message,
+        }
     }
 }
 
@@ -211,22 +257,34 @@ impl IntoResponse for Error {
         }
         let mut response = (status, Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after() {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         match &self {
             Error::OffsetMismatch { offset } => {
-                response.headers_mut().insert(UPLOAD_OFFSET, HeaderValue::from(*offset));
+                response
+                    .headers_mut()
+                    .insert(UPLOAD_OFFSET, HeaderValue::from(*offset));
             }
             Error::TusVersion => {
-                response.headers_mut().insert(TUS_VERSION, HeaderValue::from_static(stopover_protocol::files::TUS_VERSION));
+                response.headers_mut().insert(
+                    TUS_VERSION,
+                    HeaderValue::from_static(stopover_protocol::files::TUS_VERSION),
+                );
             }
             Error::AttachmentTooLarge => {
-                response.headers_mut().insert(TUS_MAX_SIZE, HeaderValue::from(stopover_protocol::files::MAX_ATTACHMENT_BYTES));
+                response.headers_mut().insert(
+                    TUS_MAX_SIZE,
+                    HeaderValue::from(stopover_protocol::files::MAX_ATTACHMENT_BYTES),
+                );
             }
             _ => {}
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

@@ -16,7 +16,9 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_inflight_syncs: 64 }
+        Config {
+            max_inflight_syncs: 64,
+        }
     }
 }
 

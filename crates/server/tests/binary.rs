@@ -14,19 +14,43 @@ const ADMIN_PASSWORD: &str = "admin-pass-4c9e1a";
 const NFP_PASSWORD: &str = "nfp-pass-77d0b2";
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("RUST_LOG").output().unwrap()
+    Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
 }
 
 fn cli_ok(args: &[&str]) -> String {
     let out = cli(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn add_user(data: &Path, username: &str, password: &str, role: &str, country: Option<&str>) {
     let d = data.to_str().unwrap();
-    let mut args = vec!["user", "add", "--data", d, "--username", username, "--password", password];
-    args.extend(["--display-name", "Someone", "--email", "someone@example.org", "--role", role]);
+    let mut args = vec![
+        "user",
+        "add",
+        "--data",
+        d,
+        "--username",
+        username,
+        "--password",
+        password,
+    ];
+    args.extend([
+        "--display-name",
+        "Someone",
+        "--email",
+        "someone@example.org",
+        "--role",
+        role,
+    ]);
     if let Some(c) = country {
         args.extend(["--country", c, "--instruments", "CMS,AEWA"]);
     }
@@ -51,8 +75,14 @@ impl Server {
             .spawn()
             .unwrap();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let addr = first.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first:?}")).to_string();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
         let log = Arc::new(Mutex::new(String::new()));
         let sink = log.clone();
         let mut stderr = child.stderr.take().unwrap();
@@ -62,34 +92,57 @@ impl Server {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         Server { child, addr, log }
     }
 
     /// One request on a fresh connection; returns status and JSON body (Null if empty).
-    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
         if !body.is_empty() {
             head.push_str("Content-Type: application/json\r\n");
         }
         if let Some(t) = token {
             head.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
-        stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
+        stream
+            .write_all(format!("{head}\r\n{body}").as_bytes())
+            .unwrap();
         let mut raw = String::new();
         stream.read_to_string(&mut raw).unwrap();
         let (head, body) = raw.split_once("\r\n\r\n").unwrap();
         let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let json = if body.is_empty() { Value::Null } else { serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")) };
+        let json = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+        };
         (status, json)
     }
 
     fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
-        self.call("POST", "/v1/sessions", None, Some(json!({"username": username, "password": password, "device_name": "test"})))
+        self.call(
+            "POST",
+            "/v1/sessions",
+            None,
+            Some(json!({"username": username, "password": password, "device_name": "test"})),
+        )
     }
 
     fn stop(mut self) -> String {
@@ -119,8 +172,14 @@ fn files_contain(dir: &Path, needle: &str) -> bool {
 fn serve_creates_its_database_and_never_logs_secrets() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path());
-    assert!(data.path().join("ecommunity.sqlite3").exists(), "database created on first start");
-    assert_eq!(server.call("GET", "/v1/health", None, None).1["service"], "ecommunity");
+    assert!(
+        data.path().join("ecommunity.sqlite3").exists(),
+        "database created on first start"
+    );
+    assert_eq!(
+        server.call("GET", "/v1/health", None, None).1["service"],
+        "ecommunity"
+    );
 
     add_user(data.path(), "root", ADMIN_PASSWORD, "admin", None);
     let (status, signed_in) = server.sign_in("root", ADMIN_PASSWORD);
@@ -129,22 +188,55 @@ fn serve_creates_its_database_and_never_logs_secrets() {
     assert_eq!(server.sign_in("root", "wrong-password-123").0, 401);
     let request = json!({"username": "amina", "password": NFP_PASSWORD, "display_name": "Amina",
         "email": "amina@example.org", "country": "KE", "instruments": ["CMS"]});
-    assert_eq!(server.call("POST", "/v1/accounts", None, Some(request)).0, 201);
+    assert_eq!(
+        server.call("POST", "/v1/accounts", None, Some(request)).0,
+        201
+    );
 
     let op = json!({"ops": [{"id": "01939a2b-7c4d-7e8f-9a0b-1c2d3e4f5a6b",
         "entity": {"kind": "checklist_progress", "id": "cop/register"}, "field": "done", "base_version": 0, "value": true}]});
     let (status, pushed) = server.call("POST", "/v1/sync/push", Some(&token), Some(op));
-    assert_eq!((status, pushed["results"][0]["outcome"].as_str()), (200, Some("applied")));
-    assert_eq!(server.call("GET", "/v1/sync/pull?cursor=0", Some(&token), None).1["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (status, pushed["results"][0]["outcome"].as_str()),
+        (200, Some("applied"))
+    );
+    assert_eq!(
+        server
+            .call("GET", "/v1/sync/pull?cursor=0", Some(&token), None)
+            .1["changes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(server.call("GET", "/v1/me", Some(&token), None).0, 200);
-    assert_eq!(server.call("DELETE", "/v1/sessions/current", Some(&token), None).0, 204);
-    assert_eq!(server.call("GET", "/v1/me", Some(&token), None).1["code"], "token_revoked");
+    assert_eq!(
+        server
+            .call("DELETE", "/v1/sessions/current", Some(&token), None)
+            .0,
+        204
+    );
+    assert_eq!(
+        server.call("GET", "/v1/me", Some(&token), None).1["code"],
+        "token_revoked"
+    );
 
     let log = server.stop();
-    assert!(log.contains("/v1/sync/push"), "the log is being captured: {log}");
-    for secret in [token.as_str(), ADMIN_PASSWORD, "wrong-password-123", NFP_PASSWORD] {
+    assert!(
+        log.contains("/v1/sync/push"),
+        "the log is being captured: {log}"
+    );
+    for secret in [
+        token.as_str(),
+        ADMIN_PASSWORD,
+        "wrong-password-123",
+        NFP_PASSWORD,
+    ] {
         assert!(!log.contains(secret), "a secret reached the log");
-        assert!(!files_contain(data.path(), secret), "a secret reached the data folder");
+        assert!(
+            !files_contain(data.path(), secret),
+            "a secret reached the data folder"
+        );
     }
 }
 
@@ -156,9 +248,54 @@ fn usage_errors_exit_2_with_a_message() {
         &[],
         &["serve"],
         &["serve", "--data", d, "--listen", "not-an-address"],
-        &["user", "add", "--data", d, "--username", "amina", "--password", "correct horse", "--display-name", "A", "--email", "a@example.org", "--role", "nfp"],
-        &["user", "add", "--data", d, "--username", "Amina!", "--password", "correct horse", "--display-name", "A", "--email", "a@example.org", "--role", "admin"],
-        &["user", "add", "--data", d, "--username", "amina", "--password", "correct horse", "--display-name", "A", "--email", "a@example.org", "--role", "king"],
+        &[
+            "user",
+            "add",
+            "--data",
+            d,
+            "--username",
+            "amina",
+            "--password",
+            "correct horse",
+            "--display-name",
+            "A",
+            "--email",
+            "a@example.org",
+            "--role",
+            "nfp",
+        ],
+        &[
+            "user",
+            "add",
+            "--data",
+            d,
+            "--username",
+            "Amina!",
+            "--password",
+            "correct horse",
+            "--display-name",
+            "A",
+            "--email",
+            "a@example.org",
+            "--role",
+            "admin",
+        ],
+        &[
+            "user",
+            "add",
+            "--data",
+            d,
+            "--username",
+            "amina",
+            "--password",
+            "correct horse",
+            "--display-name",
+            "A",
+            "--email",
+            "a@example.org",
+            "--role",
+            "king",
+        ],
     ];
     for args in cases {
         let out = cli(args);
@@ -174,30 +311,71 @@ fn the_cli_manages_accounts_and_devices_of_a_running_server() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path().to_str().unwrap();
     add_user(data.path(), "amina", NFP_PASSWORD, "nfp", Some("KE"));
-    let again = cli(&["user", "add", "--data", d, "--username", "amina", "--password", NFP_PASSWORD, "--display-name", "A", "--email", "a@example.org", "--role", "nfp", "--country", "KE"]);
+    let again = cli(&[
+        "user",
+        "add",
+        "--data",
+        d,
+        "--username",
+        "amina",
+        "--password",
+        NFP_PASSWORD,
+        "--display-name",
+        "A",
+        "--email",
+        "a@example.org",
+        "--role",
+        "nfp",
+        "--country",
+        "KE",
+    ]);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
 
-    let listed: Value = serde_json::from_str(&cli_ok(&["user", "list", "--data", d, "--json"])).unwrap();
+    let listed: Value =
+        serde_json::from_str(&cli_ok(&["user", "list", "--data", d, "--json"])).unwrap();
     assert_eq!(listed[0]["country"], "KE");
     assert_eq!(listed[0]["instruments"], json!(["CMS", "AEWA"]));
     assert!(cli_ok(&["user", "list", "--data", d]).contains("amina"));
 
     let server = Server::start(data.path());
-    let token = server.sign_in("amina", NFP_PASSWORD).1["token"].as_str().unwrap().to_string();
-    let devices: Value = serde_json::from_str(&cli_ok(&["device", "list", "--data", d, "--json"])).unwrap();
+    let token = server.sign_in("amina", NFP_PASSWORD).1["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let devices: Value =
+        serde_json::from_str(&cli_ok(&["device", "list", "--data", d, "--json"])).unwrap();
     let device_id = devices[0]["id"].as_str().unwrap();
     cli_ok(&["device", "revoke", "--data", d, device_id]);
-    assert_eq!(server.call("GET", "/v1/me", Some(&token), None).1["code"], "token_revoked");
-    assert_eq!(cli(&["device", "revoke", "--data", d, "no-such-device"]).status.code(), Some(1));
+    assert_eq!(
+        server.call("GET", "/v1/me", Some(&token), None).1["code"],
+        "token_revoked"
+    );
+    assert_eq!(
+        cli(&["device", "revoke", "--data", d, "no-such-device"])
+            .status
+            .code(),
+        Some(1)
+    );
 
-    let token = server.sign_in("amina", NFP_PASSWORD).1["token"].as_str().unwrap().to_string();
+    let token = server.sign_in("amina", NFP_PASSWORD).1["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     cli_ok(&["user", "revoke", "--data", d, "amina"]);
     assert_eq!(server.call("GET", "/v1/me", Some(&token), None).0, 401);
-    assert_eq!(server.sign_in("amina", NFP_PASSWORD).1["code"], "account_revoked");
+    assert_eq!(
+        server.sign_in("amina", NFP_PASSWORD).1["code"],
+        "account_revoked"
+    );
     cli_ok(&["user", "approve", "--data", d, "amina"]);
     assert_eq!(server.sign_in("amina", NFP_PASSWORD).0, 201);
-    assert_eq!(cli(&["user", "approve", "--data", d, "nobody"]).status.code(), Some(1));
+    assert_eq!(
+        cli(&["user", "approve", "--data", d, "nobody"])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -207,17 +385,40 @@ fn pack_keygen_and_publish() {
     let key = work.path().join("pack.key");
     let pack = work.path().join("pack");
     std::fs::create_dir_all(pack.join("manual/en")).unwrap();
-    std::fs::write(pack.join("manual/en/meetings.md"), "+++\ntitle = \"M\"\nsummary = \"S\"\norder = 1\n+++\nText\n").unwrap();
+    std::fs::write(
+        pack.join("manual/en/meetings.md"),
+        "+++\ntitle = \"M\"\nsummary = \"S\"\norder = 1\n+++\nText\n",
+    )
+    .unwrap();
     let write_manifest = |version: &str| {
-        std::fs::write(pack.join("manifest.toml"), format!("id = \"t\"\nversion = \"{version}\"\nlanguages = [\"en\"]\n")).unwrap();
+        std::fs::write(
+            pack.join("manifest.toml"),
+            format!("id = \"t\"\nversion = \"{version}\"\nlanguages = [\"en\"]\n"),
+        )
+        .unwrap();
     };
-    let (d, k, p) = (data.to_str().unwrap(), key.to_str().unwrap(), pack.to_str().unwrap());
+    let (d, k, p) = (
+        data.to_str().unwrap(),
+        key.to_str().unwrap(),
+        pack.to_str().unwrap(),
+    );
 
     let out = cli_ok(&["pack", "keygen", "--out", k]);
-    let public = out.lines().find_map(|l| l.strip_prefix("public key (hex, for the app's trusted keys): ")).unwrap().to_string();
+    let public = out
+        .lines()
+        .find_map(|l| l.strip_prefix("public key (hex, for the app's trusted keys): "))
+        .unwrap()
+        .to_string();
     assert_eq!(public.len(), 64, "{out}");
-    assert!(!out.contains(std::fs::read_to_string(&key).unwrap().trim()), "the private key is never printed");
-    assert_eq!(cli(&["pack", "keygen", "--out", k]).status.code(), Some(1), "never overwrites a key");
+    assert!(
+        !out.contains(std::fs::read_to_string(&key).unwrap().trim()),
+        "the private key is never printed"
+    );
+    assert_eq!(
+        cli(&["pack", "keygen", "--out", k]).status.code(),
+        Some(1),
+        "never overwrites a key"
+    );
 
     write_manifest("2026.12.0");
     let out = cli_ok(&["pack", "publish", "--data", d, "--key", k, p]);
@@ -227,8 +428,15 @@ fn pack_keygen_and_publish() {
 
     let again = cli(&["pack", "publish", "--data", d, "--key", k, p]);
     assert_eq!(again.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("not newer than the latest published pack 2026.12.0"));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("not newer than the latest published pack 2026.12.0")
+    );
     write_manifest("2026.12.1");
     cli_ok(&["pack", "publish", "--data", d, "--key", k, p]);
-    assert_eq!(cli(&["pack", "publish", "--data", d, p]).status.code(), Some(2), "--key is required");
+    assert_eq!(
+        cli(&["pack", "publish", "--data", d, p]).status.code(),
+        Some(2),
+        "--key is required"
+    );
 }

@@ -31,14 +31,21 @@ fn check(form: &str, json: bool) -> (i32, String, String) {
         cmd.arg("--json");
     }
     let out = cmd.output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 #[test]
 fn a_good_form_gets_a_summary() {
     let (code, out, _) = check(GOOD, false);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("OK — form cms_report version 2026.1: 2 questions, 1 groups"), "{out}");
+    assert!(
+        out.contains("OK — form cms_report version 2026.1: 2 questions, 1 groups"),
+        "{out}"
+    );
 
     let (code, out, _) = check(GOOD, true);
     assert_eq!(code, 0);
@@ -53,13 +60,22 @@ fn a_good_form_gets_a_summary() {
 #[test]
 fn a_bad_form_lists_every_error_and_fails() {
     let bad = GOOD
-        .replace("text | plan_title | Title of the plan | Titre du plan | ${has_plan} = 'yes'", "text | plan_title | Title | Titre | ${nowhere} = 'yes'")
-        .replace("select_one yes_no | has_plan", "select_one maybe | has_plan");
+        .replace(
+            "text | plan_title | Title of the plan | Titre du plan | ${has_plan} = 'yes'",
+            "text | plan_title | Title | Titre | ${nowhere} = 'yes'",
+        )
+        .replace(
+            "select_one yes_no | has_plan",
+            "select_one maybe | has_plan",
+        );
     let (code, out, err) = check(&bad, false);
     assert_ne!(code, 0);
     assert!(out.contains("unknown reference ${nowhere}"), "{out}");
     assert!(out.contains("survey row 5 column relevant"), "{out}");
-    assert!(out.contains("maybe"), "the unknown choice list is named: {out}");
+    assert!(
+        out.contains("maybe"),
+        "the unknown choice list is named: {out}"
+    );
     assert!(err.contains("the form has 2 error(s)"), "{err}");
 
     let (code, out, _) = check(&bad, true);
@@ -71,7 +87,12 @@ fn a_bad_form_lists_every_error_and_fails() {
 
 #[test]
 fn an_unreadable_file_is_explained() {
-    let out = Command::new(env!("CARGO_BIN_EXE_ecommunity")).args(["form", "check", "/no/such/form.xlsx"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecommunity"))
+        .args(["form", "check", "/no/such/form.xlsx"])
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the form /no/such/form.xlsx"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read the form /no/such/form.xlsx")
+    );
 }

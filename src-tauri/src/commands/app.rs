@@ -21,12 +21,30 @@ pub struct AppStatus {
 pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> {
     let data_dir = state.data_dir.display().to_string();
     match state.core() {
-        Err(e) => Ok(AppStatus { startup_error: Some(e), content: None, language: "en".into(), user_data: None, data_dir }),
+        Err(e) => Ok(AppStatus {
+            startup_error: Some(e),
+            content: None,
+            language: "en".into(),
+            user_data: None,
+            data_dir,
+        }),
         Ok(_) => {
             let (content, language, user_data) = state
-                .run(|core| Ok((core.content_status(), core.language()?, counts(&core.conn())?)))
+                .run(|core| {
+                    Ok((
+                        core.content_status(),
+                        core.language()?,
+                        counts(&core.conn())?,
+                    ))
+                })
                 .await?;
-            Ok(AppStatus { startup_error: None, content: Some(content), language, user_data: Some(user_data), data_dir })
+            Ok(AppStatus {
+                startup_error: None,
+                content: Some(content),
+                language,
+                user_data: Some(user_data),
+                data_dir,
+            })
         }
     }
 }

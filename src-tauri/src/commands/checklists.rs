@@ -1,9 +1,9 @@
 //! Checklists: lists with progress, ticking steps, notes.
 
 use serde::Serialize;
+use stopover_core::check_language;
 use stopover_core::content::{self, ChecklistView, ItemKind, ItemSummary, Progress};
 use stopover_core::user::{bookmarks, checklists};
-use stopover_core::check_language;
 use tauri::State;
 
 use crate::error::CommandResult;
@@ -18,20 +18,32 @@ pub struct OpenedChecklist {
 }
 
 #[tauri::command]
-pub async fn list_checklists(state: State<'_, AppState>, lang: String) -> CommandResult<Vec<ItemSummary>> {
+pub async fn list_checklists(
+    state: State<'_, AppState>,
+    lang: String,
+) -> CommandResult<Vec<ItemSummary>> {
     check_language(&lang)?;
-    state.run(move |core| content::list_checklists(&core.conn(), &lang)).await
+    state
+        .run(move |core| content::list_checklists(&core.conn(), &lang))
+        .await
 }
 
 #[tauri::command]
-pub async fn get_checklist(state: State<'_, AppState>, id: String, lang: String) -> CommandResult<OpenedChecklist> {
+pub async fn get_checklist(
+    state: State<'_, AppState>,
+    id: String,
+    lang: String,
+) -> CommandResult<OpenedChecklist> {
     check_language(&lang)?;
     state
         .run(move |core| {
             let conn = core.conn();
             let checklist = content::checklist(&conn, &id, &lang)?;
             let bookmarked = bookmarks::is_set(&conn, ItemKind::Checklist, &id)?;
-            Ok(OpenedChecklist { checklist, bookmarked })
+            Ok(OpenedChecklist {
+                checklist,
+                bookmarked,
+            })
         })
         .await
 }
@@ -64,7 +76,9 @@ pub async fn set_step_note(
     step_id: String,
     note: String,
 ) -> CommandResult<()> {
-    state.run(move |core| checklists::set_note(&mut core.conn(), &checklist_id, &step_id, &note)).await?;
+    state
+        .run(move |core| checklists::set_note(&mut core.conn(), &checklist_id, &step_id, &note))
+        .await?;
     sync.edited();
     Ok(())
 }

@@ -1,19 +1,27 @@
 //! The library: funding, training, practice examples and FAQs, filtered by metadata.
 
-use stopover_core::content::{self, ItemSummary, LibraryFacets, LibraryFilter};
 use stopover_core::check_language;
+use stopover_core::content::{self, ItemSummary, LibraryFacets, LibraryFilter};
 use tauri::State;
 
 use crate::error::CommandResult;
 use crate::state::AppState;
 
 #[tauri::command]
-pub async fn list_library(state: State<'_, AppState>, lang: String, filter: LibraryFilter) -> CommandResult<Vec<ItemSummary>> {
+pub async fn list_library(
+    state: State<'_, AppState>,
+    lang: String,
+    filter: LibraryFilter,
+) -> CommandResult<Vec<ItemSummary>> {
     check_language(&lang)?;
-    state.run(move |core| content::list_library(&core.conn(), &lang, &filter)).await
+    state
+        .run(move |core| content::list_library(&core.conn(), &lang, &filter))
+        .await
 }
 
 #[tauri::command]
 pub async fn library_facets(state: State<'_, AppState>) -> CommandResult<LibraryFacets> {
-    state.run(|core| content::library_facets(&core.conn())).await
+    state
+        .run(|core| content::library_facets(&core.conn()))
+        .await
 }

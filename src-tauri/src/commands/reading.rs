@@ -1,9 +1,9 @@
 //! The Manual and the reading view: lists, items, bookmarks, history.
 
 use serde::Serialize;
+use stopover_core::check_language;
 use stopover_core::content::{self, ItemKind, ItemSummary, ItemView};
 use stopover_core::user::{bookmarks, recent};
-use stopover_core::check_language;
 use tauri::State;
 
 use crate::error::CommandResult;
@@ -20,14 +20,24 @@ pub struct OpenedItem {
 }
 
 #[tauri::command]
-pub async fn list_manual(state: State<'_, AppState>, lang: String) -> CommandResult<Vec<ItemSummary>> {
+pub async fn list_manual(
+    state: State<'_, AppState>,
+    lang: String,
+) -> CommandResult<Vec<ItemSummary>> {
     check_language(&lang)?;
-    state.run(move |core| content::list_manual(&core.conn(), &lang)).await
+    state
+        .run(move |core| content::list_manual(&core.conn(), &lang))
+        .await
 }
 
 /// Opens an item for reading and records it in the history (one transaction).
 #[tauri::command]
-pub async fn open_item(state: State<'_, AppState>, kind: String, id: String, lang: String) -> CommandResult<OpenedItem> {
+pub async fn open_item(
+    state: State<'_, AppState>,
+    kind: String,
+    id: String,
+    lang: String,
+) -> CommandResult<OpenedItem> {
     check_language(&lang)?;
     let kind = ItemKind::parse(&kind)?;
     state
@@ -42,19 +52,36 @@ pub async fn open_item(state: State<'_, AppState>, kind: String, id: String, lan
 }
 
 #[tauri::command]
-pub async fn set_bookmark(state: State<'_, AppState>, kind: String, id: String, on: bool) -> CommandResult<bool> {
+pub async fn set_bookmark(
+    state: State<'_, AppState>,
+    kind: String,
+    id: String,
+    on: bool,
+) -> CommandResult<bool> {
     let kind = ItemKind::parse(&kind)?;
-    state.run(move |core| bookmarks::set(&core.conn(), kind, &id, on)).await
+    state
+        .run(move |core| bookmarks::set(&core.conn(), kind, &id, on))
+        .await
 }
 
 #[tauri::command]
-pub async fn list_bookmarks(state: State<'_, AppState>, lang: String) -> CommandResult<Vec<ItemSummary>> {
+pub async fn list_bookmarks(
+    state: State<'_, AppState>,
+    lang: String,
+) -> CommandResult<Vec<ItemSummary>> {
     check_language(&lang)?;
-    state.run(move |core| bookmarks::list(&core.conn(), &lang)).await
+    state
+        .run(move |core| bookmarks::list(&core.conn(), &lang))
+        .await
 }
 
 #[tauri::command]
-pub async fn list_recent(state: State<'_, AppState>, lang: String) -> CommandResult<Vec<ItemSummary>> {
+pub async fn list_recent(
+    state: State<'_, AppState>,
+    lang: String,
+) -> CommandResult<Vec<ItemSummary>> {
     check_language(&lang)?;
-    state.run(move |core| recent::list(&core.conn(), &lang, RECENT_SHOWN)).await
+    state
+        .run(move |core| recent::list(&core.conn(), &lang, RECENT_SHOWN))
+        .await
 }

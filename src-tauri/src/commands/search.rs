@@ -13,10 +13,19 @@ const SEARCH_LIMIT: usize = 40;
 const QUERY_MAX_CHARS: usize = 500;
 
 #[tauri::command]
-pub async fn search(state: State<'_, AppState>, query: String, lang: String) -> CommandResult<Vec<SearchHit>> {
+pub async fn search(
+    state: State<'_, AppState>,
+    query: String,
+    lang: String,
+) -> CommandResult<Vec<SearchHit>> {
     check_language(&lang)?;
     if query.chars().count() > QUERY_MAX_CHARS {
-        return Err(CommandError::new("invalid_input", format!("a search can be at most {QUERY_MAX_CHARS} characters long")));
+        return Err(CommandError::new(
+            "invalid_input",
+            format!("a search can be at most {QUERY_MAX_CHARS} characters long"),
+        ));
     }
-    state.run(move |core| content::search(&core.conn(), &query, &lang, SEARCH_LIMIT)).await
+    state
+        .run(move |core| content::search(&core.conn(), &query, &lang, SEARCH_LIMIT))
+        .await
 }

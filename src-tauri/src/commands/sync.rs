@@ -7,7 +7,10 @@ use crate::error::{CommandError, CommandResult};
 use crate::sync_service::{SyncHandle, SyncStatusView};
 
 fn device_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
     match host {
         Some(host) => format!("Stopover on {host}"),
         None => "Stopover".to_string(),
@@ -17,13 +20,28 @@ fn device_name() -> String {
 #[tauri::command]
 pub async fn sync_status(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatusView> {
     let service = sync.get()?;
-    tauri::async_runtime::spawn_blocking(move || service.status()).await.map_err(join_error)?
+    tauri::async_runtime::spawn_blocking(move || service.status())
+        .await
+        .map_err(join_error)?
 }
 
 #[tauri::command]
-pub async fn sign_in(sync: State<'_, SyncHandle>, server: String, username: String, password: String) -> CommandResult<SyncStatusView> {
+pub async fn sign_in(
+    sync: State<'_, SyncHandle>,
+    server: String,
+    username: String,
+    password: String,
+) -> CommandResult<SyncStatusView> {
     let service = sync.get()?;
-    sync::sign_in(service.core(), service.secrets(), server.trim(), username.trim(), &password, &device_name()).await?;
+    sync::sign_in(
+        service.core(),
+        service.secrets(),
+        server.trim(),
+        username.trim(),
+        &password,
+        &device_name(),
+    )
+    .await?;
     service.wake();
     service.publish();
     service.status()
@@ -41,7 +59,9 @@ pub async fn sign_out(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatusVi
 pub async fn forget_device(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatusView> {
     let service = sync.get()?;
     let s = service.clone();
-    tauri::async_runtime::spawn_blocking(move || sync::forget_device(s.core(), s.secrets())).await.map_err(join_error)??;
+    tauri::async_runtime::spawn_blocking(move || sync::forget_device(s.core(), s.secrets()))
+        .await
+        .map_err(join_error)??;
     service.publish();
     service.status()
 }
@@ -65,19 +85,28 @@ pub async fn network_changed(sync: State<'_, SyncHandle>) -> CommandResult<()> {
 #[tauri::command]
 pub async fn list_outbox(sync: State<'_, SyncHandle>) -> CommandResult<Vec<PendingOperation>> {
     let service = sync.get()?;
-    tauri::async_runtime::spawn_blocking(move || sync::pending_operations(service.core())).await.map_err(join_error)?.map_err(Into::into)
+    tauri::async_runtime::spawn_blocking(move || sync::pending_operations(service.core()))
+        .await
+        .map_err(join_error)?
+        .map_err(Into::into)
 }
 
 #[tauri::command]
 pub async fn list_conflicts(sync: State<'_, SyncHandle>) -> CommandResult<Vec<SyncConflict>> {
     let service = sync.get()?;
-    tauri::async_runtime::spawn_blocking(move || sync::conflicts(service.core())).await.map_err(join_error)?.map_err(Into::into)
+    tauri::async_runtime::spawn_blocking(move || sync::conflicts(service.core()))
+        .await
+        .map_err(join_error)?
+        .map_err(Into::into)
 }
 
 #[tauri::command]
 pub async fn list_rejected(sync: State<'_, SyncHandle>) -> CommandResult<Vec<RejectedOperation>> {
     let service = sync.get()?;
-    tauri::async_runtime::spawn_blocking(move || sync::rejected(service.core())).await.map_err(join_error)?.map_err(Into::into)
+    tauri::async_runtime::spawn_blocking(move || sync::rejected(service.core()))
+        .await
+        .map_err(join_error)?
+        .map_err(Into::into)
 }
 
 #[tauri::command]
@@ -91,13 +120,20 @@ pub async fn resolve_conflict(
     let choice = match choice.as_str() {
         "keep_mine" => Resolution::KeepMine,
         "take_theirs" => Resolution::TakeTheirs,
-        other => return Err(CommandError::new("invalid_input", format!("unknown choice `{other}` (keep_mine or take_theirs)"))),
+        other => {
+            return Err(CommandError::new(
+                "invalid_input",
+                format!("unknown choice `{other}` (keep_mine or take_theirs)"),
+            ));
+        }
     };
     let service = sync.get()?;
     let s = service.clone();
-    tauri::async_runtime::spawn_blocking(move || sync::resolve_conflict(s.core(), &kind, &entity_id, &field, choice))
-        .await
-        .map_err(join_error)??;
+    tauri::async_runtime::spawn_blocking(move || {
+        sync::resolve_conflict(s.core(), &kind, &entity_id, &field, choice)
+    })
+    .await
+    .map_err(join_error)??;
     service.edited();
     service.publish();
     service.status()

@@ -31,14 +31,20 @@ fn main() {
     };
     let core = Core::open(data, Ok(PackFiles::embedded())).expect("store opens");
     let secrets = FileSecrets::new(data.join("secrets"));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let out = std::io::stdout();
     match (cmd, rest) {
         ("sign-in", [url, user, password, device]) => {
-            runtime.block_on(sync::sign_in(&core, &secrets, url, user, password, device)).unwrap_or_else(|e| fail(e));
+            runtime
+                .block_on(sync::sign_in(&core, &secrets, url, user, password, device))
+                .unwrap_or_else(|e| fail(e));
         }
         ("tick", [list, step, done]) => {
-            checklists::set_done(&mut core.conn(), list, step, done == "true").unwrap_or_else(|e| fail(e));
+            checklists::set_done(&mut core.conn(), list, step, done == "true")
+                .unwrap_or_else(|e| fail(e));
             println!("saved {list}/{step} done {done}");
         }
         ("stream", [seed, count, every]) => {
@@ -49,12 +55,19 @@ fn main() {
                 let (list, step) = &steps[rng.usize(..steps.len())];
                 if rng.bool() {
                     let done = rng.bool();
-                    checklists::set_done(&mut core.conn(), list, step, done).unwrap_or_else(|e| fail(e));
+                    checklists::set_done(&mut core.conn(), list, step, done)
+                        .unwrap_or_else(|e| fail(e));
                     writeln!(out.lock(), "saved {list}/{step} done {done}").unwrap();
                 } else {
                     let note = format!("note {seed}-{n}");
-                    checklists::set_note(&mut core.conn(), list, step, &note).unwrap_or_else(|e| fail(e));
-                    writeln!(out.lock(), "saved {list}/{step} note {}", serde_json::json!(note)).unwrap();
+                    checklists::set_note(&mut core.conn(), list, step, &note)
+                        .unwrap_or_else(|e| fail(e));
+                    writeln!(
+                        out.lock(),
+                        "saved {list}/{step} note {}",
+                        serde_json::json!(note)
+                    )
+                    .unwrap();
                 }
                 if every > 0 && (n + 1) % every == 0 {
                     // Network trouble is expected here; the edits stay queued.
@@ -87,7 +100,11 @@ fn main() {
             for n in 0..count.parse::<usize>().unwrap() {
                 let path = PATHS[rng.usize(..PATHS.len())];
                 // Every value names its edit number, so a test can tell which edit it came from.
-                let value = if path.ends_with("year") { (1_000_000 + n).to_string() } else { format!("réponse {seed}-{n} « ñ »") };
+                let value = if path.ends_with("year") {
+                    (1_000_000 + n).to_string()
+                } else {
+                    format!("réponse {seed}-{n} « ñ »")
+                };
                 reports::set_answer(&core, &draft, path, &value).unwrap_or_else(|e| fail(e));
                 // Only now is it "saved" for the person: the transaction has committed.
                 writeln!(out.lock(), "saved {path} {}", serde_json::json!(value)).unwrap();
@@ -103,7 +120,9 @@ fn main() {
 }
 
 async fn sync_round(core: &Core, secrets: &FileSecrets) -> Result<(), Error> {
-    let url = sync::status(core)?.server_url.ok_or_else(|| Error::SignInRequired("not signed in".into()))?;
+    let url = sync::status(core)?
+        .server_url
+        .ok_or_else(|| Error::SignInRequired("not signed in".into()))?;
     let client = SyncClient::new(&url)?;
     let token = sync::device_token(core, secrets)?;
     sync::sync_once(core, &client, &token).await.map(|_| ())
@@ -112,9 +131,16 @@ async fn sync_round(core: &Core, secrets: &FileSecrets) -> Result<(), Error> {
 /// The one CMS report draft of this data folder, created on first use.
 fn report_draft(core: &Core) -> String {
     let drafts = reports::list_drafts(core).unwrap_or_else(|e| fail(e));
-    match drafts.into_iter().find(|d| d.form_id == "cms-national-report") {
+    match drafts
+        .into_iter()
+        .find(|d| d.form_id == "cms-national-report")
+    {
         Some(d) => d.id,
-        None => reports::create_draft(core, "cms-national-report", "COP15").unwrap_or_else(|e| fail(e)).id,
+        None => {
+            reports::create_draft(core, "cms-national-report", "COP15")
+                .unwrap_or_else(|e| fail(e))
+                .id
+        }
     }
 }
 
@@ -133,10 +159,16 @@ fn all_steps(core: &Core) -> Vec<(String, String)> {
 /// `{"<list>/<step>": {"done": bool, "note": "..."}}` for every step with progress.
 fn dump(core: &Core) -> serde_json::Value {
     let conn = core.conn();
-    let mut stmt = conn.prepare("SELECT checklist_id, step_id, done, note FROM checklist_progress ORDER BY 1, 2").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT checklist_id, step_id, done, note FROM checklist_progress ORDER BY 1, 2")
+        .unwrap();
     let rows = stmt
         .query_map([], |r| {
-            Ok((format!("{}/{}", r.get::<_, String>(0)?, r.get::<_, String>(1)?), r.get::<_, bool>(2)?, r.get::<_, String>(3)?))
+            Ok((
+                format!("{}/{}", r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                r.get::<_, bool>(2)?,
+                r.get::<_, String>(3)?,
+            ))
         })
         .unwrap();
     let mut map = serde_json::Map::new();
@@ -153,6 +185,8 @@ fn fail(e: Error) -> ! {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | dump)");
+    eprintln!(
+        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | dump)"
+    );
     std::process::exit(2)
 }

@@ -60,12 +60,16 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
         let mut step_stmt = tx.prepare(
             "INSERT INTO checklist_step (checklist_id, step_id, lang, ord, text, detail_html) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        let mut index_stmt =
-            tx.prepare("INSERT INTO search_index (title, body, kind, id, lang) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut index_stmt = tx.prepare(
+            "INSERT INTO search_index (title, body, kind, id, lang) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
 
         // The text indexed for `lang` is what a reader in that language sees: the translation
         // where it exists, the English original where it does not.
-        let mut index = |kind: &str, id: &str, texts: &dyn Fn(&str) -> Option<(String, String)>| -> Result<()> {
+        let mut index = |kind: &str,
+                         id: &str,
+                         texts: &dyn Fn(&str) -> Option<(String, String)>|
+         -> Result<()> {
             for lang in LANGUAGES {
                 if let Some((title, body)) = texts(lang).or_else(|| texts(FALLBACK_LANGUAGE)) {
                     index_stmt.execute(params![title, body, kind, id, lang])?;
@@ -74,33 +78,71 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
             }
             Ok(())
         };
-        let text_for_index = |t: &ItemText| (t.title.clone(), format!("{} {}", t.summary, plain_text(&t.body_md)));
+        let text_for_index = |t: &ItemText| {
+            (
+                t.title.clone(),
+                format!("{} {}", t.summary, plain_text(&t.body_md)),
+            )
+        };
 
         for module in &pack.manual {
             for (lang, t) in &module.texts {
-                item_stmt.execute(params!["manual", module.id, lang, t.title, t.summary, render_html(&t.body_md), module.order, "{}"])?;
+                item_stmt.execute(params![
+                    "manual",
+                    module.id,
+                    lang,
+                    t.title,
+                    t.summary,
+                    render_html(&t.body_md),
+                    module.order,
+                    "{}"
+                ])?;
                 items += 1;
             }
-            index("manual", &module.id, &|lang| module.texts.get(lang).map(text_for_index))?;
+            index("manual", &module.id, &|lang| {
+                module.texts.get(lang).map(text_for_index)
+            })?;
         }
 
         for list in &pack.checklists {
             let en_steps = &list.texts[FALLBACK_LANGUAGE].steps;
             for (lang, t) in &list.texts {
-                item_stmt.execute(params!["checklist", list.id, lang, t.title, t.summary, "", list.order, "{}"])?;
+                item_stmt.execute(params![
+                    "checklist",
+                    list.id,
+                    lang,
+                    t.title,
+                    t.summary,
+                    "",
+                    list.order,
+                    "{}"
+                ])?;
                 items += 1;
                 // Steps keep the English order; a translation may leave some untranslated.
                 for (ord, en_step) in en_steps.iter().enumerate() {
                     if let Some(step) = t.steps.iter().find(|s| s.id == en_step.id) {
-                        step_stmt.execute(params![list.id, step.id, lang, ord as i64, step.text, render_html(&step.detail)])?;
+                        step_stmt.execute(params![
+                            list.id,
+                            step.id,
+                            lang,
+                            ord as i64,
+                            step.text,
+                            render_html(&step.detail)
+                        ])?;
                     }
                 }
             }
             index("checklist", &list.id, &|lang| {
                 list.texts.get(lang).map(|t| {
-                    let steps: Vec<String> =
-                        t.steps.iter().map(|s| format!("{} {}", s.text, plain_text(&s.detail))).collect();
-                    (t.title.clone(), format!("{} {}", t.summary, steps.join(" ")))
+                    let steps: Vec<String> = t
+                        .steps
+                        .iter()
+                        .map(|s| format!("{} {}", s.text, plain_text(&s.detail)))
+                        .collect();
+                    (
+                        t.title.clone(),
+                        format!("{} {}", t.summary, steps.join(" ")),
+                    )
                 })
             })?;
         }
@@ -108,10 +150,21 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
         for item in &pack.library {
             let meta = serde_json::to_string(&item.meta).expect("library metadata serializes");
             for (lang, t) in &item.texts {
-                item_stmt.execute(params!["library", item.id, lang, t.title, t.summary, render_html(&t.body_md), item.order(), meta])?;
+                item_stmt.execute(params![
+                    "library",
+                    item.id,
+                    lang,
+                    t.title,
+                    t.summary,
+                    render_html(&t.body_md),
+                    item.order(),
+                    meta
+                ])?;
                 items += 1;
             }
-            index("library", &item.id, &|lang| item.texts.get(lang).map(text_for_index))?;
+            index("library", &item.id, &|lang| {
+                item.texts.get(lang).map(text_for_index)
+            })?;
         }
     }
     for form in &pack.forms {
@@ -126,6 +179,13 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
         params![pack.manifest.version, pack.hash],
     )?;
     // Keep the index compact: imports are rare, searches are many.
-    tx.execute("INSERT INTO search_index (search_index) VALUES ('optimize')", [])?;
-    Ok(ImportReport { version: pack.manifest.version.clone(), items, indexed })
+    tx.execute(
+        "INSERT INTO search_index (search_index) VALUES ('optimize')",
+        [],
+    )?;
+    Ok(ImportReport {
+        version: pack.manifest.version.clone(),
+        items,
+        indexed,
+    })
 }

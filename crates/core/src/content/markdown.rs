@@ -39,9 +39,16 @@ pub fn plain_text(md: &str) -> String {
     for event in Parser::new_ext(md, OPTIONS) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock | TagEnd::BlockQuote(_))
-                if !out.ends_with(' ') =>
-            {
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_),
+            ) if !out.ends_with(' ') => {
                 out.push(' ');
             }
             _ => {}
@@ -54,7 +61,8 @@ pub fn plain_text(md: &str) -> String {
 pub(super) fn links(md: &str) -> Vec<String> {
     Parser::new_ext(md, OPTIONS)
         .filter_map(|e| match e {
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => Some(dest_url.to_string()),
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => Some(dest_url.to_string()),
             _ => None,
         })
         .collect()
@@ -90,7 +98,12 @@ fn fold_char(c: char) -> impl Iterator<Item = char> {
 fn with_heading_ids(mut events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     let mut seen = HashSet::new();
     for i in 0..events.len() {
-        let Event::Start(Tag::Heading { level, id: None, .. }) = &events[i] else { continue };
+        let Event::Start(Tag::Heading {
+            level, id: None, ..
+        }) = &events[i]
+        else {
+            continue;
+        };
         if !matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
             continue;
         }
@@ -123,8 +136,14 @@ mod tests {
     #[test]
     fn renders_headings_with_prefixed_ids() {
         let html = render_html("## Lettres de créance\n\ntext\n\n## Lettres de créance\n");
-        assert!(html.contains(r#"<h2 id="sec-lettres-de-creance">"#), "{html}");
-        assert!(html.contains(r#"<h2 id="sec-lettres-de-creance-2">"#), "{html}");
+        assert!(
+            html.contains(r#"<h2 id="sec-lettres-de-creance">"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<h2 id="sec-lettres-de-creance-2">"#),
+            "{html}"
+        );
     }
 
     #[test]
@@ -132,7 +151,14 @@ mod tests {
         let html = render_html(
             "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[a](javascript:alert(1)) <a href=\"https://x.org\" onclick=\"evil()\">b</a>\n\n<iframe src=\"https://x\"></iframe>",
         );
-        for bad in ["<script", "onerror", "javascript:", "onclick", "<iframe", "<img"] {
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript:",
+            "onclick",
+            "<iframe",
+            "<img",
+        ] {
             assert!(!html.contains(bad), "`{bad}` survived in {html}");
         }
         assert!(html.contains(r#"href="https://x.org""#), "{html}");
@@ -147,11 +173,17 @@ mod tests {
 
     #[test]
     fn plain_text_drops_markup() {
-        assert_eq!(plain_text("## Title\n\nSome **bold** [link](#/x).\n- one\n- two"), "Title Some bold link. one two");
+        assert_eq!(
+            plain_text("## Title\n\nSome **bold** [link](#/x).\n- one\n- two"),
+            "Title Some bold link. one two"
+        );
     }
 
     #[test]
     fn slugs_fold_accents() {
-        assert_eq!(slug("Délégation & « credenciales »"), "delegation-credenciales");
+        assert_eq!(
+            slug("Délégation & « credenciales »"),
+            "delegation-credenciales"
+        );
     }
 }

@@ -14,11 +14,12 @@ pub mod update;
 pub use import::{ImportReport, import, imported_pack, needs_import};
 pub use markdown::{plain_text, render_html};
 pub use pack::{
-    Checklist, ChecklistStep, ChecklistText, ItemText, LibraryItem, LibraryKind, LibraryMeta, Manifest,
-    ManualModule, Pack, PackError, PackFiles, REGIONS, ReportForm,
+    Checklist, ChecklistStep, ChecklistText, ItemText, LibraryItem, LibraryKind, LibraryMeta,
+    Manifest, ManualModule, Pack, PackError, PackFiles, REGIONS, ReportForm,
 };
 pub use read::{
-    ChecklistStepView, ChecklistView, ItemKind, ItemSummary, ItemView, LibraryFacets, LibraryFilter,
-    Progress, checklist, get_item, library_facets, list_checklists, list_library, list_manual, summaries, summary,
+    ChecklistStepView, ChecklistView, ItemKind, ItemSummary, ItemView, LibraryFacets,
+    LibraryFilter, Progress, checklist, get_item, library_facets, list_checklists, list_library,
+    list_manual, summaries, summary,
 };
 pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, build_match_expression, search};

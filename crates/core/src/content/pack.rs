@@ -12,8 +12,15 @@ use sha2::{Digest, Sha256};
 use crate::{FALLBACK_LANGUAGE, LANGUAGES};
 
 /// Regions a library item may be tagged with.
-pub const REGIONS: [&str; 7] =
-    ["global", "africa", "asia", "europe", "latin-america-caribbean", "oceania", "north-america"];
+pub const REGIONS: [&str; 7] = [
+    "global",
+    "africa",
+    "asia",
+    "europe",
+    "latin-america-caribbean",
+    "oceania",
+    "north-america",
+];
 
 /// What is wrong with a pack, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,7 +33,10 @@ pub struct PackError {
 
 impl PackError {
     fn new(file: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { file: file.into(), reason: reason.into() }
+        Self {
+            file: file.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -34,14 +44,18 @@ impl PackError {
 #[derive(Debug, Clone, Default)]
 pub struct PackFiles(pub BTreeMap<String, Vec<u8>>);
 
-static EMBEDDED: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../assets");
+static EMBEDDED: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../assets");
 
 impl PackFiles {
     /// The pack built into this binary.
     pub fn embedded() -> Self {
         fn walk(dir: &include_dir::Dir<'static>, out: &mut BTreeMap<String, Vec<u8>>) {
             for file in dir.files() {
-                out.insert(file.path().to_string_lossy().replace('\\', "/"), file.contents().to_vec());
+                out.insert(
+                    file.path().to_string_lossy().replace('\\', "/"),
+                    file.contents().to_vec(),
+                );
             }
             for sub in dir.dirs() {
                 walk(sub, out);
@@ -54,24 +68,41 @@ impl PackFiles {
 
     /// A pack unpacked in a folder on disk.
     pub fn from_dir(root: &Path) -> Result<Self, PackError> {
-        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> Result<(), PackError> {
-            let entries = std::fs::read_dir(dir)
-                .map_err(|e| PackError::new(dir.display().to_string(), format!("cannot read folder: {e}")))?;
+        fn walk(
+            root: &Path,
+            dir: &Path,
+            out: &mut BTreeMap<String, Vec<u8>>,
+        ) -> Result<(), PackError> {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                PackError::new(
+                    dir.display().to_string(),
+                    format!("cannot read folder: {e}"),
+                )
+            })?;
             for entry in entries {
-                let entry = entry.map_err(|e| PackError::new(dir.display().to_string(), e.to_string()))?;
+                let entry =
+                    entry.map_err(|e| PackError::new(dir.display().to_string(), e.to_string()))?;
                 let path = entry.path();
                 if path.is_dir() {
                     walk(root, &path, out)?;
                 } else {
-                    let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                    let bytes = std::fs::read(&path).map_err(|e| PackError::new(&rel, format!("cannot read: {e}")))?;
+                    let rel = path
+                        .strip_prefix(root)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| PackError::new(&rel, format!("cannot read: {e}")))?;
                     out.insert(rel, bytes);
                 }
             }
             Ok(())
         }
         if !root.is_dir() {
-            return Err(PackError::new(root.display().to_string(), "the content pack folder does not exist"));
+            return Err(PackError::new(
+                root.display().to_string(),
+                "the content pack folder does not exist",
+            ));
         }
         let mut files = BTreeMap::new();
         walk(root, root, &mut files)?;
@@ -247,10 +278,12 @@ impl LibraryFront {
 
 impl Pack {
     pub fn parse(files: &PackFiles) -> Result<Pack, PackError> {
-        let manifest_bytes = files
-            .0
-            .get("manifest.toml")
-            .ok_or_else(|| PackError::new("manifest.toml", "missing: this is not a complete content pack"))?;
+        let manifest_bytes = files.0.get("manifest.toml").ok_or_else(|| {
+            PackError::new(
+                "manifest.toml",
+                "missing: this is not a complete content pack",
+            )
+        })?;
         let manifest: Manifest = toml::from_str(utf8("manifest.toml", manifest_bytes)?)
             .map_err(|e| PackError::new("manifest.toml", toml_reason(&e)))?;
         if manifest.version.trim().is_empty() {
@@ -270,14 +303,26 @@ impl Pack {
             let (section, lang, file) = match parts.as_slice() {
                 ["manifest.toml"] | ["README.md"] => continue,
                 ["forms", file] => {
-                    forms.push(report_form(path, utf8(path, bytes)?, item_id(path, file, ".txt")?)?);
+                    forms.push(report_form(
+                        path,
+                        utf8(path, bytes)?,
+                        item_id(path, file, ".txt")?,
+                    )?);
                     continue;
                 }
                 [section, lang, file] => (*section, *lang, *file),
-                _ => return Err(PackError::new(path, "unexpected file: content lives in manual/, checklists/ or library/<lang>/")),
+                _ => {
+                    return Err(PackError::new(
+                        path,
+                        "unexpected file: content lives in manual/, checklists/ or library/<lang>/",
+                    ));
+                }
             };
             if !LANGUAGES.contains(&lang) {
-                return Err(PackError::new(path, format!("unknown language folder `{lang}` (expected en, fr or es)")));
+                return Err(PackError::new(
+                    path,
+                    format!("unknown language folder `{lang}` (expected en, fr or es)"),
+                ));
             }
             let is_en = lang == FALLBACK_LANGUAGE;
             let text = utf8(path, bytes)?;
@@ -286,25 +331,52 @@ impl Pack {
                     let id = item_id(path, file, ".md")?;
                     let (front, body): (ManualFront, _) = front_matter(path, text)?;
                     check_text(path, &front.title, &front.summary)?;
-                    let item = ItemText { title: front.title, summary: front.summary, body_md: body.to_string() };
+                    let item = ItemText {
+                        title: front.title,
+                        summary: front.summary,
+                        body_md: body.to_string(),
+                    };
                     match english_order(path, is_en, front.order)? {
                         Some(order) => {
-                            manual.insert(id.clone(), ManualModule { id, order, texts: BTreeMap::from([(lang.to_string(), item)]) });
+                            manual.insert(
+                                id.clone(),
+                                ManualModule {
+                                    id,
+                                    order,
+                                    texts: BTreeMap::from([(lang.to_string(), item)]),
+                                },
+                            );
                         }
-                        None => manual_translations.push((path.clone(), id, lang.to_string(), item)),
+                        None => {
+                            manual_translations.push((path.clone(), id, lang.to_string(), item))
+                        }
                     }
                 }
                 "checklists" => {
                     let id = item_id(path, file, ".toml")?;
-                    let parsed: ChecklistFile = toml::from_str(text).map_err(|e| PackError::new(path, toml_reason(&e)))?;
+                    let parsed: ChecklistFile =
+                        toml::from_str(text).map_err(|e| PackError::new(path, toml_reason(&e)))?;
                     check_text(path, &parsed.title, &parsed.summary)?;
                     check_steps(path, &parsed.items)?;
-                    let item = ChecklistText { title: parsed.title, summary: parsed.summary, steps: parsed.items };
+                    let item = ChecklistText {
+                        title: parsed.title,
+                        summary: parsed.summary,
+                        steps: parsed.items,
+                    };
                     match english_order(path, is_en, parsed.order)? {
                         Some(order) => {
-                            checklists.insert(id.clone(), Checklist { id, order, texts: BTreeMap::from([(lang.to_string(), item)]) });
+                            checklists.insert(
+                                id.clone(),
+                                Checklist {
+                                    id,
+                                    order,
+                                    texts: BTreeMap::from([(lang.to_string(), item)]),
+                                },
+                            );
                         }
-                        None => checklist_translations.push((path.clone(), id, lang.to_string(), item)),
+                        None => {
+                            checklist_translations.push((path.clone(), id, lang.to_string(), item))
+                        }
                     }
                 }
                 "library" => {
@@ -313,34 +385,75 @@ impl Pack {
                     check_text(path, &front.title, &front.summary)?;
                     if is_en {
                         let meta = library_meta(path, &front)?;
-                        let item = ItemText { title: front.title, summary: front.summary, body_md: body.to_string() };
-                        library.insert(id.clone(), LibraryItem { id, meta, texts: BTreeMap::from([(lang.to_string(), item)]) });
+                        let item = ItemText {
+                            title: front.title,
+                            summary: front.summary,
+                            body_md: body.to_string(),
+                        };
+                        library.insert(
+                            id.clone(),
+                            LibraryItem {
+                                id,
+                                meta,
+                                texts: BTreeMap::from([(lang.to_string(), item)]),
+                            },
+                        );
                     } else {
                         if front.has_metadata() {
-                            return Err(PackError::new(path, "metadata (kind, regions, instruments, dates, languages, url) belongs in the English file only"));
+                            return Err(PackError::new(
+                                path,
+                                "metadata (kind, regions, instruments, dates, languages, url) belongs in the English file only",
+                            ));
                         }
-                        let item = ItemText { title: front.title, summary: front.summary, body_md: body.to_string() };
+                        let item = ItemText {
+                            title: front.title,
+                            summary: front.summary,
+                            body_md: body.to_string(),
+                        };
                         library_translations.push((path.clone(), id, lang.to_string(), item));
                     }
                 }
-                other => return Err(PackError::new(path, format!("unknown section `{other}` (expected manual, checklists or library)"))),
+                other => {
+                    return Err(PackError::new(
+                        path,
+                        format!(
+                            "unknown section `{other}` (expected manual, checklists or library)"
+                        ),
+                    ));
+                }
             }
         }
 
         for (path, id, lang, item) in manual_translations {
-            let module = manual.get_mut(&id).ok_or_else(|| no_english(&path, "manual", &id))?;
+            let module = manual
+                .get_mut(&id)
+                .ok_or_else(|| no_english(&path, "manual", &id))?;
             module.texts.insert(lang, item);
         }
         for (path, id, lang, item) in checklist_translations {
-            let list = checklists.get_mut(&id).ok_or_else(|| no_english(&path, "checklists", &id))?;
-            let en_ids: BTreeSet<&str> = list.texts[FALLBACK_LANGUAGE].steps.iter().map(|s| s.id.as_str()).collect();
+            let list = checklists
+                .get_mut(&id)
+                .ok_or_else(|| no_english(&path, "checklists", &id))?;
+            let en_ids: BTreeSet<&str> = list.texts[FALLBACK_LANGUAGE]
+                .steps
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect();
             if let Some(extra) = item.steps.iter().find(|s| !en_ids.contains(s.id.as_str())) {
-                return Err(PackError::new(&path, format!("item `{}` does not exist in the English checklist", extra.id)));
+                return Err(PackError::new(
+                    &path,
+                    format!(
+                        "item `{}` does not exist in the English checklist",
+                        extra.id
+                    ),
+                ));
             }
             list.texts.insert(lang, item);
         }
         for (path, id, lang, item) in library_translations {
-            let entry = library.get_mut(&id).ok_or_else(|| no_english(&path, "library", &id))?;
+            let entry = library
+                .get_mut(&id)
+                .ok_or_else(|| no_english(&path, "library", &id))?;
             entry.texts.insert(lang, item);
         }
 
@@ -353,10 +466,15 @@ impl Pack {
             forms,
         };
         if pack.manual.is_empty() {
-            return Err(PackError::new("manual/en/", "the pack has no Manual modules"));
+            return Err(PackError::new(
+                "manual/en/",
+                "the pack has no Manual modules",
+            ));
         }
-        pack.manual.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
-        pack.checklists.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
+        pack.manual
+            .sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
+        pack.checklists
+            .sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
         pack.check_links()?;
         Ok(pack)
     }
@@ -375,10 +493,18 @@ impl Pack {
                     let mut parts = route.split('/');
                     let (kind, id) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
                     if !known(kind, id) {
-                        return Err(PackError::new(path, format!("link `{link}` points to no item in the pack")));
+                        return Err(PackError::new(
+                            path,
+                            format!("link `{link}` points to no item in the pack"),
+                        ));
                     }
                 } else if !(link.starts_with("https://") || link.starts_with("mailto:")) {
-                    return Err(PackError::new(path, format!("link `{link}`: only #/manual/…, #/checklists/…, #/library/…, https:// and mailto: links are allowed")));
+                    return Err(PackError::new(
+                        path,
+                        format!(
+                            "link `{link}`: only #/manual/…, #/checklists/…, #/library/…, https:// and mailto: links are allowed"
+                        ),
+                    ));
                 }
             }
             Ok(())
@@ -391,7 +517,10 @@ impl Pack {
         for c in &self.checklists {
             for (lang, t) in &c.texts {
                 for step in &t.steps {
-                    check(format!("checklists/{lang}/{}.toml (item `{}`)", c.id, step.id), &step.detail)?;
+                    check(
+                        format!("checklists/{lang}/{}.toml (item `{}`)", c.id, step.id),
+                        &step.detail,
+                    )?;
                 }
             }
         }
@@ -405,7 +534,12 @@ impl Pack {
 }
 
 fn utf8<'a>(path: &str, bytes: &'a [u8]) -> Result<&'a str, PackError> {
-    std::str::from_utf8(bytes).map_err(|e| PackError::new(path, format!("not valid UTF-8 text (byte {})", e.valid_up_to())))
+    std::str::from_utf8(bytes).map_err(|e| {
+        PackError::new(
+            path,
+            format!("not valid UTF-8 text (byte {})", e.valid_up_to()),
+        )
+    })
 }
 
 fn toml_reason(e: &toml::de::Error) -> String {
@@ -413,15 +547,25 @@ fn toml_reason(e: &toml::de::Error) -> String {
 }
 
 fn no_english(path: &str, section: &str, id: &str) -> PackError {
-    PackError::new(path, format!("translation of `{id}` has no English original ({section}/en/{id}.* is missing)"))
+    PackError::new(
+        path,
+        format!("translation of `{id}` has no English original ({section}/en/{id}.* is missing)"),
+    )
 }
 
 fn item_id(path: &str, file: &str, ext: &str) -> Result<String, PackError> {
     let id = file
         .strip_suffix(ext)
         .ok_or_else(|| PackError::new(path, format!("expected a `{ext}` file here")))?;
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(PackError::new(path, "file name must be a lowercase id: letters a-z, digits and `-`"));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(PackError::new(
+            path,
+            "file name must be a lowercase id: letters a-z, digits and `-`",
+        ));
     }
     Ok(id.to_string())
 }
@@ -431,25 +575,56 @@ fn item_id(path: &str, file: &str, ext: &str) -> Result<String, PackError> {
 fn report_form(path: &str, text: &str, id: String) -> Result<ReportForm, PackError> {
     let form = stopover_forms::load_text(text).map_err(|errors| {
         let list: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
-        PackError::new(path, format!("{} error(s) in the form: {}", list.len(), list.join("; ")))
+        PackError::new(
+            path,
+            format!("{} error(s) in the form: {}", list.len(), list.join("; ")),
+        )
     })?;
     let summary = form.summary();
-    let declared = summary.form_id.clone().unwrap_or_default().replace('_', "-");
+    let declared = summary
+        .form_id
+        .clone()
+        .unwrap_or_default()
+        .replace('_', "-");
     if declared != id {
-        return Err(PackError::new(path, format!("settings form_id `{}` does not match the file name `{id}`", summary.form_id.unwrap_or_default())));
+        return Err(PackError::new(
+            path,
+            format!(
+                "settings form_id `{}` does not match the file name `{id}`",
+                summary.form_id.unwrap_or_default()
+            ),
+        ));
     }
-    let version = summary.version.ok_or_else(|| PackError::new(path, "settings: `version` is required"))?;
-    let title = form.settings.title.get(form.default_language(), None).unwrap_or(&id).to_string();
-    Ok(ReportForm { id, version, title, source: text.to_string() })
+    let version = summary
+        .version
+        .ok_or_else(|| PackError::new(path, "settings: `version` is required"))?;
+    let title = form
+        .settings
+        .title
+        .get(form.default_language(), None)
+        .unwrap_or(&id)
+        .to_string();
+    Ok(ReportForm {
+        id,
+        version,
+        title,
+        source: text.to_string(),
+    })
 }
 
 /// `order` is required in the English file (`Some`) and refused in a translation (`None`).
 fn english_order(path: &str, is_en: bool, order: Option<i64>) -> Result<Option<i64>, PackError> {
     match (is_en, order) {
         (true, Some(order)) => Ok(Some(order)),
-        (true, None) => Err(PackError::new(path, "field `order` is required in the English file")),
+        (true, None) => Err(PackError::new(
+            path,
+            "field `order` is required in the English file",
+        )),
         (false, None) => Ok(None),
-        (false, Some(_)) => Err(PackError::new(path, "field `order` belongs in the English file only")),
+        (false, Some(_)) => Err(PackError::new(
+            path,
+            "field `order` belongs in the English file only",
+        )),
     }
 }
 
@@ -465,25 +640,49 @@ fn check_text(path: &str, title: &str, summary: &str) -> Result<(), PackError> {
 
 fn check_steps(path: &str, steps: &[ChecklistStep]) -> Result<(), PackError> {
     if steps.is_empty() {
-        return Err(PackError::new(path, "a checklist needs at least one [[items]] entry"));
+        return Err(PackError::new(
+            path,
+            "a checklist needs at least one [[items]] entry",
+        ));
     }
     let mut seen = BTreeSet::new();
     for (n, step) in steps.iter().enumerate() {
-        if step.id.is_empty() || !step.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(PackError::new(path, format!("item {}: field `id` must be a lowercase id (a-z, 0-9, -), found `{}`", n + 1, step.id)));
+        if step.id.is_empty()
+            || !step
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(PackError::new(
+                path,
+                format!(
+                    "item {}: field `id` must be a lowercase id (a-z, 0-9, -), found `{}`",
+                    n + 1,
+                    step.id
+                ),
+            ));
         }
         if !seen.insert(step.id.as_str()) {
-            return Err(PackError::new(path, format!("item {}: id `{}` is used twice", n + 1, step.id)));
+            return Err(PackError::new(
+                path,
+                format!("item {}: id `{}` is used twice", n + 1, step.id),
+            ));
         }
         if step.text.trim().is_empty() {
-            return Err(PackError::new(path, format!("item `{}`: field `text` is empty", step.id)));
+            return Err(PackError::new(
+                path,
+                format!("item `{}`: field `text` is empty", step.id),
+            ));
         }
     }
     Ok(())
 }
 
 /// Splits `+++\n<toml>\n+++\n<markdown>` and parses the TOML part.
-fn front_matter<'a, T: serde::de::DeserializeOwned>(path: &str, text: &'a str) -> Result<(T, &'a str), PackError> {
+fn front_matter<'a, T: serde::de::DeserializeOwned>(
+    path: &str,
+    text: &'a str,
+) -> Result<(T, &'a str), PackError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rest = text
         .strip_prefix("+++\n")
@@ -494,7 +693,9 @@ fn front_matter<'a, T: serde::de::DeserializeOwned>(path: &str, text: &'a str) -
         .ok_or_else(|| PackError::new(path, "front matter is not closed by a `+++` line"))?;
     let (front, body) = (&rest[..end + 1], &rest[end + 4..]);
     let parsed = toml::from_str(front).map_err(|e| {
-        let line = e.span().map(|s| front[..s.start].lines().count().max(1) + 1);
+        let line = e
+            .span()
+            .map(|s| front[..s.start].lines().count().max(1) + 1);
         let msg = e.message().trim().replace('\n', " ");
         match line {
             Some(line) => PackError::new(path, format!("line {line}: front matter: {msg}")),
@@ -505,29 +706,52 @@ fn front_matter<'a, T: serde::de::DeserializeOwned>(path: &str, text: &'a str) -
 }
 
 fn library_meta(path: &str, front: &LibraryFront) -> Result<LibraryMeta, PackError> {
-    let kind = front.kind.ok_or_else(|| PackError::new(path, "field `kind` is required (funding, training, practice or faq)"))?;
+    let kind = front.kind.ok_or_else(|| {
+        PackError::new(
+            path,
+            "field `kind` is required (funding, training, practice or faq)",
+        )
+    })?;
     let regions = front.regions.clone().unwrap_or_default();
     if regions.is_empty() {
-        return Err(PackError::new(path, "field `regions` needs at least one region"));
+        return Err(PackError::new(
+            path,
+            "field `regions` needs at least one region",
+        ));
     }
     if let Some(bad) = regions.iter().find(|r| !REGIONS.contains(&r.as_str())) {
-        return Err(PackError::new(path, format!("field `regions`: unknown region `{bad}` (expected one of {})", REGIONS.join(", "))));
+        return Err(PackError::new(
+            path,
+            format!(
+                "field `regions`: unknown region `{bad}` (expected one of {})",
+                REGIONS.join(", ")
+            ),
+        ));
     }
     let languages = front.languages.clone().unwrap_or_default();
     if languages.is_empty() {
-        return Err(PackError::new(path, "field `languages` needs at least one language"));
+        return Err(PackError::new(
+            path,
+            "field `languages` needs at least one language",
+        ));
     }
     for (field, value) in [("date", &front.date), ("deadline", &front.deadline)] {
         if let Some(v) = value
             && !is_iso_date(v)
         {
-            return Err(PackError::new(path, format!("field `{field}`: `{v}` is not a date in the form YYYY-MM-DD")));
+            return Err(PackError::new(
+                path,
+                format!("field `{field}`: `{v}` is not a date in the form YYYY-MM-DD"),
+            ));
         }
     }
     if let Some(url) = &front.url
         && !url.starts_with("https://")
     {
-        return Err(PackError::new(path, format!("field `url`: `{url}` must start with https://")));
+        return Err(PackError::new(
+            path,
+            format!("field `url`: `{url}` must start with https://"),
+        ));
     }
     Ok(LibraryMeta {
         kind,
@@ -546,7 +770,10 @@ fn is_iso_date(s: &str) -> bool {
         return false;
     }
     let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-    matches!((num(0..4), num(5..7), num(8..10)), (Some(_), Some(1..=12), Some(1..=31)))
+    matches!(
+        (num(0..4), num(5..7), num(8..10)),
+        (Some(_), Some(1..=12), Some(1..=31))
+    )
 }
 
 #[cfg(test)]
@@ -554,7 +781,12 @@ mod tests {
     use super::*;
 
     fn files(entries: &[(&str, &str)]) -> PackFiles {
-        PackFiles(entries.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())
+        PackFiles(
+            entries
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+                .collect(),
+        )
     }
 
     const MANIFEST: &str = "id = \"t\"\nversion = \"1\"\nlanguages = [\"en\"]\n";
@@ -569,12 +801,24 @@ mod tests {
         let pack = Pack::parse(&PackFiles::embedded()).unwrap();
         assert!(pack.manual.len() >= 8, "{} modules", pack.manual.len());
         assert!(pack.checklists.len() >= 6);
-        for kind in [LibraryKind::Funding, LibraryKind::Training, LibraryKind::Practice, LibraryKind::Faq] {
-            assert!(pack.library.iter().filter(|l| l.meta.kind == kind).count() >= 5, "{kind:?}");
+        for kind in [
+            LibraryKind::Funding,
+            LibraryKind::Training,
+            LibraryKind::Practice,
+            LibraryKind::Faq,
+        ] {
+            assert!(
+                pack.library.iter().filter(|l| l.meta.kind == kind).count() >= 5,
+                "{kind:?}"
+            );
         }
         for m in &pack.manual {
             for lang in LANGUAGES {
-                assert!(m.texts.contains_key(lang), "manual `{}` lacks `{lang}`", m.id);
+                assert!(
+                    m.texts.contains_key(lang),
+                    "manual `{}` lacks `{lang}`",
+                    m.id
+                );
             }
         }
     }
@@ -588,7 +832,13 @@ mod tests {
 
     #[test]
     fn bad_front_matter_names_file_and_line() {
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", "+++\ntitle = \"T\"\nsummary = 3\norder = 1\n+++\nx")]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            (
+                "manual/en/a.md",
+                "+++\ntitle = \"T\"\nsummary = 3\norder = 1\n+++\nx",
+            ),
+        ]);
         assert_eq!(e.file, "manual/en/a.md");
         assert!(e.reason.starts_with("line 3:"), "{}", e.reason);
         assert!(e.reason.contains("string"), "{}", e.reason);
@@ -596,13 +846,23 @@ mod tests {
 
     #[test]
     fn unclosed_front_matter() {
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", "+++\ntitle = \"T\"\n")]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", "+++\ntitle = \"T\"\n"),
+        ]);
         assert!(e.reason.contains("not closed"), "{}", e.reason);
     }
 
     #[test]
     fn translation_without_english() {
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("manual/fr/b.md", "+++\ntitle = \"T\"\nsummary = \"S\"\n+++\nx")]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            (
+                "manual/fr/b.md",
+                "+++\ntitle = \"T\"\nsummary = \"S\"\n+++\nx",
+            ),
+        ]);
         assert_eq!(e.file, "manual/fr/b.md");
         assert!(e.reason.contains("no English original"), "{}", e.reason);
     }
@@ -610,27 +870,58 @@ mod tests {
     #[test]
     fn unknown_language_and_unknown_field() {
         let e = err(&[("manifest.toml", MANIFEST), ("manual/de/a.md", MODULE)]);
-        assert!(e.reason.contains("unknown language folder `de`"), "{}", e.reason);
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\ncolour = 1\n+++\nx")]);
+        assert!(
+            e.reason.contains("unknown language folder `de`"),
+            "{}",
+            e.reason
+        );
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            (
+                "manual/en/a.md",
+                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\ncolour = 1\n+++\nx",
+            ),
+        ]);
         assert!(e.reason.contains("colour"), "{}", e.reason);
     }
 
     #[test]
     fn broken_cross_link() {
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\nSee [x](#/manual/nope).")]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            (
+                "manual/en/a.md",
+                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\nSee [x](#/manual/nope).",
+            ),
+        ]);
         assert!(e.reason.contains("#/manual/nope"), "{}", e.reason);
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\n[x](javascript:alert(1))")]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            (
+                "manual/en/a.md",
+                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\n[x](javascript:alert(1))",
+            ),
+        ]);
         assert!(e.reason.contains("only #/manual"), "{}", e.reason);
     }
 
     #[test]
     fn checklist_errors() {
         let dup = "title = \"C\"\nsummary = \"S\"\norder = 1\n[[items]]\nid = \"a\"\ntext = \"x\"\n[[items]]\nid = \"a\"\ntext = \"y\"\n";
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("checklists/en/c.toml", dup)]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("checklists/en/c.toml", dup),
+        ]);
         assert_eq!(e.reason, "item 2: id `a` is used twice");
         let en = "title = \"C\"\nsummary = \"S\"\norder = 1\n[[items]]\nid = \"a\"\ntext = \"x\"\n";
         let fr = "title = \"C\"\nsummary = \"S\"\n[[items]]\nid = \"b\"\ntext = \"x\"\n";
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("checklists/en/c.toml", en), ("checklists/fr/c.toml", fr)]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("checklists/en/c.toml", en),
+            ("checklists/fr/c.toml", fr),
+        ]);
         assert_eq!(e.file, "checklists/fr/c.toml");
         assert!(e.reason.contains("item `b` does not exist"), "{}", e.reason);
     }
@@ -638,10 +929,18 @@ mod tests {
     #[test]
     fn library_metadata_is_checked() {
         let item = "+++\nkind = \"funding\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"mars\"]\nlanguages = [\"en\"]\n+++\nx";
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("library/en/f.md", item)]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("library/en/f.md", item),
+        ]);
         assert!(e.reason.contains("unknown region `mars`"), "{}", e.reason);
         let item = "+++\nkind = \"funding\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"africa\"]\nlanguages = [\"en\"]\ndeadline = \"31/01/2027\"\n+++\nx";
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("library/en/f.md", item)]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("library/en/f.md", item),
+        ]);
         assert!(e.reason.contains("field `deadline`"), "{}", e.reason);
     }
 
@@ -656,20 +955,43 @@ mod tests {
     #[test]
     fn report_forms_are_checked_by_the_forms_engine() {
         let good = "[survey]\ntype | name | label\ninteger | n | How many?\n[settings]\nform_id | version\nmini_report | 1\n";
-        let pack = Pack::parse(&files(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("forms/mini-report.txt", good)])).unwrap();
-        assert_eq!((pack.forms[0].id.as_str(), pack.forms[0].version.as_str()), ("mini-report", "1"));
+        let pack = Pack::parse(&files(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", good),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (pack.forms[0].id.as_str(), pack.forms[0].version.as_str()),
+            ("mini-report", "1")
+        );
         let bad = good.replace("integer | n", "integr | n");
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("forms/mini-report.txt", &bad)]);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", &bad),
+        ]);
         assert_eq!(e.file, "forms/mini-report.txt");
         assert!(e.reason.contains("survey row 3"), "{}", e.reason);
-        let e = err(&[("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE), ("forms/other.txt", good)]);
-        assert!(e.reason.contains("does not match the file name"), "{}", e.reason);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/other.txt", good),
+        ]);
+        assert!(
+            e.reason.contains("does not match the file name"),
+            "{}",
+            e.reason
+        );
     }
 
     #[test]
     fn hash_changes_with_content() {
         let a = files(&[("manifest.toml", MANIFEST)]);
-        let b = files(&[("manifest.toml", "id = \"t\"\nversion = \"2\"\nlanguages = [\"en\"]\n")]);
+        let b = files(&[(
+            "manifest.toml",
+            "id = \"t\"\nversion = \"2\"\nlanguages = [\"en\"]\n",
+        )]);
         assert_ne!(a.hash(), b.hash());
         assert_eq!(a.hash(), a.clone().hash());
     }

@@ -119,7 +119,8 @@ fn summary_from_row(row: &Row<'_>, requested: &str) -> rusqlite::Result<ItemSumm
     let lang: String = row.get("lang")?;
     let meta_json: String = row.get("meta_json")?;
     Ok(ItemSummary {
-        kind: ItemKind::parse(&kind).map_err(|e| rusqlite::Error::InvalidColumnName(e.to_string()))?,
+        kind: ItemKind::parse(&kind)
+            .map_err(|e| rusqlite::Error::InvalidColumnName(e.to_string()))?,
         id: row.get("id")?,
         title: row.get("title")?,
         summary: row.get("summary")?,
@@ -141,12 +142,21 @@ pub fn summaries(conn: &Connection, kind: ItemKind, lang: &str) -> Result<Vec<It
 }
 
 /// One item's summary, if it exists (used for bookmarks and history).
-pub fn summary(conn: &Connection, kind: ItemKind, id: &str, lang: &str) -> Result<Option<ItemSummary>> {
+pub fn summary(
+    conn: &Connection,
+    kind: ItemKind,
+    id: &str,
+    lang: &str,
+) -> Result<Option<ItemSummary>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT c.kind, c.id, c.lang, c.title, c.summary, c.meta_json FROM content_item c
          WHERE c.kind = ?1 AND ({BEST_ROW}) AND c.id = ?3"
     ))?;
-    Ok(stmt.query_row(params![kind.as_str(), lang, id], |r| summary_from_row(r, lang)).optional()?)
+    Ok(stmt
+        .query_row(params![kind.as_str(), lang, id], |r| {
+            summary_from_row(r, lang)
+        })
+        .optional()?)
 }
 
 pub fn list_manual(conn: &Connection, lang: &str) -> Result<Vec<ItemSummary>> {
@@ -219,7 +229,10 @@ pub fn checklist(conn: &Connection, id: &str, lang: &str) -> Result<ChecklistVie
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let progress = Progress { done: steps.iter().filter(|s| s.done).count() as u32, total: steps.len() as u32 };
+    let progress = Progress {
+        done: steps.iter().filter(|s| s.done).count() as u32,
+        total: steps.len() as u32,
+    };
     Ok(ChecklistView {
         id: head.id,
         title: head.title,
@@ -231,15 +244,33 @@ pub fn checklist(conn: &Connection, id: &str, lang: &str) -> Result<ChecklistVie
     })
 }
 
-pub fn list_library(conn: &Connection, lang: &str, filter: &LibraryFilter) -> Result<Vec<ItemSummary>> {
+pub fn list_library(
+    conn: &Connection,
+    lang: &str,
+    filter: &LibraryFilter,
+) -> Result<Vec<ItemSummary>> {
     let mut items = summaries(conn, ItemKind::Library, lang)?;
     items.retain(|item| {
         let Some(meta) = &item.meta else { return false };
-        let kind = serde_json::to_value(meta.kind).ok().and_then(|v| v.as_str().map(str::to_string));
-        filter.kind.as_ref().is_none_or(|k| kind.as_deref() == Some(k.as_str()))
-            && filter.region.as_ref().is_none_or(|r| meta.regions.iter().any(|x| x == r || x == "global"))
-            && filter.instrument.as_ref().is_none_or(|i| meta.instruments.contains(i))
-            && filter.language.as_ref().is_none_or(|l| meta.languages.contains(l))
+        let kind = serde_json::to_value(meta.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        filter
+            .kind
+            .as_ref()
+            .is_none_or(|k| kind.as_deref() == Some(k.as_str()))
+            && filter
+                .region
+                .as_ref()
+                .is_none_or(|r| meta.regions.iter().any(|x| x == r || x == "global"))
+            && filter
+                .instrument
+                .as_ref()
+                .is_none_or(|i| meta.instruments.contains(i))
+            && filter
+                .language
+                .as_ref()
+                .is_none_or(|l| meta.languages.contains(l))
     });
     Ok(items)
 }

@@ -38,8 +38,11 @@ pub fn build_match_expression(input: &str, any: bool) -> Option<String> {
         .map(|w| format!("\"{w}\""))
         .collect();
     let last = words.len().checked_sub(1)?;
-    let terms: Vec<String> =
-        words.into_iter().enumerate().map(|(i, w)| if i == last { format!("{w}*") } else { w }).collect();
+    let terms: Vec<String> = words
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| if i == last { format!("{w}*") } else { w })
+        .collect();
     Some(terms.join(if any { " OR " } else { " " }))
 }
 
@@ -47,7 +50,9 @@ pub fn build_match_expression(input: &str, any: bool) -> Option<String> {
 /// does, any word may (so a stray word never leaves the reader with nothing).
 pub fn search(conn: &Connection, input: &str, lang: &str, limit: usize) -> Result<Vec<SearchHit>> {
     for any in [false, true] {
-        let Some(expr) = build_match_expression(input, any) else { return Ok(Vec::new()) };
+        let Some(expr) = build_match_expression(input, any) else {
+            return Ok(Vec::new());
+        };
         let hits = run(conn, &expr, lang, limit)?;
         if !hits.is_empty() {
             return Ok(hits);
@@ -68,11 +73,18 @@ fn run(conn: &Connection, expr: &str, lang: &str, limit: usize) -> Result<Vec<Se
          LIMIT ?3",
     )?;
     let rows = stmt.query_map(
-        params![expr, lang, limit as i64, HIGHLIGHT_START.to_string(), HIGHLIGHT_END.to_string()],
+        params![
+            expr,
+            lang,
+            limit as i64,
+            HIGHLIGHT_START.to_string(),
+            HIGHLIGHT_END.to_string()
+        ],
         |r| {
             let kind: String = r.get(0)?;
             Ok(SearchHit {
-                kind: ItemKind::parse(&kind).map_err(|e| rusqlite::Error::InvalidColumnName(e.to_string()))?,
+                kind: ItemKind::parse(&kind)
+                    .map_err(|e| rusqlite::Error::InvalidColumnName(e.to_string()))?,
                 id: r.get(1)?,
                 title: r.get(2)?,
                 snippet: r.get(3)?,
@@ -89,13 +101,22 @@ mod tests {
 
     #[test]
     fn quotes_every_word_and_prefixes_the_last() {
-        assert_eq!(build_match_expression("lettres de créance", false).unwrap(), r#""lettres" "de" "créance"*"#);
-        assert_eq!(build_match_expression("a OR b", true).unwrap(), r#""a" OR "OR" OR "b"*"#);
+        assert_eq!(
+            build_match_expression("lettres de créance", false).unwrap(),
+            r#""lettres" "de" "créance"*"#
+        );
+        assert_eq!(
+            build_match_expression("a OR b", true).unwrap(),
+            r#""a" OR "OR" OR "b"*"#
+        );
     }
 
     #[test]
     fn fts_syntax_is_neutralised() {
-        assert_eq!(build_match_expression("\"x\" NEAR(y) title:z*", false).unwrap(), r#""x" "NEAR" "y" "title" "z"*"#);
+        assert_eq!(
+            build_match_expression("\"x\" NEAR(y) title:z*", false).unwrap(),
+            r#""x" "NEAR" "y" "title" "z"*"#
+        );
         assert!(build_match_expression("  *** \"\" () ", false).is_none());
     }
 }

@@ -51,9 +51,12 @@ use reqwest::Method;
 use sha2::{Digest, Sha256};
 use stopover_protocol::PackRelease;
 use stopover_protocol::files::{hex, is_sha256_hex};
-use stopover_protocol::packs::{MAX_PACK_ARCHIVE_BYTES, NO_PACK, PackArchive, compare_versions, is_newer_version, key_id, parse_version};
+use stopover_protocol::packs::{
+    MAX_PACK_ARCHIVE_BYTES, NO_PACK, PackArchive, compare_versions, is_newer_version, key_id,
+    parse_version,
+};
 
-use super::import::{ImportReport, imported_pack, import_in};
+use super::import::{ImportReport, import_in, imported_pack};
 use super::pack::{Pack, PackFiles};
 use crate::sync::SyncClient;
 use crate::sync::client::{REQUEST_TIMEOUT, network_error};
@@ -63,7 +66,8 @@ use crate::{ContentStatus, Core, Error, Result};
 /// Secretariat holds the matching private key offline (`ecommunity pack keygen` made it; it
 /// is in no repository). To rotate: add the new public key here, ship the app, then sign with
 /// the new key.
-pub const TRUSTED_PACK_KEYS: &[&str] = &["df65fbd613522cd268b22ab713cf6365606b960b22be376927ddab01577b211c"];
+pub const TRUSTED_PACK_KEYS: &[&str] =
+    &["df65fbd613522cd268b22ab713cf6365606b960b22be376927ddab01577b211c"];
 
 /// Folder of the data directory holding installed packs.
 pub const PACKS_DIR: &str = "packs";
@@ -72,7 +76,10 @@ pub const ACTIVE_FILE: &str = "active.json";
 
 /// [`TRUSTED_PACK_KEYS`] as keys.
 pub fn trusted_pack_keys() -> Vec<VerifyingKey> {
-    TRUSTED_PACK_KEYS.iter().map(|h| parse_public_key(h).expect("TRUSTED_PACK_KEYS holds valid ed25519 public keys")).collect()
+    TRUSTED_PACK_KEYS
+        .iter()
+        .map(|h| parse_public_key(h).expect("TRUSTED_PACK_KEYS holds valid ed25519 public keys"))
+        .collect()
 }
 
 /// An ed25519 public key from 64 hex digits.
@@ -89,17 +96,34 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
 }
 
 fn refused(release: &PackRelease, reason: impl Into<String>) -> Error {
-    Error::PackRefused { version: release.version.chars().take(40).collect(), reason: reason.into() }
+    Error::PackRefused {
+        version: release.version.chars().take(40).collect(),
+        reason: reason.into(),
+    }
 }
 
 /// Checks archive bytes against their release and the trusted keys, then unpacks and
 /// validates them as a pack. Nothing inside the archive is read before the signature verifies.
-pub fn verify_archive(release: &PackRelease, bytes: &[u8], trusted_keys: &[VerifyingKey]) -> Result<(PackFiles, Pack)> {
+pub fn verify_archive(
+    release: &PackRelease,
+    bytes: &[u8],
+    trusted_keys: &[VerifyingKey],
+) -> Result<(PackFiles, Pack)> {
     if bytes.len() as u64 != release.size {
-        return Err(refused(release, format!("the archive has {} bytes, the release says {}", bytes.len(), release.size)));
+        return Err(refused(
+            release,
+            format!(
+                "the archive has {} bytes, the release says {}",
+                bytes.len(),
+                release.size
+            ),
+        ));
     }
     if hex(&Sha256::digest(bytes)) != release.sha256 {
-        return Err(refused(release, "the archive's SHA-256 does not match the release"));
+        return Err(refused(
+            release,
+            "the archive's SHA-256 does not match the release",
+        ));
     }
     if release.signature.trim().is_empty() {
         return Err(refused(release, "the pack is not signed"));
@@ -107,36 +131,88 @@ pub fn verify_archive(release: &PackRelease, bytes: &[u8], trusted_keys: &[Verif
     let key = trusted_keys
         .iter()
         .find(|k| key_id(k.as_bytes()) == release.key_id)
-        .ok_or_else(|| refused(release, format!("unknown signing key `{}`", release.key_id.chars().take(64).collect::<String>())))?;
+        .ok_or_else(|| {
+            refused(
+                release,
+                format!(
+                    "unknown signing key `{}`",
+                    release.key_id.chars().take(64).collect::<String>()
+                ),
+            )
+        })?;
     let signature = STANDARD
         .decode(release.signature.trim())
         .ok()
         .and_then(|raw| Signature::from_slice(&raw).ok())
-        .ok_or_else(|| refused(release, "the signature is malformed (expected base64 of 64 bytes)"))?;
-    key.verify_strict(bytes, &signature).map_err(|_| refused(release, "signature does not match"))?;
+        .ok_or_else(|| {
+            refused(
+                release,
+                "the signature is malformed (expected base64 of 64 bytes)",
+            )
+        })?;
+    key.verify_strict(bytes, &signature)
+        .map_err(|_| refused(release, "signature does not match"))?;
 
-    let archive = PackArchive::decode(bytes).map_err(|reason| refused(release, format!("archive is not a valid pack: archive: {reason}")))?;
-    let files = PackFiles(archive.files.into_iter().map(|(path, text)| (path, text.into_bytes())).collect());
-    let pack = Pack::parse(&files).map_err(|e| refused(release, format!("archive is not a valid pack: {}: {}", e.file, e.reason)))?;
-    if compare_versions(&pack.manifest.version, &release.version) != Some(std::cmp::Ordering::Equal) {
-        return Err(refused(release, format!("the archive holds version {}, the release says {}", pack.manifest.version, release.version)));
+    let archive = PackArchive::decode(bytes).map_err(|reason| {
+        refused(
+            release,
+            format!("archive is not a valid pack: archive: {reason}"),
+        )
+    })?;
+    let files = PackFiles(
+        archive
+            .files
+            .into_iter()
+            .map(|(path, text)| (path, text.into_bytes()))
+            .collect(),
+    );
+    let pack = Pack::parse(&files).map_err(|e| {
+        refused(
+            release,
+            format!("archive is not a valid pack: {}: {}", e.file, e.reason),
+        )
+    })?;
+    if compare_versions(&pack.manifest.version, &release.version) != Some(std::cmp::Ordering::Equal)
+    {
+        return Err(refused(
+            release,
+            format!(
+                "the archive holds version {}, the release says {}",
+                pack.manifest.version, release.version
+            ),
+        ));
     }
     Ok((files, pack))
 }
 
 /// `GET /v1/packs/latest`, when it is newer than the pack in the database. `None` when the
 /// server has published nothing or nothing newer.
-pub async fn check_for_pack_update(core: &Core, client: &SyncClient, token: &str) -> Result<Option<PackRelease>> {
-    let response = client.request_url(Method::GET, client.url("v1/packs/latest")).bearer_auth(token).send().await.map_err(network_error)?;
+pub async fn check_for_pack_update(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+) -> Result<Option<PackRelease>> {
+    let response = client
+        .request_url(Method::GET, client.url("v1/packs/latest"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(network_error)?;
     if !response.status().is_success() {
         return match client.error_from(response).await {
-            Error::Server { status: 404, code, .. } if code == NO_PACK => Ok(None),
+            Error::Server {
+                status: 404, code, ..
+            } if code == NO_PACK => Ok(None),
             e => Err(e),
         };
     }
-    let (release, _): (PackRelease, _) = client.read_json(response, "a content pack release").await?;
+    let (release, _): (PackRelease, _) =
+        client.read_json(response, "a content pack release").await?;
     if parse_version(&release.version).is_none() || !is_sha256_hex(&release.sha256) {
-        return Err(Error::BadAnswer(format!("the pack release `{}` is malformed", release.version.chars().take(40).collect::<String>())));
+        return Err(Error::BadAnswer(format!(
+            "the pack release `{}` is malformed",
+            release.version.chars().take(40).collect::<String>()
+        )));
     }
     let installed = imported_pack(&core.conn())?.map(|(version, _)| version);
     Ok(match installed {
@@ -155,7 +231,14 @@ pub async fn download_and_install(
     trusted_keys: &[VerifyingKey],
 ) -> Result<ImportReport> {
     if release.size > MAX_PACK_ARCHIVE_BYTES {
-        return Err(refused(release, format!("the archive would be {} MiB, more than the {} MiB allowed", release.size >> 20, MAX_PACK_ARCHIVE_BYTES >> 20)));
+        return Err(refused(
+            release,
+            format!(
+                "the archive would be {} MiB, more than the {} MiB allowed",
+                release.size >> 20,
+                MAX_PACK_ARCHIVE_BYTES >> 20
+            ),
+        ));
     }
     if parse_version(&release.version).is_none() {
         return Err(refused(release, "its version is not dotted numbers"));
@@ -163,14 +246,26 @@ pub async fn download_and_install(
     let url = client.url(&format!("v1/packs/{}/archive", release.version));
     // Enough time for the archive at 32 kbit/s, on top of the usual.
     let timeout = REQUEST_TIMEOUT + Duration::from_secs(release.size / 4096);
-    let mut response = client.request_url(Method::GET, url).bearer_auth(token).timeout(timeout).send().await.map_err(network_error)?;
+    let mut response = client
+        .request_url(Method::GET, url)
+        .bearer_auth(token)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(network_error)?;
     if !response.status().is_success() {
         return Err(client.error_from(response).await);
     }
     let mut bytes = Vec::with_capacity(release.size as usize);
     while let Some(chunk) = response.chunk().await.map_err(network_error)? {
         if (bytes.len() + chunk.len()) as u64 > release.size {
-            return Err(refused(release, format!("the server sent more than the {} bytes of the release", release.size)));
+            return Err(refused(
+                release,
+                format!(
+                    "the server sent more than the {} bytes of the release",
+                    release.size
+                ),
+            ));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -178,17 +273,28 @@ pub async fn download_and_install(
 }
 
 /// Installs archive bytes already at hand: [`download_and_install`] without the download.
-pub fn install_archive(core: &Core, release: &PackRelease, bytes: &[u8], trusted_keys: &[VerifyingKey]) -> Result<ImportReport> {
+pub fn install_archive(
+    core: &Core,
+    release: &PackRelease,
+    bytes: &[u8],
+    trusted_keys: &[VerifyingKey],
+) -> Result<ImportReport> {
     let (_, pack) = verify_archive(release, bytes, trusted_keys)?;
     let mut conn = core.conn();
     if let Some((installed, _)) = imported_pack(&conn)?
         && !is_newer_version(&pack.manifest.version, &installed)
     {
-        return Err(refused(release, format!("it is not newer than the installed content {installed}")));
+        return Err(refused(
+            release,
+            format!("it is not newer than the installed content {installed}"),
+        ));
     }
 
     let dir = core.data_dir().join(PACKS_DIR);
-    let storage = |e: std::io::Error| Error::DataDir { path: dir.clone(), source: e };
+    let storage = |e: std::io::Error| Error::DataDir {
+        path: dir.clone(),
+        source: e,
+    };
     fs::create_dir_all(&dir).map_err(storage)?;
     let archive_path = dir.join(archive_name(&release.sha256));
     write_atomically(&archive_path, bytes).map_err(storage)?;
@@ -213,7 +319,9 @@ pub fn install_archive(core: &Core, release: &PackRelease, bytes: &[u8], trusted
     }
     drop(conn);
     remove_other_archives(&dir, &archive_path);
-    core.set_content_status(ContentStatus::Ready { version: report.version.clone() });
+    core.set_content_status(ContentStatus::Ready {
+        version: report.version.clone(),
+    });
     tracing::info!(version = %report.version, items = report.items, "content pack update installed");
     Ok(report)
 }
@@ -225,7 +333,10 @@ fn archive_name(sha256: &str) -> String {
 /// Temporary file beside `path`, fsync, rename over `path`, fsync of the folder.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = (|| {
         let mut f = File::create(&tmp)?;
@@ -254,11 +365,14 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Best effort: archives of older packs and temporary files of interrupted installs.
 fn remove_other_archives(dir: &Path, keep: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let stale = (name.ends_with(".json.gz") && path != keep) || (name.starts_with('.') && name.ends_with(".tmp"));
+        let stale = (name.ends_with(".json.gz") && path != keep)
+            || (name.starts_with('.') && name.ends_with(".tmp"));
         if stale && let Err(e) = fs::remove_file(&path) {
             tracing::warn!(file = %path.display(), error = %e, "content pack: could not remove an old file");
         }
@@ -267,14 +381,23 @@ fn remove_other_archives(dir: &Path, keep: &Path) {
 
 /// The installed pack in `data_dir`, verified again: `Ok(None)` when none is installed, the
 /// reason when it cannot be used.
-pub fn installed_pack(data_dir: &Path, trusted_keys: &[VerifyingKey]) -> std::result::Result<Option<(PackRelease, PackFiles)>, String> {
+pub fn installed_pack(
+    data_dir: &Path,
+    trusted_keys: &[VerifyingKey],
+) -> std::result::Result<Option<(PackRelease, PackFiles)>, String> {
     let dir = data_dir.join(PACKS_DIR);
     let pointer = match fs::read(dir.join(ACTIVE_FILE)) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", dir.join(ACTIVE_FILE).display())),
+        Err(e) => {
+            return Err(format!(
+                "cannot read {}: {e}",
+                dir.join(ACTIVE_FILE).display()
+            ));
+        }
     };
-    let release: PackRelease = serde_json::from_slice(&pointer).map_err(|e| format!("{ACTIVE_FILE} is damaged: {e}"))?;
+    let release: PackRelease =
+        serde_json::from_slice(&pointer).map_err(|e| format!("{ACTIVE_FILE} is damaged: {e}"))?;
     if !is_sha256_hex(&release.sha256) {
         return Err(format!("{ACTIVE_FILE} names no valid archive"));
     }

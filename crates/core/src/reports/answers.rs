@@ -29,7 +29,9 @@ fn live(draft_id: &str, form: &Form, state: &FormState, lang: &str) -> LiveState
     let mut visible = Vec::new();
     let mut required = Vec::new();
     for (q, path) in instances(form, state) {
-        if matches!(q.kind, QuestionType::Calculate | QuestionType::Metadata(_)) || !state.is_relevant(&path) {
+        if matches!(q.kind, QuestionType::Calculate | QuestionType::Metadata(_))
+            || !state.is_relevant(&path)
+        {
             continue;
         }
         if state.is_required(&path) {
@@ -128,7 +130,9 @@ fn repeat_base(form: &Form, state: &FormState, base: &str) -> Result<()> {
             "the rows of `{base}` follow from another answer (repeat_count) and cannot be added or removed by hand"
         ))),
         Target::RepeatBase(_) => Ok(()),
-        _ => Err(Error::InvalidInput(format!("`{base}` is not a repeat of this form (give its path without a row number)"))),
+        _ => Err(Error::InvalidInput(format!(
+            "`{base}` is not a repeat of this form (give its path without a row number)"
+        ))),
     }
 }
 
@@ -144,12 +148,19 @@ pub fn add_repeat_row(core: &Core, draft_id: &str, base: &str) -> Result<LiveSta
 
 /// Removes row `index` (1-based) of the repeat `base` with all its answers; later rows move up
 /// one, their stored answer paths renamed in the same transaction.
-pub fn remove_repeat_row(core: &Core, draft_id: &str, base: &str, index: usize) -> Result<LiveState> {
+pub fn remove_repeat_row(
+    core: &Core,
+    draft_id: &str,
+    base: &str,
+    index: usize,
+) -> Result<LiveState> {
     change(core, draft_id, |tx, form, state| {
         repeat_base(form, state, base)?;
         let rows = state.repeat_count(base);
         if index == 0 || index > rows {
-            return Err(Error::InvalidInput(format!("`{base}` has {rows} row(s), there is no row {index} to remove")));
+            return Err(Error::InvalidInput(format!(
+                "`{base}` has {rows} row(s), there is no row {index} to remove"
+            )));
         }
         let prefix = format!("{base}[");
         let moved: Vec<(String, String, String)> = {
@@ -157,8 +168,10 @@ pub fn remove_repeat_row(core: &Core, draft_id: &str, base: &str, index: usize) 
                 "SELECT path, value, updated_at FROM report_answer
                  WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
             )?;
-            stmt.query_map(params![draft_id, prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![draft_id, prefix], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
         };
         tx.execute(
             "DELETE FROM report_answer WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
@@ -171,14 +184,21 @@ pub fn remove_repeat_row(core: &Core, draft_id: &str, base: &str, index: usize) 
         let mut last_row_present = false;
         for (path, value, updated_at) in moved {
             let rest = &path[prefix.len()..];
-            let Some((i, tail)) = rest.split_once(']') else { continue };
+            let Some((i, tail)) = rest.split_once(']') else {
+                continue;
+            };
             let Ok(i) = i.parse::<usize>() else { continue };
             if i == index {
                 continue;
             }
             let ni = if i > index { i - 1 } else { i };
             last_row_present |= ni == rows - 1;
-            insert.execute(params![draft_id, format!("{prefix}{ni}]{tail}"), value, updated_at])?;
+            insert.execute(params![
+                draft_id,
+                format!("{prefix}{ni}]{tail}"),
+                value,
+                updated_at
+            ])?;
         }
         if rows > 1 && !last_row_present {
             upsert(tx, draft_id, &format!("{prefix}{}]", rows - 1), "")?;

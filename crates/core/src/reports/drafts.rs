@@ -64,7 +64,8 @@ pub struct DraftSummary {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "id, form_id, form_version, cycle, status, created_at, updated_at, submitted_at";
+const COLUMNS: &str =
+    "id, form_id, form_version, cycle, status, created_at, updated_at, submitted_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Draft> {
     Ok(Draft {
@@ -81,9 +82,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Draft> {
 
 /// The draft `id`, or NotFound.
 pub(crate) fn load(conn: &Connection, id: &str) -> Result<Draft> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM report_draft WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("report draft `{id}`")))
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM report_draft WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound(format!("report draft `{id}`")))
 }
 
 /// The draft `id`, refused if it was submitted.
@@ -102,7 +107,9 @@ pub(crate) fn load_editable(conn: &Connection, id: &str) -> Result<Draft> {
 pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
     let cycle = cycle.trim();
     if cycle.is_empty() {
-        return Err(Error::InvalidInput("a report needs a cycle, e.g. COP15".into()));
+        return Err(Error::InvalidInput(
+            "a report needs a cycle, e.g. COP15".into(),
+        ));
     }
     let mut conn = core.conn();
     let tx = conn.transaction()?;
@@ -129,13 +136,21 @@ pub fn get_draft(core: &Core, draft_id: &str) -> Result<Draft> {
 pub fn list_drafts(core: &Core) -> Result<Vec<DraftSummary>> {
     let conn = core.conn();
     let drafts = {
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM report_draft ORDER BY updated_at DESC, id DESC"))?;
-        stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM report_draft ORDER BY updated_at DESC, id DESC"
+        ))?;
+        stmt.query_map([], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?
     };
     let mut out = Vec::with_capacity(drafts.len());
     for d in drafts {
-        let title: Option<String> =
-            conn.query_row("SELECT title FROM report_form WHERE id = ?1", [&d.form_id], |r| r.get(0)).optional()?;
+        let title: Option<String> = conn
+            .query_row(
+                "SELECT title FROM report_form WHERE id = ?1",
+                [&d.form_id],
+                |r| r.get(0),
+            )
+            .optional()?;
         let completion = match load_form(&conn, &d.form_id) {
             Ok((_, form)) => Some(evaluate(&conn, &d.id, form)?.completion().overall),
             Err(Error::NotFound(_)) => None,
@@ -203,7 +218,11 @@ pub fn submit_draft(core: &Core, draft_id: &str) -> Result<Draft> {
     let (_, form) = load_form(&tx, &draft.form_id)?;
     let issues = evaluate(&tx, draft_id, form)?.issues(&lang);
     if !issues.is_empty() {
-        let first: Vec<String> = issues.iter().take(5).map(|i| format!("{} ({})", i.path, i.message)).collect();
+        let first: Vec<String> = issues
+            .iter()
+            .take(5)
+            .map(|i| format!("{} ({})", i.path, i.message))
+            .collect();
         return Err(Error::InvalidInput(format!(
             "the report cannot be submitted yet: {} answer(s) missing or not valid, e.g. {}",
             issues.len(),

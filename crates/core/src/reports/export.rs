@@ -15,8 +15,11 @@ pub fn export_json(core: &Core, draft_id: &str) -> Result<Value> {
     let draft = load(&conn, draft_id)?;
     let (_, form) = load_form(&conn, &draft.form_id)?;
     let state = evaluate(&conn, draft_id, form)?;
-    let answers: Map<String, Value> =
-        state.submission_answers().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let answers: Map<String, Value> = state
+        .submission_answers()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     Ok(json!({
         "form_id": draft.form_id,
         "form_version": draft.form_version,
@@ -60,7 +63,9 @@ pub fn export_csv(core: &Core, draft_id: &str, lang: &str) -> Result<String> {
         if q.kind.is_container() {
             continue;
         }
-        let Some(value) = answers.get(&path) else { continue };
+        let Some(value) = answers.get(&path) else {
+            continue;
+        };
         let section = section_of(&form, &path)
             .map(|s| s.label.get(lang, fallback).unwrap_or(&s.name).to_string())
             .unwrap_or_default();

@@ -76,7 +76,9 @@ fn text_paragraph(text: &str, bold: bool) -> Paragraph {
 }
 
 fn styled(style: &str, text: &str) -> Paragraph {
-    Paragraph::new().style(style).add_run(Run::new().add_text(text))
+    Paragraph::new()
+        .style(style)
+        .add_run(Run::new().add_text(text))
 }
 
 fn heading_style(id: &str, name: &str, size: usize, level: usize) -> Style {
@@ -91,7 +93,15 @@ fn heading_style(id: &str, name: &str, size: usize, level: usize) -> Style {
 
 /// The answer at `path` as a reader sees it: choice labels in `lang` for selects (several joined
 /// with "; "), the free text for "other", the value as entered otherwise; "—" when empty.
-fn shown_answer(form: &Form, state: &FormState, q: &Question, path: &str, value: &str, lang: &str, w: &Words) -> String {
+fn shown_answer(
+    form: &Form,
+    state: &FormState,
+    q: &Question,
+    path: &str,
+    value: &str,
+    lang: &str,
+    w: &Words,
+) -> String {
     if value.trim().is_empty() {
         return MISSING.to_string();
     }
@@ -102,8 +112,16 @@ fn shown_answer(form: &Form, state: &FormState, q: &Question, path: &str, value:
     let choices = form.choice_list(list);
     let label = |code: &str| -> String {
         if q.or_other && code == "other" {
-            let text = state.answers().get(&format!("{path}_other")).map(|t| t.trim()).unwrap_or_default();
-            return if text.is_empty() { w.other.to_string() } else { format!("{}: {text}", w.other) };
+            let text = state
+                .answers()
+                .get(&format!("{path}_other"))
+                .map(|t| t.trim())
+                .unwrap_or_default();
+            return if text.is_empty() {
+                w.other.to_string()
+            } else {
+                format!("{}: {text}", w.other)
+            };
         }
         choices
             .iter()
@@ -114,7 +132,11 @@ fn shown_answer(form: &Form, state: &FormState, q: &Question, path: &str, value:
     };
     match q.kind {
         QuestionType::SelectOne(_) => label(value.trim()),
-        _ => value.split_whitespace().map(label).collect::<Vec<_>>().join("; "),
+        _ => value
+            .split_whitespace()
+            .map(label)
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -134,7 +156,12 @@ pub fn export_docx(core: &Core, draft_id: &str, lang: &str) -> Result<Vec<u8>> {
     let fallback = Some(form.default_language());
     let label_of = |q: &Question| q.label.get(lang, fallback).unwrap_or(&q.name).to_string();
 
-    let title = form.settings.title.get(lang, fallback).unwrap_or(&draft.form_id).to_string();
+    let title = form
+        .settings
+        .title
+        .get(lang, fallback)
+        .unwrap_or(&draft.form_id)
+        .to_string();
     let status = match draft.status {
         DraftStatus::Draft => w.draft,
         DraftStatus::Submitted => w.submitted,
@@ -142,7 +169,12 @@ pub fn export_docx(core: &Core, draft_id: &str, lang: &str) -> Result<Vec<u8>> {
     let date = draft.updated_at.get(..10).unwrap_or(&draft.updated_at);
     let mut doc = Docx::new()
         .add_style(
-            Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").next("Normal").size(40).bold(),
+            Style::new("Title", StyleType::Paragraph)
+                .name("Title")
+                .based_on("Normal")
+                .next("Normal")
+                .size(40)
+                .bold(),
         )
         .add_style(heading_style("Heading1", "heading 1", 32, 0))
         .add_style(heading_style("Heading2", "heading 2", 26, 1))
@@ -150,7 +182,10 @@ pub fn export_docx(core: &Core, draft_id: &str, lang: &str) -> Result<Vec<u8>> {
         .updated_at(&draft.updated_at)
         .add_paragraph(styled("Title", &title))
         .add_paragraph(text_paragraph(
-            &format!("{}: {} · {}: {} · {}: {date}", w.cycle, draft.cycle, w.status, status, w.date),
+            &format!(
+                "{}: {} · {}: {} · {}: {date}",
+                w.cycle, draft.cycle, w.status, status, w.date
+            ),
             false,
         ));
 
@@ -166,14 +201,23 @@ pub fn export_docx(core: &Core, draft_id: &str, lang: &str) -> Result<Vec<u8>> {
                 doc = doc.add_paragraph(styled("Heading2", &label_of(q)));
             }
             QuestionType::Repeat => {
-                let n = path.rsplit_once('[').and_then(|(_, n)| n.strip_suffix(']')).unwrap_or("?");
-                doc = doc.add_paragraph(styled("Heading2", &format!("{} — {} {n}", label_of(q), w.row)));
+                let n = path
+                    .rsplit_once('[')
+                    .and_then(|(_, n)| n.strip_suffix(']'))
+                    .unwrap_or("?");
+                doc = doc.add_paragraph(styled(
+                    "Heading2",
+                    &format!("{} — {} {n}", label_of(q), w.row),
+                ));
             }
             kind if kind.is_input() => {
                 let value = answers.get(&path).map(String::as_str).unwrap_or_default();
                 doc = doc
                     .add_paragraph(text_paragraph(&label_of(q), true))
-                    .add_paragraph(text_paragraph(&shown_answer(&form, &state, q, &path, value, lang, &w), false));
+                    .add_paragraph(text_paragraph(
+                        &shown_answer(&form, &state, q, &path, value, lang, &w),
+                        false,
+                    ));
             }
             // notes, calculations and metadata are not answers a reviewer signs off
             _ => {}
@@ -181,7 +225,8 @@ pub fn export_docx(core: &Core, draft_id: &str, lang: &str) -> Result<Vec<u8>> {
     }
 
     let mut out = Cursor::new(Vec::new());
-    doc.pack(&mut out)
-        .map_err(|e| Error::InvalidInput(format!("the report could not be written as DOCX: {e}")))?;
+    doc.pack(&mut out).map_err(|e| {
+        Error::InvalidInput(format!("the report could not be written as DOCX: {e}"))
+    })?;
     Ok(out.into_inner())
 }

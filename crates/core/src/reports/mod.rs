@@ -22,8 +22,13 @@ use stopover_forms::{Answers, Date, EvalContext, Form, FormState, Question, Ques
 
 use crate::{Error, Result};
 
-pub use answers::{LiveState, add_repeat_row, clear_answer, live_state, remove_repeat_row, set_answer};
-pub use drafts::{Draft, DraftStatus, DraftSummary, create_draft, get_draft, list_drafts, prefill_from_last_submitted, submit_draft};
+pub use answers::{
+    LiveState, add_repeat_row, clear_answer, live_state, remove_repeat_row, set_answer,
+};
+pub use drafts::{
+    Draft, DraftStatus, DraftSummary, create_draft, get_draft, list_drafts,
+    prefill_from_last_submitted, submit_draft,
+};
 pub use export::{export_csv, export_json};
 pub use export_docx::export_docx;
 
@@ -37,8 +42,13 @@ static FORMS: LazyLock<Mutex<FormCache>> = LazyLock::new(Default::default);
 
 /// The report form `form_id` as currently imported: its version and parsed form.
 pub(crate) fn load_form(conn: &Connection, form_id: &str) -> Result<(String, Arc<Form>)> {
-    let version: Option<String> =
-        conn.query_row("SELECT version FROM report_form WHERE id = ?1", [form_id], |r| r.get(0)).optional()?;
+    let version: Option<String> = conn
+        .query_row(
+            "SELECT version FROM report_form WHERE id = ?1",
+            [form_id],
+            |r| r.get(0),
+        )
+        .optional()?;
     let Some(version) = version else {
         return Err(Error::NotFound(format!("report form `{form_id}`")));
     };
@@ -46,11 +56,21 @@ pub(crate) fn load_form(conn: &Connection, form_id: &str) -> Result<(String, Arc
     if let Some(form) = FORMS.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok((version, form.clone()));
     }
-    let source: String = conn.query_row("SELECT source FROM report_form WHERE id = ?1", [form_id], |r| r.get(0))?;
-    let form = stopover_forms::load_text(&source)
-        .map_err(|e| Error::InvalidInput(format!("the report form `{form_id}` could not be loaded: {e}")))?;
+    let source: String = conn.query_row(
+        "SELECT source FROM report_form WHERE id = ?1",
+        [form_id],
+        |r| r.get(0),
+    )?;
+    let form = stopover_forms::load_text(&source).map_err(|e| {
+        Error::InvalidInput(format!(
+            "the report form `{form_id}` could not be loaded: {e}"
+        ))
+    })?;
     let form = Arc::new(form);
-    FORMS.lock().unwrap_or_else(|p| p.into_inner()).insert(key, form.clone());
+    FORMS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, form.clone());
     Ok((version, form))
 }
 
@@ -71,8 +91,11 @@ pub fn draft_answers(core: &crate::Core, draft_id: &str) -> Result<Answers> {
 
 /// All stored answers of a draft, hidden ones included.
 pub(crate) fn stored_answers(conn: &Connection, draft_id: &str) -> Result<Answers> {
-    let mut stmt = conn.prepare_cached("SELECT path, value FROM report_answer WHERE draft_id = ?1")?;
-    let rows = stmt.query_map([draft_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT path, value FROM report_answer WHERE draft_id = ?1")?;
+    let rows = stmt.query_map([draft_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<Answers>>()?)
 }
 
@@ -87,7 +110,11 @@ fn today() -> Date {
 /// The live state of a draft from its stored answers.
 pub(crate) fn evaluate(conn: &Connection, draft_id: &str, form: Arc<Form>) -> Result<FormState> {
     let answers = stored_answers(conn, draft_id)?;
-    Ok(FormState::new(form, answers, EvalContext { today: today() }))
+    Ok(FormState::new(
+        form,
+        answers,
+        EvalContext { today: today() },
+    ))
 }
 
 /// One segment of an answer path: a name and, after a repeat, its 1-based index.
@@ -119,9 +146,17 @@ pub(crate) enum Target<'f> {
 
 /// Resolves `path` against the form's tree. When `state` is given, every repeat index on the
 /// way must name an existing row.
-pub(crate) fn resolve<'f>(form: &'f Form, state: Option<&FormState>, path: &str) -> Result<Target<'f>> {
+pub(crate) fn resolve<'f>(
+    form: &'f Form,
+    state: Option<&FormState>,
+    path: &str,
+) -> Result<Target<'f>> {
     let form_id = form.settings.form_id.as_deref().unwrap_or("?");
-    let unknown = |why: &str| Error::InvalidInput(format!("`{path}` is not a question of the form {form_id}: {why}"));
+    let unknown = |why: &str| {
+        Error::InvalidInput(format!(
+            "`{path}` is not a question of the form {form_id}: {why}"
+        ))
+    };
     let segs: Vec<&str> = path.split('/').collect();
     let mut children: &'f [Question] = &form.questions;
     let mut prefix = String::new();
@@ -131,7 +166,8 @@ pub(crate) fn resolve<'f>(form: &'f Form, state: Option<&FormState>, path: &str)
             return Err(unknown(&format!("`{seg}` is not a valid path segment")));
         };
         let Some(q) = children.iter().find(|q| q.name == name) else {
-            if last && index.is_none()
+            if last
+                && index.is_none()
                 && let Some(base) = name.strip_suffix("_other")
                 && children.iter().any(|q| q.name == base && q.or_other)
             {
@@ -139,16 +175,30 @@ pub(crate) fn resolve<'f>(form: &'f Form, state: Option<&FormState>, path: &str)
             }
             return Err(unknown(&format!("no question `{name}` here")));
         };
-        let base = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+        let base = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        };
         match (q.kind == QuestionType::Repeat, index) {
             (true, None) if last => return Ok(Target::RepeatBase(q)),
-            (true, None) => return Err(unknown(&format!("`{name}` is a repeat and needs a row number, e.g. `{name}[1]`"))),
-            (false, Some(_)) => return Err(unknown(&format!("`{name}` is not a repeat and takes no row number"))),
+            (true, None) => {
+                return Err(unknown(&format!(
+                    "`{name}` is a repeat and needs a row number, e.g. `{name}[1]`"
+                )));
+            }
+            (false, Some(_)) => {
+                return Err(unknown(&format!(
+                    "`{name}` is not a repeat and takes no row number"
+                )));
+            }
             (true, Some(n)) => {
                 if let Some(st) = state {
                     let rows = st.repeat_count(&base);
                     if n > rows {
-                        return Err(unknown(&format!("`{base}` has {rows} row(s), there is no row {n}")));
+                        return Err(unknown(&format!(
+                            "`{base}` has {rows} row(s), there is no row {n}"
+                        )));
                     }
                 }
                 if last {
@@ -158,7 +208,11 @@ pub(crate) fn resolve<'f>(form: &'f Form, state: Option<&FormState>, path: &str)
             (false, None) if last => return Ok(Target::Question(q)),
             (false, None) => {}
         }
-        prefix = if index.is_some() { format!("{base}[{}]", index.unwrap_or(0)) } else { base };
+        prefix = if index.is_some() {
+            format!("{base}[{}]", index.unwrap_or(0))
+        } else {
+            base
+        };
         children = &q.children;
     }
     Err(unknown("empty path"))
@@ -167,9 +221,18 @@ pub(crate) fn resolve<'f>(form: &'f Form, state: Option<&FormState>, path: &str)
 /// Every question instance of the form in form order, with its answer path: groups, each row of
 /// each repeat (`sec/species[2]`), and the questions inside.
 pub(crate) fn instances<'f>(form: &'f Form, state: &FormState) -> Vec<(&'f Question, String)> {
-    fn walk<'f>(qs: &'f [Question], prefix: &str, state: &FormState, out: &mut Vec<(&'f Question, String)>) {
+    fn walk<'f>(
+        qs: &'f [Question],
+        prefix: &str,
+        state: &FormState,
+        out: &mut Vec<(&'f Question, String)>,
+    ) {
         for q in qs {
-            let base = if prefix.is_empty() { q.name.clone() } else { format!("{prefix}/{}", q.name) };
+            let base = if prefix.is_empty() {
+                q.name.clone()
+            } else {
+                format!("{prefix}/{}", q.name)
+            };
             if q.kind == QuestionType::Repeat {
                 for i in 1..=state.repeat_count(&base) {
                     let row = format!("{base}[{i}]");
@@ -191,12 +254,17 @@ pub(crate) fn instances<'f>(form: &'f Form, state: &FormState) -> Vec<(&'f Quest
 pub(crate) fn section_of<'f>(form: &'f Form, path: &str) -> Option<&'f Question> {
     let first = path.split('/').next()?;
     let name = first.split_once('[').map_or(first, |(n, _)| n);
-    form.questions.iter().find(|q| q.name == name && q.kind == QuestionType::Group)
+    form.questions
+        .iter()
+        .find(|q| q.name == name && q.kind == QuestionType::Group)
 }
 
 /// Marks the draft as changed (inside the caller's transaction).
 pub(crate) fn touch(conn: &Connection, draft_id: &str) -> Result<()> {
-    conn.execute(&format!("UPDATE report_draft SET updated_at = {NOW} WHERE id = ?1"), params![draft_id])?;
+    conn.execute(
+        &format!("UPDATE report_draft SET updated_at = {NOW} WHERE id = ?1"),
+        params![draft_id],
+    )?;
     Ok(())
 }
 
@@ -208,7 +276,15 @@ mod tests {
     fn path_segments_have_one_spelling() {
         assert_eq!(parse_segment("species"), Some(("species", None)));
         assert_eq!(parse_segment("species[2]"), Some(("species", Some(2))));
-        for bad in ["", "species[0]", "species[02]", "species[+2]", "species[x]", "species[2", "[2]"] {
+        for bad in [
+            "",
+            "species[0]",
+            "species[02]",
+            "species[+2]",
+            "species[x]",
+            "species[2",
+            "[2]",
+        ] {
             assert_eq!(parse_segment(bad), None, "{bad}");
         }
     }

@@ -37,12 +37,16 @@ impl Default for KeyringStore {
 
 impl KeyringStore {
     pub fn new() -> KeyringStore {
-        KeyringStore { service: SERVICE.to_string() }
+        KeyringStore {
+            service: SERVICE.to_string(),
+        }
     }
 
     /// A store under another service name, e.g. to keep tests apart from a real installation.
     pub fn with_service(service: &str) -> KeyringStore {
-        KeyringStore { service: service.to_string() }
+        KeyringStore {
+            service: service.to_string(),
+        }
     }
 
     fn entry(&self, key: &str) -> Result<keyring::Entry> {
@@ -55,10 +59,14 @@ impl KeyringStore {
 fn keyring_error(e: keyring::Error) -> Error {
     let detail = match &e {
         keyring::Error::PlatformFailure(inner) => inner.to_string(),
-        keyring::Error::NoStorageAccess(inner) => format!("access was refused or the keyring is locked: {inner}"),
+        keyring::Error::NoStorageAccess(inner) => {
+            format!("access was refused or the keyring is locked: {inner}")
+        }
         keyring::Error::NoEntry => "no such entry".to_string(),
         keyring::Error::BadEncoding(_) => "the stored secret is not valid text".to_string(),
-        keyring::Error::TooLong(attr, limit) => format!("`{attr}` is longer than the keyring allows ({limit})"),
+        keyring::Error::TooLong(attr, limit) => {
+            format!("`{attr}` is longer than the keyring allows ({limit})")
+        }
         keyring::Error::Invalid(attr, reason) => format!("`{attr}` is invalid: {reason}"),
         keyring::Error::Ambiguous(found) => format!("{} entries match", found.len()),
         _ => "unknown keyring error".to_string(),
@@ -99,7 +107,9 @@ impl MemoryStore {
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        self.secrets.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// How many secrets are held (for tests).
@@ -151,7 +161,10 @@ mod tests {
         let e = keyring_error(keyring::Error::BadEncoding(b"my-token".to_vec()));
         assert_eq!(e.code(), "secrets");
         let msg = e.to_string();
-        assert!(msg.starts_with("the system keyring is not available"), "{msg}");
+        assert!(
+            msg.starts_with("the system keyring is not available"),
+            "{msg}"
+        );
         assert!(!msg.contains("my-token"));
     }
 

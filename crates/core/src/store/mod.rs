@@ -20,7 +20,10 @@ pub const DATABASE_FILE: &str = "stopover.sqlite3";
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
@@ -29,7 +32,11 @@ pub fn open(path: &Path) -> Result<Connection> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let supported = schema_version_supported();
     if found > supported {
-        return Err(Error::DatabaseTooNew { path: path.to_path_buf(), found, supported });
+        return Err(Error::DatabaseTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported,
+        });
     }
 
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -58,9 +65,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join(DATABASE_FILE);
         let conn = open(&path).unwrap();
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(version, schema_version_supported());
     }
 
@@ -70,10 +81,15 @@ mod tests {
         let path = dir.path().join(DATABASE_FILE);
         {
             let conn = open(&path).unwrap();
-            conn.execute("INSERT INTO setting (key, value) VALUES ('k', 'v')", []).unwrap();
+            conn.execute("INSERT INTO setting (key, value) VALUES ('k', 'v')", [])
+                .unwrap();
         }
         let conn = open(&path).unwrap();
-        let v: String = conn.query_row("SELECT value FROM setting WHERE key = 'k'", [], |r| r.get(0)).unwrap();
+        let v: String = conn
+            .query_row("SELECT value FROM setting WHERE key = 'k'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
         assert_eq!(v, "v");
     }
 
@@ -83,8 +99,10 @@ mod tests {
         let path = dir.path().join(DATABASE_FILE);
         {
             let conn = Connection::open(&path).unwrap();
-            conn.execute_batch("CREATE TABLE future (x); INSERT INTO future VALUES (42);").unwrap();
-            conn.pragma_update(None, "user_version", schema_version_supported() + 5).unwrap();
+            conn.execute_batch("CREATE TABLE future (x); INSERT INTO future VALUES (42);")
+                .unwrap();
+            conn.pragma_update(None, "user_version", schema_version_supported() + 5)
+                .unwrap();
         }
         let before = std::fs::read(&path).unwrap();
 
@@ -92,11 +110,23 @@ mod tests {
         assert_eq!(err.code(), "database_too_new");
         let message = err.to_string();
         assert!(message.contains("newer version of Stopover"), "{message}");
-        assert!(message.contains(&format!("schema version {}", schema_version_supported() + 5)), "{message}");
+        assert!(
+            message.contains(&format!(
+                "schema version {}",
+                schema_version_supported() + 5
+            )),
+            "{message}"
+        );
 
-        assert_eq!(std::fs::read(&path).unwrap(), before, "the newer database must not be modified");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the newer database must not be modified"
+        );
         let conn = Connection::open(&path).unwrap();
-        let x: i64 = conn.query_row("SELECT x FROM future", [], |r| r.get(0)).unwrap();
+        let x: i64 = conn
+            .query_row("SELECT x FROM future", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(x, 42);
     }
 }

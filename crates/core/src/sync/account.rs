@@ -16,11 +16,13 @@ pub fn token_key(server_url: &str) -> String {
 /// [`Error::SignInRequired`] when there is no server or no token.
 pub fn device_token(core: &Core, secrets: &dyn SecretStore) -> Result<String> {
     let Some(url) = state::server_url(&core.conn())? else {
-        return Err(Error::SignInRequired("this device is not signed in to an e-community server".into()));
+        return Err(Error::SignInRequired(
+            "this device is not signed in to an e-community server".into(),
+        ));
     };
-    secrets
-        .get(&token_key(&url))?
-        .ok_or_else(|| Error::SignInRequired(format!("there is no sign-in for {url} on this device")))
+    secrets.get(&token_key(&url))?.ok_or_else(|| {
+        Error::SignInRequired(format!("there is no sign-in for {url} on this device"))
+    })
 }
 
 /// Signs in to `server_url` and sets this device up to sync with it:
@@ -59,7 +61,10 @@ pub async fn sign_in(
     if let Err(e) = secrets.set(&token_key(&url), &session.token) {
         // The token cannot be kept: revoke it rather than leave it valid and unreachable.
         if let Err(revoke) = client.sign_out(&session.token).await {
-            tracing::warn!(code = revoke.code(), "sign-in: could not revoke the token that could not be stored");
+            tracing::warn!(
+                code = revoke.code(),
+                "sign-in: could not revoke the token that could not be stored"
+            );
         }
         return Err(e);
     }
@@ -73,7 +78,10 @@ pub async fn sign_in(
         state::set(&tx, state::SERVER_URL, &url)?;
         state::set(&tx, state::ACCOUNT, &session.account.username)?;
         let seeded = outbox::seed_outbox(&tx)?;
-        tracing::info!(seeded, "sync: signed in to a new account; queued the existing local changes");
+        tracing::info!(
+            seeded,
+            "sync: signed in to a new account; queued the existing local changes"
+        );
     }
     state::set(&tx, state::DEVICE_ID, &session.device_id)?;
     state::set(&tx, state::SIGNED_IN, "1")?;

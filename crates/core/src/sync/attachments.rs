@@ -65,8 +65,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use stopover_protocol::files::{
-    CHECKSUM_MISMATCH, FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_MISMATCH, OFFSET_OCTET_STREAM, TUS_RESUMABLE, UploadMetadata,
-    hex, is_sha256_hex,
+    CHECKSUM_MISMATCH, FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_MISMATCH, OFFSET_OCTET_STREAM,
+    TUS_RESUMABLE, UploadMetadata, hex, is_sha256_hex,
 };
 
 use super::client::{REQUEST_TIMEOUT, SyncClient, looks_like_html, network_error};
@@ -90,7 +90,10 @@ pub enum AttachmentSource<'a> {
     Path(&'a Path),
     /// Bytes in memory, with an optional file name. They are copied to
     /// `attachments/<sha256>` in the data folder, so an upload can resume after a restart.
-    Bytes { bytes: &'a [u8], filename: Option<&'a str> },
+    Bytes {
+        bytes: &'a [u8],
+        filename: Option<&'a str>,
+    },
 }
 
 impl<'a> AttachmentSource<'a> {
@@ -113,7 +116,10 @@ impl<'a> From<&'a PathBuf> for AttachmentSource<'a> {
 
 impl<'a> From<&'a [u8]> for AttachmentSource<'a> {
     fn from(bytes: &'a [u8]) -> Self {
-        AttachmentSource::Bytes { bytes, filename: None }
+        AttachmentSource::Bytes {
+            bytes,
+            filename: None,
+        }
     }
 }
 
@@ -140,7 +146,12 @@ pub struct Attachment {
 
 /// SHA-256 (hex) and size of a file, read in chunks.
 pub fn sha256_of_file(path: &Path) -> Result<(String, u64)> {
-    let unreadable = |e: std::io::Error| Error::InvalidInput(format!("cannot read the attachment {}: {e}", path.display()));
+    let unreadable = |e: std::io::Error| {
+        Error::InvalidInput(format!(
+            "cannot read the attachment {}: {e}",
+            path.display()
+        ))
+    };
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
@@ -157,11 +168,17 @@ pub fn sha256_of_file(path: &Path) -> Result<(String, u64)> {
 }
 
 fn too_large(size: u64) -> Error {
-    Error::InvalidInput(format!("attachments are limited to {} MiB; this one has {:.1} MiB", MAX_ATTACHMENT_BYTES >> 20, size as f64 / 1048576.0))
+    Error::InvalidInput(format!(
+        "attachments are limited to {} MiB; this one has {:.1} MiB",
+        MAX_ATTACHMENT_BYTES >> 20,
+        size as f64 / 1048576.0
+    ))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::InvalidInput(format!("background task failed: {e}")))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::InvalidInput(format!("background task failed: {e}")))?
 }
 
 /// Hashes the source, keeps bytes in the data folder, and records the attachment. Returns its row.
@@ -203,8 +220,14 @@ async fn record(core: &Core, source: AttachmentSource<'_>) -> Result<Attachment>
 
 /// Writes `data` to `target` durably, unless it is already there.
 fn keep_copy(dir: &Path, target: &Path, data: &[u8]) -> Result<()> {
-    let io = |e: std::io::Error| Error::DataDir { path: dir.to_path_buf(), source: e };
-    if target.metadata().is_ok_and(|m| m.len() == data.len() as u64) {
+    let io = |e: std::io::Error| Error::DataDir {
+        path: dir.to_path_buf(),
+        source: e,
+    };
+    if target
+        .metadata()
+        .is_ok_and(|m| m.len() == data.len() as u64)
+    {
         return Ok(());
     }
     std::fs::create_dir_all(dir).map_err(io)?;
@@ -239,12 +262,18 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attachment> {
 }
 
 fn set_upload_url(core: &Core, sha256: &str, url: Option<&str>) -> Result<()> {
-    core.conn().execute("UPDATE attachment SET upload_url = ?2 WHERE sha256 = ?1", params![sha256, url])?;
+    core.conn().execute(
+        "UPDATE attachment SET upload_url = ?2 WHERE sha256 = ?1",
+        params![sha256, url],
+    )?;
     Ok(())
 }
 
 fn mark_uploaded(core: &Core, sha256: &str) -> Result<()> {
-    core.conn().execute("UPDATE attachment SET uploaded = 1 WHERE sha256 = ?1", [sha256])?;
+    core.conn().execute(
+        "UPDATE attachment SET uploaded = 1 WHERE sha256 = ?1",
+        [sha256],
+    )?;
     Ok(())
 }
 
@@ -252,23 +281,42 @@ fn mark_uploaded(core: &Core, sha256: &str) -> Result<()> {
 pub fn attachments(core: &Core) -> Result<Vec<Attachment>> {
     let conn = core.conn();
     let mut stmt = conn.prepare("SELECT sha256, path, size, filename, upload_url, uploaded FROM attachment ORDER BY created_at, sha256")?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// The attachments not (yet) uploaded, oldest first.
 pub fn pending_uploads(core: &Core) -> Result<Vec<Attachment>> {
-    Ok(attachments(core)?.into_iter().filter(|a| !a.uploaded).collect())
+    Ok(attachments(core)?
+        .into_iter()
+        .filter(|a| !a.uploaded)
+        .collect())
 }
 
 /// Uploads `source` (see the module documentation) in chunks of [`DEFAULT_CHUNK_BYTES`];
 /// returns its SHA-256 (64 lowercase hex digits). `on_progress` hears the bytes the server has
 /// acknowledged after each chunk.
-pub async fn upload<'a, P>(core: &Core, client: &SyncClient, token: &str, source: impl Into<AttachmentSource<'a>>, on_progress: &P) -> Result<String>
+pub async fn upload<'a, P>(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    source: impl Into<AttachmentSource<'a>>,
+    on_progress: &P,
+) -> Result<String>
 where
     P: Fn(UploadProgress) + Sync + ?Sized,
 {
-    upload_in_chunks(core, client, token, source, DEFAULT_CHUNK_BYTES, on_progress).await
+    upload_in_chunks(
+        core,
+        client,
+        token,
+        source,
+        DEFAULT_CHUNK_BYTES,
+        on_progress,
+    )
+    .await
 }
 
 /// [`upload`] with another chunk size (1 byte to `stopover_protocol::files::MAX_CHUNK_BYTES`).
@@ -293,13 +341,27 @@ where
 /// back); returns the SHA-256 of those it finished. An attachment whose file changed or
 /// disappeared since it was added is skipped with a warning (it stays listed by
 /// [`pending_uploads`] until [`forget`] drops it); any other failure stops the round.
-pub async fn resume_pending<P>(core: &Core, client: &SyncClient, token: &str, on_progress: &P) -> Result<Vec<String>>
+pub async fn resume_pending<P>(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    on_progress: &P,
+) -> Result<Vec<String>>
 where
     P: Fn(UploadProgress) + Sync + ?Sized,
 {
     let mut done = Vec::new();
     for attachment in pending_uploads(core)? {
-        match send(core, client, token, &attachment, DEFAULT_CHUNK_BYTES, on_progress).await {
+        match send(
+            core,
+            client,
+            token,
+            &attachment,
+            DEFAULT_CHUNK_BYTES,
+            on_progress,
+        )
+        .await
+        {
             Ok(()) => done.push(attachment.sha256),
             Err(e @ Error::InvalidInput(_)) => {
                 tracing::warn!(sha256 = %attachment.sha256, error = %e, "attachment skipped");
@@ -313,16 +375,25 @@ where
 /// Drops an attachment from this device's list (and its copy in the data folder, if it was
 /// given as bytes). What the server already holds stays there.
 pub fn forget(core: &Core, sha256: &str) -> Result<()> {
-    let Some(attachment) = get(&core.conn(), sha256)? else { return Ok(()) };
-    if attachment.path.starts_with(core.data_dir().join(ATTACHMENTS_DIR)) {
+    let Some(attachment) = get(&core.conn(), sha256)? else {
+        return Ok(());
+    };
+    if attachment
+        .path
+        .starts_with(core.data_dir().join(ATTACHMENTS_DIR))
+    {
         match std::fs::remove_file(&attachment.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::DataDir { path: attachment.path.clone(), source: e });
+                return Err(Error::DataDir {
+                    path: attachment.path.clone(),
+                    source: e,
+                });
             }
             _ => {}
         }
     }
-    core.conn().execute("DELETE FROM attachment WHERE sha256 = ?1", [sha256])?;
+    core.conn()
+        .execute("DELETE FROM attachment WHERE sha256 = ?1", [sha256])?;
     Ok(())
 }
 
@@ -330,35 +401,59 @@ pub fn forget(core: &Core, sha256: &str) -> Result<()> {
 /// have that hash.
 pub async fn download(client: &SyncClient, token: &str, sha256: &str) -> Result<Vec<u8>> {
     if !is_sha256_hex(sha256) {
-        return Err(Error::InvalidInput(format!("`{sha256}` is not a SHA-256 (64 lowercase hex digits)")));
+        return Err(Error::InvalidInput(format!(
+            "`{sha256}` is not a SHA-256 (64 lowercase hex digits)"
+        )));
     }
     let url = client.url(&format!("{}/{sha256}", FILES_PATH.trim_start_matches('/')));
-    let response = tus(client, Method::GET, url, token).timeout(DOWNLOAD_TIMEOUT).send().await.map_err(network_error)?;
+    let response = tus(client, Method::GET, url, token)
+        .timeout(DOWNLOAD_TIMEOUT)
+        .send()
+        .await
+        .map_err(network_error)?;
     if response.status() != StatusCode::OK {
         return Err(unexpected(client, response).await);
     }
     check_tus(client, response.headers())?;
     let bytes = response.bytes().await.map_err(network_error)?;
     if hex(&Sha256::digest(&bytes)) != sha256 {
-        return Err(Error::BadAnswer(format!("the downloaded attachment does not have the SHA-256 {sha256}")));
+        return Err(Error::BadAnswer(format!(
+            "the downloaded attachment does not have the SHA-256 {sha256}"
+        )));
     }
     Ok(bytes.to_vec())
 }
 
 /// The upload itself: learn the server's offset, then send chunks from there.
-async fn send<P>(core: &Core, client: &SyncClient, token: &str, attachment: &Attachment, chunk_bytes: usize, on_progress: &P) -> Result<()>
+async fn send<P>(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    attachment: &Attachment,
+    chunk_bytes: usize,
+    on_progress: &P,
+) -> Result<()>
 where
     P: Fn(UploadProgress) + Sync + ?Sized,
 {
     let (sha, size) = (attachment.sha256.as_str(), attachment.size);
-    let progress = |done: u64| on_progress(UploadProgress { sha256: sha.to_string(), bytes_done: done, bytes_total: size });
+    let progress = |done: u64| {
+        on_progress(UploadProgress {
+            sha256: sha.to_string(),
+            bytes_done: done,
+            bytes_total: size,
+        })
+    };
     if attachment.uploaded {
         progress(size);
         return Ok(());
     }
 
     // An upload URL from an earlier attempt, if it is on this server.
-    let mut url = attachment.upload_url.as_deref().and_then(|u| upload_url_on(client, u));
+    let mut url = attachment
+        .upload_url
+        .as_deref()
+        .and_then(|u| upload_url_on(client, u));
     let mut offset = None;
     if let Some(u) = &url {
         match head(client, token, u, size).await {
@@ -388,11 +483,17 @@ where
 
     let mut mismatches = 0;
     loop {
-        let chunk = if offset < size { read_chunk(&attachment.path, offset, chunk_bytes, size).await? } else { Vec::new() };
+        let chunk = if offset < size {
+            read_chunk(&attachment.path, offset, chunk_bytes, size).await?
+        } else {
+            Vec::new()
+        };
         let sent = chunk.len() as u64;
         match patch(client, token, &url, offset, chunk).await {
             Ok(at) if at > offset + sent || (at == offset && sent > 0) || at > size => {
-                return Err(Error::BadAnswer(format!("the server acknowledged offset {at} after {sent} bytes sent at {offset}")));
+                return Err(Error::BadAnswer(format!(
+                    "the server acknowledged offset {at} after {sent} bytes sent at {offset}"
+                )));
             }
             Ok(at) => {
                 mismatches = 0;
@@ -402,12 +503,15 @@ where
                     break;
                 }
             }
-            Err(Error::Server { status: 409, code, .. }) if code == OFFSET_MISMATCH && mismatches < MAX_OFFSET_MISMATCHES => {
+            Err(Error::Server {
+                status: 409, code, ..
+            }) if code == OFFSET_MISMATCH && mismatches < MAX_OFFSET_MISMATCHES => {
                 mismatches += 1;
                 offset = head(client, token, &url, size).await?;
                 progress(offset);
             }
-            Err(e @ Error::Server { status: 400, .. }) if matches!(&e, Error::Server { code, .. } if code == CHECKSUM_MISMATCH) => {
+            Err(e @ Error::Server { status: 400, .. }) if matches!(&e, Error::Server { code, .. } if code == CHECKSUM_MISMATCH) =>
+            {
                 // The server discarded its copy: the next attempt hashes again and starts anew.
                 set_upload_url(core, sha, None)?;
                 return Err(e);
@@ -417,7 +521,9 @@ where
                 return Err(Error::Server {
                     status: 404,
                     code: "no_such_upload".into(),
-                    message: "the server no longer has this upload; it starts again on the next attempt".into(),
+                    message:
+                        "the server no longer has this upload; it starts again on the next attempt"
+                            .into(),
                 });
             }
             Err(e) => return Err(e),
@@ -431,14 +537,21 @@ where
 async fn read_chunk(path: &Path, offset: u64, max: usize, size: u64) -> Result<Vec<u8>> {
     let path = path.to_path_buf();
     blocking(move || {
-        let changed = || Error::InvalidInput(format!("the attachment {} changed or disappeared since it was added; add it again", path.display()));
+        let changed = || {
+            Error::InvalidInput(format!(
+                "the attachment {} changed or disappeared since it was added; add it again",
+                path.display()
+            ))
+        };
         let mut file = std::fs::File::open(&path).map_err(|_| changed())?;
         if file.metadata().map_err(|_| changed())?.len() != size {
             return Err(changed());
         }
         let want = (size - offset).min(max as u64) as usize;
         let mut buf = vec![0u8; want];
-        file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(&mut buf)).map_err(|_| changed())?;
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(&mut buf))
+            .map_err(|_| changed())?;
         Ok(buf)
     })
     .await
@@ -447,27 +560,43 @@ async fn read_chunk(path: &Path, offset: u64, max: usize, size: u64) -> Result<V
 /// `stored` as a URL of this client's server's `/v1/files/{id}`, or `None`.
 fn upload_url_on(client: &SyncClient, stored: &str) -> Option<Url> {
     let url = Url::parse(stored).ok()?;
-    let id = url.as_str().strip_prefix(client.url(FILES_PATH.trim_start_matches('/')).as_str())?.strip_prefix('/')?;
+    let id = url
+        .as_str()
+        .strip_prefix(client.url(FILES_PATH.trim_start_matches('/')).as_str())?
+        .strip_prefix('/')?;
     is_upload_id(id).then_some(url)
 }
 
 fn is_upload_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn tus(client: &SyncClient, method: Method, url: Url, token: &str) -> reqwest::RequestBuilder {
-    client.request_url(method, url).header("Tus-Resumable", TUS_RESUMABLE).bearer_auth(token)
+    client
+        .request_url(method, url)
+        .header("Tus-Resumable", TUS_RESUMABLE)
+        .bearer_auth(token)
 }
 
 /// Every tus answer carries `Tus-Resumable: 1.0.0`; a wifi login page does not.
 fn check_tus(client: &SyncClient, headers: &HeaderMap) -> Result<()> {
-    if headers.get("tus-resumable").is_some_and(|v| v.as_bytes() == TUS_RESUMABLE.as_bytes()) {
+    if headers
+        .get("tus-resumable")
+        .is_some_and(|v| v.as_bytes() == TUS_RESUMABLE.as_bytes())
+    {
         return Ok(());
     }
     if looks_like_html(headers) {
-        return Err(Error::NotOurServer { url: client.server_url().to_string(), reason: "it answered with a web page instead of an upload answer".into() });
+        return Err(Error::NotOurServer {
+            url: client.server_url().to_string(),
+            reason: "it answered with a web page instead of an upload answer".into(),
+        });
     }
-    Err(Error::BadAnswer("the upload answer lacks `Tus-Resumable: 1.0.0`".into()))
+    Err(Error::BadAnswer(
+        "the upload answer lacks `Tus-Resumable: 1.0.0`".into(),
+    ))
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64> {
@@ -483,7 +612,10 @@ async fn unexpected(client: &SyncClient, response: reqwest::Response) -> Error {
     if response.status().is_success() {
         let status = response.status();
         if looks_like_html(response.headers()) {
-            return Error::NotOurServer { url: client.server_url().to_string(), reason: "it answered with a web page instead of an upload answer".into() };
+            return Error::NotOurServer {
+                url: client.server_url().to_string(),
+                reason: "it answered with a web page instead of an upload answer".into(),
+            };
         }
         return Error::BadAnswer(format!("unexpected {status} to an upload request"));
     }
@@ -492,13 +624,21 @@ async fn unexpected(client: &SyncClient, response: reqwest::Response) -> Error {
 
 /// `POST /v1/files`: the upload URL and the server's offset.
 async fn create(client: &SyncClient, token: &str, attachment: &Attachment) -> Result<(Url, u64)> {
-    let metadata = UploadMetadata { sha256: attachment.sha256.clone(), filename: attachment.filename.clone() };
-    let response = tus(client, Method::POST, client.url(FILES_PATH.trim_start_matches('/')), token)
-        .header("Upload-Length", attachment.size.to_string())
-        .header("Upload-Metadata", metadata.encode())
-        .send()
-        .await
-        .map_err(network_error)?;
+    let metadata = UploadMetadata {
+        sha256: attachment.sha256.clone(),
+        filename: attachment.filename.clone(),
+    };
+    let response = tus(
+        client,
+        Method::POST,
+        client.url(FILES_PATH.trim_start_matches('/')),
+        token,
+    )
+    .header("Upload-Length", attachment.size.to_string())
+    .header("Upload-Metadata", metadata.encode())
+    .send()
+    .await
+    .map_err(network_error)?;
     if !matches!(response.status(), StatusCode::CREATED | StatusCode::OK) {
         return Err(unexpected(client, response).await);
     }
@@ -506,40 +646,72 @@ async fn create(client: &SyncClient, token: &str, attachment: &Attachment) -> Re
     check_tus(client, headers)?;
     let offset = header_u64(headers, "upload-offset")?;
     if offset > attachment.size {
-        return Err(Error::BadAnswer(format!("the server claims {offset} bytes of a {}-byte file", attachment.size)));
+        return Err(Error::BadAnswer(format!(
+            "the server claims {offset} bytes of a {}-byte file",
+            attachment.size
+        )));
     }
     // Only the id is taken from Location: the token goes to our own server and nowhere else.
-    let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let location = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let id = location
         .rsplit_once(&format!("{FILES_PATH}/"))
         .map(|(_, id)| id)
         .filter(|id| is_upload_id(id))
-        .ok_or_else(|| Error::BadAnswer(format!("the upload answer has no usable Location (`{}`)", location.chars().take(80).collect::<String>())))?;
-    Ok((client.url(&format!("{}/{id}", FILES_PATH.trim_start_matches('/'))), offset))
+        .ok_or_else(|| {
+            Error::BadAnswer(format!(
+                "the upload answer has no usable Location (`{}`)",
+                location.chars().take(80).collect::<String>()
+            ))
+        })?;
+    Ok((
+        client.url(&format!("{}/{id}", FILES_PATH.trim_start_matches('/'))),
+        offset,
+    ))
 }
 
 /// `HEAD /v1/files/{id}`: the server's offset.
 async fn head(client: &SyncClient, token: &str, url: &Url, size: u64) -> Result<u64> {
-    let response = tus(client, Method::HEAD, url.clone(), token).send().await.map_err(network_error)?;
+    let response = tus(client, Method::HEAD, url.clone(), token)
+        .send()
+        .await
+        .map_err(network_error)?;
     let status = response.status();
     if status != StatusCode::OK {
         if status == StatusCode::NOT_FOUND && response.headers().get("tus-resumable").is_some() {
             // A HEAD answer has no body to carry the error code.
-            return Err(Error::Server { status: 404, code: "no_such_upload".into(), message: "no such upload".into() });
+            return Err(Error::Server {
+                status: 404,
+                code: "no_such_upload".into(),
+                message: "no such upload".into(),
+            });
         }
         return Err(unexpected(client, response).await);
     }
     let headers = response.headers();
     check_tus(client, headers)?;
-    let (offset, length) = (header_u64(headers, "upload-offset")?, header_u64(headers, "upload-length")?);
+    let (offset, length) = (
+        header_u64(headers, "upload-offset")?,
+        header_u64(headers, "upload-length")?,
+    );
     if length != size || offset > length {
-        return Err(Error::BadAnswer(format!("the server's upload has offset {offset} of {length} bytes, this file {size}")));
+        return Err(Error::BadAnswer(format!(
+            "the server's upload has offset {offset} of {length} bytes, this file {size}"
+        )));
     }
     Ok(offset)
 }
 
 /// `PATCH /v1/files/{id}`: sends `chunk` at `offset`; the server's new offset.
-async fn patch(client: &SyncClient, token: &str, url: &Url, offset: u64, chunk: Vec<u8>) -> Result<u64> {
+async fn patch(
+    client: &SyncClient,
+    token: &str,
+    url: &Url,
+    offset: u64,
+    chunk: Vec<u8>,
+) -> Result<u64> {
     // Enough time for the chunk at 32 kbit/s, on top of the usual.
     let timeout = REQUEST_TIMEOUT + Duration::from_secs(chunk.len() as u64 / 4096);
     let response = tus(client, Method::PATCH, url.clone(), token)

@@ -29,7 +29,11 @@ impl Backoff {
     /// `base`: the ceiling after the first failure; `cap`: the ceiling never exceeded by the
     /// exponential part.
     pub fn new(base: Duration, cap: Duration) -> Backoff {
-        Backoff { base, cap: cap.max(base), failures: 0 }
+        Backoff {
+            base,
+            cap: cap.max(base),
+            failures: 0,
+        }
     }
 
     /// Failures in a row so far.
@@ -40,7 +44,9 @@ impl Backoff {
     /// The upper bound of the next jittered wait: `min(cap, base·2^failures)`.
     pub fn ceiling(&self) -> Duration {
         let factor = 1u32.checked_shl(self.failures.min(31)).unwrap_or(u32::MAX);
-        self.base.checked_mul(factor).map_or(self.cap, |d| d.min(self.cap))
+        self.base
+            .checked_mul(factor)
+            .map_or(self.cap, |d| d.min(self.cap))
     }
 
     /// Counts one more failure and returns how long to wait before trying again:
@@ -98,7 +104,10 @@ mod tests {
             let expected_ceiling = (base * 2u32.pow(n)).min(cap);
             assert_eq!(b.ceiling(), expected_ceiling, "failure {n}");
             let d = b.next_delay(None);
-            assert!(d <= expected_ceiling, "failure {n}: {d:?} > {expected_ceiling:?}");
+            assert!(
+                d <= expected_ceiling,
+                "failure {n}: {d:?} > {expected_ceiling:?}"
+            );
             seen_small |= d < expected_ceiling / 2;
         }
         assert_eq!(b.failures(), 12);
@@ -127,7 +136,10 @@ mod tests {
         for _ in 0..200 {
             let ceiling = b.ceiling();
             let d = b.next_delay(Some(Duration::from_secs(7)));
-            assert!(d >= Duration::from_secs(7) && d <= Duration::from_secs(7) + ceiling, "{d:?}");
+            assert!(
+                d >= Duration::from_secs(7) && d <= Duration::from_secs(7) + ceiling,
+                "{d:?}"
+            );
         }
         b.reset();
         assert_eq!(b.failures(), 0);
@@ -142,11 +154,21 @@ mod tests {
     #[test]
     fn errors_decide_whether_to_retry() {
         let mut b = Backoff::default();
-        let busy = Error::Busy { retry_after: Some(Duration::from_secs(30)) };
+        let busy = Error::Busy {
+            retry_after: Some(Duration::from_secs(30)),
+        };
         assert!(b.delay_after(&busy).unwrap() >= Duration::from_secs(30));
         assert!(b.delay_after(&Error::Network("reset".into())).is_some());
-        assert!(b.delay_after(&Error::SignInRequired("token revoked".into())).is_none());
-        assert!(b.delay_after(&Error::InsecureUrl { host: "example.org".into() }).is_none());
+        assert!(
+            b.delay_after(&Error::SignInRequired("token revoked".into()))
+                .is_none()
+        );
+        assert!(
+            b.delay_after(&Error::InsecureUrl {
+                host: "example.org".into()
+            })
+            .is_none()
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, LOCATION, RETRY
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use stopover_protocol::{
-    ErrorBody, Health, Operation, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
-    SignInRequest, SignInResponse,
+    ErrorBody, Health, Operation, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest,
+    PushResponse, SignInRequest, SignInResponse,
 };
 
 use super::outbox::check_push_response;
@@ -44,7 +44,11 @@ pub fn normalize_server_url(server_url: &str) -> Result<String> {
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| Error::InvalidInput(format!("`{trimmed}` has no host name; expected e.g. https://ecommunity.example.org")))?
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "`{trimmed}` has no host name; expected e.g. https://ecommunity.example.org"
+            ))
+        })?
         .to_string();
     match url.scheme() {
         "https" => {}
@@ -57,7 +61,9 @@ pub fn normalize_server_url(server_url: &str) -> Result<String> {
         }
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::InvalidInput("a server address must not contain a user name or password".into()));
+        return Err(Error::InvalidInput(
+            "a server address must not contain a user name or password".into(),
+        ));
     }
     url.set_query(None);
     url.set_fragment(None);
@@ -69,8 +75,12 @@ fn is_loopback_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
         return true;
     }
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback())
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<IpAddr>()
+        .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// The client for one e-community server. Cheap to clone (the connection pool is shared).
@@ -89,7 +99,8 @@ impl SyncClient {
     /// followed: a server never sends one, a captive portal does.
     pub fn new(server_url: &str) -> Result<SyncClient> {
         let server_url = normalize_server_url(server_url)?;
-        let base = Url::parse(&format!("{server_url}/")).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let base = Url::parse(&format!("{server_url}/"))
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -100,7 +111,11 @@ impl SyncClient {
             .zstd(true)
             .build()
             .map_err(|e| Error::Network(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(SyncClient { http, server_url, base })
+        Ok(SyncClient {
+            http,
+            server_url,
+            base,
+        })
     }
 
     /// The normalised server address.
@@ -109,7 +124,9 @@ impl SyncClient {
     }
 
     pub(crate) fn url(&self, path: &str) -> Url {
-        self.base.join(path).expect("static API paths join onto a valid base")
+        self.base
+            .join(path)
+            .expect("static API paths join onto a valid base")
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -119,14 +136,20 @@ impl SyncClient {
     /// A request to `url` (which callers take from [`SyncClient::url`] or check to be under
     /// [`SyncClient::server_url`]: the token must never go to another host).
     pub(crate) fn request_url(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
-        self.http.request(method, url).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        self.http
+            .request(method, url)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
     }
 
     /// `GET /v1/health`. Succeeds only when the answer is a [`Health`] from a server speaking
     /// our protocol; anything else (an HTML login page, another service) is
     /// [`Error::NotOurServer`].
     pub async fn health(&self) -> Result<Health> {
-        let response = self.request(reqwest::Method::GET, "v1/health").send().await.map_err(network_error)?;
+        let response = self
+            .request(reqwest::Method::GET, "v1/health")
+            .send()
+            .await
+            .map_err(network_error)?;
         let (health, _): (Health, _) = self.read_json(response, "a health answer").await?;
         if !health.is_compatible() {
             return Err(Error::NotOurServer {
@@ -145,7 +168,12 @@ impl SyncClient {
 
     /// `POST /v1/sessions`: exchanges user name and password for a device token.
     pub async fn sign_in(&self, request: &SignInRequest) -> Result<SignInResponse> {
-        let response = self.request(reqwest::Method::POST, "v1/sessions").json(request).send().await.map_err(network_error)?;
+        let response = self
+            .request(reqwest::Method::POST, "v1/sessions")
+            .json(request)
+            .send()
+            .await
+            .map_err(network_error)?;
         Ok(self.read_json(response, "a sign-in answer").await?.0)
     }
 
@@ -171,7 +199,8 @@ impl SyncClient {
     /// `POST /v1/sync/push` with the body gzip-compressed. The answer must be a
     /// [`PushResponse`] with exactly one result per operation sent.
     pub async fn push(&self, token: &str, ops: &[Operation]) -> Result<(PushResponse, Transfer)> {
-        let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() }).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let body = gzip(&json)?;
         let bytes_sent = body.len() as u64;
         let response = self
@@ -183,13 +212,25 @@ impl SyncClient {
             .send()
             .await
             .map_err(network_error)?;
-        let (answer, bytes_received): (PushResponse, _) = self.read_json(response, "a push answer").await?;
+        let (answer, bytes_received): (PushResponse, _) =
+            self.read_json(response, "a push answer").await?;
         check_push_response(ops, &answer)?;
-        Ok((answer, Transfer { bytes_sent, bytes_received }))
+        Ok((
+            answer,
+            Transfer {
+                bytes_sent,
+                bytes_received,
+            },
+        ))
     }
 
     /// `GET /v1/sync/pull?cursor=…&limit=…`: one page of changes after `cursor`.
-    pub async fn pull(&self, token: &str, cursor: u64, limit: u32) -> Result<(PullResponse, Transfer)> {
+    pub async fn pull(
+        &self,
+        token: &str,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<(PullResponse, Transfer)> {
         let response = self
             .request(reqwest::Method::GET, "v1/sync/pull")
             .query(&[("cursor", cursor.to_string()), ("limit", limit.to_string())])
@@ -197,15 +238,28 @@ impl SyncClient {
             .send()
             .await
             .map_err(network_error)?;
-        let (page, bytes_received): (PullResponse, _) = self.read_json(response, "a pull answer").await?;
+        let (page, bytes_received): (PullResponse, _) =
+            self.read_json(response, "a pull answer").await?;
         if page.more && page.cursor <= cursor {
-            return Err(Error::BadAnswer(format!("the pull cursor did not advance past {cursor}")));
+            return Err(Error::BadAnswer(format!(
+                "the pull cursor did not advance past {cursor}"
+            )));
         }
-        Ok((page, Transfer { bytes_sent: 0, bytes_received }))
+        Ok((
+            page,
+            Transfer {
+                bytes_sent: 0,
+                bytes_received,
+            },
+        ))
     }
 
     /// Reads a successful answer as `T`, or turns anything else into the matching error.
-    pub(crate) async fn read_json<T: DeserializeOwned>(&self, response: reqwest::Response, what: &str) -> Result<(T, u64)> {
+    pub(crate) async fn read_json<T: DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+        what: &str,
+    ) -> Result<(T, u64)> {
         let status = response.status();
         if !status.is_success() {
             return Err(self.error_from(response).await);
@@ -214,10 +268,12 @@ impl SyncClient {
         let body = response.bytes().await.map_err(network_error)?;
         match serde_json::from_slice::<T>(&body) {
             Ok(value) => Ok((value, body.len() as u64)),
-            Err(_) if html || body.trim_ascii_start().starts_with(b"<") => Err(Error::NotOurServer {
-                url: self.server_url.clone(),
-                reason: format!("it answered with a web page instead of {what}"),
-            }),
+            Err(_) if html || body.trim_ascii_start().starts_with(b"<") => {
+                Err(Error::NotOurServer {
+                    url: self.server_url.clone(),
+                    reason: format!("it answered with a web page instead of {what}"),
+                })
+            }
             Err(e) => Err(Error::BadAnswer(format!("expected {what}: {e}"))),
         }
     }
@@ -227,26 +283,46 @@ impl SyncClient {
         let status = response.status();
         let headers = response.headers().clone();
         if status.is_redirection() {
-            let to = headers.get(LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("somewhere else");
-            return Error::NotOurServer { url: self.server_url.clone(), reason: format!("it redirected to {to}") };
+            let to = headers
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("somewhere else");
+            return Error::NotOurServer {
+                url: self.server_url.clone(),
+                reason: format!("it redirected to {to}"),
+            };
         }
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
-            return Error::Busy { retry_after: retry_after(&headers) };
+            return Error::Busy {
+                retry_after: retry_after(&headers),
+            };
         }
         let body = response.bytes().await.unwrap_or_default();
         match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(e) if status == StatusCode::UNAUTHORIZED && (e.code == "token_revoked" || e.code == "unauthenticated") => {
+            Ok(e)
+                if status == StatusCode::UNAUTHORIZED
+                    && (e.code == "token_revoked" || e.code == "unauthenticated") =>
+            {
                 Error::SignInRequired(e.message)
             }
-            Ok(e) => Error::Server { status: status.as_u16(), code: e.code, message: e.message },
-            Err(_) if looks_like_html(&headers) || body.trim_ascii_start().starts_with(b"<") => Error::NotOurServer {
-                url: self.server_url.clone(),
-                reason: format!("it answered {status} with a web page"),
+            Ok(e) => Error::Server {
+                status: status.as_u16(),
+                code: e.code,
+                message: e.message,
             },
+            Err(_) if looks_like_html(&headers) || body.trim_ascii_start().starts_with(b"<") => {
+                Error::NotOurServer {
+                    url: self.server_url.clone(),
+                    reason: format!("it answered {status} with a web page"),
+                }
+            }
             Err(_) => Error::Server {
                 status: status.as_u16(),
                 code: format!("http_{}", status.as_u16()),
-                message: status.canonical_reason().unwrap_or("no explanation given").to_string(),
+                message: status
+                    .canonical_reason()
+                    .unwrap_or("no explanation given")
+                    .to_string(),
             },
         }
     }
@@ -261,13 +337,25 @@ pub(crate) fn looks_like_html(headers: &HeaderMap) -> bool {
 
 /// `Retry-After` in seconds (an HTTP date is ignored: a server of ours sends seconds).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let secs: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 fn gzip(data: &[u8]) -> Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), flate2::Compression::default());
-    encoder.write_all(data).and_then(|_| encoder.finish()).map_err(|e| Error::InvalidInput(format!("cannot compress the request: {e}")))
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    encoder
+        .write_all(data)
+        .and_then(|_| encoder.finish())
+        .map_err(|e| Error::InvalidInput(format!("cannot compress the request: {e}")))
 }
 
 /// A transport error as [`Error::Network`], with its causes (never headers, so never the token).

@@ -59,7 +59,13 @@ pub fn conflicts(core: &Core) -> Result<Vec<SyncConflict>> {
 /// Settles a conflict in one transaction. [`Resolution::KeepMine`] queues the local value
 /// based on the server's version (it goes out with the next sync); [`Resolution::TakeTheirs`]
 /// writes the server's value into the local table. Either way the conflict is gone.
-pub fn resolve_conflict(core: &Core, kind: &str, entity_id: &str, field: &str, choice: Resolution) -> Result<()> {
+pub fn resolve_conflict(
+    core: &Core,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    choice: Resolution,
+) -> Result<()> {
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let f = FieldRef::new(kind, entity_id, field);
@@ -72,9 +78,15 @@ pub fn resolve_conflict(core: &Core, kind: &str, entity_id: &str, field: &str, c
         )
         .optional()?;
     let Some((local_json, server_json, server_version)) = row else {
-        return Err(Error::NotFound(format!("conflict on `{kind}` `{entity_id}` field `{field}`")));
+        return Err(Error::NotFound(format!(
+            "conflict on `{kind}` `{entity_id}` field `{field}`"
+        )));
     };
-    let (local, server, server_version) = (parse(&local_json), parse(&server_json), server_version as u64);
+    let (local, server, server_version) = (
+        parse(&local_json),
+        parse(&server_json),
+        server_version as u64,
+    );
     tx.execute(
         "DELETE FROM sync_conflict WHERE kind = ?1 AND entity_id = ?2 AND field = ?3",
         params![kind, entity_id, field],
@@ -128,7 +140,9 @@ pub fn rejected(core: &Core) -> Result<Vec<RejectedOperation>> {
 
 /// Removes a refused change from the list once the person has read it.
 pub fn dismiss_rejected(core: &Core, op_id: &str) -> Result<()> {
-    let n = core.conn().execute("DELETE FROM sync_rejected WHERE op_id = ?1", [op_id])?;
+    let n = core
+        .conn()
+        .execute("DELETE FROM sync_rejected WHERE op_id = ?1", [op_id])?;
     if n == 0 {
         return Err(Error::NotFound(format!("refused change `{op_id}`")));
     }

@@ -76,14 +76,23 @@ pub async fn sync_once(core: &Core, client: &SyncClient, token: &str) -> Result<
 /// The database work is synchronous and brief (one short transaction per batch or page); no
 /// lock is held across network waits, so the future is `Send` and can run on any runtime
 /// thread.
-pub async fn sync_once_with_progress<P>(core: &Core, client: &SyncClient, token: &str, on_progress: &P) -> Result<SyncReport>
+pub async fn sync_once_with_progress<P>(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    on_progress: &P,
+) -> Result<SyncReport>
 where
     P: Fn(SyncProgress) + Sync + ?Sized,
 {
     let _running = core.begin_sync()?;
     let configured = state::server_url(&core.conn())?;
     match configured {
-        None => return Err(Error::SignInRequired("this device is not signed in to an e-community server".into())),
+        None => {
+            return Err(Error::SignInRequired(
+                "this device is not signed in to an e-community server".into(),
+            ));
+        }
         Some(url) if url != client.server_url() => {
             return Err(Error::InvalidInput(format!(
                 "this device is signed in to {url}, not {}; sign in again to change servers",
@@ -102,19 +111,32 @@ where
     outcome
 }
 
-async fn run<P>(core: &Core, client: &SyncClient, token: &str, on_progress: &P) -> Result<SyncReport>
+async fn run<P>(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    on_progress: &P,
+) -> Result<SyncReport>
 where
     P: Fn(SyncProgress) + Sync + ?Sized,
 {
     let mut report = SyncReport::default();
     let progress = |report: &SyncReport, phase, done, total| {
-        on_progress(SyncProgress { phase, done, total, bytes_sent: report.bytes_sent, bytes_received: report.bytes_received })
+        on_progress(SyncProgress {
+            phase,
+            done,
+            total,
+            bytes_sent: report.bytes_sent,
+            bytes_received: report.bytes_received,
+        })
     };
 
     progress(&report, SyncPhase::Probing, 0, None);
     client.health().await?;
 
-    let waiting: i64 = core.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+    let waiting: i64 = core
+        .conn()
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
     let waiting = waiting as u64;
     let mut answered = 0u64;
     progress(&report, SyncPhase::Pushing, 0, Some(waiting));
@@ -133,7 +155,12 @@ where
         report.conflicts += summary.conflicts;
         report.rejected += summary.rejected;
         answered += batch.len() as u64;
-        progress(&report, SyncPhase::Pushing, answered, Some(waiting.max(answered)));
+        progress(
+            &report,
+            SyncPhase::Pushing,
+            answered,
+            Some(waiting.max(answered)),
+        );
     }
 
     let mut cursor = state::pull_cursor(&core.conn())?;
@@ -152,6 +179,11 @@ where
         }
     }
 
-    progress(&report, SyncPhase::Done, u64::from(report.pushed + report.pulled), Some(u64::from(report.pushed + report.pulled)));
+    progress(
+        &report,
+        SyncPhase::Done,
+        u64::from(report.pushed + report.pulled),
+        Some(u64::from(report.pushed + report.pulled)),
+    );
     Ok(report)
 }

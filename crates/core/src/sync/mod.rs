@@ -76,9 +76,15 @@ mod state;
 pub use account::{check_server_url, device_token, forget_device, sign_in, sign_out, token_key};
 pub use backoff::{Backoff, jittered};
 pub use client::{SyncClient, Transfer, normalize_server_url};
-pub use conflicts::{RejectedOperation, Resolution, SyncConflict, conflicts, dismiss_rejected, rejected, resolve_conflict};
+pub use conflicts::{
+    RejectedOperation, Resolution, SyncConflict, conflicts, dismiss_rejected, rejected,
+    resolve_conflict,
+};
 pub use engine::{SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress};
-pub use outbox::{PendingOperation, PushSummary, apply_push_results, enqueue, next_batch, pending_operations, seed_outbox};
+pub use outbox::{
+    PendingOperation, PushSummary, apply_push_results, enqueue, next_batch, pending_operations,
+    seed_outbox,
+};
 pub use pull::{PullSummary, apply_pull};
 pub use state::{SyncStatus, is_configured, pull_cursor, server_url, status};
 

@@ -32,7 +32,11 @@ pub(crate) struct FieldRef<'a> {
 
 impl<'a> FieldRef<'a> {
     pub fn new(kind: &'a str, entity_id: &'a str, field: &'a str) -> Self {
-        FieldRef { kind, entity_id, field }
+        FieldRef {
+            kind,
+            entity_id,
+            field,
+        }
     }
 }
 
@@ -57,12 +61,18 @@ pub(crate) fn known_value(conn: &Connection, f: FieldRef) -> Result<Option<Value
             |r| r.get(0),
         )
         .optional()?;
-    Ok(v.flatten().and_then(|json| serde_json::from_str(&json).ok()))
+    Ok(v.flatten()
+        .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
 /// Records that the server holds `value` at `version` for a field. Only ever moves forward: an
 /// older version than the known one changes nothing.
-pub(crate) fn note_server_field(conn: &Connection, f: FieldRef, version: u64, value: Option<&Value>) -> Result<()> {
+pub(crate) fn note_server_field(
+    conn: &Connection,
+    f: FieldRef,
+    version: u64,
+    value: Option<&Value>,
+) -> Result<()> {
     let json = value.map(Value::to_string);
     conn.execute(
         "INSERT INTO sync_field (kind, entity_id, field, server_version, server_value_json) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -106,7 +116,12 @@ fn promote_next(conn: &Connection, f: FieldRef, version: u64) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn insert_op(conn: &Connection, f: FieldRef, base_version: Option<u64>, value: &Value) -> Result<String> {
+pub(crate) fn insert_op(
+    conn: &Connection,
+    f: FieldRef,
+    base_version: Option<u64>,
+    value: &Value,
+) -> Result<String> {
     let op_id = uuid::Uuid::now_v7().to_string();
     conn.execute(
         &format!(
@@ -137,7 +152,13 @@ pub(crate) fn delete_ops_on_field(conn: &Connection, f: FieldRef) -> Result<()> 
 /// - If a conflict waits on the field, the change updates the conflict's local side instead:
 ///   the person still chooses between their latest value and the server's — unless the edit
 ///   made the two equal, which settles it.
-pub fn enqueue(tx: &Connection, kind: &str, entity_id: &str, field: &str, value: &Value) -> Result<()> {
+pub fn enqueue(
+    tx: &Connection,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+) -> Result<()> {
     let f = FieldRef::new(kind, entity_id, field);
     let json = value.to_string();
     let in_conflict = tx.execute(
@@ -162,7 +183,10 @@ pub fn enqueue(tx: &Connection, kind: &str, entity_id: &str, field: &str, value:
         .optional()?;
     match newest {
         Some((op_id, false)) => {
-            tx.execute("UPDATE outbox SET value_json = ?2 WHERE op_id = ?1", params![op_id, json])?;
+            tx.execute(
+                "UPDATE outbox SET value_json = ?2 WHERE op_id = ?1",
+                params![op_id, json],
+            )?;
         }
         Some((_, true)) => {
             insert_op(tx, f, None, value)?;
@@ -178,7 +202,13 @@ pub fn enqueue(tx: &Connection, kind: &str, entity_id: &str, field: &str, value:
 /// [`enqueue`], but only once sync is configured (an account has been signed in on this
 /// device). Before that, local edits stay local; [`seed_outbox`] queues them at sign-in.
 /// This is what the domain modules call in their transactions.
-pub fn record_change(tx: &Connection, kind: RecordKind, entity_id: &str, field: &str, value: &Value) -> Result<()> {
+pub fn record_change(
+    tx: &Connection,
+    kind: RecordKind,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+) -> Result<()> {
     if state::is_configured(tx)? {
         enqueue(tx, kind.name(), entity_id, field, value)?;
     }
@@ -302,7 +332,10 @@ pub fn check_push_response(sent: &[Operation], response: &PushResponse) -> Resul
     let mut expected: HashSet<&str> = sent.iter().map(|op| op.id.as_str()).collect();
     for result in &response.results {
         if !expected.remove(result.id.as_str()) {
-            return Err(Error::BadAnswer(format!("a result for operation `{}`, which was not sent or answered twice", result.id)));
+            return Err(Error::BadAnswer(format!(
+                "a result for operation `{}`, which was not sent or answered twice",
+                result.id
+            )));
         }
     }
     Ok(())
@@ -334,7 +367,11 @@ pub struct PushSummary {
 ///
 /// The answer must have one result per operation in `sent` ([`check_push_response`]), or
 /// nothing changes. Results for operations no longer in the outbox are ignored.
-pub fn apply_push_results(core: &Core, sent: &[Operation], response: &PushResponse) -> Result<PushSummary> {
+pub fn apply_push_results(
+    core: &Core,
+    sent: &[Operation],
+    response: &PushResponse,
+) -> Result<PushSummary> {
     check_push_response(sent, response)?;
     let mut conn = core.conn();
     let tx = conn.transaction()?;
@@ -363,7 +400,10 @@ pub fn apply_push_results(core: &Core, sent: &[Operation], response: &PushRespon
                     summary.duplicates += 1;
                 }
             }
-            Outcome::Conflict { server_value, server_version } => {
+            Outcome::Conflict {
+                server_value,
+                server_version,
+            } => {
                 // The person's side is their latest edit of the field.
                 let local_json: String = tx.query_row(
                     "SELECT value_json FROM outbox WHERE kind = ?1 AND entity_id = ?2 AND field = ?3 ORDER BY seq DESC LIMIT 1",

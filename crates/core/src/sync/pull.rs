@@ -53,7 +53,13 @@ pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
         let in_conflict = tx.execute(
             "UPDATE sync_conflict SET server_value_json = ?4, server_version = ?5
              WHERE kind = ?1 AND entity_id = ?2 AND field = ?3",
-            params![f.kind, f.entity_id, f.field, value_json, change.version as i64],
+            params![
+                f.kind,
+                f.entity_id,
+                f.field,
+                value_json,
+                change.version as i64
+            ],
         )?;
         if in_conflict > 0 {
             // Another device may have made the same choice: then there is nothing to ask.

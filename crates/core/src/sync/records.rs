@@ -13,26 +13,48 @@ pub fn checklist_entity_id(checklist_id: &str, step_id: &str) -> String {
 }
 
 fn split_checklist_id(entity_id: &str) -> Option<(&str, &str)> {
-    entity_id.split_once('/').filter(|(list, step)| !list.is_empty() && !step.is_empty())
+    entity_id
+        .split_once('/')
+        .filter(|(list, step)| !list.is_empty() && !step.is_empty())
 }
 
 /// Writes a value that came from the server (a pull, or a person taking the server's side of
 /// a conflict) into the local table. Queues nothing. Returns false (and logs) when the value
 /// does not fit: an unknown kind, a malformed id or a value of the wrong type.
-pub(crate) fn write_local(conn: &Connection, kind: &str, entity_id: &str, field: &str, value: &Value) -> Result<bool> {
+pub(crate) fn write_local(
+    conn: &Connection,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+) -> Result<bool> {
     let Some(RecordKind::ChecklistProgress) = RecordKind::from_name(kind) else {
-        tracing::warn!(kind, entity_id, field, "sync: ignoring a change of an unknown record kind");
+        tracing::warn!(
+            kind,
+            entity_id,
+            field,
+            "sync: ignoring a change of an unknown record kind"
+        );
         return Ok(false);
     };
     let Some((checklist_id, step_id)) = split_checklist_id(entity_id) else {
-        tracing::warn!(kind, entity_id, "sync: ignoring a change with a malformed entity id");
+        tracing::warn!(
+            kind,
+            entity_id,
+            "sync: ignoring a change with a malformed entity id"
+        );
         return Ok(false);
     };
     let column = match (field, value) {
         ("done", Value::Bool(_)) => "done",
         ("note", Value::String(_)) => "note",
         _ => {
-            tracing::warn!(kind, entity_id, field, "sync: ignoring a value of the wrong type");
+            tracing::warn!(
+                kind,
+                entity_id,
+                field,
+                "sync: ignoring a value of the wrong type"
+            );
             return Ok(false);
         }
     };
@@ -53,7 +75,12 @@ pub(crate) fn write_local(conn: &Connection, kind: &str, entity_id: &str, field:
 }
 
 /// The local value of one synced field, `None` if the record does not exist here.
-pub fn read_local(conn: &Connection, kind: &str, entity_id: &str, field: &str) -> Result<Option<Value>> {
+pub fn read_local(
+    conn: &Connection,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+) -> Result<Option<Value>> {
     let (Some(RecordKind::ChecklistProgress), Some((checklist_id, step_id))) =
         (RecordKind::from_name(kind), split_checklist_id(entity_id))
     else {
@@ -76,12 +103,21 @@ pub fn read_local(conn: &Connection, kind: &str, entity_id: &str, field: &str) -
 /// Every local field that differs from its default, as (kind, entity id, field, value): what
 /// a first sign-in queues so work done before it reaches the account. Defaults (not done, no
 /// note) are left out: they are what a field that never existed means anyway.
-pub(crate) fn non_default_fields(conn: &Connection) -> Result<Vec<(&'static str, String, &'static str, Value)>> {
+pub(crate) fn non_default_fields(
+    conn: &Connection,
+) -> Result<Vec<(&'static str, String, &'static str, Value)>> {
     let mut stmt = conn.prepare(
         "SELECT checklist_id, step_id, done, note FROM checklist_progress
          WHERE done = 1 OR note <> '' ORDER BY updated_at, checklist_id, step_id",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
     let kind = RecordKind::ChecklistProgress.name();
     let mut out = Vec::new();
     for row in rows {

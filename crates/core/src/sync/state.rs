@@ -20,7 +20,11 @@ pub(crate) const LAST_ERROR_CODE: &str = "last_error_code";
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
 }
 
 pub(crate) fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
@@ -51,7 +55,9 @@ pub fn server_url(conn: &Connection) -> Result<Option<String>> {
 
 /// The pull cursor: the server's position in its change feed this device has reached.
 pub fn pull_cursor(conn: &Connection) -> Result<u64> {
-    Ok(get(conn, PULL_CURSOR)?.and_then(|c| c.parse().ok()).unwrap_or(0))
+    Ok(get(conn, PULL_CURSOR)?
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0))
 }
 
 /// What the sync indicator shows.
@@ -97,7 +103,10 @@ pub fn status(core: &Core) -> Result<SyncStatus> {
 }
 
 /// Records how a sync ended, for [`status`].
-pub(crate) fn record_outcome(conn: &Connection, outcome: std::result::Result<(), &crate::Error>) -> Result<()> {
+pub(crate) fn record_outcome(
+    conn: &Connection,
+    outcome: std::result::Result<(), &crate::Error>,
+) -> Result<()> {
     match outcome {
         Ok(()) => {
             conn.execute(

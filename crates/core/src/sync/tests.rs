@@ -15,8 +15,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 use stopover_protocol::{
-    Account, AccountStatus, Change, EntityRef, ErrorBody, Health, OpResult, Operation, Outcome, PullResponse,
-    PushRequest, PushResponse, Role, SignInRequest, SignInResponse, validate_operation,
+    Account, AccountStatus, Change, EntityRef, ErrorBody, Health, OpResult, Operation, Outcome,
+    PullResponse, PushRequest, PushResponse, Role, SignInRequest, SignInResponse,
+    validate_operation,
 };
 
 use super::*;
@@ -33,7 +34,10 @@ const KIND: &str = "checklist_progress";
 
 fn open_core() -> (tempfile::TempDir, Core) {
     let dir = tempfile::tempdir().unwrap();
-    let no_pack = Err(PackError { file: "manifest.toml".into(), reason: "no pack in unit tests".into() });
+    let no_pack = Err(PackError {
+        file: "manifest.toml".into(),
+        reason: "no pack in unit tests".into(),
+    });
     let core = Core::open(dir.path(), no_pack).unwrap();
     {
         let conn = core.conn();
@@ -74,13 +78,24 @@ fn known(core: &Core, step: &str, field: &str) -> u64 {
 }
 
 fn answer(batch: &[Operation], outcome: impl Fn(&Operation) -> Outcome) -> PushResponse {
-    PushResponse { results: batch.iter().map(|op| OpResult { id: op.id.clone(), outcome: outcome(op) }).collect() }
+    PushResponse {
+        results: batch
+            .iter()
+            .map(|op| OpResult {
+                id: op.id.clone(),
+                outcome: outcome(op),
+            })
+            .collect(),
+    }
 }
 
 fn change(seq: u64, step: &str, field: &str, value: Value, version: u64) -> Change {
     Change {
         seq,
-        entity: EntityRef { kind: KIND.into(), id: format!("list/{step}") },
+        entity: EntityRef {
+            kind: KIND.into(),
+            id: format!("list/{step}"),
+        },
         field: field.into(),
         value,
         version,
@@ -104,7 +119,10 @@ fn nothing_is_queued_before_sign_in_and_seeding_queues_earlier_work() {
     let seeded = seed_outbox(&core.conn()).unwrap();
     assert_eq!(seeded, 2);
     let ops = pending_operations(&core).unwrap();
-    let fields: Vec<(&str, &str, &Value)> = ops.iter().map(|o| (o.entity_id.as_str(), o.field.as_str(), &o.value)).collect();
+    let fields: Vec<(&str, &str, &Value)> = ops
+        .iter()
+        .map(|o| (o.entity_id.as_str(), o.field.as_str(), &o.value))
+        .collect();
     assert!(fields.contains(&("list/a", "done", &json!(true))));
     assert!(fields.contains(&("list/b", "note", &json!("call the ministry"))));
     assert!(ops.iter().all(|o| o.base_version == Some(0) && !o.sent));
@@ -138,7 +156,11 @@ fn unsent_edits_coalesce_and_sent_ones_are_never_touched() {
     set_note(&core, "a", "four");
     // …and the next one coalesces into that unsent op.
     set_note(&core, "a", "five");
-    let notes: Vec<PendingOperation> = pending_operations(&core).unwrap().into_iter().filter(|o| o.field == "note").collect();
+    let notes: Vec<PendingOperation> = pending_operations(&core)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.field == "note")
+        .collect();
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0].op_id, first_id);
     assert_eq!(notes[0].value, json!("three"), "a sent op keeps its value");
@@ -147,7 +169,10 @@ fn unsent_edits_coalesce_and_sent_ones_are_never_touched() {
     assert!(!notes[1].sent);
     // A retry sends the in-flight ops again (same ids), never the one waiting for a base.
     let retry = next_batch(&core, 200).unwrap();
-    assert_eq!(retry.iter().map(|o| &o.id).collect::<HashSet<_>>(), batch.iter().map(|o| &o.id).collect::<HashSet<_>>());
+    assert_eq!(
+        retry.iter().map(|o| &o.id).collect::<HashSet<_>>(),
+        batch.iter().map(|o| &o.id).collect::<HashSet<_>>()
+    );
 }
 
 #[test]
@@ -157,7 +182,12 @@ fn applied_answer_removes_the_op_and_bases_the_next_one_on_its_version() {
     set_note(&core, "a", "first");
     let batch = next_batch(&core, 200).unwrap();
     set_note(&core, "a", "second");
-    let summary = apply_push_results(&core, &batch, &answer(&batch, |_| Outcome::Applied { version: 4 })).unwrap();
+    let summary = apply_push_results(
+        &core,
+        &batch,
+        &answer(&batch, |_| Outcome::Applied { version: 4 }),
+    )
+    .unwrap();
     assert_eq!(summary.applied, 1);
     assert_eq!(known(&core, "a", "note"), 4);
     let ops = pending_operations(&core).unwrap();
@@ -167,7 +197,12 @@ fn applied_answer_removes_the_op_and_bases_the_next_one_on_its_version() {
 
     let batch = next_batch(&core, 200).unwrap();
     assert_eq!(batch[0].base_version, 4);
-    let summary = apply_push_results(&core, &batch, &answer(&batch, |_| Outcome::Duplicate { version: 5 })).unwrap();
+    let summary = apply_push_results(
+        &core,
+        &batch,
+        &answer(&batch, |_| Outcome::Duplicate { version: 5 }),
+    )
+    .unwrap();
     assert_eq!((summary.applied, summary.duplicates), (1, 1));
     assert!(pending_operations(&core).unwrap().is_empty());
     assert_eq!(known(&core, "a", "note"), 5);
@@ -184,7 +219,13 @@ fn a_batch_holds_one_op_per_field_in_order_and_respects_the_limit() {
     set_done(&core, "b", true);
     set_note(&core, "c", "y");
     let small = next_batch(&core, 2).unwrap();
-    assert_eq!(small.iter().map(|o| o.entity.id.as_str()).collect::<Vec<_>>(), ["list/a", "list/b"]);
+    assert_eq!(
+        small
+            .iter()
+            .map(|o| o.entity.id.as_str())
+            .collect::<Vec<_>>(),
+        ["list/a", "list/b"]
+    );
     for op in &small {
         validate_operation(op).unwrap();
     }
@@ -197,28 +238,44 @@ fn a_conflict_keeps_both_values_and_a_person_resolves_it() {
     set_note(&core, "a", "mine");
     let batch = next_batch(&core, 200).unwrap();
     set_note(&core, "a", "mine, edited while in flight");
-    let conflict = |_: &Operation| Outcome::Conflict { server_value: json!("theirs"), server_version: 3 };
+    let conflict = |_: &Operation| Outcome::Conflict {
+        server_value: json!("theirs"),
+        server_version: 3,
+    };
     let summary = apply_push_results(&core, &batch, &answer(&batch, conflict)).unwrap();
     assert_eq!(summary.conflicts, 1);
-    assert!(pending_operations(&core).unwrap().is_empty(), "the field's ops left the outbox");
+    assert!(
+        pending_operations(&core).unwrap().is_empty(),
+        "the field's ops left the outbox"
+    );
     let c = &conflicts(&core).unwrap()[0];
     assert_eq!((c.entity_id.as_str(), c.field.as_str()), ("list/a", "note"));
     assert_eq!(c.local_value, json!("mine, edited while in flight"));
     assert_eq!(c.server_value, json!("theirs"));
     assert_eq!(c.server_version, 3);
-    assert_eq!(local(&core, "a", "note"), Some(json!("mine, edited while in flight")), "nothing dropped locally");
+    assert_eq!(
+        local(&core, "a", "note"),
+        Some(json!("mine, edited while in flight")),
+        "nothing dropped locally"
+    );
 
     // An edit during the conflict updates the person's side; nothing is sent behind their back.
     set_note(&core, "a", "mine, latest");
     assert!(pending_operations(&core).unwrap().is_empty());
-    assert_eq!(conflicts(&core).unwrap()[0].local_value, json!("mine, latest"));
+    assert_eq!(
+        conflicts(&core).unwrap()[0].local_value,
+        json!("mine, latest")
+    );
     assert_eq!(status(&core).unwrap().conflicts, 1);
 
     resolve_conflict(&core, KIND, "list/a", "note", Resolution::KeepMine).unwrap();
     assert!(conflicts(&core).unwrap().is_empty());
     let ops = pending_operations(&core).unwrap();
     assert_eq!(ops.len(), 1);
-    assert_eq!((ops[0].base_version, &ops[0].value), (Some(3), &json!("mine, latest")));
+    assert_eq!(
+        (ops[0].base_version, &ops[0].value),
+        (Some(3), &json!("mine, latest"))
+    );
     let err = resolve_conflict(&core, KIND, "list/a", "note", Resolution::KeepMine).unwrap_err();
     assert_eq!(err.code(), "not_found");
 }
@@ -229,8 +286,15 @@ fn taking_theirs_writes_the_server_value_locally() {
     configure(&core, "http://127.0.0.1:9");
     set_done(&core, "b", true);
     let batch = next_batch(&core, 200).unwrap();
-    apply_push_results(&core, &batch, &answer(&batch, |_| Outcome::Conflict { server_value: json!(false), server_version: 7 }))
-        .unwrap();
+    apply_push_results(
+        &core,
+        &batch,
+        &answer(&batch, |_| Outcome::Conflict {
+            server_value: json!(false),
+            server_version: 7,
+        }),
+    )
+    .unwrap();
     resolve_conflict(&core, KIND, "list/b", "done", Resolution::TakeTheirs).unwrap();
     assert_eq!(local(&core, "b", "done"), Some(json!(false)));
     assert_eq!(known(&core, "b", "done"), 7);
@@ -244,9 +308,15 @@ fn a_conflict_between_equal_values_is_settled_without_asking() {
     configure(&core, "http://127.0.0.1:9");
     set_done(&core, "a", true);
     let batch = next_batch(&core, 200).unwrap();
-    let summary =
-        apply_push_results(&core, &batch, &answer(&batch, |_| Outcome::Conflict { server_value: json!(true), server_version: 2 }))
-            .unwrap();
+    let summary = apply_push_results(
+        &core,
+        &batch,
+        &answer(&batch, |_| Outcome::Conflict {
+            server_value: json!(true),
+            server_version: 2,
+        }),
+    )
+    .unwrap();
     assert_eq!((summary.conflicts, summary.settled), (0, 1));
     assert!(conflicts(&core).unwrap().is_empty());
     assert!(pending_operations(&core).unwrap().is_empty());
@@ -258,18 +328,44 @@ fn a_rejected_op_is_kept_with_its_reason() {
     let (_dir, core) = open_core();
     configure(&core, "http://127.0.0.1:9");
     // The server is known to hold "agreed" at version 2.
-    apply_pull(&core, &PullResponse { changes: vec![change(1, "a", "note", json!("agreed"), 2)], cursor: 1, more: false }).unwrap();
+    apply_pull(
+        &core,
+        &PullResponse {
+            changes: vec![change(1, "a", "note", json!("agreed"), 2)],
+            cursor: 1,
+            more: false,
+        },
+    )
+    .unwrap();
     set_note(&core, "a", "refused text");
     let batch = next_batch(&core, 200).unwrap();
     assert_eq!(batch[0].base_version, 2);
-    let summary =
-        apply_push_results(&core, &batch, &answer(&batch, |_| Outcome::Rejected { reason: "not allowed".into() })).unwrap();
+    let summary = apply_push_results(
+        &core,
+        &batch,
+        &answer(&batch, |_| Outcome::Rejected {
+            reason: "not allowed".into(),
+        }),
+    )
+    .unwrap();
     assert_eq!(summary.rejected, 1);
     assert!(pending_operations(&core).unwrap().is_empty());
     let r = &rejected(&core).unwrap()[0];
     assert_eq!(r.op_id, batch[0].id);
-    assert_eq!((r.entity_id.as_str(), r.field.as_str(), &r.value, r.reason.as_str()), ("list/a", "note", &json!("refused text"), "not allowed"));
-    assert_eq!(local(&core, "a", "note"), Some(json!("agreed")), "the field shows the server's value again");
+    assert_eq!(
+        (
+            r.entity_id.as_str(),
+            r.field.as_str(),
+            &r.value,
+            r.reason.as_str()
+        ),
+        ("list/a", "note", &json!("refused text"), "not allowed")
+    );
+    assert_eq!(
+        local(&core, "a", "note"),
+        Some(json!("agreed")),
+        "the field shows the server's value again"
+    );
     assert_eq!(status(&core).unwrap().rejected, 1);
     dismiss_rejected(&core, &r.op_id).unwrap();
     assert!(rejected(&core).unwrap().is_empty());
@@ -286,15 +382,30 @@ fn an_answer_that_does_not_match_the_batch_changes_nothing() {
 
     let mut short = answer(&batch, |_| Outcome::Applied { version: 1 });
     short.results.pop();
-    assert_eq!(apply_push_results(&core, &batch, &short).unwrap_err().code(), "bad_answer");
+    assert_eq!(
+        apply_push_results(&core, &batch, &short)
+            .unwrap_err()
+            .code(),
+        "bad_answer"
+    );
 
     let mut stranger = answer(&batch, |_| Outcome::Applied { version: 1 });
     stranger.results[0].id = "0190aaaa-0000-7000-8000-000000000000".into();
-    assert_eq!(apply_push_results(&core, &batch, &stranger).unwrap_err().code(), "bad_answer");
+    assert_eq!(
+        apply_push_results(&core, &batch, &stranger)
+            .unwrap_err()
+            .code(),
+        "bad_answer"
+    );
 
     let mut twice = answer(&batch, |_| Outcome::Applied { version: 1 });
     twice.results[1].id = twice.results[0].id.clone();
-    assert_eq!(apply_push_results(&core, &batch, &twice).unwrap_err().code(), "bad_answer");
+    assert_eq!(
+        apply_push_results(&core, &batch, &twice)
+            .unwrap_err()
+            .code(),
+        "bad_answer"
+    );
 
     assert_eq!(pending_operations(&core).unwrap(), before);
 }
@@ -318,16 +429,37 @@ fn pull_writes_changes_and_their_cursor_but_never_over_a_queued_edit() {
         more: true,
     };
     let summary = apply_pull(&core, &page).unwrap();
-    assert_eq!((summary.received, summary.applied_locally, summary.held_back), (3, 2, 1));
-    assert_eq!(local(&core, "a", "note"), Some(json!("my unsent note")), "the queued local edit wins until pushed");
-    assert_eq!(known(&core, "a", "note"), 1, "but its server version is known");
+    assert_eq!(
+        (summary.received, summary.applied_locally, summary.held_back),
+        (3, 2, 1)
+    );
+    assert_eq!(
+        local(&core, "a", "note"),
+        Some(json!("my unsent note")),
+        "the queued local edit wins until pushed"
+    );
+    assert_eq!(
+        known(&core, "a", "note"),
+        1,
+        "but its server version is known"
+    );
     assert_eq!(local(&core, "b", "done"), Some(json!(true)));
     assert_eq!(local(&core, "c", "note"), Some(json!("hello")));
     assert_eq!(pull_cursor(&core.conn()).unwrap(), 12);
-    assert!(pending_operations(&core).unwrap().iter().all(|o| o.field == "note" && o.entity_id == "list/a"), "pulling queues nothing");
+    assert!(
+        pending_operations(&core)
+            .unwrap()
+            .iter()
+            .all(|o| o.field == "note" && o.entity_id == "list/a"),
+        "pulling queues nothing"
+    );
 
     // Stale changes (an older version) change nothing.
-    let stale = PullResponse { changes: vec![change(13, "c", "note", json!("old"), 1)], cursor: 13, more: false };
+    let stale = PullResponse {
+        changes: vec![change(13, "c", "note", json!("old"), 1)],
+        cursor: 13,
+        more: false,
+    };
     apply_pull(&core, &stale).unwrap();
     assert_eq!(local(&core, "c", "note"), Some(json!("hello")));
     assert_eq!(pull_cursor(&core.conn()).unwrap(), 13);
@@ -342,13 +474,24 @@ fn pull_writes_changes_and_their_cursor_but_never_over_a_queued_edit() {
 fn a_failed_page_stores_neither_its_changes_nor_its_cursor() {
     let (_dir, core) = open_core();
     configure(&core, "http://127.0.0.1:9");
-    apply_pull(&core, &PullResponse { changes: vec![change(1, "a", "done", json!(true), 1)], cursor: 1, more: false }).unwrap();
+    apply_pull(
+        &core,
+        &PullResponse {
+            changes: vec![change(1, "a", "done", json!(true), 1)],
+            cursor: 1,
+            more: false,
+        },
+    )
+    .unwrap();
     // Make the next write to checklist_progress fail inside the page's transaction.
     core.conn()
         .execute_batch("CREATE TRIGGER fail_b BEFORE INSERT ON checklist_progress WHEN NEW.step_id = 'b' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;")
         .unwrap();
     let page = PullResponse {
-        changes: vec![change(2, "c", "note", json!("kept?"), 1), change(3, "b", "done", json!(true), 1)],
+        changes: vec![
+            change(2, "c", "note", json!("kept?"), 1),
+            change(3, "b", "done", json!(true), 1),
+        ],
         cursor: 3,
         more: false,
     };
@@ -364,15 +507,40 @@ fn pull_refreshes_the_server_side_of_a_waiting_conflict() {
     configure(&core, "http://127.0.0.1:9");
     set_note(&core, "a", "mine");
     let batch = next_batch(&core, 200).unwrap();
-    apply_push_results(&core, &batch, &answer(&batch, |_| Outcome::Conflict { server_value: json!("theirs"), server_version: 3 }))
-        .unwrap();
-    apply_pull(&core, &PullResponse { changes: vec![change(4, "a", "note", json!("theirs, newer"), 4)], cursor: 4, more: false })
-        .unwrap();
+    apply_push_results(
+        &core,
+        &batch,
+        &answer(&batch, |_| Outcome::Conflict {
+            server_value: json!("theirs"),
+            server_version: 3,
+        }),
+    )
+    .unwrap();
+    apply_pull(
+        &core,
+        &PullResponse {
+            changes: vec![change(4, "a", "note", json!("theirs, newer"), 4)],
+            cursor: 4,
+            more: false,
+        },
+    )
+    .unwrap();
     let c = &conflicts(&core).unwrap()[0];
-    assert_eq!((c.server_value.clone(), c.server_version), (json!("theirs, newer"), 4));
+    assert_eq!(
+        (c.server_value.clone(), c.server_version),
+        (json!("theirs, newer"), 4)
+    );
     assert_eq!(local(&core, "a", "note"), Some(json!("mine")));
     // Another device chose my value: nothing left to ask.
-    apply_pull(&core, &PullResponse { changes: vec![change(5, "a", "note", json!("mine"), 5)], cursor: 5, more: false }).unwrap();
+    apply_pull(
+        &core,
+        &PullResponse {
+            changes: vec![change(5, "a", "note", json!("mine"), 5)],
+            cursor: 5,
+            more: false,
+        },
+    )
+    .unwrap();
     assert!(conflicts(&core).unwrap().is_empty());
 }
 
@@ -393,18 +561,42 @@ fn plain_http_only_to_this_computer() {
     ] {
         normalize_server_url(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    assert_eq!(normalize_server_url(" https://Example.org/base/?x=1#f ").unwrap(), "https://example.org/base");
-    assert_eq!(normalize_server_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+    assert_eq!(
+        normalize_server_url(" https://Example.org/base/?x=1#f ").unwrap(),
+        "https://example.org/base"
+    );
+    assert_eq!(
+        normalize_server_url("http://127.0.0.1:8080/").unwrap(),
+        "http://127.0.0.1:8080"
+    );
 
-    for insecure in ["http://ecommunity.example.org", "http://192.168.1.10:8080", "http://10.0.0.1", "http://[fe80::1]", "http://localhost.evil.org"] {
+    for insecure in [
+        "http://ecommunity.example.org",
+        "http://192.168.1.10:8080",
+        "http://10.0.0.1",
+        "http://[fe80::1]",
+        "http://localhost.evil.org",
+    ] {
         let e = normalize_server_url(insecure).unwrap_err();
         assert_eq!(e.code(), "insecure_url", "{insecure}");
         assert!(e.to_string().contains("https://"), "{e}");
     }
-    for bad in ["ecommunity.example.org", "ftp://example.org", "https://user:pw@example.org", ""] {
-        assert_eq!(normalize_server_url(bad).unwrap_err().code(), "invalid_input", "{bad}");
+    for bad in [
+        "ecommunity.example.org",
+        "ftp://example.org",
+        "https://user:pw@example.org",
+        "",
+    ] {
+        assert_eq!(
+            normalize_server_url(bad).unwrap_err().code(),
+            "invalid_input",
+            "{bad}"
+        );
     }
-    assert_eq!(SyncClient::new("http://example.org").unwrap_err().code(), "insecure_url");
+    assert_eq!(
+        SyncClient::new("http://example.org").unwrap_err().code(),
+        "insecure_url"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,23 +635,42 @@ struct Fake {
 type Shared = Arc<Mutex<Fake>>;
 
 fn captive() -> Response {
-    Html("<html><body>Welcome to Hotel Wifi. Please accept the terms.</body></html>").into_response()
+    Html("<html><body>Welcome to Hotel Wifi. Please accept the terms.</body></html>")
+        .into_response()
 }
 
 fn gate(fake: &Fake, headers: &HeaderMap, authenticated: bool) -> Option<Response> {
     match fake.mode {
         Mode::CaptivePortal => return Some(captive()),
-        Mode::Busy => return Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "7")], "slow down").into_response()),
+        Mode::Busy => {
+            return Some(
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "7")],
+                    "slow down",
+                )
+                    .into_response(),
+            );
+        }
         Mode::Revoked if authenticated => {
-            let body = ErrorBody { code: "token_revoked".into(), message: "this device was signed out".into() };
+            let body = ErrorBody {
+                code: "token_revoked".into(),
+                message: "this device was signed out".into(),
+            };
             return Some((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }
         _ => {}
     }
     if authenticated {
-        let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         if !bearer.is_some_and(|t| fake.tokens.contains(t)) {
-            let body = ErrorBody { code: "unauthenticated".into(), message: "sign in first".into() };
+            let body = ErrorBody {
+                code: "unauthenticated".into(),
+                message: "sign in first".into(),
+            };
             return Some((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }
     }
@@ -471,17 +682,33 @@ async fn health(State(fake): State<Shared>, headers: HeaderMap) -> Response {
     if let Some(r) = gate(&fake, &headers, false) {
         return r;
     }
-    let service = if fake.mode == Mode::Stranger { "someone-else" } else { "ecommunity" };
-    Json(Health { service: service.into(), protocol: 1, version: "test".into() }).into_response()
+    let service = if fake.mode == Mode::Stranger {
+        "someone-else"
+    } else {
+        "ecommunity"
+    };
+    Json(Health {
+        service: service.into(),
+        protocol: 1,
+        version: "test".into(),
+    })
+    .into_response()
 }
 
-async fn sessions(State(fake): State<Shared>, headers: HeaderMap, Json(req): Json<SignInRequest>) -> Response {
+async fn sessions(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    Json(req): Json<SignInRequest>,
+) -> Response {
     let mut fake = fake.lock().unwrap();
     if let Some(r) = gate(&fake, &headers, false) {
         return r;
     }
     if req.password != "correct horse battery" {
-        let body = ErrorBody { code: "invalid_credentials".into(), message: "wrong user name or password".into() };
+        let body = ErrorBody {
+            code: "invalid_credentials".into(),
+            message: "wrong user name or password".into(),
+        };
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
     fake.tokens.insert(TOKEN.into());
@@ -514,10 +741,14 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
     if let Some(r) = gate(&fake, &headers, true) {
         return r;
     }
-    let gzip = headers.get(header::CONTENT_ENCODING).is_some_and(|v| v == "gzip");
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v == "gzip");
     let json = if gzip {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     } else {
         body.to_vec()
@@ -532,16 +763,30 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
         } else if let Err(reason) = validate_operation(&op) {
             Outcome::Rejected { reason }
         } else {
-            let key = (op.entity.kind.clone(), op.entity.id.clone(), op.field.clone());
+            let key = (
+                op.entity.kind.clone(),
+                op.entity.id.clone(),
+                op.field.clone(),
+            );
             let (version, value) = fake.fields.get(&key).cloned().unwrap_or((0, Value::Null));
             if version != op.base_version {
-                Outcome::Conflict { server_value: value, server_version: version }
+                Outcome::Conflict {
+                    server_value: value,
+                    server_version: version,
+                }
             } else {
                 let version = version + 1;
                 fake.fields.insert(key, (version, op.value.clone()));
                 fake.applied.insert(op.id.clone(), version);
                 let seq = fake.log.len() as u64 + 1;
-                fake.log.push(Change { seq, entity: op.entity, field: op.field, value: op.value, version, op_id: op.id.clone() });
+                fake.log.push(Change {
+                    seq,
+                    entity: op.entity,
+                    field: op.field,
+                    value: op.value,
+                    version,
+                    op_id: op.id.clone(),
+                });
                 Outcome::Applied { version }
             }
         };
@@ -559,19 +804,41 @@ struct PullQuery {
     limit: u32,
 }
 
-async fn pull_handler(State(fake): State<Shared>, headers: HeaderMap, Query(q): Query<PullQuery>) -> Response {
+async fn pull_handler(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<PullQuery>,
+) -> Response {
     let fake = fake.lock().unwrap();
     if let Some(r) = gate(&fake, &headers, true) {
         return r;
     }
-    let after: Vec<Change> = fake.log.iter().filter(|c| c.seq > q.cursor).cloned().collect();
-    let page: Vec<Change> = after.iter().take(q.limit.min(2) as usize).cloned().collect(); // small pages on purpose
+    let after: Vec<Change> = fake
+        .log
+        .iter()
+        .filter(|c| c.seq > q.cursor)
+        .cloned()
+        .collect();
+    let page: Vec<Change> = after
+        .iter()
+        .take(q.limit.min(2) as usize)
+        .cloned()
+        .collect(); // small pages on purpose
     let cursor = page.last().map_or(q.cursor, |c| c.seq);
-    Json(PullResponse { more: after.len() > page.len(), changes: page, cursor }).into_response()
+    Json(PullResponse {
+        more: after.len() > page.len(),
+        changes: page,
+        cursor,
+    })
+    .into_response()
 }
 
 async fn redirect() -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, "http://login.hotel.example/")]).into_response()
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, "http://login.hotel.example/")],
+    )
+        .into_response()
 }
 
 /// Starts the fake on 127.0.0.1:0; returns its URL and state.
@@ -597,7 +864,16 @@ fn set_mode(fake: &Shared, mode: Mode) {
 
 async fn signed_in_core(url: &str, secrets: &MemoryStore) -> (tempfile::TempDir, Core) {
     let (dir, core) = open_core();
-    sign_in(&core, secrets, url, "amina", "correct horse battery", "Test laptop").await.unwrap();
+    sign_in(
+        &core,
+        secrets,
+        url,
+        "amina",
+        "correct horse battery",
+        "Test laptop",
+    )
+    .await
+    .unwrap();
     (dir, core)
 }
 
@@ -644,7 +920,10 @@ async fn health_rejects_a_raw_captive_portal_and_a_dead_port() {
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf).await;
             let body = "<!DOCTYPE html><title>Login</title>";
-            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
             let _ = socket.write_all(reply.as_bytes()).await;
         }
     });
@@ -655,7 +934,11 @@ async fn health_rejects_a_raw_captive_portal_and_a_dead_port() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let e = SyncClient::new(&format!("http://{dead}")).unwrap().health().await.unwrap_err();
+    let e = SyncClient::new(&format!("http://{dead}"))
+        .unwrap()
+        .health()
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "network", "{e}");
 }
 
@@ -666,17 +949,43 @@ async fn sign_in_keeps_the_token_in_the_secret_store_only() {
     let (dir, core) = open_core();
     set_done(&core, "a", true); // before sign-in: local only
 
-    let e = sign_in(&core, &secrets, &url, "amina", "wrong", "Test laptop").await.unwrap_err();
-    assert_eq!((e.code(), e.to_string().contains("wrong user name")), ("server", true), "{e}");
+    let e = sign_in(&core, &secrets, &url, "amina", "wrong", "Test laptop")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().contains("wrong user name")),
+        ("server", true),
+        "{e}"
+    );
     assert!(secrets.is_empty());
     assert!(!is_configured(&core.conn()).unwrap());
 
-    let account = sign_in(&core, &secrets, &url, "amina", "correct horse battery", "Test laptop").await.unwrap();
+    let account = sign_in(
+        &core,
+        &secrets,
+        &url,
+        "amina",
+        "correct horse battery",
+        "Test laptop",
+    )
+    .await
+    .unwrap();
     assert_eq!(account.username, "amina");
-    assert_eq!(secrets.get(&token_key(&url)).unwrap().as_deref(), Some(TOKEN));
+    assert_eq!(
+        secrets.get(&token_key(&url)).unwrap().as_deref(),
+        Some(TOKEN)
+    );
     assert_eq!(device_token(&core, &secrets).unwrap(), TOKEN);
     let st = status(&core).unwrap();
-    assert_eq!((st.server_url.as_deref(), st.account.as_deref(), st.signed_in, st.waiting), (Some(url.as_str()), Some("amina"), true, 1));
+    assert_eq!(
+        (
+            st.server_url.as_deref(),
+            st.account.as_deref(),
+            st.signed_in,
+            st.waiting
+        ),
+        (Some(url.as_str()), Some("amina"), true, 1)
+    );
 
     let client = SyncClient::new(&url).unwrap();
     sync_once(&core, &client, TOKEN).await.unwrap();
@@ -684,7 +993,11 @@ async fn sign_in_keeps_the_token_in_the_secret_store_only() {
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        assert!(!bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()), "token found in {}", path.display());
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "token found in {}",
+            path.display()
+        );
     }
 }
 
@@ -703,20 +1016,34 @@ async fn two_devices_converge_through_push_and_pull() {
     set_note(&two, "a", "from the second laptop");
 
     let events = Mutex::new(Vec::new());
-    let report = sync_once_with_progress(&one, &client, TOKEN, &|p: SyncProgress| events.lock().unwrap().push(p)).await.unwrap();
-    assert_eq!((report.pushed, report.push_batches, report.conflicts), (3, 1, 0));
+    let report = sync_once_with_progress(&one, &client, TOKEN, &|p: SyncProgress| {
+        events.lock().unwrap().push(p)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.pushed, report.push_batches, report.conflicts),
+        (3, 1, 0)
+    );
     assert!(report.bytes_sent > 0 && report.bytes_received > 0);
     let events = events.into_inner().unwrap();
     assert_eq!(events.first().unwrap().phase, SyncPhase::Probing);
     assert_eq!(events.last().unwrap().phase, SyncPhase::Done);
-    assert!(events.iter().any(|p| p.phase == SyncPhase::Pushing && p.done == 3 && p.total == Some(3)));
+    assert!(
+        events
+            .iter()
+            .any(|p| p.phase == SyncPhase::Pushing && p.done == 3 && p.total == Some(3))
+    );
 
     let report = sync_once(&two, &client, TOKEN).await.unwrap();
     assert_eq!(report.pushed, 1);
     assert!(report.pull_pages >= 2, "small pages: {report:?}");
     assert_eq!(local(&two, "a", "done"), Some(json!(true)));
     assert_eq!(local(&two, "b", "note"), Some(json!("booked the flight")));
-    assert_eq!(local(&two, "a", "note"), Some(json!("from the second laptop")));
+    assert_eq!(
+        local(&two, "a", "note"),
+        Some(json!("from the second laptop"))
+    );
 
     // Both edit the same field: the later push conflicts; nothing is dropped.
     set_note(&one, "c", "visa granted");
@@ -731,7 +1058,11 @@ async fn two_devices_converge_through_push_and_pull() {
 
     for step in ["a", "b", "c"] {
         for field in ["done", "note"] {
-            assert_eq!(local(&one, step, field), local(&two, step, field), "{step}.{field}");
+            assert_eq!(
+                local(&one, step, field),
+                local(&two, step, field),
+                "{step}.{field}"
+            );
         }
     }
     assert_eq!(local(&one, "c", "note"), Some(json!("visa refused")));
@@ -741,7 +1072,10 @@ async fn two_devices_converge_through_push_and_pull() {
         assert!(st.last_sync_at.is_some() && st.last_error.is_none());
     }
     let fake = fake.lock().unwrap();
-    assert_eq!(fake.gzip_pushes, fake.pushes, "every push is gzip-compressed");
+    assert_eq!(
+        fake.gzip_pushes, fake.pushes,
+        "every push is gzip-compressed"
+    );
     let mut ids: Vec<&str> = fake.log.iter().map(|c| c.op_id.as_str()).collect();
     let n = ids.len();
     ids.sort();
@@ -762,7 +1096,10 @@ async fn a_lost_answer_is_retried_under_the_same_ids() {
     // Meanwhile a new edit queues behind the in-flight op.
     set_note(&core, "a", "twice");
     let report = sync_once(&core, &client, TOKEN).await.unwrap();
-    assert_eq!((report.pushed, report.duplicates, report.push_batches), (2, 1, 2));
+    assert_eq!(
+        (report.pushed, report.duplicates, report.push_batches),
+        (2, 1, 2)
+    );
     assert_eq!(fake.lock().unwrap().log.len(), 2);
     assert!(pending_operations(&core).unwrap().is_empty());
     assert_eq!(local(&core, "a", "note"), Some(json!("twice")));
@@ -777,11 +1114,19 @@ async fn bad_answers_keep_the_outbox_and_say_why() {
     set_note(&core, "a", "precious");
     set_done(&core, "b", true);
 
-    for (mode, code) in [(Mode::CaptivePortal, "not_our_server"), (Mode::Busy, "server_busy"), (Mode::ShortAnswers, "bad_answer")] {
+    for (mode, code) in [
+        (Mode::CaptivePortal, "not_our_server"),
+        (Mode::Busy, "server_busy"),
+        (Mode::ShortAnswers, "bad_answer"),
+    ] {
         set_mode(&fake, mode);
         let e = sync_once(&core, &client, TOKEN).await.unwrap_err();
         assert_eq!(e.code(), code, "{e}");
-        assert_eq!(pending_operations(&core).unwrap().len(), 2, "{code}: nothing left the outbox");
+        assert_eq!(
+            pending_operations(&core).unwrap().len(),
+            2,
+            "{code}: nothing left the outbox"
+        );
         let st = status(&core).unwrap();
         assert_eq!(st.last_error_code.as_deref(), Some(code));
         assert!(st.signed_in);
@@ -791,7 +1136,11 @@ async fn bad_answers_keep_the_outbox_and_say_why() {
     let e = sync_once(&core, &client, TOKEN).await.unwrap_err();
     assert!(matches!(e, Error::SignInRequired(_)), "{e:?}");
     assert!(!e.to_string().contains(TOKEN));
-    assert_eq!(pending_operations(&core).unwrap().len(), 2, "queued operations are kept");
+    assert_eq!(
+        pending_operations(&core).unwrap().len(),
+        2,
+        "queued operations are kept"
+    );
     assert!(!status(&core).unwrap().signed_in);
 
     set_mode(&fake, Mode::Normal);
@@ -802,7 +1151,10 @@ async fn bad_answers_keep_the_outbox_and_say_why() {
 
     // A client for another server is refused before anything is sent.
     let other = SyncClient::new("http://127.0.0.1:9").unwrap();
-    assert_eq!(sync_once(&core, &other, TOKEN).await.unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        sync_once(&core, &other, TOKEN).await.unwrap_err().code(),
+        "invalid_input"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -814,12 +1166,31 @@ async fn sign_out_and_forget_remove_the_token_and_keep_local_data() {
 
     sign_out(&core, &secrets).await.unwrap();
     assert!(secrets.is_empty());
-    assert!(fake.lock().unwrap().tokens.is_empty(), "the server revoked the token");
-    assert_eq!(device_token(&core, &secrets).unwrap_err().code(), "sign_in_required");
-    assert_eq!(status(&core).unwrap().waiting, 1, "queued operations survive sign-out");
+    assert!(
+        fake.lock().unwrap().tokens.is_empty(),
+        "the server revoked the token"
+    );
+    assert_eq!(
+        device_token(&core, &secrets).unwrap_err().code(),
+        "sign_in_required"
+    );
+    assert_eq!(
+        status(&core).unwrap().waiting,
+        1,
+        "queued operations survive sign-out"
+    );
 
     // Signing in again to the same account keeps the outbox as it was.
-    sign_in(&core, &secrets, &url, "amina", "correct horse battery", "Test laptop").await.unwrap();
+    sign_in(
+        &core,
+        &secrets,
+        &url,
+        "amina",
+        "correct horse battery",
+        "Test laptop",
+    )
+    .await
+    .unwrap();
     assert_eq!(pending_operations(&core).unwrap().len(), 1);
 
     forget_device(&core, &secrets).unwrap();
@@ -828,7 +1199,10 @@ async fn sign_out_and_forget_remove_the_token_and_keep_local_data() {
     assert_eq!((st.server_url, st.waiting, st.signed_in), (None, 0, false));
     assert_eq!(local(&core, "a", "note"), Some(json!("keep me")));
     set_note(&core, "a", "still local");
-    assert!(pending_operations(&core).unwrap().is_empty(), "nothing queued once forgotten");
+    assert!(
+        pending_operations(&core).unwrap().is_empty(),
+        "nothing queued once forgotten"
+    );
 }
 
 #[test]

@@ -13,7 +13,10 @@ pub fn set(conn: &Connection, kind: ItemKind, id: &str, on: bool) -> Result<bool
             params![kind.as_str(), id],
         )?;
     } else {
-        conn.execute("DELETE FROM bookmark WHERE kind = ?1 AND id = ?2", params![kind.as_str(), id])?;
+        conn.execute(
+            "DELETE FROM bookmark WHERE kind = ?1 AND id = ?2",
+            params![kind.as_str(), id],
+        )?;
     }
     Ok(on)
 }
@@ -28,5 +31,10 @@ pub fn is_set(conn: &Connection, kind: ItemKind, id: &str) -> Result<bool> {
 
 /// Bookmarked items that still exist in the pack, newest first.
 pub fn list(conn: &Connection, lang: &str) -> Result<Vec<ItemSummary>> {
-    super::recent::resolve(conn, "SELECT kind, id FROM bookmark ORDER BY created_at DESC", lang, usize::MAX)
+    super::recent::resolve(
+        conn,
+        "SELECT kind, id FROM bookmark ORDER BY created_at DESC",
+        lang,
+        usize::MAX,
+    )
 }

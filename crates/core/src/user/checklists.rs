@@ -18,7 +18,13 @@ fn check_step_exists(conn: &Connection, checklist_id: &str, step_id: &str) -> Re
         params![checklist_id, step_id],
         |r| r.get(0),
     )?;
-    if exists { Ok(()) } else { Err(Error::NotFound(format!("checklist item `{checklist_id}/{step_id}`"))) }
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "checklist item `{checklist_id}/{step_id}`"
+        )))
+    }
 }
 
 /// One of the two things a person records on a step. The column and the sync field share
@@ -45,7 +51,12 @@ impl StepField {
 }
 
 /// Writes one field of a step's progress and queues it for sync, in one transaction.
-fn set_field(conn: &mut Connection, checklist_id: &str, step_id: &str, field: StepField) -> Result<()> {
+fn set_field(
+    conn: &mut Connection,
+    checklist_id: &str,
+    step_id: &str,
+    field: StepField,
+) -> Result<()> {
     let tx = conn.transaction()?;
     check_step_exists(&tx, checklist_id, step_id)?;
     let column = field.name();
@@ -59,20 +70,43 @@ fn set_field(conn: &mut Connection, checklist_id: &str, step_id: &str, field: St
         StepField::Note(note) => tx.execute(&sql, params![checklist_id, step_id, note])?,
     };
     let entity = checklist_entity_id(checklist_id, step_id);
-    outbox::record_change(&tx, RecordKind::ChecklistProgress, &entity, column, &field.value())?;
+    outbox::record_change(
+        &tx,
+        RecordKind::ChecklistProgress,
+        &entity,
+        column,
+        &field.value(),
+    )?;
     tx.commit()?;
     Ok(())
 }
 
-pub fn set_done(conn: &mut Connection, checklist_id: &str, step_id: &str, done: bool) -> Result<()> {
+pub fn set_done(
+    conn: &mut Connection,
+    checklist_id: &str,
+    step_id: &str,
+    done: bool,
+) -> Result<()> {
     set_field(conn, checklist_id, step_id, StepField::Done(done))
 }
 
-pub fn set_note(conn: &mut Connection, checklist_id: &str, step_id: &str, note: &str) -> Result<()> {
+pub fn set_note(
+    conn: &mut Connection,
+    checklist_id: &str,
+    step_id: &str,
+    note: &str,
+) -> Result<()> {
     if note.chars().count() > NOTE_MAX_CHARS {
-        return Err(Error::InvalidInput(format!("a note can hold at most {NOTE_MAX_CHARS} characters")));
+        return Err(Error::InvalidInput(format!(
+            "a note can hold at most {NOTE_MAX_CHARS} characters"
+        )));
     }
-    set_field(conn, checklist_id, step_id, StepField::Note(note.to_string()))
+    set_field(
+        conn,
+        checklist_id,
+        step_id,
+        StepField::Note(note.to_string()),
+    )
 }
 
 /// Counts of the user's own records, shown on the error screen to reassure that they are safe.
@@ -89,6 +123,12 @@ pub fn counts(conn: &Connection) -> Result<UserDataCounts> {
                 (SELECT count(*) FROM checklist_progress WHERE note <> ''),
                 (SELECT count(*) FROM bookmark)",
         [],
-        |r| Ok(UserDataCounts { ticks: r.get(0)?, notes: r.get(1)?, bookmarks: r.get(2)? }),
+        |r| {
+            Ok(UserDataCounts {
+                ticks: r.get(0)?,
+                notes: r.get(1)?,
+                bookmarks: r.get(2)?,
+            })
+        },
     )?)
 }

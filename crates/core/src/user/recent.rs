@@ -24,19 +24,31 @@ pub fn record(conn: &mut Connection, kind: ItemKind, id: &str) -> Result<()> {
 }
 
 pub fn list(conn: &Connection, lang: &str, limit: usize) -> Result<Vec<ItemSummary>> {
-    resolve(conn, "SELECT kind, id FROM recent ORDER BY opened_at DESC, rowid DESC", lang, limit)
+    resolve(
+        conn,
+        "SELECT kind, id FROM recent ORDER BY opened_at DESC, rowid DESC",
+        lang,
+        limit,
+    )
 }
 
 /// Runs a `SELECT kind, id` query and looks each item up in `lang`, skipping items the
 /// current pack no longer has (they stay recorded, and come back if the item does).
-pub(super) fn resolve(conn: &Connection, sql: &str, lang: &str, limit: usize) -> Result<Vec<ItemSummary>> {
+pub(super) fn resolve(
+    conn: &Connection,
+    sql: &str,
+    lang: &str,
+    limit: usize,
+) -> Result<Vec<ItemSummary>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let keys = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = Vec::new();
     for (kind, id) in keys {
-        let Ok(kind) = ItemKind::parse(&kind) else { continue };
+        let Ok(kind) = ItemKind::parse(&kind) else {
+            continue;
+        };
         if let Some(item) = crate::content::summary(conn, kind, &id, lang)? {
             out.push(item);
             if out.len() >= limit {

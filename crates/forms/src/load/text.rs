@@ -21,7 +21,12 @@ fn split_cells(line: &str) -> Result<Vec<String>, String> {
                         i + 1
                     ));
                 }
-                None => return Err(format!("character {}: a lone '\\' ends the line (write \\\\ for a backslash)", i + 1)),
+                None => {
+                    return Err(format!(
+                        "character {}: a lone '\\' ends the line (write \\\\ for a backslash)",
+                        i + 1
+                    ));
+                }
             },
             '|' => cells.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
@@ -96,7 +101,12 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
         let cells = match split_cells(line) {
             Ok(cells) => cells,
             Err(reason) => {
-                errors.push(FormError::new("text", Some(line_no), None, ErrorKind::Invalid(reason)));
+                errors.push(FormError::new(
+                    "text",
+                    Some(line_no),
+                    None,
+                    ErrorKind::Invalid(reason),
+                ));
                 continue;
             }
         };

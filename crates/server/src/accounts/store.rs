@@ -94,7 +94,8 @@ fn status_from(s: &str) -> Result<AccountStatus> {
     }
 }
 
-const COLUMNS: &str = "id, username, password_hash, display_name, email, role, country, instruments, status";
+const COLUMNS: &str =
+    "id, username, password_hash, display_name, email, role, country, instruments, status";
 
 /// Reads a row selected with [`COLUMNS`] starting at column `at`.
 pub(crate) fn from_row(row: &Row, at: usize) -> Result<AccountRow> {
@@ -116,11 +117,16 @@ pub(crate) fn from_row(row: &Row, at: usize) -> Result<AccountRow> {
 
 /// The account columns prefixed with `alias.`, for joins.
 pub(crate) fn columns(alias: &str) -> String {
-    COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn insert(conn: &Connection, a: &NewAccount) -> Result<AccountRow> {
-    let instruments = serde_json::to_string(&a.instruments).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let instruments =
+        serde_json::to_string(&a.instruments).map_err(|e| Error::Corrupt(e.to_string()))?;
     let inserted = conn.execute(
         "INSERT INTO account (username, password_hash, display_name, email, role, country, instruments, status, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -145,7 +151,9 @@ pub fn insert(conn: &Connection, a: &NewAccount) -> Result<AccountRow> {
 
 pub fn find(conn: &Connection, username: &str) -> Result<Option<AccountRow>> {
     let sql = format!("SELECT {COLUMNS} FROM account WHERE username = ?1");
-    let row = conn.query_row(&sql, [username], |row| Ok(from_row(row, 0))).optional()?;
+    let row = conn
+        .query_row(&sql, [username], |row| Ok(from_row(row, 0)))
+        .optional()?;
     row.transpose()
 }
 
@@ -163,7 +171,10 @@ pub fn list(conn: &Connection) -> Result<Vec<AccountRow>> {
 /// Sets the status; revoking also revokes every device token of the account, in the same
 /// statement batch (the caller's transaction makes it atomic).
 pub fn set_status(conn: &Connection, username: &str, status: AccountStatus) -> Result<AccountRow> {
-    let changed = conn.execute("UPDATE account SET status = ?1 WHERE username = ?2", params![status_name(status), username])?;
+    let changed = conn.execute(
+        "UPDATE account SET status = ?1 WHERE username = ?2",
+        params![status_name(status), username],
+    )?;
     if changed == 0 {
         return Err(Error::NoSuchAccount(username.to_string()));
     }
@@ -178,7 +189,12 @@ pub fn set_status(conn: &Connection, username: &str, status: AccountStatus) -> R
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn new_account(username: &str, role: Role, country: Option<&str>, status: AccountStatus) -> NewAccount {
+    pub(crate) fn new_account(
+        username: &str,
+        role: Role,
+        country: Option<&str>,
+        status: AccountStatus,
+    ) -> NewAccount {
         NewAccount {
             username: username.into(),
             password_hash: "$argon2id$not-a-real-hash".into(),
@@ -200,12 +216,20 @@ pub(crate) mod tests {
     #[test]
     fn insert_find_list_round_trip() {
         let (_d, c) = conn();
-        let row = insert(&c, &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Pending)).unwrap();
+        let row = insert(
+            &c,
+            &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Pending),
+        )
+        .unwrap();
         assert_eq!(row.to_account().country.as_deref(), Some("KE"));
         assert_eq!(row.instruments, vec!["CMS".to_string()]);
         assert_eq!(find(&c, "amina").unwrap().unwrap().id, row.id);
         assert!(find(&c, "nobody").unwrap().is_none());
-        insert(&c, &new_account("boris", Role::Admin, None, AccountStatus::Approved)).unwrap();
+        insert(
+            &c,
+            &new_account("boris", Role::Admin, None, AccountStatus::Approved),
+        )
+        .unwrap();
         let names: Vec<_> = list(&c).unwrap().into_iter().map(|a| a.username).collect();
         assert_eq!(names, ["amina", "boris"]);
     }
@@ -213,21 +237,38 @@ pub(crate) mod tests {
     #[test]
     fn duplicate_username_is_taken() {
         let (_d, c) = conn();
-        insert(&c, &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Pending)).unwrap();
-        let again = insert(&c, &new_account("amina", Role::Nfp, Some("UG"), AccountStatus::Pending));
+        insert(
+            &c,
+            &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Pending),
+        )
+        .unwrap();
+        let again = insert(
+            &c,
+            &new_account("amina", Role::Nfp, Some("UG"), AccountStatus::Pending),
+        );
         assert!(matches!(again, Err(Error::UsernameTaken(u)) if u == "amina"));
     }
 
     #[test]
     fn nfp_without_country_is_refused_by_the_schema() {
         let (_d, c) = conn();
-        assert!(insert(&c, &new_account("amina", Role::Nfp, None, AccountStatus::Pending)).is_err());
+        assert!(
+            insert(
+                &c,
+                &new_account("amina", Role::Nfp, None, AccountStatus::Pending)
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn debug_never_shows_the_hash() {
         let (_d, c) = conn();
-        let row = insert(&c, &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Pending)).unwrap();
+        let row = insert(
+            &c,
+            &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Pending),
+        )
+        .unwrap();
         assert!(!format!("{row:?}").contains("argon2"));
     }
 }

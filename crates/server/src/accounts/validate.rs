@@ -8,7 +8,9 @@ const MAX_TEXT_CHARS: usize = 200;
 const MAX_INSTRUMENTS: usize = 50;
 
 pub fn username(u: &str) -> Result<(), String> {
-    let ok_chars = u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    let ok_chars = u
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if (3..=64).contains(&u.len()) && ok_chars {
         Ok(())
     } else {
@@ -20,7 +22,9 @@ pub fn password(p: &str) -> Result<(), String> {
     if p.chars().count() >= MIN_PASSWORD_CHARS {
         Ok(())
     } else {
-        Err(format!("password: at least {MIN_PASSWORD_CHARS} characters"))
+        Err(format!(
+            "password: at least {MIN_PASSWORD_CHARS} characters"
+        ))
     }
 }
 
@@ -35,15 +39,22 @@ pub fn country(c: &str) -> Result<(), String> {
 pub fn display_name(n: &str) -> Result<(), String> {
     let n = n.trim();
     if n.is_empty() || n.chars().count() > MAX_TEXT_CHARS || n.chars().any(char::is_control) {
-        Err(format!("display_name: 1 to {MAX_TEXT_CHARS} printable characters"))
+        Err(format!(
+            "display_name: 1 to {MAX_TEXT_CHARS} printable characters"
+        ))
     } else {
         Ok(())
     }
 }
 
 pub fn email(e: &str) -> Result<(), String> {
-    let shaped = e.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
-    if shaped && e.len() <= MAX_TEXT_CHARS && !e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let shaped = e
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if shaped
+        && e.len() <= MAX_TEXT_CHARS
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         Ok(())
     } else {
         Err("email: an address like name@example.org".into())
@@ -58,7 +69,9 @@ pub fn instruments(list: &[String]) -> Result<(), String> {
     if list.len() <= MAX_INSTRUMENTS && each_ok {
         Ok(())
     } else {
-        Err(format!("instruments: at most {MAX_INSTRUMENTS} names of 1 to 64 characters"))
+        Err(format!(
+            "instruments: at most {MAX_INSTRUMENTS} names of 1 to 64 characters"
+        ))
     }
 }
 
@@ -67,7 +80,9 @@ pub fn device_name(n: &str) -> Result<(), String> {
     if n.chars().count() <= MAX_TEXT_CHARS && !n.chars().any(char::is_control) {
         Ok(())
     } else {
-        Err(format!("device_name: at most {MAX_TEXT_CHARS} printable characters"))
+        Err(format!(
+            "device_name: at most {MAX_TEXT_CHARS} printable characters"
+        ))
     }
 }
 

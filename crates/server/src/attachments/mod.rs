@@ -33,7 +33,10 @@ pub struct Storage {
 
 impl Storage {
     pub fn new(data_dir: &Path) -> Storage {
-        Storage { root: data_dir.to_path_buf(), busy: Arc::default() }
+        Storage {
+            root: data_dir.to_path_buf(),
+            busy: Arc::default(),
+        }
     }
 
     /// `DATA/files`: complete files, by SHA-256.
@@ -65,7 +68,10 @@ impl Storage {
         if !busy.insert(id.to_string()) {
             return Err(Error::UploadBusy);
         }
-        Ok(UploadLock { busy: self.busy.clone(), id: id.to_string() })
+        Ok(UploadLock {
+            busy: self.busy.clone(),
+            id: id.to_string(),
+        })
     }
 }
 
@@ -77,7 +83,10 @@ pub struct UploadLock {
 
 impl Drop for UploadLock {
     fn drop(&mut self) {
-        self.busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.id);
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
     }
 }
 
@@ -94,7 +103,9 @@ fn new_upload_id() -> Result<String> {
 
 /// True for something shaped like an upload id (so it can name a file safely).
 pub fn is_upload_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// What `POST /v1/files` answers.
@@ -108,7 +119,12 @@ pub struct Created {
 }
 
 /// `POST /v1/files`: a new upload, or the caller's existing one for the same SHA-256.
-pub async fn create(state: &AppState, account_id: i64, length: u64, metadata: &str) -> Result<Created> {
+pub async fn create(
+    state: &AppState,
+    account_id: i64,
+    length: u64,
+    metadata: &str,
+) -> Result<Created> {
     if length > MAX_ATTACHMENT_BYTES {
         return Err(Error::AttachmentTooLarge);
     }
@@ -132,7 +148,16 @@ pub async fn create(state: &AppState, account_id: i64, length: u64, metadata: &s
                 let _lock = storage.lock(&row.id)?;
                 store::create_empty(&storage.partial_path(&row.id)).map_err(storage_error)?;
                 store::restart(conn, &row.id, length, meta.filename.as_deref(), &raw)?;
-                return Ok((UploadRow { length, received: 0, filename: meta.filename, metadata: raw, ..row }, false));
+                return Ok((
+                    UploadRow {
+                        length,
+                        received: 0,
+                        filename: meta.filename,
+                        metadata: raw,
+                        ..row
+                    },
+                    false,
+                ));
             }
             let row = UploadRow {
                 id: new_upload_id()?,
@@ -158,7 +183,16 @@ pub async fn create(state: &AppState, account_id: i64, length: u64, metadata: &s
         finish(state, &row).await?;
         row.complete = true;
     }
-    Ok(Created { offset: if row.complete { row.length } else { row.received }, length: row.length, id: row.id, new })
+    Ok(Created {
+        offset: if row.complete {
+            row.length
+        } else {
+            row.received
+        },
+        length: row.length,
+        id: row.id,
+        new,
+    })
 }
 
 /// The caller's upload `id`, or [`Error::NoSuchUpload`] (also for another account's).
@@ -167,17 +201,32 @@ pub async fn find(state: &AppState, account_id: i64, id: &str) -> Result<UploadR
         return Err(Error::NoSuchUpload);
     }
     let id = id.to_string();
-    state.db.read(move |conn| store::find(conn, account_id, &id)).await?.ok_or(Error::NoSuchUpload)
+    state
+        .db
+        .read(move |conn| store::find(conn, account_id, &id))
+        .await?
+        .ok_or(Error::NoSuchUpload)
 }
 
 /// The offset a `HEAD` reports.
 pub fn offset_of(row: &UploadRow) -> u64 {
-    if row.complete { row.length } else { row.received }
+    if row.complete {
+        row.length
+    } else {
+        row.received
+    }
 }
 
 /// `PATCH /v1/files/{id}`: appends the body at `offset`; returns the new offset. Bytes that
 /// arrived before the connection broke are kept (and acknowledged to the next `HEAD`).
-pub async fn append(state: &AppState, account_id: i64, id: &str, offset: u64, announced: Option<u64>, body: Body) -> Result<u64> {
+pub async fn append(
+    state: &AppState,
+    account_id: i64,
+    id: &str,
+    offset: u64,
+    announced: Option<u64>,
+    body: Body,
+) -> Result<u64> {
     let row = find(state, account_id, id).await?;
     check_offset(&row, offset)?;
     if row.complete {
@@ -192,21 +241,33 @@ pub async fn append(state: &AppState, account_id: i64, id: &str, offset: u64, an
     }
     let remaining = row.length - row.received;
     if announced.is_some_and(|n| n > remaining) {
-        return Err(Error::BadBody(format!("the body goes past Upload-Length: {remaining} bytes remain")));
+        return Err(Error::BadBody(format!(
+            "the body goes past Upload-Length: {remaining} bytes remain"
+        )));
     }
 
     let (bytes, read_error) = read_at_most(body, remaining).await;
     if bytes.len() as u64 > remaining {
-        return Err(Error::BadBody(format!("the body goes past Upload-Length: {remaining} bytes remain")));
+        return Err(Error::BadBody(format!(
+            "the body goes past Upload-Length: {remaining} bytes remain"
+        )));
     }
     let new_offset = offset + bytes.len() as u64;
     if !bytes.is_empty() {
         let partial = state.storage.partial_path(&row.id);
-        tokio::task::spawn_blocking(move || store::write_at(&partial, offset, &bytes)).await?.map_err(storage_error)?;
+        tokio::task::spawn_blocking(move || store::write_at(&partial, offset, &bytes))
+            .await?
+            .map_err(storage_error)?;
         let id = row.id.clone();
-        let moved = state.db.write(move |conn| store::advance(conn, &id, offset, new_offset)).await?;
+        let moved = state
+            .db
+            .write(move |conn| store::advance(conn, &id, offset, new_offset))
+            .await?;
         if !moved {
-            return Err(Error::Storage(format!("upload {} moved while locked", row.id)));
+            return Err(Error::Storage(format!(
+                "upload {} moved while locked",
+                row.id
+            )));
         }
     }
     if let Some(e) = read_error {
@@ -242,9 +303,14 @@ async fn read_at_most(mut body: Body, max: u64) -> (Vec<u8>, Option<Error>) {
                 }
             }
             Err(e) => {
-                let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<LengthLimitError>())
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<LengthLimitError>())
                     || e.to_string().contains("length limit");
-                let err = if too_large { Error::TooLarge } else { Error::BadBody(format!("the body broke off: {e}")) };
+                let err = if too_large {
+                    Error::TooLarge
+                } else {
+                    Error::BadBody(format!("the body broke off: {e}"))
+                };
                 return (out, Some(err));
             }
         }
@@ -280,7 +346,12 @@ async fn finish(state: &AppState, row: &UploadRow) -> Result<()> {
     .map_err(storage_error)?;
     let id = row.id.clone();
     match verdict {
-        Some(true) => state.db.write(move |conn| store::mark_complete(conn, &id)).await,
+        Some(true) => {
+            state
+                .db
+                .write(move |conn| store::mark_complete(conn, &id))
+                .await
+        }
         Some(false) => {
             tracing::warn!(upload = %row.id, "attachment discarded: checksum mismatch");
             state.db.write(move |conn| store::delete(conn, &id)).await?;
@@ -289,7 +360,8 @@ async fn finish(state: &AppState, row: &UploadRow) -> Result<()> {
         None => {
             tracing::error!(upload = %row.id, "attachment bytes missing from the data folder; the upload starts over");
             let storage = state.storage.clone();
-            let (length, filename, metadata) = (row.length, row.filename.clone(), row.metadata.clone());
+            let (length, filename, metadata) =
+                (row.length, row.filename.clone(), row.metadata.clone());
             state
                 .db
                 .write(move |conn| {
@@ -304,10 +376,18 @@ async fn finish(state: &AppState, row: &UploadRow) -> Result<()> {
 
 /// The complete file the caller may download: by upload id, or by SHA-256 among the caller's
 /// uploads. Returns its path and row.
-pub async fn downloadable(state: &AppState, account_id: i64, id_or_sha: &str) -> Result<(PathBuf, UploadRow)> {
+pub async fn downloadable(
+    state: &AppState,
+    account_id: i64,
+    id_or_sha: &str,
+) -> Result<(PathBuf, UploadRow)> {
     let row = if is_sha256_hex(id_or_sha) {
         let sha = id_or_sha.to_string();
-        state.db.read(move |conn| store::find_by_sha(conn, account_id, &sha)).await?.ok_or(Error::NoSuchUpload)?
+        state
+            .db
+            .read(move |conn| store::find_by_sha(conn, account_id, &sha))
+            .await?
+            .ok_or(Error::NoSuchUpload)?
     } else {
         find(state, account_id, id_or_sha).await?
     };

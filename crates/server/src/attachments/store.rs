@@ -44,13 +44,17 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
 /// The upload `id` if it belongs to `account_id`.
 pub fn find(conn: &Connection, account_id: i64, id: &str) -> Result<Option<UploadRow>> {
     let sql = format!("SELECT {COLUMNS} FROM upload WHERE id = ?1 AND account_id = ?2");
-    Ok(conn.query_row(&sql, params![id, account_id], from_row).optional()?)
+    Ok(conn
+        .query_row(&sql, params![id, account_id], from_row)
+        .optional()?)
 }
 
 /// The account's upload of the file with this SHA-256, finished or not.
 pub fn find_by_sha(conn: &Connection, account_id: i64, sha256: &str) -> Result<Option<UploadRow>> {
     let sql = format!("SELECT {COLUMNS} FROM upload WHERE account_id = ?1 AND sha256 = ?2");
-    Ok(conn.query_row(&sql, params![account_id, sha256], from_row).optional()?)
+    Ok(conn
+        .query_row(&sql, params![account_id, sha256], from_row)
+        .optional()?)
 }
 
 pub fn insert(conn: &Connection, row: &UploadRow) -> Result<()> {
@@ -72,7 +76,13 @@ pub fn advance(conn: &Connection, id: &str, from: u64, to: u64) -> Result<bool> 
 }
 
 /// Starts an unfinished upload over, e.g. when a client announces another length for it.
-pub fn restart(conn: &Connection, id: &str, length: u64, filename: Option<&str>, metadata: &str) -> Result<()> {
+pub fn restart(
+    conn: &Connection,
+    id: &str,
+    length: u64,
+    filename: Option<&str>,
+    metadata: &str,
+) -> Result<()> {
     conn.execute(
         "UPDATE upload SET received = 0, length = ?2, filename = ?3, metadata = ?4 WHERE id = ?1 AND complete = 0",
         params![id, length as i64, filename, metadata],
@@ -81,7 +91,10 @@ pub fn restart(conn: &Connection, id: &str, length: u64, filename: Option<&str>,
 }
 
 pub fn mark_complete(conn: &Connection, id: &str) -> Result<()> {
-    conn.execute("UPDATE upload SET complete = 1, received = length, completed_at = ?2 WHERE id = ?1", params![id, unix_now()])?;
+    conn.execute(
+        "UPDATE upload SET complete = 1, received = length, completed_at = ?2 WHERE id = ?1",
+        params![id, unix_now()],
+    )?;
     Ok(())
 }
 
@@ -123,10 +136,18 @@ pub fn create_empty(path: &Path) -> io::Result<()> {
 /// Writes `bytes` at `offset` of `path` and makes them durable before returning. Anything
 /// past `offset` (bytes of an earlier request that were never acknowledged) is cut first.
 pub fn write_at(path: &Path, offset: u64, bytes: &[u8]) -> io::Result<()> {
-    let mut f = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path)?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)?;
     let len = f.metadata()?.len();
     if len < offset {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("partial file holds {len} bytes, the upload {offset}")));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("partial file holds {len} bytes, the upload {offset}"),
+        ));
     }
     if len != offset {
         f.set_len(offset)?;
@@ -189,16 +210,26 @@ mod tests {
         write_at(&p, 6, b"XXXX").unwrap();
         write_at(&p, 6, b"world").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"hello world");
-        assert!(write_at(&p, 99, b"!").is_err(), "a gap is never filled with zeros");
+        assert!(
+            write_at(&p, 99, b"!").is_err(),
+            "a gap is never filled with zeros"
+        );
         let (sha, len) = hash_file(&p).unwrap();
         assert_eq!(len, 11);
-        assert_eq!(sha, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        assert_eq!(
+            sha,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
     }
 
     #[test]
     fn promote_keeps_one_copy() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b, target) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("t"));
+        let (a, b, target) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("t"),
+        );
         fs::write(&a, b"x").unwrap();
         fs::write(&b, b"x").unwrap();
         promote(&a, &target).unwrap();

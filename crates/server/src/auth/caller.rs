@@ -21,7 +21,8 @@ fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 256).then_some(token)
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 256)
+        .then_some(token)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -29,12 +30,19 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let hash = token::hash(bearer(parts).ok_or(Error::Unauthenticated)?);
-        let owner = state.db.read(move |c| devices::find_by_token(c, &hash)).await?.ok_or(Error::Unauthenticated)?;
+        let owner = state
+            .db
+            .read(move |c| devices::find_by_token(c, &hash))
+            .await?
+            .ok_or(Error::Unauthenticated)?;
         if owner.revoked {
             return Err(Error::TokenRevoked);
         }
         match owner.account.status {
-            AccountStatus::Approved => Ok(Caller { account: owner.account, device_id: owner.device_id }),
+            AccountStatus::Approved => Ok(Caller {
+                account: owner.account,
+                device_id: owner.device_id,
+            }),
             AccountStatus::Revoked => Err(Error::AccountRevokedToken),
             AccountStatus::Pending => Err(Error::AccountPending),
         }

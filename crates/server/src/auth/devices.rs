@@ -16,7 +16,13 @@ pub struct DeviceRow {
     pub revoked: bool,
 }
 
-pub fn insert(conn: &Connection, device_id: &str, account_id: i64, name: &str, token_hash: &[u8; 32]) -> Result<()> {
+pub fn insert(
+    conn: &Connection,
+    device_id: &str,
+    account_id: i64,
+    name: &str,
+    token_hash: &[u8; 32],
+) -> Result<()> {
     conn.execute(
         "INSERT INTO device (id, account_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![device_id, account_id, name, token_hash.as_slice(), unix_now()],
@@ -40,7 +46,11 @@ pub fn find_by_token(conn: &Connection, token_hash: &[u8; 32]) -> Result<Option<
         .query_row(&sql, [token_hash.as_slice()], |row| {
             let device_id: String = row.get(0)?;
             let revoked: bool = row.get(1)?;
-            Ok(from_row(row, 2).map(|account| TokenOwner { device_id, revoked, account }))
+            Ok(from_row(row, 2).map(|account| TokenOwner {
+                device_id,
+                revoked,
+                account,
+            }))
         })
         .optional()?;
     found.transpose()
@@ -74,7 +84,13 @@ pub fn list(conn: &Connection, username: Option<&str>) -> Result<Vec<DeviceRow>>
          ORDER BY d.created_at DESC, d.id",
     )?;
     let rows = stmt.query_map([username], |row| {
-        Ok(DeviceRow { id: row.get(0)?, username: row.get(1)?, name: row.get(2)?, created_at: row.get(3)?, revoked: row.get(4)? })
+        Ok(DeviceRow {
+            id: row.get(0)?,
+            username: row.get(1)?,
+            name: row.get(2)?,
+            created_at: row.get(3)?,
+            revoked: row.get(4)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -90,15 +106,30 @@ mod tests {
     fn lookup_revoke_and_revoke_with_the_account() {
         let dir = tempfile::tempdir().unwrap();
         let c = crate::db::open(dir.path()).unwrap();
-        let acc = insert_account(&c, &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)).unwrap();
+        let acc = insert_account(
+            &c,
+            &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved),
+        )
+        .unwrap();
         let t1 = token::generate().unwrap();
         let t2 = token::generate().unwrap();
         insert(&c, "d1", acc.id, "laptop", &t1.hash).unwrap();
         insert(&c, "d2", acc.id, "phone", &t2.hash).unwrap();
 
         let owner = find_by_token(&c, &t1.hash).unwrap().unwrap();
-        assert_eq!((owner.device_id.as_str(), owner.revoked, owner.account.username.as_str()), ("d1", false, "amina"));
-        assert!(find_by_token(&c, &token::hash("made up")).unwrap().is_none());
+        assert_eq!(
+            (
+                owner.device_id.as_str(),
+                owner.revoked,
+                owner.account.username.as_str()
+            ),
+            ("d1", false, "amina")
+        );
+        assert!(
+            find_by_token(&c, &token::hash("made up"))
+                .unwrap()
+                .is_none()
+        );
 
         revoke(&c, "d1").unwrap();
         assert!(find_by_token(&c, &t1.hash).unwrap().unwrap().revoked);

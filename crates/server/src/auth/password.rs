@@ -31,7 +31,11 @@ impl Default for Passwords {
 impl Passwords {
     pub fn with_params(params: Params) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Passwords { params, dummy: Arc::new(OnceLock::new()), slots: Arc::new(Semaphore::new(cores.max(2))) }
+        Passwords {
+            params,
+            dummy: Arc::new(OnceLock::new()),
+            slots: Arc::new(Semaphore::new(cores.max(2))),
+        }
     }
 
     /// Makes the stand-in hash for unknown usernames now, so the first such sign-in is not
@@ -56,8 +60,15 @@ impl Passwords {
         .await
     }
 
-    async fn in_slot<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
-        let _slot = self.slots.acquire().await.map_err(|e| Error::Task(e.to_string()))?;
+    async fn in_slot<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
         Ok(tokio::task::spawn_blocking(f).await?)
     }
 
@@ -75,21 +86,30 @@ impl Passwords {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|e| Error::Random(e.to_string()))?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| Error::PasswordHash(e.to_string()))?;
-        let hash = self.argon2().hash_password(password.as_bytes(), &salt).map_err(|e| Error::PasswordHash(e.to_string()))?;
+        let hash = self
+            .argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| Error::PasswordHash(e.to_string()))?;
         Ok(hash.to_string())
     }
 
     /// True when `password` matches `hash`. A damaged hash never matches.
     pub fn verify(&self, password: &str, hash: &str) -> bool {
         match PasswordHash::new(hash) {
-            Ok(parsed) => self.argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => self
+                .argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         }
     }
 
     /// Burns the same work as a real check, for unknown usernames. Always false.
     pub fn verify_nobody(&self, password: &str) -> bool {
-        let dummy = self.dummy.get_or_init(|| self.hash("no account has this password").unwrap_or_default());
+        let dummy = self.dummy.get_or_init(|| {
+            self.hash("no account has this password")
+                .unwrap_or_default()
+        });
         let _ = self.verify(password, dummy);
         false
     }
@@ -120,8 +140,13 @@ mod tests {
 
     #[test]
     fn hashes_made_with_other_parameters_still_verify() {
-        let old = Passwords::fast_for_tests().hash("correct horse battery").unwrap();
-        assert!(Passwords::with_params(Params::new(512, 2, 1, None).unwrap()).verify("correct horse battery", &old));
+        let old = Passwords::fast_for_tests()
+            .hash("correct horse battery")
+            .unwrap();
+        assert!(
+            Passwords::with_params(Params::new(512, 2, 1, None).unwrap())
+                .verify("correct horse battery", &old)
+        );
     }
 
     #[test]

@@ -19,8 +19,12 @@ pub enum Action<'a> {
     ReadPacks,
     /// See every account, pending ones included.
     ListAccounts,
-    ApproveAccount { target: &'a AccountRow },
-    RevokeAccount { target: &'a AccountRow },
+    ApproveAccount {
+        target: &'a AccountRow,
+    },
+    RevokeAccount {
+        target: &'a AccountRow,
+    },
 }
 
 fn is_staff(role: Role) -> bool {
@@ -40,12 +44,18 @@ pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
         },
         Action::RevokeAccount { target } => {
             if target.id == caller.id && caller.role == Role::Admin {
-                return Err(Error::Forbidden("an admin cannot revoke their own account".into()));
+                return Err(Error::Forbidden(
+                    "an admin cannot revoke their own account".into(),
+                ));
             }
             caller.role == Role::Admin
         }
     };
-    if allowed { Ok(()) } else { Err(Error::Forbidden("your role does not allow this".into())) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("your role does not allow this".into()))
+    }
 }
 
 /// The account whose records a caller's push changes and pull reads, and whose attachments

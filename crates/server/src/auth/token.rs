@@ -43,7 +43,11 @@ mod tests {
         let b = generate().unwrap();
         assert_eq!(a.token.len(), 43);
         assert_eq!(URL_SAFE_NO_PAD.decode(&a.token).unwrap().len(), 32);
-        assert!(a.token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(a.token, b.token);
     }
 

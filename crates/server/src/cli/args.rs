@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::error::{Error, Result};
 
 #[derive(Parser)]
-#[command(name = "ecommunity", version, about = "The Stopover e-community server and its admin tools")]
+#[command(
+    name = "ecommunity",
+    version,
+    about = "The Stopover e-community server and its admin tools"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -62,7 +66,8 @@ pub struct ServeArgs {
 }
 
 fn parse_address(s: &str) -> Result<SocketAddr, String> {
-    s.parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:8080"))
+    s.parse()
+        .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:8080"))
 }
 
 #[derive(Args)]
@@ -76,7 +81,9 @@ pub struct DataArg {
 
 impl DataArg {
     pub fn dir(&self) -> Result<&Path> {
-        self.data.as_deref().ok_or_else(|| Error::Usage("--data is required: the folder holding ecommunity.sqlite3".into()))
+        self.data.as_deref().ok_or_else(|| {
+            Error::Usage("--data is required: the folder holding ecommunity.sqlite3".into())
+        })
     }
 
     /// Opens (creating and migrating if needed) the database for an admin command.
@@ -216,29 +223,104 @@ mod tests {
 
     #[test]
     fn parses_the_documented_forms() {
-        let cli = Cli::try_parse_from(["ecommunity", "serve", "--data", "/tmp/x", "--listen", "127.0.0.1:0", "--max-inflight-syncs", "8"]).unwrap();
-        let Command::Serve(s) = cli.command else { panic!() };
-        assert_eq!((s.max_inflight_syncs, s.listen.port()), (8, 0));
-        assert_eq!(s.data.dir().unwrap(), Path::new("/tmp/x"));
-        let Command::Serve(s) = Cli::try_parse_from(["ecommunity", "serve"]).unwrap().command else { panic!() };
-        assert!(matches!(s.data.dir(), Err(Error::Usage(m)) if m.contains("--data is required")));
-        let bad = Cli::try_parse_from(["ecommunity", "serve", "--data", "d", "--listen", "nowhere"]).err().unwrap();
-        assert!(bad.to_string().contains("`nowhere` is not an address"), "{bad}");
         let cli = Cli::try_parse_from([
-            "ecommunity", "user", "add", "--data", "d", "--username", "amina", "--password", "correct horse",
-            "--display-name", "Amina", "--email", "a@example.org", "--role", "nfp", "--country", "KE",
-            "--instruments", "CMS,AEWA",
+            "ecommunity",
+            "serve",
+            "--data",
+            "/tmp/x",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-inflight-syncs",
+            "8",
         ])
         .unwrap();
-        let Command::User(UserCommand::Add(a)) = cli.command else { panic!() };
+        let Command::Serve(s) = cli.command else {
+            panic!()
+        };
+        assert_eq!((s.max_inflight_syncs, s.listen.port()), (8, 0));
+        assert_eq!(s.data.dir().unwrap(), Path::new("/tmp/x"));
+        let Command::Serve(s) = Cli::try_parse_from(["ecommunity", "serve"])
+            .unwrap()
+            .command
+        else {
+            panic!()
+        };
+        assert!(matches!(s.data.dir(), Err(Error::Usage(m)) if m.contains("--data is required")));
+        let bad =
+            Cli::try_parse_from(["ecommunity", "serve", "--data", "d", "--listen", "nowhere"])
+                .err()
+                .unwrap();
+        assert!(
+            bad.to_string().contains("`nowhere` is not an address"),
+            "{bad}"
+        );
+        let cli = Cli::try_parse_from([
+            "ecommunity",
+            "user",
+            "add",
+            "--data",
+            "d",
+            "--username",
+            "amina",
+            "--password",
+            "correct horse",
+            "--display-name",
+            "Amina",
+            "--email",
+            "a@example.org",
+            "--role",
+            "nfp",
+            "--country",
+            "KE",
+            "--instruments",
+            "CMS,AEWA",
+        ])
+        .unwrap();
+        let Command::User(UserCommand::Add(a)) = cli.command else {
+            panic!()
+        };
         assert_eq!(a.instruments, ["CMS", "AEWA"]);
-        assert!(Cli::try_parse_from(["ecommunity", "serve", "--data", "d", "--max-inflight-syncs", "0"]).is_err());
-        assert!(Cli::try_parse_from(["ecommunity", "user", "add", "--data", "d", "--role", "king"]).is_err());
-        assert!(Cli::try_parse_from(["ecommunity", "device", "revoke", "--data", "d", "abc"]).is_ok());
-        let cli = Cli::try_parse_from(["ecommunity", "pack", "publish", "--data", "d", "--key", "k.hex", "assets"]).unwrap();
-        let Command::Pack(PackCommand::Publish(p)) = cli.command else { panic!() };
-        assert_eq!((p.key.as_path(), p.pack_dir.as_path()), (Path::new("k.hex"), Path::new("assets")));
-        assert!(Cli::try_parse_from(["ecommunity", "pack", "publish", "--data", "d", "assets"]).is_err(), "--key is required");
+        assert!(
+            Cli::try_parse_from([
+                "ecommunity",
+                "serve",
+                "--data",
+                "d",
+                "--max-inflight-syncs",
+                "0"
+            ])
+            .is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["ecommunity", "user", "add", "--data", "d", "--role", "king"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["ecommunity", "device", "revoke", "--data", "d", "abc"]).is_ok()
+        );
+        let cli = Cli::try_parse_from([
+            "ecommunity",
+            "pack",
+            "publish",
+            "--data",
+            "d",
+            "--key",
+            "k.hex",
+            "assets",
+        ])
+        .unwrap();
+        let Command::Pack(PackCommand::Publish(p)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            (p.key.as_path(), p.pack_dir.as_path()),
+            (Path::new("k.hex"), Path::new("assets"))
+        );
+        assert!(
+            Cli::try_parse_from(["ecommunity", "pack", "publish", "--data", "d", "assets"])
+                .is_err(),
+            "--key is required"
+        );
         assert!(Cli::try_parse_from(["ecommunity", "pack", "keygen", "--out", "k.hex"]).is_ok());
     }
 }

@@ -13,12 +13,21 @@ pub fn revoke(t: DeviceTarget) -> Result<()> {
 pub fn list(l: DeviceList) -> Result<()> {
     let rows = devices::list(&l.data.open()?, l.username.as_deref())?;
     if l.json {
-        println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| Error::Corrupt(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).map_err(|e| Error::Corrupt(e.to_string()))?
+        );
         return Ok(());
     }
     println!("{:<32} {:<24} {:<8} name", "device id", "username", "state");
     for d in rows {
-        println!("{:<32} {:<24} {:<8} {}", d.id, d.username, if d.revoked { "revoked" } else { "active" }, d.name);
+        println!(
+            "{:<32} {:<24} {:<8} {}",
+            d.id,
+            d.username,
+            if d.revoked { "revoked" } else { "active" },
+            d.name
+        );
     }
     Ok(())
 }

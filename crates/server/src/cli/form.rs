@@ -10,14 +10,23 @@ use crate::error::{Error, Result};
 
 pub fn check(args: FormCheck) -> Result<()> {
     let file = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file).map_err(|e| Error::FormUnreadable { file: file.clone(), reason: e.to_string() })?;
-    let is_xlsx = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let bytes = std::fs::read(&args.file).map_err(|e| Error::FormUnreadable {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    let is_xlsx = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
     let loaded: std::result::Result<Form, FormErrors> = if is_xlsx {
         load_xlsx(&bytes)
     } else {
         let text = std::str::from_utf8(&bytes).map_err(|e| Error::FormUnreadable {
             file: file.clone(),
-            reason: format!("not UTF-8 text (byte {}); is it an .xlsx with another name?", e.valid_up_to()),
+            reason: format!(
+                "not UTF-8 text (byte {}); is it an .xlsx with another name?",
+                e.valid_up_to()
+            ),
         })?;
         load_text(text)
     };
@@ -71,7 +80,10 @@ pub fn check(args: FormCheck) -> Result<()> {
                     println!("{file}: {e}");
                 }
             }
-            Err(Error::FormInvalid { file, count: errors.0.len() })
+            Err(Error::FormInvalid {
+                file,
+                count: errors.0.len(),
+            })
         }
     }
 }

@@ -22,7 +22,11 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     // The admin commands print their own results; the server logs what it does.
-    init_logging(if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" });
+    init_logging(if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -37,7 +41,8 @@ pub fn main() -> ExitCode {
 fn init_logging(default_level: &str) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -62,7 +67,9 @@ fn run(command: Command) -> Result<()> {
 
 fn serve(args: ServeArgs) -> Result<()> {
     let db = crate::db::Db::open(args.data.dir()?)?;
-    let config = Config { max_inflight_syncs: args.max_inflight_syncs as usize };
+    let config = Config {
+        max_inflight_syncs: args.max_inflight_syncs as usize,
+    };
     let state = AppState::new(db, &config);
     let runtime = tokio::runtime::Runtime::new().map_err(Error::Serve)?;
     runtime.block_on(crate::http::serve(state, args.listen))

@@ -8,13 +8,22 @@ pub fn publish(p: PackPublish) -> Result<()> {
     let data = p.data.dir()?;
     let mut conn = p.data.open()?;
     let release = packs::publish(&mut conn, data, &p.key, &p.pack_dir)?;
-    println!("published content pack {} ({} bytes, sha256 {}, key {})", release.version, release.size, release.sha256, release.key_id);
+    println!(
+        "published content pack {} ({} bytes, sha256 {}, key {})",
+        release.version, release.size, release.sha256, release.key_id
+    );
     Ok(())
 }
 
 pub fn keygen(k: PackKeygen) -> Result<()> {
     let public = packs::keygen(&k.out)?;
-    println!("wrote the private key to {} — keep it offline; never commit it", k.out.display());
-    println!("public key (hex, for the app's trusted keys): {}", stopover_protocol::files::hex(public.as_bytes()));
+    println!(
+        "wrote the private key to {} — keep it offline; never commit it",
+        k.out.display()
+    );
+    println!(
+        "public key (hex, for the app's trusted keys): {}",
+        stopover_protocol::files::hex(public.as_bytes())
+    );
     Ok(())
 }

@@ -13,7 +13,12 @@ pub fn add(a: UserAdd) -> Result<()> {
         RoleArg::Secretariat => Role::Secretariat,
         RoleArg::Admin => Role::Admin,
     };
-    let instruments: Vec<String> = a.instruments.iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();
+    let instruments: Vec<String> = a
+        .instruments
+        .iter()
+        .map(|i| i.trim().to_string())
+        .filter(|i| !i.is_empty())
+        .collect();
     check_new(&a, role, &instruments).map_err(Error::Usage)?;
     let password_hash = Passwords::default().hash(&a.password)?;
     let conn = a.data.open()?;
@@ -30,7 +35,12 @@ pub fn add(a: UserAdd) -> Result<()> {
             status: AccountStatus::Approved,
         },
     )?;
-    println!("added {} ({}{})", row.username, store::role_name(row.role), row.country.map(|c| format!(", {c}")).unwrap_or_default());
+    println!(
+        "added {} ({}{})",
+        row.username,
+        store::role_name(row.role),
+        row.country.map(|c| format!(", {c}")).unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -66,10 +76,16 @@ pub fn list(l: UserList) -> Result<()> {
     let rows = store::list(&l.data.open()?)?;
     if l.json {
         let accounts: Vec<_> = rows.iter().map(|r| r.to_account()).collect();
-        println!("{}", serde_json::to_string_pretty(&accounts).map_err(|e| Error::Corrupt(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&accounts).map_err(|e| Error::Corrupt(e.to_string()))?
+        );
         return Ok(());
     }
-    println!("{:<24} {:<12} {:<8} {:<9} display name", "username", "role", "country", "status");
+    println!(
+        "{:<24} {:<12} {:<8} {:<9} display name",
+        "username", "role", "country", "status"
+    );
     for r in rows {
         println!(
             "{:<24} {:<12} {:<8} {:<9} {}",

@@ -25,7 +25,10 @@ const IDLE_READERS: usize = 8;
 /// Opens (creating if needed) the database in `dir` and brings its schema up to date.
 /// Used by the admin CLI directly and by [`Db`] for its writer.
 pub fn open(dir: &Path) -> Result<Connection> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::DataDir { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let path = dir.join(DATABASE_FILE);
     let mut conn = Connection::open(&path)?;
     configure(&conn)?;
@@ -33,7 +36,11 @@ pub fn open(dir: &Path) -> Result<Connection> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let supported = schema_version_supported();
     if found > supported {
-        return Err(Error::DatabaseTooNew { path, found, supported });
+        return Err(Error::DatabaseTooNew {
+            path,
+            found,
+            supported,
+        });
     }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     migrations::migrations().to_latest(&mut conn)?;
@@ -70,7 +77,13 @@ impl Db {
     pub fn open(dir: &Path) -> Result<Db> {
         let writer = open(dir)?;
         let path = dir.join(DATABASE_FILE);
-        Ok(Db { inner: Arc::new(Inner { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) }) })
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
     }
 
     /// The data folder: the database's directory, where attachments and packs are kept too.
@@ -114,7 +127,9 @@ impl Db {
 
 impl Inner {
     fn open_reader(&self) -> Result<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "query_only", "ON")?;
@@ -138,9 +153,13 @@ mod tests {
     fn creates_schema_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
         let conn = open(&dir.path().join("nested")).unwrap();
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(version, schema_version_supported());
         assert!(dir.path().join("nested").join(DATABASE_FILE).exists());
     }
@@ -150,9 +169,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(open(dir.path()).unwrap());
         let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
-        conn.pragma_update(None, "user_version", schema_version_supported() + 1).unwrap();
+        conn.pragma_update(None, "user_version", schema_version_supported() + 1)
+            .unwrap();
         drop(conn);
-        assert!(matches!(open(dir.path()), Err(Error::DatabaseTooNew { .. })));
+        assert!(matches!(
+            open(dir.path()),
+            Err(Error::DatabaseTooNew { .. })
+        ));
     }
 
     #[tokio::test]
@@ -166,9 +189,14 @@ mod tests {
         })
         .await
         .unwrap();
-        let x: i64 = db.read(|c| Ok(c.query_row("SELECT x FROM t", [], |r| r.get(0))?)).await.unwrap();
+        let x: i64 = db
+            .read(|c| Ok(c.query_row("SELECT x FROM t", [], |r| r.get(0))?))
+            .await
+            .unwrap();
         assert_eq!(x, 7);
-        let denied = db.read(|c| Ok(c.execute("INSERT INTO t VALUES (8)", [])?)).await;
+        let denied = db
+            .read(|c| Ok(c.execute("INSERT INTO t VALUES (8)", [])?))
+            .await;
         assert!(denied.is_err());
     }
 }

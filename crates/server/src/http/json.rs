@@ -3,9 +3,9 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use http_body_util::LengthLimitError;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
@@ -27,23 +27,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 fn require_json(headers: &HeaderMap) -> Result<()> {
-    let given = headers.get(CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let mime = given.as_deref().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let given = headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let mime = given
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
         return Ok(());
     }
-    let got = given.map_or("none".to_string(), |g| format!("`{}`", g.chars().take(80).collect::<String>()));
-    Err(Error::UnsupportedMediaType(format!("send `Content-Type: application/json` (got {got})")))
+    let got = given.map_or("none".to_string(), |g| {
+        format!("`{}`", g.chars().take(80).collect::<String>())
+    });
+    Err(Error::UnsupportedMediaType(format!(
+        "send `Content-Type: application/json` (got {got})"
+    )))
 }
 
 async fn read_body(body: Body) -> Result<Bytes> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
-        if is_length_limit(&e) {
-            Error::TooLarge
-        } else {
-            Error::BadBody(format!("could not read the request body: {e}"))
-        }
-    })
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            if is_length_limit(&e) {
+                Error::TooLarge
+            } else {
+                Error::BadBody(format!("could not read the request body: {e}"))
+            }
+        })
 }
 
 /// The size limit can trip here or in the body-limit layer, under a decompressor that wraps
@@ -54,7 +69,9 @@ fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
         if err.is::<LengthLimitError>() {
             return true;
         }
-        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref())
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
             && is_length_limit(inner)
         {
             return true;
@@ -69,7 +86,9 @@ fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         Category::Data => Error::InvalidRequest(e.to_string()),
-        Category::Syntax | Category::Eof | Category::Io => Error::BadJson(format!("not valid JSON: {e}")),
+        Category::Syntax | Category::Eof | Category::Io => {
+            Error::BadJson(format!("not valid JSON: {e}"))
+        }
     })
 }
 
@@ -94,26 +113,45 @@ mod tests {
     #[test]
     fn syntax_and_shape_errors_are_told_apart() {
         let e = parse::<PushRequest>(b"{\"ops\": [").unwrap_err();
-        assert!(matches!(&e, Error::BadJson(m) if m.contains("line 1")), "{e:?}");
+        assert!(
+            matches!(&e, Error::BadJson(m) if m.contains("line 1")),
+            "{e:?}"
+        );
         let e = parse::<PushRequest>(b"{\"ops\": 3}").unwrap_err();
-        assert!(matches!(&e, Error::InvalidRequest(m) if m.contains("invalid type")), "{e:?}");
+        assert!(
+            matches!(&e, Error::InvalidRequest(m) if m.contains("invalid type")),
+            "{e:?}"
+        );
         let e = parse::<PushRequest>(b"{}").unwrap_err();
-        assert!(matches!(&e, Error::InvalidRequest(m) if m.contains("missing field `ops`")), "{e:?}");
+        assert!(
+            matches!(&e, Error::InvalidRequest(m) if m.contains("missing field `ops`")),
+            "{e:?}"
+        );
         let e = parse::<PushRequest>(b"").unwrap_err();
         assert!(matches!(e, Error::BadJson(_)));
         let deep = "[".repeat(10_000);
-        assert!(matches!(parse::<serde_json::Value>(deep.as_bytes()), Err(Error::BadJson(_))));
+        assert!(matches!(
+            parse::<serde_json::Value>(deep.as_bytes()),
+            Err(Error::BadJson(_))
+        ));
     }
 
     #[test]
     fn content_types() {
         let mut h = HeaderMap::new();
         assert!(require_json(&h).is_err());
-        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/problem+json"] {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/problem+json",
+        ] {
             h.insert(CONTENT_TYPE, ok.parse().unwrap());
             assert!(require_json(&h).is_ok(), "{ok}");
         }
         h.insert(CONTENT_TYPE, "text/plain".parse().unwrap());
-        assert!(matches!(require_json(&h), Err(Error::UnsupportedMediaType(m)) if m.contains("text/plain")));
+        assert!(
+            matches!(require_json(&h), Err(Error::UnsupportedMediaType(m)) if m.contains("text/plain"))
+        );
     }
 }

@@ -20,9 +20,16 @@ use crate::state::AppState;
 /// Clients that send no header are assumed to speak ours.
 pub async fn check_protocol(req: Request, next: Next) -> Response {
     if let Some(v) = req.headers().get(PROTOCOL_HEADER) {
-        let spoken = v.to_str().ok().map(str::trim).and_then(|s| s.parse::<u32>().ok());
+        let spoken = v
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .and_then(|s| s.parse::<u32>().ok());
         if spoken != Some(PROTOCOL_VERSION) {
-            let shown: String = String::from_utf8_lossy(v.as_bytes()).chars().take(40).collect();
+            let shown: String = String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(40)
+                .collect();
             return Error::UnsupportedProtocol(shown).into_response();
         }
     }
@@ -35,13 +42,18 @@ pub async fn tus_resumable(req: Request, next: Next) -> Response {
     use axum::http::{HeaderName, Method};
     use stopover_protocol::files::TUS_RESUMABLE;
     const HEADER: HeaderName = HeaderName::from_static("tus-resumable");
-    let speaks_ours = req.headers().get(HEADER).is_some_and(|v| v.as_bytes() == TUS_RESUMABLE.as_bytes());
+    let speaks_ours = req
+        .headers()
+        .get(HEADER)
+        .is_some_and(|v| v.as_bytes() == TUS_RESUMABLE.as_bytes());
     let mut response = if speaks_ours || req.method() == Method::OPTIONS {
         next.run(req).await
     } else {
         Error::TusVersion.into_response()
     };
-    response.headers_mut().insert(HEADER, HeaderValue::from_static(TUS_RESUMABLE));
+    response
+        .headers_mut()
+        .insert(HEADER, HeaderValue::from_static(TUS_RESUMABLE));
     response
 }
 
@@ -54,7 +66,10 @@ pub async fn shed_sync_load(State(state): State<AppState>, req: Request, next: N
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json"))
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 /// Turns any error response that is not already JSON (axum's 405, the body-limit layer's
@@ -66,23 +81,48 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 2048).await.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+    let text = axum::body::to_bytes(body, 2048)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
     let (code, fallback) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such endpoint".to_string()),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not take that method".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take that method".to_string(),
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", Error::TooLarge.to_string()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "send JSON, optionally with Content-Encoding gzip or zstd".to_string())
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send JSON, optionally with Content-Encoding gzip or zstd".to_string(),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ("invalid_request", "the request is not valid".to_string())
         }
-        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request", "the request is not valid".to_string()),
         s if s.is_server_error() => ("internal", "the server failed; try again later".to_string()),
-        s => ("bad_request", s.canonical_reason().unwrap_or("bad request").to_string()),
+        s => (
+            "bad_request",
+            s.canonical_reason().unwrap_or("bad request").to_string(),
+        ),
     };
     // A layer's own text is kept for client errors when it says more than the status does.
-    let message = if status.is_client_error() && status != StatusCode::PAYLOAD_TOO_LARGE && !text.is_empty() { text } else { fallback };
-    let body = serde_json::to_vec(&ErrorBody { code: code.into(), message }).unwrap_or_default();
+    let message = if status.is_client_error()
+        && status != StatusCode::PAYLOAD_TOO_LARGE
+        && !text.is_empty()
+    {
+        text
+    } else {
+        fallback
+    };
+    let body = serde_json::to_vec(&ErrorBody {
+        code: code.into(),
+        message,
+    })
+    .unwrap_or_default();
     parts.headers.remove(CONTENT_LENGTH);
-    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, Body::from(body))
 }
 

@@ -17,8 +17,8 @@ use axum::routing::{delete, get, options, post};
 use stopover_protocol::MAX_BODY_BYTES;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -39,7 +39,10 @@ fn routes(state: &AppState) -> Router<AppState> {
 
     let tus_routes = Router::new()
         .route("/v1/files", options(files::options).post(files::create))
-        .route("/v1/files/{id}", get(files::download).head(files::head).patch(files::patch))
+        .route(
+            "/v1/files/{id}",
+            get(files::download).head(files::head).patch(files::patch),
+        )
         .route_layer(from_fn(layers::tus_resumable));
 
     Router::new()
@@ -49,8 +52,14 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/sessions", post(sessions::sign_in))
         .route("/v1/sessions/current", delete(sessions::sign_out))
         .route("/v1/admin/accounts", get(admin::list_accounts))
-        .route("/v1/admin/accounts/{username}/approve", post(admin::approve_account))
-        .route("/v1/admin/accounts/{username}/revoke", post(admin::revoke_account))
+        .route(
+            "/v1/admin/accounts/{username}/approve",
+            post(admin::approve_account),
+        )
+        .route(
+            "/v1/admin/accounts/{username}/revoke",
+            post(admin::revoke_account),
+        )
         .route("/v1/packs/latest", get(packs::latest))
         .route("/v1/packs/{version}/archive", get(packs::archive))
         .merge(sync_routes)
@@ -66,11 +75,15 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
             .layer(from_fn(layers::log_requests))
             // gzip or zstd, as the client's Accept-Encoding asks; not for pack archives (gzip
             // already) nor attachments (mostly compressed formats, and large).
-            .layer(CompressionLayer::new().compress_when(
-                DefaultPredicate::new()
-                    .and(NotForContentType::const_new(stopover_protocol::packs::PACK_ARCHIVE_CONTENT_TYPE))
-                    .and(NotForContentType::const_new("application/octet-stream")),
-            ))
+            .layer(
+                CompressionLayer::new().compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new(
+                            stopover_protocol::packs::PACK_ARCHIVE_CONTENT_TYPE,
+                        ))
+                        .and(NotForContentType::const_new("application/octet-stream")),
+                ),
+            )
             .layer(from_fn(layers::json_errors))
             .layer(from_fn(layers::check_protocol))
             // Bounds the bytes on the wire; the JSON extractor bounds them again after
@@ -83,7 +96,12 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
 /// Binds, prints `listening on http://ADDR` as the first line on stdout (tests read it),
 /// and serves until Ctrl-C or SIGTERM.
 pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| Error::Listen { addr: listen, source })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| Error::Listen {
+            addr: listen,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(Error::Serve)?;
     println!("listening on http://{addr}");
     tracing::info!(%addr, "ecommunity listening");
@@ -91,7 +109,10 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
     let passwords = state.passwords.clone();
     tokio::task::spawn_blocking(move || passwords.warm_up());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(Error::Serve)
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(Error::Serve)
 }
 
 async fn shutdown_signal() {

@@ -15,12 +15,19 @@ pub struct SyncSlots {
 
 impl SyncSlots {
     pub fn new(max_inflight: usize) -> Self {
-        SyncSlots { slots: Arc::new(Semaphore::new(max_inflight)) }
+        SyncSlots {
+            slots: Arc::new(Semaphore::new(max_inflight)),
+        }
     }
 
     /// A slot held until the permit drops, or `Busy` at once.
     pub fn try_enter(&self) -> Result<OwnedSemaphorePermit> {
-        self.slots.clone().try_acquire_owned().map_err(|_| Error::Busy { retry_after: jitter_seconds(1, 3) })
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Busy {
+                retry_after: jitter_seconds(1, 3),
+            })
     }
 }
 

@@ -21,7 +21,11 @@ const SWEEP_ABOVE: usize = 10_000;
 
 impl AttemptLimiter {
     pub fn new(max_failures: usize, window: Duration) -> Self {
-        AttemptLimiter { max_failures, window, failures: Mutex::new(HashMap::new()) }
+        AttemptLimiter {
+            max_failures,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
@@ -31,7 +35,9 @@ impl AttemptLimiter {
     /// `Err(wait)` while `key` has used up its failures in the window.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut map = self.lock();
-        let Some(times) = map.get_mut(key) else { return Ok(()) };
+        let Some(times) = map.get_mut(key) else {
+            return Ok(());
+        };
         prune(times, now, self.window);
         if times.len() < self.max_failures {
             return Ok(());
@@ -64,7 +70,10 @@ impl AttemptLimiter {
 }
 
 fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= window) {
+    while times
+        .front()
+        .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+    {
         times.pop_front();
     }
 }
@@ -79,7 +88,10 @@ impl Default for SignInLimits {
     /// 5 failures per account and 30 per address in 15 minutes.
     fn default() -> Self {
         let window = Duration::from_secs(15 * 60);
-        SignInLimits { per_account: AttemptLimiter::new(5, window), per_address: AttemptLimiter::new(30, window) }
+        SignInLimits {
+            per_account: AttemptLimiter::new(5, window),
+            per_address: AttemptLimiter::new(30, window),
+        }
     }
 }
 
@@ -103,18 +115,27 @@ fn account_key(username: &str) -> String {
 }
 
 fn too_many(wait: Duration) -> Error {
-    Error::TooManyAttempts { retry_after: wait.as_secs_f64().ceil().max(1.0) as u64 }
+    Error::TooManyAttempts {
+        retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+    }
 }
 
 impl SignInLimits {
     pub fn new(per_account: AttemptLimiter, per_address: AttemptLimiter) -> Self {
-        SignInLimits { per_account, per_address }
+        SignInLimits {
+            per_account,
+            per_address,
+        }
     }
 
     /// Called before the password is checked, so a locked-out guesser learns nothing.
     pub fn check(&self, username: &str, ip: IpAddr, now: Instant) -> Result<()> {
-        self.per_address.check(&address_key(ip), now).map_err(too_many)?;
-        self.per_account.check(&account_key(username), now).map_err(too_many)
+        self.per_address
+            .check(&address_key(ip), now)
+            .map_err(too_many)?;
+        self.per_account
+            .check(&account_key(username), now)
+            .map_err(too_many)
     }
 
     pub fn failed(&self, username: &str, ip: IpAddr, now: Instant) {
@@ -140,23 +161,40 @@ mod tests {
         let limits = SignInLimits::default();
         let t0 = Instant::now();
         for i in 0..5 {
-            assert!(limits.check("amina", IP, t0 + Duration::from_secs(i)).is_ok());
+            assert!(
+                limits
+                    .check("amina", IP, t0 + Duration::from_secs(i))
+                    .is_ok()
+            );
             limits.failed("amina", IP, t0 + Duration::from_secs(i));
         }
-        let Err(Error::TooManyAttempts { retry_after }) = limits.check("amina", IP, t0 + Duration::from_secs(10)) else {
+        let Err(Error::TooManyAttempts { retry_after }) =
+            limits.check("amina", IP, t0 + Duration::from_secs(10))
+        else {
             panic!("sixth attempt should be refused")
         };
         assert_eq!(retry_after, 15 * 60 - 10);
         // Other accounts are untouched; case does not dodge the limit.
         assert!(limits.check("boris", IP, t0).is_ok());
-        assert!(limits.check("AMINA", IP, t0 + Duration::from_secs(10)).is_err());
+        assert!(
+            limits
+                .check("AMINA", IP, t0 + Duration::from_secs(10))
+                .is_err()
+        );
         // The oldest failure expires after 15 minutes.
-        assert!(limits.check("amina", IP, t0 + Duration::from_secs(15 * 60)).is_ok());
+        assert!(
+            limits
+                .check("amina", IP, t0 + Duration::from_secs(15 * 60))
+                .is_ok()
+        );
     }
 
     #[test]
     fn success_clears_the_account_but_not_the_address() {
-        let limits = SignInLimits::new(AttemptLimiter::new(2, Duration::from_secs(60)), AttemptLimiter::new(3, Duration::from_secs(60)));
+        let limits = SignInLimits::new(
+            AttemptLimiter::new(2, Duration::from_secs(60)),
+            AttemptLimiter::new(3, Duration::from_secs(60)),
+        );
         let t = Instant::now();
         limits.failed("amina", IP, t);
         limits.failed("amina", IP, t);

@@ -15,9 +15,11 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
-use stopover_protocol::files::hex;
-use stopover_protocol::packs::{PackArchive, is_newer_version, is_pack_path, key_id, parse_version};
 use stopover_protocol::PackRelease;
+use stopover_protocol::files::hex;
+use stopover_protocol::packs::{
+    PackArchive, is_newer_version, is_pack_path, key_id, parse_version,
+};
 
 use crate::attachments::store::sync_dir;
 use crate::db::unix_now;
@@ -56,25 +58,46 @@ pub fn find(conn: &Connection, version: &str) -> Result<Option<PackRelease>> {
 /// must be UTF-8 text.
 pub fn read_pack_dir(dir: &Path) -> Result<PackArchive> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
-        let entries = fs::read_dir(dir).map_err(|e| Error::Pack(format!("cannot read the folder {}: {e}", dir.display())))?;
+        let entries = fs::read_dir(dir)
+            .map_err(|e| Error::Pack(format!("cannot read the folder {}: {e}", dir.display())))?;
         let mut paths: Vec<PathBuf> = Vec::new();
         for entry in entries {
-            paths.push(entry.map_err(|e| Error::Pack(format!("cannot read the folder {}: {e}", dir.display())))?.path());
+            paths.push(
+                entry
+                    .map_err(|e| {
+                        Error::Pack(format!("cannot read the folder {}: {e}", dir.display()))
+                    })?
+                    .path(),
+            );
         }
         for path in paths {
-            if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
                 continue;
             }
             if path.is_dir() {
                 walk(root, &path, out)?;
                 continue;
             }
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             if !is_pack_path(&rel) {
-                return Err(Error::Pack(format!("{rel}: not a usable path inside a pack")));
+                return Err(Error::Pack(format!(
+                    "{rel}: not a usable path inside a pack"
+                )));
             }
-            let bytes = fs::read(&path).map_err(|e| Error::Pack(format!("{rel}: cannot read: {e}")))?;
-            let text = String::from_utf8(bytes).map_err(|_| Error::Pack(format!("{rel}: not UTF-8 text (packs hold text files only)")))?;
+            let bytes =
+                fs::read(&path).map_err(|e| Error::Pack(format!("{rel}: cannot read: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::Pack(format!(
+                    "{rel}: not UTF-8 text (packs hold text files only)"
+                ))
+            })?;
             out.insert(rel, text);
         }
         Ok(())
@@ -93,19 +116,30 @@ pub fn manifest_version(archive: &PackArchive) -> Result<String> {
     struct Manifest {
         version: String,
     }
-    let text = archive.files.get("manifest.toml").ok_or_else(|| Error::Pack("manifest.toml: missing: this is not a content pack folder".into()))?;
-    let manifest: Manifest = toml::from_str(text).map_err(|e| Error::Pack(format!("manifest.toml: {}", e.message().trim())))?;
+    let text = archive.files.get("manifest.toml").ok_or_else(|| {
+        Error::Pack("manifest.toml: missing: this is not a content pack folder".into())
+    })?;
+    let manifest: Manifest = toml::from_str(text)
+        .map_err(|e| Error::Pack(format!("manifest.toml: {}", e.message().trim())))?;
     if parse_version(&manifest.version).is_none() {
-        return Err(Error::Pack(format!("manifest.toml: version `{}` must be dotted numbers, e.g. 2026.12.0", manifest.version)));
+        return Err(Error::Pack(format!(
+            "manifest.toml: version `{}` must be dotted numbers, e.g. 2026.12.0",
+            manifest.version
+        )));
     }
     Ok(manifest.version)
 }
 
 /// Reads a private key file: the 32-byte seed as 64 hex digits.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
-    let text = fs::read_to_string(path).map_err(|e| Error::Pack(format!("cannot read the key file {}: {e}", path.display())))?;
-    let seed = decode_hex32(text.trim())
-        .ok_or_else(|| Error::Pack(format!("the key file {} must hold a 32-byte ed25519 seed as 64 hex digits", path.display())))?;
+    let text = fs::read_to_string(path)
+        .map_err(|e| Error::Pack(format!("cannot read the key file {}: {e}", path.display())))?;
+    let seed = decode_hex32(text.trim()).ok_or_else(|| {
+        Error::Pack(format!(
+            "the key file {} must hold a 32-byte ed25519 seed as 64 hex digits",
+            path.display()
+        ))
+    })?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
@@ -133,7 +167,9 @@ pub fn keygen(out: &Path) -> Result<VerifyingKey> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(out).map_err(|e| Error::Pack(format!("cannot create the key file {}: {e}", out.display())))?;
+    let mut file = options
+        .open(out)
+        .map_err(|e| Error::Pack(format!("cannot create the key file {}: {e}", out.display())))?;
     file.write_all(format!("{}\n", hex(&seed)).as_bytes())
         .and_then(|_| file.sync_all())
         .map_err(|e| Error::Pack(format!("cannot write the key file {}: {e}", out.display())))?;
@@ -154,7 +190,12 @@ pub fn sign(version: &str, archive_bytes: &[u8], key: &SigningKey) -> PackReleas
 /// `ecommunity pack publish`: builds the archive of `pack_dir`, signs it with the key in
 /// `key_file`, writes it to `DATA/packs/<version>.json.gz` and records the release. Refuses a
 /// version that is not greater than the latest published one.
-pub fn publish(conn: &mut Connection, data_dir: &Path, key_file: &Path, pack_dir: &Path) -> Result<PackRelease> {
+pub fn publish(
+    conn: &mut Connection,
+    data_dir: &Path,
+    key_file: &Path,
+    pack_dir: &Path,
+) -> Result<PackRelease> {
     let key = load_signing_key(key_file)?;
     let archive = read_pack_dir(pack_dir)?;
     let version = manifest_version(&archive)?;
@@ -172,8 +213,12 @@ pub fn publish(conn: &mut Connection, data_dir: &Path, key_file: &Path, pack_dir
         )));
     }
     let packs_dir = data_dir.join("packs");
-    write_atomically(&packs_dir, &archive_path(&packs_dir, &version), &bytes)
-        .map_err(|e| Error::Pack(format!("cannot store the archive in {}: {e}", packs_dir.display())))?;
+    write_atomically(&packs_dir, &archive_path(&packs_dir, &version), &bytes).map_err(|e| {
+        Error::Pack(format!(
+            "cannot store the archive in {}: {e}",
+            packs_dir.display()
+        ))
+    })?;
     tx.execute(
         "INSERT INTO pack_release (version, sha256, size, signature, key_id, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![release.version, release.sha256, release.size as i64, release.signature, release.key_id, unix_now()],
@@ -202,8 +247,16 @@ mod tests {
 
     pub(crate) fn write_pack(dir: &Path, version: &str) {
         fs::create_dir_all(dir.join("manual/en")).unwrap();
-        fs::write(dir.join("manifest.toml"), format!("id = \"t\"\nversion = \"{version}\"\nlanguages = [\"en\"]\n")).unwrap();
-        fs::write(dir.join("manual/en/meetings.md"), "+++\ntitle = \"Meetings\"\nsummary = \"S\"\norder = 1\n+++\nText é.\n").unwrap();
+        fs::write(
+            dir.join("manifest.toml"),
+            format!("id = \"t\"\nversion = \"{version}\"\nlanguages = [\"en\"]\n"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join("manual/en/meetings.md"),
+            "+++\ntitle = \"Meetings\"\nsummary = \"S\"\norder = 1\n+++\nText é.\n",
+        )
+        .unwrap();
         fs::write(dir.join(".DS_Store"), [0xff, 0xfe]).unwrap();
     }
 
@@ -216,18 +269,28 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let key = load_signing_key(&key_file).unwrap();
         assert_eq!(key.verifying_key(), public);
         let release = sign("1.0", b"archive", &key);
         assert_eq!(release.key_id, hex(public.as_bytes()));
-        let sig = ed25519_dalek::Signature::from_slice(&STANDARD.decode(&release.signature).unwrap()).unwrap();
+        let sig =
+            ed25519_dalek::Signature::from_slice(&STANDARD.decode(&release.signature).unwrap())
+                .unwrap();
         assert!(public.verify(b"archive", &sig).is_ok());
         assert!(public.verify(b"archivE", &sig).is_err());
 
         fs::write(&key_file, "not hex").unwrap();
-        assert!(load_signing_key(&key_file).unwrap_err().to_string().contains("64 hex digits"));
+        assert!(
+            load_signing_key(&key_file)
+                .unwrap_err()
+                .to_string()
+                .contains("64 hex digits")
+        );
     }
 
     #[test]
@@ -235,13 +298,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_pack(dir.path(), "2026.12.0");
         let archive = read_pack_dir(dir.path()).unwrap();
-        assert_eq!(archive.files.keys().collect::<Vec<_>>(), ["manifest.toml", "manual/en/meetings.md"]);
+        assert_eq!(
+            archive.files.keys().collect::<Vec<_>>(),
+            ["manifest.toml", "manual/en/meetings.md"]
+        );
         assert_eq!(manifest_version(&archive).unwrap(), "2026.12.0");
         fs::write(dir.path().join("manual/en/logo.png"), [0x89, 0x50, 0xff]).unwrap();
         let e = read_pack_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("manual/en/logo.png: not UTF-8"), "{e}");
         let mut archive = PackArchive::default();
-        archive.files.insert("manifest.toml".into(), "version = \"12-beta\"".into());
-        assert!(manifest_version(&archive).unwrap_err().to_string().contains("dotted numbers"));
+        archive
+            .files
+            .insert("manifest.toml".into(), "version = \"12-beta\"".into());
+        assert!(
+            manifest_version(&archive)
+                .unwrap_err()
+                .to_string()
+                .contains("dotted numbers")
+        );
     }
 }

@@ -14,7 +14,9 @@ const PAGE_VALUE_BYTES: usize = 1024 * 1024;
 
 /// The requested limit, defaulted and capped to what the protocol allows.
 pub fn effective_limit(requested: Option<u32>) -> u32 {
-    requested.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT)
+    requested
+        .unwrap_or(DEFAULT_PULL_LIMIT)
+        .clamp(1, MAX_PULL_LIMIT)
 }
 
 pub fn pull(conn: &Connection, scope: i64, cursor: u64, limit: u32) -> Result<PullResponse> {
@@ -37,7 +39,10 @@ pub fn pull(conn: &Connection, scope: i64, cursor: u64, limit: u32) -> Result<Pu
         bytes += value.len();
         changes.push(Change {
             seq: row.get::<_, i64>(0)? as u64,
-            entity: EntityRef { kind: row.get(1)?, id: row.get(2)? },
+            entity: EntityRef {
+                kind: row.get(1)?,
+                id: row.get(2)?,
+            },
             field: row.get(3)?,
             value: serde_json::from_str(&value)?,
             version: row.get::<_, i64>(5)? as u64,
@@ -45,7 +50,11 @@ pub fn pull(conn: &Connection, scope: i64, cursor: u64, limit: u32) -> Result<Pu
         });
     }
     let cursor = changes.last().map_or(cursor, |c| c.seq);
-    Ok(PullResponse { changes, cursor, more })
+    Ok(PullResponse {
+        changes,
+        cursor,
+        more,
+    })
 }
 
 #[cfg(test)]
@@ -58,7 +67,9 @@ mod tests {
     #[test]
     fn pages_through_the_feed_with_the_cursor() {
         let (_d, c, a, _) = setup();
-        let ops: Vec<_> = (0..5).map(|i| op(i, &format!("list/step-{i}"), "done", 0, json!(true))).collect();
+        let ops: Vec<_> = (0..5)
+            .map(|i| op(i, &format!("list/step-{i}"), "done", 0, json!(true)))
+            .collect();
         apply(&c, a, &ops).unwrap();
 
         let p1 = pull(&c, a, 0, 2).unwrap();
@@ -67,18 +78,27 @@ mod tests {
         assert_eq!(p1.cursor, p1.changes[1].seq);
         assert_eq!(p1.changes[0].op_id, ops[0].id);
         assert_eq!(p1.changes[0].entity.id, "list/step-0");
-        assert_eq!((p1.changes[0].value.clone(), p1.changes[0].version), (json!(true), 1));
+        assert_eq!(
+            (p1.changes[0].value.clone(), p1.changes[0].version),
+            (json!(true), 1)
+        );
 
         let p2 = pull(&c, a, p1.cursor, 2).unwrap();
         let p3 = pull(&c, a, p2.cursor, 2).unwrap();
         assert_eq!((p2.changes.len(), p2.more), (2, true));
         assert_eq!((p3.changes.len(), p3.more), (1, false));
-        let seqs: Vec<u64> = [&p1, &p2, &p3].iter().flat_map(|p| p.changes.iter().map(|c| c.seq)).collect();
+        let seqs: Vec<u64> = [&p1, &p2, &p3]
+            .iter()
+            .flat_map(|p| p.changes.iter().map(|c| c.seq))
+            .collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "ascending: {seqs:?}");
 
         // Exactly at the end: nothing, cursor unchanged, no more.
         let end = pull(&c, a, p3.cursor, 2).unwrap();
-        assert_eq!((end.changes.len(), end.cursor, end.more), (0, p3.cursor, false));
+        assert_eq!(
+            (end.changes.len(), end.cursor, end.more),
+            (0, p3.cursor, false)
+        );
         // A page exactly as long as what is left says no more.
         let exact = pull(&c, a, p2.cursor - 1, 2).unwrap();
         assert!(!exact.more);
@@ -98,11 +118,17 @@ mod tests {
     fn big_values_end_a_page_early() {
         let (_d, c, a, _) = setup();
         let big = "x".repeat(stopover_protocol::MAX_TEXT_CHARS);
-        let ops: Vec<_> = (0..120).map(|i| op(i, &format!("l/s-{i}"), "note", 0, json!(big))).collect();
+        let ops: Vec<_> = (0..120)
+            .map(|i| op(i, &format!("l/s-{i}"), "note", 0, json!(big)))
+            .collect();
         apply(&c, a, &ops).unwrap();
         let page = pull(&c, a, 0, 500).unwrap();
         assert!(page.more);
-        assert!(page.changes.len() < 120 && page.changes.len() >= 100, "{}", page.changes.len());
+        assert!(
+            page.changes.len() < 120 && page.changes.len() >= 100,
+            "{}",
+            page.changes.len()
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub fn apply(conn: &Connection, scope: i64, ops: &[Operation]) -> Result<Vec<OpR
                 outcome
             }
         };
-        results.push(OpResult { id: op.id.clone(), outcome });
+        results.push(OpResult {
+            id: op.id.clone(),
+            outcome,
+        });
     }
     Ok(results)
 }
@@ -38,7 +41,9 @@ fn is_idempotency_key(id: &str) -> bool {
 /// they got; conflicts and rejections are repeated as they were.
 fn replay(earlier: Outcome) -> Outcome {
     match earlier {
-        Outcome::Applied { version } | Outcome::Duplicate { version } => Outcome::Duplicate { version },
+        Outcome::Applied { version } | Outcome::Duplicate { version } => {
+            Outcome::Duplicate { version }
+        }
         other => other,
     }
 }
@@ -57,8 +62,14 @@ fn decide(conn: &Connection, scope: i64, op: &Operation) -> Result<Outcome> {
     match current {
         // Someone already made exactly this change: nothing for a person to choose.
         Some((value, version)) if value == op.value => Ok(Outcome::Applied { version }),
-        Some((server_value, server_version)) => Ok(Outcome::Conflict { server_value, server_version }),
-        None => Ok(Outcome::Conflict { server_value: Value::Null, server_version: 0 }),
+        Some((server_value, server_version)) => Ok(Outcome::Conflict {
+            server_value,
+            server_version,
+        }),
+        None => Ok(Outcome::Conflict {
+            server_value: Value::Null,
+            server_version: 0,
+        }),
     }
 }
 
@@ -93,12 +104,22 @@ fn write_field(conn: &Connection, scope: i64, op: &Operation, version: u64) -> R
 
 fn stored_outcome(conn: &Connection, scope: i64, op_id: &str) -> Result<Option<Outcome>> {
     let json: Option<String> = conn
-        .query_row("SELECT outcome FROM op_result WHERE account_id = ?1 AND op_id = ?2", params![scope, op_id], |r| r.get(0))
+        .query_row(
+            "SELECT outcome FROM op_result WHERE account_id = ?1 AND op_id = ?2",
+            params![scope, op_id],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
 }
 
-fn store_outcome(conn: &Connection, scope: i64, op_id: &str, outcome: &Outcome, now: i64) -> Result<()> {
+fn store_outcome(
+    conn: &Connection,
+    scope: i64,
+    op_id: &str,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO op_result (account_id, op_id, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![scope, op_id, serde_json::to_string(outcome)?, now],
@@ -113,10 +134,19 @@ pub(crate) mod tests {
     use serde_json::json;
     use stopover_protocol::{AccountStatus, EntityRef, Role};
 
-    pub(crate) fn op(n: u32, entity: &str, field: &str, base_version: u64, value: Value) -> Operation {
+    pub(crate) fn op(
+        n: u32,
+        entity: &str,
+        field: &str,
+        base_version: u64,
+        value: Value,
+    ) -> Operation {
         Operation {
             id: format!("01939a2b-7c4d-7e8f-9a0b-{n:012}"),
-            entity: EntityRef { kind: "checklist_progress".into(), id: entity.into() },
+            entity: EntityRef {
+                kind: "checklist_progress".into(),
+                id: entity.into(),
+            },
             field: field.into(),
             base_version,
             value,
@@ -127,8 +157,18 @@ pub(crate) mod tests {
     pub(crate) fn setup() -> (tempfile::TempDir, Connection, i64, i64) {
         let dir = tempfile::tempdir().unwrap();
         let c = crate::db::open(dir.path()).unwrap();
-        let a = insert(&c, &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)).unwrap().id;
-        let b = insert(&c, &new_account("baraka", Role::Nfp, Some("KE"), AccountStatus::Approved)).unwrap().id;
+        let a = insert(
+            &c,
+            &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved),
+        )
+        .unwrap()
+        .id;
+        let b = insert(
+            &c,
+            &new_account("baraka", Role::Nfp, Some("KE"), AccountStatus::Approved),
+        )
+        .unwrap()
+        .id;
         (dir, c, a, b)
     }
 
@@ -137,7 +177,8 @@ pub(crate) mod tests {
     }
 
     fn count(c: &Connection, table: &str) -> i64 {
-        c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
     }
 
     #[test]
@@ -155,7 +196,11 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(
             outcomes(r),
-            [Outcome::Applied { version: 1 }, Outcome::Applied { version: 1 }, Outcome::Applied { version: 2 }]
+            [
+                Outcome::Applied { version: 1 },
+                Outcome::Applied { version: 1 },
+                Outcome::Applied { version: 2 }
+            ]
         );
         assert_eq!(count(&c, "change"), 3);
     }
@@ -171,24 +216,72 @@ pub(crate) mod tests {
             assert_eq!(outcomes(again), [Outcome::Duplicate { version: 1 }]);
         }
         // The same id twice in one push is applied once.
-        let twice = apply(&c, a, &[op(3, "x/y", "done", 0, json!(true)), op(3, "x/y", "done", 0, json!(true))]).unwrap();
-        assert_eq!(outcomes(twice), [Outcome::Applied { version: 1 }, Outcome::Duplicate { version: 1 }]);
+        let twice = apply(
+            &c,
+            a,
+            &[
+                op(3, "x/y", "done", 0, json!(true)),
+                op(3, "x/y", "done", 0, json!(true)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            outcomes(twice),
+            [
+                Outcome::Applied { version: 1 },
+                Outcome::Duplicate { version: 1 }
+            ]
+        );
         assert_eq!(count(&c, "change"), 3);
     }
 
     #[test]
     fn a_stale_base_version_is_a_conflict_showing_the_server_side() {
         let (_d, c, a, _) = setup();
-        apply(&c, a, &[op(1, "cop/register", "note", 0, json!("from laptop"))]).unwrap();
-        let r = apply(&c, a, &[op(2, "cop/register", "note", 0, json!("from office pc"))]).unwrap();
-        let conflict = Outcome::Conflict { server_value: json!("from laptop"), server_version: 1 };
+        apply(
+            &c,
+            a,
+            &[op(1, "cop/register", "note", 0, json!("from laptop"))],
+        )
+        .unwrap();
+        let r = apply(
+            &c,
+            a,
+            &[op(2, "cop/register", "note", 0, json!("from office pc"))],
+        )
+        .unwrap();
+        let conflict = Outcome::Conflict {
+            server_value: json!("from laptop"),
+            server_version: 1,
+        };
         assert_eq!(outcomes(r), std::slice::from_ref(&conflict));
         // A retried conflict gets its stored answer, even after the field moved on.
-        apply(&c, a, &[op(3, "cop/register", "note", 1, json!("resolved"))]).unwrap();
-        assert_eq!(outcomes(apply(&c, a, &[op(2, "cop/register", "note", 0, json!("from office pc"))]).unwrap()), [conflict]);
+        apply(
+            &c,
+            a,
+            &[op(3, "cop/register", "note", 1, json!("resolved"))],
+        )
+        .unwrap();
+        assert_eq!(
+            outcomes(
+                apply(
+                    &c,
+                    a,
+                    &[op(2, "cop/register", "note", 0, json!("from office pc"))]
+                )
+                .unwrap()
+            ),
+            [conflict]
+        );
         // A base version from the future also conflicts, against an absent field too.
         let r = apply(&c, a, &[op(4, "cop/other", "done", 5, json!(true))]).unwrap();
-        assert_eq!(outcomes(r), [Outcome::Conflict { server_value: Value::Null, server_version: 0 }]);
+        assert_eq!(
+            outcomes(r),
+            [Outcome::Conflict {
+                server_value: Value::Null,
+                server_version: 0
+            }]
+        );
     }
 
     #[test]
@@ -207,14 +300,25 @@ pub(crate) mod tests {
         let (_d, c, a, _) = setup();
         let bad = op(1, "cop/register", "done", 0, json!("yes"));
         let r = apply(&c, a, std::slice::from_ref(&bad)).unwrap();
-        assert_eq!(outcomes(r), [Outcome::Rejected { reason: "field `done` takes true or false".into() }]);
+        assert_eq!(
+            outcomes(r),
+            [Outcome::Rejected {
+                reason: "field `done` takes true or false".into()
+            }]
+        );
         assert_eq!(count(&c, "field"), 0);
         assert_eq!(count(&c, "op_result"), 1);
-        assert!(matches!(apply(&c, a, &[bad]).unwrap()[0].outcome, Outcome::Rejected { .. }));
+        assert!(matches!(
+            apply(&c, a, &[bad]).unwrap()[0].outcome,
+            Outcome::Rejected { .. }
+        ));
         // A non-UUID id is rejected and not stored.
         let mut junk = op(2, "cop/register", "done", 0, json!(true));
         junk.id = "x".repeat(5000);
-        assert!(matches!(apply(&c, a, &[junk]).unwrap()[0].outcome, Outcome::Rejected { .. }));
+        assert!(matches!(
+            apply(&c, a, &[junk]).unwrap()[0].outcome,
+            Outcome::Rejected { .. }
+        ));
         assert_eq!(count(&c, "op_result"), 1);
     }
 

@@ -4,10 +4,13 @@ use std::sync::LazyLock;
 
 use rusqlite_migration::{M, Migrations};
 
-const STEPS: &[&str] =
-    &[include_str!("001_initial.sql"), include_str!("002_sync.sql"), include_str!("003_attachments.sql"),
+const STEPS: &[&str] = &[
+    include_str!("001_initial.sql"),
+    include_str!("002_sync.sql"),
+    include_str!("003_attachments.sql"),
     include_str!("004_report_forms.sql"),
-    include_str!("005_reports.sql")];
+    include_str!("005_reports.sql"),
+];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect()));

@@ -4,8 +4,11 @@ use std::sync::LazyLock;
 
 use rusqlite_migration::{M, Migrations};
 
-const STEPS: &[&str] =
-    &[include_str!("001_initial.sql"), include_str!("002_attachments.sql"), include_str!("003_packs.sql")];
+const STEPS: &[&str] = &[
+    include_str!("001_initial.sql"),
+    include_str!("002_attachments.sql"),
+    include_str!("003_packs.sql"),
+];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect()));

@@ -21,12 +21,27 @@ use crate::state::AppState;
         (status = 422, description = "`invalid_request`: a field breaks its rule", body = s::ErrorBody),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
-pub async fn request_account(State(state): State<AppState>, ApiJson(req): ApiJson<AccountRequest>) -> Result<(StatusCode, Json<Account>)> {
+pub async fn request_account(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<AccountRequest>,
+) -> Result<(StatusCode, Json<Account>)> {
     validate::request(&req).map_err(Error::InvalidRequest)?;
-    let AccountRequest { username, password, display_name, email, country, instruments } = req;
+    let AccountRequest {
+        username,
+        password,
+        display_name,
+        email,
+        country,
+        instruments,
+    } = req;
     // Cheap check first so a taken name costs no hashing.
     let probe = username.clone();
-    if state.db.read(move |c| store::find(c, &probe)).await?.is_some() {
+    if state
+        .db
+        .read(move |c| store::find(c, &probe))
+        .await?
+        .is_some()
+    {
         return Err(Error::UsernameTaken(username));
     }
     let password_hash = state.passwords.hash_async(password).await?;
@@ -37,7 +52,10 @@ pub async fn request_account(State(state): State<AppState>, ApiJson(req): ApiJso
         email,
         role: Role::Nfp,
         country: Some(country),
-        instruments: instruments.into_iter().map(|i| i.trim().to_string()).collect(),
+        instruments: instruments
+            .into_iter()
+            .map(|i| i.trim().to_string())
+            .collect(),
         status: AccountStatus::Pending,
     };
     let row = state.db.write(move |c| store::insert(c, &new)).await?;

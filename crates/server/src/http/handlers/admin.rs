@@ -22,7 +22,10 @@ use crate::state::AppState;
         (status = 403, description = "`forbidden`: not Secretariat or admin", body = s::ErrorBody),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
-pub async fn list_accounts(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Account>>> {
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Account>>> {
     authorize(&caller.account, Action::ListAccounts)?;
     let rows = state.db.read(store::list).await?;
     Ok(Json(rows.iter().map(|r| r.to_account()).collect()))
@@ -39,7 +42,11 @@ pub async fn list_accounts(State(state): State<AppState>, caller: Caller) -> Res
         (status = 404, description = "`no_such_account`", body = s::ErrorBody),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
-pub async fn approve_account(State(state): State<AppState>, caller: Caller, Path(username): Path<String>) -> Result<Json<Account>> {
+pub async fn approve_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<Json<Account>> {
     set_status(state, caller, username, AccountStatus::Approved).await
 }
 
@@ -53,11 +60,20 @@ pub async fn approve_account(State(state): State<AppState>, caller: Caller, Path
         (status = 404, description = "`no_such_account`", body = s::ErrorBody),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
-pub async fn revoke_account(State(state): State<AppState>, caller: Caller, Path(username): Path<String>) -> Result<Json<Account>> {
+pub async fn revoke_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<Json<Account>> {
     set_status(state, caller, username, AccountStatus::Revoked).await
 }
 
-async fn set_status(state: AppState, caller: Caller, username: String, status: AccountStatus) -> Result<Json<Account>> {
+async fn set_status(
+    state: AppState,
+    caller: Caller,
+    username: String,
+    status: AccountStatus,
+) -> Result<Json<Account>> {
     let actor = caller.account;
     // Only those who may see accounts learn whether one exists (no 404 probing by NFPs).
     authorize(&actor, Action::ListAccounts)?;

@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use stopover_protocol::files::{FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_OCTET_STREAM, TUS_EXTENSIONS, TUS_VERSION};
+use stopover_protocol::files::{
+    FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_OCTET_STREAM, TUS_EXTENSIONS, TUS_VERSION,
+};
 use tokio_util::io::ReaderStream;
 
 use crate::attachments;
@@ -21,13 +23,19 @@ const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
 
 fn header_u64(headers: &HeaderMap, name: &HeaderName) -> Result<Option<u64>> {
-    let Some(v) = headers.get(name) else { return Ok(None) };
+    let Some(v) = headers.get(name) else {
+        return Ok(None);
+    };
     let text = v.to_str().unwrap_or("").trim();
     // tus: a non-negative integer; no sign, no spaces inside.
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::BadHeader(format!("{name} must be a non-negative integer")));
+        return Err(Error::BadHeader(format!(
+            "{name} must be a non-negative integer"
+        )));
     }
-    text.parse().map(Some).map_err(|_| Error::BadHeader(format!("{name} is too large")))
+    text.parse()
+        .map(Some)
+        .map_err(|_| Error::BadHeader(format!("{name} is too large")))
 }
 
 fn location(id: &str) -> HeaderValue {
@@ -49,9 +57,18 @@ fn location(id: &str) -> HeaderValue {
 pub async fn options(caller: Caller) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
     let mut headers = HeaderMap::new();
-    headers.insert(HeaderName::from_static("tus-version"), HeaderValue::from_static(TUS_VERSION));
-    headers.insert(HeaderName::from_static("tus-extension"), HeaderValue::from_static(TUS_EXTENSIONS));
-    headers.insert(HeaderName::from_static("tus-max-size"), HeaderValue::from(MAX_ATTACHMENT_BYTES));
+    headers.insert(
+        HeaderName::from_static("tus-version"),
+        HeaderValue::from_static(TUS_VERSION),
+    );
+    headers.insert(
+        HeaderName::from_static("tus-extension"),
+        HeaderValue::from_static(TUS_EXTENSIONS),
+    );
+    headers.insert(
+        HeaderName::from_static("tus-max-size"),
+        HeaderValue::from(MAX_ATTACHMENT_BYTES),
+    );
     Ok((StatusCode::NO_CONTENT, headers).into_response())
 }
 
@@ -77,17 +94,29 @@ pub async fn options(caller: Caller) -> Result<Response> {
         (status = 413, description = "`too_large`: over `Tus-Max-Size`", body = s::ErrorBody),
         (status = 422, description = "`invalid_request`: a complete file with this SHA-256 has another length", body = s::ErrorBody),
     ))]
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
-    let length = header_u64(&headers, &UPLOAD_LENGTH)?
-        .ok_or_else(|| Error::BadHeader("Upload-Length is required (deferred lengths are not supported)".into()))?;
+    let length = header_u64(&headers, &UPLOAD_LENGTH)?.ok_or_else(|| {
+        Error::BadHeader("Upload-Length is required (deferred lengths are not supported)".into())
+    })?;
     let metadata = headers
         .get(UPLOAD_METADATA)
-        .ok_or_else(|| Error::BadHeader("Upload-Metadata is required and must carry `sha256`".into()))?
+        .ok_or_else(|| {
+            Error::BadHeader("Upload-Metadata is required and must carry `sha256`".into())
+        })?
         .to_str()
         .map_err(|_| Error::BadHeader("Upload-Metadata must be ASCII".into()))?;
-    let created = attachments::create(&state, sync_scope(&caller.account), length, metadata).await?;
-    let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
+    let created =
+        attachments::create(&state, sync_scope(&caller.account), length, metadata).await?;
+    let status = if created.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let mut out = HeaderMap::new();
     out.insert(LOCATION, location(&created.id));
     out.insert(UPLOAD_OFFSET, HeaderValue::from(created.offset));
@@ -111,11 +140,18 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
         (status = 404, description = "`no_such_upload` (also another account's)"),
         (status = 412, description = "`unsupported_tus_version`"),
     ))]
-pub async fn head(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
+pub async fn head(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
     let row = attachments::find(&state, sync_scope(&caller.account), &id).await?;
     let mut out = HeaderMap::new();
-    out.insert(UPLOAD_OFFSET, HeaderValue::from(attachments::offset_of(&row)));
+    out.insert(
+        UPLOAD_OFFSET,
+        HeaderValue::from(attachments::offset_of(&row)),
+    );
     out.insert(UPLOAD_LENGTH, HeaderValue::from(row.length));
     if let Ok(v) = HeaderValue::try_from(row.metadata) {
         out.insert(UPLOAD_METADATA, v);
@@ -145,15 +181,38 @@ pub async fn head(State(state): State<AppState>, caller: Caller, Path(id): Path<
         (status = 413, description = "`too_large`: a body over 2 MiB", body = s::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not application/offset+octet-stream", body = s::ErrorBody),
     ))]
-pub async fn patch(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap, body: Body) -> Result<Response> {
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.trim().eq_ignore_ascii_case(OFFSET_OCTET_STREAM) {
-        return Err(Error::UnsupportedMediaType(format!("send `Content-Type: {OFFSET_OCTET_STREAM}`")));
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .trim()
+        .eq_ignore_ascii_case(OFFSET_OCTET_STREAM)
+    {
+        return Err(Error::UnsupportedMediaType(format!(
+            "send `Content-Type: {OFFSET_OCTET_STREAM}`"
+        )));
     }
-    let offset = header_u64(&headers, &UPLOAD_OFFSET)?.ok_or_else(|| Error::BadHeader("Upload-Offset is required".into()))?;
+    let offset = header_u64(&headers, &UPLOAD_OFFSET)?
+        .ok_or_else(|| Error::BadHeader("Upload-Offset is required".into()))?;
     let announced = header_u64(&headers, &CONTENT_LENGTH).unwrap_or(None);
-    let new_offset = attachments::append(&state, sync_scope(&caller.account), &id, offset, announced, body).await?;
+    let new_offset = attachments::append(
+        &state,
+        sync_scope(&caller.account),
+        &id,
+        offset,
+        announced,
+        body,
+    )
+    .await?;
     let mut out = HeaderMap::new();
     out.insert(UPLOAD_OFFSET, HeaderValue::from(new_offset));
     Ok((StatusCode::NO_CONTENT, out).into_response())
@@ -171,15 +230,35 @@ pub async fn patch(State(state): State<AppState>, caller: Caller, Path(id): Path
         (status = 409, description = "`upload_incomplete`", body = s::ErrorBody),
         (status = 412, description = "`unsupported_tus_version`", body = s::ErrorBody),
     ))]
-pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
     let (path, row) = attachments::downloadable(&state, sync_scope(&caller.account), &id).await?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
     let mut out = HeaderMap::new();
-    out.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    out.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     out.insert(CONTENT_LENGTH, HeaderValue::from(row.length));
-    out.insert(ETAG, HeaderValue::try_from(format!("\"{}\"", row.sha256)).expect("hex is a valid header"));
+    out.insert(
+        ETAG,
+        HeaderValue::try_from(format!("\"{}\"", row.sha256)).expect("hex is a valid header"),
+    );
     out.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-    out.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
-    Ok((StatusCode::OK, out, Body::from_stream(ReaderStream::new(file))).into_response())
+    out.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok((
+        StatusCode::OK,
+        out,
+        Body::from_stream(ReaderStream::new(file)),
+    )
+        .into_response())
 }

@@ -8,5 +8,9 @@ use crate::http::openapi::schemas as s;
 #[utoipa::path(get, path = "/v1/health", tag = "health",
     responses((status = 200, description = "The server is up", body = s::Health)))]
 pub async fn health() -> Json<Health> {
-    Json(Health { service: SERVICE_NAME.into(), protocol: PROTOCOL_VERSION, version: env!("CARGO_PKG_VERSION").into() })
+    Json(Health {
+        service: SERVICE_NAME.into(),
+        protocol: PROTOCOL_VERSION,
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }

@@ -27,7 +27,9 @@ use crate::state::AppState;
 pub async fn latest(State(state): State<AppState>, caller: Caller) -> Result<Json<PackRelease>> {
     authorize(&caller.account, Action::ReadPacks)?;
     let release = state.db.read(packs::latest).await?;
-    release.map(Json).ok_or_else(|| Error::NoPack("no content pack has been published yet".into()))
+    release
+        .map(Json)
+        .ok_or_else(|| Error::NoPack("no content pack has been published yet".into()))
 }
 
 /// The archive of a published pack: gzip-compressed JSON `{"files": {"<path>": "<text>"}}`,
@@ -39,21 +41,50 @@ pub async fn latest(State(state): State<AppState>, caller: Caller) -> Result<Jso
         (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
         (status = 404, description = "`no_pack`: no such version", body = s::ErrorBody),
     ))]
-pub async fn archive(State(state): State<AppState>, caller: Caller, Path(version): Path<String>) -> Result<Response> {
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(version): Path<String>,
+) -> Result<Response> {
     authorize(&caller.account, Action::ReadPacks)?;
-    let no_pack = || Error::NoPack(format!("no content pack {} has been published", version.chars().take(40).collect::<String>()));
+    let no_pack = || {
+        Error::NoPack(format!(
+            "no content pack {} has been published",
+            version.chars().take(40).collect::<String>()
+        ))
+    };
     if parse_version(&version).is_none() {
         return Err(no_pack());
     }
     let wanted = version.clone();
-    let release = state.db.read(move |c| packs::find(c, &wanted)).await?.ok_or_else(no_pack)?;
+    let release = state
+        .db
+        .read(move |c| packs::find(c, &wanted))
+        .await?
+        .ok_or_else(no_pack)?;
     let path = packs::archive_path(&state.storage.packs_dir(), &release.version);
-    let file = tokio::fs::File::open(&path).await.map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
     let mut out = HeaderMap::new();
-    out.insert(CONTENT_TYPE, HeaderValue::from_static(PACK_ARCHIVE_CONTENT_TYPE));
+    out.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(PACK_ARCHIVE_CONTENT_TYPE),
+    );
     out.insert(CONTENT_LENGTH, HeaderValue::from(release.size));
-    out.insert(ETAG, HeaderValue::try_from(format!("\"{}\"", release.sha256)).expect("hex is a valid header"));
+    out.insert(
+        ETAG,
+        HeaderValue::try_from(format!("\"{}\"", release.sha256)).expect("hex is a valid header"),
+    );
     // A published version never changes.
-    out.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-    Ok((StatusCode::OK, out, Body::from_stream(ReaderStream::new(file))).into_response())
+    out.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok((
+        StatusCode::OK,
+        out,
+        Body::from_stream(ReaderStream::new(file)),
+    )
+        .into_response())
 }

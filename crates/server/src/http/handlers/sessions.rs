@@ -34,14 +34,21 @@ pub async fn sign_in(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<(StatusCode, Json<SignInResponse>)> {
-    let SignInRequest { username, password, device_name } = req;
+    let SignInRequest {
+        username,
+        password,
+        device_name,
+    } = req;
     validate::device_name(&device_name).map_err(Error::InvalidRequest)?;
     let limits = state.sign_in_limits.clone();
     limits.check(&username, ip, Instant::now())?;
 
     let probe = username.clone();
     let account = state.db.read(move |c| store::find(c, &probe)).await?;
-    let matches = state.passwords.verify_async(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
+    let matches = state
+        .passwords
+        .verify_async(password, account.as_ref().map(|a| a.password_hash.clone()))
+        .await?;
     let account = match account {
         Some(a) if matches => a,
         _ => {
@@ -60,11 +67,25 @@ pub async fn sign_in(
 
     let device_id = token::new_device_id()?;
     let new = token::generate()?;
-    let name = if device_name.trim().is_empty() { "unnamed device".to_string() } else { device_name.trim().to_string() };
+    let name = if device_name.trim().is_empty() {
+        "unnamed device".to_string()
+    } else {
+        device_name.trim().to_string()
+    };
     let (id, account_id, hash) = (device_id.clone(), account.id, new.hash);
-    state.db.write(move |c| devices::insert(c, &id, account_id, &name, &hash)).await?;
+    state
+        .db
+        .write(move |c| devices::insert(c, &id, account_id, &name, &hash))
+        .await?;
     tracing::info!(username = %account.username, %device_id, "signed in");
-    Ok((StatusCode::CREATED, Json(SignInResponse { token: new.token, device_id, account: account.to_account() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SignInResponse {
+            token: new.token,
+            device_id,
+            account: account.to_account(),
+        }),
+    ))
 }
 
 /// Signs this device out: its token stops working at once.
@@ -76,7 +97,10 @@ pub async fn sign_in(
     ))]
 pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<StatusCode> {
     let device_id = caller.device_id.clone();
-    state.db.write(move |c| devices::revoke(c, &device_id)).await?;
+    state
+        .db
+        .write(move |c| devices::revoke(c, &device_id))
+        .await?;
     tracing::info!(username = %caller.account.username, device_id = %caller.device_id, "signed out");
     Ok(StatusCode::NO_CONTENT)
 }

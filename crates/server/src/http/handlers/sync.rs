@@ -26,7 +26,11 @@ use crate::sync::{pull as feed, push as apply};
             headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
-pub async fn push(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PushRequest>) -> Result<Json<PushResponse>> {
+pub async fn push(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>> {
     authorize(&caller.account, Action::Sync)?;
     if req.ops.len() > MAX_OPS_PER_PUSH {
         return Err(Error::TooManyOperations);
@@ -67,10 +71,17 @@ pub struct PullParams {
             headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
-pub async fn pull(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PullParams>) -> Result<Json<PullResponse>> {
+pub async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PullParams>,
+) -> Result<Json<PullResponse>> {
     authorize(&caller.account, Action::Sync)?;
     let scope = sync_scope(&caller.account);
     let (cursor, limit) = (q.cursor.unwrap_or(0), feed::effective_limit(q.limit));
-    let page = state.db.read(move |conn| feed::pull(conn, scope, cursor, limit)).await?;
+    let page = state
+        .db
+        .read(move |conn| feed::pull(conn, scope, cursor, limit))
+        .await?;
     Ok(Json(page))
 }

@@ -91,7 +91,9 @@ impl Modify for ProtocolHeader {
                 &mut item.options,
             ];
             for op in operations.into_iter().flatten() {
-                op.parameters.get_or_insert_with(Vec::new).push(header.clone());
+                op.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(header.clone());
             }
         }
     }
@@ -99,7 +101,9 @@ impl Modify for ProtocolHeader {
 
 /// The document as checked in: pretty JSON with a final newline.
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes");
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
     json.push('\n');
     json
 }
@@ -133,7 +137,10 @@ mod tests {
         let mut ops = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
-                let path = path.replace("{username}", "someone").replace("{id}", "0123456789abcdef0123456789abcdef").replace("{version}", "1.0");
+                let path = path
+                    .replace("{username}", "someone")
+                    .replace("{id}", "0123456789abcdef0123456789abcdef")
+                    .replace("{version}", "1.0");
                 ops.push((method.to_uppercase().parse().unwrap(), path));
             }
         }
@@ -146,7 +153,9 @@ mod tests {
         let ops = documented_operations();
         assert_eq!(ops.len(), 17, "{ops:?}");
         for (method, path) in ops {
-            let (status, body) = server.send(method.clone(), &path, None, Some(serde_json::json!({}))).await;
+            let (status, body) = server
+                .send(method.clone(), &path, None, Some(serde_json::json!({})))
+                .await;
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             assert!(
                 !(status == StatusCode::NOT_FOUND && body["code"] == "not_found"),
@@ -158,24 +167,51 @@ mod tests {
     #[tokio::test]
     async fn undocumented_paths_are_not_served() {
         let server = TestServer::new().await;
-        let (status, body) = server.send(Method::GET, "/v1/nothing-here", None, None).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+        let (status, body) = server
+            .send(Method::GET, "/v1/nothing-here", None, None)
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found"))
+        );
     }
 
     #[test]
     fn the_document_names_its_schemas_and_security() {
         let doc: serde_json::Value = serde_json::from_str(&document()).unwrap();
-        for schema in ["Account", "AccountRequest", "ErrorBody", "OpResult", "Outcome", "PackRelease", "PullResponse", "PushRequest", "SignInResponse"] {
-            assert!(doc["components"]["schemas"][schema].is_object(), "missing schema {schema}");
+        for schema in [
+            "Account",
+            "AccountRequest",
+            "ErrorBody",
+            "OpResult",
+            "Outcome",
+            "PackRelease",
+            "PullResponse",
+            "PushRequest",
+            "SignInResponse",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "missing schema {schema}"
+            );
         }
-        assert_eq!(doc["components"]["securitySchemes"]["device_token"]["scheme"], "bearer");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["device_token"]["scheme"],
+            "bearer"
+        );
         assert!(doc["paths"]["/v1/me"]["get"]["security"].is_array());
         assert!(doc["paths"]["/v1/health"]["get"]["security"].is_null());
         for method in ["options", "post"] {
-            assert!(doc["paths"]["/v1/files"][method]["security"].is_array(), "{method} /v1/files");
+            assert!(
+                doc["paths"]["/v1/files"][method]["security"].is_array(),
+                "{method} /v1/files"
+            );
         }
         for method in ["head", "patch", "get"] {
-            assert!(doc["paths"]["/v1/files/{id}"][method]["security"].is_array(), "{method} /v1/files/{{id}}");
+            assert!(
+                doc["paths"]["/v1/files/{id}"][method]["security"].is_array(),
+                "{method} /v1/files/{{id}}"
+            );
         }
         assert!(doc["paths"]["/v1/files/{id}"]["patch"]["requestBody"]["content"]["application/offset+octet-stream"].is_object());
     }

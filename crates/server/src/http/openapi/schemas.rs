@@ -147,7 +147,10 @@ pub enum Outcome {
     /// Already applied earlier (a retry): the version it got then.
     Duplicate { version: u64 },
     /// The field moved on since `base_version`: the server's value and version.
-    Conflict { server_value: Value, server_version: u64 },
+    Conflict {
+        server_value: Value,
+        server_version: u64,
+    },
     /// Never applicable: a reason a person can read.
     Rejected { reason: String },
 }
@@ -202,12 +205,26 @@ mod tests {
 
     /// protocol → JSON → mirror → JSON must be the identity, and the JSON must read back as
     /// the protocol type.
-    fn same_wire<P: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug, M: Serialize + DeserializeOwned>(value: P) {
+    fn same_wire<
+        P: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+        M: Serialize + DeserializeOwned,
+    >(
+        value: P,
+    ) {
         let wire = serde_json::to_value(&value).unwrap();
-        let mirror: M = serde_json::from_value(wire.clone())
-            .unwrap_or_else(|e| panic!("mirror of {} cannot read {wire}: {e}", std::any::type_name::<P>()));
+        let mirror: M = serde_json::from_value(wire.clone()).unwrap_or_else(|e| {
+            panic!(
+                "mirror of {} cannot read {wire}: {e}",
+                std::any::type_name::<P>()
+            )
+        });
         let again = serde_json::to_value(&mirror).unwrap();
-        assert_eq!(again, wire, "mirror of {} writes different JSON", std::any::type_name::<P>());
+        assert_eq!(
+            again,
+            wire,
+            "mirror of {} writes different JSON",
+            std::any::type_name::<P>()
+        );
         assert_eq!(serde_json::from_value::<P>(again).unwrap(), value);
     }
 
@@ -224,8 +241,15 @@ mod tests {
 
     #[test]
     fn mirrors_match_the_protocol() {
-        same_wire::<_, super::Health>(p::Health { service: "ecommunity".into(), protocol: 1, version: "0.1.0".into() });
-        same_wire::<_, super::ErrorBody>(p::ErrorBody { code: "busy".into(), message: "later".into() });
+        same_wire::<_, super::Health>(p::Health {
+            service: "ecommunity".into(),
+            protocol: 1,
+            version: "0.1.0".into(),
+        });
+        same_wire::<_, super::ErrorBody>(p::ErrorBody {
+            code: "busy".into(),
+            message: "later".into(),
+        });
         same_wire::<_, super::AccountRequest>(p::AccountRequest {
             username: "amina".into(),
             password: "correct horse".into(),
@@ -237,10 +261,18 @@ mod tests {
         for role in [p::Role::Nfp, p::Role::Secretariat, p::Role::Admin] {
             same_wire::<_, super::Role>(role);
         }
-        for status in [p::AccountStatus::Pending, p::AccountStatus::Approved, p::AccountStatus::Revoked] {
+        for status in [
+            p::AccountStatus::Pending,
+            p::AccountStatus::Approved,
+            p::AccountStatus::Revoked,
+        ] {
             same_wire::<_, super::AccountStatus>(status);
         }
-        same_wire::<_, super::Account>(account(Some("KE"), p::Role::Nfp, p::AccountStatus::Approved));
+        same_wire::<_, super::Account>(account(
+            Some("KE"),
+            p::Role::Nfp,
+            p::AccountStatus::Approved,
+        ));
         same_wire::<_, super::Account>(account(None, p::Role::Admin, p::AccountStatus::Revoked));
         same_wire::<_, super::SignInRequest>(p::SignInRequest {
             username: "amina".into(),
@@ -252,21 +284,48 @@ mod tests {
             device_id: "d".into(),
             account: account(Some("KE"), p::Role::Nfp, p::AccountStatus::Approved),
         });
-        let entity = p::EntityRef { kind: "checklist_progress".into(), id: "a/b".into() };
+        let entity = p::EntityRef {
+            kind: "checklist_progress".into(),
+            id: "a/b".into(),
+        };
         same_wire::<_, super::PushRequest>(p::PushRequest {
-            ops: vec![p::Operation { id: "x".into(), entity: entity.clone(), field: "done".into(), base_version: 3, value: json!(true) }],
+            ops: vec![p::Operation {
+                id: "x".into(),
+                entity: entity.clone(),
+                field: "done".into(),
+                base_version: 3,
+                value: json!(true),
+            }],
         });
         let outcomes = [
             p::Outcome::Applied { version: 1 },
             p::Outcome::Duplicate { version: 2 },
-            p::Outcome::Conflict { server_value: json!("note"), server_version: 3 },
-            p::Outcome::Rejected { reason: "no".into() },
+            p::Outcome::Conflict {
+                server_value: json!("note"),
+                server_version: 3,
+            },
+            p::Outcome::Rejected {
+                reason: "no".into(),
+            },
         ];
         same_wire::<_, super::PushResponse>(p::PushResponse {
-            results: outcomes.into_iter().map(|outcome| p::OpResult { id: "x".into(), outcome }).collect(),
+            results: outcomes
+                .into_iter()
+                .map(|outcome| p::OpResult {
+                    id: "x".into(),
+                    outcome,
+                })
+                .collect(),
         });
         same_wire::<_, super::PullResponse>(p::PullResponse {
-            changes: vec![p::Change { seq: 9, entity, field: "note".into(), value: json!("n"), version: 4, op_id: "o".into() }],
+            changes: vec![p::Change {
+                seq: 9,
+                entity,
+                field: "note".into(),
+                value: json!("n"),
+                version: 4,
+                op_id: "o".into(),
+            }],
             cursor: 9,
             more: true,
         });
@@ -281,7 +340,8 @@ mod tests {
 
     #[test]
     fn mirrors_refuse_what_the_protocol_does_not_send() {
-        let extra = json!({"service": "ecommunity", "protocol": 1, "version": "1", "surprise": true});
+        let extra =
+            json!({"service": "ecommunity", "protocol": 1, "version": "1", "surprise": true});
         assert!(serde_json::from_value::<super::Health>(extra).is_err());
         let extra = json!({"id": "x", "outcome": "applied", "version": 1, "surprise": true});
         assert!(serde_json::from_value::<super::OpResult>(extra).is_err());

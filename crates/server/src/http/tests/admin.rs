@@ -16,58 +16,133 @@ async fn setup() -> (TestServer, Staff) {
         secretariat: s.user("sec", Role::Secretariat, None).await,
         admin: s.user("root", Role::Admin, None).await,
     };
-    s.add_account("pending-ug", Role::Nfp, Some("UG"), AccountStatus::Pending).await;
+    s.add_account("pending-ug", Role::Nfp, Some("UG"), AccountStatus::Pending)
+        .await;
     (s, staff)
 }
 
 #[tokio::test]
 async fn listing_accounts_is_for_staff() {
     let (s, t) = setup().await;
-    assert_error(&s.send(Method::GET, "/v1/admin/accounts", Some(&t.nfp), None).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        &s.send(Method::GET, "/v1/admin/accounts", Some(&t.nfp), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
     for token in [&t.secretariat, &t.admin] {
-        let (status, body) = s.send(Method::GET, "/v1/admin/accounts", Some(token), None).await;
+        let (status, body) = s
+            .send(Method::GET, "/v1/admin/accounts", Some(token), None)
+            .await;
         assert_eq!(status, StatusCode::OK);
-        let names: Vec<_> = body.as_array().unwrap().iter().map(|a| a["username"].as_str().unwrap()).collect();
+        let names: Vec<_> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["username"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["nfp-ke", "pending-ug", "root", "sec"]);
     }
-    assert_error(&s.send(Method::GET, "/v1/admin/accounts", None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &s.send(Method::GET, "/v1/admin/accounts", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }
 
 #[tokio::test]
 async fn the_secretariat_approves() {
     let (s, t) = setup().await;
     let path = "/v1/admin/accounts/pending-ug/approve";
-    assert_error(&s.send(Method::POST, path, Some(&t.nfp), None).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        &s.send(Method::POST, path, Some(&t.nfp), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
     let (status, body) = s.send(Method::POST, path, Some(&t.secretariat), None).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("approved")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("approved"))
+    );
     // Approved accounts can sign in.
     s.sign_in("pending-ug").await;
     // Approving again is harmless.
-    assert_eq!(s.send(Method::POST, path, Some(&t.admin), None).await.0, StatusCode::OK);
+    assert_eq!(
+        s.send(Method::POST, path, Some(&t.admin), None).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn only_admins_revoke_and_lift_revocations() {
     let (s, t) = setup().await;
     let revoke = "/v1/admin/accounts/pending-ug/revoke";
-    assert_error(&s.send(Method::POST, revoke, Some(&t.nfp), None).await, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&s.send(Method::POST, revoke, Some(&t.secretariat), None).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        &s.send(Method::POST, revoke, Some(&t.nfp), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &s.send(Method::POST, revoke, Some(&t.secretariat), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
     let (status, body) = s.send(Method::POST, revoke, Some(&t.admin), None).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("revoked")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("revoked"))
+    );
 
     let approve = "/v1/admin/accounts/pending-ug/approve";
-    assert_error(&s.send(Method::POST, approve, Some(&t.secretariat), None).await, StatusCode::FORBIDDEN, "forbidden");
-    assert_eq!(s.send(Method::POST, approve, Some(&t.admin), None).await.0, StatusCode::OK);
+    assert_error(
+        &s.send(Method::POST, approve, Some(&t.secretariat), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_eq!(
+        s.send(Method::POST, approve, Some(&t.admin), None).await.0,
+        StatusCode::OK
+    );
 
-    assert_error(&s.send(Method::POST, "/v1/admin/accounts/root/revoke", Some(&t.admin), None).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        &s.send(
+            Method::POST,
+            "/v1/admin/accounts/root/revoke",
+            Some(&t.admin),
+            None,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
 }
 
 #[tokio::test]
 async fn unknown_accounts_are_404_only_for_staff() {
     let (s, t) = setup().await;
     let path = "/v1/admin/accounts/nobody/approve";
-    assert_error(&s.send(Method::POST, path, Some(&t.secretariat), None).await, StatusCode::NOT_FOUND, "no_such_account");
+    assert_error(
+        &s.send(Method::POST, path, Some(&t.secretariat), None).await,
+        StatusCode::NOT_FOUND,
+        "no_such_account",
+    );
     // An NFP cannot probe which usernames exist.
-    assert_error(&s.send(Method::POST, path, Some(&t.nfp), None).await, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&s.send(Method::POST, "/v1/admin/accounts/nobody/revoke", Some(&t.nfp), None).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        &s.send(Method::POST, path, Some(&t.nfp), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &s.send(
+            Method::POST,
+            "/v1/admin/accounts/nobody/revoke",
+            Some(&t.nfp),
+            None,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
 }

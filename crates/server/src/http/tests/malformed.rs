@@ -32,11 +32,17 @@ struct Push<'a> {
 
 impl<'a> Push<'a> {
     fn new(token: &'a str) -> Self {
-        Push { token, content_type: Some("application/json"), encoding: None, extra: None }
+        Push {
+            token,
+            content_type: Some("application/json"),
+            encoding: None,
+            extra: None,
+        }
     }
 
     async fn send(&self, s: &TestServer, body: impl Into<Body>) -> (StatusCode, Value) {
-        let mut req = Request::post("/v1/sync/push").header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+        let mut req = Request::post("/v1/sync/push")
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
         if let Some(ct) = self.content_type {
             req = req.header(header::CONTENT_TYPE, ct);
         }
@@ -61,12 +67,22 @@ async fn setup() -> (TestServer, String, Vec<i64>) {
 #[tokio::test]
 async fn bad_json_is_400_saying_where() {
     let (s, t, before) = setup().await;
-    for body in ["{\"ops\": [", "not json at all", "", "{\"ops\": []} trailing", "\u{0}\u{1}"] {
+    for body in [
+        "{\"ops\": [",
+        "not json at all",
+        "",
+        "{\"ops\": []} trailing",
+        "\u{0}\u{1}",
+    ] {
         let got = Push::new(&t).send(&s, body).await;
         assert_error(&got, StatusCode::BAD_REQUEST, "bad_json");
     }
     let got = Push::new(&t).send(&s, "{\"ops\": [}").await;
-    assert!(got.1["message"].as_str().unwrap().contains("line 1 column"), "{}", got.1);
+    assert!(
+        got.1["message"].as_str().unwrap().contains("line 1 column"),
+        "{}",
+        got.1
+    );
     assert_eq!(s.snapshot().await, before);
 }
 
@@ -91,7 +107,11 @@ async fn wrong_shapes_are_422_with_serdes_words() {
     for (body, words) in cases {
         let got = Push::new(&t).send(&s, body.to_string()).await;
         assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
-        assert!(got.1["message"].as_str().unwrap().contains(words), "{body}: {}", got.1);
+        assert!(
+            got.1["message"].as_str().unwrap().contains(words),
+            "{body}: {}",
+            got.1
+        );
     }
     assert_eq!(s.snapshot().await, before);
 }
@@ -102,14 +122,30 @@ async fn huge_bodies_are_413() {
     let big = vec![b' '; MAX_BODY_BYTES + 1];
     // Declared size over the limit: refused before reading.
     let len = big.len().to_string();
-    let declared = Push { extra: Some(("content-length", &len)), ..Push::new(&t) };
-    assert_error(&declared.send(&s, big.clone()).await, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let declared = Push {
+        extra: Some(("content-length", &len)),
+        ..Push::new(&t)
+    };
+    assert_error(
+        &declared.send(&s, big.clone()).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+    );
     // Undeclared size: refused while reading.
-    assert_error(&Push::new(&t).send(&s, big).await, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    assert_error(
+        &Push::new(&t).send(&s, big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+    );
     // Small on the wire, over the limit once decompressed.
     let bomb = gzip(&vec![b' '; MAX_BODY_BYTES * 4]);
     assert!(bomb.len() < MAX_BODY_BYTES / 100);
-    let got = Push { encoding: Some("gzip"), ..Push::new(&t) }.send(&s, bomb).await;
+    let got = Push {
+        encoding: Some("gzip"),
+        ..Push::new(&t)
+    }
+    .send(&s, bomb)
+    .await;
     assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     assert_eq!(s.snapshot().await, before);
 }
@@ -118,23 +154,55 @@ async fn huge_bodies_are_413() {
 async fn unknown_protocol_versions_are_400() {
     let (s, t, before) = setup().await;
     for version in ["2", "0", "one", ""] {
-        let got = Push { extra: Some((PROTOCOL_HEADER, version)), ..Push::new(&t) }.send(&s, one_op().to_string()).await;
+        let got = Push {
+            extra: Some((PROTOCOL_HEADER, version)),
+            ..Push::new(&t)
+        }
+        .send(&s, one_op().to_string())
+        .await;
         assert_error(&got, StatusCode::BAD_REQUEST, "unsupported_protocol");
     }
     assert_eq!(s.snapshot().await, before);
-    let ok = Push { extra: Some((PROTOCOL_HEADER, "1")), ..Push::new(&t) }.send(&s, one_op().to_string()).await;
+    let ok = Push {
+        extra: Some((PROTOCOL_HEADER, "1")),
+        ..Push::new(&t)
+    }
+    .send(&s, one_op().to_string())
+    .await;
     assert_eq!(ok.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn wrong_content_types_are_415() {
     let (s, t, before) = setup().await;
-    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
-        let got = Push { content_type: ct, ..Push::new(&t) }.send(&s, one_op().to_string()).await;
-        assert_error(&got, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let got = Push {
+            content_type: ct,
+            ..Push::new(&t)
+        }
+        .send(&s, one_op().to_string())
+        .await;
+        assert_error(
+            &got,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        );
     }
-    let got = Push { encoding: Some("br"), ..Push::new(&t) }.send(&s, one_op().to_string()).await;
-    assert_error(&got, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let got = Push {
+        encoding: Some("br"),
+        ..Push::new(&t)
+    }
+    .send(&s, one_op().to_string())
+    .await;
+    assert_error(
+        &got,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
     assert_eq!(s.snapshot().await, before);
 }
 
@@ -142,11 +210,21 @@ async fn wrong_content_types_are_415() {
 async fn compressed_bodies_are_accepted() {
     let (s, t, _) = setup().await;
     let body = one_op().to_string();
-    let got = Push { encoding: Some("gzip"), ..Push::new(&t) }.send(&s, gzip(body.as_bytes())).await;
+    let got = Push {
+        encoding: Some("gzip"),
+        ..Push::new(&t)
+    }
+    .send(&s, gzip(body.as_bytes()))
+    .await;
     assert_eq!(got.0, StatusCode::OK, "{}", got.1);
     assert_eq!(got.1["results"][0]["outcome"], "applied");
     let zstd = zstd::encode_all(body.as_bytes(), 3).unwrap();
-    let got = Push { encoding: Some("zstd"), ..Push::new(&t) }.send(&s, zstd).await;
+    let got = Push {
+        encoding: Some("zstd"),
+        ..Push::new(&t)
+    }
+    .send(&s, zstd)
+    .await;
     assert_eq!(got.1["results"][0]["outcome"], "duplicate", "{}", got.1);
 }
 
@@ -156,9 +234,18 @@ async fn corrupt_compressed_bodies_are_400() {
     let mut broken = gzip(one_op().to_string().as_bytes());
     broken.truncate(broken.len() / 2);
     for body in [b"definitely not gzip".to_vec(), broken] {
-        let got = Push { encoding: Some("gzip"), ..Push::new(&t) }.send(&s, body).await;
+        let got = Push {
+            encoding: Some("gzip"),
+            ..Push::new(&t)
+        }
+        .send(&s, body)
+        .await;
         assert!(got.0 == StatusCode::BAD_REQUEST, "{got:?}");
-        assert!(matches!(got.1["code"].as_str(), Some("bad_body" | "bad_json")), "{}", got.1);
+        assert!(
+            matches!(got.1["code"].as_str(), Some("bad_body" | "bad_json")),
+            "{}",
+            got.1
+        );
     }
     assert_eq!(s.snapshot().await, before);
 }
@@ -166,10 +253,26 @@ async fn corrupt_compressed_bodies_are_400() {
 #[tokio::test]
 async fn unknown_paths_and_methods_answer_in_json() {
     let s = TestServer::new().await;
-    assert_error(&s.send(Method::GET, "/", None, None).await, StatusCode::NOT_FOUND, "not_found");
-    assert_error(&s.send(Method::GET, "/v2/health", None, None).await, StatusCode::NOT_FOUND, "not_found");
-    assert_error(&s.send(Method::GET, "/v1/sync/push", None, None).await, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
-    assert_error(&s.send(Method::PUT, "/v1/health", None, None).await, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_error(
+        &s.send(Method::GET, "/", None, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &s.send(Method::GET, "/v2/health", None, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &s.send(Method::GET, "/v1/sync/push", None, None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    assert_error(
+        &s.send(Method::PUT, "/v1/health", None, None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
 }
 
 #[tokio::test]
@@ -180,7 +283,13 @@ async fn panics_become_a_json_500() {
     }
     let routes = axum::Router::new().route("/boom", axum::routing::get(boom));
     let app = crate::http::with_layers(routes).with_state(s.state.clone());
-    let res = tower::ServiceExt::oneshot(app, Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+    let res = tower::ServiceExt::oneshot(app, Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let got = split(res).await;
-    assert_error(&(got.0, got.2), StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    assert_error(
+        &(got.0, got.2),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+    );
 }

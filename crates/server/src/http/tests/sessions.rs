@@ -12,20 +12,34 @@ fn sign_in_body(username: &str, password: &str) -> serde_json::Value {
     json!({"username": username, "password": password, "device_name": "Ministry laptop"})
 }
 
-async fn sign_in_from(s: &TestServer, peer: &str, username: &str, password: &str) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+async fn sign_in_from(
+    s: &TestServer,
+    peer: &str,
+    username: &str,
+    password: &str,
+) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
     let mut req = Request::post("/v1/sessions")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(sign_in_body(username, password).to_string()))
         .unwrap();
-    req.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    req.extensions_mut()
+        .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
     split(s.raw(req).await).await
 }
 
 #[tokio::test]
 async fn signing_in_issues_a_token_stored_only_as_a_hash() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved).await;
-    let (status, body) = s.send(Method::POST, "/v1/sessions", None, Some(sign_in_body("amina", PASSWORD))).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)
+        .await;
+    let (status, body) = s
+        .send(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(sign_in_body("amina", PASSWORD)),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let token = body["token"].as_str().unwrap();
     assert_eq!(token.len(), 43);
@@ -35,7 +49,13 @@ async fn signing_in_issues_a_token_stored_only_as_a_hash() {
     let (stored_hash, name): (Vec<u8>, String) = s
         .state
         .db
-        .read(move |c| Ok(c.query_row("SELECT token_hash, name FROM device WHERE id = ?1", [device_id], |r| Ok((r.get(0)?, r.get(1)?)))?))
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT token_hash, name FROM device WHERE id = ?1",
+                [device_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
         .await
         .unwrap();
     assert_eq!(stored_hash, crate::auth::token::hash(token));
@@ -46,15 +66,33 @@ async fn signing_in_issues_a_token_stored_only_as_a_hash() {
     assert!(!file.windows(token.len()).any(|w| w == token.as_bytes()));
 
     let (status, me) = s.send(Method::GET, "/v1/me", Some(token), None).await;
-    assert_eq!((status, me["username"].as_str()), (StatusCode::OK, Some("amina")));
+    assert_eq!(
+        (status, me["username"].as_str()),
+        (StatusCode::OK, Some("amina"))
+    );
 }
 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_look_the_same() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved).await;
-    let wrong = s.send(Method::POST, "/v1/sessions", None, Some(sign_in_body("amina", "not the password"))).await;
-    let unknown = s.send(Method::POST, "/v1/sessions", None, Some(sign_in_body("nobody", PASSWORD))).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)
+        .await;
+    let wrong = s
+        .send(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(sign_in_body("amina", "not the password")),
+        )
+        .await;
+    let unknown = s
+        .send(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(sign_in_body("nobody", PASSWORD)),
+        )
+        .await;
     assert_error(&wrong, StatusCode::UNAUTHORIZED, "bad_credentials");
     assert_eq!(wrong, unknown);
 }
@@ -62,33 +100,67 @@ async fn wrong_password_and_unknown_user_look_the_same() {
 #[tokio::test]
 async fn revoked_accounts_cannot_sign_in() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Revoked).await;
-    let got = s.send(Method::POST, "/v1/sessions", None, Some(sign_in_body("amina", PASSWORD))).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Revoked)
+        .await;
+    let got = s
+        .send(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(sign_in_body("amina", PASSWORD)),
+        )
+        .await;
     assert_error(&got, StatusCode::FORBIDDEN, "account_revoked");
 }
 
 #[tokio::test]
 async fn failures_are_limited_per_account() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)
+        .await;
     for i in 0..5 {
         // Different addresses: the account limit alone must stop this.
-        let (status, _, _) = sign_in_from(&s, &format!("198.51.100.{i}:1000"), "amina", "guess guess guess").await;
+        let (status, _, _) = sign_in_from(
+            &s,
+            &format!("198.51.100.{i}:1000"),
+            "amina",
+            "guess guess guess",
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let (status, headers, body) = sign_in_from(&s, "198.51.100.99:1000", "amina", PASSWORD).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")), "{body}");
-    let retry: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "{body}"
+    );
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=15 * 60).contains(&retry), "{retry}");
-    assert_eq!(s.count("device").await, 0, "the right password does not get past the limit");
+    assert_eq!(
+        s.count("device").await,
+        0,
+        "the right password does not get past the limit"
+    );
 }
 
 #[tokio::test]
 async fn failures_are_limited_per_address() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)
+        .await;
     for i in 0..30 {
-        let (status, _, _) = sign_in_from(&s, "203.0.113.7:4000", &format!("guess{i}"), "guess guess guess").await;
+        let (status, _, _) = sign_in_from(
+            &s,
+            "203.0.113.7:4000",
+            &format!("guess{i}"),
+            "guess guess guess",
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let (status, headers, _) = sign_in_from(&s, "203.0.113.7:4001", "amina", PASSWORD).await;
@@ -102,22 +174,46 @@ async fn failures_are_limited_per_address() {
 #[tokio::test]
 async fn tokens_are_checked_and_revocable_one_by_one() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)
+        .await;
     let laptop = s.sign_in("amina").await;
     let phone = s.sign_in("amina").await;
     assert_ne!(laptop, phone);
 
-    assert_error(&s.send(Method::GET, "/v1/me", None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
-    assert_error(&s.send(Method::GET, "/v1/me", Some("made-up"), None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
-    let basic = Request::get("/v1/me").header(header::AUTHORIZATION, "Basic YTpi").body(Body::empty()).unwrap();
+    assert_error(
+        &s.send(Method::GET, "/v1/me", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    assert_error(
+        &s.send(Method::GET, "/v1/me", Some("made-up"), None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    let basic = Request::get("/v1/me")
+        .header(header::AUTHORIZATION, "Basic YTpi")
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, _) = split(s.raw(basic).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
 
-    let (status, body) = s.send(Method::DELETE, "/v1/sessions/current", Some(&laptop), None).await;
-    assert_eq!((status, body), (StatusCode::NO_CONTENT, serde_json::Value::Null));
-    assert_error(&s.send(Method::GET, "/v1/me", Some(&laptop), None).await, StatusCode::UNAUTHORIZED, "token_revoked");
-    assert_eq!(s.send(Method::GET, "/v1/me", Some(&phone), None).await.0, StatusCode::OK);
+    let (status, body) = s
+        .send(Method::DELETE, "/v1/sessions/current", Some(&laptop), None)
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::NO_CONTENT, serde_json::Value::Null)
+    );
+    assert_error(
+        &s.send(Method::GET, "/v1/me", Some(&laptop), None).await,
+        StatusCode::UNAUTHORIZED,
+        "token_revoked",
+    );
+    assert_eq!(
+        s.send(Method::GET, "/v1/me", Some(&phone), None).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -125,23 +221,44 @@ async fn revoking_the_account_locks_out_its_devices() {
     let s = TestServer::new().await;
     let admin = s.user("root", Role::Admin, None).await;
     let amina = s.user("amina", Role::Nfp, Some("KE")).await;
-    let (status, _) = s.send(Method::POST, "/v1/admin/accounts/amina/revoke", Some(&admin), None).await;
+    let (status, _) = s
+        .send(
+            Method::POST,
+            "/v1/admin/accounts/amina/revoke",
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let got = s.send(Method::GET, "/v1/me", Some(&amina), None).await;
     assert_eq!(got.0, StatusCode::UNAUTHORIZED);
     // A device left active while the account is revoked (e.g. a hand-edited database) is
     // still refused.
-    s.state.db.write(|c| Ok(c.execute("UPDATE device SET revoked_at = NULL", [])?)).await.unwrap();
-    assert_error(&s.send(Method::GET, "/v1/me", Some(&amina), None).await, StatusCode::UNAUTHORIZED, "account_revoked");
+    s.state
+        .db
+        .write(|c| Ok(c.execute("UPDATE device SET revoked_at = NULL", [])?))
+        .await
+        .unwrap();
+    assert_error(
+        &s.send(Method::GET, "/v1/me", Some(&amina), None).await,
+        StatusCode::UNAUTHORIZED,
+        "account_revoked",
+    );
 }
 
 #[tokio::test]
 async fn device_names_are_checked() {
     let s = TestServer::new().await;
-    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved).await;
+    s.add_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved)
+        .await;
     let body = json!({"username": "amina", "password": PASSWORD, "device_name": "x".repeat(500)});
     let got = s.send(Method::POST, "/v1/sessions", None, Some(body)).await;
     assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     let body = json!({"username": "amina", "password": PASSWORD, "device_name": ""});
-    assert_eq!(s.send(Method::POST, "/v1/sessions", None, Some(body)).await.0, StatusCode::CREATED);
+    assert_eq!(
+        s.send(Method::POST, "/v1/sessions", None, Some(body))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 }

@@ -15,13 +15,27 @@ fn op(n: u32, entity: &str, field: &str, base_version: u64, value: Value) -> Val
 }
 
 async fn push(s: &TestServer, token: &str, ops: Vec<Value>) -> PushResponse {
-    let (status, body) = s.send(Method::POST, "/v1/sync/push", Some(token), Some(json!({"ops": ops}))).await;
+    let (status, body) = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(token),
+            Some(json!({"ops": ops})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     serde_json::from_value(body).unwrap()
 }
 
 async fn pull(s: &TestServer, token: &str, query: &str) -> PullResponse {
-    let (status, body) = s.send(Method::GET, &format!("/v1/sync/pull{query}"), Some(token), None).await;
+    let (status, body) = s
+        .send(
+            Method::GET,
+            &format!("/v1/sync/pull{query}"),
+            Some(token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     serde_json::from_value(body).unwrap()
 }
@@ -31,26 +45,47 @@ async fn push_then_pull_on_another_device_of_the_same_account() {
     let s = TestServer::new().await;
     let laptop = s.user("amina", Role::Nfp, Some("KE")).await;
     let office = s.sign_in("amina").await;
-    let answer = push(&s, &laptop, vec![op(1, "cop/register", "done", 0, json!(true)), op(2, "cop/register", "note", 0, json!("booked"))]).await;
+    let answer = push(
+        &s,
+        &laptop,
+        vec![
+            op(1, "cop/register", "done", 0, json!(true)),
+            op(2, "cop/register", "note", 0, json!("booked")),
+        ],
+    )
+    .await;
     let wire = serde_json::to_value(&answer).unwrap();
-    assert_eq!(wire["results"][0], json!({"id": "01939a2b-7c4d-7e8f-9a0b-000000000001", "outcome": "applied", "version": 1}));
+    assert_eq!(
+        wire["results"][0],
+        json!({"id": "01939a2b-7c4d-7e8f-9a0b-000000000001", "outcome": "applied", "version": 1})
+    );
 
     let page = pull(&s, &office, "?cursor=0&limit=1").await;
     assert_eq!((page.changes.len(), page.more), (1, true));
     let rest = pull(&s, &office, &format!("?cursor={}", page.cursor)).await;
     assert_eq!((rest.changes.len(), rest.more), (1, false));
     assert_eq!(rest.changes[0].value, json!("booked"));
-    assert_eq!(pull(&s, &office, "").await.changes.len(), 2, "no cursor: from the start");
+    assert_eq!(
+        pull(&s, &office, "").await.changes.len(),
+        2,
+        "no cursor: from the start"
+    );
 }
 
 #[tokio::test]
 async fn a_retried_push_is_all_duplicates() {
     let s = TestServer::new().await;
     let t = s.user("amina", Role::Nfp, Some("KE")).await;
-    let ops = vec![op(1, "a/b", "done", 0, json!(true)), op(2, "a/c", "done", 0, json!(true))];
+    let ops = vec![
+        op(1, "a/b", "done", 0, json!(true)),
+        op(2, "a/c", "done", 0, json!(true)),
+    ];
     push(&s, &t, ops.clone()).await;
     let again = serde_json::to_value(push(&s, &t, ops).await).unwrap();
-    assert_eq!(again["results"][1], json!({"id": "01939a2b-7c4d-7e8f-9a0b-000000000002", "outcome": "duplicate", "version": 1}));
+    assert_eq!(
+        again["results"][1],
+        json!({"id": "01939a2b-7c4d-7e8f-9a0b-000000000002", "outcome": "duplicate", "version": 1})
+    );
     assert_eq!(s.count("change").await, 2);
 }
 
@@ -64,7 +99,15 @@ async fn nfps_of_the_same_country_never_see_each_others_records() {
     assert!(pull(&s, &baraka, "").await.changes.is_empty());
     assert!(pull(&s, &other, "").await.changes.is_empty());
     // Writing "the same" entity creates their own record, not a conflict with amina's.
-    let r = serde_json::to_value(push(&s, &baraka, vec![op(2, "a/b", "note", 0, json!("baraka's"))]).await).unwrap();
+    let r = serde_json::to_value(
+        push(
+            &s,
+            &baraka,
+            vec![op(2, "a/b", "note", 0, json!("baraka's"))],
+        )
+        .await,
+    )
+    .unwrap();
     assert_eq!(r["results"][0]["outcome"], "applied");
     assert_eq!(pull(&s, &amina, "").await.changes.len(), 1);
 }
@@ -74,8 +117,17 @@ async fn too_many_operations_is_413_and_stores_nothing() {
     let s = TestServer::new().await;
     let t = s.user("amina", Role::Nfp, Some("KE")).await;
     let before = s.snapshot().await;
-    let ops: Vec<_> = (0..=MAX_OPS_PER_PUSH as u32).map(|i| op(i, &format!("l/s-{i}"), "done", 0, json!(true))).collect();
-    let got = s.send(Method::POST, "/v1/sync/push", Some(&t), Some(json!({"ops": ops}))).await;
+    let ops: Vec<_> = (0..=MAX_OPS_PER_PUSH as u32)
+        .map(|i| op(i, &format!("l/s-{i}"), "done", 0, json!(true)))
+        .collect();
+    let got = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(&t),
+            Some(json!({"ops": ops})),
+        )
+        .await;
     assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "too_many_operations");
     assert_eq!(s.snapshot().await, before);
 }
@@ -97,16 +149,43 @@ async fn a_push_is_one_transaction() {
         .await
         .unwrap();
     let before = s.snapshot().await;
-    let ops = vec![op(1, "l/a", "done", 0, json!(true)), op(2, "l/b", "done", 0, json!(true)), op(3, "l/boom", "done", 0, json!(true))];
-    let got = s.send(Method::POST, "/v1/sync/push", Some(&t), Some(json!({"ops": ops.clone()}))).await;
+    let ops = vec![
+        op(1, "l/a", "done", 0, json!(true)),
+        op(2, "l/b", "done", 0, json!(true)),
+        op(3, "l/boom", "done", 0, json!(true)),
+    ];
+    let got = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(&t),
+            Some(json!({"ops": ops.clone()})),
+        )
+        .await;
     assert_error(&got, StatusCode::INTERNAL_SERVER_ERROR, "internal");
-    assert!(!got.1["message"].as_str().unwrap().contains("injected"), "internal details stay in the log");
-    assert_eq!(s.snapshot().await, before, "the first two operations were rolled back with the third");
+    assert!(
+        !got.1["message"].as_str().unwrap().contains("injected"),
+        "internal details stay in the log"
+    );
+    assert_eq!(
+        s.snapshot().await,
+        before,
+        "the first two operations were rolled back with the third"
+    );
 
     // Once the fault is gone, the same push applies whole (nothing was half-remembered).
-    s.state.db.write(|c| Ok(c.execute_batch("DROP TRIGGER fail_third")?)).await.unwrap();
+    s.state
+        .db
+        .write(|c| Ok(c.execute_batch("DROP TRIGGER fail_third")?))
+        .await
+        .unwrap();
     let r = serde_json::to_value(push(&s, &t, ops).await).unwrap();
-    let outcomes: Vec<_> = r["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<_> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
     assert_eq!(outcomes, ["applied", "applied", "applied"]);
 }
 
@@ -115,7 +194,9 @@ async fn bad_pull_queries_are_422() {
     let s = TestServer::new().await;
     let t = s.user("amina", Role::Nfp, Some("KE")).await;
     for q in ["?cursor=abc", "?cursor=-1", "?limit=lots"] {
-        let got = s.send(Method::GET, &format!("/v1/sync/pull{q}"), Some(&t), None).await;
+        let got = s
+            .send(Method::GET, &format!("/v1/sync/pull{q}"), Some(&t), None)
+            .await;
         assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     }
     let page = pull(&s, &t, "?limit=100000").await;
@@ -125,7 +206,18 @@ async fn bad_pull_queries_are_422() {
 #[tokio::test]
 async fn sync_needs_a_token() {
     let s = TestServer::new().await;
-    let got = s.send(Method::POST, "/v1/sync/push", None, Some(json!({"ops": []}))).await;
+    let got = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            None,
+            Some(json!({"ops": []})),
+        )
+        .await;
     assert_error(&got, StatusCode::UNAUTHORIZED, "unauthenticated");
-    assert_error(&s.send(Method::GET, "/v1/sync/pull", None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &s.send(Method::GET, "/v1/sync/pull", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }

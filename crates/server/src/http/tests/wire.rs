@@ -17,8 +17,17 @@ async fn pull_with(s: &TestServer, token: &str, accept: &str) -> (Option<String>
         .unwrap();
     let res = s.raw(req).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let enc = res.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_string());
-    (enc, axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec())
+    let enc = res
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap().to_string());
+    (
+        enc,
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
 }
 
 #[tokio::test]
@@ -32,7 +41,13 @@ async fn answers_are_compressed_as_the_client_asks() {
                 "field": "note", "base_version": 0, "value": "the same words compress well"})
         })
         .collect();
-    s.send(axum::http::Method::POST, "/v1/sync/push", Some(&t), Some(serde_json::json!({"ops": ops}))).await;
+    s.send(
+        axum::http::Method::POST,
+        "/v1/sync/push",
+        Some(&t),
+        Some(serde_json::json!({"ops": ops})),
+    )
+    .await;
 
     let (enc, plain) = pull_with(&s, &t, "identity").await;
     assert_eq!(enc, None);
@@ -41,19 +56,26 @@ async fn answers_are_compressed_as_the_client_asks() {
     let (enc, gz) = pull_with(&s, &t, "gzip").await;
     assert_eq!(enc.as_deref(), Some("gzip"));
     let mut text = String::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .unwrap();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain);
     assert!(gz.len() * 4 < text.len(), "{} vs {}", gz.len(), text.len());
 
     let (enc, zs) = pull_with(&s, &t, "zstd").await;
     assert_eq!(enc.as_deref(), Some("zstd"));
-    assert_eq!(serde_json::from_slice::<Value>(&zstd::decode_all(&zs[..]).unwrap()).unwrap(), plain);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&zstd::decode_all(&zs[..]).unwrap()).unwrap(),
+        plain
+    );
 }
 
 #[tokio::test]
 async fn health_identifies_the_server() {
     let s = TestServer::new().await;
-    let (status, body) = s.send(axum::http::Method::GET, "/v1/health", None, None).await;
+    let (status, body) = s
+        .send(axum::http::Method::GET, "/v1/health", None, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let health: Health = serde_json::from_value(body).unwrap();
     assert!(health.is_compatible());
