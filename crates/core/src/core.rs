@@ -53,11 +53,23 @@ impl Core {
     /// user's data stays reachable. A database this version cannot read is an error.
     pub fn open(data_dir: &Path, pack: std::result::Result<PackFiles, PackError>) -> Result<Core> {
         let mut conn = store::open(&data_dir.join(DATABASE_FILE))?;
+        // The usual start: the pack is the one already imported (and validated then), so a
+        // hash comparison replaces parsing every file, form and link again.
+        let installed = content::imported_pack(&conn)?;
+        if let (Ok(files), Some((version, hash))) = (&pack, &installed)
+            && files.hash() == *hash
+        {
+            return Ok(Core::with(
+                conn,
+                ContentStatus::Ready {
+                    version: version.clone(),
+                },
+                data_dir,
+            ));
+        }
         let content = match pack.and_then(|files| Pack::parse(&files)) {
             Ok(pack) => {
-                if content::needs_import(&conn, &pack)? {
-                    content::import(&mut conn, &pack)?;
-                }
+                content::import(&mut conn, &pack)?;
                 ContentStatus::Ready {
                     version: pack.manifest.version,
                 }
@@ -67,16 +79,20 @@ impl Core {
                 ContentStatus::Broken {
                     file: e.file,
                     reason: e.reason,
-                    installed_version: content::imported_pack(&conn)?.map(|(version, _)| version),
+                    installed_version: installed.map(|(version, _)| version),
                 }
             }
         };
-        Ok(Core {
+        Ok(Core::with(conn, content, data_dir))
+    }
+
+    fn with(conn: Connection, content: ContentStatus, data_dir: &Path) -> Core {
+        Core {
             conn: Mutex::new(conn),
             content: RwLock::new(content),
             data_dir: data_dir.to_path_buf(),
             sync_running: AtomicBool::new(false),
-        })
+        }
     }
 
     /// The content pack in use: the one found at start-up, or the update installed since.

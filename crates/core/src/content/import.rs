@@ -32,11 +32,6 @@ pub fn imported_pack(conn: &Connection) -> Result<Option<(String, String)>> {
     })
 }
 
-/// True when the database holds no pack or a different one.
-pub fn needs_import(conn: &Connection, pack: &Pack) -> Result<bool> {
-    Ok(imported_pack(conn)?.is_none_or(|(_, hash)| hash != pack.hash))
-}
-
 pub fn import(conn: &mut Connection, pack: &Pack) -> Result<ImportReport> {
     let tx = conn.transaction()?;
     let report = import_in(&tx, pack)?;

@@ -11,7 +11,7 @@ mod read;
 mod search;
 pub mod update;
 
-pub use import::{ImportReport, import, imported_pack, needs_import};
+pub use import::{ImportReport, import, imported_pack};
 pub use markdown::{plain_text, render_html};
 pub use pack::{
     Checklist, ChecklistStep, ChecklistText, ItemText, LibraryItem, LibraryKind, LibraryMeta,
