@@ -17,6 +17,7 @@
 //! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
 //!
 //!
+//! National reports (`/v1/reports/...`) are described in [`reports`].
 //! Attachments (tus 1.0 uploads under `/v1/files`) are described in [`files`]; signed content
 //! packs (`/v1/packs/...`) in [`packs`].
 //!
@@ -24,6 +25,7 @@
 
 pub mod files;
 pub mod packs;
+pub mod reports;
 pub mod sync;
 
 use serde::{Deserialize, Serialize};

@@ -94,6 +94,14 @@ pub struct Change {
     pub op_id: String,
 }
 
+/// Whose records a kind holds: one account's (synced across that person's devices) or one
+/// country's (shared by every account of the country, e.g. its national report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Account,
+    Country,
+}
+
 /// The record kinds the protocol knows, with their fields and the values each may take.
 /// Both sides validate with [`validate_operation`], so neither can accept what the other
 /// would refuse.
@@ -102,19 +110,50 @@ pub enum RecordKind {
     /// A user's tick and note on one checklist step, synced across their own devices.
     /// Entity id: `<checklist-id>/<step-id>`; fields `done` (bool) and `note` (text).
     ChecklistProgress,
+    /// One answer of a country's national report. Entity id: `<form-id>/<cycle>`; the field is
+    /// the answer path; the value is text, or null once the answer (or its repeat row) is gone.
+    ReportAnswer,
+    /// Who in the country works on a section of the report. Entity id as for answers; the
+    /// field is the section (top-level group) name; the value is a username, or null.
+    ReportAssignment,
+    /// Written by the server only, when the report is submitted: field `receipt`, value a
+    /// [`SubmissionReceipt`](crate::reports::SubmissionReceipt).
+    ReportSubmission,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 1] = [RecordKind::ChecklistProgress];
+    pub const ALL: [RecordKind; 4] = [
+        RecordKind::ChecklistProgress,
+        RecordKind::ReportAnswer,
+        RecordKind::ReportAssignment,
+        RecordKind::ReportSubmission,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             RecordKind::ChecklistProgress => "checklist_progress",
+            RecordKind::ReportAnswer => "report_answer",
+            RecordKind::ReportAssignment => "report_assignment",
+            RecordKind::ReportSubmission => "report_submission",
         }
     }
 
     pub fn from_name(name: &str) -> Option<RecordKind> {
         Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn scope(self) -> Scope {
+        match self {
+            RecordKind::ChecklistProgress => Scope::Account,
+            RecordKind::ReportAnswer
+            | RecordKind::ReportAssignment
+            | RecordKind::ReportSubmission => Scope::Country,
+        }
+    }
+
+    /// True for the kinds of the national report (closed to edits once it is submitted).
+    pub fn is_report(self) -> bool {
+        self.scope() == Scope::Country
     }
 }
 
@@ -123,6 +162,23 @@ fn is_slug(s: &str) -> bool {
         && s.len() <= 64
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A username as accounts are made (3–64 of `a-z 0-9 . _ -`).
+pub fn is_username(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+fn check_text(field: &str, s: &str) -> Result<(), String> {
+    if s.chars().count() <= MAX_TEXT_CHARS {
+        Ok(())
+    } else {
+        Err(format!(
+            "field `{field}` holds at most {MAX_TEXT_CHARS} characters"
+        ))
+    }
 }
 
 /// Checks an operation's shape: known kind, well-formed entity id, known field, value of the
@@ -152,13 +208,38 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
             match (op.field.as_str(), &op.value) {
                 ("done", Value::Bool(_)) => Ok(kind),
                 ("done", _) => Err("field `done` takes true or false".into()),
-                ("note", Value::String(s)) if s.chars().count() <= MAX_TEXT_CHARS => Ok(kind),
-                ("note", Value::String(_)) => Err(format!(
-                    "field `note` holds at most {MAX_TEXT_CHARS} characters"
-                )),
+                ("note", Value::String(s)) => check_text("note", s).map(|()| kind),
                 ("note", _) => Err("field `note` takes text".into()),
                 (other, _) => Err(format!("checklist_progress has no field `{other}`")),
             }
+        }
+        RecordKind::ReportAnswer => {
+            crate::reports::parse_report_entity_id(&op.entity.id)?;
+            if !crate::reports::is_answer_path(&op.field) {
+                return Err(format!("`{}` is not an answer path", op.field));
+            }
+            match &op.value {
+                Value::String(s) => check_text(&op.field, s).map(|()| kind),
+                Value::Null => Ok(kind),
+                _ => Err(format!("the answer `{}` takes text or null", op.field)),
+            }
+        }
+        RecordKind::ReportAssignment => {
+            crate::reports::parse_report_entity_id(&op.entity.id)?;
+            if !crate::reports::is_question_name(&op.field) {
+                return Err(format!("`{}` is not a section name", op.field));
+            }
+            match &op.value {
+                Value::String(s) if is_username(s) => Ok(kind),
+                Value::Null => Ok(kind),
+                _ => Err(format!(
+                    "section `{}` is assigned to a username or to nobody (null)",
+                    op.field
+                )),
+            }
+        }
+        RecordKind::ReportSubmission => {
+            Err("a report is submitted with POST /v1/reports/submissions, not by sync".into())
         }
     }
 }
@@ -214,7 +295,7 @@ mod tests {
         let e =
             validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err();
         assert_eq!(e, "field `done` takes true or false");
-        let e = validate_operation(&op("report_answer", "a/b", "done", json!(true))).unwrap_err();
+        let e = validate_operation(&op("report_note", "a/b", "done", json!(true))).unwrap_err();
         assert!(e.contains("unknown record kind"));
         let e = validate_operation(&op("checklist_progress", "../etc", "done", json!(true)))
             .unwrap_err();
@@ -227,6 +308,51 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.contains("at most"));
+        // Report answers: text or null at an answer path of `<form>/<cycle>`.
+        let answer = |id: &str, field: &str, v: Value| {
+            validate_operation(&op("report_answer", id, field, v))
+        };
+        assert!(answer("cms-national-report/COP15", "sec/sp[2]/trend", json!("up")).is_ok());
+        assert!(answer("cms-national-report/COP15", "sec/q", Value::Null).is_ok());
+        assert!(
+            answer("cms-national-report/COP 15", "sec/q", json!("x"))
+                .unwrap_err()
+                .contains("must be `<form-id>/<cycle>`")
+        );
+        assert_eq!(
+            answer("cms-national-report/COP15", "sec/../q", json!("x")).unwrap_err(),
+            "`sec/../q` is not an answer path"
+        );
+        assert!(
+            answer("cms-national-report/COP15", "sec/q", json!(3))
+                .unwrap_err()
+                .contains("takes text or null")
+        );
+        let assign = |v: Value| {
+            validate_operation(&op(
+                "report_assignment",
+                "cms-national-report/COP15",
+                "general",
+                v,
+            ))
+        };
+        assert!(assign(json!("baraka")).is_ok());
+        assert!(assign(Value::Null).is_ok());
+        assert!(
+            assign(json!("Not A User"))
+                .unwrap_err()
+                .contains("username")
+        );
+        assert!(
+            validate_operation(&op(
+                "report_submission",
+                "cms-national-report/COP15",
+                "receipt",
+                json!({})
+            ))
+            .unwrap_err()
+            .contains("POST /v1/reports/submissions")
+        );
         let mut bad = op("checklist_progress", "a/b", "done", json!(true));
         bad.id = "not-a-uuid".into();
         assert!(validate_operation(&bad).unwrap_err().contains("not a UUID"));

@@ -133,6 +133,18 @@ pub enum Error {
     FormInvalid { file: String, count: usize },
     #[error("cannot read the form {file}: {reason}")]
     FormUnreadable { file: String, reason: String },
+
+    // ---- national reports ----
+    #[error("{0}")]
+    NoSuchForm(String),
+    #[error("{0}")]
+    AlreadySubmitted(String),
+    #[error(
+        "the server's copy of the report differs from what you see: sync, check the report, then submit again"
+    )]
+    AnswersDiffer,
+    #[error("{0}")]
+    ReportIncomplete(String),
 }
 
 impl Error {
@@ -158,7 +170,8 @@ impl Error {
                 StatusCode::UNAUTHORIZED
             }
             AccountPending | AccountRevoked | Forbidden(_) => StatusCode::FORBIDDEN,
-            UsernameTaken(_) => StatusCode::CONFLICT,
+            UsernameTaken(_) | AlreadySubmitted(_) | AnswersDiffer => StatusCode::CONFLICT,
+            NoSuchForm(_) | ReportIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
             TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             DataDir { .. }
@@ -211,6 +224,10 @@ impl Error {
             NoPack(_) => stopover_protocol::packs::NO_PACK,
             FormInvalid { .. } => "form_invalid",
             FormUnreadable { .. } => "form_unreadable",
+            NoSuchForm(_) => stopover_protocol::reports::UNKNOWN_FORM,
+            AlreadySubmitted(_) => stopover_protocol::reports::ALREADY_SUBMITTED,
+            AnswersDiffer => stopover_protocol::reports::ANSWERS_DIFFER,
+            ReportIncomplete(_) => stopover_protocol::reports::REPORT_INCOMPLETE,
             DataDir { .. }
             | DatabaseTooNew { .. }
             | Listen { .. }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod limits;
 pub mod packs;
+pub mod reports;
 pub mod state;
 pub mod sync;
 

@@ -2,10 +2,11 @@
 //! are about to take and call [`authorize`] before touching anything.
 //!
 //! The country rule needs no check of its own because of how data is keyed: every synced
-//! record belongs to exactly one account ([`sync_scope`]), so an NFP can only ever read or
-//! change their own records — never another NFP's, of their own country or any other.
+//! record belongs to exactly one account or one country ([`sync_scope`]), and a caller's
+//! scope holds only their own account and, for an NFP, their own country — so nobody can
+//! read or change another NFP's records or another country's report.
 
-use stopover_protocol::{AccountStatus, Role};
+use stopover_protocol::{AccountStatus, RecordKind, Role, Scope};
 
 use crate::accounts::AccountRow;
 use crate::error::{Error, Result};
@@ -25,6 +26,10 @@ pub enum Action<'a> {
     RevokeAccount {
         target: &'a AccountRow,
     },
+    /// Submit the country's national report of a form for this instrument (e.g. `CMS`).
+    SubmitReport {
+        instrument: &'a str,
+    },
 }
 
 fn is_staff(role: Role) -> bool {
@@ -42,6 +47,25 @@ pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
             AccountStatus::Revoked => caller.role == Role::Admin,
             AccountStatus::Pending | AccountStatus::Approved => is_staff(caller.role),
         },
+        // The focal point of that instrument for the country; colleagues the report is
+        // delegated to edit sections but do not submit.
+        Action::SubmitReport { instrument } => {
+            if caller.role != Role::Nfp || caller.country.is_none() {
+                return Err(Error::Forbidden(
+                    "only a country's NFP submits its national report".into(),
+                ));
+            }
+            if !caller
+                .instruments
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(instrument))
+            {
+                return Err(Error::Forbidden(format!(
+                    "your account is not the NFP for {instrument}, so it cannot submit this report; the Secretariat can add {instrument} to your account"
+                )));
+            }
+            true
+        }
         Action::RevokeAccount { target } => {
             if target.id == caller.id && caller.role == Role::Admin {
                 return Err(Error::Forbidden(
@@ -58,9 +82,41 @@ pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
     }
 }
 
-/// The account whose records a caller's push changes and pull reads, and whose attachments
-/// an upload joins and a download comes from: always their own.
-pub fn sync_scope(caller: &AccountRow) -> i64 {
+/// Where a caller's synced records live: their own account's, and for an NFP their country's
+/// (the national report they share with colleagues).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncScope {
+    pub account_id: i64,
+    pub country: Option<String>,
+}
+
+impl SyncScope {
+    /// The stored scope key of records of `kind`, or `None` when the caller has no such scope
+    /// (Secretariat and admin accounts have no country, hence no national report).
+    pub fn key_for(&self, kind: RecordKind) -> Option<String> {
+        match kind.scope() {
+            Scope::Account => Some(self.account_key()),
+            Scope::Country => self.country.as_ref().map(|c| format!("country:{c}")),
+        }
+    }
+
+    pub fn account_key(&self) -> String {
+        format!("account:{}", self.account_id)
+    }
+}
+
+/// The scope a caller's push changes and pull reads: always their own.
+pub fn sync_scope(caller: &AccountRow) -> SyncScope {
+    SyncScope {
+        account_id: caller.id,
+        country: (caller.role == Role::Nfp)
+            .then(|| caller.country.clone())
+            .flatten(),
+    }
+}
+
+/// The account whose attachments an upload joins and a download comes from: the caller's own.
+pub fn attachment_scope(caller: &AccountRow) -> i64 {
     caller.id
 }
 
@@ -119,5 +175,29 @@ mod tests {
         let a = account(1, Role::Nfp, AccountStatus::Approved);
         let b = account(2, Role::Nfp, AccountStatus::Approved); // same country
         assert_ne!(sync_scope(&a), sync_scope(&b));
+        let report = RecordKind::ReportAnswer;
+        assert_eq!(
+            sync_scope(&a).key_for(report),
+            sync_scope(&b).key_for(report)
+        );
+        assert_eq!(
+            sync_scope(&a).key_for(report).as_deref(),
+            Some("country:KE")
+        );
+        let sec = account(3, Role::Secretariat, AccountStatus::Approved);
+        assert_eq!(sync_scope(&sec).key_for(report), None);
+    }
+
+    #[test]
+    fn only_the_instruments_nfp_submits() {
+        let mut nfp = account(1, Role::Nfp, AccountStatus::Approved);
+        nfp.instruments = vec!["CMS".into()];
+        let submit = |c: &AccountRow, i: &str| authorize(c, Action::SubmitReport { instrument: i });
+        assert!(submit(&nfp, "CMS").is_ok());
+        assert!(submit(&nfp, "cms").is_ok());
+        let e = submit(&nfp, "AEWA").unwrap_err().to_string();
+        assert!(e.contains("not the NFP for AEWA"), "{e}");
+        let sec = account(2, Role::Secretariat, AccountStatus::Approved);
+        assert!(submit(&sec, "CMS").is_err());
     }
 }

@@ -24,7 +24,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use handlers::{accounts, admin, files, health, packs, sessions, sync};
+use handlers::{accounts, admin, files, health, packs, reports, sessions, sync};
 
 /// Every endpoint, with the layers every request passes through.
 pub fn router(state: AppState) -> Router {
@@ -60,6 +60,7 @@ fn routes(state: &AppState) -> Router<AppState> {
             "/v1/admin/accounts/{username}/revoke",
             post(admin::revoke_account),
         )
+        .route("/v1/reports/submissions", post(reports::submit))
         .route("/v1/packs/latest", get(packs::latest))
         .route("/v1/packs/{version}/archive", get(packs::archive))
         .merge(sync_routes)

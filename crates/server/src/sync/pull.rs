@@ -1,8 +1,10 @@
-//! Pulling the change feed of one account by cursor, oldest first, in pages.
+//! Pulling a caller's change feed by cursor, oldest first, in pages: their own account's
+//! changes and, for an NFP, their country's (the shared national report).
 
 use rusqlite::{Connection, params};
 use stopover_protocol::{Change, EntityRef, MAX_PULL_LIMIT, PullResponse};
 
+use crate::auth::policy::SyncScope;
 use crate::error::Result;
 
 /// Page size when the client does not say.
@@ -19,14 +21,19 @@ pub fn effective_limit(requested: Option<u32>) -> u32 {
         .clamp(1, MAX_PULL_LIMIT)
 }
 
-pub fn pull(conn: &Connection, scope: i64, cursor: u64, limit: u32) -> Result<PullResponse> {
+pub fn pull(conn: &Connection, scope: &SyncScope, cursor: u64, limit: u32) -> Result<PullResponse> {
     let after = i64::try_from(cursor).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(
         "SELECT seq, kind, entity_id, field, value, version, op_id FROM change
-         WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+         WHERE scope IN (?1, ?2) AND seq > ?3 ORDER BY seq LIMIT ?4",
     )?;
+    let account = scope.account_key();
+    // No country: a key no row has.
+    let country = scope
+        .key_for(stopover_protocol::RecordKind::ReportAnswer)
+        .unwrap_or_default();
     // One extra row tells whether more wait.
-    let mut rows = stmt.query(params![scope, after, i64::from(limit) + 1])?;
+    let mut rows = stmt.query(params![account, country, after, i64::from(limit) + 1])?;
     let mut changes = Vec::new();
     let mut bytes = 0;
     let mut more = false;
@@ -70,9 +77,9 @@ mod tests {
         let ops: Vec<_> = (0..5)
             .map(|i| op(i, &format!("list/step-{i}"), "done", 0, json!(true)))
             .collect();
-        apply(&c, a, &ops).unwrap();
+        apply(&c, &a, &ops).unwrap();
 
-        let p1 = pull(&c, a, 0, 2).unwrap();
+        let p1 = pull(&c, &a, 0, 2).unwrap();
         assert_eq!(p1.changes.len(), 2);
         assert!(p1.more);
         assert_eq!(p1.cursor, p1.changes[1].seq);
@@ -83,8 +90,8 @@ mod tests {
             (json!(true), 1)
         );
 
-        let p2 = pull(&c, a, p1.cursor, 2).unwrap();
-        let p3 = pull(&c, a, p2.cursor, 2).unwrap();
+        let p2 = pull(&c, &a, p1.cursor, 2).unwrap();
+        let p3 = pull(&c, &a, p2.cursor, 2).unwrap();
         assert_eq!((p2.changes.len(), p2.more), (2, true));
         assert_eq!((p3.changes.len(), p3.more), (1, false));
         let seqs: Vec<u64> = [&p1, &p2, &p3]
@@ -94,22 +101,22 @@ mod tests {
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "ascending: {seqs:?}");
 
         // Exactly at the end: nothing, cursor unchanged, no more.
-        let end = pull(&c, a, p3.cursor, 2).unwrap();
+        let end = pull(&c, &a, p3.cursor, 2).unwrap();
         assert_eq!(
             (end.changes.len(), end.cursor, end.more),
             (0, p3.cursor, false)
         );
         // A page exactly as long as what is left says no more.
-        let exact = pull(&c, a, p2.cursor - 1, 2).unwrap();
+        let exact = pull(&c, &a, p2.cursor - 1, 2).unwrap();
         assert!(!exact.more);
     }
 
     #[test]
     fn only_the_callers_own_changes() {
         let (_d, c, a, b) = setup();
-        apply(&c, a, &[op(1, "l/s", "done", 0, json!(true))]).unwrap();
-        apply(&c, b, &[op(2, "l/s", "note", 0, json!("b's note"))]).unwrap();
-        let for_b = pull(&c, b, 0, 100).unwrap();
+        apply(&c, &a, &[op(1, "l/s", "done", 0, json!(true))]).unwrap();
+        apply(&c, &b, &[op(2, "l/s", "note", 0, json!("b's note"))]).unwrap();
+        let for_b = pull(&c, &b, 0, 100).unwrap();
         assert_eq!(for_b.changes.len(), 1);
         assert_eq!(for_b.changes[0].value, json!("b's note"));
     }
@@ -121,8 +128,8 @@ mod tests {
         let ops: Vec<_> = (0..120)
             .map(|i| op(i, &format!("l/s-{i}"), "note", 0, json!(big)))
             .collect();
-        apply(&c, a, &ops).unwrap();
-        let page = pull(&c, a, 0, 500).unwrap();
+        apply(&c, &a, &ops).unwrap();
+        let page = pull(&c, &a, 0, 500).unwrap();
         assert!(page.more);
         assert!(
             page.changes.len() < 120 && page.changes.len() >= 100,
@@ -137,6 +144,6 @@ mod tests {
         assert_eq!(effective_limit(Some(0)), 1);
         assert_eq!(effective_limit(Some(10_000)), MAX_PULL_LIMIT);
         let (_d, c, a, _) = setup();
-        assert_eq!(pull(&c, a, u64::MAX, 10).unwrap().cursor, u64::MAX);
+        assert_eq!(pull(&c, &a, u64::MAX, 10).unwrap().cursor, u64::MAX);
     }
 }

@@ -5,20 +5,23 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use stopover_protocol::{OpResult, Operation, Outcome, validate_operation};
 
+use crate::auth::policy::SyncScope;
 use crate::db::unix_now;
 use crate::error::Result;
+use crate::reports;
 
-/// Answers every operation in order. `scope` is the account whose records change.
-pub fn apply(conn: &Connection, scope: i64, ops: &[Operation]) -> Result<Vec<OpResult>> {
+/// Answers every operation in order, changing only records in the caller's `scope`.
+pub fn apply(conn: &Connection, scope: &SyncScope, ops: &[Operation]) -> Result<Vec<OpResult>> {
     let now = unix_now();
+    let account = scope.account_id;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        let outcome = match stored_outcome(conn, scope, &op.id)? {
+        let outcome = match stored_outcome(conn, account, &op.id)? {
             Some(earlier) => replay(earlier),
             None => {
                 let outcome = decide(conn, scope, op)?;
                 if is_idempotency_key(&op.id) {
-                    store_outcome(conn, scope, &op.id, &outcome, now)?;
+                    store_outcome(conn, account, &op.id, &outcome, now)?;
                 }
                 outcome
             }
@@ -48,15 +51,26 @@ fn replay(earlier: Outcome) -> Outcome {
     }
 }
 
-fn decide(conn: &Connection, scope: i64, op: &Operation) -> Result<Outcome> {
-    if let Err(reason) = validate_operation(op) {
+fn decide(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Outcome> {
+    let kind = match validate_operation(op) {
+        Ok(kind) => kind,
+        Err(reason) => return Ok(Outcome::Rejected { reason }),
+    };
+    let Some(key) = scope.key_for(kind) else {
+        return Ok(Outcome::Rejected {
+            reason: "national report records belong to a country: only an NFP account with a country can change them".into(),
+        });
+    };
+    if kind.is_report()
+        && let Some(reason) = reports::refusal(conn, scope, kind, op)?
+    {
         return Ok(Outcome::Rejected { reason });
     }
-    let current = current_field(conn, scope, op)?;
+    let current = current_field(conn, &key, op)?;
     let current_version = current.as_ref().map_or(0, |(_, v)| *v);
     if op.base_version == current_version {
         let version = current_version + 1;
-        write_field(conn, scope, op, version)?;
+        write_field(conn, &key, scope.account_id, op, version)?;
         return Ok(Outcome::Applied { version });
     }
     match current {
@@ -73,11 +87,11 @@ fn decide(conn: &Connection, scope: i64, op: &Operation) -> Result<Outcome> {
     }
 }
 
-fn current_field(conn: &Connection, scope: i64, op: &Operation) -> Result<Option<(Value, u64)>> {
+fn current_field(conn: &Connection, key: &str, op: &Operation) -> Result<Option<(Value, u64)>> {
     let row: Option<(String, i64)> = conn
         .query_row(
-            "SELECT value, version FROM field WHERE account_id = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
-            params![scope, op.entity.kind, op.entity.id, op.field],
+            "SELECT value, version FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
+            params![key, op.entity.kind, op.entity.id, op.field],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -87,17 +101,49 @@ fn current_field(conn: &Connection, scope: i64, op: &Operation) -> Result<Option
     }
 }
 
-fn write_field(conn: &Connection, scope: i64, op: &Operation, version: u64) -> Result<()> {
-    let value = op.value.to_string();
+fn write_field(
+    conn: &Connection,
+    key: &str,
+    author: i64,
+    op: &Operation,
+    version: u64,
+) -> Result<()> {
+    write_record(
+        conn,
+        key,
+        author,
+        &op.entity.kind,
+        &op.entity.id,
+        &op.field,
+        &op.value,
+        version,
+        &op.id,
+    )
+}
+
+/// Stores a field's new value and version and adds it to the change feed of `key`'s scope.
+#[allow(clippy::too_many_arguments)] // one row of each table, column by column
+pub(crate) fn write_record(
+    conn: &Connection,
+    key: &str,
+    author: i64,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+    version: u64,
+    op_id: &str,
+) -> Result<()> {
+    let value = value.to_string();
     let version = version as i64;
     conn.execute(
-        "INSERT INTO field (account_id, kind, entity_id, field, value, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (account_id, kind, entity_id, field) DO UPDATE SET value = excluded.value, version = excluded.version",
-        params![scope, op.entity.kind, op.entity.id, op.field, value, version],
+        "INSERT INTO field (scope, kind, entity_id, field, value, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (scope, kind, entity_id, field) DO UPDATE SET value = excluded.value, version = excluded.version",
+        params![key, kind, entity_id, field, value, version],
     )?;
     conn.execute(
-        "INSERT INTO change (account_id, kind, entity_id, field, value, version, op_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![scope, op.entity.kind, op.entity.id, op.field, value, version, op.id],
+        "INSERT INTO change (scope, account_id, kind, entity_id, field, value, version, op_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![key, author, kind, entity_id, field, value, version, op_id],
     )?;
     Ok(())
 }
@@ -153,23 +199,22 @@ pub(crate) mod tests {
         }
     }
 
-    /// A database with two approved NFP accounts of the same country; returns their ids.
-    pub(crate) fn setup() -> (tempfile::TempDir, Connection, i64, i64) {
+    /// A database with two approved NFP accounts of the same country; returns their scopes.
+    pub(crate) fn setup() -> (tempfile::TempDir, Connection, SyncScope, SyncScope) {
         let dir = tempfile::tempdir().unwrap();
         let c = crate::db::open(dir.path()).unwrap();
         let a = insert(
             &c,
             &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved),
         )
-        .unwrap()
-        .id;
+        .unwrap();
         let b = insert(
             &c,
             &new_account("baraka", Role::Nfp, Some("KE"), AccountStatus::Approved),
         )
-        .unwrap()
-        .id;
-        (dir, c, a, b)
+        .unwrap();
+        let scope = crate::auth::policy::sync_scope;
+        (dir, c, scope(&a), scope(&b))
     }
 
     fn outcomes(r: Vec<OpResult>) -> Vec<Outcome> {
@@ -186,7 +231,7 @@ pub(crate) mod tests {
         let (_d, c, a, _) = setup();
         let r = apply(
             &c,
-            a,
+            &a,
             &[
                 op(1, "cop/register", "done", 0, json!(true)),
                 op(2, "cop/register", "note", 0, json!("booked")),
@@ -209,16 +254,16 @@ pub(crate) mod tests {
     fn a_retry_is_a_duplicate_with_the_version_it_got() {
         let (_d, c, a, _) = setup();
         let first = op(1, "cop/register", "done", 0, json!(true));
-        apply(&c, a, std::slice::from_ref(&first)).unwrap();
-        apply(&c, a, &[op(2, "cop/register", "done", 1, json!(false))]).unwrap();
+        apply(&c, &a, std::slice::from_ref(&first)).unwrap();
+        apply(&c, &a, &[op(2, "cop/register", "done", 1, json!(false))]).unwrap();
         for _ in 0..2 {
-            let again = apply(&c, a, std::slice::from_ref(&first)).unwrap();
+            let again = apply(&c, &a, std::slice::from_ref(&first)).unwrap();
             assert_eq!(outcomes(again), [Outcome::Duplicate { version: 1 }]);
         }
         // The same id twice in one push is applied once.
         let twice = apply(
             &c,
-            a,
+            &a,
             &[
                 op(3, "x/y", "done", 0, json!(true)),
                 op(3, "x/y", "done", 0, json!(true)),
@@ -240,13 +285,13 @@ pub(crate) mod tests {
         let (_d, c, a, _) = setup();
         apply(
             &c,
-            a,
+            &a,
             &[op(1, "cop/register", "note", 0, json!("from laptop"))],
         )
         .unwrap();
         let r = apply(
             &c,
-            a,
+            &a,
             &[op(2, "cop/register", "note", 0, json!("from office pc"))],
         )
         .unwrap();
@@ -258,7 +303,7 @@ pub(crate) mod tests {
         // A retried conflict gets its stored answer, even after the field moved on.
         apply(
             &c,
-            a,
+            &a,
             &[op(3, "cop/register", "note", 1, json!("resolved"))],
         )
         .unwrap();
@@ -266,7 +311,7 @@ pub(crate) mod tests {
             outcomes(
                 apply(
                     &c,
-                    a,
+                    &a,
                     &[op(2, "cop/register", "note", 0, json!("from office pc"))]
                 )
                 .unwrap()
@@ -274,7 +319,7 @@ pub(crate) mod tests {
             [conflict]
         );
         // A base version from the future also conflicts, against an absent field too.
-        let r = apply(&c, a, &[op(4, "cop/other", "done", 5, json!(true))]).unwrap();
+        let r = apply(&c, &a, &[op(4, "cop/other", "done", 5, json!(true))]).unwrap();
         assert_eq!(
             outcomes(r),
             [Outcome::Conflict {
@@ -287,11 +332,11 @@ pub(crate) mod tests {
     #[test]
     fn the_same_value_is_not_a_conflict() {
         let (_d, c, a, _) = setup();
-        apply(&c, a, &[op(1, "cop/register", "done", 0, json!(true))]).unwrap();
-        let r = apply(&c, a, &[op(2, "cop/register", "done", 0, json!(true))]).unwrap();
+        apply(&c, &a, &[op(1, "cop/register", "done", 0, json!(true))]).unwrap();
+        let r = apply(&c, &a, &[op(2, "cop/register", "done", 0, json!(true))]).unwrap();
         assert_eq!(outcomes(r), [Outcome::Applied { version: 1 }]);
         assert_eq!(count(&c, "change"), 1, "nothing new to pull");
-        let retry = apply(&c, a, &[op(2, "cop/register", "done", 0, json!(true))]).unwrap();
+        let retry = apply(&c, &a, &[op(2, "cop/register", "done", 0, json!(true))]).unwrap();
         assert_eq!(outcomes(retry), [Outcome::Duplicate { version: 1 }]);
     }
 
@@ -299,7 +344,7 @@ pub(crate) mod tests {
     fn invalid_operations_are_rejected_and_remembered() {
         let (_d, c, a, _) = setup();
         let bad = op(1, "cop/register", "done", 0, json!("yes"));
-        let r = apply(&c, a, std::slice::from_ref(&bad)).unwrap();
+        let r = apply(&c, &a, std::slice::from_ref(&bad)).unwrap();
         assert_eq!(
             outcomes(r),
             [Outcome::Rejected {
@@ -309,14 +354,14 @@ pub(crate) mod tests {
         assert_eq!(count(&c, "field"), 0);
         assert_eq!(count(&c, "op_result"), 1);
         assert!(matches!(
-            apply(&c, a, &[bad]).unwrap()[0].outcome,
+            apply(&c, &a, &[bad]).unwrap()[0].outcome,
             Outcome::Rejected { .. }
         ));
         // A non-UUID id is rejected and not stored.
         let mut junk = op(2, "cop/register", "done", 0, json!(true));
         junk.id = "x".repeat(5000);
         assert!(matches!(
-            apply(&c, a, &[junk]).unwrap()[0].outcome,
+            apply(&c, &a, &[junk]).unwrap()[0].outcome,
             Outcome::Rejected { .. }
         ));
         assert_eq!(count(&c, "op_result"), 1);
@@ -325,9 +370,9 @@ pub(crate) mod tests {
     #[test]
     fn accounts_never_see_each_others_fields_or_op_ids() {
         let (_d, c, a, b) = setup();
-        apply(&c, a, &[op(1, "cop/register", "done", 0, json!(true))]).unwrap();
+        apply(&c, &a, &[op(1, "cop/register", "done", 0, json!(true))]).unwrap();
         // Same entity, same op id, other account: its own field, its own idempotency key.
-        let r = apply(&c, b, &[op(1, "cop/register", "done", 0, json!(false))]).unwrap();
+        let r = apply(&c, &b, &[op(1, "cop/register", "done", 0, json!(false))]).unwrap();
         assert_eq!(outcomes(r), [Outcome::Applied { version: 1 }]);
     }
 }

@@ -8,6 +8,7 @@ const STEPS: &[&str] = &[
     include_str!("001_initial.sql"),
     include_str!("002_attachments.sql"),
     include_str!("003_packs.sql"),
+    include_str!("004_report_scopes.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

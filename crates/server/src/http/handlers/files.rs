@@ -13,7 +13,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::attachments;
 use crate::auth::Caller;
-use crate::auth::policy::{Action, authorize, sync_scope};
+use crate::auth::policy::{Action, attachment_scope, authorize};
 use crate::error::{Error, Result};
 use crate::http::openapi::schemas as s;
 use crate::state::AppState;
@@ -111,7 +111,7 @@ pub async fn create(
         .to_str()
         .map_err(|_| Error::BadHeader("Upload-Metadata must be ASCII".into()))?;
     let created =
-        attachments::create(&state, sync_scope(&caller.account), length, metadata).await?;
+        attachments::create(&state, attachment_scope(&caller.account), length, metadata).await?;
     let status = if created.new {
         StatusCode::CREATED
     } else {
@@ -146,7 +146,7 @@ pub async fn head(
     Path(id): Path<String>,
 ) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
-    let row = attachments::find(&state, sync_scope(&caller.account), &id).await?;
+    let row = attachments::find(&state, attachment_scope(&caller.account), &id).await?;
     let mut out = HeaderMap::new();
     out.insert(
         UPLOAD_OFFSET,
@@ -206,7 +206,7 @@ pub async fn patch(
     let announced = header_u64(&headers, &CONTENT_LENGTH).unwrap_or(None);
     let new_offset = attachments::append(
         &state,
-        sync_scope(&caller.account),
+        attachment_scope(&caller.account),
         &id,
         offset,
         announced,
@@ -236,7 +236,8 @@ pub async fn download(
     Path(id): Path<String>,
 ) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
-    let (path, row) = attachments::downloadable(&state, sync_scope(&caller.account), &id).await?;
+    let (path, row) =
+        attachments::downloadable(&state, attachment_scope(&caller.account), &id).await?;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;

@@ -6,5 +6,6 @@ pub mod admin;
 pub mod files;
 pub mod health;
 pub mod packs;
+pub mod reports;
 pub mod sessions;
 pub mod sync;

@@ -42,7 +42,7 @@ pub async fn push(
             // IMMEDIATE: take the write lock up front, so the push never fails half-way on
             // a lock upgrade.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let results = apply::apply(&tx, scope, &req.ops)?;
+            let results = apply::apply(&tx, &scope, &req.ops)?;
             tx.commit()?;
             Ok(results)
         })
@@ -81,7 +81,7 @@ pub async fn pull(
     let (cursor, limit) = (q.cursor.unwrap_or(0), feed::effective_limit(q.limit));
     let page = state
         .db
-        .read(move |conn| feed::pull(conn, scope, cursor, limit))
+        .read(move |conn| feed::pull(conn, &scope, cursor, limit))
         .await?;
     Ok(Json(page))
 }

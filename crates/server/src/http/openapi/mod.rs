@@ -9,7 +9,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{accounts, admin, files, health, packs, sessions, sync};
+use crate::http::handlers::{accounts, admin, files, health, packs, reports, sessions, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,7 @@ use crate::http::handlers::{accounts, admin, files, health, packs, sessions, syn
         files::download,
         packs::latest,
         packs::archive,
+        reports::submit,
     ),
     modifiers(&DeviceToken, &ProtocolHeader),
     tags(
@@ -52,6 +53,7 @@ use crate::http::handlers::{accounts, admin, files, health, packs, sessions, syn
         (name = "files", description = "Attachments: tus 1.0 core protocol and `creation`, content-addressed by SHA-256; \
             every answer carries `Tus-Resumable: 1.0.0`, and every request but OPTIONS must"),
         (name = "packs", description = "Signed content packs: the latest release and its archive"),
+        (name = "reports", description = "National reports: submission by the country's NFP, with a receipt"),
     )
 )]
 pub struct ApiDoc;
@@ -151,7 +153,7 @@ mod tests {
     async fn every_documented_operation_is_served() {
         let server = TestServer::new().await;
         let ops = documented_operations();
-        assert_eq!(ops.len(), 17, "{ops:?}");
+        assert_eq!(ops.len(), 18, "{ops:?}");
         for (method, path) in ops {
             let (status, body) = server
                 .send(method.clone(), &path, None, Some(serde_json::json!({})))

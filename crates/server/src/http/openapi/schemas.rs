@@ -196,6 +196,34 @@ pub struct PackRelease {
     pub key_id: String,
 }
 
+/// `POST /v1/reports/submissions`
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReport {
+    /// e.g. `cms-national-report`
+    pub form_id: String,
+    /// e.g. `COP15`
+    pub cycle: String,
+    /// SHA-256 (hex) of the answers the submitter sees: sorted by path, `path NUL value NUL` each.
+    pub answers_sha256: String,
+}
+
+/// Proof of a submission (also in the change feed: kind `report_submission`, field `receipt`).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionReceipt {
+    pub receipt_id: String,
+    pub country: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub cycle: String,
+    pub submitted_by: String,
+    /// RFC 3339, UTC
+    pub submitted_at: String,
+    pub answers_sha256: String,
+    pub answers_submitted: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Serialize;
@@ -328,6 +356,22 @@ mod tests {
             }],
             cursor: 9,
             more: true,
+        });
+        same_wire::<_, super::SubmitReport>(p::reports::SubmitReport {
+            form_id: "cms-national-report".into(),
+            cycle: "COP15".into(),
+            answers_sha256: "ab".repeat(32),
+        });
+        same_wire::<_, super::SubmissionReceipt>(p::reports::SubmissionReceipt {
+            receipt_id: "r".into(),
+            country: "KE".into(),
+            form_id: "cms-national-report".into(),
+            form_version: "2027.1".into(),
+            cycle: "COP15".into(),
+            submitted_by: "amina".into(),
+            submitted_at: "2027-01-01T00:00:00Z".into(),
+            answers_sha256: "ab".repeat(32),
+            answers_submitted: 3,
         });
         same_wire::<_, super::PackRelease>(p::PackRelease {
             version: "2026.12.0".into(),
