@@ -13,6 +13,7 @@ pub mod answers;
 pub mod drafts;
 pub mod export;
 mod export_docx;
+pub mod view;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
