@@ -8,7 +8,10 @@ use serde::Serialize;
 use stopover_forms::{Completion, Form, FormState, Issue, QuestionType};
 
 use super::drafts::{load, load_editable};
-use super::{NOW, Target, evaluate, instances, load_form, resolve, touch};
+use super::sync::queue_answer_changes;
+use super::{
+    NOW, Target, evaluate, instances, load_form, resolve, state_of, stored_answers, touch,
+};
 use crate::{Core, Error, Result};
 
 /// What the UI needs after each change.
@@ -68,7 +71,8 @@ fn upsert(conn: &Connection, draft_id: &str, path: &str, value: &str) -> Result<
 }
 
 /// Runs one change on an editable draft in one transaction and returns the live state after it.
-/// `change` gets the transaction, the form and the state before the change.
+/// `change` gets the transaction, the form and the state before the change. Every answer the
+/// change adds, alters or removes is queued for sync in the same transaction.
 fn change(
     core: &Core,
     draft_id: &str,
@@ -79,10 +83,13 @@ fn change(
     let tx = conn.transaction()?;
     let draft = load_editable(&tx, draft_id)?;
     let (_, form) = load_form(&tx, &draft.form_id)?;
-    let before = evaluate(&tx, draft_id, form.clone())?;
+    let stored_before = stored_answers(&tx, draft_id)?;
+    let before = state_of(form.clone(), stored_before.clone());
     change(&tx, &form, &before)?;
     touch(&tx, draft_id)?;
-    let after = evaluate(&tx, draft_id, form.clone())?;
+    let stored_after = stored_answers(&tx, draft_id)?;
+    queue_answer_changes(&tx, &draft, &stored_before, &stored_after)?;
+    let after = state_of(form.clone(), stored_after);
     tx.commit()?;
     Ok(live(draft_id, &form, &after, &lang))
 }
@@ -157,52 +164,87 @@ pub fn remove_repeat_row(
     change(core, draft_id, |tx, form, state| {
         repeat_base(form, state, base)?;
         let rows = state.repeat_count(base);
-        if index == 0 || index > rows {
-            return Err(Error::InvalidInput(format!(
-                "`{base}` has {rows} row(s), there is no row {index} to remove"
-            )));
-        }
-        let prefix = format!("{base}[");
-        let moved: Vec<(String, String, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT path, value, updated_at FROM report_answer
-                 WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
-            )?;
-            stmt.query_map(params![draft_id, prefix], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        tx.execute(
-            "DELETE FROM report_answer WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
-            params![draft_id, prefix],
-        )?;
-        let mut insert = tx.prepare(
-            "INSERT INTO report_answer (draft_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        // Keep the row count when the last row was empty of answers: re-add the row marker.
-        let mut last_row_present = false;
-        for (path, value, updated_at) in moved {
-            let rest = &path[prefix.len()..];
-            let Some((i, tail)) = rest.split_once(']') else {
-                continue;
-            };
-            let Ok(i) = i.parse::<usize>() else { continue };
-            if i == index {
-                continue;
-            }
-            let ni = if i > index { i - 1 } else { i };
-            last_row_present |= ni == rows - 1;
-            insert.execute(params![
-                draft_id,
-                format!("{prefix}{ni}]{tail}"),
-                value,
-                updated_at
-            ])?;
-        }
-        if rows > 1 && !last_row_present {
-            upsert(tx, draft_id, &format!("{prefix}{}]", rows - 1), "")?;
-        }
-        Ok(())
+        check_row(base, rows, index, "remove")?;
+        let order: Vec<usize> = (1..=rows).filter(|&i| i != index).collect();
+        renumber_rows(tx, draft_id, base, &order)
     })
+}
+
+/// Moves row `from` of the repeat `base` to position `to` (both 1-based), the rows between
+/// shifting by one: the order a person wants the species or sites listed in.
+pub fn move_repeat_row(
+    core: &Core,
+    draft_id: &str,
+    base: &str,
+    from: usize,
+    to: usize,
+) -> Result<LiveState> {
+    change(core, draft_id, |tx, form, state| {
+        repeat_base(form, state, base)?;
+        let rows = state.repeat_count(base);
+        check_row(base, rows, from, "move")?;
+        check_row(base, rows, to, "move to")?;
+        let mut order: Vec<usize> = (1..=rows).collect();
+        let row = order.remove(from - 1);
+        order.insert(to - 1, row);
+        renumber_rows(tx, draft_id, base, &order)
+    })
+}
+
+fn check_row(base: &str, rows: usize, index: usize, verb: &str) -> Result<()> {
+    if index == 0 || index > rows {
+        return Err(Error::InvalidInput(format!(
+            "`{base}` has {rows} row(s), there is no row {index} to {verb}"
+        )));
+    }
+    Ok(())
+}
+
+/// Rewrites the rows of the repeat `base` so that new row `n` holds what old row `order[n-1]`
+/// held; old rows not in `order` are dropped. Each kept row keeps its marker, so an empty row
+/// stays a row.
+fn renumber_rows(tx: &Connection, draft_id: &str, base: &str, order: &[usize]) -> Result<()> {
+    let prefix = format!("{base}[");
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT path, value, updated_at FROM report_answer
+             WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
+        )?;
+        stmt.query_map(params![draft_id, prefix], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    tx.execute(
+        "DELETE FROM report_answer WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2",
+        params![draft_id, prefix],
+    )?;
+    let new_index = |old: usize| order.iter().position(|&o| o == old).map(|p| p + 1);
+    let mut insert = tx.prepare(
+        "INSERT INTO report_answer (draft_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (draft_id, path) DO NOTHING",
+    )?;
+    for (path, value, updated_at) in rows {
+        let rest = &path[prefix.len()..];
+        let Some((i, tail)) = rest.split_once(']') else {
+            continue;
+        };
+        let Some(ni) = i.parse::<usize>().ok().and_then(new_index) else {
+            continue;
+        };
+        insert.execute(params![
+            draft_id,
+            format!("{prefix}{ni}]{tail}"),
+            value,
+            updated_at
+        ])?;
+    }
+    let mut marker = tx.prepare(&format!(
+        "INSERT INTO report_answer (draft_id, path, value, updated_at) VALUES (?1, ?2, '', {NOW})
+         ON CONFLICT (draft_id, path) DO NOTHING"
+    ))?;
+    for n in 1..=order.len() {
+        marker.execute(params![draft_id, format!("{prefix}{n}]")])?;
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use stopover_forms::Progress;
+use stopover_protocol::reports::{SubmissionReceipt, is_cycle};
 
 use super::{NOW, Target, evaluate, load_form, resolve, stored_answers};
 use crate::{Core, Error, Result};
@@ -48,6 +49,8 @@ pub struct Draft {
     pub created_at: String,
     pub updated_at: String,
     pub submitted_at: Option<String>,
+    /// The server's receipt, when the report was submitted through the e-community.
+    pub receipt: Option<SubmissionReceipt>,
 }
 
 /// A line of the report list.
@@ -65,7 +68,7 @@ pub struct DraftSummary {
 }
 
 const COLUMNS: &str =
-    "id, form_id, form_version, cycle, status, created_at, updated_at, submitted_at";
+    "id, form_id, form_version, cycle, status, created_at, updated_at, submitted_at, receipt_json";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Draft> {
     Ok(Draft {
@@ -77,6 +80,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Draft> {
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         submitted_at: r.get(7)?,
+        receipt: r
+            .get::<_, Option<String>>(8)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -111,9 +117,27 @@ pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
             "a report needs a cycle, e.g. COP15".into(),
         ));
     }
+    if !is_cycle(cycle) {
+        return Err(Error::InvalidInput(format!(
+            "`{cycle}` is not a reporting cycle: use letters, digits and `-` only, e.g. COP15"
+        )));
+    }
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let (version, _) = load_form(&tx, form_id)?;
+    // One open draft per form and cycle: it is the country's shared report once synced.
+    let open: Option<String> = tx
+        .query_row(
+            "SELECT id FROM report_draft WHERE form_id = ?1 AND cycle = ?2 AND status = 'draft'",
+            params![form_id, cycle],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if open.is_some() {
+        return Err(Error::InvalidInput(format!(
+            "there is already a {form_id} draft for {cycle}: open it from the report list"
+        )));
+    }
     let id = uuid::Uuid::now_v7().to_string();
     tx.execute(
         &format!(
@@ -186,6 +210,7 @@ pub fn prefill_from_last_submitted(core: &Core, new_draft_id: &str) -> Result<us
         .optional()?;
     let Some(source) = source else { return Ok(0) };
     let (_, form) = load_form(&tx, &draft.form_id)?;
+    let before = stored_answers(&tx, &draft.id)?;
     let mut copied = 0;
     {
         let mut insert = tx.prepare(&format!(
@@ -204,31 +229,41 @@ pub fn prefill_from_last_submitted(core: &Core, new_draft_id: &str) -> Result<us
         }
     }
     super::touch(&tx, &draft.id)?;
+    let after = stored_answers(&tx, &draft.id)?;
+    super::sync::queue_answer_changes(&tx, &draft, &before, &after)?;
     tx.commit()?;
     Ok(copied)
 }
 
-/// Submits a draft: refused while a relevant required answer is missing or an answer is invalid
-/// (the message lists the first few, in the reader's language). Afterwards the draft is frozen.
+/// Refused while a relevant required answer is missing or an answer is invalid (the message
+/// lists the first few, in the reader's language).
+pub(crate) fn check_complete(conn: &Connection, draft: &Draft, lang: &str) -> Result<()> {
+    let (_, form) = load_form(conn, &draft.form_id)?;
+    let issues = evaluate(conn, &draft.id, form)?.issues(lang);
+    if issues.is_empty() {
+        return Ok(());
+    }
+    let first: Vec<String> = issues
+        .iter()
+        .take(5)
+        .map(|i| format!("{} ({})", i.path, i.message))
+        .collect();
+    Err(Error::InvalidInput(format!(
+        "the report cannot be submitted yet: {} answer(s) missing or not valid, e.g. {}",
+        issues.len(),
+        first.join("; ")
+    )))
+}
+
+/// Submits a draft on this device only (no e-community account: the e-mail route, with an
+/// export): refused while it is incomplete. Afterwards the draft is frozen. Signed-in devices
+/// submit through the server with [`submit_to_server`](super::submission::submit_to_server).
 pub fn submit_draft(core: &Core, draft_id: &str) -> Result<Draft> {
     let lang = core.language()?;
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let draft = load_editable(&tx, draft_id)?;
-    let (_, form) = load_form(&tx, &draft.form_id)?;
-    let issues = evaluate(&tx, draft_id, form)?.issues(&lang);
-    if !issues.is_empty() {
-        let first: Vec<String> = issues
-            .iter()
-            .take(5)
-            .map(|i| format!("{} ({})", i.path, i.message))
-            .collect();
-        return Err(Error::InvalidInput(format!(
-            "the report cannot be submitted yet: {} answer(s) missing or not valid, e.g. {}",
-            issues.len(),
-            first.join("; ")
-        )));
-    }
+    check_complete(&tx, &draft, &lang)?;
     tx.execute(
         &format!("UPDATE report_draft SET status = ?2, submitted_at = {NOW}, updated_at = {NOW} WHERE id = ?1"),
         params![draft_id, DraftStatus::Submitted.as_str()],

@@ -11,7 +11,10 @@
 
 pub mod answers;
 pub mod drafts;
+pub mod delegation;
 pub mod export;
+pub mod submission;
+pub mod sync;
 mod export_docx;
 pub mod view;
 
@@ -24,7 +27,8 @@ use stopover_forms::{Answers, Date, EvalContext, Form, FormState, Question, Ques
 use crate::{Error, Result};
 
 pub use answers::{
-    LiveState, add_repeat_row, clear_answer, live_state, remove_repeat_row, set_answer,
+    LiveState, add_repeat_row, clear_answer, live_state, move_repeat_row, remove_repeat_row,
+    set_answer,
 };
 pub use drafts::{
     Draft, DraftStatus, DraftSummary, create_draft, get_draft, list_drafts,
@@ -110,12 +114,12 @@ fn today() -> Date {
 
 /// The live state of a draft from its stored answers.
 pub(crate) fn evaluate(conn: &Connection, draft_id: &str, form: Arc<Form>) -> Result<FormState> {
-    let answers = stored_answers(conn, draft_id)?;
-    Ok(FormState::new(
-        form,
-        answers,
-        EvalContext { today: today() },
-    ))
+    Ok(state_of(form, stored_answers(conn, draft_id)?))
+}
+
+/// The live state of a form with these stored answers, as of today.
+pub(crate) fn state_of(form: Arc<Form>, answers: Answers) -> FormState {
+    FormState::new(form, answers, EvalContext { today: today() })
 }
 
 /// One segment of an answer path: a name and, after a repeat, its 1-based index.

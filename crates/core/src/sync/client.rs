@@ -224,6 +224,22 @@ impl SyncClient {
         ))
     }
 
+    /// `POST /v1/reports/submissions`: submits the caller's country's report; the receipt.
+    pub async fn submit_report(
+        &self,
+        token: &str,
+        request: &stopover_protocol::reports::SubmitReport,
+    ) -> Result<stopover_protocol::reports::SubmissionReceipt> {
+        let response = self
+            .request(reqwest::Method::POST, "v1/reports/submissions")
+            .bearer_auth(token)
+            .json(request)
+            .send()
+            .await
+            .map_err(network_error)?;
+        Ok(self.read_json(response, "a submission receipt").await?.0)
+    }
+
     /// `GET /v1/sync/pull?cursor=…&limit=…`: one page of changes after `cursor`.
     pub async fn pull(
         &self,

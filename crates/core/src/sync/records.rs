@@ -1,5 +1,6 @@
 //! The bridge between synced fields and the local tables that hold them. Each record kind of
 //! the protocol ([`RecordKind`]) maps here to its table; adding a kind means adding its arms.
+//! The national report's kinds live with the reports (`reports::sync`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -28,15 +29,21 @@ pub(crate) fn write_local(
     field: &str,
     value: &Value,
 ) -> Result<bool> {
-    let Some(RecordKind::ChecklistProgress) = RecordKind::from_name(kind) else {
-        tracing::warn!(
-            kind,
-            entity_id,
-            field,
-            "sync: ignoring a change of an unknown record kind"
-        );
-        return Ok(false);
-    };
+    match RecordKind::from_name(kind) {
+        Some(RecordKind::ChecklistProgress) => {}
+        Some(report_kind) => {
+            return crate::reports::sync::write_local(conn, report_kind, entity_id, field, value);
+        }
+        None => {
+            tracing::warn!(
+                kind,
+                entity_id,
+                field,
+                "sync: ignoring a change of an unknown record kind"
+            );
+            return Ok(false);
+        }
+    }
     let Some((checklist_id, step_id)) = split_checklist_id(entity_id) else {
         tracing::warn!(
             kind,
@@ -81,8 +88,12 @@ pub fn read_local(
     entity_id: &str,
     field: &str,
 ) -> Result<Option<Value>> {
+    let kind = RecordKind::from_name(kind);
+    if let Some(report_kind) = kind.filter(|k| k.is_report()) {
+        return crate::reports::sync::read_local(conn, report_kind, entity_id, field);
+    }
     let (Some(RecordKind::ChecklistProgress), Some((checklist_id, step_id))) =
-        (RecordKind::from_name(kind), split_checklist_id(entity_id))
+        (kind, split_checklist_id(entity_id))
     else {
         return Ok(None);
     };
@@ -102,10 +113,11 @@ pub fn read_local(
 
 /// Every local field that differs from its default, as (kind, entity id, field, value): what
 /// a first sign-in queues so work done before it reaches the account. Defaults (not done, no
-/// note) are left out: they are what a field that never existed means anyway.
+/// note) are left out: they are what a field that never existed means anyway. Report answers
+/// and assignments of open drafts come last.
 pub(crate) fn non_default_fields(
     conn: &Connection,
-) -> Result<Vec<(&'static str, String, &'static str, Value)>> {
+) -> Result<Vec<(&'static str, String, String, Value)>> {
     let mut stmt = conn.prepare(
         "SELECT checklist_id, step_id, done, note FROM checklist_progress
          WHERE done = 1 OR note <> '' ORDER BY updated_at, checklist_id, step_id",
@@ -124,11 +136,14 @@ pub(crate) fn non_default_fields(
         let (checklist_id, step_id, done, note) = row?;
         let entity = checklist_entity_id(&checklist_id, &step_id);
         if done {
-            out.push((kind, entity.clone(), "done", Value::Bool(true)));
+            out.push((kind, entity.clone(), "done".into(), Value::Bool(true)));
         }
         if !note.is_empty() {
-            out.push((kind, entity, "note", Value::String(note)));
+            out.push((kind, entity, "note".into(), Value::String(note)));
         }
+    }
+    for (kind, entity, field, value) in crate::reports::sync::local_fields(conn)? {
+        out.push((kind.name(), entity, field, value));
     }
     Ok(out)
 }

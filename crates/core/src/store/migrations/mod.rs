@@ -10,6 +10,7 @@ const STEPS: &[&str] = &[
     include_str!("003_attachments.sql"),
     include_str!("004_report_forms.sql"),
     include_str!("005_reports.sql"),
+    include_str!("006_report_sync.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -1,0 +1,80 @@
+//! Submitting a country's report through the e-community: the server checks the answers with
+//! the same forms engine, keeps the submitted version immutable and answers with a receipt.
+
+use rusqlite::params;
+use stopover_protocol::RecordKind;
+use stopover_protocol::reports::{SubmitReport, answers_digest};
+
+use super::drafts::{Draft, check_complete, load, load_editable};
+use super::stored_answers;
+use super::sync::{entity_id, mark_submitted};
+use crate::sync::SyncClient;
+use crate::{Core, Error, Result};
+
+/// What must hold before the server is asked: the draft is complete here, nothing of it waits
+/// in the outbox, no conflict on it waits for a person. Returns the request to send.
+fn prepare(core: &Core, draft_id: &str) -> Result<SubmitReport> {
+    let lang = core.language()?;
+    let conn = core.conn();
+    let draft = load_editable(&conn, draft_id)?;
+    check_complete(&conn, &draft, &lang)?;
+    let entity = entity_id(&draft);
+    let kinds = [
+        RecordKind::ReportAnswer.name(),
+        RecordKind::ReportAssignment.name(),
+    ];
+    let waiting: i64 = conn.query_row(
+        "SELECT count(*) FROM outbox WHERE kind IN (?1, ?2) AND entity_id = ?3",
+        params![kinds[0], kinds[1], entity],
+        |r| r.get(0),
+    )?;
+    if waiting > 0 {
+        return Err(Error::InvalidInput(format!(
+            "{waiting} change(s) to this report have not reached the server yet: sync, then submit"
+        )));
+    }
+    let conflicts: i64 = conn.query_row(
+        "SELECT count(*) FROM sync_conflict WHERE kind IN (?1, ?2) AND entity_id = ?3",
+        params![kinds[0], kinds[1], entity],
+        |r| r.get(0),
+    )?;
+    if conflicts > 0 {
+        return Err(Error::InvalidInput(format!(
+            "{conflicts} answer(s) of this report were changed on two devices: choose the value to keep (Sync page), then submit"
+        )));
+    }
+    let answers = stored_answers(&conn, draft_id)?;
+    Ok(SubmitReport {
+        form_id: draft.form_id,
+        cycle: draft.cycle,
+        answers_sha256: answers_digest(answers.iter().map(|(p, v)| (p.as_str(), v.as_str()))),
+    })
+}
+
+/// Submits the draft's report to the server and freezes the draft with the receipt. The
+/// server refuses (and nothing changes here) when the caller is not the country's NFP for the
+/// form's instrument, when its copy differs from this one (sync first), or when an answer is
+/// missing or invalid by its own check. Retrying after a lost answer gets the same receipt.
+pub async fn submit_to_server(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    draft_id: &str,
+) -> Result<Draft> {
+    let request = prepare(core, draft_id)?;
+    let receipt = client.submit_report(token, &request).await?;
+    if receipt.form_id != request.form_id
+        || receipt.cycle != request.cycle
+        || receipt.answers_sha256 != request.answers_sha256
+    {
+        return Err(Error::BadAnswer(
+            "the server's receipt is for another report than the one sent".into(),
+        ));
+    }
+    let mut conn = core.conn();
+    let tx = conn.transaction()?;
+    mark_submitted(&tx, draft_id, &receipt)?;
+    let draft = load(&tx, draft_id)?;
+    tx.commit()?;
+    Ok(draft)
+}
