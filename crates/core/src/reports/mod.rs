@@ -16,6 +16,8 @@ pub mod export;
 pub mod submission;
 pub mod sync;
 mod export_docx;
+mod export_model;
+mod export_pdf;
 pub mod view;
 
 use std::collections::HashMap;
@@ -36,6 +38,7 @@ pub use drafts::{
 };
 pub use export::{export_csv, export_json};
 pub use export_docx::export_docx;
+pub use export_pdf::export_pdf;
 
 /// SQL for "now" as the store writes it everywhere (UTC, milliseconds).
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
