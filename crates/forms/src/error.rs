@@ -37,6 +37,10 @@ pub enum ErrorKind {
     MissingSheet(String),
     #[error("missing column '{0}'")]
     MissingColumn(String),
+    /// Something XLSForm allows that this engine deliberately does not support (external
+    /// CSV files, pyxform loops, …), with the reason and what to write instead.
+    #[error("not supported: {0}")]
+    Unsupported(String),
     #[error("{0}")]
     Invalid(String),
 }

@@ -8,6 +8,6 @@ pub mod state;
 
 pub use error::{ErrorKind, FormError, FormErrors};
 pub use expr::{Date, Expression, Value};
-pub use load::{Sheets, load_text, load_xlsx};
+pub use load::{Sheets, load_csv, load_markdown, load_text, load_workbook, load_xls, load_xlsx};
 pub use model::{Choice, Flag, Form, Question, QuestionType, Settings, Summary, Translated};
 pub use state::{Answers, Completion, EvalContext, FormState, Issue, IssueKind, Progress};

@@ -171,6 +171,46 @@ impl Env for Scope<'_> {
     fn today(&self) -> Date {
         self.st.ctx.today
     }
+    fn indexed(&self, name: &str, instances: &[(String, usize)]) -> Value {
+        let Some(&t) = self.st.by_name.get(name) else {
+            return Value::Str(String::new());
+        };
+        let crep = &self.st.defs[self.def].repeats;
+        let mut idx = Vec::new();
+        for (level, &r) in self.st.defs[t].repeats.iter().enumerate() {
+            let named = instances
+                .iter()
+                .find(|(n, _)| *n == self.st.defs[r].q.name)
+                .map(|&(_, i)| i);
+            // a level not named: the context's instance when the context is inside it, else
+            // the first (as JavaRosa resolves a missing index)
+            let from_context = (crep.get(level) == Some(&r))
+                .then(|| self.idx.get(level).copied())
+                .flatten();
+            let i = named.or(from_context).unwrap_or(1);
+            let base = self.st.repeat_base(r, &idx);
+            if i > self.st.counts.get(&base).copied().unwrap_or(0) {
+                return Value::Str(String::new());
+            }
+            idx.push(i);
+        }
+        Value::Str(self.st.value_at(t, &idx))
+    }
+    fn choice_label(&self, question: &str, value: &str) -> String {
+        let Some(&q) = self.st.by_name.get(question) else {
+            return String::new();
+        };
+        let Some(list) = self.st.defs[q].q.kind.list() else {
+            return String::new();
+        };
+        let form = &self.st.form;
+        form.choice_list(list)
+            .iter()
+            .find(|c| c.name == value)
+            .and_then(|c| c.label.get(form.default_language(), None))
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 impl FormState {
@@ -445,7 +485,10 @@ impl FormState {
                     0
                 };
                 let base = self.repeat_base(d, &o);
-                self.counts.insert(base, n);
+                let before = self.counts.insert(base.clone(), n).unwrap_or(0);
+                if n < before {
+                    self.forget_instances(&base, n);
+                }
             }
         }
         let insts = self.instances(d);
@@ -513,6 +556,25 @@ impl FormState {
                 self.constraint_failed.remove(&path);
             }
         }
+    }
+
+    /// Drop the evaluated state of instances past `keep` of the repeat at `base`, so a repeat
+    /// that shrinks (its count fell, or its group closed) leaves nothing stale behind.
+    /// Answers and the counts of repeats nested in those instances are kept: they belong to
+    /// the draft, and come back if the repeat grows again.
+    fn forget_instances(&mut self, base: &str, keep: usize) {
+        let prefix = format!("{base}[");
+        let gone = |k: &str| {
+            k.strip_prefix(&prefix)
+                .and_then(|rest| rest.split_once(']'))
+                .and_then(|(i, _)| i.parse::<usize>().ok())
+                .is_some_and(|i| i > keep)
+        };
+        self.relevant.retain(|k, _| !gone(k));
+        self.calc.retain(|k, _| !gone(k));
+        self.required.retain(|k, _| !gone(k));
+        self.read_only.retain(|k, _| !gone(k));
+        self.constraint_failed.retain(|k| !gone(k));
     }
 
     /// All defs affected by a change to `d` (itself included), in no particular order.
@@ -631,6 +693,7 @@ impl FormState {
             }
         }
         self.counts.insert(base.to_string(), n - 1);
+        self.forget_instances(base, n - 1);
         let all: Vec<usize> = (0..self.defs.len()).collect();
         self.evaluate_defs(all);
     }
@@ -764,9 +827,9 @@ impl FormState {
                         .get(lang, fallback)
                         .unwrap_or("This answer is required.");
                     out.push(Issue {
+                        message: self.interpolate(&path, message),
                         path,
                         kind: IssueKind::Required,
-                        message: message.to_string(),
                     });
                 }
             } else if !self.type_ok(d, &path, &v) {
@@ -781,9 +844,9 @@ impl FormState {
                     .get(lang, fallback)
                     .unwrap_or("This answer is not valid.");
                 out.push(Issue {
+                    message: self.interpolate(&path, message),
                     path,
                     kind: IssueKind::Constraint,
-                    message: message.to_string(),
                 });
             }
         }
@@ -848,5 +911,43 @@ impl FormState {
     /// The form this state evaluates.
     pub fn form(&self) -> &Form {
         &self.form
+    }
+
+    /// `text` (a label, hint or message) with each `${name}` replaced by that question's
+    /// value as seen from the question at `path` (so inside a repeat, the same instance's).
+    /// A reference to an unknown name is left as written.
+    pub fn interpolate(&self, path: &str, text: &str) -> String {
+        if !text.contains("${") {
+            return text.to_string();
+        }
+        let (_, idx) = strip_indices(path);
+        let Some(def) = self.def_of(path) else {
+            return text.to_string();
+        };
+        let env = Scope {
+            st: self,
+            def,
+            idx: &idx,
+            current: None,
+            choice: None,
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            match after.find('}') {
+                Some(end) if self.by_name.contains_key(after[..end].trim()) => {
+                    out.push_str(&env.reference(after[..end].trim()).as_string());
+                    rest = &after[end + 1..];
+                }
+                _ => {
+                    out.push_str("${");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }

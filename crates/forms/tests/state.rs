@@ -74,16 +74,148 @@ fn state(answers: &[(&str, &str)]) -> FormState {
     )
 }
 
-#[test]
-fn predicates_are_outside_the_subset() {
-    let e = load_text(
-        "[survey]\ntype | name | calculation\ntext | s\ncalculate | c | count(${s}[. = 'x'])\n",
+/// A roster with a repeat, for the XPath additions below.
+const ROSTER: &str = "\
+[survey]
+type | name | label | calculation | constraint | constraint_message | relevant | repeat_count
+select_one yn | has_members | Members?
+begin_repeat | member | Member | | | | ${has_members} = 'yes'
+text | m_name | Name
+integer | age | Age
+select_one role | role | Role
+calculate | role_label | | jr:choice-name(${role}, '${role}')
+calculate | stamp | | once(concat(${m_name}, '@', ${age}))
+end_repeat
+calculate | adults | | count(${age}[. >= 18])
+calculate | second_name | | ${m_name}[2]
+calculate | first_adult | | ${m_name}[position() = 2]
+calculate | oldest_two | | sum(${age}[. > 40])
+calculate | head_age | | indexed-repeat(${age}, ${member}, 1)
+integer | check | Check | | . = ${adults} | ${adults} adults counted, not ${check}
+begin_group | box | Box | | | | ${has_members} = 'yes'
+begin_repeat | fixed | Fixed | | | | | 2
+text | f | F
+end_repeat
+end_group
+
+[choices]
+list_name | name | label
+yn | yes | Yes
+yn | no | No
+role | head | Head of household
+role | child | Child
+";
+
+fn roster(answers: &[(&str, &str)]) -> FormState {
+    let form = Arc::new(load_text(ROSTER).unwrap_or_else(|e| panic!("{e}")));
+    FormState::new(
+        form,
+        answers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ctx(),
     )
-    .unwrap_err();
+}
+
+#[test]
+fn predicates_filter_node_sets_across_a_repeat() {
+    let mut s = roster(&[
+        ("has_members", "yes"),
+        ("member[1]/m_name", "Ada"),
+        ("member[1]/age", "52"),
+        ("member[2]/m_name", "Ben"),
+        ("member[2]/age", "12"),
+        ("member[3]/m_name", "Cy"),
+        ("member[3]/age", "45"),
+    ]);
+    assert_eq!(s.value("adults"), "2", "count(${{age}}[. >= 18])");
+    assert_eq!(s.value("second_name"), "Ben", "${{m_name}}[2]");
+    assert_eq!(s.value("first_adult"), "Ben", "[position() = 2]");
+    assert_eq!(s.value("oldest_two"), "97", "sum over the filtered nodes");
+    s.set_answer("member[2]/age", "19");
+    assert_eq!(s.value("adults"), "3", "re-evaluated on change");
+    // a predicate that keeps nothing: count 0, sum 0
+    s.set_answer("member[1]/age", "30");
+    s.set_answer("member[3]/age", "30");
+    assert_eq!(s.value("oldest_two"), "0");
+}
+
+#[test]
+fn indexed_repeat_reads_one_instance_from_outside() {
+    let mut s = roster(&[
+        ("has_members", "yes"),
+        ("member[1]/age", "52"),
+        ("member[2]/age", "12"),
+    ]);
+    assert_eq!(s.value("head_age"), "52");
+    s.remove_repeat_instance("member", 1);
+    assert_eq!(s.value("head_age"), "12", "the old second is now first");
+    s.remove_repeat_instance("member", 1);
+    assert_eq!(s.value("head_age"), "", "no instance 1");
+}
+
+#[test]
+fn choice_name_gives_the_label_of_the_chosen_choice() {
+    let mut s = roster(&[("has_members", "yes"), ("member[1]/role", "head")]);
+    assert_eq!(s.value("member[1]/role_label"), "Head of household");
+    s.set_answer("member[1]/role", "child");
+    assert_eq!(s.value("member[1]/role_label"), "Child");
+    s.set_answer("member[1]/role", "unknown");
+    assert_eq!(s.value("member[1]/role_label"), "");
+}
+
+#[test]
+fn once_keeps_the_first_value_it_computed() {
+    let mut s = roster(&[("has_members", "yes"), ("member[1]/m_name", "Ada")]);
+    // the first value (age still empty) is kept: later answers do not change it
+    assert_eq!(s.value("member[1]/stamp"), "Ada@");
+    s.set_answer("member[1]/age", "52");
+    assert_eq!(s.value("member[1]/stamp"), "Ada@");
+    // another instance computes its own
+    s.set_answer("member[2]/age", "7");
+    s.set_answer("member[2]/m_name", "Ben");
+    assert_eq!(s.value("member[2]/stamp"), "@7");
+}
+
+#[test]
+fn messages_fill_in_the_answers_they_name() {
+    let mut s = roster(&[
+        ("has_members", "yes"),
+        ("member[1]/age", "52"),
+        ("check", "4"),
+    ]);
+    let issues = s.issues("default");
     assert_eq!(
-        e.to_string(),
-        "survey row 4 column calculation: syntax error at character 11: unexpected character '['"
+        issues
+            .iter()
+            .map(|i| (i.path.as_str(), i.message.as_str()))
+            .collect::<Vec<_>>(),
+        [("check", "1 adults counted, not 4")]
     );
+    s.set_answer("check", "1");
+    assert!(s.issues("default").is_empty());
+    // inside a repeat, a name means the same instance's answer; unknown names stay as written
+    s.set_answer("member[1]/m_name", "Ada");
+    assert_eq!(
+        s.interpolate("member[1]/age", "${m_name} is ${age}; ${nobody} ${"),
+        "Ada is 52; ${nobody} ${"
+    );
+}
+
+#[test]
+fn a_repeat_that_shrinks_leaves_no_stale_state() {
+    // a repeat_count repeat inside a gated group: closing the gate takes its instances away
+    let mut s = roster(&[("has_members", "yes"), ("box/fixed[2]/f", "kept")]);
+    assert_eq!(s.repeat_count("box/fixed"), 2);
+    assert!(s.is_relevant("box/fixed[2]/f"));
+    s.set_answer("has_members", "no");
+    assert_eq!(s.repeat_count("box/fixed"), 0);
+    assert!(!s.is_relevant("box/fixed[2]/f"), "the instance is gone");
+    assert!(!s.submission_answers().contains_key("box/fixed[2]/f"));
+    s.set_answer("has_members", "yes");
+    assert!(s.is_relevant("box/fixed[2]/f"));
+    assert_eq!(s.value("box/fixed[2]/f"), "kept", "the answer came back");
 }
 
 #[test]

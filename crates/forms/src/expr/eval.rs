@@ -18,6 +18,71 @@ pub trait Env {
     fn position(&self) -> Option<usize>;
     /// The date `today()` returns. Never the clock: it is passed in.
     fn today(&self) -> Date;
+    /// `indexed-repeat(${name}, ${repeat}, n, …)`: the value of `name` in the given instances
+    /// (1-based) of the named repeats; levels not named follow the current context.
+    fn indexed(&self, name: &str, instances: &[(String, usize)]) -> Value {
+        let _ = (name, instances);
+        Value::Str(String::new())
+    }
+    /// `jr:choice-name(value, '${question}')`: the label of choice `value` of the question's
+    /// list, in the form's default language ("" if there is no such choice).
+    fn choice_label(&self, question: &str, value: &str) -> String {
+        let _ = (question, value);
+        String::new()
+    }
+}
+
+/// The context inside a predicate: `.` is the node being tested, `position()` its index.
+struct PredicateEnv<'a> {
+    outer: &'a dyn Env,
+    node: &'a str,
+    position: usize,
+}
+
+impl Env for PredicateEnv<'_> {
+    fn reference(&self, name: &str) -> Value {
+        self.outer.reference(name)
+    }
+    fn current(&self) -> Value {
+        Value::Str(self.node.to_string())
+    }
+    fn column(&self, name: &str) -> Value {
+        self.outer.column(name)
+    }
+    fn position(&self) -> Option<usize> {
+        Some(self.position)
+    }
+    fn today(&self) -> Date {
+        self.outer.today()
+    }
+    fn indexed(&self, name: &str, instances: &[(String, usize)]) -> Value {
+        self.outer.indexed(name, instances)
+    }
+    fn choice_label(&self, question: &str, value: &str) -> String {
+        self.outer.choice_label(question, value)
+    }
+}
+
+/// `nodes[predicate]`, XPath style: a numeric predicate keeps the node at that position, any
+/// other keeps the nodes for which it is true.
+fn filter(base: Value, predicate: &Expr, env: &dyn Env) -> Value {
+    let kept = nodes(base)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, node)| {
+            let penv = PredicateEnv {
+                outer: env,
+                node,
+                position: i + 1,
+            };
+            match evaluate(predicate, &penv) {
+                Value::Num(n) => n == (i + 1) as f64,
+                v => v.as_bool(),
+            }
+        })
+        .map(|(_, n)| n)
+        .collect();
+    Value::Nodes(kept)
 }
 
 /// Evaluate `e` in `env`.
@@ -30,6 +95,7 @@ pub fn evaluate(e: &Expr, env: &dyn Env) -> Value {
         Expr::Parent => Value::Str(String::new()),
         Expr::Column(c) => env.column(c),
         Expr::Neg(x) => Value::Num(-evaluate(x, env).as_number()),
+        Expr::Filter(base, predicate) => filter(evaluate(base, env), predicate, env),
         Expr::Bin(op, a, b) => binary(*op, a, b, env),
         Expr::Call(f, args) => call(f, args, env),
     }
@@ -170,6 +236,119 @@ fn call(f: &str, args: &[Expr], env: &dyn Env) -> Value {
         "position" => match env.position() {
             Some(p) => Value::Num(p as f64),
             None => Value::Num(f64::NAN),
+        },
+        "boolean-from-string" => {
+            let s = arg(0).as_string();
+            Value::Bool(matches!(s.trim(), "true" | "1"))
+        }
+        "substr" => {
+            // XForms substr(s, start[, end]): 0-based start, end exclusive, in characters.
+            let chars: Vec<char> = arg(0).as_string().chars().collect();
+            let len = chars.len() as f64;
+            let clamp = |n: f64| if n.is_nan() { 0.0 } else { n.clamp(0.0, len) } as usize;
+            let start = clamp(arg(1).as_number().trunc());
+            let end = if args.len() > 2 {
+                clamp(arg(2).as_number().trunc())
+            } else {
+                chars.len()
+            };
+            Value::Str(if start < end {
+                chars[start..end].iter().collect()
+            } else {
+                String::new()
+            })
+        }
+        "substring-before" | "substring-after" => {
+            let (s, sep) = (arg(0).as_string(), arg(1).as_string());
+            Value::Str(match s.split_once(&sep) {
+                Some((before, after)) => if f == "substring-before" {
+                    before
+                } else {
+                    after
+                }
+                .into(),
+                None => String::new(),
+            })
+        }
+        "ends-with" => Value::Bool(arg(0).as_string().ends_with(&arg(1).as_string())),
+        "translate" => {
+            let (from, to): (Vec<char>, Vec<char>) = (
+                arg(1).as_string().chars().collect(),
+                arg(2).as_string().chars().collect(),
+            );
+            Value::Str(
+                arg(0)
+                    .as_string()
+                    .chars()
+                    .filter_map(|c| match from.iter().position(|&x| x == c) {
+                        Some(i) => to.get(i).copied(),
+                        None => Some(c),
+                    })
+                    .collect(),
+            )
+        }
+        "normalize-space" => Value::Str(
+            arg(0)
+                .as_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        "join" => {
+            let sep = arg(0).as_string();
+            let all: Vec<String> = (1..args.len()).flat_map(|i| nodes(arg(i))).collect();
+            Value::Str(all.join(&sep))
+        }
+        "selected-at" => {
+            let n = arg(1).as_number();
+            let v = arg(0).as_string();
+            Value::Str(if n.is_finite() && n >= 0.0 {
+                v.split_whitespace()
+                    .nth(n as usize)
+                    .unwrap_or_default()
+                    .to_string()
+            } else {
+                String::new()
+            })
+        }
+        "count-non-empty" => Value::Num(match arg(0) {
+            Value::Nodes(v) => v.iter().filter(|s| !s.is_empty()).count(),
+            other => usize::from(!other.as_string().is_empty()),
+        } as f64),
+        "floor" => Value::Num(arg(0).as_number().floor()),
+        "ceiling" => Value::Num(arg(0).as_number().ceil()),
+        "abs" => Value::Num(arg(0).as_number().abs()),
+        "pow" => Value::Num(arg(0).as_number().powf(arg(1).as_number())),
+        // The value is computed once, then kept: the question's own value wins when it has one.
+        "once" => {
+            let own = env.current();
+            if own.as_string().is_empty() {
+                arg(0)
+            } else {
+                own
+            }
+        }
+        "indexed-repeat" => {
+            let Some(Expr::Ref(name)) = args.first() else {
+                return Value::Str(String::new());
+            };
+            let mut instances = Vec::new();
+            for pair in args[1..].chunks(2) {
+                if let [Expr::Ref(repeat), index] = pair {
+                    let n = evaluate(index, env).as_number();
+                    if !(n.is_finite() && n >= 1.0) {
+                        return Value::Str(String::new());
+                    }
+                    instances.push((repeat.clone(), n as usize));
+                }
+            }
+            env.indexed(name, &instances)
+        }
+        "choice-name" => match &args[1] {
+            Expr::Ref(question) => {
+                Value::Str(env.choice_label(question, arg(0).as_string().trim()))
+            }
+            _ => Value::Str(String::new()),
         },
         _ => Value::Str(String::new()),
     }

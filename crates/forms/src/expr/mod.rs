@@ -3,7 +3,8 @@
 //! Supported syntax: `${name}` references, `.` (the current question's value), `..` (only as
 //! the argument of `position(..)`), bare names (choice columns inside a `choice_filter`),
 //! number and string literals (`'…'` or `"…"`), `= != < <= > >=`, `and`, `or`, `+ - *`,
-//! `div`, `mod`, unary minus, parentheses and function calls (see [`FUNCTIONS`]).
+//! `div`, `mod`, unary minus, parentheses, function calls (see [`FUNCTIONS`]) and XPath
+//! predicates on references (`${age}[. >= 18]`, `${name}[2]`).
 
 mod eval;
 mod parse;
@@ -38,9 +39,26 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("starts-with", 2, 2),
     ("today", 0, 0),
     ("date", 1, 1),
-    ("position", 1, 1),
+    ("position", 0, 1),
     ("min", 1, usize::MAX),
     ("max", 1, usize::MAX),
+    ("boolean-from-string", 1, 1),
+    ("substr", 2, 3),
+    ("substring-before", 2, 2),
+    ("substring-after", 2, 2),
+    ("ends-with", 2, 2),
+    ("translate", 3, 3),
+    ("normalize-space", 1, 1),
+    ("join", 2, usize::MAX),
+    ("selected-at", 2, 2),
+    ("count-non-empty", 1, 1),
+    ("floor", 1, 1),
+    ("ceiling", 1, 1),
+    ("abs", 1, 1),
+    ("pow", 2, 2),
+    ("once", 1, 1),
+    ("indexed-repeat", 3, 7),
+    ("choice-name", 2, 2),
 ];
 
 /// Binary operators.
@@ -75,6 +93,9 @@ pub enum Expr {
     /// A bare name: a column of the choice row in a `choice_filter`.
     Column(String),
     Neg(Box<Expr>),
+    /// `${x}[predicate]`: the nodes of `${x}` for which the predicate holds (`.` is the node,
+    /// a number picks the node at that 1-based position).
+    Filter(Box<Expr>, Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
     Call(String, Vec<Expr>),
 }
@@ -93,11 +114,48 @@ impl Expr {
                 out.insert(n.clone());
             }
             Expr::Neg(e) => e.collect_refs(out),
-            Expr::Bin(_, a, b) => {
+            Expr::Bin(_, a, b) | Expr::Filter(a, b) => {
                 a.collect_refs(out);
                 b.collect_refs(out);
             }
             Expr::Call(_, args) => args.iter().for_each(|a| a.collect_refs(out)),
+            _ => {}
+        }
+    }
+
+    /// Every `indexed-repeat(${q}, ${repeat}, n, …)` call: the question and the repeats named.
+    pub fn indexed_repeats(&self) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let Expr::Call(f, args) = e
+                && f == "indexed-repeat"
+                && let Some(Expr::Ref(q)) = args.first()
+            {
+                let repeats = args
+                    .iter()
+                    .skip(1)
+                    .step_by(2)
+                    .filter_map(|a| match a {
+                        Expr::Ref(r) => Some(r.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                out.push((q.clone(), repeats));
+            }
+        });
+        out
+    }
+
+    /// Visit this expression and every sub-expression.
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Neg(e) => e.walk(f),
+            Expr::Bin(_, a, b) | Expr::Filter(a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            Expr::Call(_, args) => args.iter().for_each(|a| a.walk(f)),
             _ => {}
         }
     }
@@ -108,6 +166,10 @@ impl Expr {
             Expr::Current => true,
             Expr::Neg(e) => e.uses_current(),
             Expr::Bin(_, a, b) => a.uses_current() || b.uses_current(),
+            // inside a predicate `.` is the node being filtered, not the question's value
+            Expr::Filter(a, _) => a.uses_current(),
+            // once() reads the question's own value
+            Expr::Call(f, _) if f == "once" => true,
             Expr::Call(_, args) => args.iter().any(Expr::uses_current),
             _ => false,
         }

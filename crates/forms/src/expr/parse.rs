@@ -6,6 +6,9 @@ use super::{BinOp, Expr, FUNCTIONS};
 pub struct SyntaxError {
     pub position: usize,
     pub message: String,
+    /// The expression is well formed but uses something this engine deliberately does not
+    /// support (e.g. `pulldata()`, which reads a CSV file attached to the form).
+    pub unsupported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +21,8 @@ enum Tok {
     DotDot,
     LParen,
     RParen,
+    LBracket,
+    RBracket,
     Comma,
     Op(BinOp),
     Minus,
@@ -27,6 +32,31 @@ fn err<T>(position: usize, message: impl Into<String>) -> Result<T, SyntaxError>
     Err(SyntaxError {
         position,
         message: message.into(),
+        unsupported: false,
+    })
+}
+
+fn unsupported<T>(position: usize, message: impl Into<String>) -> Result<T, SyntaxError> {
+    Err(SyntaxError {
+        position,
+        message: message.into(),
+        unsupported: true,
+    })
+}
+
+/// Functions of ODK/XPath this engine refuses on purpose, with the reason a form author reads.
+fn refused_function(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "pulldata" => {
+            "pulldata() reads values from a CSV file attached to the form, and Stopover forms carry no external files"
+        }
+        "instance" => {
+            "instance() reads a secondary instance (choice lists or attached files) by XPath; write ${name} references and choice_filter instead"
+        }
+        "now" | "decimal-date-time" | "random" | "uuid" | "digest" => {
+            "this function reads the clock, randomness or device state, which the engine keeps pure; compute it in the app"
+        }
+        _ => return None,
     })
 }
 
@@ -61,6 +91,14 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
             ',' => {
                 i += 1;
                 Tok::Comma
+            }
+            '[' => {
+                i += 1;
+                Tok::LBracket
+            }
+            ']' => {
+                i += 1;
+                Tok::RBracket
             }
             '+' => {
                 i += 1;
@@ -221,7 +259,22 @@ impl Parser {
             self.i += 1;
             return Ok(Expr::Neg(Box::new(self.unary()?)));
         }
-        self.primary()
+        self.postfix()
+    }
+
+    /// A primary followed by XPath predicates: `${x}[. > 3]`, `${x}[2]`.
+    fn postfix(&mut self) -> Result<Expr, SyntaxError> {
+        let mut e = self.primary()?;
+        while let Some((Tok::LBracket, pos)) = self.toks.get(self.i).cloned() {
+            if !matches!(e, Expr::Ref(_) | Expr::Filter(..)) {
+                return err(pos, "a predicate [...] can only follow a ${name} reference");
+            }
+            self.i += 1;
+            let predicate = self.expr(0)?;
+            self.expect(&Tok::RBracket, "']'")?;
+            e = Expr::Filter(Box::new(e), Box::new(predicate));
+        }
+        Ok(e)
     }
 
     fn expect(&mut self, want: &Tok, what: &str) -> Result<(), SyntaxError> {
@@ -255,6 +308,9 @@ impl Parser {
                 if matches!(self.toks.get(self.i), Some((Tok::LParen, _))) {
                     self.i += 1;
                     let fname = name.strip_prefix("jr:").unwrap_or(&name).to_string();
+                    if let Some(reason) = refused_function(&fname) {
+                        return unsupported(pos, reason);
+                    }
                     let Some(&(_, min, max)) = FUNCTIONS.iter().find(|f| f.0 == fname) else {
                         return err(pos, format!("unknown function '{name}()'"));
                     };
@@ -283,6 +339,7 @@ impl Parser {
                             format!("{fname}() takes {want} argument(s), got {}", args.len()),
                         );
                     }
+                    check_arguments(&fname, &mut args, pos)?;
                     Expr::Call(fname, args)
                 } else if matches!(name.as_str(), "and" | "or" | "div" | "mod") {
                     return err(pos, format!("unexpected operator '{name}'"));
@@ -291,10 +348,64 @@ impl Parser {
                 }
             }
             Tok::RParen => return err(pos, "unexpected ')'"),
+            Tok::LBracket => return err(pos, "unexpected '['"),
+            Tok::RBracket => return err(pos, "unexpected ']'"),
             Tok::Comma => return err(pos, "unexpected ','"),
             Tok::Op(_) | Tok::Minus => return err(pos, "unexpected operator"),
         })
     }
+}
+
+/// Functions whose arguments name questions rather than pass values.
+fn check_arguments(fname: &str, args: &mut [Expr], pos: usize) -> Result<(), SyntaxError> {
+    match fname {
+        // indexed-repeat(${q}, ${repeat1}, n1 [, ${repeat2}, n2 [, ${repeat3}, n3]])
+        "indexed-repeat" => {
+            if args.len() % 2 == 0 {
+                return err(
+                    pos,
+                    "indexed-repeat() takes a question, then pairs of a repeat and an index",
+                );
+            }
+            for (i, a) in args.iter().enumerate() {
+                if (i == 0 || i % 2 == 1) && !matches!(a, Expr::Ref(_)) {
+                    let what = if i == 0 { "a question" } else { "a repeat" };
+                    return err(
+                        pos,
+                        format!(
+                            "indexed-repeat() argument {} must be {what} as ${{name}}",
+                            i + 1
+                        ),
+                    );
+                }
+            }
+        }
+        // jr:choice-name(value, '${question}'): the question is named inside a string.
+        "choice-name" => {
+            let named = match &args[1] {
+                Expr::Str(s) => s
+                    .trim()
+                    .strip_prefix("${")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty() && n.chars().all(is_name_char))
+                    .map(str::to_string),
+                Expr::Ref(n) => Some(n.clone()),
+                _ => None,
+            };
+            match named {
+                Some(n) => args[1] = Expr::Ref(n),
+                None => {
+                    return err(
+                        pos,
+                        "jr:choice-name() needs the select question as its second argument, written '${name}'",
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Parse an expression. Errors carry the 1-based character position.

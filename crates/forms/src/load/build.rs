@@ -19,6 +19,10 @@ const METADATA: &[&str] = &[
     "background-geopoint",
     "uri:subscriberid",
     "uri:email",
+    "uri:deviceid",
+    "uri:simserial",
+    "uri:phonenumber",
+    "uri:username",
 ];
 const OTHER_INPUTS: &[&str] = &[
     "time",
@@ -41,43 +45,135 @@ enum Parsed {
     Kind(QuestionType, bool),
     EndGroup,
     EndRepeat,
+    /// A type XLSForm (or pyxform) knows that this engine refuses on purpose, with the
+    /// reason. `opens` says whether it opens a block (closed later by an `end …` row).
+    Refused {
+        reason: String,
+        opens: bool,
+    },
+}
+
+/// pyxform's spellings of the select types, longest first: (words, multiple?).
+const SELECT_PREFIXES: &[(&[&str], bool)] = &[
+    (&["add", "select", "one", "prompt", "using"], false),
+    (&["add", "select", "multiple", "prompt", "using"], true),
+    (&["select", "all", "that", "apply", "from"], true),
+    (&["select", "all", "that", "apply"], true),
+    (&["select", "one", "from"], false),
+    (&["select", "one"], false),
+    (&["select_one"], false),
+    (&["select1"], false),
+    (&["select_multiple"], true),
+    (&["select_many"], true),
+];
+
+/// `LIST`, `LIST or_other` or `LIST or specify other`: the list and whether "other" is added.
+fn list_and_other(rest: &[String]) -> Option<(String, bool)> {
+    match rest {
+        [l] => Some((l.clone(), false)),
+        [l, o] if o == "or_other" => Some((l.clone(), true)),
+        [l, a, b, c] if a == "or" && b == "specify" && c == "other" => Some((l.clone(), true)),
+        _ => None,
+    }
 }
 
 fn parse_type(t: &str) -> Option<Parsed> {
-    let words: Vec<&str> = t.split_whitespace().collect();
-    let first = words.first()?.to_lowercase();
-    let list = |w: &[&str]| -> Option<(String, bool)> {
-        match w {
-            [l] => Some((l.to_string(), false)),
-            [l, o] if o.eq_ignore_ascii_case("or_other") => Some((l.to_string(), true)),
-            _ => None,
-        }
+    let original: Vec<&str> = t.split_whitespace().collect();
+    // keywords compare case-insensitively; list names keep their spelling
+    let words: Vec<String> = original.iter().map(|w| w.to_lowercase()).collect();
+    let first = words.first()?.clone();
+    let kept = |from: usize| -> Vec<String> {
+        original[from..]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    w.to_string()
+                } else {
+                    w.to_lowercase()
+                }
+            })
+            .collect()
     };
+    let refused = |reason: &str, opens: bool| {
+        Some(Parsed::Refused {
+            reason: reason.to_string(),
+            opens,
+        })
+    };
+    match first.as_str() {
+        "select_one_external" | "select_multiple_external" => {
+            return refused(
+                "choices from an external CSV file (the external_choices sheet) cannot be carried by a Stopover form; put them on the choices sheet and use choice_filter",
+                false,
+            );
+        }
+        "select_one_from_file" | "select_multiple_from_file" => {
+            return refused(
+                "choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
+                false,
+            );
+        }
+        "cascading_select" => {
+            return refused(
+                "the old cascading_select type (with a cascades sheet); use select_one with a choice_filter",
+                false,
+            );
+        }
+        _ => {}
+    }
+    if words.len() >= 3 && words[1] == "from" && words[2] == "file" {
+        return refused(
+            "choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
+            false,
+        );
+    }
+    if words.len() >= 2 && words[0] == "cascading" && words[1] == "select" {
+        return refused(
+            "the old cascading_select type (with a cascades sheet); use select_one with a choice_filter",
+            false,
+        );
+    }
+    for (prefix, multiple) in SELECT_PREFIXES {
+        if words.len() > prefix.len() && words[..prefix.len()] == prefix[..] {
+            let (l, o) = list_and_other(&kept(prefix.len()))?;
+            let kind = if *multiple {
+                QuestionType::SelectMultiple(l)
+            } else {
+                QuestionType::SelectOne(l)
+            };
+            return Some(Parsed::Kind(kind, o));
+        }
+    }
     Some(match (first.as_str(), &words[1..]) {
-        ("select_one" | "select1", rest) => {
-            let (l, o) = list(rest)?;
-            Parsed::Kind(QuestionType::SelectOne(l), o)
-        }
-        ("select_multiple" | "select_many", rest) => {
-            let (l, o) = list(rest)?;
-            Parsed::Kind(QuestionType::SelectMultiple(l), o)
-        }
-        ("rank", rest) => {
-            let (l, _) = list(rest)?;
+        ("rank", _) => {
+            let (l, _) = list_and_other(&kept(1))?;
             Parsed::Kind(QuestionType::Rank(l), false)
         }
-        ("begin", [g]) if g.eq_ignore_ascii_case("group") => {
-            Parsed::Kind(QuestionType::Group, false)
-        }
-        ("begin", [r]) if r.eq_ignore_ascii_case("repeat") => {
+        ("begin", [g]) if g == "group" => Parsed::Kind(QuestionType::Group, false),
+        ("begin", [r]) if r == "repeat" => Parsed::Kind(QuestionType::Repeat, false),
+        ("begin", [a, b]) if a == "looped" && b == "group" => {
             Parsed::Kind(QuestionType::Repeat, false)
         }
-        ("end", [g]) if g.eq_ignore_ascii_case("group") => Parsed::EndGroup,
-        ("end", [r]) if r.eq_ignore_ascii_case("repeat") => Parsed::EndRepeat,
+        ("begin", [l]) if l == "lgroup" => Parsed::Kind(QuestionType::Repeat, false),
+        ("begin", [l, o, _]) if l == "loop" && o == "over" => {
+            return refused(
+                "pyxform's 'begin loop over LIST' (one generated group per choice, with %(label)s in labels); use a repeat, or one group per choice",
+                true,
+            );
+        }
+        ("end", [g]) if g == "group" => Parsed::EndGroup,
+        ("end", [r]) if r == "repeat" || r == "lgroup" => Parsed::EndRepeat,
+        ("end", [a, b]) if a == "looped" && b == "group" => Parsed::EndRepeat,
+        // closes a refused loop: the form is refused already, keep the structure balanced
+        ("end", [l]) if l == "loop" => Parsed::EndGroup,
         (w, []) => Parsed::Kind(
             match w {
                 "text" | "string" => QuestionType::Text,
                 "integer" | "int" => QuestionType::Integer,
+                "trigger" => QuestionType::Other("acknowledge".into()),
+                "imei" => QuestionType::Metadata("deviceid".into()),
+                "photo" => QuestionType::Other("image".into()),
                 "decimal" => QuestionType::Decimal,
                 "range" => QuestionType::Range,
                 "date" => QuestionType::Date,
@@ -88,6 +184,7 @@ fn parse_type(t: &str) -> Option<Parsed> {
                 "begin_repeat" => QuestionType::Repeat,
                 "end_group" => return Some(Parsed::EndGroup),
                 "end_repeat" => return Some(Parsed::EndRepeat),
+                "end_loop" => return Some(Parsed::EndGroup),
                 m if METADATA.contains(&m) => QuestionType::Metadata(m.to_string()),
                 o if OTHER_INPUTS.contains(&o) => QuestionType::Other(o.to_string()),
                 _ => return None,
@@ -173,6 +270,8 @@ struct Ctx {
     langs: BTreeSet<String>,
     /// (row, column, referenced names) for the reference check
     refs: Vec<(usize, String, BTreeSet<String>)>,
+    /// (row, column, question, repeats) of each `indexed-repeat()`, checked once names resolve
+    indexed: Vec<(usize, String, String, Vec<String>)>,
 }
 
 impl Ctx {
@@ -189,7 +288,19 @@ fn parse_expr(ctx: &mut Ctx, row: usize, col: &str, src: &str) -> Option<Express
     match Expression::parse(src) {
         Ok(e) => {
             ctx.refs.push((row, col.to_string(), e.ast.references()));
+            for (question, repeats) in e.ast.indexed_repeats() {
+                ctx.indexed.push((row, col.to_string(), question, repeats));
+            }
             Some(e)
+        }
+        Err(e) if e.unsupported => {
+            ctx.err(
+                "survey",
+                row,
+                Some(col),
+                ErrorKind::Unsupported(format!("{} (character {})", e.message, e.position)),
+            );
+            None
         }
         Err(e) => {
             ctx.err(
@@ -220,6 +331,7 @@ pub fn build(sheets: &Sheets) -> Result<Form, FormErrors> {
         errors: Vec::new(),
         langs: BTreeSet::new(),
         refs: Vec::new(),
+        indexed: Vec::new(),
     };
 
     // choices
@@ -373,6 +485,19 @@ pub fn build(sheets: &Sheets) -> Result<Form, FormErrors> {
                 continue;
             }
             Parsed::Kind(k, o) => (k, o),
+            Parsed::Refused { reason, opens } => {
+                ctx.err(
+                    "survey",
+                    r.row,
+                    Some("type"),
+                    ErrorKind::Unsupported(reason),
+                );
+                if !opens {
+                    continue;
+                }
+                // keep the block structure so its `end` row does not add a second error
+                (QuestionType::Group, false)
+            }
         };
         if name.is_empty() {
             ctx.err("survey", r.row, Some("name"), ErrorKind::MissingName);
@@ -500,6 +625,29 @@ pub fn build(sheets: &Sheets) -> Result<Form, FormErrors> {
                     Some(col),
                     ErrorKind::AmbiguousReference(n.clone()),
                 ),
+            }
+        }
+    }
+
+    // indexed-repeat(${q}, ${r}, n, …): each r must be a repeat that contains q
+    for (row, col, question, repeats) in std::mem::take(&mut ctx.indexed) {
+        let Some([target]) = by_name.get(question.as_str()).map(Vec::as_slice) else {
+            continue; // unknown or ambiguous: reported above
+        };
+        for r in repeats {
+            let Some([rep]) = by_name.get(r.as_str()).map(Vec::as_slice) else {
+                continue;
+            };
+            let contains = target.path.starts_with(&format!("{}/", rep.path));
+            if rep.kind != QuestionType::Repeat || !contains {
+                ctx.err(
+                    "survey",
+                    row,
+                    Some(&col),
+                    ErrorKind::Invalid(format!(
+                        "indexed-repeat(): ${{{r}}} is not a repeat that contains ${{{question}}}"
+                    )),
+                );
             }
         }
     }

@@ -1,8 +1,10 @@
-//! `.xlsx` workbooks, read from bytes with calamine. Extra sheets and columns are ignored.
+//! Excel workbooks, read from bytes with calamine: `.xlsx` here, the older binary `.xls`
+//! (Excel 97–2003, as many published XLSForms still are) through [`read_xls`]. Extra sheets
+//! and columns are ignored.
 
 use super::{Row, Sheet, Sheets};
 use crate::error::{ErrorKind, FormError, FormErrors};
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, Reader, Xls, Xlsx, open_workbook_from_rs};
 use std::io::Cursor;
 
 fn cell_text(d: &Data) -> String {
@@ -20,18 +22,36 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
-/// Read the survey, choices and settings sheets (names compared case-insensitively).
+fn fail(m: String) -> FormErrors {
+    FormErrors(vec![FormError::new(
+        "workbook",
+        None,
+        None,
+        ErrorKind::Invalid(m),
+    )])
+}
+
+/// Read the survey, choices and settings sheets of an `.xlsx` workbook (sheet names compared
+/// case-insensitively).
 pub fn read(bytes: &[u8]) -> Result<Sheets, FormErrors> {
-    let fail = |m: String| {
-        FormErrors(vec![FormError::new(
-            "workbook",
-            None,
-            None,
-            ErrorKind::Invalid(m),
-        )])
-    };
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+    let wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
         .map_err(|e| fail(format!("not a readable .xlsx workbook: {e}")))?;
+    sheets_of(wb)
+}
+
+/// Read the survey, choices and settings sheets of an `.xls` (Excel 97–2003) workbook.
+pub fn read_xls(bytes: &[u8]) -> Result<Sheets, FormErrors> {
+    let wb: Xls<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| fail(format!("not a readable .xls workbook: {e}")))?;
+    sheets_of(wb)
+}
+
+fn sheets_of<RS, R>(mut wb: R) -> Result<Sheets, FormErrors>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+    R::Error: std::fmt::Display,
+{
     let mut sheets = Sheets::default();
     for name in wb.sheet_names() {
         let slot = match name.trim().to_lowercase().as_str() {
