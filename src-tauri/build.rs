@@ -28,6 +28,16 @@ fn main() {
             "list_conflicts",
             "list_rejected",
             "resolve_conflict",
+            "list_report_forms",
+            "list_reports",
+            "create_report",
+            "open_report",
+            "set_report_answer",
+            "clear_report_answer",
+            "add_report_row",
+            "remove_report_row",
+            "move_report_row",
+            "export_report",
         ]),
     ))
     .expect("failed to run tauri-build");

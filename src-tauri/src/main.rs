@@ -70,6 +70,16 @@ fn main() {
             commands::sync::list_conflicts,
             commands::sync::list_rejected,
             commands::sync::resolve_conflict,
+            commands::reports::list_report_forms,
+            commands::reports::list_reports,
+            commands::reports::create_report,
+            commands::reports::open_report,
+            commands::reports::set_report_answer,
+            commands::reports::clear_report_answer,
+            commands::reports::add_report_row,
+            commands::reports::remove_report_row,
+            commands::reports::move_report_row,
+            commands::reports::export_report,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");

@@ -4,5 +4,6 @@ pub mod app;
 pub mod checklists;
 pub mod library;
 pub mod reading;
+pub mod reports;
 pub mod search;
 pub mod sync;
