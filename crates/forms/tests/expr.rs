@@ -220,3 +220,167 @@ fn syntax_errors_with_position() {
         "syntax error at character 7: unexpected end of expression"
     );
 }
+
+#[test]
+fn string_and_number_functions() {
+    // substr(s, start[, end]): 0-based start, end exclusive, clamped
+    assert_eq!(s("substr('abcdef', 1, 3)"), "bc");
+    assert_eq!(s("substr('abcdef', 4)"), "ef");
+    assert_eq!(s("substr('abc', 5)"), "");
+    assert_eq!(s("substr('été', 0, 2)"), "ét", "characters, not bytes");
+    assert_eq!(s("substring-before('a-b-c', '-')"), "a");
+    assert_eq!(s("substring-after('a-b-c', '-')"), "b-c");
+    assert_eq!(s("substring-after('abc', '-')"), "");
+    assert!(b("ends-with(${name}, 'na')"));
+    assert!(!b("ends-with(${name}, 'An')"));
+    assert_eq!(
+        s("translate('abcab', 'ab', 'A')"),
+        "AcA",
+        "b has no counterpart: dropped"
+    );
+    assert_eq!(s("normalize-space('  a   b ')"), "a b");
+    assert_eq!(s("join(', ', ${nodes})"), "1, 2, 5");
+    assert_eq!(s("selected-at(${multi}, 1)"), "blue");
+    assert_eq!(s("selected-at(${multi}, 5)"), "");
+    assert_eq!(n("count-non-empty(${nodes})"), 3.0);
+    assert_eq!(n("count-non-empty(${empty})"), 0.0);
+    assert_eq!(n("floor(-1.5)"), -2.0);
+    assert_eq!(n("ceiling(1.2)"), 2.0);
+    assert_eq!(n("abs(-3)"), 3.0);
+    assert_eq!(n("pow(2, 10)"), 1024.0);
+    assert!(b("boolean-from-string('true')"));
+    assert!(b("boolean-from-string('1')"));
+    assert!(
+        !b("boolean-from-string('yes')"),
+        "only 'true' and '1' are true"
+    );
+}
+
+#[test]
+fn once_keeps_the_current_value() {
+    let e = parse("once(concat('x', ${a}))").unwrap();
+    assert_eq!(
+        evaluate(&e, &env()).as_string(),
+        "hello",
+        "current value wins"
+    );
+    let empty = TestEnv {
+        current: "",
+        ..env()
+    };
+    assert_eq!(
+        evaluate(&e, &empty).as_string(),
+        "x3",
+        "computed when empty"
+    );
+    assert!(e.uses_current());
+}
+
+#[test]
+fn predicates_filter_node_sets() {
+    assert_eq!(
+        ev("${nodes}[. > 1]"),
+        Value::Nodes(vec!["2".into(), "5".into()])
+    );
+    assert_eq!(n("count(${nodes}[. > 1])"), 2.0);
+    assert_eq!(s("${nodes}[2]"), "2", "a number picks by position");
+    assert_eq!(s("${nodes}[position() = 3]"), "5");
+    assert_eq!(n("sum(${nodes}[. != 2])"), 6.0);
+    assert_eq!(s("${nodes}[. > 1][1]"), "2", "predicates chain");
+    assert_eq!(n("count(${nodes}[. > 9])"), 0.0);
+    assert!(b("${status}[. = 'bad']"), "non-empty node-set is true");
+    assert_eq!(n("count(${a}[. = 3])"), 1.0, "a single value is one node");
+    let e = parse("count(${nodes}[. > ${a}])").unwrap();
+    assert_eq!(
+        e.references().into_iter().collect::<Vec<_>>(),
+        ["a", "nodes"]
+    );
+    assert!(!e.uses_current(), "'.' in a predicate is the node");
+}
+
+#[test]
+fn indexed_repeat_and_choice_name_take_question_names() {
+    assert_eq!(
+        parse("indexed-repeat(${a}, ${r}, 1)").unwrap(),
+        Expr::Call(
+            "indexed-repeat".into(),
+            vec![Expr::Ref("a".into()), Expr::Ref("r".into()), Expr::Num(1.0)]
+        )
+    );
+    // the question named in a string becomes a reference (checked at load like any other)
+    assert_eq!(
+        parse("jr:choice-name(${x}, '${x}')").unwrap(),
+        Expr::Call(
+            "choice-name".into(),
+            vec![Expr::Ref("x".into()), Expr::Ref("x".into())]
+        )
+    );
+    // without a form behind it, an Env answers empty
+    assert_eq!(s("indexed-repeat(${a}, ${r}, 1)"), "");
+    assert_eq!(s("jr:choice-name(${a}, '${a}')"), "");
+}
+
+#[test]
+fn refused_functions_say_why() {
+    for (src, start) in [
+        (
+            "pulldata('fruits', 'name', 'key', ${a})",
+            "pulldata() reads values from a CSV file",
+        ),
+        ("instance('list')", "instance() reads a secondary instance"),
+        ("once(uuid())", "this function reads the clock, randomness"),
+        ("now()", "this function reads the clock, randomness"),
+    ] {
+        let e = parse(src).expect_err(src);
+        assert!(e.unsupported, "{src}");
+        assert!(e.message.starts_with(start), "{src}: {}", e.message);
+    }
+    assert!(!parse("foo(1)").unwrap_err().unsupported);
+}
+
+#[test]
+fn new_syntax_errors_with_position() {
+    let cases = [
+        (
+            "'a'[1]",
+            4,
+            "a predicate [...] can only follow a ${name} reference",
+        ),
+        ("${a}[1", 7, "expected ']' before the end"),
+        (
+            "${a}]",
+            5,
+            "unexpected token after the end of the expression",
+        ),
+        ("[1]", 1, "unexpected '['"),
+        (
+            "indexed-repeat(${a}, ${r})",
+            1,
+            "indexed-repeat() takes 3 to 7 argument(s), got 2",
+        ),
+        (
+            "indexed-repeat('a', ${r}, 1)",
+            1,
+            "indexed-repeat() argument 1 must be a question as ${name}",
+        ),
+        (
+            "indexed-repeat(${a}, 2, 1)",
+            1,
+            "indexed-repeat() argument 2 must be a repeat as ${name}",
+        ),
+        (
+            "indexed-repeat(${a}, ${r}, 1, ${s})",
+            1,
+            "indexed-repeat() takes a question, then pairs of a repeat and an index",
+        ),
+        (
+            "jr:choice-name(${x}, 'x')",
+            1,
+            "jr:choice-name() needs the select question as its second argument, written '${name}'",
+        ),
+    ];
+    for (src, pos, msg) in cases {
+        let e = parse(src).expect_err(src);
+        assert_eq!((e.position, e.message.as_str()), (pos, msg), "{src}");
+    }
+}

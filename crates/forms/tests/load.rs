@@ -465,3 +465,236 @@ fn stray_backslashes_are_refused_with_their_position() {
     let ok = "[survey]\ntype | name | label\ntext | a | A \\| B \\\\ C\n";
     assert!(stopover_forms::load_text(ok).is_ok());
 }
+
+#[test]
+fn csv_layout_quotes_line_breaks_and_sheets() {
+    use stopover_forms::load::csv;
+    let src = "\u{feff}survey,,,\r\n\
+               ,type,name,label\r\n\
+               ,text,a,\"Say \"\"hi\"\", then, go\"\r\n\
+               ,note,b,\"two\nlines\"\r\n\
+               \r\n\
+               cascades,,,\r\n\
+               ,ignored,sheet,here\r\n\
+               choices,,,\n\
+               ,list_name,name,label\n\
+               ,yn,yes,Yes\n\
+               settings\n\
+               ,form_id\n\
+               ,csv_form";
+    let sheets = csv::parse(src).unwrap();
+    let survey = sheets.survey.as_ref().unwrap();
+    assert_eq!(survey.headers, ["type", "name", "label"]);
+    assert_eq!(survey.header_row, 2);
+    assert_eq!(survey.rows[0].cells[2], "Say \"hi\", then, go");
+    assert_eq!(
+        (survey.rows[1].row, survey.rows[1].cells[2].as_str()),
+        (4, "two\nlines")
+    );
+    assert_eq!(
+        sheets.choices.as_ref().unwrap().rows[0].row,
+        11,
+        "lines counted across breaks"
+    );
+    let f = load_csv(src).unwrap();
+    assert_eq!(f.settings.form_id.as_deref(), Some("csv_form"));
+    assert_eq!(f.choice_list("yn")[0].name, "yes");
+
+    assert_eq!(
+        load_csv("survey,,\n,type,name\n,text,\"a\n")
+            .unwrap_err()
+            .to_string(),
+        "csv row 3: a quoted field is never closed (missing '\"')"
+    );
+    assert_eq!(
+        load_csv(",type,name\n").unwrap_err().to_string(),
+        "csv row 1: a row before any sheet name: the first column names the sheet (survey, choices, settings)"
+    );
+    // errors in the form name the CSV line
+    assert_eq!(
+        load_csv("survey,,\n,type,name\n,txt,a\n")
+            .unwrap_err()
+            .to_string(),
+        "survey row 3 column type: unknown question type 'txt'"
+    );
+}
+
+#[test]
+fn markdown_layout_comments_escapes_and_separators() {
+    use stopover_forms::load::markdown;
+    let src = "\
+# a comment line
+| survey |            |        |                     |
+|--------|------------|--------|---------------------|
+|        | type       | name   | label               |
+|        | text       | a      | A \\| or B           | # trailing comment
+|        |            |        |                     |
+|        | integer    | n      | N                   |
+| notes  |            |        |                     |
+|        | anything   | at all |                     |
+| choices|            |        |                     |
+|        | list_name  | name   | label               |
+|        | yn         | yes    | Yes                 |
+not a table line
+";
+    let sheets = markdown::parse(src).unwrap();
+    let survey = sheets.survey.as_ref().unwrap();
+    assert_eq!(survey.header_row, 4);
+    assert_eq!(survey.rows.len(), 2, "empty rows skipped");
+    assert_eq!(survey.rows[0].cells, ["text", "a", "A | or B"]);
+    assert_eq!(survey.rows[1].row, 7);
+    let f = load_markdown(src).unwrap();
+    assert_eq!(
+        f.question("a").unwrap().label.get("x", None),
+        Some("A | or B")
+    );
+    assert_eq!(f.choice_list("yn").len(), 1);
+    assert_eq!(
+        load_markdown("| survey |\n| | type | name |\n| | text | 1a |\n")
+            .unwrap_err()
+            .to_string(),
+        "survey row 3 column name: invalid name '1a' (use letters, digits, '_', '-', '.'; start with a letter or '_')"
+    );
+}
+
+#[test]
+fn older_spellings_of_types_and_columns() {
+    let f = load_text(
+        "[survey]
+type | name | label:English | bind:relevant | bind:constraint | bind:jr:constraintMsg::English | bind:readonly | requiredMsg::English | bind:required | control:appearance | relevance
+select one from yn or specify other | a | A
+select all that apply from yn | b | B | ${a} = 'yes' | count-selected(.) < 2 | one only
+add select one prompt using yn | c | C | | | | true()
+select1 yn | d | D | | | | | Say it | yes | minimal
+string | e | E
+int | f | F
+trigger | g | G
+imei | h
+begin looped group | l | L
+dateTime | dt | DT
+end looped group
+begin lgroup | l2 | L2
+end lgroup
+select_multiple YesNo or_other | m | M
+
+[choices]
+list name | name | label:English
+yn | yes | Yes
+yn | no | No
+YesNo | y | Y
+",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let q = |n: &str| f.question(n).unwrap();
+    assert_eq!(q("a").kind, QuestionType::SelectOne("yn".into()));
+    assert!(q("a").or_other);
+    assert_eq!(q("b").kind, QuestionType::SelectMultiple("yn".into()));
+    assert_eq!(q("b").relevant.as_ref().unwrap().source, "${a} = 'yes'");
+    assert_eq!(
+        q("b").constraint.as_ref().unwrap().source,
+        "count-selected(.) < 2"
+    );
+    assert_eq!(
+        q("b").constraint_message.get("English", None),
+        Some("one only")
+    );
+    assert_eq!(q("c").kind, QuestionType::SelectOne("yn".into()));
+    assert_eq!(q("c").read_only, Flag::Always(true));
+    assert_eq!(q("d").required, Flag::Always(true));
+    assert_eq!(q("d").required_message.get("English", None), Some("Say it"));
+    assert_eq!(q("d").appearance.as_deref(), Some("minimal"));
+    assert_eq!(q("e").kind, QuestionType::Text);
+    assert_eq!(q("f").kind, QuestionType::Integer);
+    assert_eq!(q("g").kind, QuestionType::Other("acknowledge".into()));
+    assert_eq!(q("h").kind, QuestionType::Metadata("deviceid".into()));
+    assert_eq!(q("l").kind, QuestionType::Repeat);
+    assert_eq!(q("dt").path, "l/dt");
+    assert_eq!(q("l2").kind, QuestionType::Repeat);
+    assert_eq!(
+        q("m").kind,
+        QuestionType::SelectMultiple("YesNo".into()),
+        "list keeps its case"
+    );
+    assert!(q("m").or_other);
+    assert_eq!(f.languages, ["English"]);
+}
+
+#[test]
+fn refused_types_name_their_row() {
+    assert_eq!(
+        errors(
+            "[survey]
+type | name | label
+select_one_external cities | a | A
+select_one_from_file cities.csv | b | B
+select one from file cities.csv | c | C
+cascading select lga | d | D
+begin loop over yn | e | E
+integer | n | N
+end loop
+text | fine | F
+
+[choices]
+list_name | name
+yn | yes
+"
+        ),
+        [
+            "survey row 3 column type: not supported: choices from an external CSV file (the external_choices sheet) cannot be carried by a Stopover form; put them on the choices sheet and use choice_filter",
+            "survey row 4 column type: not supported: choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
+            "survey row 5 column type: not supported: choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
+            "survey row 6 column type: not supported: the old cascading_select type (with a cascades sheet); use select_one with a choice_filter",
+            "survey row 7 column type: not supported: pyxform's 'begin loop over LIST' (one generated group per choice, with %(label)s in labels); use a repeat, or one group per choice",
+        ]
+    );
+    assert_eq!(
+        errors("[survey]\ntype | name | calculation\ncalculate | c | concat('a', instance('x'))\n"),
+        [
+            "survey row 3 column calculation: not supported: instance() reads a secondary instance (choice lists or attached files) by XPath; write ${name} references and choice_filter instead (character 13)"
+        ]
+    );
+}
+
+#[test]
+fn indexed_repeat_must_name_a_repeat_around_the_question() {
+    let form = "[survey]
+type | name | calculation
+begin_repeat | r
+text | a
+end_repeat
+begin_repeat | other
+end_repeat
+text | plain
+calculate | ok | indexed-repeat(${a}, ${r}, 1)
+calculate | bad1 | indexed-repeat(${a}, ${other}, 1)
+calculate | bad2 | indexed-repeat(${a}, ${plain}, 1)
+calculate | bad3 | indexed-repeat(${a}, ${nowhere}, 1)
+";
+    assert_eq!(
+        errors(form),
+        [
+            "survey row 12 column calculation: unknown reference ${nowhere}",
+            "survey row 10 column calculation: indexed-repeat(): ${other} is not a repeat that contains ${a}",
+            "survey row 11 column calculation: indexed-repeat(): ${plain} is not a repeat that contains ${a}",
+        ]
+    );
+}
+
+#[test]
+fn load_workbook_tells_xls_from_xlsx() {
+    let bytes = workbook();
+    assert_eq!(load_workbook(&bytes).unwrap(), load_xlsx(&bytes).unwrap());
+    let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0];
+    assert!(
+        load_workbook(&ole)
+            .unwrap_err()
+            .to_string()
+            .starts_with("workbook: not a readable .xls workbook"),
+    );
+    assert!(
+        load_workbook(b"neither")
+            .unwrap_err()
+            .to_string()
+            .starts_with("workbook: not a readable .xlsx workbook"),
+    );
+}

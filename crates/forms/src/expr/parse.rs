@@ -361,7 +361,7 @@ fn check_arguments(fname: &str, args: &mut [Expr], pos: usize) -> Result<(), Syn
     match fname {
         // indexed-repeat(${q}, ${repeat1}, n1 [, ${repeat2}, n2 [, ${repeat3}, n3]])
         "indexed-repeat" => {
-            if args.len() % 2 == 0 {
+            if args.len().is_multiple_of(2) {
                 return err(
                     pos,
                     "indexed-repeat() takes a question, then pairs of a repeat and an index",

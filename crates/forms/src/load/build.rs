@@ -122,7 +122,8 @@ fn parse_type(t: &str) -> Option<Parsed> {
         }
         _ => {}
     }
-    if words.len() >= 3 && words[1] == "from" && words[2] == "file" {
+    // `select one from file X.csv`, `select multiple from file X.csv`
+    if words.len() >= 4 && words[0] == "select" && words[2] == "from" && words[3] == "file" {
         return refused(
             "choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
             false,
