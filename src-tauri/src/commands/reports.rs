@@ -304,12 +304,11 @@ pub async fn export_report(
         })
         .await?;
     let stem = format!("{}-{}", file_part(&draft.form_id), file_part(&draft.cycle));
-    let path = tauri::async_runtime::spawn_blocking(move || {
-        write_new_file(&dir, &stem, ext, &bytes)
-    })
-    .await
-    .map_err(|e| CommandError::new("internal", format!("background task failed: {e}")))?
-    .map_err(|m| CommandError::new("export_failed", m))?;
+    let path =
+        tauri::async_runtime::spawn_blocking(move || write_new_file(&dir, &stem, ext, &bytes))
+            .await
+            .map_err(|e| CommandError::new("internal", format!("background task failed: {e}")))?
+            .map_err(|m| CommandError::new("export_failed", m))?;
     tracing::info!(path = %path.display(), "report exported");
     Ok(ExportedFile {
         path: path.display().to_string(),
