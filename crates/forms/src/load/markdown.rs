@@ -37,9 +37,11 @@ fn cells(inner: &str) -> Vec<String> {
 
 /// The table row on a line, if it is one: the text between the first and the last `|`.
 fn table_row(line: &str) -> Option<&str> {
-    if line.trim_start().starts_with('#') {
-        return None;
+    let trimmed = line.trim_start();
+    if !trimmed.starts_with('|') {
+        return None; // prose and `#` comment lines
     }
+    let line = trimmed;
     // an inline comment: '#' after the last '|'
     let last_bar = line.rfind('|')?;
     let line = match line[last_bar..].find('#') {
