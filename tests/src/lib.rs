@@ -7,6 +7,7 @@ pub mod app;
 pub mod client;
 pub mod load;
 pub mod proxy;
+pub mod reports;
 pub mod secrets_file;
 pub mod server;
 

@@ -10,8 +10,8 @@ use std::process::Command;
 use stopover_core::Error;
 use stopover_core::reports::{self, DraftStatus, delegation, submission};
 use stopover_core::sync::{self, Resolution};
-use stopover_forms::QuestionType;
 use stopover_tests::client::Device;
+use stopover_tests::reports::fill_required;
 use stopover_tests::server::{NewUser, Server, ecommunity_binary};
 
 const CMS: &str = "cms-national-report";
@@ -77,39 +77,6 @@ async fn sync(device: &Device) {
         .sync()
         .await
         .unwrap_or_else(|e| panic!("{}: sync: {e}", device.name));
-}
-
-/// Answers every missing or invalid required question with a plausible value.
-fn fill_required(device: &Device) {
-    let id = draft_id(device);
-    let form = reports::draft_form(&device.core, &id).unwrap();
-    for _ in 0..50 {
-        let issues = reports::live_state(&device.core, &id).unwrap().issues;
-        if issues.is_empty() {
-            return;
-        }
-        for issue in issues {
-            let q = form
-                .question(issue.path.rsplit('/').next().unwrap())
-                .unwrap();
-            let value = match &q.kind {
-                // the two answers whose constraints a generic value cannot meet
-                _ if q.name == "period_end" => "2026-12-31".into(),
-                _ if q.name == "nfp_email" => "nfp@example.org".into(),
-                QuestionType::SelectOne(l)
-                | QuestionType::SelectMultiple(l)
-                | QuestionType::Rank(l) => form.choice_list(l)[0].name.clone(),
-                QuestionType::Integer | QuestionType::Decimal | QuestionType::Range => "1".into(),
-                QuestionType::Date => "2024-01-01".into(),
-                _ => "Filled in by the test".into(),
-            };
-            reports::set_answer(&device.core, &id, &issue.path, &value).unwrap();
-        }
-    }
-    panic!(
-        "the report could not be completed: {:?}",
-        reports::live_state(&device.core, &id).unwrap().issues
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,7 +202,7 @@ async fn only_the_nfp_submits_and_the_submitted_report_is_immutable() {
     let b = Device::sign_in("baraka-office-pc", &url, &baraka).await;
 
     reports::create_draft(&a.core, CMS, "COP15").unwrap();
-    fill_required(&a);
+    fill_required(&a.core, &draft_id(&a));
     let id_a = draft_id(&a);
 
     // Not yet sent: refused here, before asking the server.
