@@ -11,6 +11,8 @@ export type Route =
   | { name: 'library-item'; id: string; section: string | null }
   | { name: 'search'; q: string }
   | { name: 'sync' }
+  | { name: 'reports' }
+  | { name: 'report'; id: string; section: string | null }
   | { name: 'not-found'; path: string };
 
 function decode(segment: string): string {
@@ -49,6 +51,9 @@ export function parseHash(hash: string): Route {
       case 'sync':
         if (id === undefined) return { name: 'sync' };
         break;
+      case 'reports':
+        if (id === undefined) return { name: 'reports' };
+        return { name: 'report', id, section: section ?? null };
     }
   }
   return { name: 'not-found', path };
@@ -67,7 +72,9 @@ export function searchHref(q: string): string {
 }
 
 /** Which part of the app a route belongs to (for the navigation's `aria-current`). */
-export function routeArea(route: Route): 'home' | 'manual' | 'checklists' | 'library' | 'search' | 'sync' | null {
+export function routeArea(
+  route: Route,
+): 'home' | 'manual' | 'checklists' | 'library' | 'search' | 'sync' | 'reports' | null {
   switch (route.name) {
     case 'home':
       return 'home';
@@ -84,6 +91,9 @@ export function routeArea(route: Route): 'home' | 'manual' | 'checklists' | 'lib
       return 'search';
     case 'sync':
       return 'sync';
+    case 'reports':
+    case 'report':
+      return 'reports';
     default:
       return null;
   }
@@ -95,6 +105,7 @@ export function pageKey(route: Route): string {
     case 'manual-item':
     case 'checklist':
     case 'library-item':
+    case 'report':
       return `${route.name}:${route.id}`;
     case 'not-found':
       return `not-found:${route.path}`;

@@ -22,6 +22,10 @@ describe('parseHash', () => {
     expect(parseHash('#/sync/x')).toMatchObject({ name: 'not-found' });
     expect(parseHash('#/nowhere/x')).toEqual({ name: 'not-found', path: '/nowhere/x' });
     expect(parseHash('#/checklists/a/b')).toMatchObject({ name: 'not-found' });
+    expect(parseHash('#/reports')).toEqual({ name: 'reports' });
+    expect(parseHash('#/reports/0190-ab')).toEqual({ name: 'report', id: '0190-ab', section: null });
+    expect(parseHash('#/reports/0190-ab/appendix_i')).toEqual({ name: 'report', id: '0190-ab', section: 'appendix_i' });
+    expect(parseHash('#/reports/a/b/c')).toMatchObject({ name: 'not-found' });
   });
 
   it('builds hrefs that parse back', () => {
@@ -40,5 +44,9 @@ describe('parseHash', () => {
     expect(pageKey(parseHash('#/manual/a/s1'))).toBe(pageKey(parseHash('#/manual/a/s2')));
     expect(pageKey(parseHash('#/search?q=a'))).toBe(pageKey(parseHash('#/search?q=b')));
     expect(pageKey(parseHash('#/manual/a'))).not.toBe(pageKey(parseHash('#/manual/b')));
+    // Another section of the same report is the same page (the report stays open).
+    expect(routeArea(parseHash('#/reports/r1/s1'))).toBe('reports');
+    expect(pageKey(parseHash('#/reports/r1/s1'))).toBe(pageKey(parseHash('#/reports/r1/s2')));
+    expect(pageKey(parseHash('#/reports/r1'))).not.toBe(pageKey(parseHash('#/reports/r2')));
   });
 });
