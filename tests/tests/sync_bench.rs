@@ -257,3 +257,83 @@ async fn sync_figures() {
     })
     .await;
 }
+
+/// The answers of a report as ODK-style tools send them: the whole instance as one XML
+/// document, every time (uncompressed, as a multipart form upload).
+fn whole_report_xml(answers: &std::collections::BTreeMap<String, String>) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\"?><data id=\"cms_national_report\">");
+    for (path, value) in answers {
+        let tag = path.replace(['[', ']'], "_").replace('/', "-");
+        xml.push_str(&format!("<{tag}>{value}</{tag}>"));
+    }
+    xml.push_str("</data>");
+    xml
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark scenario for BENCHMARKS.md: run with --release --ignored --nocapture"]
+async fn report_answer_figures() {
+    use stopover_core::reports;
+    within(Duration::from_secs(300), "report answer benchmark", async {
+        let server = Server::start();
+        let user = NewUser::nfp("amina", "KE");
+        server.user_add_approved(&user);
+        let proxy = Proxy::start(server.addr()).await;
+        let laptop = Device::sign_in("laptop", &proxy.url(), &user).await;
+        let core = &laptop.core;
+
+        // A CMS report of 300 answered questions: the required ones, then species rows.
+        let id = reports::create_draft(core, "cms-national-report", "COP15").unwrap().id;
+        reports::set_answer(core, &id, "appendix_i/app1_present", "yes").unwrap();
+        stopover_tests::reports::fill_required(core, &id);
+        let species = "appendix_i/app1_species";
+        while reports::draft_answers(core, &id).unwrap().len() < 300 {
+            reports::add_repeat_row(core, &id, species).unwrap();
+            stopover_tests::reports::fill_required(core, &id);
+        }
+        let answers = reports::draft_answers(core, &id).unwrap();
+        let mut backoff = sync::Backoff::default();
+        laptop.sync_with_backoff(&mut backoff, Duration::from_secs(60)).await;
+        assert_eq!(laptop.waiting(), 0);
+
+        // One changed answer.
+        let path = answers.keys().find(|p| p.ends_with("lead_institution")).unwrap().clone();
+        reports::set_answer(core, &id, &path, "Ministry of Environment and Forestry").unwrap();
+        let token = laptop.token();
+        proxy.reset_stats();
+        let batch = sync::next_batch(core, MAX_OPS_PER_PUSH).unwrap();
+        assert_eq!(batch.len(), 1);
+        let (answer, _) = laptop.client.push(&token, &batch).await.unwrap();
+        assert!(
+            matches!(answer.results[0].outcome, stopover_protocol::Outcome::Applied { .. }),
+            "{answer:?}"
+        );
+        sync::apply_push_results(core, &batch, &answer).unwrap();
+        let push = proxy.stats();
+        println!(
+            "BENCH one changed answer of a {}-answer report (push exchange only): {} B on the wire (request {} B, answer {} B)",
+            answers.len(),
+            wire(&push),
+            push.bytes_up,
+            push.bytes_down
+        );
+        reports::set_answer(core, &id, &path, "Ministry of Environment").unwrap();
+        proxy.reset_stats();
+        laptop.sync().await.unwrap();
+        let round = proxy.stats();
+        println!(
+            "BENCH one changed answer (whole sync round: probe, push, pull of its own change): {} B in {} requests; exchanges: {}",
+            wire(&round),
+            round.requests,
+            exchanges(&proxy)
+        );
+        let xml = whole_report_xml(&reports::draft_answers(core, &id).unwrap());
+        println!(
+            "BENCH the whole report re-sent (ODK-style XML instance of {} answers): {} B body uncompressed, {} B gzipped",
+            answers.len(),
+            xml.len(),
+            gzip(xml.as_bytes()).len()
+        );
+    })
+    .await;
+}

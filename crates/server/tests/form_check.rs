@@ -96,3 +96,38 @@ fn an_unreadable_file_is_explained() {
         String::from_utf8_lossy(&out.stderr).contains("cannot read the form /no/such/form.xlsx")
     );
 }
+
+/// Published forms as their authors saved them (pyxform's examples, see
+/// crates/forms/tests/fixtures/real-world/README.md): a workbook, a CSV, a Markdown layout;
+/// a form needing external data files is refused with the reason.
+#[test]
+fn forms_are_checked_in_the_layout_their_authors_saved() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../forms/tests/fixtures/real-world"
+    );
+    let run = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ecommunity"))
+            .args(["form", "check", "--json"])
+            .arg(format!("{fixtures}/{name}"))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+        (out.status.code(), v)
+    };
+    for name in [
+        "tutorial.xls",
+        "or_other.xlsx",
+        "widgets.csv",
+        "repeat_relative_reference.md",
+    ] {
+        let (code, v) = run(name);
+        assert_eq!(code, Some(0), "{name}: {v}");
+        assert!(v["questions"].as_u64().unwrap() > 0, "{name}: {v}");
+    }
+    let (code, v) = run("pull_data.xlsx");
+    assert_ne!(code, Some(0));
+    let errors = v["errors"].to_string();
+    assert!(errors.contains("pulldata"), "{errors}");
+}

@@ -3,7 +3,7 @@
 //! so a form that passes here loads everywhere.
 
 use serde_json::json;
-use stopover_forms::{Form, FormErrors, load_text, load_xlsx};
+use stopover_forms::{Form, FormErrors, load_csv, load_markdown, load_text, load_workbook};
 
 use super::args::FormCheck;
 use crate::error::{Error, Result};
@@ -14,22 +14,30 @@ pub fn check(args: FormCheck) -> Result<()> {
         file: file.clone(),
         reason: e.to_string(),
     })?;
-    let is_xlsx = args
+    // As form authors save them: a workbook (.xlsx or the older .xls), pyxform's one-file
+    // CSV or Markdown layouts, or the plain-text sheets of the shipped forms.
+    let extension = args
         .file
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    let loaded: std::result::Result<Form, FormErrors> = if is_xlsx {
-        load_xlsx(&bytes)
-    } else {
-        let text = std::str::from_utf8(&bytes).map_err(|e| Error::FormUnreadable {
-            file: file.clone(),
-            reason: format!(
-                "not UTF-8 text (byte {}); is it an .xlsx with another name?",
-                e.valid_up_to()
-            ),
-        })?;
-        load_text(text)
-    };
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let loaded: std::result::Result<Form, FormErrors> =
+        if matches!(extension.as_str(), "xlsx" | "xls") {
+            load_workbook(&bytes)
+        } else {
+            let text = std::str::from_utf8(&bytes).map_err(|e| Error::FormUnreadable {
+                file: file.clone(),
+                reason: format!(
+                    "not UTF-8 text (byte {}); is it an .xlsx with another name?",
+                    e.valid_up_to()
+                ),
+            })?;
+            match extension.as_str() {
+                "csv" => load_csv(text),
+                "md" => load_markdown(text),
+                _ => load_text(text),
+            }
+        };
     match loaded {
         Ok(form) => {
             let s = form.summary();
