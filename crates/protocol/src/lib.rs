@@ -17,13 +17,15 @@
 //! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
 //!
 //!
-//! National reports (`/v1/reports/...`) are described in [`reports`].
+//! National reports (`/v1/reports/...`) are described in [`reports`]; the forum, directory and
+//! events (synced record kinds) in [`forum`].
 //! Attachments (tus 1.0 uploads under `/v1/files`) are described in [`files`]; signed content
 //! packs (`/v1/packs/...`) in [`packs`].
 //!
 //! Errors are always [`ErrorBody`] with a 4xx/5xx status; 429 and 503 carry `Retry-After`.
 
 pub mod files;
+pub mod forum;
 pub mod packs;
 pub mod reports;
 pub mod sync;

@@ -94,12 +94,14 @@ pub struct Change {
     pub op_id: String,
 }
 
-/// Whose records a kind holds: one account's (synced across that person's devices) or one
-/// country's (shared by every account of the country, e.g. its national report).
+/// Whose records a kind holds: one account's (synced across that person's devices), one
+/// country's (shared by every account of the country, e.g. its national report), or the whole
+/// community's (the forum, the directory, training events: read by every approved account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Account,
     Country,
+    Community,
 }
 
 /// The record kinds the protocol knows, with their fields and the values each may take.
@@ -119,14 +121,27 @@ pub enum RecordKind {
     /// Written by the server only, when the report is submitted: field `receipt`, value a
     /// [`SubmissionReceipt`](crate::reports::SubmissionReceipt).
     ReportSubmission,
+    /// Forum, directory and events: see [`crate::forum`] for ids, fields and values.
+    ForumCategory,
+    ForumPost,
+    ForumThread,
+    Profile,
+    Event,
+    EventRegistration,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 10] = [
         RecordKind::ChecklistProgress,
         RecordKind::ReportAnswer,
         RecordKind::ReportAssignment,
         RecordKind::ReportSubmission,
+        RecordKind::ForumCategory,
+        RecordKind::ForumPost,
+        RecordKind::ForumThread,
+        RecordKind::Profile,
+        RecordKind::Event,
+        RecordKind::EventRegistration,
     ];
 
     pub fn name(self) -> &'static str {
@@ -135,6 +150,12 @@ impl RecordKind {
             RecordKind::ReportAnswer => "report_answer",
             RecordKind::ReportAssignment => "report_assignment",
             RecordKind::ReportSubmission => "report_submission",
+            RecordKind::ForumCategory => "forum_category",
+            RecordKind::ForumPost => "forum_post",
+            RecordKind::ForumThread => "forum_thread",
+            RecordKind::Profile => "profile",
+            RecordKind::Event => "event",
+            RecordKind::EventRegistration => "event_registration",
         }
     }
 
@@ -144,16 +165,34 @@ impl RecordKind {
 
     pub fn scope(self) -> Scope {
         match self {
-            RecordKind::ChecklistProgress => Scope::Account,
+            RecordKind::ChecklistProgress | RecordKind::EventRegistration => Scope::Account,
             RecordKind::ReportAnswer
             | RecordKind::ReportAssignment
             | RecordKind::ReportSubmission => Scope::Country,
+            RecordKind::ForumCategory
+            | RecordKind::ForumPost
+            | RecordKind::ForumThread
+            | RecordKind::Profile
+            | RecordKind::Event => Scope::Community,
         }
     }
 
     /// True for the kinds of the national report (closed to edits once it is submitted).
     pub fn is_report(self) -> bool {
         self.scope() == Scope::Country
+    }
+
+    /// True for the community kinds (forum, directory, events).
+    pub fn is_community(self) -> bool {
+        matches!(
+            self,
+            RecordKind::ForumCategory
+                | RecordKind::ForumPost
+                | RecordKind::ForumThread
+                | RecordKind::Profile
+                | RecordKind::Event
+                | RecordKind::EventRegistration
+        )
     }
 }
 
@@ -241,6 +280,63 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
         RecordKind::ReportSubmission => {
             Err("a report is submitted with POST /v1/reports/submissions, not by sync".into())
         }
+        RecordKind::ForumPost => {
+            if !crate::forum::is_uuid(&op.entity.id) {
+                return Err(format!("post id `{}` is not a UUID", op.entity.id));
+            }
+            match op.field.as_str() {
+                "content" => {
+                    let post: crate::forum::PostContent = serde_json::from_value(op.value.clone())
+                        .map_err(|e| {
+                            format!("a post's content is {{thread, category, title?, body}}: {e}")
+                        })?;
+                    post.validate(&op.entity.id).map(|()| kind)
+                }
+                "hidden" if op.value.is_boolean() => Ok(kind),
+                "hidden" => Err("field `hidden` takes true or false".into()),
+                "meta" => Err("a post's author and date are stamped by the server".into()),
+                other => Err(format!("forum_post has no field `{other}`")),
+            }
+        }
+        RecordKind::ForumThread => {
+            if !crate::forum::is_uuid(&op.entity.id) {
+                return Err(format!("thread id `{}` is not a UUID", op.entity.id));
+            }
+            match (op.field.as_str(), &op.value) {
+                ("locked", Value::Bool(_)) => Ok(kind),
+                ("locked", _) => Err("field `locked` takes true or false".into()),
+                (other, _) => Err(format!("forum_thread has no field `{other}`")),
+            }
+        }
+        RecordKind::Profile => {
+            if !is_username(&op.entity.id) {
+                return Err(format!("`{}` is not a username", op.entity.id));
+            }
+            match op.field.as_str() {
+                "shared" => {
+                    let card: crate::forum::SharedContact =
+                        serde_json::from_value(op.value.clone())
+                            .map_err(|e| format!("shared contact details: {e}"))?;
+                    card.validate().map(|()| kind)
+                }
+                "account" => Err("the directory's account card is kept by the server".into()),
+                other => Err(format!("profile has no field `{other}`")),
+            }
+        }
+        RecordKind::EventRegistration => {
+            if !crate::forum::is_slug(&op.entity.id) {
+                return Err(format!("`{}` is not an event id", op.entity.id));
+            }
+            match (op.field.as_str(), &op.value) {
+                ("registered", Value::Bool(_)) => Ok(kind),
+                ("registered", _) => Err("field `registered` takes true or false".into()),
+                (other, _) => Err(format!("event_registration has no field `{other}`")),
+            }
+        }
+        RecordKind::ForumCategory | RecordKind::Event => Err(format!(
+            "{} records are published by the Secretariat on the server",
+            kind.name()
+        )),
     }
 }
 

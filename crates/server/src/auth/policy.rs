@@ -82,6 +82,9 @@ pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
     }
 }
 
+/// The scope key of the records every approved account reads (forum, directory, events).
+pub const COMMUNITY_KEY: &str = "community";
+
 /// Where a caller's synced records live: their own account's, and for an NFP their country's
 /// (the national report they share with colleagues).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +100,7 @@ impl SyncScope {
         match kind.scope() {
             Scope::Account => Some(self.account_key()),
             Scope::Country => self.country.as_ref().map(|c| format!("country:{c}")),
+            Scope::Community => Some(COMMUNITY_KEY.into()),
         }
     }
 

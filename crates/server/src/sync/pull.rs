@@ -1,5 +1,6 @@
 //! Pulling a caller's change feed by cursor, oldest first, in pages: their own account's
-//! changes and, for an NFP, their country's (the shared national report).
+//! changes, for an NFP their country's (the shared national report), and the community's
+//! (forum, directory, events).
 
 use rusqlite::{Connection, params};
 use stopover_protocol::{Change, EntityRef, MAX_PULL_LIMIT, PullResponse};
@@ -25,7 +26,7 @@ pub fn pull(conn: &Connection, scope: &SyncScope, cursor: u64, limit: u32) -> Re
     let after = i64::try_from(cursor).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(
         "SELECT seq, kind, entity_id, field, value, version, op_id FROM change
-         WHERE scope IN (?1, ?2) AND seq > ?3 ORDER BY seq LIMIT ?4",
+         WHERE scope IN (?1, ?2, ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
     )?;
     let account = scope.account_key();
     // No country: a key no row has.
@@ -33,7 +34,13 @@ pub fn pull(conn: &Connection, scope: &SyncScope, cursor: u64, limit: u32) -> Re
         .key_for(stopover_protocol::RecordKind::ReportAnswer)
         .unwrap_or_default();
     // One extra row tells whether more wait.
-    let mut rows = stmt.query(params![account, country, after, i64::from(limit) + 1])?;
+    let mut rows = stmt.query(params![
+        account,
+        country,
+        crate::auth::policy::COMMUNITY_KEY,
+        after,
+        i64::from(limit) + 1
+    ])?;
     let mut changes = Vec::new();
     let mut bytes = 0;
     let mut more = false;

@@ -1,0 +1,275 @@
+//! The e-community forum, directory and training events on the wire. They ride the same push
+//! and pull as everything else (see [`crate::sync`]): records of scope
+//! [`Scope::Community`](crate::Scope::Community) are read by every approved account.
+//!
+//! | kind                 | entity id            | field        | value                          | written by |
+//! |----------------------|----------------------|--------------|--------------------------------|------------|
+//! | `forum_category`     | category slug        | `info`       | [`CategoryInfo`]               | server     |
+//! | `forum_post`         | post UUID (client)   | `content`    | [`PostContent`]                | the author |
+//! | `forum_post`         | post UUID            | `meta`       | [`PostMeta`]                   | server, when the post is created |
+//! | `forum_post`         | post UUID            | `hidden`     | bool                           | Secretariat, admin |
+//! | `forum_thread`       | thread id (its first post's id) | `locked` | bool                 | Secretariat, admin |
+//! | `profile`            | username             | `account`    | [`ProfileAccount`]             | server (from the account) |
+//! | `profile`            | username             | `shared`     | [`SharedContact`]              | that user only |
+//! | `event`              | event slug           | `info`       | [`EventInfo`]                  | server (`ecommunity event add`) |
+//! | `event_registration` | event slug           | `registered` | bool                           | the user (account scope) |
+//!
+//! A new post is one operation on `content` with base version 0 and a fresh UUIDv7 as entity
+//! id, so a retried push never makes it twice. An edit is an operation on `content` based on
+//! the version the author saw: if the post changed meanwhile, the author gets a conflict with
+//! both texts. Every version stays in the change feed (the edit history).
+
+use serde::{Deserialize, Serialize};
+
+/// Longest post body, in characters.
+pub const MAX_POST_CHARS: usize = 20_000;
+/// Longest thread title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest single contact value (e-mail, phone, organisation…), in characters.
+pub const MAX_CONTACT_CHARS: usize = 300;
+
+/// What groups a category: a region, an instrument, general talk, or questions and answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryKind {
+    Region,
+    Instrument,
+    General,
+    Qa,
+}
+
+/// A text in the three languages of the app (English always present).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    pub en: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub es: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInfo {
+    pub title: Localized,
+    pub kind: CategoryKind,
+    /// Position in the category list.
+    pub order: u32,
+}
+
+/// A post as its author writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostContent {
+    /// The thread: the entity id of its first post (equal to this post's id for a new thread).
+    pub thread: String,
+    /// The category slug (must exist on the server).
+    pub category: String,
+    /// The thread's title: present on a thread's first post, absent on replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Markdown, shown sanitized (no script, no remote images or frames).
+    pub body: String,
+}
+
+/// Who wrote a post and when, stamped by the server when the post is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMeta {
+    pub author: String,
+    pub author_name: String,
+    /// None for Secretariat and admin accounts.
+    pub country: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// The directory card the server keeps from the account (not editable by its owner).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileAccount {
+    pub display_name: String,
+    pub role: crate::Role,
+    pub country: Option<String>,
+    pub instruments: Vec<String>,
+}
+
+/// The contact details an NFP chooses to share with the other NFPs (each optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedContact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Languages the NFP works in, e.g. `["en", "fr"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+}
+
+/// A training event NFPs register for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInfo {
+    pub title: Localized,
+    /// `YYYY-MM-DD`.
+    pub starts_on: String,
+    pub ends_on: String,
+    /// e.g. "Online" or "Nairobi, Kenya".
+    pub location: String,
+    /// CMS region, when the event is for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Instrument, when the event is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
+    /// Registrations close at the end of this day (`YYYY-MM-DD`).
+    pub registration_closes_on: String,
+    /// Most participants; `None`: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+}
+
+/// A UUID as clients make them (any version; 36 characters, lowercase or uppercase hex).
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// A slug: 1–64 of `a-z 0-9 -`.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+impl PostContent {
+    /// Checks the shape of a post sent as the content of entity `post_id`.
+    pub fn validate(&self, post_id: &str) -> Result<(), String> {
+        if !is_uuid(&self.thread) {
+            return Err(format!("thread `{}` is not a post id", self.thread));
+        }
+        if !is_slug(&self.category) {
+            return Err(format!("`{}` is not a category", self.category));
+        }
+        let starts_thread = self.thread == post_id;
+        match &self.title {
+            None if starts_thread => return Err("a new thread needs a title".into()),
+            Some(_) if !starts_thread => return Err("a reply has no title of its own".into()),
+            Some(t) if t.trim().is_empty() => return Err("the title is empty".into()),
+            Some(t) if chars(t) > MAX_TITLE_CHARS => {
+                return Err(format!(
+                    "a title holds at most {MAX_TITLE_CHARS} characters"
+                ));
+            }
+            _ => {}
+        }
+        if self.body.trim().is_empty() {
+            return Err("the post is empty".into());
+        }
+        if chars(&self.body) > MAX_POST_CHARS {
+            return Err(format!("a post holds at most {MAX_POST_CHARS} characters"));
+        }
+        Ok(())
+    }
+}
+
+impl SharedContact {
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("organisation", &self.organisation),
+            ("email", &self.email),
+            ("phone", &self.phone),
+        ] {
+            if v.as_deref().is_some_and(|v| chars(v) > MAX_CONTACT_CHARS) {
+                return Err(format!(
+                    "`{name}` holds at most {MAX_CONTACT_CHARS} characters"
+                ));
+            }
+        }
+        if self.languages.len() > 10 || self.languages.iter().any(|l| !is_slug(l) || l.len() > 8) {
+            return Err("`languages` lists up to 10 language codes like `en`".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POST: &str = "01939a2b-7c4d-7e8f-9a0b-1c2d3e4f5a6b";
+    const OTHER: &str = "01939a2b-7c4d-7e8f-9a0b-000000000001";
+
+    fn post(thread: &str, title: Option<&str>, body: &str) -> PostContent {
+        PostContent {
+            thread: thread.into(),
+            category: "general".into(),
+            title: title.map(Into::into),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn threads_have_titles_and_replies_do_not() {
+        assert!(
+            post(POST, Some("Credentials for COP15"), "How?")
+                .validate(POST)
+                .is_ok()
+        );
+        assert!(post(POST, None, "Reply").validate(OTHER).is_ok());
+        assert_eq!(
+            post(POST, None, "x").validate(POST).unwrap_err(),
+            "a new thread needs a title"
+        );
+        assert_eq!(
+            post(POST, Some("t"), "x").validate(OTHER).unwrap_err(),
+            "a reply has no title of its own"
+        );
+        assert_eq!(
+            post(POST, Some("t"), "  ").validate(POST).unwrap_err(),
+            "the post is empty"
+        );
+        assert!(post("not-a-uuid", None, "x").validate(OTHER).is_err());
+        let long = "é".repeat(MAX_POST_CHARS + 1);
+        assert!(
+            post(POST, None, &long)
+                .validate(OTHER)
+                .unwrap_err()
+                .contains("at most")
+        );
+        // Hostile text is data, not an error: sanitizing is the display's job.
+        assert!(
+            post(POST, None, "<script>alert(1)</script>\u{202e}")
+                .validate(OTHER)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn wire_format_is_stable() {
+        let v = serde_json::to_value(post(POST, None, "hi")).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"thread": POST, "category": "general", "body": "hi"})
+        );
+        assert!(
+            serde_json::from_value::<PostContent>(
+                serde_json::json!({"thread": POST, "category": "g", "body": "b", "extra": 1})
+            )
+            .is_err()
+        );
+        assert!(is_uuid(POST) && !is_uuid("01939a2b7c4d7e8f9a0b1c2d3e4f5a6b0000"));
+    }
+}
