@@ -99,6 +99,14 @@ fn bench(c: &mut Criterion) {
     c.bench_function("completion + issues", |b| {
         b.iter(|| (st.completion(), st.issues("en").len()))
     });
+
+    // The shipped CMS national report, as the app opens a draft of it.
+    let cms = include_str!("../../../assets/forms/cms-national-report.txt");
+    c.bench_function("CMS form: load", |b| b.iter(|| load_text(black_box(cms))));
+    let cms_form = Arc::new(load_text(cms).expect("the CMS form loads"));
+    c.bench_function("CMS form: evaluate (empty draft)", |b| {
+        b.iter(|| FormState::new(cms_form.clone(), Answers::new(), ctx))
+    });
 }
 
 criterion_group!(benches, bench);
