@@ -4,6 +4,7 @@
 pub mod content;
 mod core;
 pub mod error;
+pub mod forum;
 pub mod reports;
 pub mod secrets;
 pub mod store;

@@ -5,7 +5,7 @@
 //! signed packs from the e-community server.
 
 mod import;
-mod markdown;
+pub(crate) mod markdown;
 mod pack;
 mod read;
 mod search;

@@ -179,6 +179,13 @@ where
         }
     }
 
+    if report.pulled > 0 {
+        // The forum cache stays within its retention setting; a failure here loses nothing.
+        if let Err(e) = crate::forum::retention::apply(core) {
+            tracing::warn!(code = e.code(), error = %e, "forum: retention could not be applied");
+        }
+    }
+
     progress(
         &report,
         SyncPhase::Done,

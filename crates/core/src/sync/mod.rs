@@ -71,7 +71,7 @@ mod engine;
 pub mod outbox;
 mod pull;
 pub mod records;
-mod state;
+pub(crate) mod state;
 
 pub use account::{check_server_url, device_token, forget_device, sign_in, sign_out, token_key};
 pub use backoff::{Backoff, jittered};

@@ -1,6 +1,7 @@
 //! The bridge between synced fields and the local tables that hold them. Each record kind of
 //! the protocol ([`RecordKind`]) maps here to its table; adding a kind means adding its arms.
-//! The national report's kinds live with the reports (`reports::sync`).
+//! The national report's kinds live with the reports (`reports::sync`), the community's
+//! (forum, directory, events) with the forum (`forum::sync`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -31,6 +32,9 @@ pub(crate) fn write_local(
 ) -> Result<bool> {
     match RecordKind::from_name(kind) {
         Some(RecordKind::ChecklistProgress) => {}
+        Some(community_kind) if community_kind.is_community() => {
+            return crate::forum::sync::write_local(conn, community_kind, entity_id, field, value);
+        }
         Some(report_kind) => {
             return crate::reports::sync::write_local(conn, report_kind, entity_id, field, value);
         }
@@ -91,6 +95,9 @@ pub fn read_local(
     let kind = RecordKind::from_name(kind);
     if let Some(report_kind) = kind.filter(|k| k.is_report()) {
         return crate::reports::sync::read_local(conn, report_kind, entity_id, field);
+    }
+    if let Some(community_kind) = kind.filter(|k| k.is_community()) {
+        return crate::forum::sync::read_local(conn, community_kind, entity_id, field);
     }
     let (Some(RecordKind::ChecklistProgress), Some((checklist_id, step_id))) =
         (kind, split_checklist_id(entity_id))

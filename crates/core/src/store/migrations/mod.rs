@@ -11,6 +11,7 @@ const STEPS: &[&str] = &[
     include_str!("004_report_forms.sql"),
     include_str!("005_reports.sql"),
     include_str!("006_report_sync.sql"),
+    include_str!("007_forum.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

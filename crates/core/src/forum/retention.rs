@@ -1,0 +1,214 @@
+//! Retention: how much of the forum a laptop keeps. Applied after every sync round that
+//! received changes and whenever the setting changes, so the cache never fills the disk.
+//!
+//! Threads are pruned whole, least recently active first: those outside the kept categories,
+//! those with no activity inside the window, then as many as needed to bring the cache under
+//! `max_posts`. Should single threads still exceed it, their oldest posts go. A thread with a
+//! post waiting to be sent, in conflict or refused is never touched: nothing of the reader's
+//! is lost. Pruned posts are remembered (ids only) so later edits of them are ignored instead
+//! of bringing back fragments; thread rows stay (a late reply still shows its thread's title).
+
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use stopover_protocol::forum::is_slug;
+
+use crate::user::settings;
+use crate::{Core, Error, Result};
+
+const SETTING: &str = "forum_retention";
+/// Bounds of the setting: a window of up to 20 years, between 100 and a million posts.
+const MAX_MONTHS: u32 = 240;
+const MIN_POSTS: u32 = 100;
+const MAX_POSTS: u32 = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Threads with no activity for this many months are removed; 0 keeps all.
+    pub months: u32,
+    /// Categories kept; empty keeps all.
+    pub categories: Vec<String>,
+    /// At most this many posts are kept.
+    pub max_posts: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            months: 24,
+            categories: Vec::new(),
+            max_posts: 20_000,
+        }
+    }
+}
+
+fn load(conn: &Connection) -> Result<Retention> {
+    Ok(settings::get(conn, SETTING)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
+}
+
+/// The retention setting (defaults: 24 months, every category, 20,000 posts).
+pub fn retention(core: &Core) -> Result<Retention> {
+    load(&core.conn())
+}
+
+/// Checks and stores the setting, then prunes the cache to it.
+pub fn set_retention(core: &Core, setting: Retention) -> Result<()> {
+    if setting.months > MAX_MONTHS {
+        return Err(Error::InvalidInput(format!(
+            "keep posts for at most {MAX_MONTHS} months (0 keeps everything)"
+        )));
+    }
+    if !(MIN_POSTS..=MAX_POSTS).contains(&setting.max_posts) {
+        return Err(Error::InvalidInput(format!(
+            "the most posts kept must be between {MIN_POSTS} and {MAX_POSTS}"
+        )));
+    }
+    let mut categories = setting.categories.clone();
+    categories.sort();
+    categories.dedup();
+    {
+        let conn = core.conn();
+        for c in &categories {
+            let known: bool = is_slug(c)
+                && conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM forum_category WHERE id = ?1)",
+                    [c],
+                    |r| r.get(0),
+                )?;
+            if !known {
+                return Err(Error::InvalidInput(format!(
+                    "there is no forum category `{c}` to keep"
+                )));
+            }
+        }
+        let stored = Retention {
+            categories,
+            ..setting
+        };
+        let json =
+            serde_json::to_string(&stored).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        settings::set(&conn, SETTING, &json)?;
+    }
+    apply(core)?;
+    Ok(())
+}
+
+/// One thread (or a lone post whose content has not arrived) as retention weighs it.
+struct Group {
+    key: String,
+    category: Option<String>,
+    posts: u32,
+    protected: bool,
+    stale: bool,
+}
+
+/// Prunes the cache to the retention setting in one transaction; returns how many posts went.
+pub fn apply(core: &Core) -> Result<u32> {
+    let mut conn = core.conn();
+    let tx = conn.transaction()?;
+    let setting = load(&tx)?;
+    let groups = groups(&tx, setting.months)?;
+    let mut total: u64 = groups.iter().map(|g| u64::from(g.posts)).sum();
+    let mut drop = Vec::new();
+    let mut kept = Vec::new();
+    for g in groups {
+        let outside = !setting.categories.is_empty()
+            && !g
+                .category
+                .as_ref()
+                .is_some_and(|c| setting.categories.contains(c));
+        if !g.protected && (outside || g.stale) {
+            total -= u64::from(g.posts);
+            drop.push(g.key);
+        } else {
+            kept.push(g);
+        }
+    }
+    // `groups` is least recently active first.
+    for g in kept {
+        if total <= u64::from(setting.max_posts) {
+            break;
+        }
+        if !g.protected {
+            total -= u64::from(g.posts);
+            drop.push(g.key);
+        }
+    }
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS forum_prune (n INTEGER PRIMARY KEY); DELETE FROM temp.forum_prune;",
+    )?;
+    {
+        let mut mark = tx.prepare(
+            "INSERT OR IGNORE INTO temp.forum_prune (n)
+             SELECT n FROM forum_post WHERE thread_id = ?1 OR (thread_id IS NULL AND id = ?1)",
+        )?;
+        for key in &drop {
+            mark.execute([key])?;
+        }
+    }
+    let over = total.saturating_sub(u64::from(setting.max_posts));
+    if over > 0 {
+        // Threads too big on their own: their oldest unprotected posts go.
+        tx.execute(
+            "INSERT OR IGNORE INTO temp.forum_prune (n)
+             SELECT p.n FROM forum_post p
+             WHERE p.n NOT IN (SELECT n FROM temp.forum_prune)
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id)
+             ORDER BY coalesce(p.created_at, p.local_at), p.n
+             LIMIT ?1",
+            params![over as i64],
+        )?;
+    }
+    tx.execute_batch(
+        "INSERT OR IGNORE INTO forum_pruned (id)
+             SELECT id FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune);
+         DELETE FROM forum_search WHERE rowid IN (SELECT n FROM temp.forum_prune);
+         DELETE FROM sync_field WHERE kind = 'forum_post'
+             AND entity_id IN (SELECT id FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune));",
+    )?;
+    let removed = tx.execute(
+        "DELETE FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune)",
+        [],
+    )?;
+    tx.execute("DELETE FROM temp.forum_prune", [])?;
+    tx.commit()?;
+    if removed > 0 {
+        tracing::info!(removed, "forum: pruned the cache to the retention setting");
+    }
+    Ok(removed as u32)
+}
+
+/// Every thread with its size, activity and whether it holds something of the reader's that
+/// waits, least recently active first.
+fn groups(conn: &Connection, months: u32) -> Result<Vec<Group>> {
+    let window = if months == 0 {
+        None
+    } else {
+        Some(format!("-{months} months"))
+    };
+    let mut stmt = conn.prepare(
+        "SELECT coalesce(p.thread_id, p.id) AS g, coalesce(t.category, max(p.category)), count(*),
+                max(EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
+                    OR EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
+                    OR EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id)),
+                ?1 IS NOT NULL AND julianday(max(coalesce(p.created_at, p.local_at))) < julianday('now', ?1),
+                max(coalesce(p.created_at, p.local_at)) AS last
+         FROM forum_post p LEFT JOIN forum_thread t ON t.id = p.thread_id
+         GROUP BY g
+         ORDER BY last, g",
+    )?;
+    let rows = stmt.query_map([window], |r| {
+        Ok(Group {
+            key: r.get(0)?,
+            category: r.get(1)?,
+            posts: r.get(2)?,
+            protected: r.get(3)?,
+            stale: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

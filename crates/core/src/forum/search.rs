@@ -1,0 +1,132 @@
+//! Offline search over the cached posts: FTS5 with the content search's tokenizer
+//! (`unicode61 remove_diacritics 2`) and its query building (every word quoted, the last one
+//! a prefix; all words first, then any), so `delegation` finds `délégation` here too.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::markdown::strip_bidi_controls;
+use crate::content::{self, HIGHLIGHT_END, HIGHLIGHT_START, build_match_expression};
+use crate::{Core, Result, check_language};
+
+/// Most hits a search returns.
+const LIMIT: i64 = 50;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PostHit {
+    pub post_id: String,
+    pub thread_id: String,
+    pub thread_title: String,
+    pub author_name: String,
+    /// Escaped text around the best match; the matches in `<mark>…</mark>`, no other markup.
+    pub snippet_html: String,
+}
+
+/// Text as indexed: what a reader sees, without the highlight markers (so a post cannot
+/// forge a `<mark>`).
+fn indexable(text: &str) -> String {
+    strip_bidi_controls(text)
+        .chars()
+        .filter(|c| *c != HIGHLIGHT_START && *c != HIGHLIGHT_END)
+        .collect()
+}
+
+/// (Re)indexes one post under its row id; a thread's first post carries the thread's title.
+pub(crate) fn index_post(conn: &Connection, n: i64, title: Option<&str>, body: &str) -> Result<()> {
+    conn.execute("DELETE FROM forum_search WHERE rowid = ?1", [n])?;
+    conn.execute(
+        "INSERT INTO forum_search (rowid, title, body) VALUES (?1, ?2, ?3)",
+        params![
+            n,
+            indexable(title.unwrap_or_default()),
+            indexable(&content::plain_text(body))
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn unindex_post(conn: &Connection, n: i64) -> Result<()> {
+    conn.execute("DELETE FROM forum_search WHERE rowid = ?1", [n])?;
+    Ok(())
+}
+
+/// HTML-escapes `text` and turns the FTS5 highlight markers into `<mark>` elements.
+fn snippet_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            HIGHLIGHT_START => out.push_str("<mark>"),
+            HIGHLIGHT_END => out.push_str("</mark>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Searches the cached posts (hidden ones left out), best first. `lang` is the reader's
+/// language (checked; posts are searched whatever language they are written in).
+pub fn search(core: &Core, query: &str, lang: &str) -> Result<Vec<PostHit>> {
+    check_language(lang)?;
+    let conn = core.conn();
+    for any in [false, true] {
+        let Some(expr) = build_match_expression(query, any) else {
+            return Ok(Vec::new());
+        };
+        let hits = run(&conn, &expr)?;
+        if !hits.is_empty() {
+            return Ok(hits);
+        }
+    }
+    Ok(Vec::new())
+}
+
+fn run(conn: &Connection, expr: &str) -> Result<Vec<PostHit>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.thread_id, coalesce(t.title, ''), coalesce(p.author_name, p.author, ''),
+                snippet(forum_search, -1, ?2, ?3, '…', 16) AS snip,
+                bm25(forum_search, 8.0, 1.0) AS score
+         FROM forum_search
+         JOIN forum_post p ON p.n = forum_search.rowid
+         LEFT JOIN forum_thread t ON t.id = p.thread_id
+         WHERE forum_search MATCH ?1 AND p.hidden = 0 AND p.body IS NOT NULL
+         ORDER BY score
+         LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            expr,
+            HIGHLIGHT_START.to_string(),
+            HIGHLIGHT_END.to_string(),
+            LIMIT
+        ],
+        |r| {
+            Ok(PostHit {
+                post_id: r.get(0)?,
+                thread_id: r.get(1)?,
+                thread_title: strip_bidi_controls(&r.get::<_, String>(2)?),
+                author_name: strip_bidi_controls(&r.get::<_, String>(3)?),
+                snippet_html: snippet_html(&r.get::<_, String>(4)?),
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_escape_everything_but_the_marks() {
+        assert_eq!(
+            snippet_html("<script>\u{E000}x\u{E001} & \"y\""),
+            "&lt;script&gt;<mark>x</mark> &amp; &quot;y&quot;"
+        );
+        assert_eq!(indexable("a\u{E000}b\u{202E}c"), "abc");
+    }
+}
