@@ -44,6 +44,9 @@ pub enum Error {
     /// `ecommunity pack …` could not do what was asked (exit code 1).
     #[error("{0}")]
     Pack(String),
+    /// `ecommunity forum …` or `event …` could not do what was asked (exit code 1).
+    #[error("{0}")]
+    Forum(String),
 
     // ---- internal failures: 500, details only in the log ----
     #[error("database: {0}")]
@@ -179,6 +182,7 @@ impl Error {
             | Listen { .. }
             | Serve(_)
             | Pack(_)
+            | Forum(_)
             | Database(_)
             | Migration(_)
             | Corrupt(_)
@@ -233,6 +237,7 @@ impl Error {
             | Listen { .. }
             | Serve(_)
             | Pack(_)
+            | Forum(_)
             | Database(_)
             | Migration(_)
             | Corrupt(_)

@@ -1,11 +1,12 @@
 //! `ecommunity`: the Stopover e-community server and its admin CLI.
 //!
-//! - [`cli`] — the command line: `serve`, `user …`, `device …`, `pack …`
+//! - [`cli`] — the command line: `serve`, `user …`, `device …`, `pack …`, `forum …`, `event …`
 //! - [`db`] — the SQLite database and its embedded migrations
 //! - [`accounts`] — account rules and rows
 //! - [`auth`] — passwords, device tokens, the `Caller` extractor, the authorization policy
 //! - [`limits`] — sign-in attempt limits and sync load shedding
 //! - [`sync`] — push and pull
+//! - [`forum`] — the forum, the NFP directory and training events: rules and publishing
 //! - [`attachments`] — tus uploads and downloads, content-addressed by SHA-256
 //! - [`packs`] — building, signing and publishing content packs
 //! - [`http`] — the axum router, its layers, the OpenAPI document
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod forum;
 pub mod http;
 pub mod limits;
 pub mod packs;

@@ -157,6 +157,16 @@ pub fn find(conn: &Connection, username: &str) -> Result<Option<AccountRow>> {
     row.transpose()
 }
 
+/// The account with this row id (the id a sync scope carries).
+pub fn get_by_id(conn: &Connection, id: i64) -> Result<AccountRow> {
+    let sql = format!("SELECT {COLUMNS} FROM account WHERE id = ?1");
+    let row = conn
+        .query_row(&sql, [id], |row| Ok(from_row(row, 0)))
+        .optional()?;
+    row.transpose()?
+        .ok_or_else(|| Error::Corrupt(format!("no account with id {id}")))
+}
+
 pub fn get(conn: &Connection, username: &str) -> Result<AccountRow> {
     find(conn, username)?.ok_or_else(|| Error::NoSuchAccount(username.to_string()))
 }

@@ -36,6 +36,13 @@ fn is_staff(role: Role) -> bool {
     matches!(role, Role::Secretariat | Role::Admin)
 }
 
+/// Hiding forum posts and locking threads: the Secretariat and admins. (Every other forum
+/// rule — only the author edits a post, only the owner shares their contact details — is
+/// about whose record it is, and lives with the records in `forum`.)
+pub fn may_moderate(role: Role) -> bool {
+    is_staff(role)
+}
+
 /// `caller` is an approved account (the `Caller` extractor guarantees it).
 pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
     let allowed = match action {
@@ -172,6 +179,10 @@ mod tests {
         assert!(ok(&admin, Action::RevokeAccount { target: &nfp }));
         assert!(ok(&admin, Action::RevokeAccount { target: &sec }));
         assert!(!ok(&admin, Action::RevokeAccount { target: &admin }));
+
+        assert!(!may_moderate(nfp.role));
+        assert!(may_moderate(sec.role));
+        assert!(may_moderate(admin.role));
     }
 
     #[test]

@@ -34,6 +34,147 @@ pub enum Command {
     /// Check report forms (XLSForm) before publishing them.
     #[command(subcommand)]
     Form(FormCommand),
+    /// The forum: categories and moderation (as the Secretariat).
+    #[command(subcommand)]
+    Forum(ForumCommand),
+    /// Training events and who registered for them.
+    #[command(subcommand)]
+    Event(EventCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ForumCommand {
+    /// Forum categories.
+    #[command(subcommand)]
+    Category(CategoryCommand),
+    /// Hide a post from everyone (its author can no longer edit it).
+    Hide(PostTarget),
+    /// Show a hidden post again.
+    Unhide(PostTarget),
+    /// Lock a thread: no new replies, no edits.
+    Lock(ThreadTarget),
+    /// Unlock a locked thread.
+    Unlock(ThreadTarget),
+}
+
+#[derive(Subcommand)]
+pub enum CategoryCommand {
+    /// Add a category and publish it to every app.
+    Add(CategoryAdd),
+    /// List the categories.
+    List(JsonList),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CategoryKindArg {
+    Region,
+    Instrument,
+    General,
+    Qa,
+}
+
+#[derive(Args)]
+pub struct CategoryAdd {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// 1-64 of a-z, 0-9, `-` (e.g. `west-africa`).
+    #[arg(value_name = "SLUG")]
+    pub slug: String,
+    #[arg(long, value_enum)]
+    pub kind: CategoryKindArg,
+    #[arg(long, value_name = "TITLE")]
+    pub title_en: String,
+    #[arg(long, value_name = "TITLE")]
+    pub title_fr: Option<String>,
+    #[arg(long, value_name = "TITLE")]
+    pub title_es: Option<String>,
+    /// Place in the list (0 first); default: last.
+    #[arg(long, value_name = "N")]
+    pub order: Option<u32>,
+}
+
+#[derive(Args)]
+pub struct JsonList {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct PostTarget {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The post's id (a UUID), as the app shows it.
+    #[arg(value_name = "POST_ID")]
+    pub post_id: String,
+}
+
+#[derive(Args)]
+pub struct ThreadTarget {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The thread's id: the id of its first post.
+    #[arg(value_name = "THREAD_ID")]
+    pub thread_id: String,
+}
+
+#[derive(Subcommand)]
+pub enum EventCommand {
+    /// Add a training event and publish it to every app.
+    Add(EventAdd),
+    /// List the events with their registrations.
+    List(JsonList),
+    /// Who registered for an event.
+    Registrations(EventTarget),
+}
+
+#[derive(Args)]
+pub struct EventAdd {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// 1-64 of a-z, 0-9, `-` (e.g. `aewa-training-2026`).
+    #[arg(value_name = "SLUG")]
+    pub slug: String,
+    #[arg(long, value_name = "TITLE")]
+    pub title_en: String,
+    #[arg(long, value_name = "TITLE")]
+    pub title_fr: Option<String>,
+    #[arg(long, value_name = "TITLE")]
+    pub title_es: Option<String>,
+    /// First day, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub starts: String,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub ends: String,
+    /// Last day to register, YYYY-MM-DD (registrations close at its end, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub closes: String,
+    /// Where: "Online" or a place, e.g. "Bonn, Germany".
+    #[arg(long)]
+    pub location: String,
+    /// Most participants; default: no limit.
+    #[arg(long, value_name = "N")]
+    pub capacity: Option<u32>,
+    /// The CMS region the event is for, e.g. `africa`.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The instrument the event is about, e.g. `aewa`.
+    #[arg(long)]
+    pub instrument: Option<String>,
+}
+
+#[derive(Args)]
+pub struct EventTarget {
+    #[command(flatten)]
+    pub data: DataArg,
+    #[arg(value_name = "SLUG")]
+    pub slug: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

@@ -1,9 +1,12 @@
-//! The command line: `serve` runs the server; `user`, `device` and `pack` administer the
-//! database directly (no server needed, safe while one runs: SQLite serializes the writes).
+//! The command line: `serve` runs the server; `user`, `device`, `pack`, `forum` and `event`
+//! administer the database directly (no server needed, safe while one runs: SQLite
+//! serializes the writes).
 
 mod args;
 mod device;
+mod event;
 mod form;
+mod forum;
 mod pack;
 mod user;
 
@@ -13,7 +16,10 @@ use clap::Parser;
 
 use crate::error::{Error, Result};
 use crate::state::{AppState, Config};
-use args::{Cli, Command, DeviceCommand, FormCommand, PackCommand, ServeArgs, UserCommand};
+use args::{
+    CategoryCommand, Cli, Command, DeviceCommand, EventCommand, FormCommand, ForumCommand,
+    PackCommand, ServeArgs, UserCommand,
+};
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -62,10 +68,24 @@ fn run(command: Command) -> Result<()> {
         Command::Pack(PackCommand::Publish(a)) => pack::publish(a),
         Command::Pack(PackCommand::Keygen(a)) => pack::keygen(a),
         Command::Form(FormCommand::Check(a)) => form::check(a),
+        Command::Forum(ForumCommand::Category(CategoryCommand::Add(a))) => forum::category_add(a),
+        Command::Forum(ForumCommand::Category(CategoryCommand::List(a))) => forum::category_list(a),
+        Command::Forum(ForumCommand::Hide(t)) => forum::hide(t, true),
+        Command::Forum(ForumCommand::Unhide(t)) => forum::hide(t, false),
+        Command::Forum(ForumCommand::Lock(t)) => forum::lock(t, true),
+        Command::Forum(ForumCommand::Unlock(t)) => forum::lock(t, false),
+        Command::Event(EventCommand::Add(a)) => event::add(a),
+        Command::Event(EventCommand::List(a)) => event::list(a),
+        Command::Event(EventCommand::Registrations(t)) => event::registrations(t),
     }
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
+    // The default forum categories and missing directory cards, before anyone can pull.
+    let published = crate::forum::seed(&mut args.data.open()?)?;
+    if published > 0 {
+        tracing::info!(published, "forum categories and directory cards published");
+    }
     let db = crate::db::Db::open(args.data.dir()?)?;
     let config = Config {
         max_inflight_syncs: args.max_inflight_syncs as usize,

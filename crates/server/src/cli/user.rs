@@ -6,6 +6,7 @@ use super::args::{RoleArg, UserAdd, UserList, UserTarget};
 use crate::accounts::{NewAccount, store, validate};
 use crate::auth::Passwords;
 use crate::error::{Error, Result};
+use crate::forum::directory;
 
 pub fn add(a: UserAdd) -> Result<()> {
     let role = match a.role {
@@ -21,9 +22,10 @@ pub fn add(a: UserAdd) -> Result<()> {
         .collect();
     check_new(&a, role, &instruments).map_err(Error::Usage)?;
     let password_hash = Passwords::default().hash(&a.password)?;
-    let conn = a.data.open()?;
+    let mut conn = a.data.open()?;
+    let tx = conn.transaction()?;
     let row = store::insert(
-        &conn,
+        &tx,
         &NewAccount {
             username: a.username,
             password_hash,
@@ -35,6 +37,9 @@ pub fn add(a: UserAdd) -> Result<()> {
             status: AccountStatus::Approved,
         },
     )?;
+    // Approved from the start: into the directory.
+    directory::publish_card(&tx, &row)?;
+    tx.commit()?;
     println!(
         "added {} ({}{})",
         row.username,
@@ -58,11 +63,16 @@ fn check_new(a: &UserAdd, role: Role, instruments: &[String]) -> Result<(), Stri
 }
 
 pub fn approve(t: UserTarget) -> Result<()> {
-    let row = store::set_status(&t.data.open()?, &t.username, AccountStatus::Approved)?;
+    let mut conn = t.data.open()?;
+    let tx = conn.transaction()?;
+    let row = store::set_status(&tx, &t.username, AccountStatus::Approved)?;
+    directory::publish_card(&tx, &row)?;
+    tx.commit()?;
     println!("approved {}", row.username);
     Ok(())
 }
 
+/// The account's directory card stays (see `forum::directory`).
 pub fn revoke(t: UserTarget) -> Result<()> {
     let mut conn = t.data.open()?;
     let tx = conn.transaction()?;

@@ -8,7 +8,7 @@ use stopover_protocol::{OpResult, Operation, Outcome, validate_operation};
 use crate::auth::policy::SyncScope;
 use crate::db::unix_now;
 use crate::error::Result;
-use crate::reports;
+use crate::{forum, reports};
 
 /// Answers every operation in order, changing only records in the caller's `scope`.
 pub fn apply(conn: &Connection, scope: &SyncScope, ops: &[Operation]) -> Result<Vec<OpResult>> {
@@ -66,11 +66,19 @@ fn decide(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Outcom
     {
         return Ok(Outcome::Rejected { reason });
     }
+    if kind.is_community()
+        && let Some(reason) = forum::refusal(conn, scope, kind, op)?
+    {
+        return Ok(Outcome::Rejected { reason });
+    }
     let current = current_field(conn, &key, op)?;
     let current_version = current.as_ref().map_or(0, |(_, v)| *v);
     if op.base_version == current_version {
         let version = current_version + 1;
         write_field(conn, &key, scope.account_id, op, version)?;
+        if kind.is_community() {
+            forum::applied(conn, scope, kind, op)?;
+        }
         return Ok(Outcome::Applied { version });
     }
     match current {
@@ -127,6 +135,61 @@ pub(crate) fn write_record(
     conn: &Connection,
     key: &str,
     author: i64,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+    version: u64,
+    op_id: &str,
+) -> Result<()> {
+    insert_record(
+        conn,
+        key,
+        Some(author),
+        kind,
+        entity_id,
+        field,
+        value,
+        version,
+        op_id,
+    )
+}
+
+/// Writes a field in the server's own name (no account made it): the next version, a fresh
+/// operation id, into the change feed of `key`'s scope. Returns the version written, or
+/// `None` when the field already holds `value` (nothing new to pull).
+pub(crate) fn write_server_record(
+    conn: &Connection,
+    key: &str,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+) -> Result<Option<u64>> {
+    let current: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT value, version FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
+            params![key, kind, entity_id, field],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let version = match current {
+        Some((json, _)) if serde_json::from_str::<Value>(&json)? == *value => return Ok(None),
+        Some((_, version)) => version as u64 + 1,
+        None => 1,
+    };
+    let op_id = uuid::Uuid::now_v7().to_string();
+    insert_record(
+        conn, key, None, kind, entity_id, field, value, version, &op_id,
+    )?;
+    Ok(Some(version))
+}
+
+#[allow(clippy::too_many_arguments)] // one row of each table, column by column
+fn insert_record(
+    conn: &Connection,
+    key: &str,
+    author: Option<i64>,
     kind: &str,
     entity_id: &str,
     field: &str,

@@ -9,6 +9,7 @@ const STEPS: &[&str] = &[
     include_str!("002_attachments.sql"),
     include_str!("003_packs.sql"),
     include_str!("004_report_scopes.sql"),
+    include_str!("005_forum.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -11,6 +11,7 @@ use crate::accounts::store;
 use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize};
 use crate::error::Result;
+use crate::forum::directory;
 use crate::http::openapi::schemas as s;
 use crate::state::AppState;
 
@@ -32,7 +33,8 @@ pub async fn list_accounts(
 }
 
 /// Approves a pending account (Secretariat and admin); re-enabling a revoked one is for
-/// admins only.
+/// admins only. The account's directory card (`profile` / `account`) goes into the
+/// community feed.
 #[utoipa::path(post, path = "/v1/admin/accounts/{username}/approve", tag = "admin", security(("device_token" = [])),
     params(("username" = String, Path, description = "The account to approve")),
     responses(
@@ -88,6 +90,10 @@ async fn set_status(
             };
             authorize(&actor, action)?;
             let row = store::set_status(&tx, &username, status)?;
+            // An approved account joins the directory (a revoked one keeps its card).
+            if status == AccountStatus::Approved {
+                directory::publish_card(&tx, &row)?;
+            }
             tx.commit()?;
             tracing::info!(by = %actor.username, username = %row.username, status = store::status_name(status), "account status set");
             Ok(row)
