@@ -1,38 +1,6 @@
 //! National report helpers shared by the report tests and benchmarks.
 
-use stopover_core::Core;
-use stopover_core::reports;
-use stopover_forms::QuestionType;
+#[path = "../../crates/core/tests/support/fill_required.rs"]
+mod fill;
 
-/// Answers every missing or invalid required question with a plausible value.
-pub fn fill_required(core: &Core, id: &str) {
-    let form = reports::draft_form(core, id).unwrap();
-    for _ in 0..50 {
-        let issues = reports::live_state(core, id).unwrap().issues;
-        if issues.is_empty() {
-            return;
-        }
-        for issue in issues {
-            let q = form
-                .question(issue.path.rsplit('/').next().unwrap())
-                .unwrap();
-            let value = match &q.kind {
-                // the two answers whose constraints a generic value cannot meet
-                _ if q.name == "period_end" => "2026-12-31".into(),
-                _ if q.name == "nfp_email" => "nfp@example.org".into(),
-                QuestionType::SelectOne(l)
-                | QuestionType::SelectMultiple(l)
-                | QuestionType::Rank(l) => form.choice_list(l)[0].name.clone(),
-                QuestionType::Integer | QuestionType::Decimal | QuestionType::Range => "1".into(),
-                QuestionType::Date => "2024-01-01".into(),
-                _ => "Filled in by the test".into(),
-            };
-            reports::set_answer(core, id, &issue.path, &value).unwrap();
-        }
-    }
-    panic!(
-        "the report could not be completed: {:?}",
-        reports::live_state(core, id).unwrap().issues
-    );
-}
-
+pub use fill::fill_required;

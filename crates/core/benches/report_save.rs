@@ -11,6 +11,10 @@ use stopover_core::Core;
 use stopover_core::content::PackFiles;
 use stopover_core::reports;
 
+#[path = "../tests/support/fill_required.rs"]
+mod support;
+use support::fill_required;
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
@@ -57,6 +61,27 @@ fn main() {
                 black_box(reports::set_answer(&core, &draft, "priorities/nbsap_exists", v).unwrap())
             })
         },
+    );
+
+    // Exports of a completed report (every required answer, Appendix I species rows).
+    let full = reports::create_draft(&core, "cms-national-report", "COP16")
+        .unwrap()
+        .id;
+    reports::set_answer(&core, &full, "appendix_i/app1_present", "yes").unwrap();
+    for _ in 0..5 {
+        reports::add_repeat_row(&core, &full, "appendix_i/app1_species").unwrap();
+    }
+    fill_required(&core, &full);
+    c.bench_function("export PDF, completed CMS report (fr)", |b| {
+        b.iter(|| black_box(reports::export_pdf(&core, &full, "fr").unwrap().len()))
+    });
+    c.bench_function("export DOCX, completed CMS report (fr)", |b| {
+        b.iter(|| black_box(reports::export_docx(&core, &full, "fr").unwrap().len()))
+    });
+    println!(
+        "export sizes: PDF {} B, DOCX {} B",
+        reports::export_pdf(&core, &full, "fr").unwrap().len(),
+        reports::export_docx(&core, &full, "fr").unwrap().len()
     );
     c.final_summary();
 }

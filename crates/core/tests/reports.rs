@@ -4,7 +4,10 @@
 use stopover_core::content::PackFiles;
 use stopover_core::reports::{self, DraftStatus, LiveState};
 use stopover_core::{Core, Error};
-use stopover_forms::QuestionType;
+
+#[path = "support/fill_required.rs"]
+mod support;
+use support::fill_required;
 
 const CMS: &str = "cms-national-report";
 const SPECIES: &str = "appendix_i/app1_species";
@@ -22,37 +25,6 @@ fn fresh() -> (tempfile::TempDir, Core, String) {
 
 fn visible(s: &LiveState, path: &str) -> bool {
     s.visible.iter().any(|p| p == path)
-}
-
-/// Answers every required question that is missing (and fixes any invalid one) until the draft
-/// has no issues left, so that it can be submitted.
-fn fill_required(core: &Core, id: &str) {
-    let form = reports::draft_form(core, id).unwrap();
-    for _ in 0..50 {
-        let issues = reports::live_state(core, id).unwrap().issues;
-        if issues.is_empty() {
-            return;
-        }
-        for issue in issues {
-            let name = issue.path.rsplit('/').next().unwrap();
-            let q = form
-                .question(name)
-                .unwrap_or_else(|| panic!("no question for {}", issue.path));
-            let value = match &q.kind {
-                QuestionType::SelectOne(l)
-                | QuestionType::SelectMultiple(l)
-                | QuestionType::Rank(l) => form.choice_list(l)[0].name.clone(),
-                QuestionType::Integer | QuestionType::Decimal | QuestionType::Range => "1".into(),
-                QuestionType::Date => "2020-01-01".into(),
-                _ => "x".into(),
-            };
-            reports::set_answer(core, id, &issue.path, &value).unwrap();
-        }
-    }
-    panic!(
-        "could not fill the required answers: {:?}",
-        reports::live_state(core, id).unwrap().issues
-    );
 }
 
 #[test]
