@@ -82,7 +82,54 @@ pub fn render_post_html(md: &str) -> String {
     }
     let mut html = String::with_capacity(md.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    POST_SANITIZER.clean(&html).to_string()
+    let clean = POST_SANITIZER.clean(&html).to_string();
+    // Malformed markup (an unclosed <math> or <style>) can swallow a whole post: then the
+    // reader gets its source as plain text rather than nothing.
+    if !has_text(&clean) && !crate::content::plain_text(&md).trim().is_empty() {
+        return as_text(&md);
+    }
+    clean
+}
+
+/// Whether HTML shows any visible character outside its tags.
+fn has_text(html: &str) -> bool {
+    let mut in_tag = false;
+    html.chars().any(|c| match c {
+        '<' => {
+            in_tag = true;
+            false
+        }
+        '>' => {
+            in_tag = false;
+            false
+        }
+        c => !in_tag && !c.is_whitespace(),
+    })
+}
+
+/// `text` escaped, one paragraph per blank-line-separated block, line breaks kept.
+fn as_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        out.push_str("<p>");
+        for (i, line) in block.trim().lines().enumerate() {
+            if i > 0 {
+                out.push_str("<br>");
+            }
+            for c in line.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' => out.push_str("&quot;"),
+                    '\'' => out.push_str("&#39;"),
+                    c => out.push(c),
+                }
+            }
+        }
+        out.push_str("</p>");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -103,6 +150,16 @@ mod tests {
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("🖼 a map of flyways</a>"), "{html}");
         assert!(html.contains("🖼 https://x.org/b.png</a>"), "{html}");
+    }
+
+    #[test]
+    fn a_post_swallowed_by_malformed_markup_shows_as_text() {
+        let html = render_post_html("<math><mtext><table><mglyph><style>x\n\nstill & there");
+        assert_eq!(
+            html,
+            "<p>&lt;math&gt;&lt;mtext&gt;&lt;table&gt;&lt;mglyph&gt;&lt;style&gt;x</p><p>still &amp; there</p>"
+        );
+        assert_eq!(render_post_html("<script>only()</script>"), "");
     }
 
     #[test]
