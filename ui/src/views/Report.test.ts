@@ -109,6 +109,12 @@ describe('Report view', () => {
     await waitFor(() => expect(screen.getByTestId('report-section').dataset.name).toBe('species'));
     await waitFor(() => expect(backend.argsOf('set_report_answer')).toHaveLength(2));
     expect(backend.argsOf('set_report_answer')[1]).toEqual({ draftId: 'd1', path: 'general/party', value: 'Mali (Republic of)' });
+    // The report stays open: another section is not another page.
+    expect(backend.argsOf('open_report')).toHaveLength(1);
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Section 2. Species'));
+    await user.click(screen.getByTestId('section-prev'));
+    await waitFor(() => expect(screen.getByTestId('report-section').dataset.name).toBe('general'));
+    expect(backend.argsOf('open_report')).toHaveLength(1);
   });
 
   it('clearing an answer calls clear_report_answer', async () => {
