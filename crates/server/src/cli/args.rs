@@ -121,6 +121,7 @@ pub struct ThreadTarget {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum EventCommand {
     /// Add a training event and publish it to every app.
     Add(EventAdd),
@@ -463,5 +464,111 @@ mod tests {
             "--key is required"
         );
         assert!(Cli::try_parse_from(["ecommunity", "pack", "keygen", "--out", "k.hex"]).is_ok());
+    }
+
+    #[test]
+    fn parses_the_forum_and_event_commands() {
+        let cli = Cli::try_parse_from([
+            "ecommunity",
+            "forum",
+            "category",
+            "add",
+            "--data",
+            "d",
+            "west-africa",
+            "--kind",
+            "region",
+            "--title-en",
+            "West Africa",
+            "--title-es",
+            "África Occidental",
+        ])
+        .unwrap();
+        let Command::Forum(ForumCommand::Category(CategoryCommand::Add(a))) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            (a.slug.as_str(), a.title_fr, a.title_es.as_deref(), a.order),
+            ("west-africa", None, Some("África Occidental"), None)
+        );
+        for args in [
+            &["forum", "hide", "--data", "d", "id"][..],
+            &["forum", "unlock", "--data", "d", "id"],
+            &["forum", "category", "list", "--data", "d", "--json"],
+            &["event", "list", "--data", "d"],
+            &[
+                "event",
+                "registrations",
+                "--data",
+                "d",
+                "aewa-2026",
+                "--json",
+            ],
+        ] {
+            let full: Vec<&str> = std::iter::once("ecommunity")
+                .chain(args.iter().copied())
+                .collect();
+            assert!(Cli::try_parse_from(&full).is_ok(), "{args:?}");
+        }
+        let cli = Cli::try_parse_from([
+            "ecommunity",
+            "event",
+            "add",
+            "--data",
+            "d",
+            "aewa-2026",
+            "--title-en",
+            "Workshop",
+            "--starts",
+            "2026-09-14",
+            "--ends",
+            "2026-09-16",
+            "--closes",
+            "2026-08-31",
+            "--location",
+            "Online",
+            "--capacity",
+            "30",
+        ])
+        .unwrap();
+        let Command::Event(EventCommand::Add(e)) = cli.command else {
+            panic!()
+        };
+        assert_eq!((e.capacity, e.region), (Some(30), None));
+        // Required options and known kinds.
+        for bad in [
+            &[
+                "forum", "category", "add", "--data", "d", "x", "--kind", "region",
+            ][..],
+            &[
+                "forum",
+                "category",
+                "add",
+                "--data",
+                "d",
+                "x",
+                "--kind",
+                "planet",
+                "--title-en",
+                "X",
+            ],
+            &[
+                "event",
+                "add",
+                "--data",
+                "d",
+                "x",
+                "--title-en",
+                "X",
+                "--starts",
+                "2026-09-14",
+            ],
+            &["forum", "hide", "--data", "d"],
+        ] {
+            let full: Vec<&str> = std::iter::once("ecommunity")
+                .chain(bad.iter().copied())
+                .collect();
+            assert!(Cli::try_parse_from(&full).is_err(), "{bad:?}");
+        }
     }
 }

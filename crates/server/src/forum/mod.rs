@@ -35,17 +35,6 @@ pub fn refusal(
     kind: RecordKind,
     op: &Operation,
 ) -> Result<Option<String>> {
-    refusal_on(conn, scope, kind, op, &today())
-}
-
-/// [`refusal`] on a given day (`YYYY-MM-DD`, UTC), for tests of registration deadlines.
-pub(crate) fn refusal_on(
-    conn: &Connection,
-    scope: &SyncScope,
-    kind: RecordKind,
-    op: &Operation,
-    today: &str,
-) -> Result<Option<String>> {
     let caller = accounts::get_by_id(conn, scope.account_id)?;
     match (kind, op.field.as_str()) {
         (RecordKind::ForumPost, "content") => posts::content_refusal(conn, &caller, op),
@@ -53,7 +42,7 @@ pub(crate) fn refusal_on(
         (RecordKind::ForumThread, "locked") => posts::lock_refusal(conn, &caller, &op.entity.id),
         (RecordKind::Profile, "shared") => Ok(directory::shared_refusal(&caller, &op.entity.id)),
         (RecordKind::EventRegistration, "registered") => {
-            events::registration_refusal(conn, scope, op, today)
+            events::registration_refusal(conn, scope, op, &today())
         }
         // Everything else was refused by the shape check already.
         _ => Ok(None),

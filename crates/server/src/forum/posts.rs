@@ -155,7 +155,7 @@ pub fn lock_refusal(
             "only the Secretariat can lock or unlock a thread".into(),
         ));
     }
-    Ok(thread_missing(conn, thread_id)?)
+    thread_missing(conn, thread_id)
 }
 
 fn thread_missing(conn: &Connection, thread_id: &str) -> Result<Option<String>> {

@@ -13,7 +13,11 @@ use crate::state::AppState;
 use crate::sync::{pull as feed, push as apply};
 
 /// Applies a batch of operations, each at most once, in one transaction; one answer per
-/// operation in the order sent.
+/// operation in the order sent. Forum, directory and event operations also follow the
+/// community's rules (only a post's author edits it, only the Secretariat hides posts and
+/// locks threads, each person shares only their own contact details, registrations close on
+/// the event's day and when it is full); a broken rule is `rejected` with the reason. A new
+/// post gets its `meta` (author, date) from the server, in the feed right after its content.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("device_token" = [])), request_body = s::PushRequest,
     responses(
         (status = 200, description = "One result per operation, in order", body = s::PushResponse),

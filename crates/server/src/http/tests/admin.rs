@@ -64,12 +64,54 @@ async fn the_secretariat_approves() {
         (status, body["status"].as_str()),
         (StatusCode::OK, Some("approved"))
     );
-    // Approved accounts can sign in.
-    s.sign_in("pending-ug").await;
-    // Approving again is harmless.
+    // Approved accounts can sign in, and everyone finds them in the directory.
+    let token = s.sign_in("pending-ug").await;
+    let cards = |body: serde_json::Value| -> Vec<serde_json::Value> {
+        body["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["entity"] == serde_json::json!({"kind": "profile", "id": "pending-ug"}))
+            .cloned()
+            .collect()
+    };
+    let (_, feed) = s
+        .send(Method::GET, "/v1/sync/pull?cursor=0", Some(&t.nfp), None)
+        .await;
+    let card = cards(feed);
+    assert_eq!(card.len(), 1, "one directory card");
+    assert_eq!(card[0]["field"], "account");
+    assert_eq!(
+        card[0]["value"],
+        serde_json::json!({"display_name": "PENDING-UG", "role": "nfp", "country": "UG", "instruments": ["CMS"]})
+    );
+    // Approving again is harmless, and publishes nothing new.
     assert_eq!(
         s.send(Method::POST, path, Some(&t.admin), None).await.0,
         StatusCode::OK
+    );
+    let (_, feed) = s
+        .send(Method::GET, "/v1/sync/pull?cursor=0", Some(&token), None)
+        .await;
+    assert_eq!(cards(feed).len(), 1);
+    // A refused approval publishes nothing.
+    s.add_account("pending-tz", Role::Nfp, Some("TZ"), AccountStatus::Pending)
+        .await;
+    let refused = s
+        .send(
+            Method::POST,
+            "/v1/admin/accounts/pending-tz/approve",
+            Some(&t.nfp),
+            None,
+        )
+        .await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "forbidden");
+    let (_, feed) = s
+        .send(Method::GET, "/v1/sync/pull?cursor=0", Some(&token), None)
+        .await;
+    assert!(
+        !feed.to_string().contains("pending-tz"),
+        "a refused approval published a card: {feed}"
     );
 }
 
