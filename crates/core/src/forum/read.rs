@@ -51,7 +51,7 @@ pub struct ThreadView {
     pub category: String,
     pub title: String,
     pub locked: bool,
-    /// Oldest first; posts waiting to be sent last.
+    /// In the order the server took them; posts waiting to be sent last.
     pub posts: Vec<PostView>,
 }
 
@@ -276,7 +276,7 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
              FROM forum_post p
              LEFT JOIN sync_conflict c ON c.kind = 'forum_post' AND c.entity_id = p.id AND c.field = 'content'
              WHERE p.thread_id = ?1 AND p.body IS NOT NULL
-             ORDER BY p.created_at IS NULL, p.created_at, p.arrival, p.n",
+             ORDER BY p.meta_order IS NULL, p.meta_order, p.arrival, p.n",
         )?;
         let mut rows = stmt.query([thread_id])?;
         while let Some(r) = rows.next()? {

@@ -228,7 +228,9 @@ fn write_content(conn: &Connection, post_id: &str, content: &PostContent) -> Res
 fn write_meta(conn: &Connection, post_id: &str, meta: &PostMeta) -> Result<()> {
     ensure_post(conn, post_id)?;
     conn.execute(
-        "UPDATE forum_post SET author = ?2, author_name = ?3, country = ?4, created_at = ?5 WHERE id = ?1",
+        "UPDATE forum_post SET author = ?2, author_name = ?3, country = ?4, created_at = ?5,
+             meta_order = coalesce(meta_order, (SELECT coalesce(max(meta_order), 0) + 1 FROM forum_post))
+         WHERE id = ?1",
         params![post_id, meta.author, meta.author_name, meta.country, meta.created_at],
     )?;
     // The thread started by this post shows its author (the thread row exists once its

@@ -117,6 +117,7 @@ impl Feed {
     }
 
     /// A whole post: its content, then its meta.
+    #[allow(clippy::too_many_arguments)] // one argument per field of a post
     pub fn post(
         &mut self,
         id: &str,

@@ -41,10 +41,14 @@ CREATE TABLE forum_post (
     hidden      INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1)),
     edited      INTEGER NOT NULL DEFAULT 0 CHECK (edited IN (0, 1)),
     arrival     INTEGER,                         -- order in which content first arrived here
+    -- order in which the server's stamp (meta) first arrived: the feed's order, which is the
+    -- order the server took the posts in (created_at has only whole seconds)
+    meta_order  INTEGER,
     local_at    TEXT NOT NULL                    -- when this device first had the row
 ) STRICT;
-CREATE INDEX forum_post_by_thread ON forum_post (thread_id, created_at);
+CREATE INDEX forum_post_by_thread ON forum_post (thread_id, meta_order);
 CREATE INDEX forum_post_by_arrival ON forum_post (arrival);
+CREATE INDEX forum_post_by_meta_order ON forum_post (meta_order);
 CREATE INDEX forum_post_by_category ON forum_post (category, thread_id);
 
 -- Posts removed by retention: later changes to them are ignored instead of bringing back a
