@@ -561,3 +561,143 @@ async fn an_nfp_never_sees_another_countrys_records() {
     })
     .await;
 }
+
+/// What a caller is told about one forum operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Told {
+    Applied,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ForumAction {
+    /// Edit a post NfpA wrote.
+    EditNfpAsPost,
+    /// Hide a post NfpA wrote.
+    HideNfpAsPost,
+    /// Lock a thread NfpA started.
+    LockNfpAsThread,
+    /// Write NfpA's shared contact details.
+    ShareNfpAsContact,
+    /// Reply in a thread the Secretariat locked.
+    ReplyInLockedThread,
+    /// Write NfpA's directory card (the server's own field).
+    WriteDirectoryCard,
+    /// Publish a forum category (the server's own record).
+    PublishCategory,
+}
+
+/// THE forum matrix: who may do what to a post, a thread or a profile of NfpA's, over push.
+/// Refusals are per operation (`rejected` with a reason), never an HTTP error.
+#[rustfmt::skip]
+const FORUM_MATRIX: [(ForumAction, [Told; 4]); 7] = {
+    use Told::{Applied as A, Rejected as R};
+    [
+        //                                  nfpA  nfpB  secr  admin
+        (ForumAction::EditNfpAsPost,       [A,    R,    R,    R]),
+        (ForumAction::HideNfpAsPost,       [R,    R,    A,    A]),
+        (ForumAction::LockNfpAsThread,     [R,    R,    A,    A]),
+        (ForumAction::ShareNfpAsContact,   [A,    R,    R,    R]),
+        (ForumAction::ReplyInLockedThread, [R,    R,    R,    R]),
+        (ForumAction::WriteDirectoryCard,  [R,    R,    R,    R]),
+        (ForumAction::PublishCategory,     [R,    R,    R,    R]),
+    ]
+};
+
+fn forum_op(
+    kind: &str,
+    id: &str,
+    field: &str,
+    base_version: u64,
+    value: serde_json::Value,
+) -> stopover_protocol::Operation {
+    stopover_protocol::Operation {
+        id: api::new_op_id(),
+        entity: stopover_protocol::EntityRef {
+            kind: kind.into(),
+            id: id.into(),
+        },
+        field: field.into(),
+        base_version,
+        value,
+    }
+}
+
+/// A fresh post UUID (the client makes it).
+fn post_id() -> String {
+    api::new_op_id()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forum_moderation_and_ownership_by_role() {
+    within(T, "forum authorization matrix", async {
+        let world = setup().await;
+        let callers = [Caller::NfpA, Caller::NfpB, Caller::Secretariat, Caller::Admin];
+        let nfp_a = world.api(Caller::NfpA);
+        let author = world.user(Caller::NfpA).unwrap().username.clone();
+        // NfpA starts a thread the Secretariat locks, for the reply row.
+        let locked = post_id();
+        let new_thread = |id: &str, title: &str| forum_op("forum_post", id, "content", 0, json!({"thread": id, "category": "qa", "title": title, "body": "How do I…?"}));
+        let sec = world.api(Caller::Secretariat);
+        for (api, op) in [(&nfp_a, new_thread(&locked, "Locked")), (&sec, forum_op("forum_thread", &locked, "locked", 0, json!(true)))] {
+            let r = api.push(&[op]).await.unwrap_or_else(|e| panic!("{e}"));
+            assert!(matches!(r.results[0].outcome, Outcome::Applied { .. }), "setting up the locked thread: {r:?}");
+        }
+        let mut failures = Vec::new();
+        for (action, expectations) in FORUM_MATRIX {
+            for (caller, want) in callers.into_iter().zip(expectations) {
+                // Each row acts on a thread of its own, written by NfpA.
+                let target = post_id();
+                let r = nfp_a.push(&[new_thread(&target, &format!("{action:?} by {caller:?}"))]).await.unwrap_or_else(|e| panic!("{e}"));
+                assert!(matches!(r.results[0].outcome, Outcome::Applied { version: 1 }), "NfpA's thread: {r:?}");
+                let op = match action {
+                    ForumAction::EditNfpAsPost => forum_op("forum_post", &target, "content", 1, json!({"thread": target, "category": "qa", "title": "edited", "body": format!("edited by {caller:?}")})),
+                    ForumAction::HideNfpAsPost => forum_op("forum_post", &target, "hidden", 0, json!(true)),
+                    ForumAction::LockNfpAsThread => forum_op("forum_thread", &target, "locked", 0, json!(true)),
+                    ForumAction::ShareNfpAsContact => forum_op("profile", &author, "shared", 0, json!({"email": format!("{}@example.org", caller.slug())})),
+                    ForumAction::ReplyInLockedThread => forum_op("forum_post", &post_id(), "content", 0, json!({"thread": locked, "category": "qa", "body": "late"})),
+                    ForumAction::WriteDirectoryCard => forum_op("profile", &author, "account", 0, json!({"display_name": "Someone else", "role": "admin", "country": null, "instruments": []})),
+                    ForumAction::PublishCategory => forum_op("forum_category", &format!("cat-{}", caller.slug()), "info", 0, json!({"title": {"en": "Mine"}, "kind": "general", "order": 0})),
+                };
+                let reply = world.api(caller).push_raw(std::slice::from_ref(&op)).await;
+                let got = match reply.as_ref().map(|r| (r.status, r.json::<stopover_protocol::PushResponse>())) {
+                    Ok((200, Ok(resp))) => match &resp.results[0].outcome {
+                        Outcome::Applied { .. } => Told::Applied,
+                        Outcome::Rejected { reason } if !reason.trim().is_empty() => Told::Rejected,
+                        other => {
+                            failures.push(format!("{action:?} as {caller:?}: expected {want:?}, got {other:?}"));
+                            continue;
+                        }
+                    },
+                    other => {
+                        failures.push(format!("{action:?} as {caller:?}: the push itself failed: {other:?}"));
+                        continue;
+                    }
+                };
+                if got != want {
+                    failures.push(format!("{action:?} as {caller:?}: expected {want:?}, got {got:?}"));
+                }
+            }
+        }
+        // What was refused is nowhere in the feed; the directory card is still the server's.
+        let (feed, _) = world.api(Caller::NfpB).pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
+        let edited_by_others: Vec<_> = feed.iter().filter(|c| c.field == "content" && ["NfpB", "Secretariat", "Admin"].iter().any(|who| c.value.to_string().contains(&format!("edited by {who}")))).collect();
+        if !edited_by_others.is_empty() {
+            failures.push(format!("edits of NfpA's post by others reached the feed: {edited_by_others:?}"));
+        }
+        let cards: Vec<_> = feed.iter().filter(|c| c.entity.kind == "profile" && c.entity.id == author && c.field == "account").collect();
+        if cards.len() != 1 || cards[0].value["display_name"] == "Someone else" {
+            failures.push(format!("NfpA's directory card must be the server's one card: {cards:?}"));
+        }
+        if feed.iter().any(|c| c.entity.kind == "forum_category" && c.entity.id.starts_with("cat-")) {
+            failures.push("a client published a forum category".into());
+        }
+        // Both countries read the same forum: NfpB sees NfpA's threads (with their author).
+        let metas = feed.iter().filter(|c| c.entity.kind == "forum_post" && c.field == "meta" && c.value["author"] == author.as_str()).count();
+        if metas < FORUM_MATRIX.len() * callers.len() {
+            failures.push(format!("NfpB pulled {metas} of NfpA's posts' authors, expected at least {}", FORUM_MATRIX.len() * callers.len()));
+        }
+        assert!(failures.is_empty(), "{} forum authorization failures:\n{}", failures.len(), failures.join("\n"));
+    })
+    .await;
+}
