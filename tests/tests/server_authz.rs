@@ -680,7 +680,7 @@ async fn forum_moderation_and_ownership_by_role() {
             }
         }
         // What was refused is nowhere in the feed; the directory card is still the server's.
-        let (feed, _) = world.api(Caller::NfpB).pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
+        let (feed, _) = world.api(Caller::NfpB).pull_everything(0).await.unwrap_or_else(|e| panic!("{e}"));
         let edited_by_others: Vec<_> = feed.iter().filter(|c| c.field == "content" && ["NfpB", "Secretariat", "Admin"].iter().any(|who| c.value.to_string().contains(&format!("edited by {who}")))).collect();
         if !edited_by_others.is_empty() {
             failures.push(format!("edits of NfpA's post by others reached the feed: {edited_by_others:?}"));
