@@ -38,6 +38,9 @@ fn main() {
             "remove_report_row",
             "move_report_row",
             "export_report",
+            "report_assignments",
+            "assign_report_section",
+            "submit_report",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -80,6 +80,9 @@ fn main() {
             commands::reports::remove_report_row,
             commands::reports::move_report_row,
             commands::reports::export_report,
+            commands::report_sharing::report_assignments,
+            commands::report_sharing::assign_report_section,
+            commands::report_sharing::submit_report,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");

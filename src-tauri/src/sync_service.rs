@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use stopover_core::content;
+use stopover_core::reports::{Draft, submission};
 use stopover_core::secrets::SecretStore;
 use stopover_core::sync::{self, Backoff, SyncClient, SyncPhase, SyncProgress};
 use stopover_core::{Core, Error};
@@ -190,14 +191,7 @@ impl SyncService {
     /// One sync round now. Errors are recorded by core in the sync state (the indicator shows
     /// them) and returned.
     pub async fn sync_now(&self) -> Result<(), Error> {
-        let status = sync::status(&self.core)?;
-        let Some(url) = status.server_url.filter(|_| status.signed_in) else {
-            return Err(Error::SignInRequired(
-                "sign in to the e-community server first".into(),
-            ));
-        };
-        let client = SyncClient::new(&url)?;
-        let token = sync::device_token(&self.core, self.secrets.as_ref())?;
+        let (client, token) = self.connection()?;
         {
             let mut live = self.live();
             live.syncing = true;
@@ -236,6 +230,35 @@ impl SyncService {
         }
         self.publish();
         result
+    }
+
+    /// The client for the server this device is signed in to, and the device token.
+    fn connection(&self) -> Result<(SyncClient, String), Error> {
+        let status = sync::status(&self.core)?;
+        let Some(url) = status.server_url.filter(|_| status.signed_in) else {
+            return Err(Error::SignInRequired(
+                "sign in to the e-community server first".into(),
+            ));
+        };
+        let client = SyncClient::new(&url)?;
+        let token = sync::device_token(&self.core, self.secrets.as_ref())?;
+        Ok((client, token))
+    }
+
+    /// True when this device is signed in to a server (reports are then submitted through it).
+    pub fn signed_in(&self) -> Result<bool, Error> {
+        Ok(sync::status(&self.core)?.signed_in)
+    }
+
+    /// Submits a report through the server: a sync round first, so every answer typed here
+    /// is there and every colleague's is here, then the submission, which the server checks
+    /// against its own copy.
+    pub async fn submit_report(&self, draft_id: &str) -> Result<Draft, Error> {
+        self.sync_now().await?;
+        let (client, token) = self.connection()?;
+        let draft = submission::submit_to_server(&self.core, &client, &token, draft_id).await?;
+        self.publish();
+        Ok(draft)
     }
 
     /// Installs a newer signed content pack if the server has one. A refused pack (bad

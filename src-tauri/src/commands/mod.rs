@@ -4,6 +4,7 @@ pub mod app;
 pub mod checklists;
 pub mod library;
 pub mod reading;
+pub mod report_sharing;
 pub mod reports;
 pub mod search;
 pub mod sync;

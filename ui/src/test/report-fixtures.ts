@@ -1,7 +1,7 @@
 // A small report form and a fake core for the report views' tests: it stores answers, opens a
 // follow-up when its yes/no gate says yes, keeps repeat rows, and answers like the commands.
 import type { Args, Reply } from './backend';
-import type { DraftView, FormNode, ReportState } from '../lib/reports/api';
+import type { Assignment, DraftView, FormNode, ReportState, SubmissionReceipt } from '../lib/reports/api';
 
 export function node(partial: Partial<FormNode> & Pick<FormNode, 'name' | 'kind'>): FormNode {
   return {
@@ -182,7 +182,23 @@ export function draftView(
  * commands are called, like the real core's would.
  */
 export function fakeCore(initial: { values?: Record<string, string>; rows?: number; status?: 'draft' | 'submitted' } = {}) {
-  const core = { values: { ...(initial.values ?? {}) }, rows: initial.rows ?? 0 };
+  const core = {
+    values: { ...(initial.values ?? {}) },
+    rows: initial.rows ?? 0,
+    status: initial.status ?? ('draft' as 'draft' | 'submitted'),
+    receipt: null as SubmissionReceipt | null,
+    assignments: [] as Assignment[],
+  };
+  const opened = (lang: unknown) => {
+    const view = draftView({
+      values: core.values,
+      rows: core.rows,
+      status: core.status,
+      title: lang === 'fr' ? 'Rapport national à la CMS' : 'CMS national report',
+    });
+    view.draft.receipt = core.receipt;
+    return view;
+  };
   const rowsChanged = () => ({ state: stateOf(core.values, core.rows), values: { ...core.values } });
   /** Renames `species/sp[i]/…` so that row `order[n-1]` becomes row n. */
   const renumber = (order: number[]) => {
@@ -200,13 +216,28 @@ export function fakeCore(initial: { values?: Record<string, string>; rows?: numb
     core.rows = order.length;
   };
   const replies: Record<string, Reply> = {
-    open_report: (a: Args) =>
-      draftView({
-        values: core.values,
-        rows: core.rows,
-        status: initial.status,
-        title: a.lang === 'fr' ? 'Rapport national à la CMS' : 'CMS national report',
-      }),
+    open_report: (a: Args) => opened(a.lang),
+    report_assignments: () => structuredClone(core.assignments),
+    assign_report_section: (a: Args) => {
+      core.assignments = core.assignments.filter((x) => x.section !== a.section);
+      if (a.username) core.assignments.push({ section: a.section as string, username: a.username as string });
+      return structuredClone(core.assignments);
+    },
+    submit_report: () => {
+      core.status = 'submitted';
+      core.receipt = {
+        receipt_id: '0195f0a0-0000-7000-8000-000000000001',
+        country: 'TD',
+        form_id: 'cms-national-report',
+        form_version: '2027.1',
+        cycle: 'COP15',
+        submitted_by: 'amina',
+        submitted_at: '2027-03-01T10:00:00Z',
+        answers_sha256: 'ab'.repeat(32),
+        answers_submitted: Object.keys(core.values).length,
+      };
+      return opened('en').draft;
+    },
     set_report_answer: (a: Args) => {
       core.values[a.path as string] = a.value as string;
       return stateOf(core.values, core.rows);

@@ -214,7 +214,7 @@ describe('Report view', () => {
 
   it('shows the matrix of a table-list group as a table of radio buttons', async () => {
     const { backend, user } = await open('#/reports/d1/research');
-    const table = screen.getByRole('table');
+    const table = within(screen.getByTestId('report-section')).getByRole('table');
     expect(within(table).getAllByRole('columnheader').map((h) => h.textContent?.trim())).toEqual(['Question', 'Yes', 'No']);
     await user.click(within(question('r_fish')).getByRole('radio', { name: /Fish No/ }));
     await waitFor(() =>

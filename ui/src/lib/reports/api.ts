@@ -37,6 +37,27 @@ export interface Draft {
   created_at: string;
   updated_at: string;
   submitted_at: string | null;
+  /** The e-community's receipt; null for a draft, or a report submitted on this laptop only. */
+  receipt?: SubmissionReceipt | null;
+}
+
+/** Proof that the e-community received the report (crates/protocol/src/reports.rs). */
+export interface SubmissionReceipt {
+  receipt_id: string;
+  country: string;
+  form_id: string;
+  form_version: string;
+  cycle: string;
+  submitted_by: string;
+  submitted_at: string;
+  answers_sha256: string;
+  answers_submitted: number;
+}
+
+/** A section given to a colleague of the same country. */
+export interface Assignment {
+  section: string;
+  username: string;
 }
 
 export type NodeKind =
@@ -128,4 +149,8 @@ export const reportApi = {
     invoke<RowsChanged>('move_report_row', { draftId, base, from, to }),
   exportReport: (draftId: string, format: ExportFormat, lang: Lang) =>
     invoke<{ path: string }>('export_report', { draftId, format, lang }),
+  assignments: (draftId: string) => invoke<Assignment[]>('report_assignments', { draftId }),
+  assignSection: (draftId: string, section: string, username: string | null) =>
+    invoke<Assignment[]>('assign_report_section', { draftId, section, username }),
+  submitReport: (draftId: string) => invoke<Draft>('submit_report', { draftId }),
 };

@@ -1,0 +1,72 @@
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import App from '../../App.svelte';
+import { goTo, mockBackend, type Reply } from '../../test/backend';
+import { fakeCore } from '../../test/report-fixtures';
+
+async function open(replies: Record<string, Reply> = {}) {
+  goTo('#/reports/d1');
+  const fake = fakeCore();
+  const backend = mockBackend({ ...fake.replies, ...replies });
+  const user = userEvent.setup();
+  render(App);
+  await screen.findByTestId('report-share');
+  return { backend, user, core: fake.core };
+}
+
+const row = (section: string) =>
+  screen.getAllByTestId('report-assignment').find((r) => r.dataset.section === section)!;
+
+describe('Sharing and submitting a report', () => {
+  it('gives a section to a colleague and takes it back', async () => {
+    const { backend, user } = await open();
+    await waitFor(() => expect(backend.argsOf('report_assignments')).toEqual([{ draftId: 'd1' }]));
+    await user.type(within(row('species')).getByTestId('report-assign-input'), 'baraka');
+    await user.click(within(row('species')).getByTestId('report-assign'));
+    await waitFor(() => expect(row('species').dataset.username).toBe('baraka'));
+    expect(backend.argsOf('assign_report_section')).toEqual([{ draftId: 'd1', section: 'species', username: 'baraka' }]);
+    await user.click(within(row('species')).getByRole('button', { name: 'Take back' }));
+    await waitFor(() => expect(row('species').dataset.username).toBe(''));
+    expect(backend.argsOf('assign_report_section')[1]).toEqual({ draftId: 'd1', section: 'species', username: null });
+  });
+
+  it('shows why a section could not be given', async () => {
+    const { user } = await open({
+      assign_report_section: () => {
+        throw { code: 'invalid_input', message: '`Baraka K` is not a username' };
+      },
+    });
+    await user.type(within(row('general')).getByTestId('report-assign-input'), 'Baraka K');
+    await user.click(within(row('general')).getByTestId('report-assign'));
+    expect((await screen.findByRole('alert')).textContent).toContain('`Baraka K` is not a username');
+    expect(row('general').dataset.username).toBe('');
+  });
+
+  it('submits only after a confirmation, then shows the receipt and locks the report', async () => {
+    const { backend, user } = await open();
+    await user.click(screen.getByTestId('report-submit'));
+    expect(backend.argsOf('submit_report')).toEqual([]);
+    await user.click(screen.getByTestId('report-submit-confirm'));
+    const receipt = await screen.findByTestId('report-receipt');
+    expect(receipt.dataset.receiptId).toBe('0195f0a0-0000-7000-8000-000000000001');
+    expect(receipt.textContent).toContain('2027-03-01');
+    expect(receipt.textContent).toContain('amina');
+    expect(backend.argsOf('submit_report')).toEqual([{ draftId: 'd1' }]);
+    expect(screen.getByTestId('report-locked')).toBeTruthy();
+    expect(screen.queryByTestId('report-submit')).toBeNull();
+  });
+
+  it('keeps the draft open and says why when the server refuses', async () => {
+    const { user } = await open({
+      submit_report: () => {
+        throw { code: 'server', message: 'your account is not the NFP for CMS, so it cannot submit this report' };
+      },
+    });
+    await user.click(screen.getByTestId('report-submit'));
+    await user.click(screen.getByTestId('report-submit-confirm'));
+    expect((await screen.findByTestId('report-submit-error')).textContent).toContain('not the NFP for CMS');
+    expect(screen.queryByTestId('report-locked')).toBeNull();
+    expect(screen.getByTestId('report-submit')).toBeTruthy();
+  });
+});
