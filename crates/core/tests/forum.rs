@@ -141,8 +141,77 @@ fn pulled_posts_form_threads_whichever_of_content_and_meta_comes_first() {
         p.body_html, "",
         "a hidden post's text is not shown to others"
     );
+    // Only the copies the engine may need (the reader's own posts, to restore a refused edit)
+    // are kept beside the cache.
+    let copies: Vec<String> = {
+        let conn = core.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT entity_id FROM sync_field WHERE kind = 'forum_post' AND field IN ('content', 'meta')
+                 AND server_value_json IS NOT NULL",
+            )
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    assert_eq!(copies.as_slice(), std::slice::from_ref(&r3));
     assert!(forum::threads(&core, "nope").is_err());
     assert_eq!(err_text(forum::thread(&core, &uuid())).0, "not_found");
+}
+
+#[test]
+fn posts_stamped_in_the_same_second_keep_the_servers_order() {
+    let (_d, core) = open();
+    signed_in_as(&core, "amina");
+    let mut feed = Feed::default();
+    with_categories(&core, &mut feed);
+    let t = uuid();
+    feed.post(
+        &t,
+        &t,
+        GENERAL,
+        Some("T"),
+        "first",
+        "chidi",
+        "2025-01-01T00:00:00Z",
+    );
+    feed.pull(&core);
+    // Written here first, taken by the server second.
+    let mine = forum::reply(&core, &t, "mine, written first").unwrap().id;
+    let theirs = uuid();
+    feed.post(
+        &theirs,
+        &t,
+        GENERAL,
+        None,
+        "theirs, sent first",
+        "baraka",
+        "2025-01-01T00:05:00Z",
+    );
+    feed.pull(&core);
+    let order = |core: &stopover_core::Core| -> Vec<String> {
+        forum::thread(core, &t)
+            .unwrap()
+            .posts
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    assert_eq!(
+        order(&core),
+        [t.clone(), theirs.clone(), mine.clone()],
+        "pending last"
+    );
+    push(&core, applied);
+    feed.meta(&mine, "amina", "2025-01-01T00:05:00Z");
+    feed.pull(&core);
+    assert_eq!(
+        order(&core),
+        [t, theirs, mine],
+        "the same second: the feed's order"
+    );
 }
 
 #[test]

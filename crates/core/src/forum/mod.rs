@@ -48,6 +48,8 @@ pub use read::{
 pub use regions::{REGIONS, region_of};
 pub use retention::{Retention, retention, set_retention};
 pub use search::{PostHit, search};
+/// The contact details an NFP shares in the directory (a wire type), for [`set_my_contact`].
+pub use stopover_protocol::forum::SharedContact;
 
 use crate::sync::state;
 use crate::{Error, Result};

@@ -2,7 +2,7 @@
 //! (`unicode61 remove_diacritics 2`) and its query building (every word quoted, the last one
 //! a prefix; all words first, then any), so `delegation` finds `délégation` here too.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::markdown::strip_bidi_controls;
@@ -31,17 +31,28 @@ fn indexable(text: &str) -> String {
         .collect()
 }
 
-/// (Re)indexes one post under its row id; a thread's first post carries the thread's title.
-pub(crate) fn index_post(conn: &Connection, n: i64, title: Option<&str>, body: &str) -> Result<()> {
+/// (Re)indexes one post under its row id as its row now is: a visible post with its words (a
+/// thread's first post also with the thread's title); a hidden one, or one whose content has
+/// not arrived, not at all.
+pub(crate) fn reindex_post(conn: &Connection, n: i64) -> Result<()> {
     conn.execute("DELETE FROM forum_search WHERE rowid = ?1", [n])?;
-    conn.execute(
-        "INSERT INTO forum_search (rowid, title, body) VALUES (?1, ?2, ?3)",
-        params![
-            n,
-            indexable(title.unwrap_or_default()),
-            indexable(&content::plain_text(body))
-        ],
-    )?;
+    let row: Option<(Option<String>, String)> = conn
+        .query_row(
+            "SELECT title, body FROM forum_post WHERE n = ?1 AND hidden = 0 AND body IS NOT NULL",
+            [n],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((title, body)) = row {
+        conn.execute(
+            "INSERT INTO forum_search (rowid, title, body) VALUES (?1, ?2, ?3)",
+            params![
+                n,
+                indexable(title.as_deref().unwrap_or_default()),
+                indexable(&content::plain_text(&body))
+            ],
+        )?;
+    }
     Ok(())
 }
 
@@ -86,16 +97,20 @@ pub fn search(core: &Core, query: &str, lang: &str) -> Result<Vec<PostHit>> {
 }
 
 fn run(conn: &Connection, expr: &str) -> Result<Vec<PostHit>> {
+    // Rank every match first, then make snippets for the best few only: a snippet costs far
+    // more than a score, and common words match thousands of posts. (Hidden posts are not in
+    // the index.)
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.thread_id, coalesce(t.title, ''), coalesce(p.author_name, p.author, ''),
-                snippet(forum_search, -1, ?2, ?3, '…', 16) AS snip,
-                bm25(forum_search, 8.0, 1.0) AS score
-         FROM forum_search
-         JOIN forum_post p ON p.n = forum_search.rowid
+        "WITH best AS (
+             SELECT rowid AS n, bm25(forum_search, 8.0, 1.0) AS score FROM forum_search
+             WHERE forum_search MATCH ?1 ORDER BY score LIMIT ?4)
+         SELECT p.id, p.thread_id, coalesce(t.title, ''), coalesce(p.author_name, p.author, ''),
+                snippet(forum_search, -1, ?2, ?3, '…', 16)
+         FROM best
+         CROSS JOIN forum_search ON forum_search.rowid = best.n AND forum_search MATCH ?1
+         JOIN forum_post p ON p.n = best.n
          LEFT JOIN forum_thread t ON t.id = p.thread_id
-         WHERE forum_search MATCH ?1 AND p.hidden = 0 AND p.body IS NOT NULL
-         ORDER BY score
-         LIMIT ?4",
+         ORDER BY best.score, best.n",
     )?;
     let rows = stmt.query_map(
         params![
