@@ -34,8 +34,9 @@ pub struct ProgressView {
     phase: &'static str,
     done: u64,
     total: u64,
+    /// Bytes sent and received so far in this round. There is no byte total: the server does
+    /// not say how much a pull will bring.
     bytes_done: u64,
-    bytes_total: u64,
 }
 
 /// The indicator's view of sync, as `SyncStatus` in ui/src/lib/api.ts.
@@ -209,7 +210,6 @@ impl SyncService {
                 done: p.done,
                 total: p.total.unwrap_or(p.done),
                 bytes_done: p.bytes_sent + p.bytes_received,
-                bytes_total: p.bytes_sent + p.bytes_received,
             });
             self.publish();
         };

@@ -40,7 +40,7 @@ describe('sync indicator', () => {
     const { indicator } = await start();
     const cases: [SyncStatus, string][] = [
       [signedIn({ state: 'offline', waiting: 2 }), 'Offline'],
-      [signedIn({ state: 'syncing', progress: { phase: 'push', done: 3, total: 10, bytes_done: 0, bytes_total: 0 } }), 'Syncing… 3/10'],
+      [signedIn({ state: 'syncing', progress: { phase: 'push', done: 3, total: 10, bytes_done: 0 } }), 'Syncing… 3/10'],
       [signedIn({ state: 'syncing', progress: null }), 'Syncing…'],
       [signedIn({ state: 'waiting', waiting: 1 }), '1 waiting'],
       [signedIn({ state: 'waiting', waiting: 4 }), '4 waiting'],

@@ -131,8 +131,8 @@ export interface SyncProgress {
   phase: 'probe' | 'push' | 'pull';
   done: number;
   total: number;
+  /** Bytes sent and received so far (no total: a pull's size is not known in advance). */
   bytes_done: number;
-  bytes_total: number;
 }
 
 export interface SyncStatus {
