@@ -20,6 +20,8 @@ const SETTING: &str = "forum_retention";
 const MAX_MONTHS: u32 = 240;
 const MIN_POSTS: u32 = 100;
 const MAX_POSTS: u32 = 1_000_000;
+/// Posts pruned at once from which the search index is compacted.
+const OPTIMIZE_AFTER: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,6 +177,14 @@ pub fn apply(core: &Core) -> Result<u32> {
         [],
     )?;
     tx.execute("DELETE FROM temp.forum_prune", [])?;
+    if removed >= OPTIMIZE_AFTER {
+        // FTS5 only marks deleted rows; after a large prune, merging its segments gives the
+        // space back to the database.
+        tx.execute(
+            "INSERT INTO forum_search (forum_search) VALUES ('optimize')",
+            [],
+        )?;
+    }
     tx.commit()?;
     if removed > 0 {
         tracing::info!(removed, "forum: pruned the cache to the retention setting");
