@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod checklists;
+pub mod forum;
 pub mod library;
 pub mod reading;
 pub mod report_sharing;

@@ -81,6 +81,9 @@ pub struct PostView {
     /// Waits in the outbox (a new post, or an edit).
     pub pending: bool,
     pub mine: bool,
+    /// The post's Markdown, for its author's edit box; `None` for others' posts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub conflict: Option<PostConflict>,
     /// Why the server refused this post or its last edit, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -320,6 +323,7 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
                 edited: r.get(8)?,
                 pending: r.get(9)?,
                 mine,
+                source: mine.then(|| body.clone()),
                 conflict,
                 refusal,
                 author,
