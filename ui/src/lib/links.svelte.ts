@@ -1,9 +1,12 @@
 // Content links: `#/…` routes navigate as usual; `#anchor` scrolls within the page; any
 // other address (https:, mailto:, …) is never opened in the app window: its address is
-// shown for the user to copy instead.
+// shown for the user to copy instead. A link from a forum post (marked `data-external` by the
+// post sanitizer) may also be opened in the system browser, once the person says so.
 
 class ExternalLink {
   url = $state<string | null>(null);
+  /** The link came from a forum post: the notice offers to open it in the system browser. */
+  openable = $state(false);
 }
 
 export const externalLink = new ExternalLink();
@@ -38,6 +41,7 @@ function handle(event: MouseEvent): void {
     scrollToElement(id, true);
     return;
   }
+  externalLink.openable = anchor.hasAttribute('data-external');
   externalLink.url = href;
 }
 

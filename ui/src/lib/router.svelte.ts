@@ -13,6 +13,11 @@ export type Route =
   | { name: 'sync' }
   | { name: 'reports' }
   | { name: 'report'; id: string; section: string | null }
+  | { name: 'forum' }
+  | { name: 'forum-category'; id: string }
+  | { name: 'forum-thread'; id: string }
+  | { name: 'directory' }
+  | { name: 'events' }
   | { name: 'not-found'; path: string };
 
 function decode(segment: string): string {
@@ -54,6 +59,19 @@ export function parseHash(hash: string): Route {
       case 'reports':
         if (id === undefined) return { name: 'reports' };
         return { name: 'report', id, section: section ?? null };
+      // `#/forum/c/<category>` and `#/forum/t/<thread>`: a thread is reached from a search
+      // hit or the home notice without knowing its category.
+      case 'forum':
+        if (id === undefined) return { name: 'forum' };
+        if (id === 'c' && section !== undefined) return { name: 'forum-category', id: section };
+        if (id === 't' && section !== undefined) return { name: 'forum-thread', id: section };
+        break;
+      case 'directory':
+        if (id === undefined) return { name: 'directory' };
+        break;
+      case 'events':
+        if (id === undefined) return { name: 'events' };
+        break;
     }
   }
   return { name: 'not-found', path };
@@ -67,6 +85,14 @@ export function itemHref(kind: ItemKind, id: string, section?: string): string {
   return base + enc(id) + (section && kind !== 'checklist' ? '/' + enc(section) : '');
 }
 
+export function forumCategoryHref(id: string): string {
+  return '#/forum/c/' + enc(id);
+}
+
+export function forumThreadHref(id: string): string {
+  return '#/forum/t/' + enc(id);
+}
+
 export function searchHref(q: string): string {
   return q.trim() === '' ? '#/search' : '#/search?q=' + enc(q);
 }
@@ -74,7 +100,18 @@ export function searchHref(q: string): string {
 /** Which part of the app a route belongs to (for the navigation's `aria-current`). */
 export function routeArea(
   route: Route,
-): 'home' | 'manual' | 'checklists' | 'library' | 'search' | 'sync' | 'reports' | null {
+):
+  | 'home'
+  | 'manual'
+  | 'checklists'
+  | 'library'
+  | 'search'
+  | 'sync'
+  | 'reports'
+  | 'forum'
+  | 'directory'
+  | 'events'
+  | null {
   switch (route.name) {
     case 'home':
       return 'home';
@@ -94,6 +131,14 @@ export function routeArea(
     case 'reports':
     case 'report':
       return 'reports';
+    case 'forum':
+    case 'forum-category':
+    case 'forum-thread':
+      return 'forum';
+    case 'directory':
+      return 'directory';
+    case 'events':
+      return 'events';
     default:
       return null;
   }
@@ -106,6 +151,8 @@ export function pageKey(route: Route): string {
     case 'checklist':
     case 'library-item':
     case 'report':
+    case 'forum-category':
+    case 'forum-thread':
       return `${route.name}:${route.id}`;
     case 'not-found':
       return `not-found:${route.path}`;

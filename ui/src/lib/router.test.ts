@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemHref, pageKey, parseHash, routeArea, searchHref } from './router.svelte';
+import { forumCategoryHref, forumThreadHref, itemHref, pageKey, parseHash, routeArea, searchHref } from './router.svelte';
 
 describe('parseHash', () => {
   it('reads every route', () => {
@@ -48,5 +48,24 @@ describe('parseHash', () => {
     expect(routeArea(parseHash('#/reports/r1/s1'))).toBe('reports');
     expect(pageKey(parseHash('#/reports/r1/s1'))).toBe(pageKey(parseHash('#/reports/r1/s2')));
     expect(pageKey(parseHash('#/reports/r1'))).not.toBe(pageKey(parseHash('#/reports/r2')));
+  });
+});
+
+describe('e-community routes', () => {
+  it('reads the forum, directory and events routes and builds their hrefs', () => {
+    expect(parseHash('#/forum')).toEqual({ name: 'forum' });
+    expect(parseHash('#/forum/c/general')).toEqual({ name: 'forum-category', id: 'general' });
+    expect(parseHash(forumThreadHref('0193-a b'))).toEqual({ name: 'forum-thread', id: '0193-a b' });
+    expect(forumCategoryHref('qa')).toBe('#/forum/c/qa');
+    expect(parseHash('#/forum/x/general')).toMatchObject({ name: 'not-found' });
+    expect(parseHash('#/forum/c')).toMatchObject({ name: 'not-found' });
+    expect(parseHash('#/directory')).toEqual({ name: 'directory' });
+    expect(parseHash('#/events')).toEqual({ name: 'events' });
+    expect(parseHash('#/events/x')).toMatchObject({ name: 'not-found' });
+    for (const hash of ['#/forum', '#/forum/c/general', '#/forum/t/t1']) expect(routeArea(parseHash(hash))).toBe('forum');
+    expect(routeArea(parseHash('#/directory'))).toBe('directory');
+    expect(routeArea(parseHash('#/events'))).toBe('events');
+    expect(pageKey(parseHash('#/forum/t/t1'))).not.toBe(pageKey(parseHash('#/forum/t/t2')));
+    expect(pageKey(parseHash('#/forum/c/a'))).not.toBe(pageKey(parseHash('#/forum/t/a')));
   });
 });

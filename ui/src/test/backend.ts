@@ -63,6 +63,7 @@ const defaults: Record<string, Reply> = {
   list_outbox: [],
   list_conflicts: [],
   list_rejected: [],
+  forum_home_notice: { new_replies_to_my_threads: 0, threads: [] },
 };
 
 export interface Backend {

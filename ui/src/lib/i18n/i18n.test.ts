@@ -29,6 +29,7 @@ describe('dictionaries', () => {
     const endonyms = ['lang.en', 'lang.fr', 'lang.es'];
     expect(same(fr)).toEqual([
       ...endonyms,
+      'nav.forum',
       'region.europe',
       'meta.kind',
       'meta.instruments',
@@ -38,6 +39,9 @@ describe('dictionaries', () => {
       'library.filterInstrument',
       'count.notes.one',
       'count.notes.other',
+      'forum.title',
+      'forum.region.europe',
+      'directory.instrument',
     ]);
     expect(same(es)).toEqual([
       ...endonyms,
@@ -47,6 +51,7 @@ describe('dictionaries', () => {
       'region.asia',
       'manual.title',
       'reader.backManual',
+      'forum.region.asia',
     ]);
     expect(fr['nav.library']).toBe('Bibliothèque');
     expect(es['region.africa']).toBe('África');
