@@ -490,7 +490,7 @@ fn an_edit_refused_because_the_post_was_hidden_keeps_both_texts() {
 }
 
 #[test]
-fn a_locked_thread_takes_no_reply() {
+fn a_locked_thread_takes_no_reply_and_no_edit() {
     let (_d, core) = open();
     signed_in_as(&core, "amina");
     let mut feed = Feed::default();
@@ -506,7 +506,22 @@ fn a_locked_thread_takes_no_reply() {
         "2025-01-01T00:00:00Z",
     )
     .put("forum_thread", &t, "locked", json!(true));
+    let mine = uuid();
+    feed.post(
+        &mine,
+        &t,
+        GENERAL,
+        None,
+        "my reply",
+        "amina",
+        "2025-01-01T00:01:00Z",
+    );
     feed.pull(&core);
+    let (_, message) = err_text(forum::edit_post(&core, &mine, "changed"));
+    assert_eq!(
+        message,
+        "this thread was locked by the Secretariat: its posts can no longer be edited"
+    );
     let (code, message) = err_text(forum::reply(&core, &t, "late"));
     assert_eq!(code, "invalid_input");
     assert!(message.contains("locked by the Secretariat"), "{message}");

@@ -58,7 +58,7 @@ fn compose(
         ),
         params![post_id, me, name, country],
     )?;
-    store_content(&tx, post_id, &content, false)?;
+    store_content(&tx, post_id, &content)?;
     if content.thread == post_id {
         tx.execute(
             "UPDATE forum_thread SET author = ?2, author_name = ?3, country = ?4 WHERE id = ?1",
@@ -187,16 +187,10 @@ pub fn edit_post(core: &Core, post_id: &str, body: &str) -> Result<PostView> {
         let tx = conn.transaction()?;
         let me = super::require_account(&tx, "Editing a post")?;
         let (mut content, hidden) = own_post(&tx, post_id, &me)?;
-        if hidden {
-            return Err(Error::InvalidInput(
-                "this post was hidden by the Secretariat and can no longer be edited".into(),
-            ));
-        }
+        check_editable(&tx, &content, hidden, "")?;
         content.body = body.to_string();
         checked(&content, post_id)?;
-        let on_server =
-            outbox::known_version(&tx, FieldRef::new(KIND.name(), post_id, CONTENT))? > 0;
-        store_content(&tx, post_id, &content, on_server)?;
+        store_content(&tx, post_id, &content)?;
         let value =
             serde_json::to_value(&content).map_err(|e| Error::InvalidInput(e.to_string()))?;
         outbox::record_change(&tx, KIND, post_id, CONTENT, &value)?;
@@ -204,6 +198,34 @@ pub fn edit_post(core: &Core, post_id: &str, body: &str) -> Result<PostView> {
         tx.commit()?;
     }
     post_view(core, post_id)
+}
+
+/// Refuses, as the server would, an edit of a post hidden by moderation or in a locked thread.
+fn check_editable(
+    conn: &Connection,
+    content: &PostContent,
+    hidden: bool,
+    hint: &str,
+) -> Result<()> {
+    if hidden {
+        return Err(Error::InvalidInput(format!(
+            "this post was hidden by the Secretariat and can no longer be edited{hint}"
+        )));
+    }
+    let locked: bool = conn
+        .query_row(
+            "SELECT locked FROM forum_thread WHERE id = ?1",
+            [&content.thread],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    if locked {
+        return Err(Error::InvalidInput(format!(
+            "this thread was locked by the Secretariat: its posts can no longer be edited{hint}"
+        )));
+    }
+    Ok(())
 }
 
 /// Withdraws a post that never left this device: the post and its operation go in one
@@ -304,18 +326,18 @@ pub fn resolve_post_conflict(core: &Core, post_id: &str, keep_mine: bool) -> Res
     };
     if keep_mine {
         let me = super::require_account(&tx, "Editing a post")?;
-        let (_, hidden) = own_post(&tx, post_id, &me)?;
-        if hidden {
-            return Err(Error::InvalidInput(
-                "this post was hidden by the Secretariat and can no longer be edited; copy your text into a new reply if it is still needed"
-                    .into(),
-            ));
-        }
+        let (content, hidden) = own_post(&tx, post_id, &me)?;
+        check_editable(
+            &tx,
+            &content,
+            hidden,
+            "; copy your text into a new reply if it is still needed",
+        )?;
         let value: Value = serde_json::from_str(&refused)
             .map_err(|e| Error::InvalidInput(format!("the refused edit cannot be read: {e}")))?;
         let content: PostContent = serde_json::from_value(value.clone())
             .map_err(|e| Error::InvalidInput(format!("the refused edit cannot be read: {e}")))?;
-        store_content(&tx, post_id, &content, true)?;
+        store_content(&tx, post_id, &content)?;
         outbox::record_change(&tx, KIND, post_id, CONTENT, &value)?;
     }
     tx.execute(

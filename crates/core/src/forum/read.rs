@@ -271,7 +271,7 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
     {
         let mut stmt = tx.prepare_cached(
             "SELECT p.id, coalesce(p.author, ''), coalesce(p.author_name, p.author, ''), p.country,
-                    p.created_at, coalesce(p.body_html, ''), coalesce(p.body, ''), p.hidden, p.edited,
+                    p.created_at, coalesce(p.body_html, ''), coalesce(p.body, ''), p.hidden, NULL,
                     EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id AND o.field = 'content'),
                     c.local_value_json, c.server_value_json,
                     (SELECT f.server_version FROM sync_field f
@@ -290,7 +290,12 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
             let body: String = r.get(6)?;
             let local: Option<String> = r.get(10)?;
             let server: Option<String> = r.get(11)?;
-            let on_server = r.get::<_, Option<i64>>(12)?.is_some_and(|v| v > 0);
+            let version = r.get::<_, Option<i64>>(12)?.unwrap_or(0);
+            let on_server = version > 0;
+            let pending: bool = r.get(9)?;
+            // Edited: the server holds a later version than the first, or an edit of a post
+            // it holds waits here.
+            let edited = version > 1 || (pending && on_server);
             let mut conflict = match (local, server) {
                 (Some(local), Some(server)) => Some(PostConflict {
                     mine: body_of(&local),
@@ -320,8 +325,8 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
                     r.get(5)?
                 },
                 hidden,
-                edited: r.get(8)?,
-                pending: r.get(9)?,
+                edited,
+                pending,
                 mine,
                 source: mine.then(|| body.clone()),
                 conflict,

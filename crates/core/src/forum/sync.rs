@@ -164,13 +164,8 @@ fn ensure_post(conn: &Connection, post_id: &str) -> Result<()> {
 
 /// Writes a post's content (from the server, or composed here) into the post, its thread
 /// and the search index. The first content a post gets fixes its place in the arrival
-/// order (read and unread); a later, different body marks it edited when `mark_edit`.
-pub(crate) fn store_content(
-    conn: &Connection,
-    post_id: &str,
-    content: &PostContent,
-    mark_edit: bool,
-) -> Result<()> {
+/// order (read and unread).
+pub(crate) fn store_content(conn: &Connection, post_id: &str, content: &PostContent) -> Result<()> {
     ensure_post(conn, post_id)?;
     let (n, old_body): (i64, Option<String>) = conn.query_row(
         "SELECT n, body FROM forum_post WHERE id = ?1",
@@ -184,10 +179,8 @@ pub(crate) fn store_content(
             params![n, content.thread, content.category, content.title],
         )?;
     } else {
-        let edited = mark_edit && old_body.is_some();
         conn.execute(
             "UPDATE forum_post SET thread_id = ?2, category = ?3, title = ?4, body = ?5, body_html = ?6,
-                 edited = max(edited, ?7),
                  arrival = coalesce(arrival, (SELECT coalesce(max(arrival), 0) + 1 FROM forum_post))
              WHERE n = ?1",
             params![
@@ -196,8 +189,7 @@ pub(crate) fn store_content(
                 content.category,
                 content.title,
                 content.body,
-                render_post_html(&content.body),
-                edited
+                render_post_html(&content.body)
             ],
         )?;
         search::reindex_post(conn, n)?;
@@ -218,7 +210,7 @@ pub(crate) fn store_content(
 }
 
 fn write_content(conn: &Connection, post_id: &str, content: &PostContent) -> Result<()> {
-    store_content(conn, post_id, content, true)?;
+    store_content(conn, post_id, content)?;
     // The author's details may have come first, with the meta.
     conn.execute(
         "UPDATE forum_thread SET author = p.author, author_name = p.author_name, country = p.country

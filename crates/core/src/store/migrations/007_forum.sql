@@ -39,7 +39,6 @@ CREATE TABLE forum_post (
     country     TEXT,
     created_at  TEXT,                            -- the server's stamp; NULL until meta arrives
     hidden      INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1)),
-    edited      INTEGER NOT NULL DEFAULT 0 CHECK (edited IN (0, 1)),
     arrival     INTEGER,                         -- order in which content first arrived here
     -- order in which the server's stamp (meta) first arrived: the feed's order, which is the
     -- order the server took the posts in (created_at has only whole seconds)
