@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use stopover_core::forum::{self, ThreadView};
+use stopover_core::forum::{self, Retention, ThreadView};
 use stopover_core::sync::Backoff;
 use stopover_protocol::forum::PostMeta;
 use stopover_protocol::{Change, EntityRef, Operation, Outcome};
@@ -465,6 +465,59 @@ async fn an_event_registration_made_offline_is_sent_and_a_full_event_refuses_wit
             listed.contains("baraka") && !listed.contains("amina"),
             "{listed}"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_round_keeps_the_cache_within_its_retention_bound() {
+    within(T, "retention after a pull", async {
+        let server = Server::start();
+        let (amina, baraka) = (NewUser::nfp("amina", "KE"), NewUser::nfp("baraka", "UG"));
+        server.user_add_approved(&amina);
+        server.user_add_approved(&baraka);
+        let a = Device::sign_in("amina-laptop", &server.base_url, &amina).await;
+        sync(&a).await;
+        forum::set_retention(
+            &a.core,
+            Retention {
+                months: 0,
+                categories: vec![],
+                max_posts: 100,
+            },
+        )
+        .unwrap();
+        // A busy week: 15 threads of 10 posts by a colleague.
+        let token = server.sign_in(&baraka.username, &baraka.password).await;
+        let api = Api::new(&server.base_url).with_token(&token);
+        let mut threads = Vec::new();
+        for t in 0..15 {
+            let thread = new_op_id();
+            let mut ops = Vec::new();
+            for i in 0..10 {
+                let post = if i == 0 { thread.clone() } else { new_op_id() };
+                let mut value = json!({"thread": thread, "category": GENERAL, "body": format!("Post {i} of thread {t}")});
+                if i == 0 {
+                    value["title"] = json!(format!("Thread {t}"));
+                }
+                ops.push(Operation {
+                    id: new_op_id(),
+                    entity: EntityRef { kind: "forum_post".into(), id: post },
+                    field: "content".into(),
+                    base_version: 0,
+                    value,
+                });
+            }
+            let answer = api.push(&ops).await.unwrap();
+            assert!(answer.results.iter().all(|r| matches!(r.outcome, Outcome::Applied { .. })), "{answer:?}");
+            threads.push(thread);
+        }
+        let report = a.sync().await.unwrap().pulled;
+        assert_eq!(report, 300, "every post and its stamp were pulled");
+        let kept: u32 = forum::threads(&a.core, GENERAL).unwrap().iter().map(|t| t.replies + 1).sum();
+        assert_eq!(kept, 100, "pruned to the bound right after the pull");
+        assert!(forum::thread(&a.core, threads.last().unwrap()).is_ok(), "the newest thread stays");
+        assert!(forum::thread(&a.core, &threads[0]).is_err(), "the oldest went");
     })
     .await;
 }

@@ -209,7 +209,7 @@ fn groups(conn: &Connection, months: u32) -> Result<Vec<Group>> {
                 max(coalesce(p.created_at, p.local_at)) AS last
          FROM forum_post p LEFT JOIN forum_thread t ON t.id = p.thread_id
          GROUP BY g
-         ORDER BY last, g",
+         ORDER BY last, max(p.meta_order), g",
     )?;
     let rows = stmt.query_map([window], |r| {
         Ok(Group {
