@@ -143,7 +143,7 @@ async fn forum_wire_figures() {
         // The changes as JSON (content and the server's stamp), for scale.
         let observer = Api::new(&server.base_url).with_token(&server.sign_in(&reader.username, &reader.password).await);
         let cursor = laptop.cursor();
-        let (day, _) = observer.pull_all(cursor).await.unwrap();
+        let (day, _) = observer.pull_everything(cursor).await.unwrap();
         assert_eq!(day.len(), 2 * THREADS * POSTS_PER_THREAD, "content and meta per post");
         json_bytes += serde_json::to_vec(&day).unwrap().len();
 

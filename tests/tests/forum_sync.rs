@@ -33,7 +33,7 @@ async fn feed_of(server: &Server, user: &NewUser) -> Vec<Change> {
     let token = server.sign_in(&user.username, &user.password).await;
     Api::new(&server.base_url)
         .with_token(&token)
-        .pull_all(0)
+        .pull_everything(0)
         .await
         .unwrap_or_else(|e| panic!("reading the feed as {}: {e}", user.username))
         .0
