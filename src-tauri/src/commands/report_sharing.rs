@@ -31,9 +31,7 @@ pub async fn assign_report_section(
     username: Option<String>,
 ) -> CommandResult<Vec<Assignment>> {
     let assignments = state
-        .run(move |core| {
-            delegation::assign_section(core, &draft_id, &section, username.as_deref())
-        })
+        .run(move |core| delegation::assign_section(core, &draft_id, &section, username.as_deref()))
         .await?;
     sync.edited();
     Ok(assignments)

@@ -10,14 +10,14 @@
 //! path ends with a repeat index and holds an empty value records that the repeat row exists.
 
 pub mod answers;
-pub mod drafts;
 pub mod delegation;
+pub mod drafts;
 pub mod export;
-pub mod submission;
-pub mod sync;
 mod export_docx;
 mod export_model;
 mod export_pdf;
+pub mod submission;
+pub mod sync;
 pub mod view;
 
 use std::collections::HashMap;
