@@ -127,11 +127,29 @@ export function describeOperation(op: { kind: string; entity_id: string; field: 
     return t(op.value ? 'sync.op.stepTicked' : 'sync.op.stepUnticked', { step: cs.step });
   }
   if (cs && op.field === 'note') return t('sync.op.stepNote', { step: cs.step });
+  const forum = describeForumOperation(op);
+  if (forum) return forum;
   return t('sync.op.generic', { kind: op.kind, id: op.entity_id, field: op.field });
+}
+
+/** A queued e-community change in words: a post (its first words), the contact card, an event. */
+function describeForumOperation(op: { kind: string; entity_id: string; field: string; value: unknown }): string | null {
+  const value = (op.value ?? {}) as { title?: unknown; body?: unknown };
+  if (op.kind === 'forum_post' && op.field === 'content' && typeof value.body === 'string') {
+    const text = typeof value.title === 'string' ? value.title : value.body;
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return t('sync.op.forumPost', { excerpt: flat.length > 60 ? flat.slice(0, 59) + '…' : flat });
+  }
+  if (op.kind === 'profile' && op.field === 'shared') return t('sync.op.contactCard');
+  if (op.kind === 'event_registration' && typeof op.value === 'boolean') {
+    return t(op.value ? 'sync.op.eventRegistered' : 'sync.op.eventCancelled', { id: op.entity_id });
+  }
+  return null;
 }
 
 /** What a conflict is about: "Checklist step register: note". */
 export function describeRecordField(kind: string, entityId: string, field: string): string {
+  if (kind === 'forum_post' && field === 'content') return t('sync.conflict.forumPost');
   const cs = checklistStep(kind, entityId);
   if (cs && field === 'done') return t('sync.conflict.stepDone', { step: cs.step });
   if (cs && field === 'note') return t('sync.conflict.stepNote', { step: cs.step });
