@@ -21,6 +21,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The CMS regions, as the slugs of the forum's region categories, of events' regions and of
+/// the directory's region filter (one list, so client and server cannot disagree).
+pub const REGIONS: [&str; 6] = [
+    "africa",
+    "asia",
+    "europe",
+    "oceania",
+    "south-central-america-caribbean",
+    "north-america",
+];
+
 /// Longest post body, in characters.
 pub const MAX_POST_CHARS: usize = 20_000;
 /// Longest thread title, in characters.

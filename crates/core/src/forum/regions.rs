@@ -4,14 +4,7 @@
 //! Europe; the Middle East and Central Asia in Asia).
 
 /// The region slugs, as the forum's region categories name them.
-pub const REGIONS: [&str; 6] = [
-    "africa",
-    "asia",
-    "europe",
-    "oceania",
-    "south-central-america-caribbean",
-    "north-america",
-];
+pub use stopover_protocol::forum::REGIONS;
 
 const TABLE: [(&str, &str); 6] = [
     (

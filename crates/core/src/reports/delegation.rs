@@ -3,7 +3,6 @@
 //! `report_assignment`), so every device of the country sees who works on what; the
 //! colleague's edits then merge per answer with everyone else's.
 
-use rusqlite::params;
 use serde::Serialize;
 use serde_json::Value;
 use stopover_forms::QuestionType;
@@ -11,8 +10,8 @@ use stopover_protocol::RecordKind;
 use stopover_protocol::is_username;
 
 use super::drafts::{load, load_editable};
-use super::sync::entity_id;
-use super::{NOW, load_form, touch};
+use super::sync::{entity_id, write_assignment};
+use super::{load_form, touch};
 use crate::sync::outbox;
 use crate::{Core, Error, Result};
 
@@ -68,30 +67,14 @@ pub fn assign_section(
                 draft.form_id
             )));
         }
-        let value = match username.map(str::trim) {
-            Some(u) if is_username(u) => {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO report_assignment (draft_id, section, username, updated_at) VALUES (?1, ?2, ?3, {NOW})
-                         ON CONFLICT (draft_id, section) DO UPDATE SET username = excluded.username, updated_at = excluded.updated_at"
-                    ),
-                    params![draft_id, section, u],
-                )?;
-                Value::String(u.to_string())
-            }
-            Some(u) => {
-                return Err(Error::InvalidInput(format!(
-                    "`{u}` is not a username: 3–64 lowercase letters, digits, `.`, `_` or `-`"
-                )));
-            }
-            None => {
-                tx.execute(
-                    "DELETE FROM report_assignment WHERE draft_id = ?1 AND section = ?2",
-                    params![draft_id, section],
-                )?;
-                Value::Null
-            }
-        };
+        let username = username.map(str::trim);
+        if let Some(u) = username.filter(|u| !is_username(u)) {
+            return Err(Error::InvalidInput(format!(
+                "`{u}` is not a username: 3–64 lowercase letters, digits, `.`, `_` or `-`"
+            )));
+        }
+        write_assignment(&tx, draft_id, section, username)?;
+        let value = username.map_or(Value::Null, |u| Value::String(u.to_string()));
         outbox::record_change(
             &tx,
             RecordKind::ReportAssignment,

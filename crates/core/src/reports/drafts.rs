@@ -138,17 +138,28 @@ pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
             "there is already a {form_id} draft for {cycle}: open it from the report list"
         )));
     }
+    let id = insert_draft(&tx, form_id, &version, cycle)?;
+    let draft = load(&tx, &id)?;
+    tx.commit()?;
+    Ok(draft)
+}
+
+/// Adds an empty open draft; returns its id (a UUIDv7).
+pub(crate) fn insert_draft(
+    conn: &Connection,
+    form_id: &str,
+    form_version: &str,
+    cycle: &str,
+) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
-    tx.execute(
+    conn.execute(
         &format!(
             "INSERT INTO report_draft (id, form_id, form_version, cycle, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, 'draft', {NOW}, {NOW})"
         ),
-        params![id, form_id, version, cycle],
+        params![id, form_id, form_version, cycle],
     )?;
-    let draft = load(&tx, &id)?;
-    tx.commit()?;
-    Ok(draft)
+    Ok(id)
 }
 
 /// One draft.

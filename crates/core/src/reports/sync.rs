@@ -10,7 +10,7 @@ use stopover_protocol::RecordKind;
 use stopover_protocol::reports::{SubmissionReceipt, parse_report_entity_id, report_entity_id};
 
 use super::NOW;
-use super::drafts::Draft;
+use super::drafts::{Draft, insert_draft};
 use crate::Result;
 use crate::sync::outbox;
 
@@ -73,15 +73,7 @@ fn open_draft_for(conn: &Connection, entity_id: &str) -> Result<Option<String>> 
         )
         .optional()?
         .unwrap_or_default();
-    let id = uuid::Uuid::now_v7().to_string();
-    conn.execute(
-        &format!(
-            "INSERT INTO report_draft (id, form_id, form_version, cycle, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'draft', {NOW}, {NOW})"
-        ),
-        params![id, form_id, version, cycle],
-    )?;
-    Ok(Some(id))
+    Ok(Some(insert_draft(conn, form_id, &version, cycle)?))
 }
 
 /// Writes a report field that came from the server. Queues nothing. False (and a warning)
@@ -113,19 +105,10 @@ pub(crate) fn write_local(
             )?;
         }
         (RecordKind::ReportAssignment, Value::String(username)) => {
-            conn.execute(
-                &format!(
-                    "INSERT INTO report_assignment (draft_id, section, username, updated_at) VALUES (?1, ?2, ?3, {NOW})
-                     ON CONFLICT (draft_id, section) DO UPDATE SET username = excluded.username, updated_at = excluded.updated_at"
-                ),
-                params![draft_id, field, username],
-            )?;
+            write_assignment(conn, &draft_id, field, Some(username))?;
         }
         (RecordKind::ReportAssignment, Value::Null) => {
-            conn.execute(
-                "DELETE FROM report_assignment WHERE draft_id = ?1 AND section = ?2",
-                params![draft_id, field],
-            )?;
+            write_assignment(conn, &draft_id, field, None)?;
         }
         (RecordKind::ReportSubmission, receipt) if field == "receipt" => {
             let Ok(receipt) = serde_json::from_value::<SubmissionReceipt>(receipt.clone()) else {
@@ -149,6 +132,29 @@ pub(crate) fn write_local(
         [&draft_id],
     )?;
     Ok(true)
+}
+
+/// Gives `section` of a draft to `username`, or to nobody (`None`). Queues nothing.
+pub(crate) fn write_assignment(
+    conn: &Connection,
+    draft_id: &str,
+    section: &str,
+    username: Option<&str>,
+) -> Result<()> {
+    match username {
+        Some(username) => conn.execute(
+            &format!(
+                "INSERT INTO report_assignment (draft_id, section, username, updated_at) VALUES (?1, ?2, ?3, {NOW})
+                 ON CONFLICT (draft_id, section) DO UPDATE SET username = excluded.username, updated_at = excluded.updated_at"
+            ),
+            params![draft_id, section, username],
+        )?,
+        None => conn.execute(
+            "DELETE FROM report_assignment WHERE draft_id = ?1 AND section = ?2",
+            params![draft_id, section],
+        )?,
+    };
+    Ok(())
 }
 
 /// Freezes a draft as submitted on the server, keeping the receipt.

@@ -9,15 +9,7 @@ use stopover_protocol::forum::{CategoryInfo, CategoryKind, Localized, MAX_TITLE_
 use crate::db::unix_now;
 use crate::error::{Error, Result};
 
-/// The CMS regions, as category (and event region) slugs.
-pub const REGIONS: [&str; 6] = [
-    "africa",
-    "asia",
-    "europe",
-    "oceania",
-    "south-central-america-caribbean",
-    "north-america",
-];
+pub use stopover_protocol::forum::REGIONS;
 
 /// (slug, kind, English, French, Spanish). Order in this list is the order in the app.
 #[rustfmt::skip]
