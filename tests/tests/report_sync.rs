@@ -179,6 +179,27 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
         refused[0].reason
     );
 
+    // Signing this laptop in as someone else while its changes wait is refused: they were
+    // made as Baraka and would be dropped (or sent as someone else).
+    set(&b, &lead, "Typed offline by Baraka");
+    let err = sync::sign_in(
+        &b.core,
+        &b.secrets,
+        &url,
+        &chidi.username,
+        &chidi.password,
+        "same laptop",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("have not reached"), "{err}");
+    sync(&b).await;
+    sync(&a).await;
+    assert_eq!(
+        answer(&a, &lead).as_deref(),
+        Some("Typed offline by Baraka")
+    );
+
     // Another country's NFP never receives Kenya's report, and writes only Nigeria's.
     sync(&c).await;
     assert!(reports::list_drafts(&c.core).unwrap().is_empty());
@@ -259,12 +280,21 @@ async fn only_the_nfp_submits_and_the_submitted_report_is_immutable() {
     );
     assert!(receipt.answers_submitted > 20, "{receipt:?}");
 
+    // The receipt coming back in the feed changes nothing on the submitting device: still one
+    // report for the cycle (draft_id asserts it), the same one.
+    sync(&a).await;
+    assert_eq!(draft_id(&a), id_a);
+
     // Every device of the country learns it; the draft freezes there too.
     sync(&b).await;
     let on_b = reports::get_draft(&b.core, &id_b).unwrap();
     assert_eq!(on_b.status, DraftStatus::Submitted);
     assert_eq!(on_b.receipt.as_ref(), Some(&receipt));
     assert!(reports::set_answer(&b.core, &id_b, &lead, "too late").is_err());
+    sync(&b).await;
+    assert_eq!(draft_id(&b), id_b, "still one report for the cycle");
+    let err = reports::create_draft(&b.core, CMS, "cop15").unwrap_err();
+    assert!(err.to_string().contains("was already submitted"), "{err}");
 
     // A retry of the same submission (its answer lost) gets the same receipt.
     let request = stopover_protocol::reports::SubmitReport {

@@ -350,3 +350,39 @@ fn csv_export_quotes_fields_and_keeps_accents() {
         "invalid_input"
     );
 }
+
+#[test]
+fn cycles_have_one_spelling_and_answers_fit_what_the_server_keeps() {
+    let (_dir, core, id) = fresh();
+    // `cop15` is the same cycle as `COP15`: one report per form and cycle.
+    let err = reports::create_draft(&core, CMS, " cop15 ").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("already a cms-national-report draft for COP15"),
+        "{err}"
+    );
+    let err = reports::create_draft(&core, CMS, "COP 16").unwrap_err();
+    assert!(err.to_string().contains("not a reporting cycle"), "{err}");
+    assert_eq!(
+        reports::create_draft(&core, CMS, "cop16").unwrap().cycle,
+        "COP16"
+    );
+
+    // An answer longer than the server keeps is refused before anything is saved.
+    let path = "priorities/nbsap_plans";
+    reports::set_answer(&core, &id, "priorities/nbsap_exists", "no").unwrap();
+    reports::set_answer(&core, &id, path, "short").unwrap();
+    let long = "é".repeat(stopover_protocol::MAX_TEXT_CHARS + 1);
+    let err = reports::set_answer(&core, &id, path, &long).unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert!(err.to_string().contains("at most 10000"), "{err}");
+    assert_eq!(reports::draft_answers(&core, &id).unwrap()[path], "short");
+    let fits = "é".repeat(stopover_protocol::MAX_TEXT_CHARS);
+    reports::set_answer(&core, &id, path, &fits).unwrap();
+
+    // Once submitted, the cycle cannot be started again.
+    fill_required(&core, &id);
+    reports::submit_draft(&core, &id).unwrap();
+    let err = reports::create_draft(&core, CMS, "COP15").unwrap_err();
+    assert!(err.to_string().contains("already submitted"), "{err}");
+}

@@ -13,6 +13,7 @@ use super::{
     NOW, Target, evaluate, instances, load_form, resolve, state_of, stored_answers, touch,
 };
 use crate::{Core, Error, Result};
+use stopover_protocol::MAX_TEXT_CHARS;
 
 /// What the UI needs after each change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -118,6 +119,14 @@ fn answerable(form: &Form, state: &FormState, path: &str) -> Result<()> {
 /// `appendix_i/app1_species[2]/app1_sp_trend`), saved durably before this returns.
 /// Answers to questions that become hidden are kept (and left out of exports).
 pub fn set_answer(core: &Core, draft_id: &str, path: &str, value: &str) -> Result<LiveState> {
+    // The server keeps answers of at most this size: a longer one would be refused when it
+    // syncs, so it is refused here, before anything is saved.
+    let chars = value.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(Error::InvalidInput(format!(
+            "this answer has {chars} characters; an answer holds at most {MAX_TEXT_CHARS}: shorten it or attach a document"
+        )));
+    }
     change(core, draft_id, |tx, form, state| {
         answerable(form, state, path)?;
         upsert(tx, draft_id, path, value)

@@ -111,7 +111,9 @@ pub(crate) fn load_editable(conn: &Connection, id: &str) -> Result<Draft> {
 
 /// Starts a draft of report form `form_id` for `cycle` (e.g. `COP15`).
 pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
-    let cycle = cycle.trim();
+    // One spelling per cycle (`cop15` is `COP15`): it names the country's shared report.
+    let cycle = cycle.trim().to_ascii_uppercase();
+    let cycle = cycle.as_str();
     if cycle.is_empty() {
         return Err(Error::InvalidInput(
             "a report needs a cycle, e.g. COP15".into(),
@@ -125,18 +127,28 @@ pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let (version, _) = load_form(&tx, form_id)?;
-    // One open draft per form and cycle: it is the country's shared report once synced.
-    let open: Option<String> = tx
+    // One report per form and cycle: once synced it is the country's shared report, and a
+    // submitted one is final.
+    let existing: Option<String> = tx
         .query_row(
-            "SELECT id FROM report_draft WHERE form_id = ?1 AND cycle = ?2 AND status = 'draft'",
+            "SELECT status FROM report_draft WHERE form_id = ?1 AND cycle = ?2
+             ORDER BY status = 'draft' DESC LIMIT 1",
             params![form_id, cycle],
             |r| r.get(0),
         )
         .optional()?;
-    if open.is_some() {
-        return Err(Error::InvalidInput(format!(
-            "there is already a {form_id} draft for {cycle}: open it from the report list"
-        )));
+    match existing.as_deref() {
+        Some("draft") => {
+            return Err(Error::InvalidInput(format!(
+                "there is already a {form_id} draft for {cycle}: open it from the report list"
+            )));
+        }
+        Some(_) => {
+            return Err(Error::InvalidInput(format!(
+                "the {form_id} report for {cycle} was already submitted; start the next cycle's report instead"
+            )));
+        }
+        None => {}
     }
     let id = insert_draft(&tx, form_id, &version, cycle)?;
     let draft = load(&tx, &id)?;

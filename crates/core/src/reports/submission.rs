@@ -3,12 +3,13 @@
 
 use rusqlite::params;
 use stopover_protocol::RecordKind;
-use stopover_protocol::reports::{SubmitReport, answers_digest};
+use stopover_protocol::reports::{SubmitReport, answers_digest, report_entity_id};
 
 use super::drafts::{Draft, check_complete, load, load_editable};
 use super::stored_answers;
 use super::sync::{entity_id, mark_submitted};
 use crate::sync::SyncClient;
+use crate::sync::outbox::{FieldRef, note_server_field};
 use crate::{Core, Error, Result};
 
 /// What must hold before the server is asked: the draft is complete here, nothing of it waits
@@ -74,6 +75,17 @@ pub async fn submit_to_server(
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     mark_submitted(&tx, draft_id, &receipt)?;
+    // The receipt comes back in the change feed too: known here now, so the pull that brings
+    // it changes nothing.
+    let receipt_json = serde_json::to_value(&receipt)
+        .map_err(|e| Error::BadAnswer(format!("the receipt cannot be stored: {e}")))?;
+    let entity = report_entity_id(&request.form_id, &request.cycle);
+    note_server_field(
+        &tx,
+        FieldRef::new(RecordKind::ReportSubmission.name(), &entity, "receipt"),
+        1,
+        Some(&receipt_json),
+    )?;
     let draft = load(&tx, draft_id)?;
     tx.commit()?;
     Ok(draft)

@@ -43,9 +43,11 @@ pub(crate) fn queue_answer_changes(
     Ok(())
 }
 
-/// The open draft of a report entity, made (empty) when this device has none yet, e.g. when
-/// a colleague's answers arrive first. `None` for a malformed entity id.
-fn open_draft_for(conn: &Connection, entity_id: &str) -> Result<Option<String>> {
+/// The draft a server change of a report entity goes to: the open draft, made (empty) when
+/// this device has none yet, e.g. when a colleague's answers arrive first. The receipt goes to
+/// the submitted draft when this device already froze it. `None` (nothing written) for a
+/// malformed entity id, and for answers to a report already submitted here: it cannot change.
+fn draft_for(conn: &Connection, kind: RecordKind, entity_id: &str) -> Result<Option<String>> {
     let Ok((form_id, cycle)) = parse_report_entity_id(entity_id) else {
         tracing::warn!(
             entity_id,
@@ -53,16 +55,26 @@ fn open_draft_for(conn: &Connection, entity_id: &str) -> Result<Option<String>> 
         );
         return Ok(None);
     };
-    let existing: Option<String> = conn
+    let existing: Option<(String, String)> = conn
         .query_row(
-            "SELECT id FROM report_draft WHERE form_id = ?1 AND cycle = ?2 AND status = 'draft'
-             ORDER BY updated_at DESC LIMIT 1",
+            "SELECT id, status FROM report_draft WHERE form_id = ?1 AND cycle = ?2
+             ORDER BY status = 'draft' DESC, updated_at DESC LIMIT 1",
             params![form_id, cycle],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if existing.is_some() {
-        return Ok(existing);
+    match existing {
+        Some((id, status)) if status == "draft" => return Ok(Some(id)),
+        Some((id, _)) if kind == RecordKind::ReportSubmission => return Ok(Some(id)),
+        Some(_) => {
+            tracing::warn!(
+                entity_id,
+                kind = kind.name(),
+                "sync: ignoring a change to a report already submitted on this device"
+            );
+            return Ok(None);
+        }
+        None => {}
     }
     // The form may not be in this device's pack yet; the draft keeps the answers until it is.
     let version: String = conn
@@ -85,7 +97,7 @@ pub(crate) fn write_local(
     field: &str,
     value: &Value,
 ) -> Result<bool> {
-    let Some(draft_id) = open_draft_for(conn, entity_id)? else {
+    let Some(draft_id) = draft_for(conn, kind, entity_id)? else {
         return Ok(false);
     };
     match (kind, value) {

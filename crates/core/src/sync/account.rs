@@ -50,6 +50,7 @@ pub async fn sign_in(
     if username.is_empty() {
         return Err(Error::InvalidInput("enter your user name".into()));
     }
+    refuse_switch_with_waiting_changes(core, &url, username)?;
     client.health().await?;
     let request = SignInRequest {
         username: username.to_string(),
@@ -89,6 +90,29 @@ pub async fn sign_in(
     state::delete(&tx, state::LAST_ERROR_CODE)?;
     tx.commit()?;
     Ok(session.account)
+}
+
+/// Another server or account starts sync afresh, and the outbox with it: refused while changes
+/// made as the previous account still wait, so nothing typed is dropped (or sent as someone
+/// else). The person syncs them first, or chooses "forget this device".
+fn refuse_switch_with_waiting_changes(core: &Core, url: &str, username: &str) -> Result<()> {
+    let conn = core.conn();
+    let (Some(old_url), Some(old_account)) = (
+        state::get(&conn, state::SERVER_URL)?,
+        state::get(&conn, state::ACCOUNT)?,
+    ) else {
+        return Ok(());
+    };
+    if old_url == url && old_account == username {
+        return Ok(());
+    }
+    let waiting: i64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+    if waiting == 0 {
+        return Ok(());
+    }
+    Err(Error::InvalidInput(format!(
+        "{waiting} change(s) made as {old_account} have not reached {old_url} yet: sign in as {old_account} and sync first, or forget this device to drop them"
+    )))
 }
 
 /// Signs out: asks the server to revoke the device token (best effort: offline, the token is
