@@ -2,7 +2,9 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../../App.svelte';
-import { goTo, mockBackend, type Reply } from '../../test/backend';
+import { emit } from '@tauri-apps/api/event';
+import { SYNC_STATUS_EVENT } from '../../lib/api';
+import { goTo, mockBackend, syncStatus, type Reply } from '../../test/backend';
 import { fakeCore } from '../../test/report-fixtures';
 
 async function open(replies: Record<string, Reply> = {}) {
@@ -68,5 +70,23 @@ describe('Sharing and submitting a report', () => {
     expect((await screen.findByTestId('report-submit-error')).textContent).toContain('not the NFP for CMS');
     expect(screen.queryByTestId('report-locked')).toBeNull();
     expect(screen.getByTestId('report-submit')).toBeTruthy();
+  });
+});
+
+describe('A report open while a sync round ends', () => {
+  it('shows the answers a colleague sent, and keeps what is being typed', async () => {
+    goTo('#/reports/d1');
+    const fake = fakeCore({ values: { 'general/party': 'Chad' } });
+    const backend = mockBackend(fake.replies);
+    render(App);
+    await screen.findByTestId('report');
+    const party = screen.getAllByTestId('question').find((q) => q.dataset.name === 'party')!;
+    expect((within(party).getByRole('textbox') as HTMLInputElement).value).toBe('Chad');
+
+    // A colleague's answer arrives with a sync round.
+    fake.core.values['general/party'] = 'Republic of Chad';
+    await emit(SYNC_STATUS_EVENT, syncStatus({ state: 'up_to_date', last_sync: '2027-01-01T10:00:00Z' }));
+    await waitFor(() => expect((within(party).getByRole('textbox') as HTMLInputElement).value).toBe('Republic of Chad'));
+    expect(backend.argsOf('open_report')).toHaveLength(2);
   });
 });
