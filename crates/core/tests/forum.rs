@@ -1065,3 +1065,136 @@ fn retention_runs_in_one_transaction_with_the_cache_reopened_intact() -> Result<
     assert!(matches!(missing, Err(Error::NotFound(_))));
     Ok(())
 }
+
+/// A thread whose first post the Secretariat hid, with a reply by baraka, pulled by `core`.
+fn thread_with_hidden_first_post(core: &stopover_core::Core, feed: &mut Feed) -> (String, String) {
+    let (thread, reply) = (uuid(), uuid());
+    feed.post(
+        &thread,
+        &thread,
+        GENERAL,
+        Some("Smuggling routes for sale"),
+        "Contact me for the smuggling routes.",
+        "chidi",
+        "2025-01-01T00:00:00Z",
+    )
+    .post(
+        &reply,
+        &thread,
+        GENERAL,
+        None,
+        "Reported to the Secretariat: falconry permits are not for sale.",
+        "baraka",
+        "2025-01-02T00:00:00Z",
+    )
+    .put("forum_post", &thread, "hidden", json!(true));
+    feed.pull(core);
+    (thread, reply)
+}
+
+#[test]
+fn a_thread_whose_first_post_was_hidden_shows_no_title_author_or_search_hit_to_others() {
+    let (_d, core) = open();
+    signed_in_as(&core, "amina");
+    let mut feed = Feed::default();
+    with_categories(&core, &mut feed);
+    let (visible, _) = thread_with_replies(
+        &mut feed,
+        GENERAL,
+        "Permits for falconry",
+        "chidi",
+        "2025-01-03",
+        1,
+    );
+    let (hidden, reply) = thread_with_hidden_first_post(&core, &mut feed);
+
+    let list = forum::threads(&core, GENERAL).unwrap();
+    let t = list.iter().find(|t| t.id == hidden).unwrap();
+    assert!(t.hidden, "{t:?}");
+    assert_eq!(t.title, "");
+    assert_eq!(t.author_name, "");
+    assert_eq!(t.country, None);
+    assert_eq!(t.replies, 1, "the thread itself is still listed");
+    let v = list.iter().find(|t| t.id == visible).unwrap();
+    assert!(!v.hidden && v.title == "Permits for falconry" && v.author_name == "NFP chidi");
+    let json = serde_json::to_value(t).unwrap();
+    assert_eq!(json["hidden"], json!(true));
+    assert_eq!(json["title"], json!(""));
+
+    let view = forum::thread(&core, &hidden).unwrap();
+    assert!(view.hidden);
+    assert_eq!(view.title, "");
+    assert_eq!(serde_json::to_value(&view).unwrap()["hidden"], json!(true));
+    assert!(!forum::thread(&core, &visible).unwrap().hidden);
+
+    // Neither the hidden post's words nor its thread (through a reply) are found.
+    assert!(forum::search(&core, "smuggling", "en").unwrap().is_empty());
+    let hits = forum::search(&core, "falconry", "en").unwrap();
+    assert!(
+        hits.iter()
+            .all(|h| h.thread_id != hidden && h.post_id != reply),
+        "{hits:?}"
+    );
+    assert!(!hits.is_empty(), "the visible thread is still found");
+    assert!(
+        hits.iter().all(|h| !h.thread_title.contains("Smuggling")),
+        "{hits:?}"
+    );
+
+    // Unhidden, it is back everywhere.
+    feed.put("forum_post", &hidden, "hidden", json!(false));
+    feed.pull(&core);
+    let t = forum::threads(&core, GENERAL)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == hidden)
+        .unwrap();
+    assert!(!t.hidden && t.title == "Smuggling routes for sale" && t.author_name == "NFP chidi");
+    assert_eq!(
+        forum::thread(&core, &hidden).unwrap().title,
+        "Smuggling routes for sale"
+    );
+    let hits = forum::search(&core, "smuggling", "en").unwrap();
+    assert!(hits.iter().any(|h| h.post_id == hidden), "{hits:?}");
+}
+
+#[test]
+fn the_author_of_a_hidden_first_post_still_sees_the_thread_but_not_in_the_home_notice() {
+    let (_d, core) = open();
+    signed_in_as(&core, "chidi");
+    let mut feed = Feed::default();
+    with_categories(&core, &mut feed);
+    let (hidden, reply) = thread_with_hidden_first_post(&core, &mut feed);
+
+    let t = forum::threads(&core, GENERAL)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == hidden)
+        .unwrap();
+    assert!(!t.hidden, "{t:?}");
+    assert_eq!(t.title, "Smuggling routes for sale");
+    assert_eq!(t.author_name, "NFP chidi");
+    let view = forum::thread(&core, &hidden).unwrap();
+    assert!(!view.hidden);
+    assert_eq!(view.title, "Smuggling routes for sale");
+    assert!(view.posts[0].hidden && view.posts[0].mine);
+
+    // The replies in it are found by their author's search, under the thread's title.
+    let hits = forum::search(&core, "falconry", "en").unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].post_id, reply);
+    assert_eq!(hits[0].thread_title, "Smuggling routes for sale");
+
+    // A reply to the hidden thread is not announced on the home view.
+    let notice = forum::home_notice(&core).unwrap();
+    assert_eq!(notice.new_replies_to_my_threads, 0, "{notice:?}");
+    assert!(notice.threads.is_empty(), "{notice:?}");
+
+    // A visible thread of theirs still is.
+    let (mine, _) = thread_with_replies(&mut feed, GENERAL, "Permits", "chidi", "2025-01-04", 2);
+    feed.pull(&core);
+    let notice = forum::home_notice(&core).unwrap();
+    assert_eq!(notice.new_replies_to_my_threads, 2);
+    assert_eq!(notice.threads.len(), 1);
+    assert_eq!(notice.threads[0].id, mine);
+}

@@ -15,6 +15,7 @@ export function threadSummary(partial: Partial<ThreadSummary> & Pick<ThreadSumma
     category: 'general',
     author_name: 'NFP Baraka',
     country: 'UG',
+    hidden: false,
     replies: 0,
     last_activity: minutesAgo(30),
     unread: false,
@@ -41,7 +42,7 @@ export function post(partial: Partial<PostView> & Pick<PostView, 'id'>): PostVie
 }
 
 export function threadView(posts: PostView[], partial: Partial<ThreadView> = {}): ThreadView {
-  return { id: T1, category: 'general', title: 'Credentials for COP15', locked: false, posts, ...partial };
+  return { id: T1, category: 'general', title: 'Credentials for COP15', hidden: false, locked: false, posts, ...partial };
 }
 
 export function profile(partial: Partial<Profile> & Pick<Profile, 'username' | 'display_name'>): Profile {

@@ -30,9 +30,14 @@ pub struct Category {
 pub struct ThreadSummary {
     pub id: String,
     pub category: String,
+    /// Empty when the thread is [`hidden`](Self::hidden) (the UI shows a placeholder).
     pub title: String,
+    /// Empty (and `country` `None`) when the thread is [`hidden`](Self::hidden).
     pub author_name: String,
     pub country: Option<String>,
+    /// Its first post was hidden by moderation and the reader is not its author: shown
+    /// without its title or author.
+    pub hidden: bool,
     /// Posts after the first one, as cached here.
     pub replies: u32,
     /// RFC 3339: the newest post's date (or, for one still waiting to be sent, when it was
@@ -49,7 +54,10 @@ pub struct ThreadSummary {
 pub struct ThreadView {
     pub id: String,
     pub category: String,
+    /// Empty when the thread is [`hidden`](Self::hidden) (the UI shows a placeholder).
     pub title: String,
+    /// Its first post was hidden by moderation and the reader is not its author.
+    pub hidden: bool,
     pub locked: bool,
     /// In the order the server took them; posts waiting to be sent last.
     pub posts: Vec<PostView>,
@@ -108,6 +116,16 @@ pub(crate) fn localized(text: &Localized, lang: &str) -> String {
 
 fn me(conn: &Connection) -> Result<String> {
     Ok(super::account(conn)?.unwrap_or_default())
+}
+
+/// SQL, true when thread `t`'s first post is hidden by moderation and the reader (the
+/// username bound to parameter `me`, e.g. `?1`) is not its author: such a thread is shown
+/// without its title and author, and is not found by search.
+pub(crate) fn thread_hidden_from_reader(me: &str) -> String {
+    format!(
+        "(coalesce((SELECT fp.hidden FROM forum_post fp WHERE fp.id = t.id), 0) <> 0
+          AND ({me} = '' OR coalesce((SELECT fp.author FROM forum_post fp WHERE fp.id = t.id), t.author, '') <> {me}))"
+    )
 }
 
 /// The categories, in the Secretariat's order, with their thread counts.
@@ -183,6 +201,7 @@ fn summaries(conn: &Connection, which: Which) -> Result<Vec<ThreadSummary>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT t.id, coalesce(t.category, ''), coalesce(t.title, ''),
                 coalesce(t.author_name, t.author, ''), t.country, t.locked,
+                {hidden},
                 sum(p.id <> t.id),
                 max(coalesce(p.created_at, p.local_at)) AS last,
                 coalesce(max(CASE WHEN coalesce(p.author, '') <> ?1 THEN p.arrival END), 0) > t.read_upto,
@@ -190,20 +209,30 @@ fn summaries(conn: &Connection, which: Which) -> Result<Vec<ThreadSummary>> {
          FROM forum_thread t JOIN forum_post p ON p.thread_id = t.id AND p.body IS NOT NULL
          WHERE {filter}
          GROUP BY t.id
-         ORDER BY last DESC, t.id DESC"
+         ORDER BY last DESC, t.id DESC",
+        hidden = thread_hidden_from_reader("?1")
     ))?;
     let rows = stmt.query_map(params![me, arg], |r| {
+        let hidden: bool = r.get(6)?;
+        let shown = |s: String| {
+            if hidden {
+                String::new()
+            } else {
+                strip_bidi_controls(&s)
+            }
+        };
         Ok(ThreadSummary {
             id: r.get(0)?,
             category: r.get(1)?,
-            title: strip_bidi_controls(&r.get::<_, String>(2)?),
-            author_name: strip_bidi_controls(&r.get::<_, String>(3)?),
-            country: r.get(4)?,
+            title: shown(r.get(2)?),
+            author_name: shown(r.get(3)?),
+            country: if hidden { None } else { r.get(4)? },
+            hidden,
             locked: r.get(5)?,
-            replies: r.get(6)?,
-            last_activity: r.get(7)?,
-            unread: r.get(8)?,
-            pending: r.get(9)?,
+            replies: r.get(7)?,
+            last_activity: r.get(8)?,
+            unread: r.get(9)?,
+            pending: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -235,15 +264,19 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let me = me(&tx)?;
-    let head: Option<(String, String, bool)> = tx
+    let head: Option<(String, String, bool, bool)> = tx
         .query_row(
-            "SELECT coalesce(category, ''), coalesce(title, ''), locked FROM forum_thread t
-             WHERE id = ?1 AND EXISTS (SELECT 1 FROM forum_post p WHERE p.thread_id = t.id AND p.body IS NOT NULL)",
-            [thread_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            &format!(
+                "SELECT coalesce(category, ''), coalesce(title, ''), locked, {hidden}
+                 FROM forum_thread t
+                 WHERE id = ?2 AND EXISTS (SELECT 1 FROM forum_post p WHERE p.thread_id = t.id AND p.body IS NOT NULL)",
+                hidden = thread_hidden_from_reader("?1")
+            ),
+            params![me, thread_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((category, title, locked)) = head else {
+    let Some((category, title, locked, hidden)) = head else {
         return Err(Error::NotFound(format!("forum thread `{thread_id}`")));
     };
     // Refused edits and posts, newest last (so the newest wins below).
@@ -346,7 +379,12 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
     Ok(ThreadView {
         id: thread_id.to_string(),
         category,
-        title: strip_bidi_controls(&title),
+        title: if hidden {
+            String::new()
+        } else {
+            strip_bidi_controls(&title)
+        },
+        hidden,
         locked,
         posts,
     })
@@ -387,10 +425,12 @@ pub fn home_notice(core: &Core) -> Result<HomeNotice> {
     let seen: i64 = settings::get(&conn, HOME_SEEN)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
+    // A thread whose first post moderation hid is not announced, not even to its author.
     let mut stmt = conn.prepare(
         "SELECT p.thread_id, count(*) FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id
          WHERE t.author = ?1 AND p.id <> t.id AND coalesce(p.author, '') <> ?1
            AND p.body IS NOT NULL AND p.arrival > ?2
+           AND NOT coalesce((SELECT fp.hidden FROM forum_post fp WHERE fp.id = t.id), 0)
          GROUP BY p.thread_id",
     )?;
     let rows = stmt.query_map(params![me, seen], |r| {

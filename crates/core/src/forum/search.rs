@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::markdown::strip_bidi_controls;
+use super::read::thread_hidden_from_reader;
 use crate::content::{self, HIGHLIGHT_END, HIGHLIGHT_START, build_match_expression};
 use crate::{Core, Result, check_language};
 
@@ -84,11 +85,12 @@ fn snippet_html(text: &str) -> String {
 pub fn search(core: &Core, query: &str, lang: &str) -> Result<Vec<PostHit>> {
     check_language(lang)?;
     let conn = core.conn();
+    let me = super::account(&conn)?.unwrap_or_default();
     for any in [false, true] {
         let Some(expr) = build_match_expression(query, any) else {
             return Ok(Vec::new());
         };
-        let hits = run(&conn, &expr)?;
+        let hits = run(&conn, &expr, &me)?;
         if !hits.is_empty() {
             return Ok(hits);
         }
@@ -96,14 +98,21 @@ pub fn search(core: &Core, query: &str, lang: &str) -> Result<Vec<PostHit>> {
     Ok(Vec::new())
 }
 
-fn run(conn: &Connection, expr: &str) -> Result<Vec<PostHit>> {
+fn run(conn: &Connection, expr: &str, me: &str) -> Result<Vec<PostHit>> {
     // Rank every match first, then make snippets for the best few only: a snippet costs far
     // more than a score, and common words match thousands of posts. (Hidden posts are not in
-    // the index.)
-    let mut stmt = conn.prepare_cached(
+    // the index. Neither is any post of a thread whose first post is hidden, except for that
+    // post's author: its title would show.)
+    let mut stmt = conn.prepare_cached(&format!(
         "WITH best AS (
              SELECT rowid AS n, bm25(forum_search, 8.0, 1.0) AS score FROM forum_search
-             WHERE forum_search MATCH ?1 ORDER BY score LIMIT ?4)
+             WHERE forum_search MATCH ?1
+               AND rowid NOT IN (
+                   SELECT p.n FROM forum_post h
+                   JOIN forum_thread t ON t.id = h.id
+                   JOIN forum_post p ON p.thread_id = t.id
+                   WHERE h.hidden AND {hidden})
+             ORDER BY score LIMIT ?4)
          SELECT p.id, p.thread_id, coalesce(t.title, ''), coalesce(p.author_name, p.author, ''),
                 snippet(forum_search, -1, ?2, ?3, '…', 16)
          FROM best
@@ -111,13 +120,15 @@ fn run(conn: &Connection, expr: &str) -> Result<Vec<PostHit>> {
          JOIN forum_post p ON p.n = best.n
          LEFT JOIN forum_thread t ON t.id = p.thread_id
          ORDER BY best.score, best.n",
-    )?;
+        hidden = thread_hidden_from_reader("?5")
+    ))?;
     let rows = stmt.query_map(
         params![
             expr,
             HIGHLIGHT_START.to_string(),
             HIGHLIGHT_END.to_string(),
-            LIMIT
+            LIMIT,
+            me
         ],
         |r| {
             Ok(PostHit {

@@ -18,10 +18,13 @@ export interface Category {
 export interface ThreadSummary {
   id: string;
   category: string;
-  /** Plain text: shown escaped, never as HTML. */
+  /** Plain text: shown escaped, never as HTML. Empty when `hidden`. */
   title: string;
+  /** Empty (and `country` null) when `hidden`. */
   author_name: string;
   country: string | null;
+  /** Its first post was hidden by moderation (and the reader is not its author): shown with a placeholder title. */
+  hidden: boolean;
   replies: number;
   /** RFC 3339. */
   last_activity: string;
@@ -60,7 +63,10 @@ export interface PostView {
 export interface ThreadView {
   id: string;
   category: string;
+  /** Empty when `hidden`. */
   title: string;
+  /** Its first post was hidden by moderation (and the reader is not its author): shown with a placeholder title. */
+  hidden: boolean;
   locked: boolean;
   posts: PostView[];
 }

@@ -406,6 +406,7 @@ export const en = {
   'forum.threads.pending': 'Waiting to be sent',
   'forum.threads.locked': 'Locked',
   'forum.thread.loadFailed': 'The thread could not be read: {message}',
+  'forum.thread.hidden': 'Thread hidden by the moderators',
   'forum.thread.backToCategory': 'Back to the category',
   'forum.thread.locked': 'The Secretariat locked this thread: no more replies can be added.',
   'forum.thread.posts': 'Posts',

@@ -405,6 +405,7 @@ export const es: typeof en = {
   'forum.threads.pending': 'Pendiente de envío',
   'forum.threads.locked': 'Cerrado',
   'forum.thread.loadFailed': 'No se pudo leer el hilo: {message}',
+  'forum.thread.hidden': 'Hilo ocultado por los moderadores',
   'forum.thread.backToCategory': 'Volver a la categoría',
   'forum.thread.locked': 'La Secretaría cerró este hilo: ya no se pueden añadir respuestas.',
   'forum.thread.posts': 'Mensajes',

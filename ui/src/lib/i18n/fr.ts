@@ -405,6 +405,7 @@ export const fr: typeof en = {
   'forum.threads.pending': 'En attente d’envoi',
   'forum.threads.locked': 'Verrouillée',
   'forum.thread.loadFailed': 'La discussion n’a pas pu être lue : {message}',
+  'forum.thread.hidden': 'Discussion masquée par les modérateurs',
   'forum.thread.backToCategory': 'Retour à la catégorie',
   'forum.thread.locked': 'Le Secrétariat a verrouillé cette discussion : on ne peut plus y répondre.',
   'forum.thread.posts': 'Messages',
