@@ -60,6 +60,8 @@ fn main() {
             "forum_home_notice",
             "acknowledge_forum_notice",
             "open_external_link",
+            "forum_retention",
+            "set_forum_retention",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -102,6 +102,8 @@ fn main() {
             commands::forum::forum_home_notice,
             commands::forum::acknowledge_forum_notice,
             commands::forum::open_external_link,
+            commands::forum::forum_retention,
+            commands::forum::set_forum_retention,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");

@@ -5,7 +5,7 @@
 
 use stopover_core::check_language;
 use stopover_core::forum::{
-    self, Category, EventView, HomeNotice, PostHit, PostView, Profile, SharedContact,
+    self, Category, EventView, HomeNotice, PostHit, PostView, Profile, Retention, SharedContact,
     ThreadSummary, ThreadView,
 };
 use tauri::State;
@@ -289,4 +289,24 @@ mod tests {
             assert_eq!(e.code, "invalid_input", "{bad}");
         }
     }
+}
+
+/// How much of the forum this laptop keeps (months, categories, most posts).
+#[tauri::command]
+pub async fn forum_retention(state: State<'_, AppState>) -> CommandResult<Retention> {
+    state.run(forum::retention).await
+}
+
+/// Stores the retention setting and prunes the cache to it at once; answers with it as stored.
+#[tauri::command]
+pub async fn set_forum_retention(
+    state: State<'_, AppState>,
+    setting: Retention,
+) -> CommandResult<Retention> {
+    state
+        .run(move |core| {
+            forum::set_retention(core, setting)?;
+            forum::retention(core)
+        })
+        .await
 }

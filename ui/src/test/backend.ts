@@ -64,6 +64,7 @@ const defaults: Record<string, Reply> = {
   list_conflicts: [],
   list_rejected: [],
   forum_home_notice: { new_replies_to_my_threads: 0, threads: [] },
+  forum_retention: { months: 24, categories: [], max_posts: 20000 },
 };
 
 export interface Backend {

@@ -170,4 +170,15 @@ export const forumApi = {
   acknowledgeNotice: () => invoke<void>('acknowledge_forum_notice'),
   /** Opens a post's link in the system browser (after the person confirmed it). */
   openExternal: (url: string) => invoke<void>('open_external_link', { url }),
+  retention: () => invoke<Retention>('forum_retention'),
+  setRetention: (setting: Retention) => invoke<Retention>('set_forum_retention', { setting }),
 };
+
+/** How much of the forum the laptop keeps (crates/core/src/forum/retention.rs). */
+export interface Retention {
+  /** Threads without activity for this many months are removed; 0 keeps all. */
+  months: number;
+  /** Categories kept; empty keeps all. */
+  categories: string[];
+  max_posts: number;
+}
