@@ -104,6 +104,13 @@ pub struct Stats {
     pub bytes_down: u64,
 }
 
+impl Stats {
+    /// Bytes on the wire both ways (request and status lines, headers and bodies).
+    pub fn wire(&self) -> u64 {
+        self.bytes_up + self.bytes_down
+    }
+}
+
 /// One request the proxy saw, and what it did with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -348,6 +355,23 @@ impl Proxy {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// `METHOD /path up/down B` for every exchange since the last reset, for benchmark output.
+    pub fn exchanges(&self) -> String {
+        self.events()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}/{} B",
+                    e.method,
+                    e.path.split('?').next().unwrap_or(""),
+                    e.request_bytes,
+                    e.response_bytes
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Every request seen since start (or [`Proxy::reset_stats`]), in order.

@@ -23,15 +23,11 @@ use stopover_core::forum;
 use stopover_protocol::{EntityRef, MAX_PULL_LIMIT, Operation, Outcome};
 use stopover_tests::api::{Api, new_op_id, within};
 use stopover_tests::client::Device;
-use stopover_tests::proxy::{Proxy, Stats};
+use stopover_tests::proxy::Proxy;
 use stopover_tests::server::{NewUser, Server, ecommunity_binary};
 
 const THREADS: usize = 20;
 const POSTS_PER_THREAD: usize = 10;
-
-fn wire(s: &Stats) -> u64 {
-    s.bytes_up + s.bytes_down
-}
 
 /// Words of the NFPs' everyday business, for post bodies.
 const VOCABULARY: &str = "our delegation will travel to the meeting with two experts from ministry \
@@ -84,24 +80,6 @@ fn content_op(post: &str, thread: &str, title: Option<&str>, body: &str) -> Oper
         base_version: 0,
         value,
     }
-}
-
-/// `METHOD /path up/down` for every exchange since the last reset.
-fn exchanges(proxy: &Proxy) -> String {
-    proxy
-        .events()
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {}/{} B",
-                e.method,
-                e.path.split('?').next().unwrap_or(""),
-                e.request_bytes,
-                e.response_bytes
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,16 +139,16 @@ async fn forum_wire_figures() {
              the changes' JSON {} B (wire/JSON = {:.2}); exchanges: {}",
             posts,
             day.len(),
-            wire(&round),
+            round.wire(),
             round.requests,
             round.bytes_up,
             round.bytes_down,
-            wire(&round) as f64 / posts,
+            round.wire() as f64 / posts,
             pull_bytes,
             pulls.len(),
             json_bytes,
-            wire(&round) as f64 / json_bytes as f64,
-            exchanges(&proxy),
+            round.wire() as f64 / json_bytes as f64,
+            proxy.exchanges(),
         );
 
         // 2. One reply.
@@ -193,9 +171,9 @@ async fn forum_wire_figures() {
             push.request_bytes + push.response_bytes,
             push.request_bytes,
             push.response_bytes,
-            wire(&round),
+            round.wire(),
             round.requests,
-            exchanges(&proxy),
+            proxy.exchanges(),
         );
     })
     .await;

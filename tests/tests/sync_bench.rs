@@ -25,7 +25,7 @@ use stopover_core::sync::{self, SyncReport};
 use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PushRequest};
 use stopover_tests::api::within;
 use stopover_tests::client::Device;
-use stopover_tests::proxy::{Fault, Proxy, Stats};
+use stopover_tests::proxy::{Fault, Proxy};
 use stopover_tests::server::{NewUser, Server, ecommunity_binary};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -33,28 +33,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap()
-}
-
-fn wire(s: &Stats) -> u64 {
-    s.bytes_up + s.bytes_down
-}
-
-/// `METHOD /path up/down` for every exchange since the last reset.
-fn exchanges(proxy: &Proxy) -> String {
-    proxy
-        .events()
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {}/{} B",
-                e.method,
-                e.path.split('?').next().unwrap_or(""),
-                e.request_bytes,
-                e.response_bytes
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A note of a typical length.
@@ -111,14 +89,14 @@ async fn sync_figures() {
         println!(
             "BENCH push one tick (push exchange only): {} B on the wire (request {} B, answer {} B); payload JSON {} B, \
              gzip {} B (body sent: {} B); wire/gzip = {:.1}x, wire/JSON = {:.1}x",
-            wire(&push),
+            push.wire(),
             push.bytes_up,
             push.bytes_down,
             json.len(),
             gz.len(),
             transfer.bytes_sent,
-            wire(&push) as f64 / gz.len() as f64,
-            wire(&push) as f64 / json.len() as f64,
+            push.wire() as f64 / gz.len() as f64,
+            push.wire() as f64 / json.len() as f64,
         );
         laptop.tick(list, step, false);
         proxy.reset_stats();
@@ -127,12 +105,12 @@ async fn sync_figures() {
         println!(
             "BENCH push one tick (whole sync round: probe, push, pull of its own change): {} B in {} requests \
              (up {} B, down {} B); wire/gzip = {:.1}x; exchanges: {}",
-            wire(&round),
+            round.wire(),
             round.requests,
             round.bytes_up,
             round.bytes_down,
-            wire(&round) as f64 / gz.len() as f64,
-            exchanges(&proxy),
+            round.wire() as f64 / gz.len() as f64,
+            proxy.exchanges(),
         );
 
         // 2. Pull 100 changes: the desktop edits 50 fields twice.
@@ -153,7 +131,7 @@ async fn sync_figures() {
             "BENCH pull {} changes (pull exchange only, one page): {} B on the wire (request {} B, answer {} B); \
              answer JSON {} B (decompressed body {} B), gzip of it {} B",
             page.changes.len(),
-            wire(&pull),
+            pull.wire(),
             pull.bytes_up,
             pull.bytes_down,
             changes_json.len(),
@@ -168,7 +146,7 @@ async fn sync_figures() {
         println!(
             "BENCH pull 100 changes (whole sync round, loopback): {} B in {} requests (up {} B, down {} B), {:.0} ms; \
              pulled {} (cursor {} -> {})",
-            wire(&round),
+            round.wire(),
             round.requests,
             round.bytes_up,
             round.bytes_down,
@@ -187,26 +165,26 @@ async fn sync_figures() {
             proxy.reset_stats();
             let (report, took) = timed_sync(&laptop).await;
             let s = proxy.stats();
-            let minimum = wire(&s) as f64 * 8.0 / 64_000.0 + s.requests as f64 * 0.6;
+            let minimum = s.wire() as f64 * 8.0 / 64_000.0 + s.requests as f64 * 0.6;
             println!(
                 "BENCH sync 50 changes over 64 kbit/s + 300 ms (run {r}): {:.2} s; {} B on the wire (up {} B, down {} B) \
                  in {} exchanges; physical minimum {:.2} s ({:.2} s for the bytes + {} x 0.6 s); measured/minimum = {:.2}; \
                  pushed {}, pulled {} (its own changes echoed back); body bytes sent {}, received {} (decompressed); \
                  exchanges: {}",
                 took.as_secs_f64(),
-                wire(&s),
+                s.wire(),
                 s.bytes_up,
                 s.bytes_down,
                 s.requests,
                 minimum,
-                wire(&s) as f64 * 8.0 / 64_000.0,
+                s.wire() as f64 * 8.0 / 64_000.0,
                 s.requests,
                 took.as_secs_f64() / minimum,
                 report.pushed,
                 report.pulled,
                 report.bytes_sent,
                 report.bytes_received,
-                exchanges(&proxy),
+                proxy.exchanges(),
             );
             rows.push((took, minimum));
         }
@@ -232,7 +210,7 @@ async fn sync_figures() {
             .unwrap_or_else(|e| panic!("1 MB upload over the slow link: {e}"));
         let took = started.elapsed();
         let s = proxy.stats();
-        let minimum = wire(&s) as f64 * 8.0 / 64_000.0 + s.requests as f64 * 0.6;
+        let minimum = s.wire() as f64 * 8.0 / 64_000.0 + s.requests as f64 * 0.6;
         println!(
             "BENCH sync 50 changes + 1 MB attachment over 64 kbit/s + 300 ms: {:.1} s (the 50 changes {:.2} s, the upload \
              {:.1} s in chunks of {} KiB); {} B on the wire (up {} B, down {} B) in {} exchanges; physical minimum {:.1} s \
@@ -241,16 +219,16 @@ async fn sync_figures() {
             sync_took.as_secs_f64(),
             (took - sync_took).as_secs_f64(),
             attachments::DEFAULT_CHUNK_BYTES / 1024,
-            wire(&s),
+            s.wire(),
             s.bytes_up,
             s.bytes_down,
             s.requests,
             minimum,
-            wire(&s) as f64 * 8.0 / 64_000.0,
+            s.wire() as f64 * 8.0 / 64_000.0,
             s.requests,
             took.as_secs_f64() / minimum,
             report.pushed,
-            exchanges(&proxy),
+            proxy.exchanges(),
         );
         let back = attachments::download(&tablet.client, &tablet_token, &sha).await.unwrap_or_else(|e| panic!("download: {e}"));
         assert!(back == pdf, "the attachment another device downloads is the one uploaded");
@@ -313,7 +291,7 @@ async fn report_answer_figures() {
         println!(
             "BENCH one changed answer of a {}-answer report (push exchange only): {} B on the wire (request {} B, answer {} B)",
             answers.len(),
-            wire(&push),
+            push.wire(),
             push.bytes_up,
             push.bytes_down
         );
@@ -323,9 +301,9 @@ async fn report_answer_figures() {
         let round = proxy.stats();
         println!(
             "BENCH one changed answer (whole sync round: probe, push, pull of its own change): {} B in {} requests; exchanges: {}",
-            wire(&round),
+            round.wire(),
             round.requests,
-            exchanges(&proxy)
+            proxy.exchanges()
         );
         let xml = whole_report_xml(&reports::draft_answers(core, &id).unwrap());
         println!(
