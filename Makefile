@@ -91,6 +91,10 @@ bench: build
 		cargo test -p stopover-tests --release --test sync_bench -- --ignored --nocapture
 	tests/scripts/workshop-burst.sh
 	cargo bench -p stopover-forms --bench evaluate
+	cargo bench -p stopover-core --bench report_save
+	cargo bench -p stopover-core --bench forum
+	ECOMMUNITY_BIN=$(CURDIR)/target/release/ecommunity \
+		cargo test -p stopover-tests --release --test forum_bench -- --ignored --nocapture
 
 clean:
 	cargo clean
