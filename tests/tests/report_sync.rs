@@ -200,6 +200,19 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
         Some("Typed offline by Baraka")
     );
 
+    // A colleague the report is delegated to does not hand out sections.
+    delegation::assign_section(&b.core, &draft_id(&b), "priorities", Some("amina")).unwrap();
+    sync(&b).await;
+    let refused = sync::rejected(&b.core).unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0]
+            .reason
+            .contains("only your country's focal point"),
+        "{}",
+        refused[0].reason
+    );
+
     // Another country's NFP never receives Kenya's report, and writes only Nigeria's.
     sync(&c).await;
     assert!(reports::list_drafts(&c.core).unwrap().is_empty());

@@ -26,8 +26,10 @@ use crate::sync::push::write_record;
 /// The settings column naming the instrument whose NFP submits a form (`CMS`, `AEWA`).
 const INSTRUMENT_SETTING: &str = "instrument";
 
-/// Why an operation on a report record is refused, if it is: the report was submitted, or a
-/// section is given to someone who is not an approved account of the caller's country.
+/// Why an operation on a report record is refused, if it is: the report was submitted; a
+/// section is given (or taken back) by someone who is not one of the country's focal points
+/// (an account covering at least one instrument; colleagues the report is delegated to cover
+/// none); or given to someone who is not an approved account of the caller's country.
 pub fn refusal(
     conn: &Connection,
     scope: &SyncScope,
@@ -45,6 +47,15 @@ pub fn refusal(
             "the {form_id} report for {cycle} was submitted on {} by {}; it can no longer change",
             receipt.submitted_at, receipt.submitted_by
         )));
+    }
+    if kind == RecordKind::ReportAssignment
+        && accounts::get_by_id(conn, scope.account_id)?
+            .instruments
+            .is_empty()
+    {
+        return Ok(Some(
+            "only your country's focal point gives sections of the report to colleagues".into(),
+        ));
     }
     if kind == RecordKind::ReportAssignment
         && let Value::String(username) = &op.value
