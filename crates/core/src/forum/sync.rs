@@ -88,36 +88,31 @@ pub(crate) fn write_local(
             )?;
         }
         (RecordKind::Profile, "account") => {
-            if serde_json::from_value::<stopover_protocol::forum::ProfileAccount>(value.clone())
-                .is_err()
-            {
-                return ignore(kind, entity_id, field, "not a ProfileAccount");
-            }
-            conn.execute(
+            return store_json::<stopover_protocol::forum::ProfileAccount>(
+                conn,
                 "INSERT INTO profile (username, account_json) VALUES (?1, ?2)
                  ON CONFLICT (username) DO UPDATE SET account_json = excluded.account_json",
-                params![entity_id, value.to_string()],
-            )?;
+                (kind, entity_id, field),
+                value,
+            );
         }
         (RecordKind::Profile, "shared") => {
-            if serde_json::from_value::<SharedContact>(value.clone()).is_err() {
-                return ignore(kind, entity_id, field, "not a SharedContact");
-            }
-            conn.execute(
+            return store_json::<SharedContact>(
+                conn,
                 "INSERT INTO profile (username, shared_json) VALUES (?1, ?2)
                  ON CONFLICT (username) DO UPDATE SET shared_json = excluded.shared_json",
-                params![entity_id, value.to_string()],
-            )?;
+                (kind, entity_id, field),
+                value,
+            );
         }
         (RecordKind::Event, "info") => {
-            if serde_json::from_value::<EventInfo>(value.clone()).is_err() {
-                return ignore(kind, entity_id, field, "not an EventInfo");
-            }
-            conn.execute(
+            return store_json::<EventInfo>(
+                conn,
                 "INSERT INTO event (id, info_json) VALUES (?1, ?2)
                  ON CONFLICT (id) DO UPDATE SET info_json = excluded.info_json",
-                params![entity_id, value.to_string()],
-            )?;
+                (kind, entity_id, field),
+                value,
+            );
         }
         (RecordKind::EventRegistration, "registered") => {
             let Some(registered) = value.as_bool() else {
@@ -127,6 +122,28 @@ pub(crate) fn write_local(
         }
         _ => return ignore(kind, entity_id, field, "unknown field"),
     }
+    Ok(true)
+}
+
+/// Stores a JSON value kept as it came (`upsert` binds the entity id and the JSON), once it
+/// reads as a `T`; otherwise ignored with a warning.
+fn store_json<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    upsert: &str,
+    (kind, entity_id, field): (RecordKind, &str, &str),
+    value: &Value,
+) -> Result<bool> {
+    if serde_json::from_value::<T>(value.clone()).is_err() {
+        let why = format!(
+            "not a {}",
+            std::any::type_name::<T>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("value")
+        );
+        return ignore(kind, entity_id, field, &why);
+    }
+    conn.execute(upsert, params![entity_id, value.to_string()])?;
     Ok(true)
 }
 
