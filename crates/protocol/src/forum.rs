@@ -21,6 +21,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::errors::{Refusal, RefusalCode};
+
 /// The CMS regions, as the slugs of the forum's region categories, of events' regions and of
 /// the directory's region filter (one list, so client and server cannot disagree).
 pub const REGIONS: [&str; 6] = [
@@ -41,6 +43,8 @@ pub const MAX_CONTACT_CHARS: usize = 300;
 
 /// What groups a category: a region, an instrument, general talk, or questions and answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CategoryKind {
     Region,
@@ -51,6 +55,8 @@ pub enum CategoryKind {
 
 /// A text in the three languages of the app (English always present).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Localized {
     pub en: String,
@@ -61,6 +67,8 @@ pub struct Localized {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInfo {
     pub title: Localized,
@@ -71,6 +79,8 @@ pub struct CategoryInfo {
 
 /// A post as its author writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PostContent {
     /// The thread: the entity id of its first post (equal to this post's id for a new thread).
@@ -86,6 +96,8 @@ pub struct PostContent {
 
 /// Who wrote a post and when, stamped by the server when the post is created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PostMeta {
     pub author: String,
@@ -98,6 +110,8 @@ pub struct PostMeta {
 
 /// The directory card the server keeps from the account (not editable by its owner).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileAccount {
     pub display_name: String,
@@ -108,6 +122,8 @@ pub struct ProfileAccount {
 
 /// The contact details an NFP chooses to share with the other NFPs (each optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct SharedContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +139,8 @@ pub struct SharedContact {
 
 /// A training event NFPs register for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct EventInfo {
     pub title: Localized,
@@ -161,56 +179,65 @@ pub fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+fn too_long(reason: String, max: usize) -> Refusal {
+    Refusal::new(RefusalCode::TextTooLong, reason).with("max", max)
+}
+
 fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
 impl PostContent {
     /// Checks the shape of a post sent as the content of entity `post_id`.
-    pub fn validate(&self, post_id: &str) -> Result<(), String> {
+    pub fn validate(&self, post_id: &str) -> Result<(), Refusal> {
         if !is_uuid(&self.thread) {
-            return Err(format!("thread `{}` is not a post id", self.thread));
+            return Err(Refusal::malformed(format!("thread `{}` is not a post id", self.thread)));
         }
         if !is_slug(&self.category) {
-            return Err(format!("`{}` is not a category", self.category));
+            return Err(Refusal::malformed(format!("`{}` is not a category", self.category)));
         }
         let starts_thread = self.thread == post_id;
         match &self.title {
-            None if starts_thread => return Err("a new thread needs a title".into()),
-            Some(_) if !starts_thread => return Err("a reply has no title of its own".into()),
-            Some(t) if t.trim().is_empty() => return Err("the title is empty".into()),
+            None if starts_thread => return Err(Refusal::malformed("a new thread needs a title")),
+            Some(_) if !starts_thread => return Err(Refusal::malformed("a reply has no title of its own")),
+            Some(t) if t.trim().is_empty() => return Err(Refusal::malformed("the title is empty")),
             Some(t) if chars(t) > MAX_TITLE_CHARS => {
-                return Err(format!(
-                    "a title holds at most {MAX_TITLE_CHARS} characters"
+                return Err(too_long(
+                    format!("a title holds at most {MAX_TITLE_CHARS} characters"),
+                    MAX_TITLE_CHARS,
                 ));
             }
             _ => {}
         }
         if self.body.trim().is_empty() {
-            return Err("the post is empty".into());
+            return Err(Refusal::malformed("the post is empty"));
         }
         if chars(&self.body) > MAX_POST_CHARS {
-            return Err(format!("a post holds at most {MAX_POST_CHARS} characters"));
+            return Err(too_long(
+                format!("a post holds at most {MAX_POST_CHARS} characters"),
+                MAX_POST_CHARS,
+            ));
         }
         Ok(())
     }
 }
 
 impl SharedContact {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         for (name, v) in [
             ("organisation", &self.organisation),
             ("email", &self.email),
             ("phone", &self.phone),
         ] {
             if v.as_deref().is_some_and(|v| chars(v) > MAX_CONTACT_CHARS) {
-                return Err(format!(
-                    "`{name}` holds at most {MAX_CONTACT_CHARS} characters"
+                return Err(too_long(
+                    format!("`{name}` holds at most {MAX_CONTACT_CHARS} characters"),
+                    MAX_CONTACT_CHARS,
                 ));
             }
         }
         if self.languages.len() > 10 || self.languages.iter().any(|l| !is_slug(l) || l.len() > 8) {
-            return Err("`languages` lists up to 10 language codes like `en`".into());
+            return Err(Refusal::malformed("`languages` lists up to 10 language codes like `en`"));
         }
         Ok(())
     }
@@ -241,15 +268,15 @@ mod tests {
         );
         assert!(post(POST, None, "Reply").validate(OTHER).is_ok());
         assert_eq!(
-            post(POST, None, "x").validate(POST).unwrap_err(),
+            post(POST, None, "x").validate(POST).unwrap_err().reason,
             "a new thread needs a title"
         );
         assert_eq!(
-            post(POST, Some("t"), "x").validate(OTHER).unwrap_err(),
+            post(POST, Some("t"), "x").validate(OTHER).unwrap_err().reason,
             "a reply has no title of its own"
         );
         assert_eq!(
-            post(POST, Some("t"), "  ").validate(POST).unwrap_err(),
+            post(POST, Some("t"), "  ").validate(POST).unwrap_err().reason,
             "the post is empty"
         );
         assert!(post("not-a-uuid", None, "x").validate(OTHER).is_err());
@@ -258,7 +285,8 @@ mod tests {
             post(POST, None, &long)
                 .validate(OTHER)
                 .unwrap_err()
-                .contains("at most")
+                .code
+                == RefusalCode::TextTooLong
         );
         // Hostile text is data, not an error: sanitizing is the display's job.
         assert!(

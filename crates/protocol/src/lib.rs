@@ -22,8 +22,10 @@
 //! Attachments (tus 1.0 uploads under `/v1/files`) are described in [`files`]; signed content
 //! packs (`/v1/packs/...`) in [`packs`].
 //!
-//! Errors are always [`ErrorBody`] with a 4xx/5xx status; 429 and 503 carry `Retry-After`.
+//! Errors are always [`ErrorBody`] (a stable [`ErrorCode`] with parameters) with a 4xx/5xx
+//! status; 429 and 503 carry `Retry-After`.
 
+pub mod errors;
 pub mod files;
 pub mod forum;
 pub mod packs;
@@ -32,6 +34,7 @@ pub mod sync;
 
 use serde::{Deserialize, Serialize};
 
+pub use errors::{ErrorBody, ErrorCode, Param, Params, Refusal, RefusalCode};
 pub use packs::PackRelease;
 pub use sync::*;
 
@@ -51,6 +54,8 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// `GET /v1/health`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Health {
     pub service: String,
@@ -65,14 +70,9 @@ impl Health {
     }
 }
 
-/// Every error body the server sends: a stable code and a sentence for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Nfp,
@@ -81,6 +81,8 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     /// Requested, waiting for the Secretariat.
@@ -91,6 +93,8 @@ pub enum AccountStatus {
 
 /// `POST /v1/accounts`: anyone may ask; the Secretariat approves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct AccountRequest {
     /// 3–64 characters: lowercase letters, digits, `.`, `_`, `-`.
@@ -106,6 +110,8 @@ pub struct AccountRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Account {
     pub username: String,
     pub display_name: String,
@@ -118,6 +124,8 @@ pub struct Account {
 
 /// `POST /v1/sessions`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     pub username: String,
@@ -127,6 +135,8 @@ pub struct SignInRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignInResponse {
     /// The device token: shown once, kept only in the OS keyring on the laptop and only as a
     /// hash on the server.

@@ -30,6 +30,8 @@ pub const PACK_ARCHIVE_CONTENT_TYPE: &str = "application/gzip";
 
 /// `GET /v1/packs/latest`: one published pack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PackRelease {
     /// Dotted numeric, e.g. `2026.12.0`; the manifest's `version`.
@@ -51,6 +53,8 @@ pub fn key_id(public_key: &[u8; 32]) -> String {
 
 /// The contents of a pack archive: path inside the pack → UTF-8 text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PackArchive {
     pub files: BTreeMap<String, String>,

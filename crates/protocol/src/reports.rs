@@ -79,6 +79,8 @@ pub fn is_answer_path(path: &str) -> bool {
 /// sees; the server refuses when its own copy differs (an edit still in flight), so what is
 /// submitted is exactly what the submitter read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct SubmitReport {
     pub form_id: String,
@@ -89,6 +91,8 @@ pub struct SubmitReport {
 /// Proof of a submission. Also published in the change feed (record kind `report_submission`,
 /// field `receipt`) so every device of the country sees the report as submitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionReceipt {
     /// UUIDv7 made by the server.

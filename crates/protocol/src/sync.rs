@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::errors::{Params, Refusal, RefusalCode};
+
 /// Most operations in one push; a client splits larger outboxes into several pushes.
 pub const MAX_OPS_PER_PUSH: usize = 200;
 /// Largest page of changes a pull returns (the `limit` is capped to this).
@@ -18,13 +20,20 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 
 /// Which thing an operation changes. `kind` is one of [`RecordKind`]'s names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct EntityRef {
+    /// A [`RecordKind`] name; a string on the wire so an unknown kind is refused per operation
+    /// rather than failing the whole push.
+    #[cfg_attr(feature = "openapi", schema(value_type = RecordKind))]
     pub kind: String,
     pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Operation {
     /// UUIDv7 made by the client; the server's idempotency key.
@@ -38,6 +47,8 @@ pub struct Operation {
 
 /// `POST /v1/sync/push`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub ops: Vec<Operation>,
@@ -45,11 +56,15 @@ pub struct PushRequest {
 
 /// One answer per operation, in the order sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PushResponse {
     pub results: Vec<OpResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpResult {
     pub id: String,
     #[serde(flatten)]
@@ -57,6 +72,8 @@ pub struct OpResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Applied now; the field's new version.
@@ -69,12 +86,32 @@ pub enum Outcome {
         server_value: Value,
         server_version: u64,
     },
-    /// Never applicable (bad field, value out of range, not allowed): a reason a person can read.
-    Rejected { reason: String },
+    /// Never applicable (bad field, value out of range, not allowed): a stable code and its
+    /// parameters for the client to say why in its person's language, and an English reason
+    /// for logs.
+    Rejected {
+        code: RefusalCode,
+        #[serde(default, skip_serializing_if = "Params::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        params: Params,
+        reason: String,
+    },
+}
+
+impl From<Refusal> for Outcome {
+    fn from(r: Refusal) -> Self {
+        Outcome::Rejected {
+            code: r.code,
+            params: r.params,
+            reason: r.reason,
+        }
+    }
 }
 
 /// `GET /v1/sync/pull?cursor=N&limit=M`: changes after `cursor`, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PullResponse {
     pub changes: Vec<Change>,
     /// Pass this as `cursor` next time (store it with the changes, in one transaction).
@@ -84,6 +121,8 @@ pub struct PullResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Change {
     pub seq: u64,
     pub entity: EntityRef,
@@ -97,7 +136,10 @@ pub struct Change {
 /// Whose records a kind holds: one account's (synced across that person's devices), one
 /// country's (shared by every account of the country, e.g. its national report), or the whole
 /// community's (the forum, the directory, training events: read by every approved account).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Scope {
     Account,
     Country,
@@ -107,7 +149,10 @@ pub enum Scope {
 /// The record kinds the protocol knows, with their fields and the values each may take.
 /// Both sides validate with [`validate_operation`], so neither can accept what the other
 /// would refuse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RecordKind {
     /// A user's tick and note on one checklist step, synced across their own devices.
     /// Entity id: `<checklist-id>/<step-id>`; fields `done` (bool) and `note` (text).
@@ -163,6 +208,54 @@ impl RecordKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// For readers of the API: the shape of the entity id, and each field with the value it
+    /// takes (who may write it is the server's business; `validate_operation` checks shapes).
+    pub fn wire_doc(self) -> (&'static str, &'static [(&'static str, &'static str)]) {
+        match self {
+            RecordKind::ChecklistProgress => (
+                "`<checklist>/<step>`",
+                &[("done", "true or false"), ("note", "text")],
+            ),
+            RecordKind::ReportAnswer => (
+                "`<form-id>/<cycle>`",
+                &[("`<answer path>`", "text, or null once removed")],
+            ),
+            RecordKind::ReportAssignment => (
+                "`<form-id>/<cycle>`",
+                &[("`<section>`", "a username, or null")],
+            ),
+            RecordKind::ReportSubmission => (
+                "`<form-id>/<cycle>`",
+                &[("receipt", "`SubmissionReceipt` (written by the server)")],
+            ),
+            RecordKind::ForumCategory => (
+                "a slug",
+                &[("info", "`CategoryInfo` (published by the Secretariat)")],
+            ),
+            RecordKind::ForumPost => (
+                "a UUID",
+                &[
+                    ("content", "`PostContent`"),
+                    ("meta", "`PostMeta` (stamped by the server)"),
+                    ("hidden", "true or false (moderators)"),
+                ],
+            ),
+            RecordKind::ForumThread => ("the first post's UUID", &[("locked", "true or false (moderators)")]),
+            RecordKind::Profile => (
+                "a username",
+                &[
+                    ("account", "`ProfileAccount` (kept by the server)"),
+                    ("shared", "`SharedContact` (its owner)"),
+                ],
+            ),
+            RecordKind::Event => (
+                "a slug",
+                &[("info", "`EventInfo` (published by the Secretariat)")],
+            ),
+            RecordKind::EventRegistration => ("the event's slug", &[("registered", "true or false")]),
+        }
+    }
+
     pub fn scope(self) -> Scope {
         match self {
             RecordKind::ChecklistProgress | RecordKind::EventRegistration => Scope::Account,
@@ -210,24 +303,32 @@ pub fn is_username(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
-fn check_text(field: &str, s: &str) -> Result<(), String> {
+fn check_text(field: &str, s: &str) -> Result<(), Refusal> {
     if s.chars().count() <= MAX_TEXT_CHARS {
         Ok(())
     } else {
-        Err(format!(
-            "field `{field}` holds at most {MAX_TEXT_CHARS} characters"
-        ))
+        Err(Refusal::new(
+            RefusalCode::TextTooLong,
+            format!("field `{field}` holds at most {MAX_TEXT_CHARS} characters"),
+        )
+        .with("max", MAX_TEXT_CHARS))
     }
 }
 
+/// Records only the server writes (it stamps, publishes or receipts them).
+fn server_owned(what: &str) -> Refusal {
+    Refusal::new(RefusalCode::ServerOwned, what)
+}
+
 /// Checks an operation's shape: known kind, well-formed entity id, known field, value of the
-/// right type and size. Returns a reason a person can read.
-pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
+/// right type and size. A refusal says why with a code (most are [`RefusalCode::Malformed`]:
+/// no client of this protocol sends them).
+pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
     if op.id.len() != 36
         || op.id.chars().filter(|c| *c == '-').count() != 4
         || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
     {
-        return Err(format!("operation id `{}` is not a UUID", op.id));
+        return Err(Refusal::malformed(format!("operation id `{}` is not a UUID", op.id)));
     }
     let kind = RecordKind::from_name(&op.entity.kind)
         .ok_or_else(|| format!("unknown record kind `{}`", op.entity.kind))?;
@@ -239,50 +340,52 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
                 .split_once('/')
                 .is_some_and(|(list, step)| is_slug(list) && is_slug(step));
             if !valid_id {
-                return Err(format!(
+                return Err(Refusal::malformed(format!(
                     "checklist_progress id `{}` must be `<checklist>/<step>`",
                     op.entity.id
-                ));
+                )));
             }
             match (op.field.as_str(), &op.value) {
                 ("done", Value::Bool(_)) => Ok(kind),
-                ("done", _) => Err("field `done` takes true or false".into()),
+                ("done", _) => Err(Refusal::malformed("field `done` takes true or false")),
                 ("note", Value::String(s)) => check_text("note", s).map(|()| kind),
-                ("note", _) => Err("field `note` takes text".into()),
-                (other, _) => Err(format!("checklist_progress has no field `{other}`")),
+                ("note", _) => Err(Refusal::malformed("field `note` takes text")),
+                (other, _) => Err(Refusal::malformed(format!("checklist_progress has no field `{other}`"))),
             }
         }
         RecordKind::ReportAnswer => {
             crate::reports::parse_report_entity_id(&op.entity.id)?;
             if !crate::reports::is_answer_path(&op.field) {
-                return Err(format!("`{}` is not an answer path", op.field));
+                return Err(Refusal::malformed(format!("`{}` is not an answer path", op.field)));
             }
             match &op.value {
                 Value::String(s) => check_text(&op.field, s).map(|()| kind),
                 Value::Null => Ok(kind),
-                _ => Err(format!("the answer `{}` takes text or null", op.field)),
+                _ => Err(Refusal::malformed(format!("the answer `{}` takes text or null", op.field))),
             }
         }
         RecordKind::ReportAssignment => {
             crate::reports::parse_report_entity_id(&op.entity.id)?;
             if !crate::reports::is_question_name(&op.field) {
-                return Err(format!("`{}` is not a section name", op.field));
+                return Err(Refusal::malformed(format!("`{}` is not a section name", op.field)));
             }
             match &op.value {
                 Value::String(s) if is_username(s) => Ok(kind),
                 Value::Null => Ok(kind),
-                _ => Err(format!(
+                _ => Err(Refusal::malformed(format!(
                     "section `{}` is assigned to a username or to nobody (null)",
                     op.field
-                )),
+                ))),
             }
         }
         RecordKind::ReportSubmission => {
-            Err("a report is submitted with POST /v1/reports/submissions, not by sync".into())
+            Err(server_owned(
+                "a report is submitted with POST /v1/reports/submissions, not by sync",
+            ))
         }
         RecordKind::ForumPost => {
             if !crate::forum::is_uuid(&op.entity.id) {
-                return Err(format!("post id `{}` is not a UUID", op.entity.id));
+                return Err(Refusal::malformed(format!("post id `{}` is not a UUID", op.entity.id)));
             }
             match op.field.as_str() {
                 "content" => {
@@ -293,24 +396,26 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
                     post.validate(&op.entity.id).map(|()| kind)
                 }
                 "hidden" if op.value.is_boolean() => Ok(kind),
-                "hidden" => Err("field `hidden` takes true or false".into()),
-                "meta" => Err("a post's author and date are stamped by the server".into()),
-                other => Err(format!("forum_post has no field `{other}`")),
+                "hidden" => Err(Refusal::malformed("field `hidden` takes true or false")),
+                "meta" => Err(server_owned(
+                    "a post's author and date are stamped by the server",
+                )),
+                other => Err(Refusal::malformed(format!("forum_post has no field `{other}`"))),
             }
         }
         RecordKind::ForumThread => {
             if !crate::forum::is_uuid(&op.entity.id) {
-                return Err(format!("thread id `{}` is not a UUID", op.entity.id));
+                return Err(Refusal::malformed(format!("thread id `{}` is not a UUID", op.entity.id)));
             }
             match (op.field.as_str(), &op.value) {
                 ("locked", Value::Bool(_)) => Ok(kind),
-                ("locked", _) => Err("field `locked` takes true or false".into()),
-                (other, _) => Err(format!("forum_thread has no field `{other}`")),
+                ("locked", _) => Err(Refusal::malformed("field `locked` takes true or false")),
+                (other, _) => Err(Refusal::malformed(format!("forum_thread has no field `{other}`"))),
             }
         }
         RecordKind::Profile => {
             if !is_username(&op.entity.id) {
-                return Err(format!("`{}` is not a username", op.entity.id));
+                return Err(Refusal::malformed(format!("`{}` is not a username", op.entity.id)));
             }
             match op.field.as_str() {
                 "shared" => {
@@ -319,24 +424,26 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
                             .map_err(|e| format!("shared contact details: {e}"))?;
                     card.validate().map(|()| kind)
                 }
-                "account" => Err("the directory's account card is kept by the server".into()),
-                other => Err(format!("profile has no field `{other}`")),
+                "account" => Err(server_owned(
+                    "the directory's account card is kept by the server",
+                )),
+                other => Err(Refusal::malformed(format!("profile has no field `{other}`"))),
             }
         }
         RecordKind::EventRegistration => {
             if !crate::forum::is_slug(&op.entity.id) {
-                return Err(format!("`{}` is not an event id", op.entity.id));
+                return Err(Refusal::malformed(format!("`{}` is not an event id", op.entity.id)));
             }
             match (op.field.as_str(), &op.value) {
                 ("registered", Value::Bool(_)) => Ok(kind),
-                ("registered", _) => Err("field `registered` takes true or false".into()),
-                (other, _) => Err(format!("event_registration has no field `{other}`")),
+                ("registered", _) => Err(Refusal::malformed("field `registered` takes true or false")),
+                (other, _) => Err(Refusal::malformed(format!("event_registration has no field `{other}`"))),
             }
         }
-        RecordKind::ForumCategory | RecordKind::Event => Err(format!(
+        RecordKind::ForumCategory | RecordKind::Event => Err(server_owned(&format!(
             "{} records are published by the Secretariat on the server",
             kind.name()
-        )),
+        ))),
     }
 }
 
@@ -389,12 +496,12 @@ mod tests {
         );
         assert!(validate_operation(&op("checklist_progress", "a/b", "note", json!("x"))).is_ok());
         let e =
-            validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err();
+            validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err().reason;
         assert_eq!(e, "field `done` takes true or false");
-        let e = validate_operation(&op("report_note", "a/b", "done", json!(true))).unwrap_err();
+        let e = validate_operation(&op("report_note", "a/b", "done", json!(true))).unwrap_err().reason;
         assert!(e.contains("unknown record kind"));
         let e = validate_operation(&op("checklist_progress", "../etc", "done", json!(true)))
-            .unwrap_err();
+            .unwrap_err().reason;
         assert!(e.contains("must be `<checklist>/<step>`"));
         let e = validate_operation(&op(
             "checklist_progress",
@@ -402,7 +509,7 @@ mod tests {
             "note",
             json!("x".repeat(MAX_TEXT_CHARS + 1)),
         ))
-        .unwrap_err();
+        .unwrap_err().reason;
         assert!(e.contains("at most"));
         // Report answers: text or null at an answer path of `<form>/<cycle>`.
         let answer = |id: &str, field: &str, v: Value| {
@@ -412,16 +519,16 @@ mod tests {
         assert!(answer("cms-national-report/COP15", "sec/q", Value::Null).is_ok());
         assert!(
             answer("cms-national-report/COP 15", "sec/q", json!("x"))
-                .unwrap_err()
+                .unwrap_err().reason
                 .contains("must be `<form-id>/<cycle>`")
         );
         assert_eq!(
-            answer("cms-national-report/COP15", "sec/../q", json!("x")).unwrap_err(),
+            answer("cms-national-report/COP15", "sec/../q", json!("x")).unwrap_err().reason,
             "`sec/../q` is not an answer path"
         );
         assert!(
             answer("cms-national-report/COP15", "sec/q", json!(3))
-                .unwrap_err()
+                .unwrap_err().reason
                 .contains("takes text or null")
         );
         let assign = |v: Value| {
@@ -436,7 +543,7 @@ mod tests {
         assert!(assign(Value::Null).is_ok());
         assert!(
             assign(json!("Not A User"))
-                .unwrap_err()
+                .unwrap_err().reason
                 .contains("username")
         );
         assert!(
@@ -446,11 +553,11 @@ mod tests {
                 "receipt",
                 json!({})
             ))
-            .unwrap_err()
+            .unwrap_err().reason
             .contains("POST /v1/reports/submissions")
         );
         let mut bad = op("checklist_progress", "a/b", "done", json!(true));
         bad.id = "not-a-uuid".into();
-        assert!(validate_operation(&bad).unwrap_err().contains("not a UUID"));
+        assert!(validate_operation(&bad).unwrap_err().reason.contains("not a UUID"));
     }
 }

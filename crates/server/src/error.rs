@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use stopover_protocol::ErrorBody;
+use stopover_protocol::{ErrorBody, ErrorCode, Params, params};
 
 const UPLOAD_OFFSET: header::HeaderName = header::HeaderName::from_static("upload-offset");
 const TUS_VERSION: header::HeaderName = header::HeaderName::from_static("tus-version");
@@ -138,16 +138,25 @@ pub enum Error {
     FormUnreadable { file: String, reason: String },
 
     // ---- national reports ----
-    #[error("{0}")]
-    NoSuchForm(String),
-    #[error("{0}")]
-    AlreadySubmitted(String),
+    /// `form` is not in the published pack (or the cycle is not one of its own).
+    #[error("{message}")]
+    NoSuchForm { form: String, message: String },
+    #[error(
+        "the {form} report for {cycle} was already submitted on {submitted_at} by {submitted_by}; it can no longer change"
+    )]
+    AlreadySubmitted {
+        form: String,
+        cycle: String,
+        submitted_at: String,
+        submitted_by: String,
+    },
     #[error(
         "the server's copy of the report differs from what you see: sync, check the report, then submit again"
     )]
     AnswersDiffer,
-    #[error("{0}")]
-    ReportIncomplete(String),
+    /// Required answers missing or not valid, by answer path.
+    #[error("{message}")]
+    ReportIncomplete { paths: Vec<String>, message: String },
 }
 
 impl Error {
@@ -173,8 +182,8 @@ impl Error {
                 StatusCode::UNAUTHORIZED
             }
             AccountPending | AccountRevoked | Forbidden(_) => StatusCode::FORBIDDEN,
-            UsernameTaken(_) | AlreadySubmitted(_) | AnswersDiffer => StatusCode::CONFLICT,
-            NoSuchForm(_) | ReportIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            UsernameTaken(_) | AlreadySubmitted { .. } | AnswersDiffer => StatusCode::CONFLICT,
+            NoSuchForm { .. } | ReportIncomplete { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
             TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             DataDir { .. }
@@ -194,45 +203,44 @@ impl Error {
     }
 
     /// The stable, machine-readable code clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         use Error::*;
         match self {
-            Usage(_) => "usage",
-            BadJson(_) => "bad_json",
-            InvalidRequest(_) => "invalid_request",
-            BadBody(_) => "bad_body",
-            UnsupportedProtocol(_) => "unsupported_protocol",
-            TooLarge => "too_large",
-            TooManyOperations => "too_many_operations",
-            UnsupportedMediaType(_) => "unsupported_media_type",
-            Unauthenticated => "unauthenticated",
-            TokenRevoked => "token_revoked",
-            BadCredentials => "bad_credentials",
-            AccountPending => "account_pending",
-            AccountRevoked | AccountRevokedToken => "account_revoked",
-            Forbidden(_) => "forbidden",
-            UsernameTaken(_) => "username_taken",
-            NoSuchAccount(_) => "no_such_account",
-            NoSuchDevice(_) => "no_such_device",
-            UnknownPath => "not_found",
-            TooManyAttempts { .. } => "too_many_attempts",
-            Busy { .. } => "busy",
-            TusVersion => "unsupported_tus_version",
-            BadHeader(_) => "bad_header",
-            AttachmentTooLarge => "too_large",
-            NoSuchUpload => "no_such_upload",
-            OffsetMismatch { .. } => stopover_protocol::files::OFFSET_MISMATCH,
-            UploadBusy => "upload_busy",
-            UploadIncomplete => "upload_incomplete",
-            ChecksumMismatch => stopover_protocol::files::CHECKSUM_MISMATCH,
-            NoPack(_) => stopover_protocol::packs::NO_PACK,
-            FormInvalid { .. } => "form_invalid",
-            FormUnreadable { .. } => "form_unreadable",
-            NoSuchForm(_) => stopover_protocol::reports::UNKNOWN_FORM,
-            AlreadySubmitted(_) => stopover_protocol::reports::ALREADY_SUBMITTED,
-            AnswersDiffer => stopover_protocol::reports::ANSWERS_DIFFER,
-            ReportIncomplete(_) => stopover_protocol::reports::REPORT_INCOMPLETE,
-            DataDir { .. }
+            BadJson(_) => ErrorCode::BadJson,
+            InvalidRequest(_) => ErrorCode::InvalidRequest,
+            BadBody(_) => ErrorCode::BadBody,
+            UnsupportedProtocol(_) => ErrorCode::UnsupportedProtocol,
+            TooLarge | AttachmentTooLarge => ErrorCode::TooLarge,
+            TooManyOperations => ErrorCode::TooManyOperations,
+            UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Unauthenticated => ErrorCode::Unauthenticated,
+            TokenRevoked => ErrorCode::TokenRevoked,
+            BadCredentials => ErrorCode::BadCredentials,
+            AccountPending => ErrorCode::AccountPending,
+            AccountRevoked | AccountRevokedToken => ErrorCode::AccountRevoked,
+            Forbidden(_) => ErrorCode::Forbidden,
+            UsernameTaken(_) => ErrorCode::UsernameTaken,
+            NoSuchAccount(_) => ErrorCode::NoSuchAccount,
+            NoSuchDevice(_) => ErrorCode::NoSuchDevice,
+            UnknownPath => ErrorCode::NotFound,
+            TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            Busy { .. } => ErrorCode::Busy,
+            TusVersion => ErrorCode::UnsupportedTusVersion,
+            BadHeader(_) => ErrorCode::BadHeader,
+            NoSuchUpload => ErrorCode::NoSuchUpload,
+            OffsetMismatch { .. } => ErrorCode::OffsetMismatch,
+            UploadBusy => ErrorCode::UploadBusy,
+            UploadIncomplete => ErrorCode::UploadIncomplete,
+            ChecksumMismatch => ErrorCode::ChecksumMismatch,
+            NoPack(_) => ErrorCode::NoPack,
+            FormInvalid { .. } => ErrorCode::FormInvalid,
+            FormUnreadable { .. } => ErrorCode::FormUnreadable,
+            NoSuchForm { .. } => ErrorCode::UnknownForm,
+            AlreadySubmitted { .. } => ErrorCode::AlreadySubmitted,
+            AnswersDiffer => ErrorCode::AnswersDiffer,
+            ReportIncomplete { .. } => ErrorCode::ReportIncomplete,
+            Usage(_)
+            | DataDir { .. }
             | DatabaseTooNew { .. }
             | Listen { .. }
             | Serve(_)
@@ -244,7 +252,37 @@ impl Error {
             | PasswordHash(_)
             | Random(_)
             | Task(_)
-            | Storage(_) => "internal",
+            | Storage(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The parameters the client fills its own sentence for [`Error::code`] with.
+    pub fn params(&self) -> Params {
+        use Error::*;
+        match self {
+            TooManyAttempts { retry_after } | Busy { retry_after } => {
+                params! {"retry_after" => *retry_after}
+            }
+            TooLarge => params! {"max" => stopover_protocol::MAX_BODY_BYTES},
+            AttachmentTooLarge => {
+                params! {"max" => stopover_protocol::files::MAX_ATTACHMENT_BYTES}
+            }
+            OffsetMismatch { offset } => params! {"offset" => *offset},
+            UsernameTaken(name) | NoSuchAccount(name) => params! {"username" => name.as_str()},
+            NoSuchForm { form, .. } => params! {"form" => form.as_str()},
+            AlreadySubmitted {
+                form,
+                cycle,
+                submitted_at,
+                submitted_by,
+            } => params! {
+                "form" => form.as_str(),
+                "cycle" => cycle.as_str(),
+                "submitted_at" => submitted_at.as_str(),
+                "submitted_by" => submitted_by.as_str(),
+            },
+            ReportIncomplete { paths, .. } => params! {"paths" => paths.clone()},
+            _ => Params::new(),
         }
     }
 
@@ -265,8 +303,9 @@ impl Error {
             self.to_string()
         };
         ErrorBody {
-            code: self.code().into(),
+            code: self.code(),
             message,
+            params: self.params(),
         }
     }
 }

@@ -5,7 +5,8 @@
 //! - [`accounts`] — account rules and rows
 //! - [`auth`] — passwords, device tokens, the `Caller` extractor, the authorization policy
 //! - [`limits`] — sign-in attempt limits and sync load shedding
-//! - [`sync`] — push and pull
+//! - [`sync`] — push and pull; [`records`] — how synced records are stored, and the rules
+//!   each record kind adds ([`checklists`], `reports::kinds`, `forum::kinds`)
 //! - [`forum`] — the forum, the NFP directory and training events: rules and publishing
 //! - [`attachments`] — tus uploads and downloads, content-addressed by SHA-256
 //! - [`packs`] — building, signing and publishing content packs
@@ -14,6 +15,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod auth;
+pub mod checklists;
 pub mod cli;
 pub mod db;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod forum;
 pub mod http;
 pub mod limits;
 pub mod packs;
+pub mod records;
 pub mod reports;
 pub mod state;
 pub mod sync;

@@ -7,16 +7,20 @@
 //! app shows whatever cards it pulled; re-approving republishes the card only if it changed.
 
 use stopover_protocol::forum::ProfileAccount;
-use stopover_protocol::{AccountStatus, RecordKind};
+use stopover_protocol::{AccountStatus, RecordKind, Refusal, RefusalCode};
 
 use crate::accounts::AccountRow;
 use crate::accounts::store as accounts;
 use crate::error::Result;
 
 /// Why a `profile` / `shared` write is refused: it is someone else's card.
-pub fn shared_refusal(caller: &AccountRow, username: &str) -> Option<String> {
-    (caller.username != username)
-        .then(|| format!("you can only share your own contact details, not those of `{username}`"))
+pub fn shared_refusal(caller: &AccountRow, username: &str) -> Option<Refusal> {
+    (caller.username != username).then(|| {
+        Refusal::new(
+            RefusalCode::NotYourProfile,
+            format!("you can only share your own contact details, not those of `{username}`"),
+        )
+    })
 }
 
 /// The directory card of an account.

@@ -5,6 +5,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
+use stopover_protocol::{Refusal, RefusalCode};
 use stopover_protocol::forum::{EventInfo, is_slug};
 use stopover_protocol::{Operation, RecordKind};
 
@@ -150,27 +151,44 @@ pub fn registration_refusal(
     scope: &SyncScope,
     op: &Operation,
     today: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<Refusal>> {
     let slug = &op.entity.id;
     let Some(event) = find(conn, slug)? else {
-        return Ok(Some(format!("there is no event `{slug}` on the server")));
+        return Ok(Some(
+            Refusal::new(
+                RefusalCode::NoSuchEvent,
+                format!("there is no event `{slug}` on the server"),
+            )
+            .with("event", slug.as_str()),
+        ));
     };
     if op.value != Value::Bool(true) {
         return Ok(None); // cancelling is always fine
     }
     if today > event.registration_closes_on.as_str() {
-        return Ok(Some(format!(
-            "registration for “{}” closed on {}",
-            event.title.en, event.registration_closes_on
-        )));
+        return Ok(Some(
+            Refusal::new(
+                RefusalCode::RegistrationClosed,
+                format!(
+                    "registration for “{}” closed on {}",
+                    event.title.en, event.registration_closes_on
+                ),
+            )
+            .with("event", slug.as_str())
+            .with("closes", event.registration_closes_on.as_str()),
+        ));
     }
     if let Some(capacity) = event.capacity {
         let others = registered(conn, slug, &scope.account_key())?.len();
         if others >= capacity as usize {
-            return Ok(Some(format!(
-                "“{}” is full: all {capacity} places are taken",
-                event.title.en
-            )));
+            return Ok(Some(
+                Refusal::new(
+                    RefusalCode::EventFull,
+                    format!("“{}” is full: all {capacity} places are taken", event.title.en),
+                )
+                .with("event", slug.as_str())
+                .with("capacity", u64::from(capacity)),
+            ));
         }
     }
     Ok(None)

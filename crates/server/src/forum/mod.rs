@@ -1,7 +1,7 @@
 //! The forum, the NFP directory and training events on the server. Their records ride the
 //! sync engine in the `community` scope (see `stopover_protocol::forum` for kinds and fields);
-//! this module adds the checks beyond their shape ([`refusal`]), the fields the server writes
-//! itself ([`applied`]: who wrote a post and when), and what the Secretariat publishes
+//! this module adds the rules of each kind ([`kinds`]: the checks beyond their shape, and the
+//! fields the server writes itself — who wrote a post and when), and what the Secretariat publishes
 //! (categories, events, directory cards, moderation from the admin CLI).
 //!
 //! A new post's `meta` is written right AFTER its `content`, in the same transaction: the
@@ -11,6 +11,7 @@
 pub mod categories;
 pub mod directory;
 pub mod events;
+pub mod kinds;
 pub mod posts;
 
 #[cfg(test)]
@@ -19,49 +20,12 @@ mod tests;
 use rusqlite::Connection;
 use serde_json::Value;
 use stopover_forms::Date;
-use stopover_protocol::{Operation, RecordKind};
+use stopover_protocol::RecordKind;
 
-use crate::accounts::store as accounts;
-use crate::auth::policy::{COMMUNITY_KEY, SyncScope};
+use crate::auth::policy::COMMUNITY_KEY;
 use crate::db::unix_now;
 use crate::error::Result;
-use crate::sync::push::write_server_record;
-
-/// Why an operation on a community record is refused, if it is. Runs after the shape check
-/// (`validate_operation`) and before the version check, so a refused edit never conflicts.
-pub fn refusal(
-    conn: &Connection,
-    scope: &SyncScope,
-    kind: RecordKind,
-    op: &Operation,
-) -> Result<Option<String>> {
-    let caller = accounts::get_by_id(conn, scope.account_id)?;
-    match (kind, op.field.as_str()) {
-        (RecordKind::ForumPost, "content") => posts::content_refusal(conn, &caller, op),
-        (RecordKind::ForumPost, "hidden") => posts::hide_refusal(conn, &caller, &op.entity.id),
-        (RecordKind::ForumThread, "locked") => posts::lock_refusal(conn, &caller, &op.entity.id),
-        (RecordKind::Profile, "shared") => Ok(directory::shared_refusal(&caller, &op.entity.id)),
-        (RecordKind::EventRegistration, "registered") => {
-            events::registration_refusal(conn, scope, op, &today())
-        }
-        // Everything else was refused by the shape check already.
-        _ => Ok(None),
-    }
-}
-
-/// What the server does once a community operation is applied: a new post gets its author
-/// and date (`meta`).
-pub fn applied(
-    conn: &Connection,
-    scope: &SyncScope,
-    kind: RecordKind,
-    op: &Operation,
-) -> Result<()> {
-    if kind == RecordKind::ForumPost && op.field == "content" {
-        posts::stamp_if_new(conn, scope.account_id, op)?;
-    }
-    Ok(())
-}
+use crate::records::feed::write_server_record;
 
 /// Writes a community field in the server's name; `None` when it already held `value`.
 pub(crate) fn publish(

@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
+use stopover_protocol::{Refusal, RefusalCode};
 use stopover_protocol::forum::{PostContent, PostMeta};
 use stopover_protocol::{Operation, RecordKind, Role};
 
@@ -59,7 +60,12 @@ pub fn is_locked(conn: &Connection, thread_id: &str) -> Result<bool> {
     flag(conn, RecordKind::ForumThread, thread_id, "locked")
 }
 
-const LOCKED: &str = "this thread was locked by the Secretariat: it takes no new replies or edits";
+fn locked() -> Refusal {
+    Refusal::new(
+        RefusalCode::ThreadLocked,
+        "this thread was locked by the Secretariat: it takes no new replies or edits",
+    )
+}
 
 /// A post's `content`: creating it (category and thread must exist, the thread must be open)
 /// or editing it (only its author, in place, unless moderated or locked).
@@ -67,7 +73,7 @@ pub fn content_refusal(
     conn: &Connection,
     caller: &AccountRow,
     op: &Operation,
-) -> Result<Option<String>> {
+) -> Result<Option<Refusal>> {
     let Ok(post) = serde_json::from_value::<PostContent>(op.value.clone()) else {
         return Ok(None); // refused by the shape check already
     };
@@ -75,54 +81,66 @@ pub fn content_refusal(
         return creation_refusal(conn, &op.entity.id, &post);
     };
     if stored.account_id != caller.id {
-        return Ok(Some("only its author can edit a post".into()));
+        return Ok(Some(Refusal::new(
+            RefusalCode::NotAuthor,
+            "only its author can edit a post",
+        )));
     }
     if post.thread != stored.thread_id || post.category != stored.category {
-        return Ok(Some(
-            "a post cannot move to another thread or category; write a new one instead".into(),
-        ));
+        return Ok(Some(Refusal::new(
+            RefusalCode::PostMoved,
+            "a post cannot move to another thread or category; write a new one instead",
+        )));
     }
     if is_hidden(conn, &stored.id)? {
-        return Ok(Some(
-            "this post was hidden by the Secretariat and can no longer be edited".into(),
-        ));
+        return Ok(Some(Refusal::new(
+            RefusalCode::PostHidden,
+            "this post was hidden by the Secretariat and can no longer be edited",
+        )));
     }
     if is_locked(conn, &stored.thread_id)? {
-        return Ok(Some(LOCKED.into()));
+        return Ok(Some(locked()));
     }
     Ok(None)
 }
 
-fn creation_refusal(conn: &Connection, id: &str, post: &PostContent) -> Result<Option<String>> {
+fn creation_refusal(
+    conn: &Connection,
+    id: &str,
+    post: &PostContent,
+) -> Result<Option<Refusal>> {
     if !super::categories::exists(conn, &post.category)? {
-        return Ok(Some(format!(
-            "there is no forum category `{}` on the server",
-            post.category
-        )));
+        return Ok(Some(
+            Refusal::new(
+                RefusalCode::NoSuchCategory,
+                format!("there is no forum category `{}` on the server", post.category),
+            )
+            .with("category", post.category.as_str()),
+        ));
     }
     if post.thread == id {
         return Ok(None); // a new thread
     }
     let Some(thread) = find(conn, &post.thread)? else {
-        return Ok(Some(format!(
-            "the thread {} does not exist on the server",
-            post.thread
-        )));
+        return Ok(Some(no_such_thread(&post.thread)));
     };
     if !thread.starts_thread() {
-        return Ok(Some(format!(
+        return Ok(Some(Refusal::malformed(format!(
             "{} is a reply, not a thread: reply to its thread {}",
             thread.id, thread.thread_id
-        )));
+        ))));
     }
     if thread.category != post.category {
-        return Ok(Some(format!(
-            "a reply belongs to its thread's category `{}`, not `{}`",
-            thread.category, post.category
+        return Ok(Some(Refusal::new(
+            RefusalCode::PostMoved,
+            format!(
+                "a reply belongs to its thread's category `{}`, not `{}`",
+                thread.category, post.category
+            ),
         )));
     }
     if is_locked(conn, &thread.id)? {
-        return Ok(Some(LOCKED.into()));
+        return Ok(Some(locked()));
     }
     Ok(None)
 }
@@ -132,14 +150,21 @@ pub fn hide_refusal(
     conn: &Connection,
     caller: &AccountRow,
     post_id: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<Refusal>> {
     if !may_moderate(caller.role) {
-        return Ok(Some(
-            "only the Secretariat can hide or show a forum post".into(),
-        ));
+        return Ok(Some(Refusal::new(
+            RefusalCode::NotModerator,
+            "only the Secretariat can hide or show a forum post",
+        )));
     }
     if find(conn, post_id)?.is_none() {
-        return Ok(Some(format!("there is no post {post_id} on the server")));
+        return Ok(Some(
+            Refusal::new(
+                RefusalCode::NoSuchPost,
+                format!("there is no post {post_id} on the server"),
+            )
+            .with("post", post_id),
+        ));
     }
     Ok(None)
 }
@@ -149,22 +174,31 @@ pub fn lock_refusal(
     conn: &Connection,
     caller: &AccountRow,
     thread_id: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<Refusal>> {
     if !may_moderate(caller.role) {
-        return Ok(Some(
-            "only the Secretariat can lock or unlock a thread".into(),
-        ));
+        return Ok(Some(Refusal::new(
+            RefusalCode::NotModerator,
+            "only the Secretariat can lock or unlock a thread",
+        )));
     }
     thread_missing(conn, thread_id)
 }
 
-fn thread_missing(conn: &Connection, thread_id: &str) -> Result<Option<String>> {
+fn no_such_thread(thread_id: &str) -> Refusal {
+    Refusal::new(
+        RefusalCode::NoSuchThread,
+        format!("there is no thread {thread_id} on the server"),
+    )
+    .with("thread", thread_id)
+}
+
+fn thread_missing(conn: &Connection, thread_id: &str) -> Result<Option<Refusal>> {
     Ok(match find(conn, thread_id)? {
-        None => Some(format!("there is no thread {thread_id} on the server")),
-        Some(p) if !p.starts_thread() => Some(format!(
+        None => Some(no_such_thread(thread_id)),
+        Some(p) if !p.starts_thread() => Some(Refusal::malformed(format!(
             "{thread_id} is a reply, not a thread (its thread is {})",
             p.thread_id
-        )),
+        ))),
         Some(_) => None,
     })
 }
@@ -225,7 +259,7 @@ pub fn set_hidden(conn: &Connection, post_id: &str, hidden: bool) -> Result<bool
 /// The admin CLI's moderation: sets a thread's `locked`. Returns false when it already was so.
 pub fn set_locked(conn: &Connection, thread_id: &str, locked: bool) -> Result<bool> {
     if let Some(why) = thread_missing(conn, thread_id)? {
-        return Err(Error::Forum(why.replace("on the server", "on this server")));
+        return Err(Error::Forum(why.reason.replace("on the server", "on this server")));
     }
     if is_locked(conn, thread_id)? == locked {
         return Ok(false);

@@ -6,6 +6,7 @@ use stopover_protocol::forum::{CategoryInfo, EventInfo, Localized, PostMeta, Pro
 use stopover_protocol::{AccountStatus, Change, EntityRef, Operation, Outcome, RecordKind, Role};
 
 use super::*;
+use crate::auth::policy::SyncScope;
 use crate::accounts::store::{insert, set_status, tests::new_account};
 use crate::auth::policy::sync_scope;
 use crate::sync::pull::pull;
@@ -105,7 +106,7 @@ fn reply(thread: &str, category: &str, body: &str) -> Value {
 
 fn rejected(o: Outcome) -> String {
     match o {
-        Outcome::Rejected { reason } => reason,
+        Outcome::Rejected { reason, .. } => reason,
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
@@ -217,7 +218,7 @@ fn a_new_post_needs_a_category_and_an_open_thread() {
     );
     assert_refused(
         w.push(&w.amina, w.post(REPLY, 0, reply(NOWHERE, "qa", "?"))),
-        &format!("the thread {NOWHERE} does not exist"),
+        &format!("there is no thread {NOWHERE} on the server"),
     );
     content["category"] = json!("qa");
     assert_eq!(

@@ -11,7 +11,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use stopover_protocol::{ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use stopover_protocol::{ErrorBody, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -86,22 +86,25 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
     let (code, fallback) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such endpoint".to_string()),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such endpoint".to_string()),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this endpoint does not take that method".to_string(),
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", Error::TooLarge.to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::TooLarge, Error::TooLarge.to_string()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send JSON, optionally with Content-Encoding gzip or zstd".to_string(),
         ),
         StatusCode::UNPROCESSABLE_ENTITY => {
-            ("invalid_request", "the request is not valid".to_string())
+            (ErrorCode::InvalidRequest, "the request is not valid".to_string())
         }
-        s if s.is_server_error() => ("internal", "the server failed; try again later".to_string()),
+        s if s.is_server_error() => (
+            ErrorCode::Internal,
+            "the server failed; try again later".to_string(),
+        ),
         s => (
-            "bad_request",
+            ErrorCode::BadRequest,
             s.canonical_reason().unwrap_or("bad request").to_string(),
         ),
     };
@@ -114,9 +117,15 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     } else {
         fallback
     };
+    let params = if code == ErrorCode::TooLarge {
+        Error::TooLarge.params()
+    } else {
+        Default::default()
+    };
     let body = serde_json::to_vec(&ErrorBody {
-        code: code.into(),
+        code,
         message,
+        params,
     })
     .unwrap_or_default();
     parts.headers.remove(CONTENT_LENGTH);

@@ -13,65 +13,20 @@ use stopover_protocol::packs::PackArchive;
 use stopover_protocol::reports::{
     SubmissionReceipt, SubmitReport, answers_digest, is_cycle, is_form_id, report_entity_id,
 };
-use stopover_protocol::{AccountStatus, Operation, RecordKind};
+use stopover_protocol::RecordKind;
 
 use crate::accounts::AccountRow;
-use crate::accounts::store as accounts;
-use crate::auth::policy::{Action, SyncScope, authorize, sync_scope};
+use crate::auth::policy::{Action, authorize, sync_scope};
 use crate::db::unix_now;
 use crate::error::{Error, Result};
 use crate::packs;
-use crate::sync::push::write_record;
+
+pub mod kinds;
+use crate::records::feed::write_record;
 
 /// The settings column naming the instrument whose NFP submits a form (`CMS`, `AEWA`).
 const INSTRUMENT_SETTING: &str = "instrument";
 
-/// Why an operation on a report record is refused, if it is: the report was submitted; a
-/// section is given (or taken back) by someone who is not one of the country's focal points
-/// (an account covering at least one instrument; colleagues the report is delegated to cover
-/// none); or given to someone who is not an approved account of the caller's country.
-pub fn refusal(
-    conn: &Connection,
-    scope: &SyncScope,
-    kind: RecordKind,
-    op: &Operation,
-) -> Result<Option<String>> {
-    let Some(country) = scope.country.as_deref() else {
-        return Ok(None); // refused earlier: no country, no report
-    };
-    let Some((form_id, cycle)) = op.entity.id.split_once('/') else {
-        return Ok(None); // refused earlier by the shape check
-    };
-    if let Some(receipt) = receipt(conn, country, form_id, cycle)? {
-        return Ok(Some(format!(
-            "the {form_id} report for {cycle} was submitted on {} by {}; it can no longer change",
-            receipt.submitted_at, receipt.submitted_by
-        )));
-    }
-    if kind == RecordKind::ReportAssignment
-        && accounts::get_by_id(conn, scope.account_id)?
-            .instruments
-            .is_empty()
-    {
-        return Ok(Some(
-            "only your country's focal point gives sections of the report to colleagues".into(),
-        ));
-    }
-    if kind == RecordKind::ReportAssignment
-        && let Value::String(username) = &op.value
-    {
-        let colleague = accounts::find(conn, username)?;
-        let same_country = colleague.as_ref().is_some_and(|a| {
-            a.status == AccountStatus::Approved && a.country.as_deref() == Some(country)
-        });
-        if !same_country {
-            return Ok(Some(format!(
-                "`{username}` is not an approved account of {country}: a section can only be given to a colleague of the same country"
-            )));
-        }
-    }
-    Ok(None)
-}
 
 /// The receipt of a submitted report, if it was submitted.
 pub fn receipt(
@@ -92,10 +47,11 @@ pub fn receipt(
 
 /// The form `form_id` of the latest published pack, with the pack's version.
 fn published_form(conn: &Connection, packs_dir: &std::path::Path, form_id: &str) -> Result<Form> {
-    let no_form = || {
-        Error::NoSuchForm(format!(
+    let no_form = || Error::NoSuchForm {
+        form: form_id.to_string(),
+        message: format!(
             "this server has no published report form `{form_id}`: the Secretariat publishes it with the content pack"
-        ))
+        ),
     };
     let release = packs::latest(conn)?.ok_or_else(no_form)?;
     let bytes = std::fs::read(packs::archive_path(packs_dir, &release.version))
@@ -161,11 +117,12 @@ pub fn submit(
         .extra
         .get(INSTRUMENT_SETTING)
         .cloned()
-        .ok_or_else(|| {
-            Error::NoSuchForm(format!(
+        .ok_or_else(|| Error::NoSuchForm {
+            form: req.form_id.clone(),
+            message: format!(
                 "the form `{}` names no instrument in its settings, so nobody may submit it",
                 req.form_id
-            ))
+            ),
         })?;
     authorize(
         caller,
@@ -186,10 +143,12 @@ pub fn submit(
         if earlier.answers_sha256 == req.answers_sha256 {
             return Ok(earlier);
         }
-        return Err(Error::AlreadySubmitted(format!(
-            "the {} report for {} was already submitted on {} by {} (receipt {})",
-            req.form_id, req.cycle, earlier.submitted_at, earlier.submitted_by, earlier.receipt_id
-        )));
+        return Err(Error::AlreadySubmitted {
+            form: req.form_id.clone(),
+            cycle: req.cycle.clone(),
+            submitted_at: earlier.submitted_at,
+            submitted_by: earlier.submitted_by,
+        });
     }
     let entity_id = report_entity_id(&req.form_id, &req.cycle);
     let answers = stored_answers(conn, &key, &entity_id)?;
@@ -209,11 +168,14 @@ pub fn submit(
             .take(5)
             .map(|i| format!("{} ({})", i.path, i.message))
             .collect();
-        return Err(Error::ReportIncomplete(format!(
-            "the report cannot be submitted: {} answer(s) missing or not valid, e.g. {}",
-            issues.len(),
-            first.join("; ")
-        )));
+        return Err(Error::ReportIncomplete {
+            paths: issues.iter().map(|i| i.path.clone()).collect(),
+            message: format!(
+                "the report cannot be submitted: {} answer(s) missing or not valid, e.g. {}",
+                issues.len(),
+                first.join("; ")
+            ),
+        });
     }
     let submitted: BTreeMap<String, String> = state.submission_answers().into_iter().collect();
     let now = unix_now();
@@ -283,7 +245,9 @@ pub fn submitted_answers(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use stopover_protocol::{EntityRef, Outcome, Role};
+    use stopover_protocol::{AccountStatus, EntityRef, Operation, Outcome, Role};
+
+    use crate::auth::policy::SyncScope;
 
     use crate::accounts::store::{insert, tests::new_account};
     use crate::auth::policy::sync_scope;
@@ -369,7 +333,7 @@ mod tests {
         // The Secretariat has no country, hence no report to write.
         assert!(matches!(
             outcome(&c, &sec, answer(5, "general/q1", 0, "s")),
-            Outcome::Rejected { reason } if reason.contains("belong to a country")
+            Outcome::Rejected { reason, .. } if reason.contains("belong to a country")
         ));
         assert!(fields(&sec).is_empty());
     }
@@ -392,7 +356,7 @@ mod tests {
             Outcome::Applied { version: 1 }
         );
         for (n, who) in [(2, "chidi"), (3, "dalia"), (4, "nobody")] {
-            let Outcome::Rejected { reason } = outcome(&c, &amina, assign(n, json!(who))) else {
+            let Outcome::Rejected { reason, .. } = outcome(&c, &amina, assign(n, json!(who))) else {
                 panic!("{who} accepted");
             };
             assert!(
@@ -432,7 +396,7 @@ mod tests {
             params![serde_json::to_string(&receipt).unwrap(), amina.account_id],
         )
         .unwrap();
-        let Outcome::Rejected { reason } = outcome(
+        let Outcome::Rejected { reason, .. } = outcome(
             &c,
             &amina,
             op(1, "report_answer", "general/q1", 0, json!("late")),

@@ -1,5 +1,6 @@
 //! Push and pull against the per-account record store. Pure database work on a connection;
 //! the HTTP layer wraps it in a transaction and a load-shedding slot.
 
+pub mod kinds;
 pub mod pull;
 pub mod push;

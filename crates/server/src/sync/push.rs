@@ -3,12 +3,13 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use stopover_protocol::{OpResult, Operation, Outcome, validate_operation};
+use stopover_protocol::{OpResult, Operation, Outcome, Refusal, RefusalCode, validate_operation};
 
+use super::kinds;
 use crate::auth::policy::SyncScope;
 use crate::db::unix_now;
 use crate::error::Result;
-use crate::{forum, reports};
+use crate::records::feed::{current_field, write_field};
 
 /// Answers every operation in order, changing only records in the caller's `scope`.
 pub fn apply(conn: &Connection, scope: &SyncScope, ops: &[Operation]) -> Result<Vec<OpResult>> {
@@ -54,31 +55,25 @@ fn replay(earlier: Outcome) -> Outcome {
 fn decide(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Outcome> {
     let kind = match validate_operation(op) {
         Ok(kind) => kind,
-        Err(reason) => return Ok(Outcome::Rejected { reason }),
+        Err(refusal) => return Ok(refusal.into()),
     };
     let Some(key) = scope.key_for(kind) else {
-        return Ok(Outcome::Rejected {
-            reason: "national report records belong to a country: only an NFP account with a country can change them".into(),
-        });
+        return Ok(Refusal::new(
+            RefusalCode::NoCountry,
+            "national report records belong to a country: only an NFP account with a country can change them",
+        )
+        .into());
     };
-    if kind.is_report()
-        && let Some(reason) = reports::refusal(conn, scope, kind, op)?
-    {
-        return Ok(Outcome::Rejected { reason });
-    }
-    if kind.is_community()
-        && let Some(reason) = forum::refusal(conn, scope, kind, op)?
-    {
-        return Ok(Outcome::Rejected { reason });
+    let rules = kinds::rules(kind);
+    if let Some(refusal) = rules.refusal(conn, scope, op)? {
+        return Ok(refusal.into());
     }
     let current = current_field(conn, &key, op)?;
     let current_version = current.as_ref().map_or(0, |(_, v)| *v);
     if op.base_version == current_version {
         let version = current_version + 1;
         write_field(conn, &key, scope.account_id, op, version)?;
-        if kind.is_community() {
-            forum::applied(conn, scope, kind, op)?;
-        }
+        rules.applied(conn, scope, op)?;
         return Ok(Outcome::Applied { version });
     }
     match current {
@@ -93,122 +88,6 @@ fn decide(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Outcom
             server_version: 0,
         }),
     }
-}
-
-fn current_field(conn: &Connection, key: &str, op: &Operation) -> Result<Option<(Value, u64)>> {
-    let row: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT value, version FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
-            params![key, op.entity.kind, op.entity.id, op.field],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
-        Some((json, version)) => Ok(Some((serde_json::from_str(&json)?, version as u64))),
-        None => Ok(None),
-    }
-}
-
-fn write_field(
-    conn: &Connection,
-    key: &str,
-    author: i64,
-    op: &Operation,
-    version: u64,
-) -> Result<()> {
-    write_record(
-        conn,
-        key,
-        author,
-        &op.entity.kind,
-        &op.entity.id,
-        &op.field,
-        &op.value,
-        version,
-        &op.id,
-    )
-}
-
-/// Stores a field's new value and version and adds it to the change feed of `key`'s scope.
-#[allow(clippy::too_many_arguments)] // one row of each table, column by column
-pub(crate) fn write_record(
-    conn: &Connection,
-    key: &str,
-    author: i64,
-    kind: &str,
-    entity_id: &str,
-    field: &str,
-    value: &Value,
-    version: u64,
-    op_id: &str,
-) -> Result<()> {
-    insert_record(
-        conn,
-        key,
-        Some(author),
-        kind,
-        entity_id,
-        field,
-        value,
-        version,
-        op_id,
-    )
-}
-
-/// Writes a field in the server's own name (no account made it): the next version, a fresh
-/// operation id, into the change feed of `key`'s scope. Returns the version written, or
-/// `None` when the field already holds `value` (nothing new to pull).
-pub(crate) fn write_server_record(
-    conn: &Connection,
-    key: &str,
-    kind: &str,
-    entity_id: &str,
-    field: &str,
-    value: &Value,
-) -> Result<Option<u64>> {
-    let current: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT value, version FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
-            params![key, kind, entity_id, field],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let version = match current {
-        Some((json, _)) if serde_json::from_str::<Value>(&json)? == *value => return Ok(None),
-        Some((_, version)) => version as u64 + 1,
-        None => 1,
-    };
-    let op_id = uuid::Uuid::now_v7().to_string();
-    insert_record(
-        conn, key, None, kind, entity_id, field, value, version, &op_id,
-    )?;
-    Ok(Some(version))
-}
-
-#[allow(clippy::too_many_arguments)] // one row of each table, column by column
-fn insert_record(
-    conn: &Connection,
-    key: &str,
-    author: Option<i64>,
-    kind: &str,
-    entity_id: &str,
-    field: &str,
-    value: &Value,
-    version: u64,
-    op_id: &str,
-) -> Result<()> {
-    let value = value.to_string();
-    let version = version as i64;
-    conn.execute(
-        "INSERT INTO field (scope, kind, entity_id, field, value, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (scope, kind, entity_id, field) DO UPDATE SET value = excluded.value, version = excluded.version",
-        params![key, kind, entity_id, field, value, version],
-    )?;
-    conn.execute(
-        "INSERT INTO change (scope, account_id, kind, entity_id, field, value, version, op_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![key, author, kind, entity_id, field, value, version, op_id],
-    )?;
-    Ok(())
 }
 
 fn stored_outcome(conn: &Connection, scope: i64, op_id: &str) -> Result<Option<Outcome>> {
@@ -411,6 +290,8 @@ pub(crate) mod tests {
         assert_eq!(
             outcomes(r),
             [Outcome::Rejected {
+                code: RefusalCode::Malformed,
+                params: Default::default(),
                 reason: "field `done` takes true or false".into()
             }]
         );

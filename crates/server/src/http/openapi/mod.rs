@@ -1,5 +1,5 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` annotations and the
-//! protocol mirrors in [`schemas`]. `crates/server/openapi.json` is the checked-in copy;
+//! protocol's own types ([`schemas`]). `crates/server/openapi.json` is the checked-in copy;
 //! tests fail when it drifts from the code, or when it lists an endpoint the router lacks.
 
 pub mod schemas;
@@ -43,7 +43,19 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
         packs::archive,
         reports::submit,
     ),
-    modifiers(&DeviceToken, &ProtocolHeader),
+    components(schemas(
+        schemas::RecordKind,
+        schemas::Scope,
+        schemas::RefusalCode,
+        schemas::CategoryInfo,
+        schemas::PostContent,
+        schemas::PostMeta,
+        schemas::ProfileAccount,
+        schemas::SharedContact,
+        schemas::EventInfo,
+        schemas::SubmissionReceipt,
+    )),
+    modifiers(&DeviceToken, &ProtocolHeader, &RecordKinds),
     tags(
         (name = "health", description = "Connectivity probe"),
         (name = "accounts", description = "Requesting an account, and the caller's own"),
@@ -57,6 +69,43 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
     )
 )]
 pub struct ApiDoc;
+
+/// The `sync` tag lists every record kind the sync endpoints carry: scope, entity id, fields.
+struct RecordKinds;
+
+impl Modify for RecordKinds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use std::fmt::Write;
+        let mut text = String::from(
+            "Pushing operations and pulling changes. Every synced thing is a record kind; an \
+             operation names its kind in `entity.kind` and changes one field:\n\n\
+             | kind | scope | entity id | fields |\n|---|---|---|---|\n",
+        );
+        for kind in stopover_protocol::RecordKind::ALL {
+            let (entity, fields) = kind.wire_doc();
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}"))
+                .collect();
+            let scope = match kind.scope() {
+                stopover_protocol::Scope::Account => "account",
+                stopover_protocol::Scope::Country => "country",
+                stopover_protocol::Scope::Community => "community",
+            };
+            let _ = writeln!(
+                text,
+                "| `{}` | {scope} | {entity} | {} |",
+                kind.name(),
+                fields.join("; ")
+            );
+        }
+        for tag in openapi.tags.iter_mut().flatten() {
+            if tag.name == "sync" {
+                tag.description = Some(text.clone());
+            }
+        }
+    }
+}
 
 /// The `device_token` bearer scheme the authenticated paths name.
 struct DeviceToken;
@@ -191,6 +240,9 @@ mod tests {
             "PullResponse",
             "PushRequest",
             "SignInResponse",
+            "RecordKind",
+            "RefusalCode",
+            "PostContent",
         ] {
             assert!(
                 doc["components"]["schemas"][schema].is_object(),
@@ -216,5 +268,23 @@ mod tests {
             );
         }
         assert!(doc["paths"]["/v1/files/{id}"]["patch"]["requestBody"]["content"]["application/offset+octet-stream"].is_object());
+        // A reader learns which record kinds travel through /v1/sync/push.
+        let sync = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "sync")
+            .unwrap();
+        for kind in stopover_protocol::RecordKind::ALL {
+            assert!(
+                sync["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{}`", kind.name())),
+                "{kind:?} missing from the sync tag"
+            );
+        }
+        let kinds = &doc["components"]["schemas"]["RecordKind"]["enum"];
+        assert_eq!(kinds.as_array().unwrap().len(), stopover_protocol::RecordKind::ALL.len());
     }
 }
