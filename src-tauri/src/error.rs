@@ -1,33 +1,24 @@
-//! Errors as the UI receives them: `{code, message}`.
+//! Errors as the UI receives them: a stable code with parameters (and the server's own code
+//! when the server refused), which the UI words in the person's language; the English message
+//! is for logs. The type is core's [`ErrorReport`], so its TypeScript comes from one place.
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
-#[error("{message}")]
-pub struct CommandError {
-    pub code: String,
-    pub message: String,
-}
-
-impl CommandError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<stopover_core::Error> for CommandError {
-    fn from(e: stopover_core::Error) -> Self {
-        if matches!(
-            e,
-            stopover_core::Error::Sqlite(_) | stopover_core::Error::Migration(_)
-        ) {
-            tracing::error!(error = %e, "command failed");
-        }
-        Self::new(e.code(), e.to_string())
-    }
-}
+pub use stopover_core::ErrorReport as CommandError;
+use stopover_core::{Error, ErrorCode};
 
 pub type CommandResult<T> = Result<T, CommandError>;
+
+/// Converts a core error for the UI, logging the ones that are bugs or damage.
+pub fn report(e: Error) -> CommandError {
+    if matches!(
+        e.code(),
+        ErrorCode::Database | ErrorCode::Migration | ErrorCode::Internal
+    ) {
+        tracing::error!(error = %e, "command failed");
+    }
+    CommandError::from(&e)
+}
+
+/// A background task that died: a bug, reported as `internal`.
+pub fn internal(e: impl std::fmt::Display) -> CommandError {
+    report(Error::internal(format!("background task failed: {e}")))
+}

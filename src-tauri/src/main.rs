@@ -2,6 +2,8 @@
 // one file per domain; they run SQLite work on the blocking pool, never on the main thread.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod error;
 mod state;

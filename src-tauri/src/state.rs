@@ -44,7 +44,7 @@ impl AppState {
         };
         let core = Core::open(data_dir, pack).map(Arc::new).map_err(|e| {
             tracing::error!(error = %e, "cannot open the store");
-            CommandError::from(e)
+            crate::error::report(e)
         });
         tracing::info!(elapsed_ms = launched.elapsed().as_millis() as u64, data_dir = %data_dir.display(), "core opened");
         Self {
@@ -68,8 +68,8 @@ impl AppState {
         let core = self.core()?;
         tauri::async_runtime::spawn_blocking(move || f(&core))
             .await
-            .map_err(|e| CommandError::new("internal", format!("background task failed: {e}")))?
-            .map_err(CommandError::from)
+            .map_err(crate::error::internal)?
+            .map_err(crate::error::report)
     }
 
     /// Records the first "UI on screen" signal: logs it and, for benchmarks, writes it out.

@@ -13,7 +13,7 @@ use stopover_core::content;
 use stopover_core::reports::{Draft, submission};
 use stopover_core::secrets::SecretStore;
 use stopover_core::sync::{self, Backoff, SyncClient, SyncPhase, SyncProgress};
-use stopover_core::{Core, Error};
+use stopover_core::{Core, Error, ErrorCode};
 use tauri::{AppHandle, Emitter};
 use tokio::sync::Notify;
 
@@ -29,9 +29,9 @@ const EDIT_DEBOUNCE: Duration = Duration::from_secs(2);
 /// so fifty laptops at one workshop do not ask in the same second).
 const IDLE_PERIOD: Duration = Duration::from_secs(120);
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct ProgressView {
-    phase: &'static str,
+    phase: SyncPhase,
     done: u64,
     total: u64,
     /// Bytes sent and received so far in this round. There is no byte total: the server does
@@ -39,10 +39,26 @@ pub struct ProgressView {
     bytes_done: u64,
 }
 
-/// The indicator's view of sync, as `SyncStatus` in ui/src/lib/api.ts.
-#[derive(Debug, Clone, Serialize)]
+/// Where sync stands, as the header's indicator says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// No account on this device (never signed in, or signed out).
+    SignedOut,
+    Syncing,
+    /// A person must act: sign in again, settle a conflict, read a refusal, fix a setting.
+    NeedsAttention,
+    /// The server cannot be reached for now; sync retries by itself.
+    Offline,
+    /// Changes wait to be sent.
+    Waiting,
+    UpToDate,
+}
+
+/// The indicator's view of sync.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SyncStatusView {
-    state: &'static str,
+    state: SyncState,
     server: Option<String>,
     account: Option<String>,
     waiting: u32,
@@ -116,27 +132,33 @@ impl SyncService {
     pub fn status(&self) -> CommandResult<SyncStatusView> {
         let s = sync::status(&self.core)?;
         let live = self.live();
-        let sign_in_required = s.last_error_code.as_deref() == Some("sign_in_required");
+        let last_code = s.last_error.as_ref().map(|e| e.code);
+        let sign_in_required = last_code == Some(ErrorCode::SignInRequired);
         let transient = matches!(
-            s.last_error_code.as_deref(),
-            Some("network" | "not_our_server" | "bad_answer" | "server_busy")
+            last_code,
+            Some(
+                ErrorCode::Network
+                    | ErrorCode::NotOurServer
+                    | ErrorCode::BadAnswer
+                    | ErrorCode::ServerBusy
+            )
         );
         let state = if s.server_url.is_none() && !s.signed_in {
-            "signed_out"
+            SyncState::SignedOut
         } else if live.syncing {
-            "syncing"
+            SyncState::Syncing
         } else if sign_in_required
             || s.conflicts > 0
             || s.rejected > 0
             || (s.last_error.is_some() && !transient)
         {
-            "needs_attention"
+            SyncState::NeedsAttention
         } else if transient {
-            "offline"
+            SyncState::Offline
         } else if s.waiting > 0 {
-            "waiting"
+            SyncState::Waiting
         } else {
-            "up_to_date"
+            SyncState::UpToDate
         };
         Ok(SyncStatusView {
             state,
@@ -146,9 +168,7 @@ impl SyncService {
             conflicts: s.conflicts,
             rejected: s.rejected,
             last_sync: s.last_sync_at,
-            last_error: s.last_error.map(|message| {
-                CommandError::new(s.last_error_code.as_deref().unwrap_or("sync"), message)
-            }),
+            last_error: s.last_error,
             next_attempt: live.next_attempt.map(iso),
             progress: live.progress.clone(),
             sign_in_required,
@@ -185,13 +205,8 @@ impl SyncService {
         }
         self.publish();
         let on_progress = |p: SyncProgress| {
-            let phase = match p.phase {
-                SyncPhase::Probing => "probe",
-                SyncPhase::Pushing => "push",
-                SyncPhase::Pulling | SyncPhase::Done => "pull",
-            };
             self.live().progress = Some(ProgressView {
-                phase,
+                phase: p.phase,
                 done: p.done,
                 total: p.total.unwrap_or(p.done),
                 bytes_done: p.bytes_sent + p.bytes_received,
@@ -211,7 +226,7 @@ impl SyncService {
         }
         match &result {
             Ok(()) => tracing::info!("sync round done"),
-            Err(e) => tracing::info!(code = e.code(), error = %e, "sync round failed"),
+            Err(e) => tracing::info!(code = %e.code(), error = %e, "sync round failed"),
         }
         self.publish();
         result
@@ -323,10 +338,10 @@ impl SyncHandle {
 
     pub fn get(&self) -> CommandResult<Arc<SyncService>> {
         self.0.clone().ok_or_else(|| {
-            CommandError::new(
-                "unavailable",
+            crate::error::report(Error::invalid(
+                ErrorCode::SyncUnavailable,
                 "sync is unavailable because the local database could not be opened",
-            )
+            ))
         })
     }
 }

@@ -235,7 +235,7 @@ async fn edits_wait_while_the_server_is_down_and_go_out_by_themselves() {
                 .sync()
                 .await
                 .expect_err("with the server down a sync must fail");
-            assert_eq!(err.code(), "network", "attempt {attempt}: {err}");
+            assert_eq!(err.code().as_str(), "network", "attempt {attempt}: {err}");
             assert!(
                 err.is_transient(),
                 "a server that is down may come back: {err}"
@@ -344,7 +344,7 @@ async fn a_captive_portal_takes_nothing_out_of_the_outbox() {
         // 1. The portal answers the probe.
         s.proxy.set_fault(Fault::CaptivePortal);
         let err = a.sync().await.expect_err("a captive portal is not a sync");
-        assert_eq!(err.code(), "not_our_server", "{err}");
+        assert_eq!(err.code().as_str(), "not_our_server", "{err}");
         assert!(
             err.is_transient(),
             "the portal goes away once the person logs in: {err}"
@@ -368,7 +368,7 @@ async fn a_captive_portal_takes_nothing_out_of_the_outbox() {
             .sync()
             .await
             .expect_err("an HTML page is not a push answer");
-        assert_eq!(err.code(), "not_our_server", "{err}");
+        assert_eq!(err.code().as_str(), "not_our_server", "{err}");
         assert_eq!(
             ids(a),
             queued,
@@ -388,7 +388,7 @@ async fn a_captive_portal_takes_nothing_out_of_the_outbox() {
             .sync()
             .await
             .expect_err("an HTML page is not a pull answer");
-        assert_eq!(err.code(), "not_our_server", "{err}");
+        assert_eq!(err.code().as_str(), "not_our_server", "{err}");
         assert_eq!(
             a.cursor(),
             cursor,
@@ -531,7 +531,7 @@ async fn faults_then_a_clean_sync(fault: Fault) {
         );
         match fault {
             Fault::Status(429) => {
-                assert_eq!(err.code(), "server_busy", "{why}: {err}");
+                assert_eq!(err.code().as_str(), "server_busy", "{why}: {err}");
                 let wait = Backoff::new(Duration::from_millis(10), Duration::from_millis(100))
                     .delay_after(&err)
                     .unwrap();
@@ -540,9 +540,9 @@ async fn faults_then_a_clean_sync(fault: Fault) {
                     "{why}: the back-off honours Retry-After: 1, waits {wait:?}"
                 );
             }
-            Fault::Status(500) => assert_eq!(err.code(), "server", "{why}: {err}"),
+            Fault::Status(500) => assert_eq!(err.code().as_str(), "server", "{why}: {err}"),
             _ => assert!(
-                matches!(err.code(), "network" | "bad_answer"),
+                matches!(err.code().as_str(), "network" | "bad_answer"),
                 "{why}: {err} ({})",
                 err.code()
             ),

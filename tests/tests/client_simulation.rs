@@ -447,7 +447,7 @@ async fn simulate(seed: u64, rounds: usize) {
                     "{why}: a conflict must not be applied"
                 );
             }
-            Outcome::Rejected { reason } if reason.contains(PROBE_KIND) => {
+            Outcome::Rejected { reason, .. } if reason.contains(PROBE_KIND) => {
                 never_sent += 1;
                 assert!(
                     !in_feed.contains_key(id.as_str()),

@@ -256,7 +256,7 @@ async fn only_the_nfp_submits_and_the_submitted_report_is_immutable() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status: 403, code, .. } if code == "forbidden"),
+        matches!(&err, Error::Server { status: 403, code, .. } if code.as_str() == "forbidden"),
         "{err:?}"
     );
     assert!(err.to_string().contains("not the NFP for CMS"), "{err}");
@@ -269,7 +269,7 @@ async fn only_the_nfp_submits_and_the_submitted_report_is_immutable() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status: 409, code, .. } if code == "answers_differ"),
+        matches!(&err, Error::Server { status: 409, code, .. } if code.as_str() == "answers_differ"),
         "{err:?}"
     );
     assert_eq!(
@@ -331,7 +331,7 @@ async fn only_the_nfp_submits_and_the_submitted_report_is_immutable() {
     };
     let (answer_to_push, _) = a.client.push(&a.token(), &[op]).await.unwrap();
     match &answer_to_push.results[0].outcome {
-        stopover_protocol::Outcome::Rejected { reason } => {
+        stopover_protocol::Outcome::Rejected { reason, .. } => {
             assert!(reason.contains("was submitted on"), "{reason}")
         }
         other => panic!("an edit after submission was not refused: {other:?}"),

@@ -663,7 +663,7 @@ async fn forum_moderation_and_ownership_by_role() {
                 let got = match reply.as_ref().map(|r| (r.status, r.json::<stopover_protocol::PushResponse>())) {
                     Ok((200, Ok(resp))) => match &resp.results[0].outcome {
                         Outcome::Applied { .. } => Told::Applied,
-                        Outcome::Rejected { reason } if !reason.trim().is_empty() => Told::Rejected,
+                        Outcome::Rejected { reason, .. } if !reason.trim().is_empty() => Told::Rejected,
                         other => {
                             failures.push(format!("{action:?} as {caller:?}: expected {want:?}, got {other:?}"));
                             continue;

@@ -396,7 +396,7 @@ async fn invalid_operations_are_rejected_one_by_one_and_not_stored() {
         let mut failures = Vec::new();
         for ((what, _), result) in ops.iter().zip(&resp.results) {
             match &result.outcome {
-                Outcome::Rejected { reason } if !reason.trim().is_empty() => {}
+                Outcome::Rejected { reason, .. } if !reason.trim().is_empty() => {}
                 other => failures.push(format!("{what}: expected Rejected with a reason, got {other:?}")),
             }
         }

@@ -7,14 +7,17 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 
 use rusqlite::Connection;
 use serde::Serialize;
+use stopover_protocol::RecordKind;
 
 use crate::content::{self, Pack, PackError, PackFiles};
 use crate::store::{self, DATABASE_FILE};
+use crate::sync::kinds::{KindRegistry, LocalKind};
 use crate::user::settings;
 use crate::{Error, FALLBACK_LANGUAGE, Result, check_language};
 
 /// Whether the content pack could be used at start-up.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ContentStatus {
     Ready {
@@ -36,6 +39,8 @@ pub struct Core {
     data_dir: PathBuf,
     /// Set while a sync runs, so two (the timer's and "Sync now") never overlap.
     sync_running: AtomicBool,
+    /// Where each record kind lives here ([`crate::record_kinds`]), for the sync engine.
+    kinds: KindRegistry,
 }
 
 /// Held while a sync runs; dropping it lets the next one start.
@@ -92,6 +97,7 @@ impl Core {
             content: RwLock::new(content),
             data_dir: data_dir.to_path_buf(),
             sync_running: AtomicBool::new(false),
+            kinds: crate::record_kinds::local,
         }
     }
 
@@ -108,6 +114,11 @@ impl Core {
             .content
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+    }
+
+    /// How the record kind `kind` is held on this device.
+    pub fn local_kind(&self, kind: RecordKind) -> &'static dyn LocalKind {
+        (self.kinds)(kind)
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -1,8 +1,205 @@
-//! The one error type of stopover-core. Each variant has a stable `code` the UI can switch on.
+//! The one error type of stopover-core. Each error has a stable [`ErrorCode`] and named
+//! parameters: the app shows its own sentence for the code in its person's language; the
+//! English `Display` text is for logs.
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+pub use stopover_protocol::{Param, Params};
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Declares the code enum with its wire names in one list, so `ALL` cannot drift.
+macro_rules! error_codes {
+    ($($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+) => {
+        /// Every error the app can show, by a stable name. Parameters, where a code has them,
+        /// are listed in its comment.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        pub enum ErrorCode {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $wire,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // ---- the store and the content pack ----
+    Database = "database",
+    Migration = "migration",
+    /// `found`, `supported`: schema versions.
+    DatabaseTooNew = "database_too_new",
+    /// `path`.
+    DataDir = "data_dir",
+    /// `file`, `reason` (a pack file named with its problem, in English: for the details box).
+    ContentPack = "content_pack",
+    /// `version`.
+    PackRefused = "pack_refused",
+    NotFound = "not_found",
+    /// A failure that is a bug, not something a person did.
+    Internal = "internal",
+    Secrets = "secrets",
+
+    // ---- the network and the server ----
+    /// `host`.
+    InsecureUrl = "insecure_url",
+    Network = "network",
+    /// `url`.
+    NotOurServer = "not_our_server",
+    BadAnswer = "bad_answer",
+    SignInRequired = "sign_in_required",
+    /// `retry_after` seconds, when the server said.
+    ServerBusy = "server_busy",
+    /// The server refused: see `server_code` beside it.
+    Server = "server",
+    SyncInProgress = "sync_in_progress",
+    /// The local database could not be opened, so sync cannot run.
+    SyncUnavailable = "sync_unavailable",
+    /// `address`.
+    ServerUrlInvalid = "server_url_invalid",
+    /// `scheme`.
+    ServerUrlScheme = "server_url_scheme",
+    ServerUrlCredentials = "server_url_credentials",
+    UsernameEmpty = "username_empty",
+    /// `count`, `account`, `server`: changes made as another account wait to be sent.
+    ChangesWaitForAccount = "changes_wait_for_account",
+    /// `current`, `requested`: server addresses.
+    SignedInElsewhere = "signed_in_elsewhere",
+
+    /// `max` characters.
+    TextTooLong = "text_too_long",
+    /// A value the app itself should not have sent (a bug); the details are in the log.
+    InvalidValue = "invalid_value",
+
+    // ---- checklists, content, language ----
+    /// `max` characters.
+    NoteTooLong = "note_too_long",
+    UnknownItem = "unknown_item",
+    /// `lang`.
+    UnknownLanguage = "unknown_language",
+
+    // ---- forum, directory, events ----
+    /// `category`.
+    ForumCategoryUnknown = "forum_category_unknown",
+    ThreadLocked = "thread_locked",
+    NotPostAuthor = "not_post_author",
+    PostHidden = "post_hidden",
+    PostAlreadySent = "post_already_sent",
+    PostNotPending = "post_not_pending",
+    /// `count` replies.
+    WithdrawRepliesFirst = "withdraw_replies_first",
+    /// `closes`: a date.
+    RegistrationClosed = "registration_closed",
+    /// `region`.
+    UnknownRegion = "unknown_region",
+    /// `address`: not a web or e-mail address the browser may be handed.
+    LinkNotOpenable = "link_not_openable",
+    /// The system's web browser could not be started.
+    NoBrowser = "no_browser",
+    /// `max` months.
+    RetentionMonths = "retention_months",
+    /// `min`, `max` posts.
+    RetentionPosts = "retention_posts",
+    /// `max` characters.
+    DraftTooLong = "draft_too_long",
+    /// `action`: what needs an account (`post`, `edit`, `share_contact`, `register`).
+    AccountNeeded = "account_needed",
+
+    // ---- attachments ----
+    /// `file`.
+    AttachmentUnreadable = "attachment_unreadable",
+    /// `max_mib`, `size_mib`.
+    AttachmentTooLarge = "attachment_too_large",
+    /// `file`.
+    AttachmentChanged = "attachment_changed",
+
+    // ---- national reports ----
+    /// `form`.
+    FormUnloadable = "form_unloadable",
+    /// `question`: its label.
+    NotAnswerable = "not_answerable",
+    /// `chars`, `max`.
+    AnswerTooLong = "answer_too_long",
+    /// `question`: the repeat's label.
+    RepeatRowsFixed = "repeat_rows_fixed",
+    /// `question`, `rows`, `row`.
+    NoSuchRow = "no_such_row",
+    /// `section`.
+    NotASection = "not_a_section",
+    /// `username`.
+    NotAUsername = "not_a_username",
+    /// `count`.
+    ReportChangesWaiting = "report_changes_waiting",
+    /// `count`.
+    ReportConflictsWaiting = "report_conflicts_waiting",
+    /// `form`, `cycle`.
+    ReportSubmittedReadOnly = "report_submitted_read_only",
+    CycleMissing = "cycle_missing",
+    /// `cycle`.
+    CycleInvalid = "cycle_invalid",
+    /// `form`, `cycle`.
+    DraftExists = "draft_exists",
+    /// `form`, `cycle`.
+    CycleAlreadySubmitted = "cycle_already_submitted",
+    /// `count`, `questions`: labels of the first few.
+    ReportIncomplete = "report_incomplete",
+    /// `format`.
+    ExportFailed = "export_failed",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as the app's UI receives it, and as the last sync error is kept: the code and
+/// parameters the UI words in its person's language, the server's own code when the server
+/// refused, and the English message for logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ErrorReport {
+    pub code: ErrorCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub server_code: Option<stopover_protocol::ErrorCode>,
+    #[serde(default)]
+    pub params: Params,
+    /// English, for logs; the UI shows its own text for `code`.
+    pub message: String,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        ErrorReport {
+            code: e.code(),
+            server_code: e.server_code(),
+            params: e.params(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl From<Error> for ErrorReport {
+    fn from(e: Error) -> Self {
+        ErrorReport::from(&e)
+    }
+}
 
 fn wait_hint(retry_after: &Option<std::time::Duration>) -> String {
     match retry_after {
@@ -48,8 +245,18 @@ pub enum Error {
     #[error("not found: {0}")]
     NotFound(String),
 
-    #[error("{0}")]
-    InvalidInput(String),
+    /// Something a person asked that this app will not do, or typed that it cannot keep: the
+    /// code says which, the parameters fill its sentence, `detail` is for logs.
+    #[error("{detail}")]
+    Invalid {
+        code: ErrorCode,
+        params: Params,
+        detail: String,
+    },
+
+    /// A failure that is a bug (a value that would not serialize, a task that died).
+    #[error("internal error: {0}")]
+    Internal(String),
 
     /// The OS keyring (or whatever [`crate::secrets::SecretStore`] is in use) failed.
     #[error("{0}")]
@@ -91,11 +298,12 @@ pub enum Error {
         retry_after: Option<std::time::Duration>,
     },
 
-    /// Any other refusal by the server, with its own code and message.
+    /// Any other refusal by the server: its code and parameters, and its English message.
     #[error("the server answered {status}: {message}")]
     Server {
         status: u16,
-        code: String,
+        code: stopover_protocol::ErrorCode,
+        params: Params,
         message: String,
     },
 
@@ -105,26 +313,96 @@ pub enum Error {
 }
 
 impl Error {
-    /// Stable machine-readable code, sent to the UI beside the message.
-    pub fn code(&self) -> &'static str {
+    /// An [`Error::Invalid`] with no parameters yet; add them with [`Error::with`].
+    pub fn invalid(code: ErrorCode, detail: impl Into<String>) -> Error {
+        Error::Invalid {
+            code,
+            params: Params::new(),
+            detail: detail.into(),
+        }
+    }
+
+    /// Adds a parameter to an [`Error::Invalid`] (other errors carry theirs in their fields).
+    pub fn with(mut self, name: &str, value: impl Into<Param>) -> Error {
+        if let Error::Invalid { params, .. } = &mut self {
+            params.insert(name.to_string(), value.into());
+        }
+        self
+    }
+
+    /// A value the server would refuse, caught before it is saved.
+    pub fn refused(refusal: stopover_protocol::Refusal) -> Error {
+        let code = match refusal.code {
+            stopover_protocol::RefusalCode::TextTooLong => ErrorCode::TextTooLong,
+            _ => ErrorCode::InvalidValue,
+        };
+        Error::Invalid {
+            code,
+            params: refusal.params,
+            detail: refusal.reason,
+        }
+    }
+
+    /// A failure that is a bug, e.g. a value that would not serialize.
+    pub fn internal(e: impl std::fmt::Display) -> Error {
+        Error::Internal(e.to_string())
+    }
+
+    /// Stable machine-readable code, sent to the UI beside the parameters.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Sqlite(_) => "database",
-            Error::Migration(_) => "migration",
-            Error::DatabaseTooNew { .. } => "database_too_new",
-            Error::DataDir { .. } => "data_dir",
-            Error::Pack(_) => "content_pack",
-            Error::PackRefused { .. } => "pack_refused",
-            Error::NotFound(_) => "not_found",
-            Error::InvalidInput(_) => "invalid_input",
-            Error::Secrets(_) => "secrets",
-            Error::InsecureUrl { .. } => "insecure_url",
-            Error::Network(_) => "network",
-            Error::NotOurServer { .. } => "not_our_server",
-            Error::BadAnswer(_) => "bad_answer",
-            Error::SignInRequired(_) => "sign_in_required",
-            Error::Busy { .. } => "server_busy",
-            Error::Server { .. } => "server",
-            Error::SyncInProgress => "sync_in_progress",
+            Error::Sqlite(_) => ErrorCode::Database,
+            Error::Migration(_) => ErrorCode::Migration,
+            Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
+            Error::DataDir { .. } => ErrorCode::DataDir,
+            Error::Pack(_) => ErrorCode::ContentPack,
+            Error::PackRefused { .. } => ErrorCode::PackRefused,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Invalid { code, .. } => *code,
+            Error::Internal(_) => ErrorCode::Internal,
+            Error::Secrets(_) => ErrorCode::Secrets,
+            Error::InsecureUrl { .. } => ErrorCode::InsecureUrl,
+            Error::Network(_) => ErrorCode::Network,
+            Error::NotOurServer { .. } => ErrorCode::NotOurServer,
+            Error::BadAnswer(_) => ErrorCode::BadAnswer,
+            Error::SignInRequired(_) => ErrorCode::SignInRequired,
+            Error::Busy { .. } => ErrorCode::ServerBusy,
+            Error::Server { .. } => ErrorCode::Server,
+            Error::SyncInProgress => ErrorCode::SyncInProgress,
+        }
+    }
+
+    /// The server's own code, for [`ErrorCode::Server`].
+    pub fn server_code(&self) -> Option<stopover_protocol::ErrorCode> {
+        match self {
+            Error::Server { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The parameters of [`Error::code`]'s sentence.
+    pub fn params(&self) -> Params {
+        use stopover_protocol::params;
+        match self {
+            Error::DatabaseTooNew {
+                path,
+                found,
+                supported,
+            } => params! {
+                "path" => path.display().to_string(),
+                "found" => *found,
+                "supported" => *supported,
+            },
+            Error::DataDir { path, .. } => params! {"path" => path.display().to_string()},
+            Error::Pack(e) => params! {"file" => e.file.as_str(), "reason" => e.reason.as_str()},
+            Error::PackRefused { version, .. } => params! {"version" => version.as_str()},
+            Error::Invalid { params, .. } | Error::Server { params, .. } => params.clone(),
+            Error::InsecureUrl { host } => params! {"host" => host.as_str()},
+            Error::NotOurServer { url, .. } => params! {"url" => url.as_str()},
+            Error::Busy {
+                retry_after: Some(wait),
+            } => params! {"retry_after" => wait.as_secs()},
+            _ => Params::new(),
         }
     }
 
@@ -146,5 +424,36 @@ impl Error {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_its_own_wire_name() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::json!(code.as_str())
+            );
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn invalid_errors_carry_their_parameters() {
+        let e = Error::invalid(
+            ErrorCode::NoteTooLong,
+            "a note can hold at most 5 characters",
+        )
+        .with("max", 5usize);
+        assert_eq!(e.code(), ErrorCode::NoteTooLong);
+        assert_eq!(e.params().get("max"), Some(&Param::Number(5)));
+        assert_eq!(e.to_string(), "a note can hold at most 5 characters");
     }
 }

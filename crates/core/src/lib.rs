@@ -5,6 +5,7 @@ pub mod content;
 mod core;
 pub mod error;
 pub mod forum;
+mod record_kinds;
 pub mod reports;
 pub mod secrets;
 pub mod store;
@@ -12,7 +13,38 @@ pub mod sync;
 pub mod user;
 
 pub use crate::core::{ContentStatus, Core};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, ErrorReport, Result};
+pub use stopover_protocol::RecordKind;
+
+/// A language of the app and its content pack, as the UI names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Fr,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Es => "es",
+        }
+    }
+
+    /// The language of a stored code, English for anything else.
+    pub fn from_code(code: &str) -> Lang {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code() == code)
+            .unwrap_or(Lang::En)
+    }
+}
 
 /// The languages the app and its content pack speak. English is the reference.
 pub const LANGUAGES: [&str; 3] = ["en", "fr", "es"];
@@ -25,6 +57,10 @@ pub fn check_language(lang: &str) -> Result<&'static str> {
         .find(|l| **l == lang)
         .copied()
         .ok_or_else(|| {
-            Error::InvalidInput(format!("unknown language `{lang}` (expected en, fr or es)"))
+            Error::invalid(
+                ErrorCode::UnknownLanguage,
+                format!("unknown language `{lang}` (expected en, fr or es)"),
+            )
+            .with("lang", lang)
         })
 }

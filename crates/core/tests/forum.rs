@@ -8,6 +8,7 @@ mod forum_feed;
 
 use forum_feed::*;
 use serde_json::json;
+use stopover_core::forum::DraftKey;
 use stopover_core::forum::{self, Retention};
 use stopover_core::sync;
 use stopover_core::{Error, Result};
@@ -240,7 +241,14 @@ fn a_post_is_written_and_queued_together_pending_until_answered_and_edited_in_pl
     let mut feed = Feed::default();
     with_categories(&core, &mut feed);
 
-    forum::save_composer_draft(&core, "new:general", "Half a thought").unwrap();
+    forum::save_composer_draft(
+        &core,
+        &DraftKey::New {
+            category: "general".into(),
+        },
+        "Half a thought",
+    )
+    .unwrap();
     let t = forum::new_thread(
         &core,
         GENERAL,
@@ -252,7 +260,13 @@ fn a_post_is_written_and_queued_together_pending_until_answered_and_edited_in_pl
     assert_eq!(t.author, "amina");
     assert_eq!(uuid::Uuid::parse_str(&t.id).unwrap().get_version_num(), 7);
     assert_eq!(
-        forum::composer_draft(&core, "new:general").unwrap(),
+        forum::composer_draft(
+            &core,
+            &DraftKey::New {
+                category: "general".into()
+            }
+        )
+        .unwrap(),
         None,
         "sending clears the composer's draft"
     );
@@ -288,7 +302,7 @@ fn a_post_is_written_and_queued_together_pending_until_answered_and_edited_in_pl
     let (code, message) = err_text(forum::reply(&core, &t.id, "   "));
     assert_eq!(
         (code.as_str(), message.as_str()),
-        ("invalid_input", "the post is empty")
+        ("invalid_value", "the post is empty")
     );
     let (_, message) = err_text(forum::new_thread(&core, GENERAL, "", "x"));
     assert_eq!(message, "the title is empty");
@@ -347,7 +361,7 @@ fn only_a_post_never_sent_can_be_withdrawn() {
     let batch = sync::next_batch(&core, 200).unwrap();
     assert_eq!(batch.len(), 1);
     let (code, message) = err_text(forum::withdraw_post(&core, &t.id));
-    assert_eq!(code, "invalid_input");
+    assert_eq!(code, "post_already_sent");
     assert!(message.contains("already been sent"), "{message}");
     assert_eq!(sync::pending_operations(&core).unwrap().len(), 1);
 
@@ -451,15 +465,18 @@ fn an_edit_refused_because_the_post_was_hidden_keeps_both_texts() {
 
     forum::edit_post(&core, &post, "Edited offline").unwrap();
     let reason = "this post was hidden by moderation and can no longer be edited";
-    push(&core, |_| Outcome::Rejected {
-        reason: reason.into(),
+    push(&core, |_| {
+        stopover_protocol::Refusal::new(stopover_protocol::RefusalCode::PostHidden, reason).into()
     });
     feed.put("forum_post", &post, "hidden", json!(true));
     feed.pull(&core);
 
     let p = &forum::thread(&core, &post).unwrap().posts[0];
     assert!(p.hidden && p.mine);
-    assert_eq!(p.refusal.as_deref(), Some(reason));
+    assert_eq!(
+        p.refusal.as_ref().map(|r| r.code),
+        Some(stopover_protocol::RefusalCode::PostHidden)
+    );
     let c = p
         .conflict
         .as_ref()
@@ -523,7 +540,7 @@ fn a_locked_thread_takes_no_reply_and_no_edit() {
         "this thread was locked by the Secretariat: its posts can no longer be edited"
     );
     let (code, message) = err_text(forum::reply(&core, &t, "late"));
-    assert_eq!(code, "invalid_input");
+    assert_eq!(code, "thread_locked");
     assert!(message.contains("locked by the Secretariat"), "{message}");
     assert_eq!(err_text(forum::reply(&core, &uuid(), "x")).0, "not_found");
 }
@@ -591,7 +608,10 @@ fn search_folds_accents_marks_matches_only_and_skips_hidden_posts() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(err_text(forum::search(&core, "x", "de")).0, "invalid_input");
+    assert_eq!(
+        err_text(forum::search(&core, "x", "de")).0,
+        "unknown_language"
+    );
 
     // A post written here is found at once; an edit replaces its words.
     let mine = forum::reply(&core, &a, "Nous enverrons les originaux.").unwrap();
@@ -767,11 +787,20 @@ fn composer_drafts_autosave_per_place() {
     let (_d, core) = open();
     signed_in_as(&core, "amina");
     let thread = uuid();
-    let key = format!("reply:{thread}");
+    let key = DraftKey::Reply {
+        thread: thread.to_string(),
+    };
     assert_eq!(forum::composer_draft(&core, &key).unwrap(), None);
     forum::save_composer_draft(&core, &key, "Dear colleagues,").unwrap();
     forum::save_composer_draft(&core, &key, "Dear colleagues, thank you").unwrap();
-    forum::save_composer_draft(&core, "new:qa", "Question?").unwrap();
+    forum::save_composer_draft(
+        &core,
+        &DraftKey::New {
+            category: "qa".into(),
+        },
+        "Question?",
+    )
+    .unwrap();
     assert_eq!(
         forum::composer_draft(&core, &key).unwrap().as_deref(),
         Some("Dear colleagues, thank you")
@@ -779,19 +808,50 @@ fn composer_drafts_autosave_per_place() {
     forum::clear_composer_draft(&core, &key).unwrap();
     assert_eq!(forum::composer_draft(&core, &key).unwrap(), None);
     assert_eq!(
-        forum::composer_draft(&core, "new:qa").unwrap().as_deref(),
+        forum::composer_draft(
+            &core,
+            &DraftKey::New {
+                category: "qa".into()
+            }
+        )
+        .unwrap()
+        .as_deref(),
         Some("Question?")
     );
-    forum::save_composer_draft(&core, "new:qa", "  ").unwrap();
+    forum::save_composer_draft(
+        &core,
+        &DraftKey::New {
+            category: "qa".into(),
+        },
+        "  ",
+    )
+    .unwrap();
     assert_eq!(
-        forum::composer_draft(&core, "new:qa").unwrap(),
+        forum::composer_draft(
+            &core,
+            &DraftKey::New {
+                category: "qa".into()
+            }
+        )
+        .unwrap(),
         None,
         "an empty composer keeps no draft"
     );
-    let (_, message) = err_text(forum::save_composer_draft(&core, "reply:../x", "y"));
+    let (_, message) = err_text(forum::save_composer_draft(
+        &core,
+        &DraftKey::Reply {
+            thread: "../x".into(),
+        },
+        "y",
+    ));
     assert_eq!(message, "`../x` is not a post id");
-    let (_, message) = err_text(forum::composer_draft(&core, "thread"));
-    assert!(message.contains("must be `new:<category>`"), "{message}");
+    let (_, message) = err_text(forum::composer_draft(
+        &core,
+        &DraftKey::New {
+            category: "No Such".into(),
+        },
+    ));
+    assert!(message.contains("not a forum category id"), "{message}");
 }
 
 #[test]
@@ -907,7 +967,7 @@ fn the_directory_filters_offline_and_my_contact_is_queued() {
             ..SharedContact::default()
         },
     ));
-    assert_eq!(code, "invalid_input");
+    assert_eq!(code, "text_too_long");
     assert_eq!(sync::pending_operations(&core).unwrap().len(), 1);
 }
 
@@ -953,12 +1013,18 @@ fn event_registration_is_queued_offline_and_a_refusal_is_shown() {
 
     // Registering again, but the event filled up meanwhile: the reason is shown.
     forum::register_for_event(&core, "flyway-2099", true).unwrap();
-    push(&core, |_| Outcome::Rejected {
-        reason: "the event is full (2 places)".into(),
+    push(&core, |_| {
+        stopover_protocol::Refusal::new(
+            stopover_protocol::RefusalCode::EventFull,
+            "the event is full (2 places)",
+        )
+        .with("capacity", 2u64)
+        .into()
     });
     let v = flyway(&core);
     assert_eq!(v["registration"], "none");
-    assert_eq!(v["refusal"], "the event is full (2 places)");
+    assert_eq!(v["refusal"]["code"], "event_full");
+    assert_eq!(v["refusal"]["params"]["capacity"], 2);
 
     let (_, message) = err_text(forum::register_for_event(&core, "past-2001", true));
     assert_eq!(message, "registration for this event closed on 2001-01-01");

@@ -222,8 +222,11 @@ fn unknown_language_or_draft_is_refused() {
     let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
     let id = reports::create_draft(&core, CMS, "COP15").unwrap().id;
     assert_eq!(
-        reports::export_docx(&core, &id, "de").unwrap_err().code(),
-        "invalid_input"
+        reports::export_docx(&core, &id, "de")
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "unknown_language"
     );
     let err = reports::export_docx(&core, "no-such-draft", "fr").unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");

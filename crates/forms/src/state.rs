@@ -33,6 +33,7 @@ struct Def {
 
 /// Kind of a validation issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IssueKind {
     Required,
@@ -43,6 +44,7 @@ pub enum IssueKind {
 
 /// A validation issue on one answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Issue {
     pub path: String,
     pub kind: IssueKind,
@@ -51,6 +53,7 @@ pub struct Issue {
 
 /// Answered / total of the relevant input questions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     pub answered: usize,
     pub total: usize,
@@ -70,6 +73,7 @@ impl Progress {
 
 /// Completion per section (top-level group) and overall.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Completion {
     pub sections: Vec<(String, Progress)>,
     pub overall: Progress,

@@ -39,6 +39,24 @@ impl From<i64> for Param {
     }
 }
 
+impl From<u32> for Param {
+    fn from(n: u32) -> Self {
+        Param::Number(i64::from(n))
+    }
+}
+
+impl From<i32> for Param {
+    fn from(n: i32) -> Self {
+        Param::Number(i64::from(n))
+    }
+}
+
+impl From<&String> for Param {
+    fn from(s: &String) -> Self {
+        Param::Text(s.clone())
+    }
+}
+
 impl From<u64> for Param {
     fn from(n: u64) -> Self {
         Param::Number(i64::try_from(n).unwrap_or(i64::MAX))
@@ -75,10 +93,10 @@ macro_rules! params {
 /// from the variants.
 macro_rules! codes {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
-        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        $(#[$meta])*
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
             /// A code this build does not know (sent by a newer server). Never sent.
@@ -108,6 +126,7 @@ macro_rules! codes {
 
 codes! {
     /// Why a whole request was refused. Parameters, where a code has them, are listed.
+    #[cfg_attr(feature = "ts", ts(rename = "ServerErrorCode"))]
     ErrorCode {
         /// A request the server could not read (a header, the query, the framing).
         BadRequest = "bad_request",

@@ -20,7 +20,7 @@
 //! - `PATCH` must name the server's current offset (409 `offset_mismatch` otherwise: ask with
 //!   `HEAD`). Bytes are on disk (fsync) before the new offset is acknowledged. When the last
 //!   byte arrives the server checks the SHA-256: on a mismatch the upload is discarded and the
-//!   answer is 400 [`CHECKSUM_MISMATCH`]. A `PATCH` with an empty body at the final offset
+//!   answer is 400 `checksum_mismatch`. A `PATCH` with an empty body at the final offset
 //!   confirms completion (204) or finishes it.
 //! - `GET /v1/files/{id}` also accepts the SHA-256 instead of the upload id, so another device
 //!   of the same account can fetch an attachment it knows only by its hash.
@@ -47,11 +47,6 @@ pub const FILES_PATH: &str = "/v1/files";
 
 /// `Content-Type` of a `PATCH` body.
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
-
-/// Error code of a completed upload whose bytes do not hash to the announced SHA-256.
-pub const CHECKSUM_MISMATCH: &str = "checksum_mismatch";
-/// Error code of a `PATCH` whose `Upload-Offset` is not the server's.
-pub const OFFSET_MISMATCH: &str = "offset_mismatch";
 
 /// Header names (HTTP header names are case-insensitive; these are the spellings of the spec).
 pub mod headers {

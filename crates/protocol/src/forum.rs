@@ -66,6 +66,19 @@ pub struct Localized {
     pub es: Option<String>,
 }
 
+impl Localized {
+    /// The text in `lang`, English when there is none.
+    pub fn get(&self, lang: &str) -> &str {
+        match lang {
+            "fr" => self.fr.as_deref(),
+            "es" => self.es.as_deref(),
+            _ => None,
+        }
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(&self.en)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -191,15 +204,23 @@ impl PostContent {
     /// Checks the shape of a post sent as the content of entity `post_id`.
     pub fn validate(&self, post_id: &str) -> Result<(), Refusal> {
         if !is_uuid(&self.thread) {
-            return Err(Refusal::malformed(format!("thread `{}` is not a post id", self.thread)));
+            return Err(Refusal::malformed(format!(
+                "thread `{}` is not a post id",
+                self.thread
+            )));
         }
         if !is_slug(&self.category) {
-            return Err(Refusal::malformed(format!("`{}` is not a category", self.category)));
+            return Err(Refusal::malformed(format!(
+                "`{}` is not a category",
+                self.category
+            )));
         }
         let starts_thread = self.thread == post_id;
         match &self.title {
             None if starts_thread => return Err(Refusal::malformed("a new thread needs a title")),
-            Some(_) if !starts_thread => return Err(Refusal::malformed("a reply has no title of its own")),
+            Some(_) if !starts_thread => {
+                return Err(Refusal::malformed("a reply has no title of its own"));
+            }
             Some(t) if t.trim().is_empty() => return Err(Refusal::malformed("the title is empty")),
             Some(t) if chars(t) > MAX_TITLE_CHARS => {
                 return Err(too_long(
@@ -237,7 +258,9 @@ impl SharedContact {
             }
         }
         if self.languages.len() > 10 || self.languages.iter().any(|l| !is_slug(l) || l.len() > 8) {
-            return Err(Refusal::malformed("`languages` lists up to 10 language codes like `en`"));
+            return Err(Refusal::malformed(
+                "`languages` lists up to 10 language codes like `en`",
+            ));
         }
         Ok(())
     }
@@ -272,21 +295,23 @@ mod tests {
             "a new thread needs a title"
         );
         assert_eq!(
-            post(POST, Some("t"), "x").validate(OTHER).unwrap_err().reason,
+            post(POST, Some("t"), "x")
+                .validate(OTHER)
+                .unwrap_err()
+                .reason,
             "a reply has no title of its own"
         );
         assert_eq!(
-            post(POST, Some("t"), "  ").validate(POST).unwrap_err().reason,
+            post(POST, Some("t"), "  ")
+                .validate(POST)
+                .unwrap_err()
+                .reason,
             "the post is empty"
         );
         assert!(post("not-a-uuid", None, "x").validate(OTHER).is_err());
         let long = "é".repeat(MAX_POST_CHARS + 1);
         assert!(
-            post(POST, None, &long)
-                .validate(OTHER)
-                .unwrap_err()
-                .code
-                == RefusalCode::TextTooLong
+            post(POST, None, &long).validate(OTHER).unwrap_err().code == RefusalCode::TextTooLong
         );
         // Hostile text is data, not an error: sanitizing is the display's job.
         assert!(

@@ -2,7 +2,7 @@
 //!
 //! | method & path                       | answer                                          | who       |
 //! |-------------------------------------|-------------------------------------------------|-----------|
-//! | `GET /v1/packs/latest`              | [`PackRelease`] (404 [`NO_PACK`] when none)       | signed in |
+//! | `GET /v1/packs/latest`              | [`PackRelease`] (404 `no_pack` when none)       | signed in |
 //! | `GET /v1/packs/{version}/archive`   | the archive's bytes, `application/gzip`         | signed in |
 //!
 //! The archive ([`PackArchive`]) is gzip-compressed JSON `{"files": {"<path>": "<text>"}}`:
@@ -23,8 +23,6 @@ pub const MAX_PACK_ARCHIVE_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_PACK_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
 /// Most files in one pack.
 pub const MAX_PACK_FILES: usize = 20_000;
-/// Error code of `GET /v1/packs/latest` when nothing was published, and of an unknown version.
-pub const NO_PACK: &str = "no_pack";
 /// `Content-Type` of an archive.
 pub const PACK_ARCHIVE_CONTENT_TYPE: &str = "application/gzip";
 

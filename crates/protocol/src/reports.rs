@@ -12,12 +12,6 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Error codes of `POST /v1/reports/submissions` a client acts on.
-pub const ALREADY_SUBMITTED: &str = "already_submitted";
-pub const ANSWERS_DIFFER: &str = "answers_differ";
-pub const REPORT_INCOMPLETE: &str = "report_incomplete";
-pub const UNKNOWN_FORM: &str = "unknown_form";
-
 /// Longest answer path, in bytes.
 pub const MAX_ANSWER_PATH: usize = 512;
 

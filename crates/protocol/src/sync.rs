@@ -240,7 +240,10 @@ impl RecordKind {
                     ("hidden", "true or false (moderators)"),
                 ],
             ),
-            RecordKind::ForumThread => ("the first post's UUID", &[("locked", "true or false (moderators)")]),
+            RecordKind::ForumThread => (
+                "the first post's UUID",
+                &[("locked", "true or false (moderators)")],
+            ),
             RecordKind::Profile => (
                 "a username",
                 &[
@@ -252,7 +255,9 @@ impl RecordKind {
                 "a slug",
                 &[("info", "`EventInfo` (published by the Secretariat)")],
             ),
-            RecordKind::EventRegistration => ("the event's slug", &[("registered", "true or false")]),
+            RecordKind::EventRegistration => {
+                ("the event's slug", &[("registered", "true or false")])
+            }
         }
     }
 
@@ -328,7 +333,10 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
         || op.id.chars().filter(|c| *c == '-').count() != 4
         || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
     {
-        return Err(Refusal::malformed(format!("operation id `{}` is not a UUID", op.id)));
+        return Err(Refusal::malformed(format!(
+            "operation id `{}` is not a UUID",
+            op.id
+        )));
     }
     let kind = RecordKind::from_name(&op.entity.kind)
         .ok_or_else(|| format!("unknown record kind `{}`", op.entity.kind))?;
@@ -350,24 +358,35 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
                 ("done", _) => Err(Refusal::malformed("field `done` takes true or false")),
                 ("note", Value::String(s)) => check_text("note", s).map(|()| kind),
                 ("note", _) => Err(Refusal::malformed("field `note` takes text")),
-                (other, _) => Err(Refusal::malformed(format!("checklist_progress has no field `{other}`"))),
+                (other, _) => Err(Refusal::malformed(format!(
+                    "checklist_progress has no field `{other}`"
+                ))),
             }
         }
         RecordKind::ReportAnswer => {
             crate::reports::parse_report_entity_id(&op.entity.id)?;
             if !crate::reports::is_answer_path(&op.field) {
-                return Err(Refusal::malformed(format!("`{}` is not an answer path", op.field)));
+                return Err(Refusal::malformed(format!(
+                    "`{}` is not an answer path",
+                    op.field
+                )));
             }
             match &op.value {
                 Value::String(s) => check_text(&op.field, s).map(|()| kind),
                 Value::Null => Ok(kind),
-                _ => Err(Refusal::malformed(format!("the answer `{}` takes text or null", op.field))),
+                _ => Err(Refusal::malformed(format!(
+                    "the answer `{}` takes text or null",
+                    op.field
+                ))),
             }
         }
         RecordKind::ReportAssignment => {
             crate::reports::parse_report_entity_id(&op.entity.id)?;
             if !crate::reports::is_question_name(&op.field) {
-                return Err(Refusal::malformed(format!("`{}` is not a section name", op.field)));
+                return Err(Refusal::malformed(format!(
+                    "`{}` is not a section name",
+                    op.field
+                )));
             }
             match &op.value {
                 Value::String(s) if is_username(s) => Ok(kind),
@@ -378,14 +397,15 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
                 ))),
             }
         }
-        RecordKind::ReportSubmission => {
-            Err(server_owned(
-                "a report is submitted with POST /v1/reports/submissions, not by sync",
-            ))
-        }
+        RecordKind::ReportSubmission => Err(server_owned(
+            "a report is submitted with POST /v1/reports/submissions, not by sync",
+        )),
         RecordKind::ForumPost => {
             if !crate::forum::is_uuid(&op.entity.id) {
-                return Err(Refusal::malformed(format!("post id `{}` is not a UUID", op.entity.id)));
+                return Err(Refusal::malformed(format!(
+                    "post id `{}` is not a UUID",
+                    op.entity.id
+                )));
             }
             match op.field.as_str() {
                 "content" => {
@@ -400,22 +420,32 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
                 "meta" => Err(server_owned(
                     "a post's author and date are stamped by the server",
                 )),
-                other => Err(Refusal::malformed(format!("forum_post has no field `{other}`"))),
+                other => Err(Refusal::malformed(format!(
+                    "forum_post has no field `{other}`"
+                ))),
             }
         }
         RecordKind::ForumThread => {
             if !crate::forum::is_uuid(&op.entity.id) {
-                return Err(Refusal::malformed(format!("thread id `{}` is not a UUID", op.entity.id)));
+                return Err(Refusal::malformed(format!(
+                    "thread id `{}` is not a UUID",
+                    op.entity.id
+                )));
             }
             match (op.field.as_str(), &op.value) {
                 ("locked", Value::Bool(_)) => Ok(kind),
                 ("locked", _) => Err(Refusal::malformed("field `locked` takes true or false")),
-                (other, _) => Err(Refusal::malformed(format!("forum_thread has no field `{other}`"))),
+                (other, _) => Err(Refusal::malformed(format!(
+                    "forum_thread has no field `{other}`"
+                ))),
             }
         }
         RecordKind::Profile => {
             if !is_username(&op.entity.id) {
-                return Err(Refusal::malformed(format!("`{}` is not a username", op.entity.id)));
+                return Err(Refusal::malformed(format!(
+                    "`{}` is not a username",
+                    op.entity.id
+                )));
             }
             match op.field.as_str() {
                 "shared" => {
@@ -427,17 +457,26 @@ pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
                 "account" => Err(server_owned(
                     "the directory's account card is kept by the server",
                 )),
-                other => Err(Refusal::malformed(format!("profile has no field `{other}`"))),
+                other => Err(Refusal::malformed(format!(
+                    "profile has no field `{other}`"
+                ))),
             }
         }
         RecordKind::EventRegistration => {
             if !crate::forum::is_slug(&op.entity.id) {
-                return Err(Refusal::malformed(format!("`{}` is not an event id", op.entity.id)));
+                return Err(Refusal::malformed(format!(
+                    "`{}` is not an event id",
+                    op.entity.id
+                )));
             }
             match (op.field.as_str(), &op.value) {
                 ("registered", Value::Bool(_)) => Ok(kind),
-                ("registered", _) => Err(Refusal::malformed("field `registered` takes true or false")),
-                (other, _) => Err(Refusal::malformed(format!("event_registration has no field `{other}`"))),
+                ("registered", _) => {
+                    Err(Refusal::malformed("field `registered` takes true or false"))
+                }
+                (other, _) => Err(Refusal::malformed(format!(
+                    "event_registration has no field `{other}`"
+                ))),
             }
         }
         RecordKind::ForumCategory | RecordKind::Event => Err(server_owned(&format!(
@@ -495,13 +534,17 @@ mod tests {
             .is_ok()
         );
         assert!(validate_operation(&op("checklist_progress", "a/b", "note", json!("x"))).is_ok());
-        let e =
-            validate_operation(&op("checklist_progress", "a/b", "done", json!("yes"))).unwrap_err().reason;
+        let e = validate_operation(&op("checklist_progress", "a/b", "done", json!("yes")))
+            .unwrap_err()
+            .reason;
         assert_eq!(e, "field `done` takes true or false");
-        let e = validate_operation(&op("report_note", "a/b", "done", json!(true))).unwrap_err().reason;
+        let e = validate_operation(&op("report_note", "a/b", "done", json!(true)))
+            .unwrap_err()
+            .reason;
         assert!(e.contains("unknown record kind"));
         let e = validate_operation(&op("checklist_progress", "../etc", "done", json!(true)))
-            .unwrap_err().reason;
+            .unwrap_err()
+            .reason;
         assert!(e.contains("must be `<checklist>/<step>`"));
         let e = validate_operation(&op(
             "checklist_progress",
@@ -509,7 +552,8 @@ mod tests {
             "note",
             json!("x".repeat(MAX_TEXT_CHARS + 1)),
         ))
-        .unwrap_err().reason;
+        .unwrap_err()
+        .reason;
         assert!(e.contains("at most"));
         // Report answers: text or null at an answer path of `<form>/<cycle>`.
         let answer = |id: &str, field: &str, v: Value| {
@@ -519,16 +563,20 @@ mod tests {
         assert!(answer("cms-national-report/COP15", "sec/q", Value::Null).is_ok());
         assert!(
             answer("cms-national-report/COP 15", "sec/q", json!("x"))
-                .unwrap_err().reason
+                .unwrap_err()
+                .reason
                 .contains("must be `<form-id>/<cycle>`")
         );
         assert_eq!(
-            answer("cms-national-report/COP15", "sec/../q", json!("x")).unwrap_err().reason,
+            answer("cms-national-report/COP15", "sec/../q", json!("x"))
+                .unwrap_err()
+                .reason,
             "`sec/../q` is not an answer path"
         );
         assert!(
             answer("cms-national-report/COP15", "sec/q", json!(3))
-                .unwrap_err().reason
+                .unwrap_err()
+                .reason
                 .contains("takes text or null")
         );
         let assign = |v: Value| {
@@ -543,7 +591,8 @@ mod tests {
         assert!(assign(Value::Null).is_ok());
         assert!(
             assign(json!("Not A User"))
-                .unwrap_err().reason
+                .unwrap_err()
+                .reason
                 .contains("username")
         );
         assert!(
@@ -553,11 +602,17 @@ mod tests {
                 "receipt",
                 json!({})
             ))
-            .unwrap_err().reason
+            .unwrap_err()
+            .reason
             .contains("POST /v1/reports/submissions")
         );
         let mut bad = op("checklist_progress", "a/b", "done", json!(true));
         bad.id = "not-a-uuid".into();
-        assert!(validate_operation(&bad).unwrap_err().reason.contains("not a UUID"));
+        assert!(
+            validate_operation(&bad)
+                .unwrap_err()
+                .reason
+                .contains("not a UUID")
+        );
     }
 }

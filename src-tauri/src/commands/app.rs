@@ -2,17 +2,18 @@
 
 use serde::Serialize;
 use stopover_core::user::checklists::{UserDataCounts, counts};
-use stopover_core::{ContentStatus, check_language};
+use stopover_core::{ContentStatus, Lang};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct AppStatus {
+    /// Set when the app could not open its database (e.g. written by a newer Stopover).
     startup_error: Option<CommandError>,
     content: Option<ContentStatus>,
-    language: String,
+    language: Lang,
     user_data: Option<UserDataCounts>,
     data_dir: String,
 }
@@ -24,7 +25,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
         Err(e) => Ok(AppStatus {
             startup_error: Some(e),
             content: None,
-            language: "en".into(),
+            language: Lang::En,
             user_data: None,
             data_dir,
         }),
@@ -33,7 +34,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
                 .run(|core| {
                     Ok((
                         core.content_status(),
-                        core.language()?,
+                        Lang::from_code(&core.language()?),
                         counts(&core.conn())?,
                     ))
                 })
@@ -50,9 +51,8 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
 }
 
 #[tauri::command]
-pub async fn set_language(state: State<'_, AppState>, lang: String) -> CommandResult<()> {
-    check_language(&lang)?;
-    state.run(move |core| core.set_language(&lang)).await
+pub async fn set_language(state: State<'_, AppState>, lang: Lang) -> CommandResult<()> {
+    state.run(move |core| core.set_language(lang.code())).await
 }
 
 #[tauri::command]

@@ -1,7 +1,7 @@
 //! Checklists: lists with progress, ticking steps, notes.
 
 use serde::Serialize;
-use stopover_core::check_language;
+use stopover_core::Lang;
 use stopover_core::content::{self, ChecklistView, ItemKind, ItemSummary, Progress};
 use stopover_core::user::{bookmarks, checklists};
 use tauri::State;
@@ -10,7 +10,7 @@ use crate::error::CommandResult;
 use crate::state::AppState;
 use crate::sync_service::SyncHandle;
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct OpenedChecklist {
     #[serde(flatten)]
     checklist: ChecklistView,
@@ -20,11 +20,10 @@ pub struct OpenedChecklist {
 #[tauri::command]
 pub async fn list_checklists(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<ItemSummary>> {
-    check_language(&lang)?;
     state
-        .run(move |core| content::list_checklists(&core.conn(), &lang))
+        .run(move |core| content::list_checklists(&core.conn(), lang.code()))
         .await
 }
 
@@ -32,13 +31,12 @@ pub async fn list_checklists(
 pub async fn get_checklist(
     state: State<'_, AppState>,
     id: String,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<OpenedChecklist> {
-    check_language(&lang)?;
     state
         .run(move |core| {
             let conn = core.conn();
-            let checklist = content::checklist(&conn, &id, &lang)?;
+            let checklist = content::checklist(&conn, &id, lang.code())?;
             let bookmarked = bookmarks::is_set(&conn, ItemKind::Checklist, &id)?;
             Ok(OpenedChecklist {
                 checklist,

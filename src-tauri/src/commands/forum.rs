@@ -3,24 +3,27 @@
 //! and the home view's notice of new replies. Everything that queues an operation wakes the
 //! sync service, so it goes out as soon as the server can be reached.
 
-use stopover_core::check_language;
+use stopover_core::Lang;
 use stopover_core::forum::{
-    self, Category, EventView, HomeNotice, PostHit, PostView, Profile, Retention, SharedContact,
-    ThreadSummary, ThreadView,
+    self, Category, DraftKey, EventView, HomeNotice, PostHit, PostView, Profile, Retention,
+    SharedContact, ThreadSummary, ThreadView,
 };
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use stopover_core::{Error, ErrorCode};
+
+use crate::error::{CommandError, CommandResult, internal, report};
 use crate::state::AppState;
 use crate::sync_service::SyncHandle;
 
 #[tauri::command]
 pub async fn forum_categories(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<Category>> {
-    check_language(&lang)?;
-    state.run(move |core| forum::categories(core, &lang)).await
+    state
+        .run(move |core| forum::categories(core, lang.code()))
+        .await
 }
 
 #[tauri::command]
@@ -115,10 +118,12 @@ pub async fn forum_resolve_conflict(
     Ok(())
 }
 
-/// The composer's autosaved text for `key` (`new:<category>`, `reply:<thread>`,
-/// `edit:<post>`), if any.
+/// The composer's autosaved text for a place a post is written, if any.
 #[tauri::command]
-pub async fn forum_draft(state: State<'_, AppState>, key: String) -> CommandResult<Option<String>> {
+pub async fn forum_draft(
+    state: State<'_, AppState>,
+    key: DraftKey,
+) -> CommandResult<Option<String>> {
     state
         .run(move |core| forum::composer_draft(core, &key))
         .await
@@ -127,7 +132,7 @@ pub async fn forum_draft(state: State<'_, AppState>, key: String) -> CommandResu
 #[tauri::command]
 pub async fn forum_save_draft(
     state: State<'_, AppState>,
-    key: String,
+    key: DraftKey,
     body: String,
 ) -> CommandResult<()> {
     state
@@ -136,7 +141,7 @@ pub async fn forum_save_draft(
 }
 
 #[tauri::command]
-pub async fn forum_clear_draft(state: State<'_, AppState>, key: String) -> CommandResult<()> {
+pub async fn forum_clear_draft(state: State<'_, AppState>, key: DraftKey) -> CommandResult<()> {
     state
         .run(move |core| forum::clear_composer_draft(core, &key))
         .await
@@ -146,11 +151,10 @@ pub async fn forum_clear_draft(state: State<'_, AppState>, key: String) -> Comma
 pub async fn forum_search(
     state: State<'_, AppState>,
     query: String,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<PostHit>> {
-    check_language(&lang)?;
     state
-        .run(move |core| forum::search(core, &query, &lang))
+        .run(move |core| forum::search(core, &query, lang.code()))
         .await
 }
 
@@ -191,12 +195,10 @@ pub async fn set_my_contact(
 }
 
 #[tauri::command]
-pub async fn list_events(
-    state: State<'_, AppState>,
-    lang: String,
-) -> CommandResult<Vec<EventView>> {
-    check_language(&lang)?;
-    state.run(move |core| forum::events(core, &lang)).await
+pub async fn list_events(state: State<'_, AppState>, lang: Lang) -> CommandResult<Vec<EventView>> {
+    state
+        .run(move |core| forum::events(core, lang.code()))
+        .await
 }
 
 /// Registers for an event (or cancels) offline; queued for sync.
@@ -236,12 +238,15 @@ fn openable(url: &str) -> Result<&str, CommandError> {
         .iter()
         .any(|s| lower.starts_with(s) && url.len() > s.len());
     if !scheme_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) || url.len() > 4096 {
-        return Err(CommandError::new(
-            "invalid_input",
-            format!(
-                "only web (https, http) and e-mail (mailto) addresses open in the browser, not `{}`",
-                url.chars().take(200).collect::<String>()
-            ),
+        let shown: String = url.chars().take(200).collect();
+        return Err(report(
+            Error::invalid(
+                ErrorCode::LinkNotOpenable,
+                format!(
+                    "only web (https, http) and e-mail (mailto) addresses open in the browser, not `{shown}`"
+                ),
+            )
+            .with("address", shown),
         ));
     }
     Ok(url)
@@ -253,12 +258,12 @@ pub async fn open_external_link(url: String) -> CommandResult<()> {
     let url = openable(&url)?.to_string();
     tauri::async_runtime::spawn_blocking(move || open::that_detached(&url))
         .await
-        .map_err(|e| CommandError::new("internal", format!("background task failed: {e}")))?
+        .map_err(internal)?
         .map_err(|e| {
-            CommandError::new(
-                "no_browser",
+            report(Error::invalid(
+                ErrorCode::NoBrowser,
                 format!("the web browser could not be started: {e}"),
-            )
+            ))
         })
 }
 
@@ -286,7 +291,7 @@ mod tests {
             "",
         ] {
             let e = openable(bad).unwrap_err();
-            assert_eq!(e.code, "invalid_input", "{bad}");
+            assert_eq!(e.code, stopover_core::ErrorCode::LinkNotOpenable, "{bad}");
         }
     }
 }

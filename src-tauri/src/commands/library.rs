@@ -1,6 +1,6 @@
 //! The library: funding, training, practice examples and FAQs, filtered by metadata.
 
-use stopover_core::check_language;
+use stopover_core::Lang;
 use stopover_core::content::{self, ItemSummary, LibraryFacets, LibraryFilter};
 use tauri::State;
 
@@ -10,12 +10,11 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn list_library(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
     filter: LibraryFilter,
 ) -> CommandResult<Vec<ItemSummary>> {
-    check_language(&lang)?;
     state
-        .run(move |core| content::list_library(&core.conn(), &lang, &filter))
+        .run(move |core| content::list_library(&core.conn(), lang.code(), &filter))
         .await
 }
 

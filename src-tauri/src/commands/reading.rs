@@ -1,7 +1,7 @@
 //! The Manual and the reading view: lists, items, bookmarks, history.
 
 use serde::Serialize;
-use stopover_core::check_language;
+use stopover_core::Lang;
 use stopover_core::content::{self, ItemKind, ItemSummary, ItemView};
 use stopover_core::user::{bookmarks, recent};
 use tauri::State;
@@ -12,7 +12,7 @@ use crate::state::AppState;
 /// How many "recently read" items the home view shows.
 const RECENT_SHOWN: usize = 8;
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct OpenedItem {
     #[serde(flatten)]
     item: ItemView,
@@ -22,11 +22,10 @@ pub struct OpenedItem {
 #[tauri::command]
 pub async fn list_manual(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<ItemSummary>> {
-    check_language(&lang)?;
     state
-        .run(move |core| content::list_manual(&core.conn(), &lang))
+        .run(move |core| content::list_manual(&core.conn(), lang.code()))
         .await
 }
 
@@ -34,16 +33,14 @@ pub async fn list_manual(
 #[tauri::command]
 pub async fn open_item(
     state: State<'_, AppState>,
-    kind: String,
+    kind: ItemKind,
     id: String,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<OpenedItem> {
-    check_language(&lang)?;
-    let kind = ItemKind::parse(&kind)?;
     state
         .run(move |core| {
             let mut conn = core.conn();
-            let item = content::get_item(&conn, kind, &id, &lang)?;
+            let item = content::get_item(&conn, kind, &id, lang.code())?;
             recent::record(&mut conn, kind, &id)?;
             let bookmarked = bookmarks::is_set(&conn, kind, &id)?;
             Ok(OpenedItem { item, bookmarked })
@@ -54,11 +51,10 @@ pub async fn open_item(
 #[tauri::command]
 pub async fn set_bookmark(
     state: State<'_, AppState>,
-    kind: String,
+    kind: ItemKind,
     id: String,
     on: bool,
 ) -> CommandResult<bool> {
-    let kind = ItemKind::parse(&kind)?;
     state
         .run(move |core| bookmarks::set(&core.conn(), kind, &id, on))
         .await
@@ -67,21 +63,19 @@ pub async fn set_bookmark(
 #[tauri::command]
 pub async fn list_bookmarks(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<ItemSummary>> {
-    check_language(&lang)?;
     state
-        .run(move |core| bookmarks::list(&core.conn(), &lang))
+        .run(move |core| bookmarks::list(&core.conn(), lang.code()))
         .await
 }
 
 #[tauri::command]
 pub async fn list_recent(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<ItemSummary>> {
-    check_language(&lang)?;
     state
-        .run(move |core| recent::list(&core.conn(), &lang, RECENT_SHOWN))
+        .run(move |core| recent::list(&core.conn(), lang.code(), RECENT_SHOWN))
         .await
 }

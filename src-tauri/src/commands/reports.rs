@@ -5,19 +5,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use stopover_core::check_language;
+use stopover_core::Lang;
 use stopover_core::reports::view::{self, DraftView, FormSummary, ReportState};
-use stopover_core::reports::{self, Draft, DraftSummary};
+use stopover_core::reports::{self, Draft, DraftSummary, ExportFormat};
 use tauri::{AppHandle, Manager, State};
 
-use crate::error::{CommandError, CommandResult};
+use stopover_core::{Error, ErrorCode};
+
+use crate::error::{CommandResult, internal, report};
 use crate::state::AppState;
 use crate::sync_service::SyncHandle;
 
 /// Exports go to this folder when it is set (tests), else to `Documents/Stopover`.
 const EXPORT_DIR_ENV: &str = "STOPOVER_EXPORT_DIR";
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct CreatedReport {
     draft: Draft,
     /// Answers copied from the last submitted report of the same form (0 when none).
@@ -25,13 +27,13 @@ pub struct CreatedReport {
 }
 
 /// After a repeat row was added or removed: the new state and the answers, whose paths moved.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct RowsChanged {
     state: ReportState,
     values: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ExportedFile {
     /// Where the file was written, for the UI to show.
     path: String,
@@ -40,10 +42,11 @@ pub struct ExportedFile {
 #[tauri::command]
 pub async fn list_report_forms(
     state: State<'_, AppState>,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<FormSummary>> {
-    check_language(&lang)?;
-    state.run(move |core| view::list_forms(core, &lang)).await
+    state
+        .run(move |core| view::list_forms(core, lang.code()))
+        .await
 }
 
 #[tauri::command]
@@ -77,11 +80,10 @@ pub async fn create_report(
 pub async fn open_report(
     state: State<'_, AppState>,
     draft_id: String,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<DraftView> {
-    check_language(&lang)?;
     state
-        .run(move |core| view::open_draft(core, &draft_id, &lang))
+        .run(move |core| view::open_draft(core, &draft_id, lang.code()))
         .await
 }
 
@@ -189,20 +191,6 @@ pub async fn move_report_row(
     Ok(after)
 }
 
-/// The export formats and their file extensions.
-fn extension(format: &str) -> CommandResult<&'static str> {
-    match format {
-        "docx" => Ok("docx"),
-        "pdf" => Ok("pdf"),
-        "csv" => Ok("csv"),
-        "json" => Ok("json"),
-        other => Err(CommandError::new(
-            "invalid_input",
-            format!("unknown export format `{other}` (expected docx, pdf, csv or json)"),
-        )),
-    }
-}
-
 /// Keeps letters, digits, `-`, `_` and `.` of a file name part; anything else becomes `_`
 /// (a cycle such as `COP15/2026` must not name a folder).
 fn file_part(s: &str) -> String {
@@ -265,9 +253,12 @@ fn export_dir(app: &AppHandle) -> CommandResult<PathBuf> {
         return Ok(PathBuf::from(dir));
     }
     let documents = app.path().document_dir().map_err(|e| {
-        CommandError::new(
-            "export_failed",
-            format!("cannot find your Documents folder to save the export in: {e}"),
+        report(
+            Error::invalid(
+                ErrorCode::ExportFailed,
+                format!("cannot find your Documents folder to save the export in: {e}"),
+            )
+            .with("format", "folder"),
         )
     })?;
     Ok(documents.join("Stopover"))
@@ -280,23 +271,28 @@ pub async fn export_report(
     app: AppHandle,
     state: State<'_, AppState>,
     draft_id: String,
-    format: String,
-    lang: String,
+    format: ExportFormat,
+    lang: Lang,
 ) -> CommandResult<ExportedFile> {
-    check_language(&lang)?;
-    let ext = extension(&format)?;
+    let ext = format.extension();
     let dir = export_dir(&app)?;
     let (draft, bytes) = state
         .run(move |core| {
             let draft = reports::get_draft(core, &draft_id)?;
-            let bytes = match ext {
-                "docx" => reports::export_docx(core, &draft_id, &lang)?,
-                "pdf" => reports::export_pdf(core, &draft_id, &lang)?,
-                "csv" => reports::export_csv(core, &draft_id, &lang)?.into_bytes(),
-                _ => {
+            let bytes = match format {
+                ExportFormat::Docx => reports::export_docx(core, &draft_id, lang.code())?,
+                ExportFormat::Pdf => reports::export_pdf(core, &draft_id, lang.code())?,
+                ExportFormat::Csv => {
+                    reports::export_csv(core, &draft_id, lang.code())?.into_bytes()
+                }
+                ExportFormat::Json => {
                     let json = reports::export_json(core, &draft_id)?;
                     serde_json::to_vec_pretty(&json).map_err(|e| {
-                        stopover_core::Error::InvalidInput(format!("JSON export failed: {e}"))
+                        stopover_core::Error::invalid(
+                            stopover_core::ErrorCode::ExportFailed,
+                            format!("JSON export failed: {e}"),
+                        )
+                        .with("format", "json")
                     })?
                 }
             };
@@ -307,8 +303,8 @@ pub async fn export_report(
     let path =
         tauri::async_runtime::spawn_blocking(move || write_new_file(&dir, &stem, ext, &bytes))
             .await
-            .map_err(|e| CommandError::new("internal", format!("background task failed: {e}")))?
-            .map_err(|m| CommandError::new("export_failed", m))?;
+            .map_err(internal)?
+            .map_err(|m| report(Error::invalid(ErrorCode::ExportFailed, m).with("format", ext)))?;
     tracing::info!(path = %path.display(), "report exported");
     Ok(ExportedFile {
         path: path.display().to_string(),
@@ -344,8 +340,9 @@ mod tests {
     }
 
     #[test]
-    fn unknown_formats_are_refused_by_name() {
-        let err = extension("xlsx").unwrap_err();
-        assert!(err.message.contains("`xlsx`"), "{}", err.message);
+    fn export_formats_arrive_by_name_and_unknown_ones_do_not_parse() {
+        let pdf: ExportFormat = serde_json::from_str("\"pdf\"").unwrap();
+        assert_eq!(pdf.extension(), "pdf");
+        assert!(serde_json::from_str::<ExportFormat>("\"xlsx\"").is_err());
     }
 }

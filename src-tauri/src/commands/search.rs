@@ -1,10 +1,12 @@
 //! Full-text search over the content pack.
 
-use stopover_core::check_language;
+use stopover_core::Lang;
 use stopover_core::content::{self, SearchHit};
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use stopover_core::{Error, ErrorCode};
+
+use crate::error::{CommandResult, report};
 use crate::state::AppState;
 
 /// Results returned per query: enough to group by kind, few enough to render instantly.
@@ -16,16 +18,18 @@ const QUERY_MAX_CHARS: usize = 500;
 pub async fn search(
     state: State<'_, AppState>,
     query: String,
-    lang: String,
+    lang: Lang,
 ) -> CommandResult<Vec<SearchHit>> {
-    check_language(&lang)?;
     if query.chars().count() > QUERY_MAX_CHARS {
-        return Err(CommandError::new(
-            "invalid_input",
-            format!("a search can be at most {QUERY_MAX_CHARS} characters long"),
+        return Err(report(
+            Error::invalid(
+                ErrorCode::TextTooLong,
+                format!("a search can be at most {QUERY_MAX_CHARS} characters long"),
+            )
+            .with("max", QUERY_MAX_CHARS),
         ));
     }
     state
-        .run(move |core| content::search(&core.conn(), &query, &lang, SEARCH_LIMIT))
+        .run(move |core| content::search(&core.conn(), &query, lang.code(), SEARCH_LIMIT))
         .await
 }

@@ -3,7 +3,9 @@
 use stopover_core::sync::{self, PendingOperation, RejectedOperation, Resolution, SyncConflict};
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use stopover_core::RecordKind;
+
+use crate::error::{CommandError, CommandResult, internal};
 use crate::sync_service::{SyncHandle, SyncStatusView};
 
 fn device_name() -> String {
@@ -112,25 +114,15 @@ pub async fn list_rejected(sync: State<'_, SyncHandle>) -> CommandResult<Vec<Rej
 #[tauri::command]
 pub async fn resolve_conflict(
     sync: State<'_, SyncHandle>,
-    kind: String,
+    kind: RecordKind,
     entity_id: String,
     field: String,
-    choice: String,
+    choice: Resolution,
 ) -> CommandResult<SyncStatusView> {
-    let choice = match choice.as_str() {
-        "keep_mine" => Resolution::KeepMine,
-        "take_theirs" => Resolution::TakeTheirs,
-        other => {
-            return Err(CommandError::new(
-                "invalid_input",
-                format!("unknown choice `{other}` (keep_mine or take_theirs)"),
-            ));
-        }
-    };
     let service = sync.get()?;
     let s = service.clone();
     tauri::async_runtime::spawn_blocking(move || {
-        sync::resolve_conflict(s.core(), &kind, &entity_id, &field, choice)
+        sync::resolve_conflict(s.core(), kind, &entity_id, &field, choice)
     })
     .await
     .map_err(join_error)??;
@@ -140,5 +132,5 @@ pub async fn resolve_conflict(
 }
 
 fn join_error(e: tauri::Error) -> CommandError {
-    CommandError::new("internal", format!("background task failed: {e}"))
+    internal(e)
 }

@@ -11,6 +11,7 @@ use super::pack::{ItemText, Pack};
 use crate::{FALLBACK_LANGUAGE, LANGUAGES, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub version: String,
     pub items: usize,

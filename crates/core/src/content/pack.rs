@@ -123,6 +123,7 @@ impl PackFiles {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub id: String,
@@ -169,6 +170,7 @@ pub struct Checklist {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum LibraryKind {
     Funding,
@@ -184,6 +186,7 @@ impl LibraryKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LibraryMeta {
     pub kind: LibraryKind,
     pub regions: Vec<String>,

@@ -7,9 +7,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::pack::LibraryMeta;
+use crate::ErrorCode;
 use crate::{Error, FALLBACK_LANGUAGE, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     Manual,
@@ -31,12 +33,16 @@ impl ItemKind {
             "manual" => Ok(ItemKind::Manual),
             "checklist" => Ok(ItemKind::Checklist),
             "library" => Ok(ItemKind::Library),
-            other => Err(Error::InvalidInput(format!("unknown item kind `{other}`"))),
+            other => Err(Error::invalid(
+                ErrorCode::UnknownItem,
+                format!("unknown item kind `{other}`"),
+            )),
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     pub done: u32,
     pub total: u32,
@@ -44,6 +50,7 @@ pub struct Progress {
 
 /// One line in a list of items.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemSummary {
     pub kind: ItemKind,
     pub id: String,
@@ -60,6 +67,7 @@ pub struct ItemSummary {
 
 /// A whole item for the reading view.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemView {
     pub kind: ItemKind,
     pub id: String,
@@ -73,6 +81,7 @@ pub struct ItemView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistStepView {
     pub id: String,
     pub text: String,
@@ -83,6 +92,7 @@ pub struct ChecklistStepView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistView {
     pub id: String,
     pub title: String,
@@ -94,6 +104,7 @@ pub struct ChecklistView {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(default, deny_unknown_fields)]
 pub struct LibraryFilter {
     pub kind: Option<String>,
@@ -103,6 +114,7 @@ pub struct LibraryFilter {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LibraryFacets {
     pub kinds: Vec<String>,
     pub regions: Vec<String>,

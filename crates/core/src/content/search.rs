@@ -16,6 +16,7 @@ pub const HIGHLIGHT_START: char = '\u{E000}';
 pub const HIGHLIGHT_END: char = '\u{E001}';
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub kind: ItemKind,
     pub id: String,

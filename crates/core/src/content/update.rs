@@ -52,8 +52,7 @@ use sha2::{Digest, Sha256};
 use stopover_protocol::PackRelease;
 use stopover_protocol::files::{hex, is_sha256_hex};
 use stopover_protocol::packs::{
-    MAX_PACK_ARCHIVE_BYTES, NO_PACK, PackArchive, compare_versions, is_newer_version, key_id,
-    parse_version,
+    MAX_PACK_ARCHIVE_BYTES, PackArchive, compare_versions, is_newer_version, key_id, parse_version,
 };
 
 use super::import::{ImportReport, import_in, imported_pack};
@@ -202,7 +201,7 @@ pub async fn check_for_pack_update(
         return match client.error_from(response).await {
             Error::Server {
                 status: 404, code, ..
-            } if code == NO_PACK => Ok(None),
+            } if code == stopover_protocol::ErrorCode::NoPack => Ok(None),
             e => Err(e),
         };
     }

@@ -7,11 +7,13 @@ use stopover_protocol::forum::{ProfileAccount, SharedContact};
 use stopover_protocol::{RecordKind, Role};
 
 use super::regions::{REGIONS, normalize_region, region_of};
+use crate::ErrorCode;
 use crate::content::markdown::slug;
 use crate::sync::outbox;
 use crate::{Core, Error, Result};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Profile {
     pub username: String,
     pub display_name: String,
@@ -34,10 +36,14 @@ pub fn directory(
     let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
         None => None,
         Some(r) => Some(normalize_region(r).ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "unknown region `{r}` (expected one of {})",
-                REGIONS.join(", ")
-            ))
+            Error::invalid(
+                ErrorCode::UnknownRegion,
+                format!(
+                    "unknown region `{r}` (expected one of {})",
+                    REGIONS.join(", ")
+                ),
+            )
+            .with("region", r.to_string())
         })?),
     };
     let country = country.map(str::trim).filter(|c| !c.is_empty());
@@ -115,8 +121,8 @@ pub fn set_my_contact(core: &Core, contact: SharedContact) -> Result<()> {
         phone: tidy(contact.phone),
         languages: contact.languages,
     };
-    contact.validate().map_err(Error::InvalidInput)?;
-    let value = serde_json::to_value(&contact).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    contact.validate().map_err(Error::refused)?;
+    let value = serde_json::to_value(&contact).map_err(|e| Error::internal(e.to_string()))?;
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let me = super::require_account(&tx, "Sharing your contact details")?;

@@ -10,6 +10,9 @@ use stopover_protocol::forum::EventInfo;
 
 use super::read::localized;
 use super::sync::write_registration;
+use crate::ErrorCode;
+use crate::store::NOW;
+use crate::sync::RefusalView;
 use crate::sync::outbox;
 use crate::{Core, Error, Result, check_language};
 
@@ -18,6 +21,7 @@ const FIELD: &str = "registered";
 
 /// Where this account stands with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Registration {
     None,
@@ -30,6 +34,7 @@ pub enum Registration {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventView {
     pub id: String,
     /// In the reader's language, English when there is no translation.
@@ -45,7 +50,7 @@ pub struct EventView {
     /// Why the server refused the last registration (e.g. the event is full), until the
     /// reader tries again.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
+    pub refusal: Option<RefusalView>,
 }
 
 fn view(conn: &Connection, id: String, info: EventInfo, lang: &str) -> Result<EventView> {
@@ -66,10 +71,16 @@ fn view(conn: &Connection, id: String, info: EventInfo, lang: &str) -> Result<Ev
     };
     let refusal = if registration == Registration::None {
         conn.query_row(
-            "SELECT reason FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3
+            "SELECT code, params_json FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3
+               AND dismissed_at IS NULL
              ORDER BY created_at DESC, op_id DESC LIMIT 1",
             params![KIND.name(), id, FIELD],
-            |r| r.get(0),
+            |r| {
+                Ok(RefusalView::from_columns(
+                    &r.get::<_, String>(0)?,
+                    &r.get::<_, String>(1)?,
+                ))
+            },
         )
         .optional()?
     } else {
@@ -134,17 +145,21 @@ pub fn register_for_event(core: &Core, event_id: &str, registered: bool) -> Resu
             |r| r.get(0),
         )?;
         if closed {
-            return Err(Error::InvalidInput(format!(
-                "registration for this event closed on {}",
-                info.registration_closes_on
-            )));
+            return Err(Error::invalid(
+                ErrorCode::RegistrationClosed,
+                format!(
+                    "registration for this event closed on {}",
+                    info.registration_closes_on
+                ),
+            )
+            .with("closes", info.registration_closes_on.as_str()));
         }
     }
     write_registration(&tx, event_id, registered)?;
     outbox::record_change(&tx, KIND, event_id, FIELD, &Value::Bool(registered))?;
     // The person acted on any earlier refusal: it is not shown any more.
     tx.execute(
-        "DELETE FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3",
+        &format!("UPDATE sync_rejected SET dismissed_at = {NOW} WHERE kind = ?1 AND entity_id = ?2 AND field = ?3 AND dismissed_at IS NULL"),
         params![KIND.name(), event_id, FIELD],
     )?;
     let lang = crate::user::settings::get(&tx, "language")?

@@ -6,8 +6,8 @@
 //!
 //! Every record here is a synced field of a community record kind (see
 //! [`stopover_protocol::forum`]). Pulled values reach the tables through [`sync::write_local`]
-//! (dispatched from `crate::sync::records`); local changes are written to the tables and
-//! queued with [`crate::sync::outbox::record_change`] in one transaction.
+//! (each kind registered as a `LocalKind` in [`kinds`]); local changes are written to the
+//! tables and queued with [`crate::sync::outbox::record_change`] in one transaction.
 //!
 //! - A new post is one operation on its `content`, entity id a fresh UUIDv7 made here: a
 //!   retried push can never create it twice. It shows `pending` while its operation waits,
@@ -26,6 +26,7 @@
 mod directory;
 mod drafts;
 mod events;
+pub(crate) mod kinds;
 mod markdown;
 mod posts;
 mod read;
@@ -37,7 +38,7 @@ pub(crate) mod sync;
 use rusqlite::Connection;
 
 pub use directory::{Profile, directory, set_my_contact};
-pub use drafts::{clear_composer_draft, composer_draft, save_composer_draft};
+pub use drafts::{DraftKey, clear_composer_draft, composer_draft, save_composer_draft};
 pub use events::{EventView, events, register_for_event};
 pub use markdown::{render_post_html, strip_bidi_controls};
 pub use posts::{edit_post, new_thread, reply, resolve_post_conflict, withdraw_post};

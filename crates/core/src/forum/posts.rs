@@ -8,10 +8,12 @@ use stopover_protocol::RecordKind;
 use stopover_protocol::forum::{PostContent, ProfileAccount, is_uuid};
 
 use super::drafts;
+use super::drafts::DraftKey;
 use super::read::{PostView, post_view};
 use super::sync::store_content;
+use crate::ErrorCode;
+use crate::store::NOW;
 use crate::sync::outbox::{self, FieldRef};
-use crate::sync::state::NOW;
 use crate::sync::{self, Resolution};
 use crate::{Core, Error, Result};
 
@@ -19,7 +21,7 @@ const KIND: RecordKind = RecordKind::ForumPost;
 const CONTENT: &str = "content";
 
 fn checked(content: &PostContent, post_id: &str) -> Result<()> {
-    content.validate(post_id).map_err(Error::InvalidInput)
+    content.validate(post_id).map_err(Error::refused)
 }
 
 /// The author's card as far as this device knows it: the directory's, else the username.
@@ -46,7 +48,7 @@ fn compose(
     content: PostContent,
     post_id: &str,
     me: &str,
-    draft_key: &str,
+    draft_key: &DraftKey,
 ) -> Result<()> {
     checked(&content, post_id)?;
     let mut conn = core.conn();
@@ -65,9 +67,9 @@ fn compose(
             params![post_id, me, name, country],
         )?;
     }
-    let value = serde_json::to_value(&content).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let value = serde_json::to_value(&content).map_err(|e| Error::internal(e.to_string()))?;
     outbox::record_change(&tx, KIND, post_id, CONTENT, &value)?;
-    drafts::clear(&tx, draft_key)?;
+    drafts::clear_key(&tx, draft_key)?;
     tx.commit()?;
     Ok(())
 }
@@ -84,9 +86,9 @@ pub fn new_thread(core: &Core, category_id: &str, title: &str, body: &str) -> Re
             |r| r.get(0),
         )?;
         if !known {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid(ErrorCode::ForumCategoryUnknown, format!(
                 "there is no forum category `{category_id}` on this device (sync to receive the categories)"
-            )));
+            )).with("category", category_id));
         }
         me
     };
@@ -97,7 +99,15 @@ pub fn new_thread(core: &Core, category_id: &str, title: &str, body: &str) -> Re
         title: Some(title.trim().to_string()),
         body: body.to_string(),
     };
-    compose(core, content, &id, &me, &format!("new:{category_id}"))?;
+    compose(
+        core,
+        content,
+        &id,
+        &me,
+        &DraftKey::New {
+            category: category_id.to_string(),
+        },
+    )?;
     post_view(core, &id)
 }
 
@@ -118,9 +128,9 @@ pub fn reply(core: &Core, thread_id: &str, body: &str) -> Result<PostView> {
                 return Err(Error::NotFound(format!("forum thread `{thread_id}`")));
             }
             Some((_, true)) => {
-                return Err(Error::InvalidInput(
-                    "this thread was locked by the Secretariat: no more replies can be added"
-                        .into(),
+                return Err(Error::invalid(
+                    ErrorCode::ThreadLocked,
+                    "this thread was locked by the Secretariat: no more replies can be added",
                 ));
             }
             Some((Some(category), false)) => (me, category),
@@ -133,7 +143,15 @@ pub fn reply(core: &Core, thread_id: &str, body: &str) -> Result<PostView> {
         title: None,
         body: body.to_string(),
     };
-    compose(core, content, &id, &me, &format!("reply:{thread_id}"))?;
+    compose(
+        core,
+        content,
+        &id,
+        &me,
+        &DraftKey::Reply {
+            thread: thread_id.to_string(),
+        },
+    )?;
     post_view(core, &id)
 }
 
@@ -162,8 +180,9 @@ fn own_post(conn: &Connection, post_id: &str, me: &str) -> Result<(PostContent, 
         return Err(Error::NotFound(format!("forum post `{post_id}`")));
     };
     if author.as_deref() != Some(me) {
-        return Err(Error::InvalidInput(
-            "only its author can edit a post".into(),
+        return Err(Error::invalid(
+            ErrorCode::NotPostAuthor,
+            "only its author can edit a post",
         ));
     }
     Ok((
@@ -191,10 +210,14 @@ pub fn edit_post(core: &Core, post_id: &str, body: &str) -> Result<PostView> {
         content.body = body.to_string();
         checked(&content, post_id)?;
         store_content(&tx, post_id, &content)?;
-        let value =
-            serde_json::to_value(&content).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let value = serde_json::to_value(&content).map_err(|e| Error::internal(e.to_string()))?;
         outbox::record_change(&tx, KIND, post_id, CONTENT, &value)?;
-        drafts::clear(&tx, &format!("edit:{post_id}"))?;
+        drafts::clear_key(
+            &tx,
+            &DraftKey::Edit {
+                post: post_id.to_string(),
+            },
+        )?;
         tx.commit()?;
     }
     post_view(core, post_id)
@@ -208,9 +231,10 @@ fn check_editable(
     hint: &str,
 ) -> Result<()> {
     if hidden {
-        return Err(Error::InvalidInput(format!(
-            "this post was hidden by the Secretariat and can no longer be edited{hint}"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::PostHidden,
+            format!("this post was hidden by the Secretariat and can no longer be edited{hint}"),
+        ));
     }
     let locked: bool = conn
         .query_row(
@@ -221,9 +245,12 @@ fn check_editable(
         .optional()?
         .unwrap_or(false);
     if locked {
-        return Err(Error::InvalidInput(format!(
-            "this thread was locked by the Secretariat: its posts can no longer be edited{hint}"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::ThreadLocked,
+            format!(
+                "this thread was locked by the Secretariat: its posts can no longer be edited{hint}"
+            ),
+        ));
     }
     Ok(())
 }
@@ -245,19 +272,20 @@ pub fn withdraw_post(core: &Core, post_id: &str) -> Result<()> {
     )?;
     let on_server = outbox::known_version(&tx, f)? > 0;
     let refused: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3)",
+        "SELECT EXISTS (SELECT 1 FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3 AND dismissed_at IS NULL)",
         params![f.kind, f.entity_id, f.field],
         |r| r.get(0),
     )?;
     if on_server || sent > 0 {
-        return Err(Error::InvalidInput(
-            "this post has already been sent to the e-community and cannot be withdrawn; you can still edit it"
-                .into(),
+        return Err(Error::invalid(
+            ErrorCode::PostAlreadySent,
+            "this post has already been sent to the e-community and cannot be withdrawn; you can still edit it",
         ));
     }
     if queued == 0 && !refused {
-        return Err(Error::InvalidInput(
-            "only a post waiting to be sent can be withdrawn".into(),
+        return Err(Error::invalid(
+            ErrorCode::PostNotPending,
+            "only a post waiting to be sent can be withdrawn",
         ));
     }
     if content.thread == post_id {
@@ -267,10 +295,14 @@ pub fn withdraw_post(core: &Core, post_id: &str) -> Result<()> {
             |r| r.get(0),
         )?;
         if replies > 0 {
-            return Err(Error::InvalidInput(format!(
-                "withdraw the {replies} repl{} under this thread first",
-                if replies == 1 { "y" } else { "ies" }
-            )));
+            return Err(Error::invalid(
+                ErrorCode::WithdrawRepliesFirst,
+                format!(
+                    "withdraw the {replies} repl{} under this thread first",
+                    if replies == 1 { "y" } else { "ies" }
+                ),
+            )
+            .with("count", replies));
         }
     }
     let n: i64 = tx.query_row("SELECT n FROM forum_post WHERE id = ?1", [post_id], |r| {
@@ -286,7 +318,7 @@ pub fn withdraw_post(core: &Core, post_id: &str) -> Result<()> {
         params![f.kind, f.entity_id],
     )?;
     tx.execute(
-        "DELETE FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2",
+        &format!("UPDATE sync_rejected SET dismissed_at = {NOW} WHERE kind = ?1 AND entity_id = ?2 AND dismissed_at IS NULL"),
         params![f.kind, f.entity_id],
     )?;
     tx.commit()?;
@@ -307,13 +339,13 @@ pub fn resolve_post_conflict(core: &Core, post_id: &str, keep_mine: bool) -> Res
         } else {
             Resolution::TakeTheirs
         };
-        return sync::resolve_conflict(core, f.kind, f.entity_id, f.field, choice);
+        return sync::resolve_conflict(core, KIND, f.entity_id, f.field, choice);
     }
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let refused: Option<String> = tx
         .query_row(
-            "SELECT value_json FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3
+            "SELECT value_json FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3 AND dismissed_at IS NULL
              ORDER BY created_at DESC, op_id DESC LIMIT 1",
             params![f.kind, f.entity_id, f.field],
             |r| r.get(0),
@@ -334,14 +366,14 @@ pub fn resolve_post_conflict(core: &Core, post_id: &str, keep_mine: bool) -> Res
             "; copy your text into a new reply if it is still needed",
         )?;
         let value: Value = serde_json::from_str(&refused)
-            .map_err(|e| Error::InvalidInput(format!("the refused edit cannot be read: {e}")))?;
+            .map_err(|e| Error::internal(format!("the refused edit cannot be read: {e}")))?;
         let content: PostContent = serde_json::from_value(value.clone())
-            .map_err(|e| Error::InvalidInput(format!("the refused edit cannot be read: {e}")))?;
+            .map_err(|e| Error::internal(format!("the refused edit cannot be read: {e}")))?;
         store_content(&tx, post_id, &content)?;
         outbox::record_change(&tx, KIND, post_id, CONTENT, &value)?;
     }
     tx.execute(
-        "DELETE FROM sync_rejected WHERE kind = ?1 AND entity_id = ?2 AND field = ?3",
+        &format!("UPDATE sync_rejected SET dismissed_at = {NOW} WHERE kind = ?1 AND entity_id = ?2 AND field = ?3 AND dismissed_at IS NULL"),
         params![f.kind, f.entity_id, f.field],
     )?;
     tx.commit()?;
@@ -353,6 +385,9 @@ pub(crate) fn check_post_id(id: &str) -> Result<()> {
     if is_uuid(id) {
         Ok(())
     } else {
-        Err(Error::InvalidInput(format!("`{id}` is not a post id")))
+        Err(Error::invalid(
+            ErrorCode::UnknownItem,
+            format!("`{id}` is not a post id"),
+        ))
     }
 }

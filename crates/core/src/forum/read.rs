@@ -9,6 +9,7 @@ use serde_json::Value;
 use stopover_protocol::forum::{CategoryInfo, CategoryKind, Localized};
 
 use super::markdown::strip_bidi_controls;
+use crate::sync::RefusalView;
 use crate::user::settings;
 use crate::{Core, Error, Result, check_language};
 
@@ -16,6 +17,7 @@ use crate::{Core, Error, Result, check_language};
 const HOME_SEEN: &str = "forum_home_seen";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Category {
     pub id: String,
     /// In the reader's language, English when there is no translation.
@@ -27,6 +29,7 @@ pub struct Category {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadSummary {
     pub id: String,
     pub category: String,
@@ -51,6 +54,7 @@ pub struct ThreadSummary {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadView {
     pub id: String,
     pub category: String,
@@ -65,6 +69,7 @@ pub struct ThreadView {
 
 /// Both versions of a post whose edit could not simply apply, in Markdown.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PostConflict {
     /// The reader's edit.
     pub mine: String,
@@ -73,6 +78,7 @@ pub struct PostConflict {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PostView {
     pub id: String,
     /// The author's username ("" while the server's stamp has not arrived).
@@ -95,23 +101,18 @@ pub struct PostView {
     pub conflict: Option<PostConflict>,
     /// Why the server refused this post or its last edit, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
+    pub refusal: Option<RefusalView>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HomeNotice {
     pub new_replies_to_my_threads: u32,
     pub threads: Vec<ThreadSummary>,
 }
 
 pub(crate) fn localized(text: &Localized, lang: &str) -> String {
-    match lang {
-        "fr" => text.fr.clone(),
-        "es" => text.es.clone(),
-        _ => None,
-    }
-    .filter(|t| !t.trim().is_empty())
-    .unwrap_or_else(|| text.en.clone())
+    text.get(lang).to_string()
 }
 
 fn me(conn: &Connection) -> Result<String> {
@@ -280,19 +281,20 @@ pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
         return Err(Error::NotFound(format!("forum thread `{thread_id}`")));
     };
     // Refused edits and posts, newest last (so the newest wins below).
-    let mut refused: HashMap<String, (String, String)> = HashMap::new();
+    let mut refused: HashMap<String, (String, RefusalView)> = HashMap::new();
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT r.entity_id, r.value_json, r.reason FROM sync_rejected r
+            "SELECT r.entity_id, r.value_json, r.code, r.params_json FROM sync_rejected r
              JOIN forum_post p ON p.id = r.entity_id
              WHERE p.thread_id = ?1 AND r.kind = 'forum_post' AND r.field = 'content'
+               AND r.dismissed_at IS NULL
              ORDER BY r.created_at, r.op_id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                RefusalView::from_columns(&r.get::<_, String>(2)?, &r.get::<_, String>(3)?),
             ))
         })?;
         for row in rows {

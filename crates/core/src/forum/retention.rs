@@ -12,6 +12,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use stopover_protocol::forum::is_slug;
 
+use crate::ErrorCode;
 use crate::user::settings;
 use crate::{Core, Error, Result};
 
@@ -24,6 +25,7 @@ const MAX_POSTS: u32 = 1_000_000;
 const OPTIMIZE_AFTER: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
     /// Threads with no activity for this many months are removed; 0 keeps all.
@@ -58,14 +60,19 @@ pub fn retention(core: &Core) -> Result<Retention> {
 /// Checks and stores the setting, then prunes the cache to it.
 pub fn set_retention(core: &Core, setting: Retention) -> Result<()> {
     if setting.months > MAX_MONTHS {
-        return Err(Error::InvalidInput(format!(
-            "keep posts for at most {MAX_MONTHS} months (0 keeps everything)"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::RetentionMonths,
+            format!("keep posts for at most {MAX_MONTHS} months (0 keeps everything)"),
+        )
+        .with("max", MAX_MONTHS));
     }
     if !(MIN_POSTS..=MAX_POSTS).contains(&setting.max_posts) {
-        return Err(Error::InvalidInput(format!(
-            "the most posts kept must be between {MIN_POSTS} and {MAX_POSTS}"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::RetentionPosts,
+            format!("the most posts kept must be between {MIN_POSTS} and {MAX_POSTS}"),
+        )
+        .with("min", MIN_POSTS)
+        .with("max", MAX_POSTS));
     }
     let mut categories = setting.categories.clone();
     categories.sort();
@@ -80,17 +87,18 @@ pub fn set_retention(core: &Core, setting: Retention) -> Result<()> {
                     |r| r.get(0),
                 )?;
             if !known {
-                return Err(Error::InvalidInput(format!(
-                    "there is no forum category `{c}` to keep"
-                )));
+                return Err(Error::invalid(
+                    ErrorCode::ForumCategoryUnknown,
+                    format!("there is no forum category `{c}` to keep"),
+                )
+                .with("category", c.to_string()));
             }
         }
         let stored = Retention {
             categories,
             ..setting
         };
-        let json =
-            serde_json::to_string(&stored).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json = serde_json::to_string(&stored).map_err(|e| Error::internal(e.to_string()))?;
         settings::set(&conn, SETTING, &json)?;
     }
     apply(core)?;
@@ -159,7 +167,7 @@ pub fn apply(core: &Core) -> Result<u32> {
              WHERE p.n NOT IN (SELECT n FROM temp.forum_prune)
                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
-               AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id AND r.dismissed_at IS NULL)
              ORDER BY coalesce(p.created_at, p.local_at), p.n
              LIMIT ?1",
             params![over as i64],
@@ -204,7 +212,7 @@ fn groups(conn: &Connection, months: u32) -> Result<Vec<Group>> {
         "SELECT coalesce(p.thread_id, p.id) AS g, coalesce(t.category, max(p.category)), count(*),
                 max(EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
                     OR EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
-                    OR EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id)),
+                    OR EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id AND r.dismissed_at IS NULL)),
                 ?1 IS NOT NULL AND julianday(max(coalesce(p.created_at, p.local_at))) < julianday('now', ?1),
                 max(coalesce(p.created_at, p.local_at)) AS last
          FROM forum_post p LEFT JOIN forum_thread t ON t.id = p.thread_id

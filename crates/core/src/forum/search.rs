@@ -14,6 +14,7 @@ use crate::{Core, Result, check_language};
 const LIMIT: i64 = 50;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PostHit {
     pub post_id: String,
     pub thread_id: String,

@@ -10,7 +10,7 @@ use stopover_protocol::forum::{CategoryInfo, EventInfo, PostContent, PostMeta, S
 use super::markdown::render_post_html;
 use super::search;
 use crate::Result;
-use crate::sync::state::NOW;
+use crate::store::NOW;
 
 fn ignore(kind: RecordKind, entity_id: &str, field: &str, why: &str) -> Result<bool> {
     tracing::warn!(

@@ -12,11 +12,13 @@ use super::sync::queue_answer_changes;
 use super::{
     NOW, Target, evaluate, instances, load_form, resolve, state_of, stored_answers, touch,
 };
+use crate::ErrorCode;
 use crate::{Core, Error, Result};
 use stopover_protocol::MAX_TEXT_CHARS;
 
 /// What the UI needs after each change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LiveState {
     pub draft_id: String,
     /// Answer paths of every visible (relevant) question, group and repeat row, in form order.
@@ -100,18 +102,24 @@ fn answerable(form: &Form, state: &FormState, path: &str) -> Result<()> {
     match resolve(form, Some(state), path)? {
         Target::Question(q) if q.kind.is_input() => Ok(()),
         Target::Other => Ok(()),
-        Target::Question(q) => Err(Error::InvalidInput(format!(
-            "`{path}` cannot be answered: it is a {} (not a question)",
-            match q.kind {
-                QuestionType::Note => "note",
-                QuestionType::Calculate => "calculation",
-                QuestionType::Group => "group",
-                _ => "metadata field",
-            }
-        ))),
-        Target::RepeatBase(_) | Target::RepeatRow => Err(Error::InvalidInput(format!(
-            "`{path}` is a repeat, not a question: answer the questions inside its rows"
-        ))),
+        Target::Question(q) => Err(Error::invalid(
+            ErrorCode::NotAnswerable,
+            format!(
+                "`{path}` cannot be answered: it is a {} (not a question)",
+                match q.kind {
+                    QuestionType::Note => "note",
+                    QuestionType::Calculate => "calculation",
+                    QuestionType::Group => "group",
+                    _ => "metadata field",
+                }
+            ),
+        )
+        .with("question", path)),
+        Target::RepeatBase(_) | Target::RepeatRow => Err(Error::invalid(
+            ErrorCode::NotAnswerable,
+            format!("`{path}` is a repeat, not a question: answer the questions inside its rows"),
+        )
+        .with("question", path)),
     }
 }
 
@@ -123,9 +131,9 @@ pub fn set_answer(core: &Core, draft_id: &str, path: &str, value: &str) -> Resul
     // syncs, so it is refused here, before anything is saved.
     let chars = value.chars().count();
     if chars > MAX_TEXT_CHARS {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid(ErrorCode::AnswerTooLong, format!(
             "this answer has {chars} characters; an answer holds at most {MAX_TEXT_CHARS}: shorten it or attach a document"
-        )));
+        )).with("chars", chars).with("max", MAX_TEXT_CHARS));
     }
     change(core, draft_id, |tx, form, state| {
         answerable(form, state, path)?;
@@ -142,13 +150,13 @@ pub fn clear_answer(core: &Core, draft_id: &str, path: &str) -> Result<LiveState
 /// refused unless it is a repeat whose rows a person adds and removes.
 fn repeat_base(form: &Form, state: &FormState, base: &str) -> Result<()> {
     match resolve(form, Some(state), base)? {
-        Target::RepeatBase(q) if q.repeat_count.is_some() => Err(Error::InvalidInput(format!(
+        Target::RepeatBase(q) if q.repeat_count.is_some() => Err(Error::invalid(ErrorCode::RepeatRowsFixed, format!(
             "the rows of `{base}` follow from another answer (repeat_count) and cannot be added or removed by hand"
-        ))),
+        )).with("question", base)),
         Target::RepeatBase(_) => Ok(()),
-        _ => Err(Error::InvalidInput(format!(
+        _ => Err(Error::invalid(ErrorCode::NotAnswerable, format!(
             "`{base}` is not a repeat of this form (give its path without a row number)"
-        ))),
+        )).with("question", base)),
     }
 }
 
@@ -202,9 +210,13 @@ pub fn move_repeat_row(
 
 fn check_row(base: &str, rows: usize, index: usize, verb: &str) -> Result<()> {
     if index == 0 || index > rows {
-        return Err(Error::InvalidInput(format!(
-            "`{base}` has {rows} row(s), there is no row {index} to {verb}"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::NoSuchRow,
+            format!("`{base}` has {rows} row(s), there is no row {index} to {verb}"),
+        )
+        .with("question", base)
+        .with("rows", rows)
+        .with("row", index));
     }
     Ok(())
 }

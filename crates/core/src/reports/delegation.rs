@@ -12,10 +12,12 @@ use stopover_protocol::is_username;
 use super::drafts::{load, load_editable};
 use super::sync::{entity_id, write_assignment};
 use super::{load_form, touch};
+use crate::ErrorCode;
 use crate::sync::outbox;
 use crate::{Core, Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Assignment {
     /// The section (top-level group) name.
     pub section: String,
@@ -62,16 +64,19 @@ pub fn assign_section(
             .iter()
             .any(|q| q.name == section && q.kind == QuestionType::Group);
         if !is_section {
-            return Err(Error::InvalidInput(format!(
-                "`{section}` is not a section of the {} form",
-                draft.form_id
-            )));
+            return Err(Error::invalid(
+                ErrorCode::NotASection,
+                format!("`{section}` is not a section of the {} form", draft.form_id),
+            )
+            .with("section", section));
         }
         let username = username.map(str::trim);
         if let Some(u) = username.filter(|u| !is_username(u)) {
-            return Err(Error::InvalidInput(format!(
-                "`{u}` is not a username: 3–64 lowercase letters, digits, `.`, `_` or `-`"
-            )));
+            return Err(Error::invalid(
+                ErrorCode::NotAUsername,
+                format!("`{u}` is not a username: 3–64 lowercase letters, digits, `.`, `_` or `-`"),
+            )
+            .with("username", u.to_string()));
         }
         write_assignment(&tx, draft_id, section, username)?;
         let value = username.map_or(Value::Null, |u| Value::String(u.to_string()));

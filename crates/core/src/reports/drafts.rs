@@ -6,10 +6,12 @@ use stopover_forms::Progress;
 use stopover_protocol::reports::{SubmissionReceipt, is_cycle};
 
 use super::{NOW, Target, evaluate, load_form, resolve, stored_answers};
+use crate::ErrorCode;
 use crate::{Core, Error, Result};
 
 /// Where a draft stands. A submitted draft is never changed again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DraftStatus {
     Draft,
@@ -39,6 +41,7 @@ impl DraftStatus {
 
 /// A national report draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Draft {
     pub id: String,
     pub form_id: String,
@@ -55,6 +58,7 @@ pub struct Draft {
 
 /// A line of the report list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DraftSummary {
     pub id: String,
     pub form_id: String,
@@ -101,10 +105,10 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Draft> {
 pub(crate) fn load_editable(conn: &Connection, id: &str) -> Result<Draft> {
     let draft = load(conn, id)?;
     if draft.status == DraftStatus::Submitted {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid(ErrorCode::ReportSubmittedReadOnly, format!(
             "the {} report for {} was submitted and can no longer be changed; start a new draft instead",
             draft.form_id, draft.cycle
-        )));
+        )).with("form", draft.form_id.as_str()).with("cycle", draft.cycle.as_str()));
     }
     Ok(draft)
 }
@@ -115,14 +119,19 @@ pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
     let cycle = cycle.trim().to_ascii_uppercase();
     let cycle = cycle.as_str();
     if cycle.is_empty() {
-        return Err(Error::InvalidInput(
-            "a report needs a cycle, e.g. COP15".into(),
+        return Err(Error::invalid(
+            ErrorCode::CycleMissing,
+            "a report needs a cycle, e.g. COP15",
         ));
     }
     if !is_cycle(cycle) {
-        return Err(Error::InvalidInput(format!(
-            "`{cycle}` is not a reporting cycle: use letters, digits and `-` only, e.g. COP15"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::CycleInvalid,
+            format!(
+                "`{cycle}` is not a reporting cycle: use letters, digits and `-` only, e.g. COP15"
+            ),
+        )
+        .with("cycle", cycle));
     }
     let mut conn = core.conn();
     let tx = conn.transaction()?;
@@ -139,14 +148,19 @@ pub fn create_draft(core: &Core, form_id: &str, cycle: &str) -> Result<Draft> {
         .optional()?;
     match existing.as_deref() {
         Some("draft") => {
-            return Err(Error::InvalidInput(format!(
-                "there is already a {form_id} draft for {cycle}: open it from the report list"
-            )));
+            return Err(Error::invalid(
+                ErrorCode::DraftExists,
+                format!(
+                    "there is already a {form_id} draft for {cycle}: open it from the report list"
+                ),
+            )
+            .with("form", form_id)
+            .with("cycle", cycle));
         }
         Some(_) => {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid(ErrorCode::CycleAlreadySubmitted, format!(
                 "the {form_id} report for {cycle} was already submitted; start the next cycle's report instead"
-            )));
+            )).with("form", form_id).with("cycle", cycle));
         }
         None => {}
     }
@@ -262,20 +276,30 @@ pub fn prefill_from_last_submitted(core: &Core, new_draft_id: &str) -> Result<us
 /// lists the first few, in the reader's language).
 pub(crate) fn check_complete(conn: &Connection, draft: &Draft, lang: &str) -> Result<()> {
     let (_, form) = load_form(conn, &draft.form_id)?;
-    let issues = evaluate(conn, &draft.id, form)?.issues(lang);
+    let issues = evaluate(conn, &draft.id, form.clone())?.issues(lang);
     if issues.is_empty() {
         return Ok(());
     }
+    let questions: Vec<String> = issues
+        .iter()
+        .take(5)
+        .map(|i| super::labels::describe(&form, &i.path, lang))
+        .collect();
     let first: Vec<String> = issues
         .iter()
         .take(5)
         .map(|i| format!("{} ({})", i.path, i.message))
         .collect();
-    Err(Error::InvalidInput(format!(
-        "the report cannot be submitted yet: {} answer(s) missing or not valid, e.g. {}",
-        issues.len(),
-        first.join("; ")
-    )))
+    Err(Error::invalid(
+        ErrorCode::ReportIncomplete,
+        format!(
+            "the report cannot be submitted yet: {} answer(s) missing or not valid, e.g. {}",
+            issues.len(),
+            first.join("; ")
+        ),
+    )
+    .with("count", issues.len())
+    .with("questions", questions))
 }
 
 /// Submits a draft on this device only (no e-community account: the e-mail route, with an

@@ -8,6 +8,29 @@ use super::drafts::load;
 use super::{evaluate, instances, load_form, section_of};
 use crate::{Core, Result, check_language};
 
+/// The formats a draft exports to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Docx,
+    Pdf,
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    /// The file extension, also the format's name.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Docx => "docx",
+            ExportFormat::Pdf => "pdf",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        }
+    }
+}
+
 /// `{form_id, form_version, cycle, status, answers: {path: value}}` with the answers of
 /// relevant questions (and calculations) only.
 pub fn export_json(core: &Core, draft_id: &str) -> Result<Value> {

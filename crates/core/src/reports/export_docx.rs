@@ -6,6 +6,7 @@ use std::io::Cursor;
 use docx_rs::{BreakType, Docx, Paragraph, Run, Style, StyleType};
 
 use super::export_model::{self, Block};
+use crate::ErrorCode;
 use crate::{Core, Error, Result};
 
 /// A paragraph of one run; line breaks in `text` become line breaks in the document.
@@ -73,7 +74,11 @@ pub fn export_docx(core: &Core, draft_id: &str, lang: &str) -> Result<Vec<u8>> {
 
     let mut out = Cursor::new(Vec::new());
     doc.pack(&mut out).map_err(|e| {
-        Error::InvalidInput(format!("the report could not be written as DOCX: {e}"))
+        Error::invalid(
+            ErrorCode::ExportFailed,
+            format!("the report could not be written as DOCX: {e}"),
+        )
+        .with("format", "docx")
     })?;
     Ok(out.into_inner())
 }

@@ -16,6 +16,8 @@ pub mod export;
 mod export_docx;
 mod export_model;
 mod export_pdf;
+pub(crate) mod kinds;
+pub mod labels;
 pub mod submission;
 pub mod sync;
 pub mod view;
@@ -26,6 +28,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use rusqlite::{Connection, OptionalExtension, params};
 use stopover_forms::{Answers, Date, EvalContext, Form, FormState, Question, QuestionType};
 
+use crate::ErrorCode;
 use crate::{Error, Result};
 
 pub use answers::{
@@ -36,12 +39,12 @@ pub use drafts::{
     Draft, DraftStatus, DraftSummary, create_draft, get_draft, list_drafts,
     prefill_from_last_submitted, submit_draft,
 };
-pub use export::{export_csv, export_json};
+pub use export::{ExportFormat, export_csv, export_json};
 pub use export_docx::export_docx;
 pub use export_pdf::export_pdf;
 
 /// SQL for "now" as the store writes it everywhere (UTC, milliseconds).
-pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+pub(crate) use crate::store::NOW;
 
 /// Parsed forms by (form id, version): a form is parsed once per version, so an answer change
 /// costs a re-evaluation, never a re-parse.
@@ -70,9 +73,11 @@ pub(crate) fn load_form(conn: &Connection, form_id: &str) -> Result<(String, Arc
         |r| r.get(0),
     )?;
     let form = stopover_forms::load_text(&source).map_err(|e| {
-        Error::InvalidInput(format!(
-            "the report form `{form_id}` could not be loaded: {e}"
-        ))
+        Error::invalid(
+            ErrorCode::FormUnloadable,
+            format!("the report form `{form_id}` could not be loaded: {e}"),
+        )
+        .with("form", form_id)
     })?;
     let form = Arc::new(form);
     FORMS
@@ -161,9 +166,11 @@ pub(crate) fn resolve<'f>(
 ) -> Result<Target<'f>> {
     let form_id = form.settings.form_id.as_deref().unwrap_or("?");
     let unknown = |why: &str| {
-        Error::InvalidInput(format!(
-            "`{path}` is not a question of the form {form_id}: {why}"
-        ))
+        Error::invalid(
+            ErrorCode::NotAnswerable,
+            format!("`{path}` is not a question of the form {form_id}: {why}"),
+        )
+        .with("question", path)
     };
     let segs: Vec<&str> = path.split('/').collect();
     let mut children: &'f [Question] = &form.questions;

@@ -8,6 +8,7 @@ use stopover_protocol::reports::{SubmitReport, answers_digest, report_entity_id}
 use super::drafts::{Draft, check_complete, load, load_editable};
 use super::stored_answers;
 use super::sync::{entity_id, mark_submitted};
+use crate::ErrorCode;
 use crate::sync::SyncClient;
 use crate::sync::outbox::{FieldRef, note_server_field};
 use crate::{Core, Error, Result};
@@ -30,9 +31,9 @@ fn prepare(core: &Core, draft_id: &str) -> Result<SubmitReport> {
         |r| r.get(0),
     )?;
     if waiting > 0 {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid(ErrorCode::ReportChangesWaiting, format!(
             "{waiting} change(s) to this report have not reached the server yet: sync, then submit"
-        )));
+        )).with("count", waiting));
     }
     let conflicts: i64 = conn.query_row(
         "SELECT count(*) FROM sync_conflict WHERE kind IN (?1, ?2) AND entity_id = ?3",
@@ -40,9 +41,9 @@ fn prepare(core: &Core, draft_id: &str) -> Result<SubmitReport> {
         |r| r.get(0),
     )?;
     if conflicts > 0 {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid(ErrorCode::ReportConflictsWaiting, format!(
             "{conflicts} answer(s) of this report were changed on two devices: choose the value to keep (Sync page), then submit"
-        )));
+        )).with("count", conflicts));
     }
     let answers = stored_answers(&conn, draft_id)?;
     Ok(SubmitReport {
@@ -50,6 +51,39 @@ fn prepare(core: &Core, draft_id: &str) -> Result<SubmitReport> {
         cycle: draft.cycle,
         answers_sha256: answers_digest(answers.iter().map(|(p, v)| (p.as_str(), v.as_str()))),
     })
+}
+
+/// The server names missing answers by path: put them in words, in the reader's language, as
+/// the local check does.
+fn in_words(core: &Core, draft_id: &str, e: Error) -> Error {
+    let Error::Server {
+        status,
+        code: stopover_protocol::ErrorCode::ReportIncomplete,
+        mut params,
+        message,
+    } = e
+    else {
+        return e;
+    };
+    if let (Ok(form), Ok(lang), Some(stopover_protocol::Param::List(paths))) = (
+        super::draft_form(core, draft_id),
+        core.language(),
+        params.remove("paths"),
+    ) {
+        let questions: Vec<String> = paths
+            .iter()
+            .take(5)
+            .map(|p| super::labels::describe(&form, p, &lang))
+            .collect();
+        params.insert("count".into(), paths.len().into());
+        params.insert("questions".into(), questions.into());
+    }
+    Error::Server {
+        status,
+        code: stopover_protocol::ErrorCode::ReportIncomplete,
+        params,
+        message,
+    }
 }
 
 /// Submits the draft's report to the server and freezes the draft with the receipt. The
@@ -63,7 +97,10 @@ pub async fn submit_to_server(
     draft_id: &str,
 ) -> Result<Draft> {
     let request = prepare(core, draft_id)?;
-    let receipt = client.submit_report(token, &request).await?;
+    let receipt = match client.submit_report(token, &request).await {
+        Ok(receipt) => receipt,
+        Err(e) => return Err(in_words(core, draft_id, e)),
+    };
     if receipt.form_id != request.form_id
         || receipt.cycle != request.cycle
         || receipt.answers_sha256 != request.answers_sha256

@@ -183,7 +183,7 @@ pub(crate) fn mark_submitted(
         params![
             draft_id,
             receipt.submitted_at,
-            serde_json::to_string(receipt).map_err(|e| crate::Error::InvalidInput(e.to_string()))?
+            serde_json::to_string(receipt).map_err(|e| crate::Error::internal(e.to_string()))?
         ],
     )?;
     Ok(())

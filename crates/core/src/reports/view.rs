@@ -19,6 +19,7 @@ use crate::{Core, Result, check_language};
 
 /// A report form of the content pack, for the "new report" choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FormSummary {
     pub id: String,
     pub version: String,
@@ -28,6 +29,7 @@ pub struct FormSummary {
 
 /// One choice of a list, labelled in the reader's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChoiceView {
     pub name: String,
     pub label: String,
@@ -35,6 +37,7 @@ pub struct ChoiceView {
 
 /// `range` parameters (XLSForm defaults: start 1, end 10, step 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RangeView {
     pub start: f64,
     pub end: f64,
@@ -44,6 +47,7 @@ pub struct RangeView {
 /// One question, group or repeat of the form (not one instance: a repeat's children describe
 /// every row). Metadata fields (`start`, `deviceid`, …) are left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NodeView {
     pub name: String,
     /// Path of names from the top without row numbers (`appendix_i/app1_species/app1_sp_name`).
@@ -75,6 +79,7 @@ pub struct NodeView {
 
 /// What changes with the answers, beyond [`LiveState`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportState {
     #[serde(flatten)]
     pub live: LiveState,
@@ -91,6 +96,7 @@ pub struct ReportState {
 
 /// A draft opened for editing or reading.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DraftView {
     pub draft: Draft,
     /// The form's title in the reader's language.
@@ -128,7 +134,7 @@ pub fn list_forms(core: &Core, lang: &str) -> Result<Vec<FormSummary>> {
     Ok(out)
 }
 
-fn form_title(form: &Form, lang: &str) -> Option<String> {
+pub(crate) fn form_title(form: &Form, lang: &str) -> Option<String> {
     form.settings
         .title
         .get(lang, Some(form.default_language()))

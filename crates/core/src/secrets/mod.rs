@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn keyring_errors_are_clear_and_carry_no_secret() {
         let e = keyring_error(keyring::Error::BadEncoding(b"my-token".to_vec()));
-        assert_eq!(e.code(), "secrets");
+        assert_eq!(e.code().as_str(), "secrets");
         let msg = e.to_string();
         assert!(
             msg.starts_with("the system keyring is not available"),

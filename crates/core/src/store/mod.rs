@@ -14,6 +14,9 @@ use crate::{Error, Result};
 
 pub use migrations::schema_version_supported;
 
+/// SQLite's "now" as an RFC 3339 UTC timestamp with milliseconds, for SQL text.
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "stopover.sqlite3";
 
@@ -107,7 +110,7 @@ mod tests {
         let before = std::fs::read(&path).unwrap();
 
         let err = open(&path).unwrap_err();
-        assert_eq!(err.code(), "database_too_new");
+        assert_eq!(err.code().as_str(), "database_too_new");
         let message = err.to_string();
         assert!(message.contains("newer version of Stopover"), "{message}");
         assert!(

@@ -4,6 +4,7 @@ use stopover_protocol::{Account, SignInRequest};
 
 use super::client::{SyncClient, normalize_server_url};
 use super::{outbox, state};
+use crate::ErrorCode;
 use crate::secrets::SecretStore;
 use crate::{Core, Error, Result};
 
@@ -48,7 +49,10 @@ pub async fn sign_in(
     let url = client.server_url().to_string();
     let username = username.trim();
     if username.is_empty() {
-        return Err(Error::InvalidInput("enter your user name".into()));
+        return Err(Error::invalid(
+            ErrorCode::UsernameEmpty,
+            "enter your user name",
+        ));
     }
     refuse_switch_with_waiting_changes(core, &url, username)?;
     client.health().await?;
@@ -63,7 +67,7 @@ pub async fn sign_in(
         // The token cannot be kept: revoke it rather than leave it valid and unreachable.
         if let Err(revoke) = client.sign_out(&session.token).await {
             tracing::warn!(
-                code = revoke.code(),
+                code = %revoke.code().as_str(),
                 "sign-in: could not revoke the token that could not be stored"
             );
         }
@@ -78,7 +82,7 @@ pub async fn sign_in(
         state::reset(&tx)?;
         state::set(&tx, state::SERVER_URL, &url)?;
         state::set(&tx, state::ACCOUNT, &session.account.username)?;
-        let seeded = outbox::seed_outbox(&tx)?;
+        let seeded = outbox::seed_outbox(core, &tx)?;
         tracing::info!(
             seeded,
             "sync: signed in to a new account; queued the existing local changes"
@@ -87,7 +91,6 @@ pub async fn sign_in(
     state::set(&tx, state::DEVICE_ID, &session.device_id)?;
     state::set(&tx, state::SIGNED_IN, "1")?;
     state::delete(&tx, state::LAST_ERROR)?;
-    state::delete(&tx, state::LAST_ERROR_CODE)?;
     tx.commit()?;
     Ok(session.account)
 }
@@ -110,9 +113,9 @@ fn refuse_switch_with_waiting_changes(core: &Core, url: &str, username: &str) ->
     if waiting == 0 {
         return Ok(());
     }
-    Err(Error::InvalidInput(format!(
+    Err(Error::invalid(ErrorCode::ChangesWaitForAccount, format!(
         "{waiting} change(s) made as {old_account} have not reached {old_url} yet: sign in as {old_account} and sync first, or forget this device to drop them"
-    )))
+    )).with("count", waiting).with("account", old_account.as_str()).with("server", old_url.as_str()))
 }
 
 /// Signs out: asks the server to revoke the device token (best effort: offline, the token is
@@ -127,10 +130,10 @@ pub async fn sign_out(core: &Core, secrets: &dyn SecretStore) -> Result<()> {
         match SyncClient::new(&url) {
             Ok(client) => {
                 if let Err(e) = client.sign_out(&token).await {
-                    tracing::warn!(code = e.code(), error = %e, "sign-out: the server could not be told; the token is forgotten here anyway");
+                    tracing::warn!(code = %e.code(), error = %e, "sign-out: the server could not be told; the token is forgotten here anyway");
                 }
             }
-            Err(e) => tracing::warn!(code = e.code(), "sign-out: bad server address"),
+            Err(e) => tracing::warn!(code = %e.code().as_str(), "sign-out: bad server address"),
         }
     }
     secrets.delete(&key)?;

@@ -50,7 +50,7 @@
 //!   [`Error::Server`] with that code; the server discarded its copy and the stored URL is
 //!   forgotten, so the next call hashes the file again and starts a new upload.
 //! - A file that changed or disappeared between hashing and sending is
-//!   [`Error::InvalidInput`] naming it.
+//!   [`Error::Invalid`] naming it.
 //!
 //! Uploads are per account on the server: signing in to another account forgets the upload
 //! URLs and flags (the files go again to the new account).
@@ -59,14 +59,16 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::ErrorCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use stopover_protocol::ErrorCode as ServerCode;
 use stopover_protocol::files::{
-    CHECKSUM_MISMATCH, FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_MISMATCH, OFFSET_OCTET_STREAM,
-    TUS_RESUMABLE, UploadMetadata, hex, is_sha256_hex,
+    FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_OCTET_STREAM, TUS_RESUMABLE, UploadMetadata, hex,
+    is_sha256_hex,
 };
 
 use super::client::{REQUEST_TIMEOUT, SyncClient, looks_like_html, network_error};
@@ -125,6 +127,7 @@ impl<'a> From<&'a [u8]> for AttachmentSource<'a> {
 
 /// A progress event: bytes the server has acknowledged, of the whole file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UploadProgress {
     pub sha256: String,
     pub bytes_done: u64,
@@ -133,6 +136,7 @@ pub struct UploadProgress {
 
 /// One row of the `attachment` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
     pub sha256: String,
     /// Where the bytes are read from.
@@ -147,10 +151,11 @@ pub struct Attachment {
 /// SHA-256 (hex) and size of a file, read in chunks.
 pub fn sha256_of_file(path: &Path) -> Result<(String, u64)> {
     let unreadable = |e: std::io::Error| {
-        Error::InvalidInput(format!(
-            "cannot read the attachment {}: {e}",
-            path.display()
-        ))
+        Error::invalid(
+            ErrorCode::AttachmentUnreadable,
+            format!("cannot read the attachment {}: {e}", path.display()),
+        )
+        .with("file", path.display().to_string())
     };
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let mut hasher = Sha256::new();
@@ -168,17 +173,22 @@ pub fn sha256_of_file(path: &Path) -> Result<(String, u64)> {
 }
 
 fn too_large(size: u64) -> Error {
-    Error::InvalidInput(format!(
-        "attachments are limited to {} MiB; this one has {:.1} MiB",
-        MAX_ATTACHMENT_BYTES >> 20,
-        size as f64 / 1048576.0
-    ))
+    Error::invalid(
+        ErrorCode::AttachmentTooLarge,
+        format!(
+            "attachments are limited to {} MiB; this one has {:.1} MiB",
+            MAX_ATTACHMENT_BYTES >> 20,
+            size as f64 / 1048576.0
+        ),
+    )
+    .with("max_mib", MAX_ATTACHMENT_BYTES >> 20)
+    .with("size_mib", format!("{:.1}", size as f64 / 1048576.0))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::InvalidInput(format!("background task failed: {e}")))?
+        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
 }
 
 /// Hashes the source, keeps bytes in the data folder, and records the attachment. Returns its row.
@@ -363,7 +373,7 @@ where
         .await
         {
             Ok(()) => done.push(attachment.sha256),
-            Err(e @ Error::InvalidInput(_)) => {
+            Err(e @ Error::Invalid { .. }) => {
                 tracing::warn!(sha256 = %attachment.sha256, error = %e, "attachment skipped");
             }
             Err(e) => return Err(e),
@@ -401,7 +411,7 @@ pub fn forget(core: &Core, sha256: &str) -> Result<()> {
 /// have that hash.
 pub async fn download(client: &SyncClient, token: &str, sha256: &str) -> Result<Vec<u8>> {
     if !is_sha256_hex(sha256) {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::internal(format!(
             "`{sha256}` is not a SHA-256 (64 lowercase hex digits)"
         )));
     }
@@ -505,12 +515,13 @@ where
             }
             Err(Error::Server {
                 status: 409, code, ..
-            }) if code == OFFSET_MISMATCH && mismatches < MAX_OFFSET_MISMATCHES => {
+            }) if code == ServerCode::OffsetMismatch && mismatches < MAX_OFFSET_MISMATCHES => {
                 mismatches += 1;
                 offset = head(client, token, &url, size).await?;
                 progress(offset);
             }
-            Err(e @ Error::Server { status: 400, .. }) if matches!(&e, Error::Server { code, .. } if code == CHECKSUM_MISMATCH) =>
+            Err(e @ Error::Server { status: 400, .. })
+                if e.server_code() == Some(ServerCode::ChecksumMismatch) =>
             {
                 // The server discarded its copy: the next attempt hashes again and starts anew.
                 set_upload_url(core, sha, None)?;
@@ -520,7 +531,8 @@ where
                 set_upload_url(core, sha, None)?;
                 return Err(Error::Server {
                     status: 404,
-                    code: "no_such_upload".into(),
+                    code: ServerCode::NoSuchUpload,
+                    params: Default::default(),
                     message:
                         "the server no longer has this upload; it starts again on the next attempt"
                             .into(),
@@ -538,10 +550,14 @@ async fn read_chunk(path: &Path, offset: u64, max: usize, size: u64) -> Result<V
     let path = path.to_path_buf();
     blocking(move || {
         let changed = || {
-            Error::InvalidInput(format!(
-                "the attachment {} changed or disappeared since it was added; add it again",
-                path.display()
-            ))
+            Error::invalid(
+                ErrorCode::AttachmentChanged,
+                format!(
+                    "the attachment {} changed or disappeared since it was added; add it again",
+                    path.display()
+                ),
+            )
+            .with("file", path.display().to_string())
         };
         let mut file = std::fs::File::open(&path).map_err(|_| changed())?;
         if file.metadata().map_err(|_| changed())?.len() != size {
@@ -684,7 +700,8 @@ async fn head(client: &SyncClient, token: &str, url: &Url, size: u64) -> Result<
             // A HEAD answer has no body to carry the error code.
             return Err(Error::Server {
                 status: 404,
-                code: "no_such_upload".into(),
+                code: ServerCode::NoSuchUpload,
+                params: Default::default(),
                 message: "no such upload".into(),
             });
         }

@@ -17,6 +17,7 @@ use stopover_protocol::{
 };
 
 use super::outbox::check_push_response;
+use crate::ErrorCode;
 use crate::{Error, Result};
 
 /// Longest time to open a connection.
@@ -40,14 +41,18 @@ pub struct Transfer {
 pub fn normalize_server_url(server_url: &str) -> Result<String> {
     let trimmed = server_url.trim();
     let mut url = Url::parse(trimmed)
-        .map_err(|e| Error::InvalidInput(format!("`{trimmed}` is not a server address ({e}); expected e.g. https://ecommunity.example.org")))?;
+        .map_err(|e| Error::invalid(ErrorCode::ServerUrlInvalid, format!("`{trimmed}` is not a server address ({e}); expected e.g. https://ecommunity.example.org")).with("address", trimmed))?;
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
         .ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "`{trimmed}` has no host name; expected e.g. https://ecommunity.example.org"
-            ))
+            Error::invalid(
+                ErrorCode::ServerUrlInvalid,
+                format!(
+                    "`{trimmed}` has no host name; expected e.g. https://ecommunity.example.org"
+                ),
+            )
+            .with("address", trimmed)
         })?
         .to_string();
     match url.scheme() {
@@ -55,14 +60,15 @@ pub fn normalize_server_url(server_url: &str) -> Result<String> {
         "http" if is_loopback_host(&host) => {}
         "http" => return Err(Error::InsecureUrl { host }),
         other => {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid(ErrorCode::ServerUrlScheme, format!(
                 "`{other}:` addresses are not supported; use https:// (e.g. https://ecommunity.example.org)"
-            )));
+            )).with("scheme", other));
         }
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::InvalidInput(
-            "a server address must not contain a user name or password".into(),
+        return Err(Error::invalid(
+            ErrorCode::ServerUrlCredentials,
+            "a server address must not contain a user name or password",
         ));
     }
     url.set_query(None);
@@ -99,8 +105,7 @@ impl SyncClient {
     /// followed: a server never sends one, a captive portal does.
     pub fn new(server_url: &str) -> Result<SyncClient> {
         let server_url = normalize_server_url(server_url)?;
-        let base = Url::parse(&format!("{server_url}/"))
-            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let base = Url::parse(&format!("{server_url}/")).map_err(Error::internal)?;
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -199,8 +204,8 @@ impl SyncClient {
     /// `POST /v1/sync/push` with the body gzip-compressed. The answer must be a
     /// [`PushResponse`] with exactly one result per operation sent.
     pub async fn push(&self, token: &str, ops: &[Operation]) -> Result<(PushResponse, Transfer)> {
-        let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })
-            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json =
+            serde_json::to_vec(&PushRequest { ops: ops.to_vec() }).map_err(Error::internal)?;
         let body = gzip(&json)?;
         let bytes_sent = body.len() as u64;
         let response = self
@@ -317,13 +322,18 @@ impl SyncClient {
         match serde_json::from_slice::<ErrorBody>(&body) {
             Ok(e)
                 if status == StatusCode::UNAUTHORIZED
-                    && (e.code == "token_revoked" || e.code == "unauthenticated") =>
+                    && matches!(
+                        e.code,
+                        stopover_protocol::ErrorCode::TokenRevoked
+                            | stopover_protocol::ErrorCode::Unauthenticated
+                    ) =>
             {
                 Error::SignInRequired(e.message)
             }
             Ok(e) => Error::Server {
                 status: status.as_u16(),
                 code: e.code,
+                params: e.params,
                 message: e.message,
             },
             Err(_) if looks_like_html(&headers) || body.trim_ascii_start().starts_with(b"<") => {
@@ -334,7 +344,12 @@ impl SyncClient {
             }
             Err(_) => Error::Server {
                 status: status.as_u16(),
-                code: format!("http_{}", status.as_u16()),
+                code: if status.is_server_error() {
+                    stopover_protocol::ErrorCode::Internal
+                } else {
+                    stopover_protocol::ErrorCode::BadRequest
+                },
+                params: Default::default(),
                 message: status
                     .canonical_reason()
                     .unwrap_or("no explanation given")
@@ -371,7 +386,7 @@ fn gzip(data: &[u8]) -> Result<Vec<u8>> {
     encoder
         .write_all(data)
         .and_then(|_| encoder.finish())
-        .map_err(|e| Error::InvalidInput(format!("cannot compress the request: {e}")))
+        .map_err(|e| Error::internal(format!("cannot compress the request: {e}")))
 }
 
 /// A transport error as [`Error::Network`], with its causes (never headers, so never the token).

@@ -4,12 +4,16 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use stopover_protocol::{Params, RecordKind, RefusalCode};
+
+use super::kinds::{self, Subject};
 use super::outbox::{FieldRef, delete_ops_on_field, insert_op, note_server_field};
-use super::records;
+use crate::store::NOW;
 use crate::{Core, Error, Result};
 
 /// A person's choice for a conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// Keep this device's value: it is sent again, based on the server's version.
@@ -19,10 +23,13 @@ pub enum Resolution {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncConflict {
-    pub kind: String,
+    pub kind: RecordKind,
     pub entity_id: String,
     pub field: String,
+    /// What it is, in words, in the app's language.
+    pub subject: Subject,
     /// This device's latest value.
     pub local_value: Value,
     /// The server's value, and its version.
@@ -35,25 +42,45 @@ fn parse(json: &str) -> Value {
     serde_json::from_str(json).unwrap_or(Value::Null)
 }
 
-/// Conflicts waiting for a person, oldest first.
+/// Conflicts waiting for a person, oldest first (of kinds this version knows).
 pub fn conflicts(core: &Core) -> Result<Vec<SyncConflict>> {
+    let lang = core.language()?;
     let conn = core.conn();
     let mut stmt = conn.prepare(
         "SELECT kind, entity_id, field, local_value_json, server_value_json, server_version, created_at
          FROM sync_conflict ORDER BY created_at, kind, entity_id, field",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SyncConflict {
-            kind: r.get(0)?,
-            entity_id: r.get(1)?,
-            field: r.get(2)?,
-            local_value: parse(&r.get::<_, String>(3)?),
-            server_value: parse(&r.get::<_, String>(4)?),
-            server_version: r.get::<_, i64>(5)? as u64,
-            created_at: r.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    type Row = (String, String, String, String, String, i64, String);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (kind, entity_id, field, local, server, version, created_at) in rows {
+        let Some(kind) = RecordKind::from_name(&kind) else {
+            continue;
+        };
+        out.push(SyncConflict {
+            subject: kinds::describe(core, &conn, kind, &entity_id, &field, &lang)?,
+            kind,
+            entity_id,
+            field,
+            local_value: parse(&local),
+            server_value: parse(&server),
+            server_version: version as u64,
+            created_at,
+        });
+    }
+    Ok(out)
 }
 
 /// Settles a conflict in one transaction. [`Resolution::KeepMine`] queues the local value
@@ -61,11 +88,12 @@ pub fn conflicts(core: &Core) -> Result<Vec<SyncConflict>> {
 /// writes the server's value into the local table. Either way the conflict is gone.
 pub fn resolve_conflict(
     core: &Core,
-    kind: &str,
+    kind: RecordKind,
     entity_id: &str,
     field: &str,
     choice: Resolution,
 ) -> Result<()> {
+    let kind = kind.name();
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let f = FieldRef::new(kind, entity_id, field);
@@ -95,54 +123,115 @@ pub fn resolve_conflict(
     delete_ops_on_field(&tx, f)?;
     match choice {
         Resolution::KeepMine => {
-            records::write_local(&tx, kind, entity_id, field, &local)?;
+            kinds::write(core, &tx, kind, entity_id, field, &local)?;
             insert_op(&tx, f, Some(server_version), &local)?;
         }
         Resolution::TakeTheirs => {
-            records::write_local(&tx, kind, entity_id, field, &server)?;
+            kinds::write(core, &tx, kind, entity_id, field, &server)?;
         }
     }
     tx.commit()?;
     Ok(())
 }
 
-/// A change the server refused for good, with its reason.
+/// Why the server refused a change: its stable code and parameters, for the app to word.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RefusalView {
+    pub code: RefusalCode,
+    pub params: Params,
+}
+
+impl RefusalView {
+    /// From the stored columns; a code this version does not know reads as `malformed`.
+    pub(crate) fn from_columns(code: &str, params_json: &str) -> RefusalView {
+        RefusalView {
+            code: serde_json::from_value(Value::String(code.to_string()))
+                .unwrap_or(RefusalCode::Malformed),
+            params: serde_json::from_str(params_json).unwrap_or_default(),
+        }
+    }
+}
+
+/// A change the server refused for good: what it was (in words), why, and the value sent.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RejectedOperation {
     pub op_id: String,
-    pub kind: String,
+    pub kind: RecordKind,
     pub entity_id: String,
     pub field: String,
+    pub subject: Subject,
     pub value: Value,
+    pub refusal: RefusalView,
+    /// The server's English reason, for logs.
     pub reason: String,
     pub created_at: String,
 }
 
-/// Refused changes, oldest first.
+/// Refused changes not yet dismissed, oldest first (of kinds this version knows).
 pub fn rejected(core: &Core) -> Result<Vec<RejectedOperation>> {
+    let lang = core.language()?;
     let conn = core.conn();
     let mut stmt = conn.prepare(
-        "SELECT op_id, kind, entity_id, field, value_json, reason, created_at FROM sync_rejected ORDER BY created_at, op_id",
+        "SELECT op_id, kind, entity_id, field, value_json, reason, code, params_json, created_at
+         FROM sync_rejected WHERE dismissed_at IS NULL ORDER BY created_at, op_id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(RejectedOperation {
-            op_id: r.get(0)?,
-            kind: r.get(1)?,
-            entity_id: r.get(2)?,
-            field: r.get(3)?,
-            value: parse(&r.get::<_, String>(4)?),
-            reason: r.get(5)?,
-            created_at: r.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (op_id, kind, entity_id, field, value, reason, code, params_json, created_at) in rows {
+        let Some(kind) = RecordKind::from_name(&kind) else {
+            continue;
+        };
+        out.push(RejectedOperation {
+            subject: kinds::describe(core, &conn, kind, &entity_id, &field, &lang)?,
+            op_id,
+            kind,
+            entity_id,
+            field,
+            value: parse(&value),
+            refusal: RefusalView::from_columns(&code, &params_json),
+            reason,
+            created_at,
+        });
+    }
+    Ok(out)
 }
 
-/// Removes a refused change from the list once the person has read it.
+/// Takes a refused change off the list once the person has read it. It stays in the log
+/// (`sync_rejected` with `dismissed_at`), so nothing the person typed is ever deleted.
 pub fn dismiss_rejected(core: &Core, op_id: &str) -> Result<()> {
-    let n = core
-        .conn()
-        .execute("DELETE FROM sync_rejected WHERE op_id = ?1", [op_id])?;
+    let n = core.conn().execute(
+        &format!(
+            "UPDATE sync_rejected SET dismissed_at = {NOW} WHERE op_id = ?1 AND dismissed_at IS NULL"
+        ),
+        [op_id],
+    )?;
     if n == 0 {
         return Err(Error::NotFound(format!("refused change `{op_id}`")));
     }

@@ -5,10 +5,12 @@ use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT};
 
 use super::client::SyncClient;
 use super::{outbox, pull, state};
+use crate::ErrorCode;
 use crate::{Core, Error, Result};
 
 /// Where a sync round is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
     /// Checking that the server answers (and is ours, not a wifi login page).
@@ -22,6 +24,7 @@ pub enum SyncPhase {
 
 /// A progress event for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProgress {
     pub phase: SyncPhase,
     /// Items done in this phase: operations answered, or changes received.
@@ -37,6 +40,7 @@ pub struct SyncProgress {
 
 /// What a sync round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Operations the server acknowledged (applied now or earlier).
     pub pushed: u32,
@@ -94,10 +98,15 @@ where
             ));
         }
         Some(url) if url != client.server_url() => {
-            return Err(Error::InvalidInput(format!(
-                "this device is signed in to {url}, not {}; sign in again to change servers",
-                client.server_url()
-            )));
+            return Err(Error::invalid(
+                ErrorCode::SignedInElsewhere,
+                format!(
+                    "this device is signed in to {url}, not {}; sign in again to change servers",
+                    client.server_url()
+                ),
+            )
+            .with("current", url.as_str())
+            .with("requested", client.server_url()));
         }
         Some(_) => {}
     }
@@ -106,7 +115,7 @@ where
         tracing::warn!(error = %e, "sync: could not record the outcome");
     }
     if let Err(e) = &outcome {
-        tracing::info!(code = e.code(), error = %e, "sync failed");
+        tracing::info!(code = %e.code(), error = %e, "sync failed");
     }
     outcome
 }
@@ -182,7 +191,7 @@ where
     if report.pulled > 0 {
         // The forum cache stays within its retention setting; a failure here loses nothing.
         if let Err(e) = crate::forum::retention::apply(core) {
-            tracing::warn!(code = e.code(), error = %e, "forum: retention could not be applied");
+            tracing::warn!(code = %e.code(), error = %e, "forum: retention could not be applied");
         }
     }
 

@@ -27,7 +27,7 @@
 //!
 //! // 4. Show what waits, and let the person settle conflicts.
 //! for c in sync::conflicts(core)? {
-//!     sync::resolve_conflict(core, &c.kind, &c.entity_id, &c.field, Resolution::KeepMine)?;
+//!     sync::resolve_conflict(core, c.kind, &c.entity_id, &c.field, Resolution::KeepMine)?;
 //! }
 //! let _status = sync::status(core)?; // waiting / conflicts / rejected / last sync / last error
 //!
@@ -59,6 +59,9 @@
 //! - The device token lives only in the [`SecretStore`](crate::secrets::SecretStore): never in
 //!   SQLite, a log or an error message.
 //!
+//! The engine knows record kinds only through [`kinds::LocalKind`], which each kind implements
+//! beside its domain (`crate::record_kinds` says which module holds which kind).
+//!
 //! Attachments (resumable tus uploads by SHA-256) are in [`attachments`]; content pack
 //! updates in [`crate::content::update`].
 
@@ -68,17 +71,17 @@ mod backoff;
 pub mod client;
 mod conflicts;
 mod engine;
+pub mod kinds;
 pub mod outbox;
 mod pull;
-pub mod records;
 pub(crate) mod state;
 
 pub use account::{check_server_url, device_token, forget_device, sign_in, sign_out, token_key};
 pub use backoff::{Backoff, jittered};
 pub use client::{SyncClient, Transfer, normalize_server_url};
 pub use conflicts::{
-    RejectedOperation, Resolution, SyncConflict, conflicts, dismiss_rejected, rejected,
-    resolve_conflict,
+    RefusalView, RejectedOperation, Resolution, SyncConflict, conflicts, dismiss_rejected,
+    rejected, resolve_conflict,
 };
 pub use engine::{SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress};
 pub use outbox::{

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use stopover_protocol::{EntityRef, Operation, Outcome, PushResponse, RecordKind};
 
-use super::records;
+use super::kinds;
 use super::state::{self, NOW};
 use crate::{Core, Error, Result};
 
@@ -219,16 +219,20 @@ pub fn record_change(
 /// so work done before the first sign-in reaches the account. Returns how many fields were
 /// queued. Called by [`sign_in`](super::sign_in) in its transaction when a new account or
 /// server is set up; safe to call again (it coalesces with unsent operations).
-pub fn seed_outbox(tx: &Connection) -> Result<usize> {
-    let fields = records::non_default_fields(tx)?;
-    for (kind, entity_id, field, value) in &fields {
-        enqueue(tx, kind, entity_id, field, value)?;
+pub fn seed_outbox(core: &Core, tx: &Connection) -> Result<usize> {
+    let mut queued = 0;
+    for kind in RecordKind::ALL {
+        for (entity_id, field, value) in core.local_kind(kind).unsynced(tx)? {
+            enqueue(tx, kind.name(), &entity_id, &field, &value)?;
+            queued += 1;
+        }
     }
-    Ok(fields.len())
+    Ok(queued)
 }
 
 /// An operation in the outbox, as the "waiting" page lists it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PendingOperation {
     pub op_id: String,
     /// Position on this device (older first).
@@ -343,6 +347,7 @@ pub fn check_push_response(sent: &[Operation], response: &PushResponse) -> Resul
 
 /// What one push answer did to the outbox.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PushSummary {
     /// Applied now, or already applied earlier (duplicate).
     pub applied: u32,
@@ -430,14 +435,19 @@ pub fn apply_push_results(
                     summary.conflicts += 1;
                 }
             }
-            Outcome::Rejected { reason } => {
+            Outcome::Rejected {
+                code,
+                params: refusal_params,
+                reason,
+            } => {
                 tx.execute("DELETE FROM outbox WHERE op_id = ?1", [&result.id])?;
+                let params_json = serde_json::to_string(refusal_params).map_err(Error::internal)?;
                 tx.execute(
                     &format!(
-                        "INSERT OR REPLACE INTO sync_rejected (op_id, kind, entity_id, field, value_json, reason, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW})"
+                        "INSERT OR REPLACE INTO sync_rejected (op_id, kind, entity_id, field, value_json, reason, code, params_json, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW})"
                     ),
-                    params![result.id, kind, entity_id, field, value_json, reason],
+                    params![result.id, kind, entity_id, field, value_json, reason, code.as_str(), params_json],
                 )?;
                 let known = known_version(&tx, f)?;
                 promote_next(&tx, f, known)?;
@@ -445,7 +455,7 @@ pub fn apply_push_results(
                     && !has_conflict(&tx, f)?
                     && let Some(server_value) = known_value(&tx, f)?
                 {
-                    records::write_local(&tx, &kind, &entity_id, &field, &server_value)?;
+                    kinds::write(core, &tx, &kind, &entity_id, &field, &server_value)?;
                 }
                 summary.rejected += 1;
             }

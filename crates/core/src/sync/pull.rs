@@ -4,13 +4,14 @@ use rusqlite::params;
 use serde::Serialize;
 use stopover_protocol::{PullResponse, RecordKind};
 
+use super::kinds;
 use super::outbox::{FieldRef, has_queued_op, known_version, note_server_field};
-use super::records;
 use super::state;
 use crate::{Core, Result};
 
 /// What one pulled page did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PullSummary {
     /// Changes in the page.
     pub received: u32,
@@ -70,7 +71,7 @@ pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
             summary.held_back += 1;
         } else if has_queued_op(&tx, f)? {
             summary.held_back += 1;
-        } else if records::write_local(&tx, f.kind, f.entity_id, f.field, &change.value)? {
+        } else if kinds::write(core, &tx, f.kind, f.entity_id, f.field, &change.value)? {
             summary.applied_locally += 1;
         }
     }

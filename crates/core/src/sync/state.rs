@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::{Core, Result};
+use crate::{Core, ErrorReport, Result};
 
 pub(crate) const SERVER_URL: &str = "server_url";
 pub(crate) const ACCOUNT: &str = "account";
@@ -13,11 +13,10 @@ pub(crate) const DEVICE_ID: &str = "device_id";
 pub(crate) const SIGNED_IN: &str = "signed_in";
 pub(crate) const PULL_CURSOR: &str = "pull_cursor";
 pub(crate) const LAST_SYNC_AT: &str = "last_sync_at";
-pub(crate) const LAST_ERROR: &str = "last_error";
-pub(crate) const LAST_ERROR_CODE: &str = "last_error_code";
+/// The last sync's error as an [`ErrorReport`] in JSON.
+pub(crate) const LAST_ERROR: &str = "last_error_report";
 
-/// SQLite's "now" as an RFC 3339 UTC timestamp with milliseconds.
-pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+pub(crate) use crate::store::NOW;
 
 pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
@@ -62,6 +61,7 @@ pub fn pull_cursor(conn: &Connection) -> Result<u64> {
 
 /// What the sync indicator shows.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// The server this device syncs with; `None` before the first sign-in.
     pub server_url: Option<String>,
@@ -77,15 +77,13 @@ pub struct SyncStatus {
     /// End of the last successful sync (RFC 3339, UTC).
     pub last_sync_at: Option<String>,
     /// The last sync's error, if it failed (cleared by a successful sync).
-    pub last_error: Option<String>,
-    /// [`Error::code`](crate::Error::code) of that error.
-    pub last_error_code: Option<String>,
+    pub last_error: Option<ErrorReport>,
 }
 
 pub fn status(core: &Core) -> Result<SyncStatus> {
     let conn = core.conn();
     let (waiting, conflicts, rejected) = conn.query_row(
-        "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM sync_conflict), (SELECT count(*) FROM sync_rejected)",
+        "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM sync_conflict), (SELECT count(*) FROM sync_rejected WHERE dismissed_at IS NULL)",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
@@ -97,8 +95,7 @@ pub fn status(core: &Core) -> Result<SyncStatus> {
         conflicts,
         rejected,
         last_sync_at: get(&conn, LAST_SYNC_AT)?,
-        last_error: get(&conn, LAST_ERROR)?,
-        last_error_code: get(&conn, LAST_ERROR_CODE)?,
+        last_error: get(&conn, LAST_ERROR)?.and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -114,11 +111,11 @@ pub(crate) fn record_outcome(
                 [LAST_SYNC_AT],
             )?;
             delete(conn, LAST_ERROR)?;
-            delete(conn, LAST_ERROR_CODE)?;
         }
         Err(e) => {
-            set(conn, LAST_ERROR, &e.to_string())?;
-            set(conn, LAST_ERROR_CODE, e.code())?;
+            let report =
+                serde_json::to_string(&ErrorReport::from(e)).map_err(crate::Error::internal)?;
+            set(conn, LAST_ERROR, &report)?;
             if matches!(e, crate::Error::SignInRequired(_)) {
                 set(conn, SIGNED_IN, "0")?;
             }

@@ -31,6 +31,7 @@ use crate::{Core, Error};
 // ---------------------------------------------------------------------------------------------
 
 const KIND: &str = "checklist_progress";
+const CHECKLIST: stopover_protocol::RecordKind = stopover_protocol::RecordKind::ChecklistProgress;
 
 fn open_core() -> (tempfile::TempDir, Core) {
     let dir = tempfile::tempdir().unwrap();
@@ -69,7 +70,9 @@ fn set_note(core: &Core, step: &str, note: &str) {
 }
 
 fn local(core: &Core, step: &str, field: &str) -> Option<Value> {
-    records::read_local(&core.conn(), KIND, &format!("list/{step}"), field).unwrap()
+    core.local_kind(stopover_protocol::RecordKind::ChecklistProgress)
+        .read(&core.conn(), &format!("list/{step}"), field)
+        .unwrap()
 }
 
 fn known(core: &Core, step: &str, field: &str) -> u64 {
@@ -116,7 +119,7 @@ fn nothing_is_queued_before_sign_in_and_seeding_queues_earlier_work() {
     assert!(pending_operations(&core).unwrap().is_empty());
 
     configure(&core, "http://127.0.0.1:9");
-    let seeded = seed_outbox(&core.conn()).unwrap();
+    let seeded = seed_outbox(&core, &core.conn()).unwrap();
     assert_eq!(seeded, 2);
     let ops = pending_operations(&core).unwrap();
     let fields: Vec<(&str, &str, &Value)> = ops
@@ -127,7 +130,7 @@ fn nothing_is_queued_before_sign_in_and_seeding_queues_earlier_work() {
     assert!(fields.contains(&("list/b", "note", &json!("call the ministry"))));
     assert!(ops.iter().all(|o| o.base_version == Some(0) && !o.sent));
     // Seeding again coalesces instead of doubling.
-    seed_outbox(&core.conn()).unwrap();
+    seed_outbox(&core, &core.conn()).unwrap();
     assert_eq!(pending_operations(&core).unwrap().len(), 2);
 }
 
@@ -268,7 +271,7 @@ fn a_conflict_keeps_both_values_and_a_person_resolves_it() {
     );
     assert_eq!(status(&core).unwrap().conflicts, 1);
 
-    resolve_conflict(&core, KIND, "list/a", "note", Resolution::KeepMine).unwrap();
+    resolve_conflict(&core, CHECKLIST, "list/a", "note", Resolution::KeepMine).unwrap();
     assert!(conflicts(&core).unwrap().is_empty());
     let ops = pending_operations(&core).unwrap();
     assert_eq!(ops.len(), 1);
@@ -276,8 +279,9 @@ fn a_conflict_keeps_both_values_and_a_person_resolves_it() {
         (ops[0].base_version, &ops[0].value),
         (Some(3), &json!("mine, latest"))
     );
-    let err = resolve_conflict(&core, KIND, "list/a", "note", Resolution::KeepMine).unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    let err =
+        resolve_conflict(&core, CHECKLIST, "list/a", "note", Resolution::KeepMine).unwrap_err();
+    assert_eq!(err.code().as_str(), "not_found");
 }
 
 #[test]
@@ -295,7 +299,7 @@ fn taking_theirs_writes_the_server_value_locally() {
         }),
     )
     .unwrap();
-    resolve_conflict(&core, KIND, "list/b", "done", Resolution::TakeTheirs).unwrap();
+    resolve_conflict(&core, CHECKLIST, "list/b", "done", Resolution::TakeTheirs).unwrap();
     assert_eq!(local(&core, "b", "done"), Some(json!(false)));
     assert_eq!(known(&core, "b", "done"), 7);
     assert!(pending_operations(&core).unwrap().is_empty());
@@ -343,8 +347,12 @@ fn a_rejected_op_is_kept_with_its_reason() {
     let summary = apply_push_results(
         &core,
         &batch,
-        &answer(&batch, |_| Outcome::Rejected {
-            reason: "not allowed".into(),
+        &answer(&batch, |_| {
+            stopover_protocol::Refusal::new(
+                stopover_protocol::RefusalCode::NotAuthor,
+                "not allowed",
+            )
+            .into()
         }),
     )
     .unwrap();
@@ -385,7 +393,8 @@ fn an_answer_that_does_not_match_the_batch_changes_nothing() {
     assert_eq!(
         apply_push_results(&core, &batch, &short)
             .unwrap_err()
-            .code(),
+            .code()
+            .as_str(),
         "bad_answer"
     );
 
@@ -394,7 +403,8 @@ fn an_answer_that_does_not_match_the_batch_changes_nothing() {
     assert_eq!(
         apply_push_results(&core, &batch, &stranger)
             .unwrap_err()
-            .code(),
+            .code()
+            .as_str(),
         "bad_answer"
     );
 
@@ -403,7 +413,8 @@ fn an_answer_that_does_not_match_the_batch_changes_nothing() {
     assert_eq!(
         apply_push_results(&core, &batch, &twice)
             .unwrap_err()
-            .code(),
+            .code()
+            .as_str(),
         "bad_answer"
     );
 
@@ -578,7 +589,7 @@ fn plain_http_only_to_this_computer() {
         "http://localhost.evil.org",
     ] {
         let e = normalize_server_url(insecure).unwrap_err();
-        assert_eq!(e.code(), "insecure_url", "{insecure}");
+        assert_eq!(e.code().as_str(), "insecure_url", "{insecure}");
         assert!(e.to_string().contains("https://"), "{e}");
     }
     for bad in [
@@ -587,14 +598,21 @@ fn plain_http_only_to_this_computer() {
         "https://user:pw@example.org",
         "",
     ] {
-        assert_eq!(
-            normalize_server_url(bad).unwrap_err().code(),
-            "invalid_input",
+        assert!(
+            matches!(
+                normalize_server_url(bad).unwrap_err().code(),
+                crate::ErrorCode::ServerUrlInvalid
+                    | crate::ErrorCode::ServerUrlScheme
+                    | crate::ErrorCode::ServerUrlCredentials
+            ),
             "{bad}"
         );
     }
     assert_eq!(
-        SyncClient::new("http://example.org").unwrap_err().code(),
+        SyncClient::new("http://example.org")
+            .unwrap_err()
+            .code()
+            .as_str(),
         "insecure_url"
     );
 }
@@ -654,8 +672,9 @@ fn gate(fake: &Fake, headers: &HeaderMap, authenticated: bool) -> Option<Respons
         }
         Mode::Revoked if authenticated => {
             let body = ErrorBody {
-                code: "token_revoked".into(),
+                code: stopover_protocol::ErrorCode::TokenRevoked,
                 message: "this device was signed out".into(),
+                params: Default::default(),
             };
             return Some((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }
@@ -668,8 +687,9 @@ fn gate(fake: &Fake, headers: &HeaderMap, authenticated: bool) -> Option<Respons
             .and_then(|v| v.strip_prefix("Bearer "));
         if !bearer.is_some_and(|t| fake.tokens.contains(t)) {
             let body = ErrorBody {
-                code: "unauthenticated".into(),
+                code: stopover_protocol::ErrorCode::Unauthenticated,
                 message: "sign in first".into(),
+                params: Default::default(),
             };
             return Some((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }
@@ -706,8 +726,9 @@ async fn sessions(
     }
     if req.password != "correct horse battery" {
         let body = ErrorBody {
-            code: "invalid_credentials".into(),
+            code: stopover_protocol::ErrorCode::BadCredentials,
             message: "wrong user name or password".into(),
+            params: Default::default(),
         };
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
@@ -760,8 +781,8 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
     for op in req.ops {
         let outcome = if let Some(version) = fake.applied.get(&op.id) {
             Outcome::Duplicate { version: *version }
-        } else if let Err(reason) = validate_operation(&op) {
-            Outcome::Rejected { reason }
+        } else if let Err(refusal) = validate_operation(&op) {
+            refusal.into()
         } else {
             let key = (
                 op.entity.kind.clone(),
@@ -889,12 +910,15 @@ async fn health_counts_only_a_protocol_valid_answer() {
 
     set_mode(&fake, Mode::CaptivePortal);
     let e = client.health().await.unwrap_err();
-    assert_eq!(e.code(), "not_our_server");
+    assert_eq!(e.code().as_str(), "not_our_server");
     assert!(e.to_string().contains("web page"), "{e}");
     assert!(e.is_transient());
 
     set_mode(&fake, Mode::Stranger);
-    assert_eq!(client.health().await.unwrap_err().code(), "not_our_server");
+    assert_eq!(
+        client.health().await.unwrap_err().code().as_str(),
+        "not_our_server"
+    );
 
     set_mode(&fake, Mode::Busy);
     match client.health().await.unwrap_err() {
@@ -905,7 +929,7 @@ async fn health_counts_only_a_protocol_valid_answer() {
     set_mode(&fake, Mode::Normal);
     let redirected = SyncClient::new(&format!("{url}/redirect")).unwrap();
     let e = redirected.health().await.unwrap_err();
-    assert_eq!(e.code(), "not_our_server");
+    assert_eq!(e.code().as_str(), "not_our_server");
     assert!(e.to_string().contains("redirected"), "{e}");
 }
 
@@ -928,7 +952,7 @@ async fn health_rejects_a_raw_captive_portal_and_a_dead_port() {
         }
     });
     let e = SyncClient::new(&url).unwrap().health().await.unwrap_err();
-    assert_eq!(e.code(), "not_our_server", "{e}");
+    assert_eq!(e.code().as_str(), "not_our_server", "{e}");
 
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -939,7 +963,7 @@ async fn health_rejects_a_raw_captive_portal_and_a_dead_port() {
         .health()
         .await
         .unwrap_err();
-    assert_eq!(e.code(), "network", "{e}");
+    assert_eq!(e.code().as_str(), "network", "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -953,7 +977,7 @@ async fn sign_in_keeps_the_token_in_the_secret_store_only() {
         .await
         .unwrap_err();
     assert_eq!(
-        (e.code(), e.to_string().contains("wrong user name")),
+        (e.code().as_str(), e.to_string().contains("wrong user name")),
         ("server", true),
         "{e}"
     );
@@ -1052,7 +1076,7 @@ async fn two_devices_converge_through_push_and_pull() {
     let report = sync_once(&two, &client, TOKEN).await.unwrap();
     assert_eq!(report.conflicts, 1);
     assert_eq!(local(&two, "c", "note"), Some(json!("visa refused")));
-    resolve_conflict(&two, KIND, "list/c", "note", Resolution::KeepMine).unwrap();
+    resolve_conflict(&two, CHECKLIST, "list/c", "note", Resolution::KeepMine).unwrap();
     sync_once(&two, &client, TOKEN).await.unwrap();
     sync_once(&one, &client, TOKEN).await.unwrap();
 
@@ -1121,14 +1145,14 @@ async fn bad_answers_keep_the_outbox_and_say_why() {
     ] {
         set_mode(&fake, mode);
         let e = sync_once(&core, &client, TOKEN).await.unwrap_err();
-        assert_eq!(e.code(), code, "{e}");
+        assert_eq!(e.code().as_str(), code, "{e}");
         assert_eq!(
             pending_operations(&core).unwrap().len(),
             2,
             "{code}: nothing left the outbox"
         );
         let st = status(&core).unwrap();
-        assert_eq!(st.last_error_code.as_deref(), Some(code));
+        assert_eq!(st.last_error.as_ref().map(|e| e.code.as_str()), Some(code));
         assert!(st.signed_in);
     }
     // The short answer was applied by the server: the retry is told "duplicate".
@@ -1152,8 +1176,12 @@ async fn bad_answers_keep_the_outbox_and_say_why() {
     // A client for another server is refused before anything is sent.
     let other = SyncClient::new("http://127.0.0.1:9").unwrap();
     assert_eq!(
-        sync_once(&core, &other, TOKEN).await.unwrap_err().code(),
-        "invalid_input"
+        sync_once(&core, &other, TOKEN)
+            .await
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "signed_in_elsewhere"
     );
 }
 
@@ -1171,7 +1199,7 @@ async fn sign_out_and_forget_remove_the_token_and_keep_local_data() {
         "the server revoked the token"
     );
     assert_eq!(
-        device_token(&core, &secrets).unwrap_err().code(),
+        device_token(&core, &secrets).unwrap_err().code().as_str(),
         "sign_in_required"
     );
     assert_eq!(
@@ -1211,7 +1239,7 @@ fn a_second_sync_in_the_same_process_waits_its_turn() {
     let _running = core.begin_sync().unwrap();
     let client = SyncClient::new("http://127.0.0.1:9").unwrap();
     let e = block_on(sync_once(&core, &client, "t")).unwrap_err();
-    assert_eq!(e.code(), "sync_in_progress");
+    assert_eq!(e.code().as_str(), "sync_in_progress");
 }
 
 #[test]
@@ -1219,7 +1247,7 @@ fn block_on_runs_the_engine_without_a_runtime() {
     let (_dir, core) = open_core();
     let client = SyncClient::new("http://127.0.0.1:9").unwrap();
     let e = block_on(sync_once(&core, &client, "t")).unwrap_err();
-    assert_eq!(e.code(), "sign_in_required");
+    assert_eq!(e.code().as_str(), "sign_in_required");
 }
 
 /// The futures of the public async API can be spawned on a multi-threaded runtime (Tauri's).

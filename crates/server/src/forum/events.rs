@@ -5,9 +5,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use stopover_protocol::{Refusal, RefusalCode};
 use stopover_protocol::forum::{EventInfo, is_slug};
 use stopover_protocol::{Operation, RecordKind};
+use stopover_protocol::{Refusal, RefusalCode};
 
 use super::categories::{REGIONS, check_title};
 use super::is_date;
@@ -184,7 +184,10 @@ pub fn registration_refusal(
             return Ok(Some(
                 Refusal::new(
                     RefusalCode::EventFull,
-                    format!("“{}” is full: all {capacity} places are taken", event.title.en),
+                    format!(
+                        "“{}” is full: all {capacity} places are taken",
+                        event.title.en
+                    ),
                 )
                 .with("event", slug.as_str())
                 .with("capacity", u64::from(capacity)),

@@ -4,9 +4,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use stopover_protocol::{Refusal, RefusalCode};
 use stopover_protocol::forum::{PostContent, PostMeta};
 use stopover_protocol::{Operation, RecordKind, Role};
+use stopover_protocol::{Refusal, RefusalCode};
 
 use crate::accounts::AccountRow;
 use crate::accounts::store as accounts;
@@ -104,16 +104,15 @@ pub fn content_refusal(
     Ok(None)
 }
 
-fn creation_refusal(
-    conn: &Connection,
-    id: &str,
-    post: &PostContent,
-) -> Result<Option<Refusal>> {
+fn creation_refusal(conn: &Connection, id: &str, post: &PostContent) -> Result<Option<Refusal>> {
     if !super::categories::exists(conn, &post.category)? {
         return Ok(Some(
             Refusal::new(
                 RefusalCode::NoSuchCategory,
-                format!("there is no forum category `{}` on the server", post.category),
+                format!(
+                    "there is no forum category `{}` on the server",
+                    post.category
+                ),
             )
             .with("category", post.category.as_str()),
         ));
@@ -259,7 +258,9 @@ pub fn set_hidden(conn: &Connection, post_id: &str, hidden: bool) -> Result<bool
 /// The admin CLI's moderation: sets a thread's `locked`. Returns false when it already was so.
 pub fn set_locked(conn: &Connection, thread_id: &str, locked: bool) -> Result<bool> {
     if let Some(why) = thread_missing(conn, thread_id)? {
-        return Err(Error::Forum(why.reason.replace("on the server", "on this server")));
+        return Err(Error::Forum(
+            why.reason.replace("on the server", "on this server"),
+        ));
     }
     if is_locked(conn, thread_id)? == locked {
         return Ok(false);

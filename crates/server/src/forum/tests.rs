@@ -6,8 +6,8 @@ use stopover_protocol::forum::{CategoryInfo, EventInfo, Localized, PostMeta, Pro
 use stopover_protocol::{AccountStatus, Change, EntityRef, Operation, Outcome, RecordKind, Role};
 
 use super::*;
-use crate::auth::policy::SyncScope;
 use crate::accounts::store::{insert, set_status, tests::new_account};
+use crate::auth::policy::SyncScope;
 use crate::auth::policy::sync_scope;
 use crate::sync::pull::pull;
 use crate::sync::push::apply;

@@ -96,9 +96,10 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
             ErrorCode::UnsupportedMediaType,
             "send JSON, optionally with Content-Encoding gzip or zstd".to_string(),
         ),
-        StatusCode::UNPROCESSABLE_ENTITY => {
-            (ErrorCode::InvalidRequest, "the request is not valid".to_string())
-        }
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            ErrorCode::InvalidRequest,
+            "the request is not valid".to_string(),
+        ),
         s if s.is_server_error() => (
             ErrorCode::Internal,
             "the server failed; try again later".to_string(),

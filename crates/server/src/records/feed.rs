@@ -8,7 +8,11 @@ use stopover_protocol::Operation;
 
 use crate::error::Result;
 
-pub(crate) fn current_field(conn: &Connection, key: &str, op: &Operation) -> Result<Option<(Value, u64)>> {
+pub(crate) fn current_field(
+    conn: &Connection,
+    key: &str,
+    op: &Operation,
+) -> Result<Option<(Value, u64)>> {
     let row: Option<(String, i64)> = conn
         .query_row(
             "SELECT value, version FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
@@ -123,4 +127,3 @@ fn insert_record(
     )?;
     Ok(())
 }
-

@@ -18,7 +18,11 @@ pub struct ReportAssignment;
 pub struct ReportSubmission;
 
 /// The report was submitted: no record of it changes any more.
-fn submitted_refusal(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Option<Refusal>> {
+fn submitted_refusal(
+    conn: &Connection,
+    scope: &SyncScope,
+    op: &Operation,
+) -> Result<Option<Refusal>> {
     let Some(country) = scope.country.as_deref() else {
         return Ok(None); // refused earlier: no country, no report
     };

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use stopover_forms::{Date, EvalContext, Form, FormState};
+use stopover_protocol::RecordKind;
 use stopover_protocol::packs::PackArchive;
 use stopover_protocol::reports::{
     SubmissionReceipt, SubmitReport, answers_digest, is_cycle, is_form_id, report_entity_id,
 };
-use stopover_protocol::RecordKind;
 
 use crate::accounts::AccountRow;
 use crate::auth::policy::{Action, authorize, sync_scope};
@@ -26,7 +26,6 @@ use crate::records::feed::write_record;
 
 /// The settings column naming the instrument whose NFP submits a form (`CMS`, `AEWA`).
 const INSTRUMENT_SETTING: &str = "instrument";
-
 
 /// The receipt of a submitted report, if it was submitted.
 pub fn receipt(
@@ -356,7 +355,8 @@ mod tests {
             Outcome::Applied { version: 1 }
         );
         for (n, who) in [(2, "chidi"), (3, "dalia"), (4, "nobody")] {
-            let Outcome::Rejected { reason, .. } = outcome(&c, &amina, assign(n, json!(who))) else {
+            let Outcome::Rejected { reason, .. } = outcome(&c, &amina, assign(n, json!(who)))
+            else {
                 panic!("{who} accepted");
             };
             assert!(

@@ -118,7 +118,7 @@ fn assert_refused(result: Result<ImportReport>, why: &str) {
             let message = e.to_string();
             assert!(message.contains(why), "expected `{why}` in: {message}");
             assert!(message.contains("The content you have stays"), "{message}");
-            assert_eq!(e.code(), "pack_refused");
+            assert_eq!(e.code().as_str(), "pack_refused");
         }
         other => panic!("expected a refusal ({why}), got {other:?}"),
     }
@@ -355,7 +355,7 @@ fn the_swap_is_atomic() {
     fs::create_dir(packs.join(ACTIVE_FILE)).unwrap();
     fs::write(packs.join(ACTIVE_FILE).join("x"), b"x").unwrap();
     let e = install_archive(&core, &second, &second_bytes, &trusted()).unwrap_err();
-    assert_eq!(e.code(), "data_dir", "{e}");
+    assert_eq!(e.code().as_str(), "data_dir", "{e}");
     assert_eq!(snapshot(&core), before, "database content unchanged");
     fs::remove_dir_all(packs.join(ACTIVE_FILE)).unwrap();
 
@@ -575,7 +575,7 @@ async fn check_download_and_install_over_http() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Server { status: 404, code, .. } if code == "no_pack"),
+        matches!(&e, Error::Server { status: 404, code, .. } if code.as_str() == "no_pack"),
         "{e:?}"
     );
     assert_eq!(

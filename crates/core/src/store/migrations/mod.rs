@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("005_reports.sql"),
     include_str!("006_report_sync.sql"),
     include_str!("007_forum.sql"),
+    include_str!("009_refusal_codes.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -285,6 +285,9 @@ mod tests {
             );
         }
         let kinds = &doc["components"]["schemas"]["RecordKind"]["enum"];
-        assert_eq!(kinds.as_array().unwrap().len(), stopover_protocol::RecordKind::ALL.len());
+        assert_eq!(
+            kinds.as_array().unwrap().len(),
+            stopover_protocol::RecordKind::ALL.len()
+        );
     }
 }

@@ -2,11 +2,16 @@
 //! change for sync once an account is signed in (record kind `checklist_progress`, entity
 //! `<checklist>/<step>`, fields `done` and `note`).
 
+mod kind;
+
+pub use kind::{ChecklistProgress, entity_id};
+
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use stopover_protocol::RecordKind;
 
-use crate::sync::{outbox, records::checklist_entity_id};
+use crate::ErrorCode;
+use crate::sync::outbox;
 use crate::{Error, Result};
 
 /// Longest note kept on one step, in characters: generous for a person, bounded for the disk.
@@ -69,7 +74,7 @@ fn set_field(
         StepField::Done(done) => tx.execute(&sql, params![checklist_id, step_id, done])?,
         StepField::Note(note) => tx.execute(&sql, params![checklist_id, step_id, note])?,
     };
-    let entity = checklist_entity_id(checklist_id, step_id);
+    let entity = entity_id(checklist_id, step_id);
     outbox::record_change(
         &tx,
         RecordKind::ChecklistProgress,
@@ -97,9 +102,11 @@ pub fn set_note(
     note: &str,
 ) -> Result<()> {
     if note.chars().count() > NOTE_MAX_CHARS {
-        return Err(Error::InvalidInput(format!(
-            "a note can hold at most {NOTE_MAX_CHARS} characters"
-        )));
+        return Err(Error::invalid(
+            ErrorCode::NoteTooLong,
+            format!("a note can hold at most {NOTE_MAX_CHARS} characters"),
+        )
+        .with("max", NOTE_MAX_CHARS));
     }
     set_field(
         conn,
@@ -111,6 +118,7 @@ pub fn set_note(
 
 /// Counts of the user's own records, shown on the error screen to reassure that they are safe.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserDataCounts {
     pub ticks: u32,
     pub notes: u32,

@@ -1,0 +1,95 @@
+//! Record kinds as this device holds them. Each kind implements [`LocalKind`] beside its
+//! domain (`user::checklists`, `reports::kinds`, `forum::kinds`); the sync engine reaches them
+//! only through [`Core::local_kind`](crate::Core::local_kind), so it depends on no domain.
+
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::Value;
+use stopover_protocol::RecordKind;
+
+use crate::{Core, Result};
+
+/// A synced field in words, for the person who must act on it (a refusal, a conflict): what
+/// it is (`title`, e.g. the report or the event) and where inside it (`detail`, e.g. the
+/// section and question), in the app's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Subject {
+    pub kind: RecordKind,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub detail: Option<String>,
+}
+
+/// How one record kind lives in the local database.
+pub trait LocalKind: Sync {
+    fn kind(&self) -> RecordKind;
+
+    /// Writes a value that came from the server (a pull, or the server's side of a conflict)
+    /// into the local tables. Queues nothing. Returns false (and logs) when the value does not
+    /// fit: a malformed id or a value of the wrong type.
+    fn write(&self, conn: &Connection, entity_id: &str, field: &str, value: &Value)
+    -> Result<bool>;
+
+    /// The local value of one field, `None` if the record does not exist here.
+    fn read(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<Option<Value>>;
+
+    /// Every field holding local work that differs from its default, as (entity id, field,
+    /// value): what the first sign-in queues so work done before it reaches the account.
+    fn unsynced(&self, _conn: &Connection) -> Result<Vec<(String, String, Value)>> {
+        Ok(Vec::new())
+    }
+
+    /// The field in words, in `lang`.
+    fn describe(
+        &self,
+        conn: &Connection,
+        entity_id: &str,
+        field: &str,
+        lang: &str,
+    ) -> Result<Subject>;
+}
+
+/// Which [`LocalKind`] holds each kind: given to [`Core`] when it opens, so the engine finds
+/// the kinds without depending on their domains.
+pub type KindRegistry = fn(RecordKind) -> &'static dyn LocalKind;
+
+/// The kind named `name`, or `None` (and a warning) for a kind this version does not know.
+pub(crate) fn by_name(core: &Core, name: &str) -> Option<&'static dyn LocalKind> {
+    let kind = RecordKind::from_name(name).map(|k| core.local_kind(k));
+    if kind.is_none() {
+        tracing::warn!(
+            kind = name,
+            "sync: ignoring a record kind this version does not know"
+        );
+    }
+    kind
+}
+
+/// Writes a server value of the kind named `kind`; false when the kind is unknown here.
+pub(crate) fn write(
+    core: &Core,
+    conn: &Connection,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+    value: &Value,
+) -> Result<bool> {
+    match by_name(core, kind) {
+        Some(k) => k.write(conn, entity_id, field, value),
+        None => Ok(false),
+    }
+}
+
+/// The field in words; an unknown kind is described by its name.
+pub(crate) fn describe(
+    core: &Core,
+    conn: &Connection,
+    kind: RecordKind,
+    entity_id: &str,
+    field: &str,
+    lang: &str,
+) -> Result<Subject> {
+    core.local_kind(kind).describe(conn, entity_id, field, lang)
+}
