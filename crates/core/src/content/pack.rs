@@ -648,7 +648,40 @@ impl Pack {
             "library" => self.library.iter().any(|l| l.id == id),
             _ => false,
         };
-        let check = |path: String, md: &str| -> Result<(), PackError> {
+        // `#/manual/<id>/<section>` must name a heading of that item as the reader sees it in
+        // `lang` (an id given with `{#…}` is the same in every language), or a glossary term.
+        let has_section = |kind: &str, id: &str, section: &str, lang: &str| {
+            let text = |texts: &BTreeMap<String, ItemText>| {
+                texts
+                    .get(lang)
+                    .or_else(|| texts.get(FALLBACK_LANGUAGE))
+                    .map(|t| super::markdown::heading_ids(&t.body_md).contains(section))
+            };
+            match kind {
+                "manual" if id == GLOSSARY_ID && self.glossary.is_some() => {
+                    self.glossary.as_ref().is_some_and(|g| {
+                        g.texts[FALLBACK_LANGUAGE]
+                            .terms
+                            .iter()
+                            .any(|t| t.id == section)
+                    })
+                }
+                "manual" => self
+                    .manual
+                    .iter()
+                    .find(|m| m.id == id)
+                    .and_then(|m| text(&m.texts))
+                    .unwrap_or(false),
+                "library" => self
+                    .library
+                    .iter()
+                    .find(|l| l.id == id)
+                    .and_then(|l| text(&l.texts))
+                    .unwrap_or(false),
+                _ => false,
+            }
+        };
+        let check = |path: String, lang: &str, md: &str| -> Result<(), PackError> {
             for link in super::markdown::links(md) {
                 if let Some(route) = link.strip_prefix("#/") {
                     let mut parts = route.split('/');
@@ -657,6 +690,14 @@ impl Pack {
                         return Err(PackError::new(
                             path,
                             format!("link `{link}` points to no item in the pack"),
+                        ));
+                    }
+                    if let Some(section) = parts.next()
+                        && !has_section(kind, id, section, lang)
+                    {
+                        return Err(PackError::new(
+                            path,
+                            format!("link `{link}`: `{id}` has no section `{section}` in `{lang}`"),
                         ));
                     }
                 } else if !(link.starts_with("https://") || link.starts_with("mailto:")) {
@@ -672,7 +713,11 @@ impl Pack {
         };
         for m in &self.manual {
             for (lang, t) in &m.texts {
-                check(format!("manual/{lang}/{}.md", m.id), &t.body_md)?;
+                let path = match m.id == GLOSSARY_ID && self.glossary.is_some() {
+                    true => format!("glossary/{lang}.toml"),
+                    false => format!("manual/{lang}/{}.md", m.id),
+                };
+                check(path, lang, &t.body_md)?;
             }
         }
         for c in &self.checklists {
@@ -680,6 +725,7 @@ impl Pack {
                 for step in &t.steps {
                     check(
                         format!("checklists/{lang}/{}.toml (item `{}`)", c.id, step.id),
+                        lang,
                         &step.detail,
                     )?;
                 }
@@ -687,7 +733,7 @@ impl Pack {
         }
         for l in &self.library {
             for (lang, t) in &l.texts {
-                check(format!("library/{lang}/{}.md", l.id), &t.body_md)?;
+                check(format!("library/{lang}/{}.md", l.id), lang, &t.body_md)?;
             }
         }
         Ok(())
@@ -1302,6 +1348,53 @@ mod tests {
     }
 
     #[test]
+    fn links_to_a_section_must_find_it_in_the_same_language() {
+        let target = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 2\n+++\n## Deadlines {#deadlines}\n\n## Other part\n";
+        let target_fr =
+            "+++\ntitle = \"T\"\nsummary = \"S\"\n+++\n## Délais {#deadlines}\n\n## Autre partie\n";
+        let linking = |route: &str| {
+            format!("+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\nSee [x]({route}).")
+        };
+        let linking_fr =
+            |route: &str| format!("+++\ntitle = \"T\"\nsummary = \"S\"\n+++\nVoir [x]({route}).");
+        let parse = |en: &str, fr: &str| {
+            Pack::parse(&files(&[
+                ("manifest.toml", MANIFEST),
+                ("manual/en/a.md", en),
+                ("manual/fr/a.md", fr),
+                ("manual/en/b.md", target),
+                ("manual/fr/b.md", target_fr),
+            ]))
+        };
+        // A stable id works in both languages; a slug only where the heading says it.
+        assert!(
+            parse(
+                &linking("#/manual/b/deadlines"),
+                &linking_fr("#/manual/b/deadlines")
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &linking("#/manual/b/other-part"),
+                &linking_fr("#/manual/b/autre-partie")
+            )
+            .is_ok()
+        );
+        let e = parse(
+            &linking("#/manual/b/other-part"),
+            &linking_fr("#/manual/b/other-part"),
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "manual/fr/a.md");
+        assert!(
+            e.reason.contains("has no section `other-part` in `fr`"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
     fn checklist_errors() {
         let dup = "title = \"C\"\nsummary = \"S\"\norder = 1\n[[items]]\nid = \"a\"\ntext = \"x\"\n[[items]]\nid = \"a\"\ntext = \"y\"\n";
         let e = err(&[
@@ -1549,6 +1642,7 @@ mod tests {
             "glossary/en.toml",
             GLOSSARY_EN.replace("#/manual/a", "#/manual/zz"),
         )]);
+        assert_eq!(e.file, "glossary/en.toml");
         assert!(e.reason.contains("#/manual/zz"), "{}", e.reason);
     }
 
