@@ -46,7 +46,7 @@ describe('App start-up', () => {
   it('shows the navigation with the current page marked', async () => {
     goTo('#/manual/meetings');
     mockBackend({
-      open_item: { kind: 'manual', id: 'meetings', title: 'Meetings', summary: '', html: '<p>x</p>', lang: 'en', fallback: false, bookmarked: false },
+      open_item: { kind: 'manual', id: 'meetings', title: 'Meetings', summary: '', html: '<p>x</p>', lang: 'en', fallback: false, provenance: { reviewed: null, sources: [] }, bookmarked: false },
     });
     render(App);
     await screen.findByTestId('reader');

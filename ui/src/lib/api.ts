@@ -63,6 +63,19 @@ export interface ItemSummary {
   progress?: Progress;
 }
 
+/** A document an item's facts were checked against. */
+export interface Source {
+  title: string;
+  url: string;
+}
+
+/** Where an item's facts come from, shown at the foot of its page. */
+export interface Provenance {
+  /** YYYY-MM-DD: when a person last checked the facts against the sources. */
+  reviewed: string | null;
+  sources: Source[];
+}
+
 export interface ItemView {
   kind: ItemKind;
   id: string;
@@ -73,6 +86,7 @@ export interface ItemView {
   lang: Lang;
   fallback: boolean;
   meta?: LibraryMeta;
+  provenance: Provenance;
   bookmarked: boolean;
 }
 
@@ -93,6 +107,7 @@ export interface ChecklistView {
   fallback: boolean;
   steps: ChecklistStepView[];
   progress: Progress;
+  provenance: Provenance;
   bookmarked: boolean;
 }
 
@@ -120,6 +135,8 @@ export interface SearchHit {
   title: string;
   snippet: string;
   score: number;
+  /** The part of the item the hit is about (a glossary term), opened at that anchor. */
+  section: string | null;
 }
 
 // --- Sync with the e-community server --------------------------------------------------

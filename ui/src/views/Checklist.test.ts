@@ -14,6 +14,7 @@ function checklist(lang = 'en'): ChecklistView {
     fallback: false,
     bookmarked: false,
     progress: { done: 3, total: 12 },
+    provenance: { reviewed: '2026-12-06', sources: [{ title: 'Rules of procedure', url: 'https://www.cms.int/en/rules' }] },
     steps: [
       { id: 'credentials', text: 'Request credentials', detail_html: '<p>See <a href="#/library/faq-full-powers">full powers</a>.</p>', fallback: false, done: false, note: '' },
       { id: 'register', text: 'Register the delegation', detail_html: '', fallback: false, done: true, note: 'Done by Ana' },
@@ -56,6 +57,13 @@ describe('Checklist', () => {
     expect(box.checked).toBe(false);
     expect((within(items[1]!).getByRole('checkbox') as HTMLInputElement).checked).toBe(true);
     expect(within(items[0]!).getByRole('link', { name: 'full powers' }).getAttribute('href')).toBe('#/library/faq-full-powers');
+  });
+
+  it('ends with the sources and the review date', async () => {
+    await open();
+    const foot = screen.getByTestId('provenance');
+    expect(within(foot).getByRole('link', { name: 'Rules of procedure' }).getAttribute('href')).toBe('https://www.cms.int/en/rules');
+    expect(within(foot).getByTestId('provenance-reviewed').textContent?.trim()).toBe('Last reviewed: December 6, 2026');
   });
 
   it('ticking a step calls set_step_done and updates the progress from its answer', async () => {

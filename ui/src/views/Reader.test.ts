@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import App from '../App.svelte';
@@ -15,6 +15,7 @@ const meetings = (over: Partial<ItemView> = {}): ItemView => ({
     '<h2 id="sec-credentials">Credentials</h2><p>Text</p>',
   lang: 'en',
   fallback: false,
+  provenance: { reviewed: null, sources: [] },
   bookmarked: false,
   ...over,
 });
@@ -134,6 +135,7 @@ describe('Reader', () => {
         lang: 'en',
         fallback: false,
         bookmarked: true,
+        provenance: { reviewed: null, sources: [] },
         meta: {
           kind: 'funding',
           regions: ['africa', 'latin-america-caribbean'],
@@ -155,6 +157,50 @@ describe('Reader', () => {
     expect((screen.getByTestId('url-field') as HTMLInputElement).value).toBe('https://www.thegef.org');
     expect(screen.getByTestId('bookmark-toggle').getAttribute('aria-pressed')).toBe('true');
     expect(document.querySelector('.crumbs a')?.getAttribute('href')).toBe('#/library');
+  });
+
+  it('ends the page with its sources and the review date in the UI language', async () => {
+    const { user } = await open('#/manual/meetings', {
+      open_item: meetings({
+        provenance: {
+          reviewed: '2026-12-06',
+          sources: [
+            { title: 'Convention text', url: 'https://www.cms.int/en/convention-text' },
+            { title: 'Rules of procedure', url: 'https://www.cms.int/en/rules' },
+          ],
+        },
+      }),
+    });
+    const foot = screen.getByTestId('provenance');
+    expect(within(foot).getByRole('heading', { level: 2 }).textContent).toBe('Sources');
+    expect(screen.getAllByTestId('provenance-source').map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
+      ['Convention text', 'https://www.cms.int/en/convention-text'],
+      ['Rules of procedure', 'https://www.cms.int/en/rules'],
+    ]);
+    expect(screen.getByTestId('provenance-reviewed').textContent?.trim()).toBe('Last reviewed: December 6, 2026');
+    // A source is not opened on click: the notice asks first, and offers the browser.
+    const link = screen.getAllByTestId('provenance-source')[1]!;
+    const click = new MouseEvent('click', { bubbles: true, cancelable: true });
+    link.dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(((await screen.findByTestId('external-link-url')) as HTMLInputElement).value).toBe('https://www.cms.int/en/rules');
+    expect(screen.getByTestId('external-link-open')).toBeTruthy();
+    // The table of contents lists the page's sections, not the foot.
+    const toc = screen.getByRole('navigation', { name: 'On this page' });
+    expect(toc.querySelectorAll('a')).toHaveLength(2);
+
+    await user.selectOptions(screen.getByTestId('lang-select'), 'fr');
+    await waitFor(() =>
+      expect(screen.getByTestId('provenance-reviewed').textContent?.trim()).toBe('Dernière vérification des faits : 6 décembre 2026'),
+    );
+    await user.selectOptions(screen.getByTestId('lang-select'), 'es');
+    await waitFor(() => expect(screen.getByTestId('provenance-reviewed').textContent?.trim()).toBe('Última revisión de los datos: 6 de diciembre de 2026'));
+    expect(within(screen.getByTestId('provenance')).getByRole('heading', { level: 2 }).textContent).toBe('Fuentes');
+  });
+
+  it('has no foot when the item names no sources', async () => {
+    await open('#/manual/meetings', { open_item: meetings() });
+    expect(screen.queryByTestId('provenance')).toBeNull();
   });
 
   it('shows an error when the item cannot be opened', async () => {

@@ -7,10 +7,10 @@ import { goTo, mockBackend } from '../test/backend';
 
 const hits: SearchHit[] = [
   // bm25: lower is better. Library has the best hit (though not listed first), then Manual, then Checklists.
-  { kind: 'manual', id: 'meetings', title: 'Meetings', snippet: `bring <script>alert(1)</script> your ${S}credentials${E} & passport`, score: -7 },
-  { kind: 'library', id: 'faq-full-powers', title: `${S}Credentials${E} and full powers`, snippet: `Who signs ${S}credentials${E}…`, score: -9.5 },
-  { kind: 'checklist', id: 'cop-preparation', title: 'Preparing for the COP', snippet: `Request ${S}credentials${E}`, score: -5 },
-  { kind: 'manual', id: 'appointing-nfps', title: 'Appointing NFPs', snippet: 'delegation', score: -4 },
+  { kind: 'manual', id: 'meetings', title: 'Meetings', snippet: `bring <script>alert(1)</script> your ${S}credentials${E} & passport`, score: -7, section: null },
+  { kind: 'library', id: 'faq-full-powers', title: `${S}Credentials${E} and full powers`, snippet: `Who signs ${S}credentials${E}…`, score: -9.5, section: null },
+  { kind: 'checklist', id: 'cop-preparation', title: 'Preparing for the COP', snippet: `Request ${S}credentials${E}`, score: -5, section: null },
+  { kind: 'manual', id: 'appointing-nfps', title: 'Appointing NFPs', snippet: 'delegation', score: -4, section: null },
 ];
 
 async function renderAt(hash: string, reply: unknown = hits) {
@@ -22,6 +22,21 @@ async function renderAt(hash: string, reply: unknown = hits) {
 }
 
 describe('Search', () => {
+  it('opens a glossary term at its own entry', async () => {
+    await renderAt('#/search?q=NBSAP', [
+      { kind: 'manual', id: 'glossary', title: `${S}NBSAP${E} — National biodiversity strategy and action plan`, snippet: 'The plan', score: -9, section: 'nbsap' },
+      { kind: 'manual', id: 'glossary', title: 'KMGBF — Kunming-Montreal Global Biodiversity Framework', snippet: `in each ${S}NBSAP${E}`, score: -6, section: 'kmgbf' },
+      { kind: 'manual', id: 'implementation', title: 'Implementation', snippet: `your ${S}NBSAP${E}`, score: -5, section: null },
+    ]);
+    const results = await screen.findAllByTestId('search-result');
+    expect(results.map((a) => a.getAttribute('href'))).toEqual([
+      '#/manual/glossary/nbsap',
+      '#/manual/glossary/kmgbf',
+      '#/manual/implementation',
+    ]);
+    expect(results[0]!.querySelector('mark')?.textContent).toBe('NBSAP');
+  });
+
   it('renders results grouped by kind, groups ordered by their best hit, with <mark>', async () => {
     await renderAt('#/search?q=credentials');
     const results = await screen.findAllByTestId('search-result');

@@ -7,7 +7,7 @@
 use rusqlite::{Connection, params};
 
 use super::markdown::{plain_text, render_html};
-use super::pack::{ItemText, Pack};
+use super::pack::{GLOSSARY_ID, ItemText, Pack, Provenance};
 use crate::{FALLBACK_LANGUAGE, LANGUAGES, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -50,25 +50,28 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
     let mut indexed = 0;
     {
         let mut item_stmt = tx.prepare(
-            "INSERT INTO content_item (kind, id, lang, title, summary, body_html, ord, meta_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO content_item (kind, id, lang, title, summary, body_html, ord, meta_json, reviewed, sources_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut step_stmt = tx.prepare(
             "INSERT INTO checklist_step (checklist_id, step_id, lang, ord, text, detail_html) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         let mut index_stmt = tx.prepare(
-            "INSERT INTO search_index (title, body, kind, id, lang) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO search_index (title, body, kind, id, lang, section) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
+        let sources =
+            |p: &Provenance| serde_json::to_string(&p.sources).expect("sources serialize");
 
         // The text indexed for `lang` is what a reader in that language sees: the translation
         // where it exists, the English original where it does not.
         let mut index = |kind: &str,
                          id: &str,
+                         section: Option<&str>,
                          texts: &dyn Fn(&str) -> Option<(String, String)>|
          -> Result<()> {
             for lang in LANGUAGES {
                 if let Some((title, body)) = texts(lang).or_else(|| texts(FALLBACK_LANGUAGE)) {
-                    index_stmt.execute(params![title, body, kind, id, lang])?;
+                    index_stmt.execute(params![title, body, kind, id, lang, section])?;
                     indexed += 1;
                 }
             }
@@ -91,13 +94,44 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
                     t.summary,
                     render_html(&t.body_md),
                     module.order,
-                    "{}"
+                    "{}",
+                    module.provenance.reviewed,
+                    sources(&module.provenance)
                 ])?;
                 items += 1;
             }
-            index("manual", &module.id, &|lang| {
-                module.texts.get(lang).map(text_for_index)
-            })?;
+            if module.id == GLOSSARY_ID
+                && let Some(glossary) = &pack.glossary
+            {
+                // The page itself by its title and intro; each term below as its own hit.
+                index("manual", &module.id, None, &|lang| {
+                    glossary.texts.get(lang).map(|g| {
+                        (
+                            g.title.clone(),
+                            format!("{} {}", g.summary, plain_text(&g.intro)),
+                        )
+                    })
+                })?;
+            } else {
+                index("manual", &module.id, None, &|lang| {
+                    module.texts.get(lang).map(text_for_index)
+                })?;
+            }
+        }
+
+        if let Some(glossary) = &pack.glossary {
+            let english = &glossary.texts[FALLBACK_LANGUAGE];
+            for term in &english.terms {
+                index("manual", GLOSSARY_ID, Some(&term.id), &|lang| {
+                    let t = glossary
+                        .texts
+                        .get(lang)?
+                        .terms
+                        .iter()
+                        .find(|t| t.id == term.id)?;
+                    Some((format!("{} — {}", t.term, t.meaning), plain_text(&t.detail)))
+                })?;
+            }
         }
 
         for list in &pack.checklists {
@@ -111,7 +145,9 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
                     t.summary,
                     "",
                     list.order,
-                    "{}"
+                    "{}",
+                    list.provenance.reviewed,
+                    sources(&list.provenance)
                 ])?;
                 items += 1;
                 // Steps keep the English order; a translation may leave some untranslated.
@@ -128,7 +164,7 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
                     }
                 }
             }
-            index("checklist", &list.id, &|lang| {
+            index("checklist", &list.id, None, &|lang| {
                 list.texts.get(lang).map(|t| {
                     let steps: Vec<String> = t
                         .steps
@@ -154,11 +190,13 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
                     t.summary,
                     render_html(&t.body_md),
                     item.order(),
-                    meta
+                    meta,
+                    item.provenance.reviewed,
+                    sources(&item.provenance)
                 ])?;
                 items += 1;
             }
-            index("library", &item.id, &|lang| {
+            index("library", &item.id, None, &|lang| {
                 item.texts.get(lang).map(text_for_index)
             })?;
         }

@@ -10,6 +10,10 @@ use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 pub(crate) const OPTIONS: Options = Options::ENABLE_TABLES.union(Options::ENABLE_STRIKETHROUGH);
 
+/// Pack content may also give a heading a stable id, `## Deadlines {#deadlines}`, so a link to a
+/// section (`#/manual/<id>/deadlines`) works in every language. Forum posts cannot.
+const CONTENT_OPTIONS: Options = OPTIONS.union(Options::ENABLE_HEADING_ATTRIBUTES);
+
 /// Prefix of heading ids in rendered HTML, so content can never clobber the app's own ids.
 pub const HEADING_ID_PREFIX: &str = "sec-";
 
@@ -27,7 +31,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 /// Renders Markdown to HTML that is safe to put in the page.
 pub fn render_html(md: &str) -> String {
-    let events = with_heading_ids(Parser::new_ext(md, OPTIONS).collect());
+    let events = with_heading_ids(Parser::new_ext(md, CONTENT_OPTIONS).collect());
     let mut html = String::with_capacity(md.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     SANITIZER.clean(&html).to_string()
@@ -36,7 +40,7 @@ pub fn render_html(md: &str) -> String {
 /// The words a reader sees, for the full-text index.
 pub fn plain_text(md: &str) -> String {
     let mut out = String::with_capacity(md.len());
-    for event in Parser::new_ext(md, OPTIONS) {
+    for event in Parser::new_ext(md, CONTENT_OPTIONS) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak
@@ -59,10 +63,26 @@ pub fn plain_text(md: &str) -> String {
 
 /// Every link destination in the Markdown, for validation at import.
 pub(super) fn links(md: &str) -> Vec<String> {
-    Parser::new_ext(md, OPTIONS)
+    Parser::new_ext(md, CONTENT_OPTIONS)
         .filter_map(|e| match e {
             Event::Start(Tag::Link { dest_url, .. })
             | Event::Start(Tag::Image { dest_url, .. }) => Some(dest_url.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of the `##` and `###` headings, as [`render_html`] gives them (without the
+/// prefix), for checking links to a section.
+pub(super) fn heading_ids(md: &str) -> HashSet<String> {
+    with_heading_ids(Parser::new_ext(md, CONTENT_OPTIONS).collect())
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H2 | HeadingLevel::H3,
+                id: Some(id),
+                ..
+            }) => Some(id.to_string()),
             _ => None,
         })
         .collect()
@@ -144,6 +164,24 @@ mod tests {
             html.contains(r#"<h2 id="sec-lettres-de-creance-2">"#),
             "{html}"
         );
+    }
+
+    #[test]
+    fn a_heading_can_carry_a_stable_id() {
+        let md = "## Les délais {#deadlines}\n\ntext\n\n### Autre\n";
+        let html = render_html(md);
+        assert!(
+            html.contains(r#"<h2 id="sec-deadlines">Les délais</h2>"#),
+            "{html}"
+        );
+        assert_eq!(
+            heading_ids(md),
+            HashSet::from(["deadlines".to_string(), "autre".to_string()])
+        );
+        assert_eq!(plain_text(md), "Les délais text Autre");
+        // Attributes other than the id do not reach the page.
+        let html = render_html("## T {#t .big onclick=x}\n");
+        assert_eq!(html.trim(), r#"<h2 id="sec-t">T</h2>"#);
     }
 
     #[test]

@@ -14,8 +14,9 @@ pub mod update;
 pub use import::{ImportReport, import, imported_pack};
 pub use markdown::{plain_text, render_html};
 pub use pack::{
-    Checklist, ChecklistStep, ChecklistText, ItemText, LibraryItem, LibraryKind, LibraryMeta,
-    Manifest, ManualModule, Pack, PackError, PackFiles, REGIONS, ReportForm,
+    Checklist, ChecklistStep, ChecklistText, GLOSSARY_ID, Glossary, GlossaryTerm, GlossaryText,
+    ItemText, LibraryItem, LibraryKind, LibraryMeta, Manifest, ManualModule, PROVENANCE_REQUIRED,
+    Pack, PackError, PackFiles, Provenance, REGIONS, ReportForm, Source,
 };
 pub use read::{
     ChecklistStepView, ChecklistView, ItemKind, ItemSummary, ItemView, LibraryFacets,

@@ -22,6 +22,14 @@ pub const REGIONS: [&str; 7] = [
     "north-america",
 ];
 
+/// Sections whose every item must name its sources and the date its facts were last checked.
+/// Library items and checklists join once every shipped one carries them (issue 11); until
+/// then [`Pack::missing_provenance`] lists the ones still without.
+pub const PROVENANCE_REQUIRED: &[&str] = &["glossary"];
+
+/// The id of the Manual page generated from `glossary/<lang>.toml`.
+pub const GLOSSARY_ID: &str = "glossary";
+
 /// What is wrong with a pack, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {reason}")]
@@ -131,6 +139,30 @@ pub struct Manifest {
     pub languages: Vec<String>,
 }
 
+/// A document an item's facts were checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub title: String,
+    pub url: String,
+}
+
+/// Where an item's facts come from: its sources and the date a person last checked the facts
+/// against them (`YYYY-MM-DD`). Given in the English file; translations share it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Provenance {
+    pub reviewed: Option<String>,
+    pub sources: Vec<Source>,
+}
+
+impl Provenance {
+    pub fn is_complete(&self) -> bool {
+        self.reviewed.is_some() && !self.sources.is_empty()
+    }
+}
+
 /// Title, summary and Markdown body of one item in one language.
 #[derive(Debug, Clone)]
 pub struct ItemText {
@@ -143,6 +175,7 @@ pub struct ItemText {
 pub struct ManualModule {
     pub id: String,
     pub order: i64,
+    pub provenance: Provenance,
     pub texts: BTreeMap<String, ItemText>,
 }
 
@@ -166,6 +199,7 @@ pub struct ChecklistText {
 pub struct Checklist {
     pub id: String,
     pub order: i64,
+    pub provenance: Provenance,
     pub texts: BTreeMap<String, ChecklistText>,
 }
 
@@ -211,6 +245,7 @@ pub struct ReportForm {
 pub struct LibraryItem {
     pub id: String,
     pub meta: LibraryMeta,
+    pub provenance: Provenance,
     pub texts: BTreeMap<String, ItemText>,
 }
 
@@ -219,6 +254,36 @@ impl LibraryItem {
     pub fn order(&self) -> i64 {
         self.meta.kind.rank()
     }
+}
+
+/// One entry of the glossary in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlossaryTerm {
+    /// Stable across languages (`nfp`); also the entry's anchor on the page.
+    pub id: String,
+    /// As written in that language (`NFP`, `PFN`).
+    pub term: String,
+    /// What it stands for.
+    pub meaning: String,
+    /// What it is, in Markdown, with links into the pack.
+    #[serde(default)]
+    pub detail: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct GlossaryText {
+    pub title: String,
+    pub summary: String,
+    pub intro: String,
+    /// Every English entry, translated where the translation has it, in the order shown.
+    pub terms: Vec<GlossaryTerm>,
+}
+
+/// The glossary of acronyms: shown as the Manual page [`GLOSSARY_ID`], searched term by term.
+#[derive(Debug, Clone)]
+pub struct Glossary {
+    pub texts: BTreeMap<String, GlossaryText>,
 }
 
 /// A parsed and validated pack.
@@ -230,6 +295,8 @@ pub struct Pack {
     pub checklists: Vec<Checklist>,
     pub library: Vec<LibraryItem>,
     pub forms: Vec<ReportForm>,
+    /// Also in `manual` as the page [`GLOSSARY_ID`]; kept apart for the search index.
+    pub glossary: Option<Glossary>,
 }
 
 // --- front matter shapes ---------------------------------------------------------------
@@ -240,6 +307,8 @@ struct ManualFront {
     title: String,
     summary: String,
     order: Option<i64>,
+    reviewed: Option<String>,
+    sources: Option<Vec<Source>>,
 }
 
 #[derive(Deserialize)]
@@ -248,7 +317,22 @@ struct ChecklistFile {
     title: String,
     summary: String,
     order: Option<i64>,
+    reviewed: Option<String>,
+    sources: Option<Vec<Source>>,
     items: Vec<ChecklistStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GlossaryFile {
+    title: String,
+    summary: String,
+    order: Option<i64>,
+    reviewed: Option<String>,
+    sources: Option<Vec<Source>>,
+    #[serde(default)]
+    intro: String,
+    terms: Vec<GlossaryTerm>,
 }
 
 #[derive(Deserialize)]
@@ -263,6 +347,8 @@ struct LibraryFront {
     deadline: Option<String>,
     languages: Option<Vec<String>>,
     url: Option<String>,
+    reviewed: Option<String>,
+    sources: Option<Vec<Source>>,
 }
 
 impl LibraryFront {
@@ -274,6 +360,8 @@ impl LibraryFront {
             || self.deadline.is_some()
             || self.languages.is_some()
             || self.url.is_some()
+            || self.reviewed.is_some()
+            || self.sources.is_some()
     }
 }
 
@@ -300,6 +388,7 @@ impl Pack {
         let mut library: BTreeMap<String, LibraryItem> = BTreeMap::new();
         let mut library_translations = Vec::new();
         let mut forms = Vec::new();
+        let mut glossary_files = Vec::new();
 
         for (path, bytes) in &files.0 {
             let parts: Vec<&str> = path.split('/').collect();
@@ -311,6 +400,19 @@ impl Pack {
                         utf8(path, bytes)?,
                         item_id(path, file, ".txt")?,
                     )?);
+                    continue;
+                }
+                ["glossary", file] => {
+                    let lang = file.strip_suffix(".toml").unwrap_or("");
+                    if !LANGUAGES.contains(&lang) {
+                        return Err(PackError::new(
+                            path,
+                            "expected glossary/en.toml, glossary/fr.toml or glossary/es.toml",
+                        ));
+                    }
+                    let parsed: GlossaryFile = toml::from_str(utf8(path, bytes)?)
+                        .map_err(|e| PackError::new(path, toml_reason(&e)))?;
+                    glossary_files.push((path.clone(), lang.to_string(), parsed));
                     continue;
                 }
                 [section, lang, file] => (*section, *lang, *file),
@@ -334,6 +436,8 @@ impl Pack {
                     let id = item_id(path, file, ".md")?;
                     let (front, body): (ManualFront, _) = front_matter(path, text)?;
                     check_text(path, &front.title, &front.summary)?;
+                    let provenance =
+                        check_provenance(path, is_en, "manual", front.reviewed, front.sources)?;
                     let item = ItemText {
                         title: front.title,
                         summary: front.summary,
@@ -346,6 +450,7 @@ impl Pack {
                                 ManualModule {
                                     id,
                                     order,
+                                    provenance,
                                     texts: BTreeMap::from([(lang.to_string(), item)]),
                                 },
                             );
@@ -361,6 +466,13 @@ impl Pack {
                         toml::from_str(text).map_err(|e| PackError::new(path, toml_reason(&e)))?;
                     check_text(path, &parsed.title, &parsed.summary)?;
                     check_steps(path, &parsed.items)?;
+                    let provenance = check_provenance(
+                        path,
+                        is_en,
+                        "checklists",
+                        parsed.reviewed,
+                        parsed.sources,
+                    )?;
                     let item = ChecklistText {
                         title: parsed.title,
                         summary: parsed.summary,
@@ -373,6 +485,7 @@ impl Pack {
                                 Checklist {
                                     id,
                                     order,
+                                    provenance,
                                     texts: BTreeMap::from([(lang.to_string(), item)]),
                                 },
                             );
@@ -388,6 +501,13 @@ impl Pack {
                     check_text(path, &front.title, &front.summary)?;
                     if is_en {
                         let meta = library_meta(path, &front)?;
+                        let provenance = check_provenance(
+                            path,
+                            true,
+                            "library",
+                            front.reviewed.clone(),
+                            front.sources.clone(),
+                        )?;
                         let item = ItemText {
                             title: front.title,
                             summary: front.summary,
@@ -398,6 +518,7 @@ impl Pack {
                             LibraryItem {
                                 id,
                                 meta,
+                                provenance,
                                 texts: BTreeMap::from([(lang.to_string(), item)]),
                             },
                         );
@@ -405,7 +526,7 @@ impl Pack {
                         if front.has_metadata() {
                             return Err(PackError::new(
                                 path,
-                                "metadata (kind, regions, instruments, dates, languages, url) belongs in the English file only",
+                                "metadata (kind, regions, instruments, dates, languages, url, reviewed, sources) belongs in the English file only",
                             ));
                         }
                         let item = ItemText {
@@ -460,6 +581,21 @@ impl Pack {
             entry.texts.insert(lang, item);
         }
 
+        let glossary = match glossary_files.is_empty() {
+            true => None,
+            false => {
+                let (module, glossary) = glossary(glossary_files)?;
+                if manual.contains_key(GLOSSARY_ID) {
+                    return Err(PackError::new(
+                        format!("manual/en/{GLOSSARY_ID}.md"),
+                        format!("the id `{GLOSSARY_ID}` belongs to the page made from glossary/"),
+                    ));
+                }
+                manual.insert(GLOSSARY_ID.to_string(), module);
+                Some(glossary)
+            }
+        };
+
         let mut pack = Pack {
             manifest,
             hash: files.hash(),
@@ -467,6 +603,7 @@ impl Pack {
             checklists: checklists.into_values().collect(),
             library: library.into_values().collect(),
             forms,
+            glossary,
         };
         if pack.manual.is_empty() {
             return Err(PackError::new(
@@ -482,6 +619,32 @@ impl Pack {
         Ok(pack)
     }
 
+    /// The English files of items that do not yet name both their sources and a review date,
+    /// in the sections not covered by [`PROVENANCE_REQUIRED`] (the others are refused).
+    pub fn missing_provenance(&self) -> Vec<String> {
+        let manual = self.manual.iter().map(|m| {
+            let file = match m.id == GLOSSARY_ID && self.glossary.is_some() {
+                true => "glossary/en.toml".to_string(),
+                false => format!("manual/en/{}.md", m.id),
+            };
+            (file, &m.provenance)
+        });
+        let checklists = self
+            .checklists
+            .iter()
+            .map(|c| (format!("checklists/en/{}.toml", c.id), &c.provenance));
+        let library = self
+            .library
+            .iter()
+            .map(|l| (format!("library/en/{}.md", l.id), &l.provenance));
+        manual
+            .chain(checklists)
+            .chain(library)
+            .filter(|(_, p)| !p.is_complete())
+            .map(|(file, _)| file)
+            .collect()
+    }
+
     /// Every `#/kind/id` link in any Markdown must point at an item that exists.
     fn check_links(&self) -> Result<(), PackError> {
         let known = |kind: &str, id: &str| match kind {
@@ -490,7 +653,40 @@ impl Pack {
             "library" => self.library.iter().any(|l| l.id == id),
             _ => false,
         };
-        let check = |path: String, md: &str| -> Result<(), PackError> {
+        // `#/manual/<id>/<section>` must name a heading of that item as the reader sees it in
+        // `lang` (an id given with `{#…}` is the same in every language), or a glossary term.
+        let has_section = |kind: &str, id: &str, section: &str, lang: &str| {
+            let text = |texts: &BTreeMap<String, ItemText>| {
+                texts
+                    .get(lang)
+                    .or_else(|| texts.get(FALLBACK_LANGUAGE))
+                    .map(|t| super::markdown::heading_ids(&t.body_md).contains(section))
+            };
+            match kind {
+                "manual" if id == GLOSSARY_ID && self.glossary.is_some() => {
+                    self.glossary.as_ref().is_some_and(|g| {
+                        g.texts[FALLBACK_LANGUAGE]
+                            .terms
+                            .iter()
+                            .any(|t| t.id == section)
+                    })
+                }
+                "manual" => self
+                    .manual
+                    .iter()
+                    .find(|m| m.id == id)
+                    .and_then(|m| text(&m.texts))
+                    .unwrap_or(false),
+                "library" => self
+                    .library
+                    .iter()
+                    .find(|l| l.id == id)
+                    .and_then(|l| text(&l.texts))
+                    .unwrap_or(false),
+                _ => false,
+            }
+        };
+        let check = |path: String, lang: &str, md: &str| -> Result<(), PackError> {
             for link in super::markdown::links(md) {
                 if let Some(route) = link.strip_prefix("#/") {
                     let mut parts = route.split('/');
@@ -499,6 +695,14 @@ impl Pack {
                         return Err(PackError::new(
                             path,
                             format!("link `{link}` points to no item in the pack"),
+                        ));
+                    }
+                    if let Some(section) = parts.next()
+                        && !has_section(kind, id, section, lang)
+                    {
+                        return Err(PackError::new(
+                            path,
+                            format!("link `{link}`: `{id}` has no section `{section}` in `{lang}`"),
                         ));
                     }
                 } else if !(link.starts_with("https://") || link.starts_with("mailto:")) {
@@ -514,7 +718,11 @@ impl Pack {
         };
         for m in &self.manual {
             for (lang, t) in &m.texts {
-                check(format!("manual/{lang}/{}.md", m.id), &t.body_md)?;
+                let path = match m.id == GLOSSARY_ID && self.glossary.is_some() {
+                    true => format!("glossary/{lang}.toml"),
+                    false => format!("manual/{lang}/{}.md", m.id),
+                };
+                check(path, lang, &t.body_md)?;
             }
         }
         for c in &self.checklists {
@@ -522,6 +730,7 @@ impl Pack {
                 for step in &t.steps {
                     check(
                         format!("checklists/{lang}/{}.toml (item `{}`)", c.id, step.id),
+                        lang,
                         &step.detail,
                     )?;
                 }
@@ -529,7 +738,7 @@ impl Pack {
         }
         for l in &self.library {
             for (lang, t) in &l.texts {
-                check(format!("library/{lang}/{}.md", l.id), &t.body_md)?;
+                check(format!("library/{lang}/{}.md", l.id), lang, &t.body_md)?;
             }
         }
         Ok(())
@@ -613,6 +822,219 @@ fn report_form(path: &str, text: &str, id: String) -> Result<ReportForm, PackErr
         title,
         source: text.to_string(),
     })
+}
+
+/// Checks `reviewed` and `sources`: English file only, well formed, and present where the
+/// section requires them (see [`PROVENANCE_REQUIRED`]).
+fn check_provenance(
+    path: &str,
+    is_en: bool,
+    section: &str,
+    reviewed: Option<String>,
+    sources: Option<Vec<Source>>,
+) -> Result<Provenance, PackError> {
+    if !is_en {
+        if reviewed.is_some() || sources.is_some() {
+            return Err(PackError::new(
+                path,
+                "fields `reviewed` and `sources` belong in the English file only",
+            ));
+        }
+        return Ok(Provenance::default());
+    }
+    if let Some(date) = &reviewed
+        && !is_iso_date(date)
+    {
+        return Err(PackError::new(
+            path,
+            format!("field `reviewed`: `{date}` is not a date in the form YYYY-MM-DD"),
+        ));
+    }
+    let sources = sources.unwrap_or_default();
+    for (n, source) in sources.iter().enumerate() {
+        if source.title.trim().is_empty() {
+            return Err(PackError::new(
+                path,
+                format!("source {}: field `title` is empty", n + 1),
+            ));
+        }
+        if !source.url.starts_with("https://") || source.url.len() <= "https://".len() {
+            return Err(PackError::new(
+                path,
+                format!(
+                    "source {}: field `url`: `{}` must be an https:// address",
+                    n + 1,
+                    source.url
+                ),
+            ));
+        }
+    }
+    if PROVENANCE_REQUIRED.contains(&section) {
+        if reviewed.is_none() {
+            return Err(PackError::new(
+                path,
+                "field `reviewed` is required: the date (YYYY-MM-DD) a person last checked the facts against the sources",
+            ));
+        }
+        if sources.is_empty() {
+            return Err(PackError::new(
+                path,
+                "at least one [[sources]] entry (title, https:// url) is required: the documents the facts come from",
+            ));
+        }
+    }
+    Ok(Provenance { reviewed, sources })
+}
+
+/// Builds the glossary and its Manual page from `glossary/<lang>.toml`.
+fn glossary(
+    files: Vec<(String, String, GlossaryFile)>,
+) -> Result<(ManualModule, Glossary), PackError> {
+    let (en_path, _, en) = files
+        .iter()
+        .find(|(_, lang, _)| lang == FALLBACK_LANGUAGE)
+        .ok_or_else(|| {
+            PackError::new(
+                files[0].0.as_str(),
+                "the glossary has no English original (glossary/en.toml is missing)",
+            )
+        })?;
+    let order = english_order(en_path, true, en.order)?.unwrap_or_default();
+    let provenance = check_provenance(
+        en_path,
+        true,
+        "glossary",
+        en.reviewed.clone(),
+        en.sources.clone(),
+    )?;
+    let en_ids: BTreeSet<&str> = en.terms.iter().map(|t| t.id.as_str()).collect();
+    let mut texts = BTreeMap::new();
+    let mut pages = BTreeMap::new();
+    for (path, lang, file) in &files {
+        check_text(path, &file.title, &file.summary)?;
+        check_terms(path, &file.terms)?;
+        if lang != FALLBACK_LANGUAGE {
+            english_order(path, false, file.order)?;
+            check_provenance(
+                path,
+                false,
+                "glossary",
+                file.reviewed.clone(),
+                file.sources.clone(),
+            )?;
+            if let Some(extra) = file.terms.iter().find(|t| !en_ids.contains(t.id.as_str())) {
+                return Err(PackError::new(
+                    path,
+                    format!("term `{}` does not exist in the English glossary", extra.id),
+                ));
+            }
+        }
+        // Every English entry appears in every language, translated where it can be.
+        let mut terms: Vec<GlossaryTerm> = en
+            .terms
+            .iter()
+            .map(|e| {
+                file.terms
+                    .iter()
+                    .find(|t| t.id == e.id)
+                    .unwrap_or(e)
+                    .clone()
+            })
+            .collect();
+        terms.sort_by_key(|t| (super::markdown::slug(&t.term), t.id.clone()));
+        pages.insert(
+            lang.clone(),
+            ItemText {
+                title: file.title.clone(),
+                summary: file.summary.clone(),
+                body_md: glossary_page(&file.intro, &terms),
+            },
+        );
+        texts.insert(
+            lang.clone(),
+            GlossaryText {
+                title: file.title.clone(),
+                summary: file.summary.clone(),
+                intro: file.intro.clone(),
+                terms,
+            },
+        );
+    }
+    let module = ManualModule {
+        id: GLOSSARY_ID.to_string(),
+        order,
+        provenance,
+        texts: pages,
+    };
+    Ok((module, Glossary { texts }))
+}
+
+/// The page: the intro, then one section per term whose anchor is the term's id, so
+/// `#/manual/glossary/<id>` lands on it in every language.
+fn glossary_page(intro: &str, terms: &[GlossaryTerm]) -> String {
+    let mut md = format!("{}\n\n", intro.trim());
+    for t in terms {
+        md.push_str(&format!(
+            "<h2 id=\"{}\">{}</h2>\n\n**{}**\n\n{}\n\n",
+            t.id,
+            t.term.trim(),
+            t.meaning.trim(),
+            t.detail.trim()
+        ));
+    }
+    md
+}
+
+fn check_terms(path: &str, terms: &[GlossaryTerm]) -> Result<(), PackError> {
+    if terms.is_empty() {
+        return Err(PackError::new(
+            path,
+            "the glossary needs at least one [[terms]] entry",
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (n, t) in terms.iter().enumerate() {
+        if !is_lowercase_id(&t.id) {
+            return Err(PackError::new(
+                path,
+                format!(
+                    "term {}: field `id` must be a lowercase id (a-z, 0-9, -), found `{}`",
+                    n + 1,
+                    t.id
+                ),
+            ));
+        }
+        if !seen.insert(t.id.as_str()) {
+            return Err(PackError::new(
+                path,
+                format!("term {}: id `{}` is used twice", n + 1, t.id),
+            ));
+        }
+        // The term becomes a heading written as HTML: no markup characters in it.
+        if t.term.trim().is_empty() || t.term.contains(['<', '>', '&', '"']) {
+            return Err(PackError::new(
+                path,
+                format!(
+                    "term `{}`: field `term` must be non-empty text without < > & \"",
+                    t.id
+                ),
+            ));
+        }
+        if t.meaning.trim().is_empty() {
+            return Err(PackError::new(
+                path,
+                format!("term `{}`: field `meaning` is empty", t.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_lowercase_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// `order` is required in the English file (`Some`) and refused in a translation (`None`).
@@ -826,6 +1248,28 @@ mod tests {
         }
     }
 
+    /// Lists the shipped items still without provenance. When it prints nothing, add every
+    /// section to [`PROVENANCE_REQUIRED`] and the import refuses such items from then on.
+    #[test]
+    fn shipped_items_missing_provenance() {
+        let pack = Pack::parse(&PackFiles::embedded()).unwrap();
+        let missing = pack.missing_provenance();
+        if !missing.is_empty() {
+            eprintln!(
+                "{} shipped item(s) without `reviewed` and [[sources]]:\n  {}",
+                missing.len(),
+                missing.join("\n  ")
+            );
+        }
+        for file in &missing {
+            let section = file.split('/').next().unwrap_or("");
+            assert!(
+                !PROVENANCE_REQUIRED.contains(&section),
+                "{file} is in a section that requires provenance"
+            );
+        }
+    }
+
     #[test]
     fn missing_manifest() {
         let e = err(&[("manual/en/a.md", MODULE)]);
@@ -909,6 +1353,53 @@ mod tests {
     }
 
     #[test]
+    fn links_to_a_section_must_find_it_in_the_same_language() {
+        let target = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 2\n+++\n## Deadlines {#deadlines}\n\n## Other part\n";
+        let target_fr =
+            "+++\ntitle = \"T\"\nsummary = \"S\"\n+++\n## Délais {#deadlines}\n\n## Autre partie\n";
+        let linking = |route: &str| {
+            format!("+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\nSee [x]({route}).")
+        };
+        let linking_fr =
+            |route: &str| format!("+++\ntitle = \"T\"\nsummary = \"S\"\n+++\nVoir [x]({route}).");
+        let parse = |en: &str, fr: &str| {
+            Pack::parse(&files(&[
+                ("manifest.toml", MANIFEST),
+                ("manual/en/a.md", en),
+                ("manual/fr/a.md", fr),
+                ("manual/en/b.md", target),
+                ("manual/fr/b.md", target_fr),
+            ]))
+        };
+        // A stable id works in both languages; a slug only where the heading says it.
+        assert!(
+            parse(
+                &linking("#/manual/b/deadlines"),
+                &linking_fr("#/manual/b/deadlines")
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &linking("#/manual/b/other-part"),
+                &linking_fr("#/manual/b/autre-partie")
+            )
+            .is_ok()
+        );
+        let e = parse(
+            &linking("#/manual/b/other-part"),
+            &linking_fr("#/manual/b/other-part"),
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "manual/fr/a.md");
+        assert!(
+            e.reason.contains("has no section `other-part` in `fr`"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
     fn checklist_errors() {
         let dup = "title = \"C\"\nsummary = \"S\"\norder = 1\n[[items]]\nid = \"a\"\ntext = \"x\"\n[[items]]\nid = \"a\"\ntext = \"y\"\n";
         let e = err(&[
@@ -986,6 +1477,178 @@ mod tests {
             "{}",
             e.reason
         );
+    }
+
+    const SOURCED: &str = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"Convention text\"\nurl = \"https://www.cms.int/en/convention-text\"\n+++\n## A\n\nText.\n";
+
+    #[test]
+    fn provenance_is_read_from_the_english_file() {
+        let pack = Pack::parse(&files(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", SOURCED),
+            ("manual/en/b.md", MODULE),
+        ]))
+        .unwrap();
+        let a = &pack.manual[0].provenance;
+        assert_eq!(a.reviewed.as_deref(), Some("2026-12-06"));
+        assert_eq!(
+            a.sources,
+            vec![Source {
+                title: "Convention text".into(),
+                url: "https://www.cms.int/en/convention-text".into()
+            }]
+        );
+        assert!(a.is_complete());
+        let missing = pack.missing_provenance();
+        assert_eq!(missing, vec!["manual/en/b.md".to_string()]);
+    }
+
+    #[test]
+    fn provenance_errors_name_file_and_reason() {
+        let fr = "+++\ntitle = \"T\"\nsummary = \"S\"\nreviewed = \"2026-12-06\"\n+++\nx";
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("manual/fr/a.md", fr),
+        ]);
+        assert_eq!(e.file, "manual/fr/a.md");
+        assert!(e.reason.contains("English file only"), "{}", e.reason);
+
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            (
+                "manual/en/a.md",
+                &SOURCED.replace("2026-12-06", "6 Dec 2026"),
+            ),
+        ]);
+        assert_eq!(e.file, "manual/en/a.md");
+        assert!(e.reason.contains("field `reviewed`"), "{}", e.reason);
+
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            (
+                "manual/en/a.md",
+                &SOURCED.replace("https://www.cms.int", "http://www.cms.int"),
+            ),
+        ]);
+        assert!(
+            e.reason.starts_with("source 1: field `url`"),
+            "{}",
+            e.reason
+        );
+
+        let item = "+++\nkind = \"faq\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"global\"]\nlanguages = [\"en\"]\n+++\nx";
+        let fr = "+++\ntitle = \"T\"\nsummary = \"S\"\n[[sources]]\ntitle = \"x\"\nurl = \"https://x.org\"\n+++\nx";
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("library/en/f.md", item),
+            ("library/fr/f.md", fr),
+        ]);
+        assert_eq!(e.file, "library/fr/f.md");
+        assert!(e.reason.contains("English file only"), "{}", e.reason);
+    }
+
+    #[test]
+    fn required_sections_refuse_items_without_provenance() {
+        for section in ["manual", "checklists", "library", "glossary"] {
+            let none = check_provenance("x", true, section, None, None);
+            let no_sources =
+                check_provenance("x", true, section, Some("2026-12-06".into()), Some(vec![]));
+            if PROVENANCE_REQUIRED.contains(&section) {
+                assert!(none.unwrap_err().reason.contains("`reviewed` is required"));
+                assert!(no_sources.unwrap_err().reason.contains("[[sources]]"));
+            } else {
+                assert_eq!(none.unwrap(), Provenance::default());
+                assert!(!no_sources.unwrap().is_complete());
+            }
+        }
+    }
+
+    const GLOSSARY_EN: &str = "title = \"Glossary\"\nsummary = \"Acronyms\"\norder = 9\nreviewed = \"2026-12-06\"\nintro = \"Short forms.\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n[[terms]]\nid = \"nfp\"\nterm = \"NFP\"\nmeaning = \"National Focal Point\"\ndetail = \"See [appointing](#/manual/a).\"\n[[terms]]\nid = \"cop\"\nterm = \"COP\"\nmeaning = \"Conference of the Parties\"\n";
+
+    #[test]
+    fn glossary_becomes_a_manual_page_with_an_anchor_per_term() {
+        let fr = "title = \"Glossaire\"\nsummary = \"Sigles\"\n[[terms]]\nid = \"nfp\"\nterm = \"PFN\"\nmeaning = \"Point focal national\"\n";
+        let pack = Pack::parse(&files(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("glossary/en.toml", GLOSSARY_EN),
+            ("glossary/fr.toml", fr),
+        ]))
+        .unwrap();
+        let page = pack.manual.iter().find(|m| m.id == GLOSSARY_ID).unwrap();
+        assert_eq!(page.order, 9);
+        assert!(page.provenance.is_complete());
+        let html = super::super::markdown::render_html(&page.texts["en"].body_md);
+        // Sorted by term; anchors are the ids, the same in every language.
+        let (cop, nfp) = (
+            html.find(r#"<h2 id="sec-cop">COP</h2>"#).expect(&html),
+            html.find(r#"<h2 id="sec-nfp">NFP</h2>"#).expect(&html),
+        );
+        assert!(cop < nfp, "{html}");
+        assert!(html.contains(r##"href="#/manual/a""##), "{html}");
+        let fr_page = &page.texts["fr"].body_md;
+        assert!(fr_page.contains(r#"<h2 id="nfp">PFN</h2>"#), "{fr_page}");
+        // A term the translation lacks is shown in English rather than left out.
+        assert!(fr_page.contains(r#"<h2 id="cop">COP</h2>"#), "{fr_page}");
+        let g = pack.glossary.as_ref().unwrap();
+        assert_eq!(g.texts["fr"].terms.len(), 2);
+    }
+
+    #[test]
+    fn glossary_errors_name_file_and_reason() {
+        let base = [("manifest.toml", MANIFEST), ("manual/en/a.md", MODULE)];
+        let with = |extra: &[(&'static str, String)]| {
+            let mut all: Vec<(&str, &str)> = base.to_vec();
+            all.extend(extra.iter().map(|(p, c)| (*p, c.as_str())));
+            err(&all)
+        };
+        let e = with(&[(
+            "glossary/en.toml",
+            GLOSSARY_EN.replace("reviewed = \"2026-12-06\"\n", ""),
+        )]);
+        assert_eq!(e.file, "glossary/en.toml");
+        assert!(e.reason.contains("`reviewed` is required"), "{}", e.reason);
+        let e = with(&[(
+            "glossary/en.toml",
+            GLOSSARY_EN.replace("term = \"COP\"", "term = \"<b>COP</b>\""),
+        )]);
+        assert!(e.reason.contains("without < > &"), "{}", e.reason);
+        let e = with(&[(
+            "glossary/en.toml",
+            GLOSSARY_EN.replace("id = \"cop\"", "id = \"nfp\""),
+        )]);
+        assert!(e.reason.contains("id `nfp` is used twice"), "{}", e.reason);
+        let e = with(&[
+            ("glossary/en.toml", GLOSSARY_EN.to_string()),
+            (
+                "glossary/es.toml",
+                "title = \"G\"\nsummary = \"S\"\n[[terms]]\nid = \"mou\"\nterm = \"MdE\"\nmeaning = \"M\"\n".to_string(),
+            ),
+        ]);
+        assert_eq!(e.file, "glossary/es.toml");
+        assert!(
+            e.reason.contains("term `mou` does not exist"),
+            "{}",
+            e.reason
+        );
+        let e = with(&[(
+            "glossary/fr.toml",
+            "title = \"G\"\nsummary = \"S\"\n[[terms]]\nid = \"cop\"\nterm = \"COP\"\nmeaning = \"M\"\n".to_string(),
+        )]);
+        assert!(e.reason.contains("no English original"), "{}", e.reason);
+        let e = with(&[
+            ("glossary/en.toml", GLOSSARY_EN.to_string()),
+            ("manual/en/glossary.md", MODULE.to_string()),
+        ]);
+        assert_eq!(e.file, "manual/en/glossary.md");
+        let e = with(&[(
+            "glossary/en.toml",
+            GLOSSARY_EN.replace("#/manual/a", "#/manual/zz"),
+        )]);
+        assert_eq!(e.file, "glossary/en.toml");
+        assert!(e.reason.contains("#/manual/zz"), "{}", e.reason);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::pack::LibraryMeta;
+use super::pack::{LibraryMeta, Provenance};
 use crate::ErrorCode;
 use crate::{Error, FALLBACK_LANGUAGE, Result};
 
@@ -78,6 +78,8 @@ pub struct ItemView {
     pub fallback: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<LibraryMeta>,
+    /// Shown at the foot of the page: the sources and the date the facts were last checked.
+    pub provenance: Provenance,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +103,7 @@ pub struct ChecklistView {
     pub fallback: bool,
     pub steps: Vec<ChecklistStepView>,
     pub progress: Progress,
+    pub provenance: Provenance,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -125,6 +128,14 @@ pub struct LibraryFacets {
 /// Picks, per item, the row in `lang` or else the English one.
 const BEST_ROW: &str = "c.lang = ?2 OR (c.lang = 'en' AND NOT EXISTS (
         SELECT 1 FROM content_item t WHERE t.kind = c.kind AND t.id = c.id AND t.lang = ?2))";
+
+fn provenance_from_row(row: &Row<'_>) -> rusqlite::Result<Provenance> {
+    let sources: String = row.get("sources_json")?;
+    Ok(Provenance {
+        reviewed: row.get("reviewed")?,
+        sources: serde_json::from_str(&sources).unwrap_or_default(),
+    })
+}
 
 fn summary_from_row(row: &Row<'_>, requested: &str) -> rusqlite::Result<ItemSummary> {
     let kind: String = row.get("kind")?;
@@ -196,8 +207,8 @@ fn progress(conn: &Connection, checklist_id: &str) -> Result<Progress> {
 
 pub fn get_item(conn: &Connection, kind: ItemKind, id: &str, lang: &str) -> Result<ItemView> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT c.kind, c.id, c.lang, c.title, c.summary, c.meta_json, c.body_html FROM content_item c
-         WHERE c.kind = ?1 AND ({BEST_ROW}) AND c.id = ?3"
+        "SELECT c.kind, c.id, c.lang, c.title, c.summary, c.meta_json, c.body_html, c.reviewed, c.sources_json
+         FROM content_item c WHERE c.kind = ?1 AND ({BEST_ROW}) AND c.id = ?3"
     ))?;
     let view = stmt
         .query_row(params![kind.as_str(), lang, id], |r| {
@@ -211,6 +222,7 @@ pub fn get_item(conn: &Connection, kind: ItemKind, id: &str, lang: &str) -> Resu
                 lang: s.lang,
                 fallback: s.fallback,
                 meta: s.meta,
+                provenance: provenance_from_row(r)?,
             })
         })
         .optional()?;
@@ -220,6 +232,11 @@ pub fn get_item(conn: &Connection, kind: ItemKind, id: &str, lang: &str) -> Resu
 pub fn checklist(conn: &Connection, id: &str, lang: &str) -> Result<ChecklistView> {
     let head = summary(conn, ItemKind::Checklist, id, lang)?
         .ok_or_else(|| Error::NotFound(format!("checklist `{id}`")))?;
+    let provenance = conn.query_row(
+        "SELECT reviewed, sources_json FROM content_item WHERE kind = 'checklist' AND id = ?1 AND lang = 'en'",
+        [id],
+        provenance_from_row,
+    )?;
     let mut stmt = conn.prepare_cached(
         "SELECT e.step_id, coalesce(t.text, e.text), coalesce(t.detail_html, e.detail_html), t.step_id IS NULL,
                 coalesce(p.done, 0), coalesce(p.note, '')
@@ -253,6 +270,7 @@ pub fn checklist(conn: &Connection, id: &str, lang: &str) -> Result<ChecklistVie
         fallback: head.fallback,
         steps,
         progress,
+        provenance,
     })
 }
 

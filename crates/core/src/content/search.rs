@@ -26,6 +26,8 @@ pub struct SearchHit {
     pub snippet: String,
     /// bm25 score: lower is better.
     pub score: f64,
+    /// The part of the item the hit is about (a glossary term's id), opened at `#/…/<id>/<section>`.
+    pub section: Option<String>,
 }
 
 /// Turns what a person typed into a safe FTS5 expression: every word quoted (so `AND`, `*`,
@@ -67,7 +69,8 @@ fn run(conn: &Connection, expr: &str, lang: &str, limit: usize) -> Result<Vec<Se
         "SELECT kind, id,
                 highlight(search_index, 0, ?4, ?5),
                 snippet(search_index, 1, ?4, ?5, '…', 14),
-                bm25(search_index, 8.0, 1.0) AS score
+                bm25(search_index, 8.0, 1.0) AS score,
+                section
          FROM search_index
          WHERE search_index MATCH ?1 AND lang = ?2
          ORDER BY score
@@ -90,6 +93,7 @@ fn run(conn: &Connection, expr: &str, lang: &str, limit: usize) -> Result<Vec<Se
                 title: r.get(2)?,
                 snippet: r.get(3)?,
                 score: r.get(4)?,
+                section: r.get(5)?,
             })
         },
     )?;

@@ -82,6 +82,8 @@ export const en = {
   'reader.fallback': 'This item is not yet available in {language}; showing the English text.',
   'reader.loadFailed': 'This page could not be opened.',
   'reader.toc': 'On this page',
+  'reader.sources': 'Sources',
+  'reader.reviewed': 'Last reviewed: {date}',
 
   'meta.kind': 'Type',
   'meta.regions': 'Regions',

@@ -81,6 +81,8 @@ export const es: typeof en = {
   'reader.fallback': 'Este contenido aún no está disponible en {language}; se muestra el texto en inglés.',
   'reader.loadFailed': 'No se pudo abrir esta página.',
   'reader.toc': 'En esta página',
+  'reader.sources': 'Fuentes',
+  'reader.reviewed': 'Última revisión de los datos: {date}',
 
   'meta.kind': 'Tipo',
   'meta.regions': 'Regiones',

@@ -81,6 +81,8 @@ export const fr: typeof en = {
   'reader.fallback': 'Ce contenu n’est pas encore disponible en {language} ; le texte anglais est affiché.',
   'reader.loadFailed': 'Cette page n’a pas pu être ouverte.',
   'reader.toc': 'Sur cette page',
+  'reader.sources': 'Sources',
+  'reader.reviewed': 'Dernière vérification des faits : {date}',
 
   'meta.kind': 'Type',
   'meta.regions': 'Régions',

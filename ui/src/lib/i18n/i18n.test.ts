@@ -31,6 +31,7 @@ describe('dictionaries', () => {
       ...endonyms,
       'nav.forum',
       'region.europe',
+      'reader.sources',
       'meta.kind',
       'meta.instruments',
       'meta.date',

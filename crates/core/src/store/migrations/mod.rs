@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("005_reports.sql"),
     include_str!("006_report_sync.sql"),
     include_str!("007_forum.sql"),
+    include_str!("008_content_provenance.sql"),
     include_str!("009_refusal_codes.sql"),
 ];
 
@@ -32,5 +33,49 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+}
+
+#[cfg(test)]
+mod provenance_migration {
+    use rusqlite::Connection;
+
+    /// 008 remakes the search index with `section` and forgets the pack hash, so the next
+    /// start imports the pack again (filling the new columns and the index).
+    #[test]
+    fn content_is_reimported_after_008() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta (key, value) VALUES ('pack_version', '1'), ('pack_hash', 'abc');
+             INSERT INTO content_item (kind, id, lang, title, summary, body_html, ord)
+               VALUES ('manual', 'm', 'en', 'T', 'S', '', 1);
+             INSERT INTO search_index (title, body, kind, id, lang) VALUES ('T', 'B', 'manual', 'm', 'en');",
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let hash: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'pack_hash'", [], |r| {
+                r.get(0)
+            })
+            .ok();
+        assert_eq!(hash, None);
+        let (reviewed, sources): (Option<String>, String) = conn
+            .query_row(
+                "SELECT reviewed, sources_json FROM content_item WHERE id = 'm'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((reviewed, sources.as_str()), (None, "[]"));
+        conn.execute(
+            "INSERT INTO search_index (title, body, kind, id, lang, section) VALUES ('COP', 'x', 'manual', 'glossary', 'en', 'cop')",
+            [],
+        )
+        .unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM search_index", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "the old index rows are gone");
     }
 }
