@@ -137,7 +137,7 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
 
     let section = ps
         .iter()
-        .find(|p| p.text == "Section 4. Priorités nationales et SPANB")
+        .find(|p| p.text == "Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités")
         .expect("section heading");
     assert_eq!(section.style.as_deref(), Some("Heading1"));
     assert_eq!(

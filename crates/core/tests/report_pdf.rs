@@ -186,7 +186,10 @@ fn the_draft_exports_to_pdf_in_the_readers_language() {
 
     let ps = paragraphs(&pages);
     assert_eq!(
-        heading(&ps, "Section 4. Priorités nationales et SPANB"),
+        heading(
+            &ps,
+            "Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités"
+        ),
         Some(14.0),
         "section heading"
     );
@@ -368,8 +371,9 @@ fn a_long_report_runs_over_numbered_pages() {
     let total = pages.len();
     assert!(total >= 5, "{total} pages");
     for (i, page) in pages.iter().enumerate() {
+        // every page but the last (which holds whatever remains) is filled
         assert!(
-            page.iter().filter(|l| l.size > 8.0).count() > 10,
+            i + 1 == total || page.iter().filter(|l| l.size > 8.0).count() > 10,
             "page {} is not filled",
             i + 1
         );
