@@ -137,7 +137,7 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
     assert_eq!(sections.len(), 9, "the CMS form has nine sections");
 
     // A yes/no gate opens its follow-up.
-    open_section(&app, "priorities").await;
+    open_section(&app, "goal_5").await;
     assert!(!is_present(&app, &question("nbsap_date")).await);
     assert!(!is_present(&app, &question("nbsap_targets")).await);
     find(
@@ -179,8 +179,16 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
         row.attr("data-path").await.unwrap().as_deref(),
         Some("appendix_i/app1_species[1]")
     );
-    let name = find(&app, &format!("{} input", question("app1_sp_name"))).await;
-    name.send_keys(SPECIES).await.unwrap();
+    // The species is picked from the CMS species list; one missing from it goes under "Other",
+    // whose free text opens below the list.
+    let name = find(&app, &format!("{} select", question("app1_sp_name"))).await;
+    name.select_by_value("other").await.unwrap();
+    let other = find(
+        &app,
+        &format!("{} {}", question("app1_sp_name"), testid("other-input")),
+    )
+    .await;
+    other.send_keys(SPECIES).await.unwrap();
     wait_saved(&app).await;
     let answered: u64 = app
         .wait_testid("report-completion")
@@ -193,7 +201,7 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
         .unwrap();
     assert_eq!(
         answered, 5,
-        "nbsap_exists, nbsap_migratory, nbsap_targets, app1_present, the species name"
+        "nbsap_exists, nbsap_migratory, nbsap_targets, app1_present, the species (other)"
     );
     app.screenshot("report-repeat").await;
     app.quit().await;
@@ -207,7 +215,7 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
     assert_eq!(opens.len(), 1);
     opens[0].click().await.unwrap();
     app.wait_testid("section-nav").await;
-    open_section(&app, "priorities").await;
+    open_section(&app, "goal_5").await;
     find(&app, &question("nbsap_date")).await;
     assert_eq!(
         value_of(&app, &format!("{} textarea", question("nbsap_targets"))).await,
@@ -228,7 +236,15 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
     open_section(&app, "appendix_i").await;
     find(&app, &testid("repeat-row")).await;
     assert_eq!(
-        value_of(&app, &format!("{} input", question("app1_sp_name"))).await,
+        value_of(&app, &format!("{} select", question("app1_sp_name"))).await,
+        "other"
+    );
+    assert_eq!(
+        value_of(
+            &app,
+            &format!("{} {}", question("app1_sp_name"), testid("other-input"))
+        )
+        .await,
         SPECIES
     );
 

@@ -160,7 +160,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     // Delegation: a section to a Kenyan colleague travels; one to a Nigerian NFP is refused.
     let id_a = draft_id(&a);
     delegation::assign_section(&a.core, &id_a, "appendix_i", Some("baraka")).unwrap();
-    delegation::assign_section(&a.core, &id_a, "priorities", Some("chidi")).unwrap();
+    delegation::assign_section(&a.core, &id_a, "goal_5", Some("chidi")).unwrap();
     sync(&a).await;
     sync(&b).await;
     let on_b = delegation::assignments(&b.core, &draft_id(&b)).unwrap();
@@ -201,7 +201,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     );
 
     // A colleague the report is delegated to does not hand out sections.
-    delegation::assign_section(&b.core, &draft_id(&b), "priorities", Some("amina")).unwrap();
+    delegation::assign_section(&b.core, &draft_id(&b), "goal_5", Some("amina")).unwrap();
     sync(&b).await;
     let refused = sync::rejected(&b.core).unwrap();
     assert_eq!(refused.len(), 1, "{refused:?}");

@@ -25,8 +25,8 @@ fn main() {
     for (path, value) in [
         ("general_info/party_name", "Kenya"),
         ("general_info/focal_point/nfp_name", "A. K."),
-        ("priorities/nbsap_exists", "yes"),
-        ("priorities/nbsap_migratory", "yes"),
+        ("goal_5/target_13/nbsap_exists", "yes"),
+        ("goal_5/target_13/nbsap_migratory", "yes"),
     ] {
         reports::set_answer(&core, &draft, path, value).unwrap();
     }
@@ -58,7 +58,9 @@ fn main() {
             b.iter(|| {
                 n += 1;
                 let v = if n.is_multiple_of(2) { "yes" } else { "no" };
-                black_box(reports::set_answer(&core, &draft, "priorities/nbsap_exists", v).unwrap())
+                black_box(
+                    reports::set_answer(&core, &draft, "goal_5/target_13/nbsap_exists", v).unwrap(),
+                )
             })
         },
     );

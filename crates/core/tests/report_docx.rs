@@ -98,18 +98,19 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
         "general_info/contributors_other",
         "Comité «Oiseaux» de l'île",
     );
-    set("priorities/nbsap_exists", "no");
+    set("goal_5/target_13/nbsap_exists", "no");
     set(
-        "priorities/nbsap_plans",
+        "goal_5/target_13/nbsap_plans",
         &format!("{PLANS}\nsecond line & <b>"),
     );
-    set("priorities/nbsap_date", "2020-01-01"); // hidden: the NBSAP does not exist
-    set("priorities/nbsap_targets", "CIBLE-CACHÉE"); // hidden
-    set("priorities/strategic_plan_reflected", "partly");
+    set("goal_5/target_13/nbsap_date", "2020-01-01"); // hidden: the NBSAP does not exist
+    set("goal_5/target_13/nbsap_targets", "CIBLE-CACHÉE"); // hidden
+    set("goal_5/target_13/strategic_plan_reflected", "partly");
     set("appendix_i/app1_present", "yes");
     reports::add_repeat_row(&core, &id, "appendix_i/app1_species").unwrap();
+    set("appendix_i/app1_species[1]/app1_sp_name", "other");
     set(
-        "appendix_i/app1_species[1]/app1_sp_name",
+        "appendix_i/app1_species[1]/app1_sp_name_other",
         "Chlamydotis undulata",
     );
     set("appendix_i/app1_species[1]/app1_sp_trend", "decreasing");
@@ -136,7 +137,7 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
 
     let section = ps
         .iter()
-        .find(|p| p.text == "Section 4. Priorités nationales et SPANB")
+        .find(|p| p.text == "Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités")
         .expect("section heading");
     assert_eq!(section.style.as_deref(), Some("Heading1"));
     assert_eq!(
@@ -163,16 +164,13 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
         "codes are not shown"
     );
 
-    // a repeat row is a sub-heading, its select shows the label
+    // a repeat row is a sub-heading, its select shows the label ("other" with its free text)
     let row = ps
         .iter()
         .find(|p| p.text == "Espèce de l'Annexe I — Ligne 1")
         .expect("row heading");
     assert_eq!(row.style.as_deref(), Some("Heading2"));
-    assert_eq!(
-        after(&ps, "Nom scientifique de l'espèce"),
-        "Chlamydotis undulata"
-    );
+    assert_eq!(after(&ps, "Espèce"), "Autre: Chlamydotis undulata");
     assert_eq!(
         after(&ps, "Tendance de la population dans le pays"),
         "En diminution"

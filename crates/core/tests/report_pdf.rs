@@ -132,18 +132,20 @@ fn the_draft_exports_to_pdf_in_the_readers_language() {
         "general_info/contributors_other",
         "Comité «Oiseaux» de l'île",
     );
-    set("priorities/nbsap_exists", "no");
+    set("goal_5/target_13/nbsap_exists", "no");
     set(
-        "priorities/nbsap_plans",
+        "goal_5/target_13/nbsap_plans",
         &format!("{PLANS}\nsecond line & <b> (1) \\ fin"),
     );
-    set("priorities/nbsap_date", "2020-01-01"); // hidden: the NBSAP does not exist
-    set("priorities/nbsap_targets", "CIBLE-CACHÉE"); // hidden
-    set("priorities/strategic_plan_reflected", "partly");
+    set("goal_5/target_13/nbsap_date", "2020-01-01"); // hidden: the NBSAP does not exist
+    set("goal_5/target_13/nbsap_targets", "CIBLE-CACHÉE"); // hidden
+    set("goal_5/target_13/strategic_plan_reflected", "partly");
     set("appendix_i/app1_present", "yes");
     reports::add_repeat_row(&core, &id, "appendix_i/app1_species").unwrap();
+    // a species missing from the CMS species list: "other" and its free text
+    set("appendix_i/app1_species[1]/app1_sp_name", "other");
     set(
-        "appendix_i/app1_species[1]/app1_sp_name",
+        "appendix_i/app1_species[1]/app1_sp_name_other",
         "Chlamydotis undulata",
     );
     set("appendix_i/app1_species[1]/app1_sp_trend", "decreasing");
@@ -184,7 +186,10 @@ fn the_draft_exports_to_pdf_in_the_readers_language() {
 
     let ps = paragraphs(&pages);
     assert_eq!(
-        heading(&ps, "Section 4. Priorités nationales et SPANB"),
+        heading(
+            &ps,
+            "Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités"
+        ),
         Some(14.0),
         "section heading"
     );
@@ -231,12 +236,9 @@ fn the_draft_exports_to_pdf_in_the_readers_language() {
         "lines are page-wide, not one long run"
     );
 
-    // a repeat row is a sub-heading, its select shows the label
+    // a repeat row is a sub-heading, its select shows the label ("other" with its free text)
     assert_eq!(heading(&ps, "Espèce de l'Annexe I — Ligne 1"), Some(11.5));
-    assert_eq!(
-        after(&ps, "Nom scientifique de l'espèce"),
-        "Chlamydotis undulata"
-    );
+    assert_eq!(after(&ps, "Espèce"), "Autre: Chlamydotis undulata");
     assert_eq!(
         after(&ps, "Tendance de la population dans le pays"),
         "En diminution"
@@ -341,15 +343,17 @@ fn a_long_report_runs_over_numbered_pages() {
     let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
     let id = reports::create_draft(&core, CMS, "COP15").unwrap().id;
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
+    // picked from the species list; none of these has a French common name in it, so the
+    // French label is the scientific name
     let species = [
-        "Chlamydotis undulata",
-        "Otis tarda",
-        "Ciconia nigra",
-        "Aquila clanga",
-        "Oxyura leucocephala",
-        "Numenius tenuirostris",
+        ("coracias_garrulus", "Coracias garrulus"),
+        ("calidris_pusilla", "Calidris pusilla"),
+        ("calidris_tenuirostris", "Calidris tenuirostris"),
+        ("phoebastria_albatrus", "Phoebastria albatrus"),
+        ("pterodroma_cahow", "Pterodroma cahow"),
+        ("diomedea_amsterdamensis", "Diomedea amsterdamensis"),
     ];
-    for (i, name) in species.iter().enumerate() {
+    for (i, (name, _)) in species.iter().enumerate() {
         reports::add_repeat_row(&core, &id, "appendix_i/app1_species").unwrap();
         let row = format!("appendix_i/app1_species[{}]", i + 1);
         reports::set_answer(&core, &id, &format!("{row}/app1_sp_name"), name).unwrap();
@@ -367,8 +371,9 @@ fn a_long_report_runs_over_numbered_pages() {
     let total = pages.len();
     assert!(total >= 5, "{total} pages");
     for (i, page) in pages.iter().enumerate() {
+        // every page but the last (which holds whatever remains) is filled
         assert!(
-            page.iter().filter(|l| l.size > 8.0).count() > 10,
+            i + 1 == total || page.iter().filter(|l| l.size > 8.0).count() > 10,
             "page {} is not filled",
             i + 1
         );
@@ -387,9 +392,9 @@ fn a_long_report_runs_over_numbered_pages() {
         })
         .collect();
     assert!(rows.windows(2).all(|w| w[0] < w[1]));
-    for (row, name) in rows.iter().zip(species) {
-        assert_eq!(ps[row + 1].2.join(" "), "Nom scientifique de l'espèce");
-        assert_eq!(ps[row + 2].2, [name]);
+    for (row, (_, label)) in rows.iter().zip(species) {
+        assert_eq!(ps[row + 1].2.join(" "), "Espèce");
+        assert_eq!(ps[row + 2].2, [label]);
     }
     // the page count the reader sees is the one printed
     let doc = Document::load_mem(&pdf).unwrap();

@@ -83,12 +83,12 @@ fn the_form_tree_has_sections_labels_choices_and_widget_details_in_french() {
             "general_info",
             "appendix_i",
             "appendix_ii",
-            "priorities",
-            "protected_areas",
-            "research",
-            "membership",
-            "resources",
-            "resolutions"
+            "goal_1",
+            "goal_2",
+            "goal_3",
+            "goal_4",
+            "goal_5",
+            "closing"
         ]
     );
     // The section names are the ones completion is reported under.
@@ -103,10 +103,10 @@ fn the_form_tree_has_sections_labels_choices_and_widget_details_in_french() {
     assert_eq!(completion, names);
     assert_eq!(
         v.sections[0].label.as_deref(),
-        Some("Section 1. Informations générales et institutions")
+        Some("Section I. Informations générales")
     );
 
-    let gate = find(&v.sections, "priorities/nbsap_exists");
+    let gate = find(&v.sections, "goal_5/target_13/nbsap_exists");
     assert_eq!(gate.kind, "select_one");
     assert_eq!(gate.list.as_deref(), Some("yes_no"));
     assert!(gate.required);
@@ -126,12 +126,12 @@ fn the_form_tree_has_sections_labels_choices_and_widget_details_in_french() {
     );
     assert!(!phone.required);
 
-    let matrix = find(&v.sections, "research/research_matrix");
+    let matrix = find(&v.sections, "goal_5/target_15/research_matrix");
     assert_eq!(matrix.kind, "group");
     assert_eq!(matrix.appearance, ["table-list"]);
     assert_eq!(matrix.children.len(), 6);
 
-    let capacity = find(&v.sections, "resources/capacity_adequacy");
+    let capacity = find(&v.sections, "goal_5/target_16/capacity_adequacy");
     assert_eq!(capacity.kind, "range");
     let r = capacity.range.expect("range parameters");
     assert_eq!((r.start, r.end, r.step), (1.0, 5.0, 1.0));
@@ -151,16 +151,16 @@ fn the_form_tree_has_sections_labels_choices_and_widget_details_in_french() {
     assert!(count.read_only);
     assert_eq!(find(&v.sections, "general_info/intro_general").kind, "note");
     assert_eq!(
-        find(&v.sections, "priorities/priority_ranking").kind,
+        find(&v.sections, "goal_5/target_13/priority_ranking").kind,
         "rank"
     );
     assert_eq!(find(&v.sections, "general_info/period_start").kind, "date");
     assert_eq!(
-        find(&v.sections, "protected_areas/pa_number").kind,
+        find(&v.sections, "goal_3/target_10/pa_number").kind,
         "integer"
     );
     assert_eq!(
-        find(&v.sections, "protected_areas/pa_terrestrial_km2").kind,
+        find(&v.sections, "goal_3/target_10/pa_terrestrial_km2").kind,
         "decimal"
     );
 }
@@ -247,7 +247,13 @@ fn an_empty_repeat_is_listed_once_its_gate_opens_and_rows_and_calculations_follo
     assert_eq!(s.computed[&format!("{row}/app1_sp_threat_count")], "2");
 
     // Closing the gate hides the repeat (rows and all) but keeps its answers.
-    reports::set_answer(&core, &id, &format!("{row}/app1_sp_name"), "Falco cherrug").unwrap();
+    reports::set_answer(
+        &core,
+        &id,
+        &format!("{row}/app1_sp_name"),
+        "coracias_garrulus",
+    )
+    .unwrap();
     let live = reports::set_answer(&core, &id, "appendix_i/app1_present", "no").unwrap();
     let s = state_after(&core, &id, live);
     assert!(!s.repeats.contains_key(SPECIES));
@@ -256,13 +262,16 @@ fn an_empty_repeat_is_listed_once_its_gate_opens_and_rows_and_calculations_follo
             .contains_key(&format!("{row}/app1_sp_threat_count"))
     );
     let values = view::draft_values(&core, &id).unwrap();
-    assert_eq!(values[&format!("{row}/app1_sp_name")], "Falco cherrug");
+    assert_eq!(values[&format!("{row}/app1_sp_name")], "coracias_garrulus");
 
     // Reopened: the row and its answers are back.
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
     let v = view::open_draft(&core, &id, "en").unwrap();
     assert_eq!(v.state.repeats.get(SPECIES), Some(&1));
-    assert_eq!(v.values[&format!("{row}/app1_sp_name")], "Falco cherrug");
+    assert_eq!(
+        v.values[&format!("{row}/app1_sp_name")],
+        "coracias_garrulus"
+    );
     assert!(
         v.state
             .live
@@ -275,14 +284,14 @@ fn an_empty_repeat_is_listed_once_its_gate_opens_and_rows_and_calculations_follo
 fn removing_a_row_renames_the_values_of_later_rows() {
     let (_dir, core, id) = fresh(CMS);
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
-    for name in ["Falco cherrug", "Otis tarda"] {
+    for name in ["coracias_garrulus", "otis_tarda"] {
         let live = reports::add_repeat_row(&core, &id, SPECIES).unwrap();
         let n = state_after(&core, &id, live).repeats[SPECIES];
         reports::set_answer(&core, &id, &format!("{SPECIES}[{n}]/app1_sp_name"), name).unwrap();
     }
     reports::remove_repeat_row(&core, &id, SPECIES, 1).unwrap();
     let values = view::draft_values(&core, &id).unwrap();
-    assert_eq!(values[&format!("{SPECIES}[1]/app1_sp_name")], "Otis tarda");
+    assert_eq!(values[&format!("{SPECIES}[1]/app1_sp_name")], "otis_tarda");
     assert!(!values.contains_key(&format!("{SPECIES}[2]/app1_sp_name")));
 }
 

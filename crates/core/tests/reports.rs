@@ -34,12 +34,14 @@ fn unknown_form_and_empty_cycle_are_refused() {
     let err = reports::create_draft(&core, "no-such-form", "COP15").unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
     let err = reports::create_draft(&core, CMS, "  ").unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
-    let err =
-        reports::set_answer(&core, "no-such-draft", "priorities/nbsap_exists", "yes").unwrap_err();
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
+    let err = reports::set_answer(
+        &core,
+        "no-such-draft",
+        "goal_5/target_13/nbsap_exists",
+        "yes",
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
 }
 
@@ -47,70 +49,85 @@ fn unknown_form_and_empty_cycle_are_refused() {
 fn a_gate_opens_its_follow_up_and_closing_it_keeps_the_answer_out_of_the_export() {
     let (_dir, core, id) = fresh();
     let s = reports::live_state(&core, &id).unwrap();
-    assert!(visible(&s, "priorities/nbsap_exists"));
-    assert!(!visible(&s, "priorities/nbsap_date"));
-    assert!(s.required.iter().any(|p| p == "priorities/nbsap_exists"));
+    assert!(visible(&s, "goal_5/target_13/nbsap_exists"));
+    assert!(!visible(&s, "goal_5/target_13/nbsap_date"));
+    assert!(
+        s.required
+            .iter()
+            .any(|p| p == "goal_5/target_13/nbsap_exists")
+    );
     assert_eq!(s.completion.overall.answered, 0);
     assert!(
         s.completion
             .sections
             .iter()
-            .any(|(name, _)| name == "priorities")
+            .any(|(name, _)| name == "goal_5")
     );
 
-    let s = reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
-    assert!(visible(&s, "priorities/nbsap_date"), "follow-up shown");
-    assert!(s.required.iter().any(|p| p == "priorities/nbsap_migratory"));
-    assert!(!s.issues.iter().any(|i| i.path == "priorities/nbsap_exists"));
-    let s = reports::set_answer(&core, &id, "priorities/nbsap_date", "2020-05-01").unwrap();
-    let priorities = s
+    let s = reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "yes").unwrap();
+    assert!(
+        visible(&s, "goal_5/target_13/nbsap_date"),
+        "follow-up shown"
+    );
+    assert!(
+        s.required
+            .iter()
+            .any(|p| p == "goal_5/target_13/nbsap_migratory")
+    );
+    assert!(
+        !s.issues
+            .iter()
+            .any(|i| i.path == "goal_5/target_13/nbsap_exists")
+    );
+    let s = reports::set_answer(&core, &id, "goal_5/target_13/nbsap_date", "2020-05-01").unwrap();
+    let goal_5 = s
         .completion
         .sections
         .iter()
-        .find(|(n, _)| n == "priorities")
+        .find(|(n, _)| n == "goal_5")
         .unwrap()
         .1;
-    assert_eq!(priorities.answered, 2);
+    assert_eq!(goal_5.answered, 2);
     let json = reports::export_json(&core, &id).unwrap();
-    assert_eq!(json["answers"]["priorities/nbsap_date"], "2020-05-01");
+    assert_eq!(json["answers"]["goal_5/target_13/nbsap_date"], "2020-05-01");
     assert_eq!(json["form_id"], CMS);
     assert_eq!(json["cycle"], "COP15");
-    assert_eq!(json["form_version"], "2027.1");
+    assert_eq!(json["form_version"], "2027.2");
 
     // close the gate: the follow-up hides, its answer stays stored but is not exported
-    let s = reports::set_answer(&core, &id, "priorities/nbsap_exists", "no").unwrap();
-    assert!(!visible(&s, "priorities/nbsap_date"));
-    assert!(visible(&s, "priorities/nbsap_plans"));
+    let s = reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "no").unwrap();
+    assert!(!visible(&s, "goal_5/target_13/nbsap_date"));
+    assert!(visible(&s, "goal_5/target_13/nbsap_plans"));
     assert_eq!(
-        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_date"],
+        reports::draft_answers(&core, &id).unwrap()["goal_5/target_13/nbsap_date"],
         "2020-05-01"
     );
     let json = reports::export_json(&core, &id).unwrap();
     assert!(
-        json["answers"].get("priorities/nbsap_date").is_none(),
+        json["answers"].get("goal_5/target_13/nbsap_date").is_none(),
         "{json}"
     );
-    assert_eq!(json["answers"]["priorities/nbsap_exists"], "no");
+    assert_eq!(json["answers"]["goal_5/target_13/nbsap_exists"], "no");
 
     // open it again: the work is back
-    let s = reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
-    assert!(visible(&s, "priorities/nbsap_date"));
+    let s = reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "yes").unwrap();
+    assert!(visible(&s, "goal_5/target_13/nbsap_date"));
     assert_eq!(
-        reports::export_json(&core, &id).unwrap()["answers"]["priorities/nbsap_date"],
+        reports::export_json(&core, &id).unwrap()["answers"]["goal_5/target_13/nbsap_date"],
         "2020-05-01"
     );
 
     // issues come in the reader's language
     core.set_language("fr").unwrap();
-    let s = reports::clear_answer(&core, &id, "priorities/nbsap_exists").unwrap();
+    let s = reports::clear_answer(&core, &id, "goal_5/target_13/nbsap_exists").unwrap();
     let issue = s
         .issues
         .iter()
-        .find(|i| i.path == "priorities/nbsap_exists")
+        .find(|i| i.path == "goal_5/target_13/nbsap_exists")
         .unwrap();
     assert_eq!(issue.message, "Cette réponse est obligatoire.");
     assert_eq!(
-        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_exists"],
+        reports::draft_answers(&core, &id).unwrap()["goal_5/target_13/nbsap_exists"],
         ""
     );
 }
@@ -126,9 +143,9 @@ fn repeat_rows_are_added_and_removing_one_shifts_the_later_answers() {
     assert!(visible(&s, "appendix_i/app1_species[3]"));
     assert!(visible(&s, "appendix_i/app1_species[3]/app1_sp_name"));
     for (i, name) in [
-        (1, "Chlamydotis undulata"),
-        (2, "Falco cherrug"),
-        (3, "Numenius tenuirostris"),
+        (1, "tetrax_tetrax"),
+        (2, "coracias_garrulus"),
+        (3, "calidris_pusilla"),
     ] {
         reports::set_answer(&core, &id, &format!("{SPECIES}[{i}]/app1_sp_name"), name).unwrap();
     }
@@ -144,20 +161,14 @@ fn repeat_rows_are_added_and_removing_one_shifts_the_later_answers() {
     assert!(visible(&s, "appendix_i/app1_species[2]"));
     assert!(!visible(&s, "appendix_i/app1_species[3]"));
     let a = reports::draft_answers(&core, &id).unwrap();
-    assert_eq!(
-        a[&format!("{SPECIES}[1]/app1_sp_name")],
-        "Chlamydotis undulata"
-    );
-    assert_eq!(
-        a[&format!("{SPECIES}[2]/app1_sp_name")],
-        "Numenius tenuirostris"
-    );
+    assert_eq!(a[&format!("{SPECIES}[1]/app1_sp_name")], "tetrax_tetrax");
+    assert_eq!(a[&format!("{SPECIES}[2]/app1_sp_name")], "calidris_pusilla");
     assert_eq!(a[&format!("{SPECIES}[2]/app1_sp_trend")], "decreasing");
     assert!(
         !a.keys().any(|k| k.starts_with(&format!("{SPECIES}[3]"))),
         "{a:?}"
     );
-    assert!(!a.values().any(|v| v == "Falco cherrug"));
+    assert!(!a.values().any(|v| v == "coracias_garrulus"));
 
     // an empty last row survives removing a row before it
     reports::add_repeat_row(&core, &id, SPECIES).unwrap();
@@ -170,31 +181,25 @@ fn repeat_rows_are_added_and_removing_one_shifts_the_later_answers() {
     assert_eq!(json["answers"]["appendix_i/app1_species_reported"], "2");
 
     let err = reports::remove_repeat_row(&core, &id, SPECIES, 5).unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
-    let err = reports::add_repeat_row(&core, &id, "priorities/nbsap_exists").unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
+    let err = reports::add_repeat_row(&core, &id, "goal_5/target_13/nbsap_exists").unwrap_err();
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
 }
 
 #[test]
 fn unknown_paths_are_refused_by_name() {
     let (_dir, core, id) = fresh();
     for path in [
-        "priorities/no_such_question",
+        "goal_5/target_13/no_such_question",
         "no_such_section/nbsap_exists",
         "nbsap_exists",
         "appendix_i/app1_species/app1_sp_name",
         "appendix_i/app1_species[1]/app1_sp_name",
         "appendix_i/app1_species[0]/app1_sp_name",
-        "priorities[1]/nbsap_exists",
+        "goal_5[1]/target_13/nbsap_exists",
         "appendix_i/app1_species_reported",
         "appendix_i/intro_app1",
-        "priorities",
+        "goal_5",
         "",
     ] {
         let err = reports::set_answer(&core, &id, path, "x").unwrap_err();
@@ -212,7 +217,7 @@ fn unknown_paths_are_refused_by_name() {
     reports::set_answer(
         &core,
         &id,
-        "priorities/nbsap_aspects_covered_other",
+        "goal_5/target_13/nbsap_aspects_covered_other",
         "Urban birds",
     )
     .unwrap();
@@ -224,22 +229,22 @@ fn answers_survive_closing_and_reopening() {
     let id = {
         let core = open(dir.path());
         let id = reports::create_draft(&core, CMS, "COP15").unwrap().id;
-        reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
+        reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "yes").unwrap();
         reports::add_repeat_row(&core, &id, SPECIES).unwrap();
         reports::add_repeat_row(&core, &id, SPECIES).unwrap();
         reports::set_answer(
             &core,
             &id,
             &format!("{SPECIES}[1]/app1_sp_name"),
-            "Otis tarda",
+            "otis_tarda",
         )
         .unwrap();
         id
     };
     let core = open(dir.path());
     let a = reports::draft_answers(&core, &id).unwrap();
-    assert_eq!(a["priorities/nbsap_exists"], "yes");
-    assert_eq!(a[&format!("{SPECIES}[1]/app1_sp_name")], "Otis tarda");
+    assert_eq!(a["goal_5/target_13/nbsap_exists"], "yes");
+    assert_eq!(a[&format!("{SPECIES}[1]/app1_sp_name")], "otis_tarda");
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
     let s = reports::live_state(&core, &id).unwrap();
     assert!(
@@ -260,19 +265,22 @@ fn answers_survive_closing_and_reopening() {
 fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
     let (_dir, core, id) = fresh();
     let err = reports::submit_draft(&core, &id).unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
-    reports::set_answer(&core, &id, "priorities/nbsap_exists", "no").unwrap();
-    reports::set_answer(&core, &id, "priorities/nbsap_plans", "Revision under way").unwrap();
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
+    reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "no").unwrap();
+    reports::set_answer(
+        &core,
+        &id,
+        "goal_5/target_13/nbsap_plans",
+        "Revision under way",
+    )
+    .unwrap();
     reports::set_answer(&core, &id, "appendix_i/app1_present", "yes").unwrap();
     reports::add_repeat_row(&core, &id, SPECIES).unwrap();
     reports::set_answer(
         &core,
         &id,
         &format!("{SPECIES}[1]/app1_sp_name"),
-        "Otis tarda",
+        "otis_tarda",
     )
     .unwrap();
     reports::set_answer(&core, &id, "general_info/period_start", "2021-01-01").unwrap();
@@ -290,8 +298,8 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
     assert!(submitted.submitted_at.is_some());
 
     for err in [
-        reports::set_answer(&core, &id, "priorities/nbsap_plans", "changed").unwrap_err(),
-        reports::clear_answer(&core, &id, "priorities/nbsap_plans").unwrap_err(),
+        reports::set_answer(&core, &id, "goal_5/target_13/nbsap_plans", "changed").unwrap_err(),
+        reports::clear_answer(&core, &id, "goal_5/target_13/nbsap_plans").unwrap_err(),
         reports::add_repeat_row(&core, &id, SPECIES).unwrap_err(),
         reports::remove_repeat_row(&core, &id, SPECIES, 1).unwrap_err(),
         reports::submit_draft(&core, &id).unwrap_err(),
@@ -303,7 +311,7 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
         assert!(err.to_string().contains("submitted"), "{err}");
     }
     assert_eq!(
-        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_plans"],
+        reports::draft_answers(&core, &id).unwrap()["goal_5/target_13/nbsap_plans"],
         "Revision under way"
     );
 
@@ -313,11 +321,17 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
     assert_eq!(copied, before.len());
     let after = reports::draft_answers(&core, &next.id).unwrap();
     assert_eq!(after, before);
-    assert_eq!(after[&format!("{SPECIES}[1]/app1_sp_name")], "Otis tarda");
+    assert_eq!(after[&format!("{SPECIES}[1]/app1_sp_name")], "otis_tarda");
     // the copy is a draft of its own
-    reports::set_answer(&core, &next.id, "priorities/nbsap_plans", "Adopted in 2026").unwrap();
+    reports::set_answer(
+        &core,
+        &next.id,
+        "goal_5/target_13/nbsap_plans",
+        "Adopted in 2026",
+    )
+    .unwrap();
     assert_eq!(
-        reports::draft_answers(&core, &id).unwrap()["priorities/nbsap_plans"],
+        reports::draft_answers(&core, &id).unwrap()["goal_5/target_13/nbsap_plans"],
         "Revision under way"
     );
     let list = reports::list_drafts(&core).unwrap();
@@ -328,7 +342,7 @@ fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
 #[test]
 fn prefill_without_a_submitted_report_copies_nothing() {
     let (_dir, core, id) = fresh();
-    reports::set_answer(&core, &id, "priorities/nbsap_exists", "yes").unwrap();
+    reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "yes").unwrap();
     let other = reports::create_draft(&core, CMS, "COP16").unwrap();
     assert_eq!(
         reports::prefill_from_last_submitted(&core, &other.id).unwrap(),
@@ -341,9 +355,9 @@ fn prefill_without_a_submitted_report_copies_nothing() {
 fn csv_export_quotes_fields_and_keeps_accents() {
     let (_dir, core, id) = fresh();
     let tricky = "Plan, \"revised\"\nsecond line: révision générale";
-    reports::set_answer(&core, &id, "priorities/nbsap_exists", "no").unwrap();
-    reports::set_answer(&core, &id, "priorities/nbsap_plans", tricky).unwrap();
-    reports::set_answer(&core, &id, "priorities/nbsap_date", "2020-01-01").unwrap(); // hidden
+    reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "no").unwrap();
+    reports::set_answer(&core, &id, "goal_5/target_13/nbsap_plans", tricky).unwrap();
+    reports::set_answer(&core, &id, "goal_5/target_13/nbsap_date", "2020-01-01").unwrap(); // hidden
 
     let csv = reports::export_csv(&core, &id, "fr").unwrap();
     assert!(
@@ -352,7 +366,8 @@ fn csv_export_quotes_fields_and_keeps_accents() {
     );
     let quoted = "\"Plan, \"\"revised\"\"\nsecond line: révision générale\"";
     assert!(csv.contains(&format!(",{quoted}\r\n")), "{csv}");
-    assert!(csv.contains("Section 4. Priorités nationales et SPANB,priorities/nbsap_exists,Le pays dispose-t-il d'une SPANB en vigueur ?,no\r\n"), "{csv}");
+    // the section label has a comma, so it is quoted too
+    assert!(csv.contains("\"Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités\",goal_5/target_13/nbsap_exists,Le pays dispose-t-il d'une SPANB en vigueur ?,no\r\n"), "{csv}");
     assert!(
         !csv.contains("nbsap_date"),
         "hidden answers are not exported"
@@ -390,8 +405,8 @@ fn cycles_have_one_spelling_and_answers_fit_what_the_server_keeps() {
     );
 
     // An answer longer than the server keeps is refused before anything is saved.
-    let path = "priorities/nbsap_plans";
-    reports::set_answer(&core, &id, "priorities/nbsap_exists", "no").unwrap();
+    let path = "goal_5/target_13/nbsap_plans";
+    reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "no").unwrap();
     reports::set_answer(&core, &id, path, "short").unwrap();
     let long = "é".repeat(stopover_protocol::MAX_TEXT_CHARS + 1);
     let err = reports::set_answer(&core, &id, path, &long).unwrap_err();

@@ -43,27 +43,27 @@ fn the_cms_nbsap_gate_opens_and_closes_its_follow_ups_without_losing_them() {
     let form = load(CMS);
     let mut state = fresh(&form);
     assert!(
-        !state.is_relevant("priorities/nbsap_date"),
+        !state.is_relevant("goal_5/target_13/nbsap_date"),
         "closed until answered"
     );
-    state.set_answer("priorities/nbsap_exists", "yes");
-    assert!(state.is_relevant("priorities/nbsap_date"));
-    assert!(state.is_relevant("priorities/nbsap_migratory"));
-    assert!(!state.is_relevant("priorities/nbsap_plans"));
-    state.set_answer("priorities/nbsap_migratory", "yes");
-    state.set_answer("priorities/nbsap_targets", "Target 4: flyway sites");
-    state.set_answer("priorities/nbsap_exists", "no");
-    assert!(!state.is_relevant("priorities/nbsap_targets"));
-    assert!(state.is_relevant("priorities/nbsap_plans"));
+    state.set_answer("goal_5/target_13/nbsap_exists", "yes");
+    assert!(state.is_relevant("goal_5/target_13/nbsap_date"));
+    assert!(state.is_relevant("goal_5/target_13/nbsap_migratory"));
+    assert!(!state.is_relevant("goal_5/target_13/nbsap_plans"));
+    state.set_answer("goal_5/target_13/nbsap_migratory", "yes");
+    state.set_answer("goal_5/target_13/nbsap_targets", "Target 4: flyway sites");
+    state.set_answer("goal_5/target_13/nbsap_exists", "no");
+    assert!(!state.is_relevant("goal_5/target_13/nbsap_targets"));
+    assert!(state.is_relevant("goal_5/target_13/nbsap_plans"));
     assert!(
         !state
             .submission_answers()
-            .contains_key("priorities/nbsap_targets"),
+            .contains_key("goal_5/target_13/nbsap_targets"),
         "hidden answers are not submitted"
     );
-    state.set_answer("priorities/nbsap_exists", "yes");
+    state.set_answer("goal_5/target_13/nbsap_exists", "yes");
     assert_eq!(
-        state.value("priorities/nbsap_targets"),
+        state.value("goal_5/target_13/nbsap_targets"),
         "Target 4: flyway sites",
         "and come back"
     );

@@ -123,7 +123,7 @@ fn answerable(form: &Form, state: &FormState, path: &str) -> Result<()> {
     }
 }
 
-/// Sets the answer at `path` (e.g. `priorities/nbsap_exists` or
+/// Sets the answer at `path` (e.g. `goal_5/target_13/nbsap_exists` or
 /// `appendix_i/app1_species[2]/app1_sp_trend`), saved durably before this returns.
 /// Answers to questions that become hidden are kept (and left out of exports).
 pub fn set_answer(core: &Core, draft_id: &str, path: &str, value: &str) -> Result<LiveState> {

@@ -3,7 +3,7 @@
 //! with `#[path]`), so there is one way to fill a report, not three.
 
 use stopover_core::Core;
-use stopover_core::reports;
+use stopover_core::reports::{self, view};
 use stopover_forms::QuestionType;
 
 /// Answers every missing or invalid required question with a plausible value (text in
@@ -15,6 +15,8 @@ pub fn fill_required(core: &Core, id: &str) {
         if issues.is_empty() {
             return;
         }
+        // a select with a `choice_filter` (the species lists by Appendix) offers only some choices
+        let offered = view::open_draft(core, id, "fr").unwrap().state.choices;
         for issue in issues {
             let q = form
                 .question(issue.path.rsplit('/').next().unwrap())
@@ -25,7 +27,10 @@ pub fn fill_required(core: &Core, id: &str) {
                 _ if q.name == "nfp_email" => "pf@exemple.org".into(),
                 QuestionType::SelectOne(l)
                 | QuestionType::SelectMultiple(l)
-                | QuestionType::Rank(l) => form.choice_list(l)[0].name.clone(),
+                | QuestionType::Rank(l) => offered
+                    .get(&issue.path)
+                    .and_then(|names| names.first().cloned())
+                    .unwrap_or_else(|| form.choice_list(l)[0].name.clone()),
                 QuestionType::Integer | QuestionType::Decimal | QuestionType::Range => "1".into(),
                 QuestionType::Date => "2024-01-01".into(),
                 _ => "Réponse détaillée : la Partie a renforcé la coopération régionale.".into(),
