@@ -2,8 +2,9 @@
 //! (ts-rs) into `ui/src/lib/bindings/`. The files are committed; `bindings_are_current` fails
 //! when they are stale. Regenerate with `UPDATE_BINDINGS=1 cargo test -p stopover bindings`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::any::TypeId;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use stopover_core::content::{
     ItemKind, ItemSummary, LibraryFacets, LibraryFilter, Progress, SearchHit,
@@ -18,7 +19,7 @@ use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
 use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
 use stopover_core::{ErrorCode, Lang, RecordKind};
 use stopover_protocol::{ErrorCode as ServerErrorCode, RefusalCode};
-use ts_rs::{Config, TS};
+use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::commands::app::AppStatus;
 use crate::commands::checklists::OpenedChecklist;
@@ -35,13 +36,51 @@ fn config(dir: &Path) -> Config {
     Config::new().with_out_dir(dir).with_large_int("number")
 }
 
+/// Every exported type by its file, to catch two Rust types of one name (ts-rs would write
+/// both to the same file, the second silently replacing the first).
+#[derive(Default)]
+struct Names {
+    files: HashMap<PathBuf, (TypeId, &'static str)>,
+    clashes: Vec<String>,
+}
+
+impl Names {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        TypeVisitor::visit::<T>(self);
+    }
+}
+
+impl TypeVisitor for Names {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        let Some(path) = T::output_path() else {
+            return;
+        };
+        let me = (TypeId::of::<T>(), std::any::type_name::<T>());
+        match self.files.get(&path) {
+            Some((id, _)) if *id == me.0 => {}
+            // serde_json's Value is written through ts-rs's own stand-in for it, on purpose.
+            Some((_, other)) if other.contains("serde_json") && me.1.contains("serde_json") => {}
+            Some((_, other)) => self.clashes.push(format!("{other} and {}", me.1)),
+            None => {
+                self.files.insert(path, me);
+                T::visit_dependencies(self);
+                T::visit_generics(self);
+            }
+        }
+    }
+}
+
 /// Writes every binding, plus `codes.ts` (each code as a list, for the translation tests)
 /// and `index.ts`, into `dir`. Returns the file names written.
 pub fn export(dir: &Path) -> Result<Vec<String>, String> {
     let cfg = config(dir);
+    let mut seen = Names::default();
     macro_rules! all {
         ($($t:ty),+ $(,)?) => {{
-            $( <$t as TS>::export_all(&cfg).map_err(|e| format!("{}: {e}", stringify!($t)))?; )+
+            $(
+                seen.visit::<$t>();
+                <$t as TS>::export_all(&cfg).map_err(|e| format!("{}: {e}", stringify!($t)))?;
+            )+
         }};
     }
     all!(
@@ -90,6 +129,12 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         ServerErrorCode,
         RefusalCode,
     );
+    if !seen.clashes.is_empty() {
+        return Err(format!(
+            "two Rust types would be one TypeScript type (rename one with #[ts(rename)]): {:?}",
+            seen.clashes
+        ));
+    }
     let list = |codes: Vec<&str>| {
         codes
             .iter()
@@ -131,17 +176,23 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// The files of a bindings folder by name.
+/// The files of a bindings folder (and its subfolders) by path relative to it.
 pub fn read_all(dir: &Path) -> BTreeMap<String, String> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let name = e.file_name().into_string().ok()?;
-            Some((name, std::fs::read_to_string(e.path()).ok()?))
-        })
-        .collect()
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if let (Ok(rel), Ok(text)) =
+                (path.strip_prefix(root), std::fs::read_to_string(&path))
+            {
+                out.insert(rel.to_string_lossy().replace('\\', "/"), text);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -160,7 +211,9 @@ mod tests {
             let _ = std::fs::remove_dir_all(&checked_in);
             std::fs::create_dir_all(&checked_in).unwrap();
             for (name, text) in &generated {
-                std::fs::write(checked_in.join(name), text).unwrap();
+                let path = checked_in.join(name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
             }
             return;
         }

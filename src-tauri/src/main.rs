@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod bindings;
+mod command_names;
 mod commands;
 mod error;
 mod state;
@@ -71,6 +72,7 @@ fn main() {
             commands::sync::list_outbox,
             commands::sync::list_conflicts,
             commands::sync::list_rejected,
+            commands::sync::dismiss_rejected,
             commands::sync::resolve_conflict,
             commands::reports::list_report_forms,
             commands::reports::list_reports,
@@ -109,4 +111,38 @@ fn main() {
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_names::COMMANDS;
+
+    /// Every named command has a handler here and a grant in the main window's capability,
+    /// and nothing else is granted: the three lists cannot drift apart.
+    #[test]
+    fn commands_handlers_and_grants_agree() {
+        let main = include_str!("main.rs");
+        let handlers: Vec<&str> = main
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("commands::"))
+            .filter_map(|l| l.trim_end_matches(',').rsplit("::").next())
+            .collect();
+        let mut named: Vec<&str> = COMMANDS.to_vec();
+        let mut registered = handlers.clone();
+        named.sort_unstable();
+        registered.sort_unstable();
+        assert_eq!(named, registered, "command_names.rs and generate_handler! differ");
+
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let mut granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-").map(|s| s.replace('-', "_")))
+            .collect();
+        granted.sort_unstable();
+        let expected: Vec<String> = named.iter().map(|s| s.to_string()).collect();
+        assert_eq!(granted, expected, "capabilities/main.json grants other commands");
+    }
 }

@@ -53,7 +53,7 @@ pub struct Issue {
 
 /// Answered / total of the relevant input questions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AnswerProgress"))]
 pub struct Progress {
     pub answered: usize,
     pub total: usize,

@@ -61,8 +61,10 @@ pub enum CategoryKind {
 pub struct Localized {
     pub en: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub fr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub es: Option<String>,
 }
 
@@ -102,6 +104,7 @@ pub struct PostContent {
     pub category: String,
     /// The thread's title: present on a thread's first post, absent on replies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub title: Option<String>,
     /// Markdown, shown sanitized (no script, no remote images or frames).
     pub body: String,
@@ -140,10 +143,13 @@ pub struct ProfileAccount {
 #[serde(deny_unknown_fields)]
 pub struct SharedContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub organisation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub phone: Option<String>,
     /// Languages the NFP works in, e.g. `["en", "fr"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -164,14 +170,17 @@ pub struct EventInfo {
     pub location: String,
     /// CMS region, when the event is for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub region: Option<String>,
     /// Instrument, when the event is about one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub instrument: Option<String>,
     /// Registrations close at the end of this day (`YYYY-MM-DD`).
     pub registration_closes_on: String,
     /// Most participants; `None`: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub capacity: Option<u32>,
 }
 

@@ -111,6 +111,22 @@ pub async fn list_rejected(sync: State<'_, SyncHandle>) -> CommandResult<Vec<Rej
         .map_err(Into::into)
 }
 
+/// Takes a refused change off the list once read (it stays in the log); answers with the
+/// status, whose "needs attention" may now clear.
+#[tauri::command]
+pub async fn dismiss_rejected(
+    sync: State<'_, SyncHandle>,
+    op_id: String,
+) -> CommandResult<SyncStatusView> {
+    let service = sync.get()?;
+    let s = service.clone();
+    tauri::async_runtime::spawn_blocking(move || sync::dismiss_rejected(s.core(), &op_id))
+        .await
+        .map_err(join_error)??;
+    service.publish();
+    service.status()
+}
+
 #[tauri::command]
 pub async fn resolve_conflict(
     sync: State<'_, SyncHandle>,

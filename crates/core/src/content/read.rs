@@ -57,11 +57,14 @@ pub struct ItemSummary {
     pub title: String,
     pub summary: String,
     /// The language shown; differs from the requested one when falling back.
+    #[cfg_attr(feature = "ts", ts(as = "crate::Lang"))]
     pub lang: String,
     pub fallback: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub meta: Option<LibraryMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub progress: Option<Progress>,
 }
 
@@ -74,9 +77,11 @@ pub struct ItemView {
     pub title: String,
     pub summary: String,
     pub html: String,
+    #[cfg_attr(feature = "ts", ts(as = "crate::Lang"))]
     pub lang: String,
     pub fallback: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub meta: Option<LibraryMeta>,
     /// Shown at the foot of the page: the sources and the date the facts were last checked.
     pub provenance: Provenance,
@@ -99,6 +104,7 @@ pub struct ChecklistView {
     pub id: String,
     pub title: String,
     pub summary: String,
+    #[cfg_attr(feature = "ts", ts(as = "crate::Lang"))]
     pub lang: String,
     pub fallback: bool,
     pub steps: Vec<ChecklistStepView>,

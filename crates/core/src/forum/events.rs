@@ -50,6 +50,7 @@ pub struct EventView {
     /// Why the server refused the last registration (e.g. the event is full), until the
     /// reader tries again.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub refusal: Option<RefusalView>,
 }
 

@@ -97,10 +97,12 @@ pub struct PostView {
     pub mine: bool,
     /// The post's Markdown, for its author's edit box; `None` for others' posts.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub source: Option<String>,
     pub conflict: Option<PostConflict>,
     /// Why the server refused this post or its last edit, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub refusal: Option<RefusalView>,
 }
 

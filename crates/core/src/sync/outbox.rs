@@ -237,7 +237,7 @@ pub struct PendingOperation {
     pub op_id: String,
     /// Position on this device (older first).
     pub seq: i64,
-    pub kind: String,
+    pub kind: RecordKind,
     pub entity_id: String,
     pub field: String,
     /// `None`: waits for the answer to an earlier operation on the same field.
@@ -259,10 +259,12 @@ pub fn pending_operations(core: &Core) -> Result<Vec<PendingOperation>> {
         "SELECT op_id, seq, kind, entity_id, field, base_version, value_json, sent, created_at FROM outbox ORDER BY seq",
     )?;
     let rows = stmt.query_map([], |r| {
+        let kind: String = r.get(2)?;
         Ok(PendingOperation {
             op_id: r.get(0)?,
             seq: r.get(1)?,
-            kind: r.get(2)?,
+            // Only kinds this version knows are ever queued here.
+            kind: RecordKind::from_name(&kind).unwrap_or(RecordKind::ChecklistProgress),
             entity_id: r.get(3)?,
             field: r.get(4)?,
             base_version: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),

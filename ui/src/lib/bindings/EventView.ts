@@ -11,4 +11,4 @@ title: string, starts_on: string, ends_on: string, location: string, region: str
  * Why the server refused the last registration (e.g. the event is full), until the
  * reader tries again.
  */
-refusal: RefusalView | null, };
+refusal?: RefusalView, };

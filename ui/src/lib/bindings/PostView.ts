@@ -23,8 +23,8 @@ pending: boolean, mine: boolean,
 /**
  * The post's Markdown, for its author's edit box; `None` for others' posts.
  */
-source: string | null, conflict: PostConflict | null, 
+source?: string, conflict: PostConflict | null, 
 /**
  * Why the server refused this post or its last edit, when it did.
  */
-refusal: RefusalView | null, };
+refusal?: RefusalView, };

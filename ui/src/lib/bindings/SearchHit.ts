@@ -13,4 +13,8 @@ snippet: string,
 /**
  * bm25 score: lower is better.
  */
-score: number, };
+score: number, 
+/**
+ * The part of the item the hit is about (a glossary term's id), opened at `#/…/<id>/<section>`.
+ */
+section: string | null, };

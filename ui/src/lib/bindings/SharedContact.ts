@@ -3,7 +3,7 @@
 /**
  * The contact details an NFP chooses to share with the other NFPs (each optional).
  */
-export type SharedContact = { organisation?: string | null, email?: string | null, phone?: string | null, 
+export type SharedContact = { organisation?: string, email?: string, phone?: string, 
 /**
  * Languages the NFP works in, e.g. `["en", "fr"]`.
  */
