@@ -271,7 +271,9 @@ fn structural_errors() {
     );
     assert_eq!(
         errors("[survey]\ntype | name\n[wat]\n"),
-        vec!["text row 3: unknown section [wat] (expected [survey], [choices] or [settings])"]
+        vec![
+            "text row 3: unknown section [wat] (expected [survey], [choices], [settings] or [external_choices])"
+        ]
     );
     assert_eq!(
         errors("[survey]\ntype | name\n | orphan\n"),
@@ -626,10 +628,10 @@ fn refused_types_name_their_row() {
             "[survey]
 type | name | label
 select_one_external cities | a | A
-select_one_from_file cities.csv | b | B
-select one from file cities.csv | c | C
+select_one_from_file cities.xml | b | B
+select one from file cities | c | C
 cascading select lga | d | D
-begin loop over yn | e | E
+begin loop over nope | e | E
 integer | n | N
 end loop
 text | fine | F
@@ -640,11 +642,11 @@ yn | yes
 "
         ),
         [
-            "survey row 3 column type: not supported: choices from an external CSV file (the external_choices sheet) cannot be carried by a Stopover form; put them on the choices sheet and use choice_filter",
-            "survey row 4 column type: not supported: choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
-            "survey row 5 column type: not supported: choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
+            "survey row 3 column type: unknown choice list 'cities' (select_one_external reads it from the external_choices sheet)",
+            "survey row 4 column type: not supported: choices from an XML or GeoJSON file; attach the list as a CSV file (columns name, label) and use select_one_from_file LIST.csv",
+            "survey row 5 column type: not supported: select_one_from_file needs a file name with its extension (e.g. species.csv)",
             "survey row 6 column type: not supported: the old cascading_select type (with a cascades sheet); use select_one with a choice_filter",
-            "survey row 7 column type: not supported: pyxform's 'begin loop over LIST' (one generated group per choice, with %(label)s in labels); use a repeat, or one group per choice",
+            "survey row 7 column type: unknown choice list 'nope'",
         ]
     );
     assert_eq!(

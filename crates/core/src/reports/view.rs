@@ -49,8 +49,9 @@ pub struct NodeView {
     /// Path of names from the top without row numbers (`appendix_i/app1_species/app1_sp_name`).
     pub path: String,
     /// `text`, `integer`, `decimal`, `range`, `date`, `select_one`, `select_multiple`, `rank`,
-    /// `note`, `file`, `calculate`, `group` or `repeat`. Other XLSForm input types (`time`,
-    /// `geopoint`, …) are answered as text.
+    /// `note`, `file`, `calculate`, `geopoint`, `geotrace`, `geoshape` (coordinates typed as
+    /// text, see `stopover_forms::geo`), `group` or `repeat`. Other XLSForm input types
+    /// (`time`, `barcode`, …) are answered as text.
     pub kind: &'static str,
     pub label: Option<String>,
     pub hint: Option<String>,
@@ -199,6 +200,9 @@ fn kind_name(kind: &QuestionType) -> &'static str {
         QuestionType::Note => "note",
         QuestionType::File => "file",
         QuestionType::Calculate => "calculate",
+        QuestionType::Geopoint => "geopoint",
+        QuestionType::Geotrace => "geotrace",
+        QuestionType::Geoshape => "geoshape",
         QuestionType::Group => "group",
         QuestionType::Repeat => "repeat",
         QuestionType::Text | QuestionType::Other(_) | QuestionType::Metadata(_) => "text",

@@ -30,6 +30,12 @@ pub trait Env {
         let _ = (question, value);
         String::new()
     }
+    /// `pulldata('file', 'column', 'key_column', key)`: the value in `column` of the first row
+    /// of the attached `file.csv` whose `key_column` is `key` ("" if none).
+    fn pulldata(&self, file: &str, column: &str, key_column: &str, key: &str) -> String {
+        let _ = (file, column, key_column, key);
+        String::new()
+    }
 }
 
 /// The context inside a predicate: `.` is the node being tested, `position()` its index.
@@ -60,6 +66,9 @@ impl Env for PredicateEnv<'_> {
     }
     fn choice_label(&self, question: &str, value: &str) -> String {
         self.outer.choice_label(question, value)
+    }
+    fn pulldata(&self, file: &str, column: &str, key_column: &str, key: &str) -> String {
+        self.outer.pulldata(file, column, key_column, key)
     }
 }
 
@@ -350,6 +359,15 @@ fn call(f: &str, args: &[Expr], env: &dyn Env) -> Value {
             }
             _ => Value::Str(String::new()),
         },
+        "pulldata" => {
+            let file = super::data_file_name(&arg(0).as_string());
+            Value::Str(env.pulldata(
+                &file,
+                arg(1).as_string().trim(),
+                arg(2).as_string().trim(),
+                arg(3).as_string().trim(),
+            ))
+        }
         _ => Value::Str(String::new()),
     }
 }

@@ -59,7 +59,18 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("once", 1, 1),
     ("indexed-repeat", 3, 7),
     ("choice-name", 2, 2),
+    ("pulldata", 4, 4),
 ];
+
+/// The file an instance name reads (`fruits` → `fruits.csv`), as `pulldata()` names them.
+pub fn data_file_name(instance: &str) -> String {
+    let instance = instance.trim();
+    if instance.to_ascii_lowercase().ends_with(".csv") {
+        instance.to_string()
+    } else {
+        format!("{instance}.csv")
+    }
+}
 
 /// Binary operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +132,21 @@ impl Expr {
             Expr::Call(_, args) => args.iter().for_each(|a| a.collect_refs(out)),
             _ => {}
         }
+    }
+
+    /// The files `pulldata('name', …)` reads, as file names (`name.csv`); a first argument
+    /// that is not a literal string names no file known at load.
+    pub fn pulldata_files(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.walk(&mut |e| {
+            if let Expr::Call(f, args) = e
+                && f == "pulldata"
+                && let Some(Expr::Str(name)) = args.first()
+            {
+                out.insert(data_file_name(name));
+            }
+        });
+        out
     }
 
     /// Every `indexed-repeat(${q}, ${repeat}, n, …)` call: the question and the repeats named.

@@ -47,9 +47,6 @@ fn unsupported<T>(position: usize, message: impl Into<String>) -> Result<T, Synt
 /// Functions of ODK/XPath this engine refuses on purpose, with the reason a form author reads.
 fn refused_function(name: &str) -> Option<&'static str> {
     Some(match name {
-        "pulldata" => {
-            "pulldata() reads values from a CSV file attached to the form, and Stopover forms carry no external files"
-        }
         "instance" => {
             "instance() reads a secondary instance (choice lists or attached files) by XPath; write ${name} references and choice_filter instead"
         }
@@ -194,6 +191,19 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                 let s: String = chars[i..j].iter().collect();
                 i = j;
                 Tok::Name(s)
+            }
+            '‘' | '’' | '“' | '”' | '‚' | '„' | '«' | '»' => {
+                let straight = if matches!(c, '‘' | '’' | '‚') {
+                    "'"
+                } else {
+                    "\""
+                };
+                return err(
+                    pos,
+                    format!(
+                        "typographic quote '{c}': write a straight quote {straight} instead (spreadsheet and word-processing programs replace quotes as you type; turn off \"smart quotes\" or retype it)"
+                    ),
+                );
             }
             _ => return err(pos, format!("unexpected character '{c}'")),
         };

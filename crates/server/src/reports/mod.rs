@@ -105,11 +105,29 @@ fn published_form(conn: &Connection, packs_dir: &std::path::Path, form_id: &str)
         .files
         .get(&format!("forms/{form_id}.txt"))
         .ok_or_else(no_form)?;
-    stopover_forms::load_text(source).map_err(|errors| {
+    // the CSV files published beside it (`forms/<id>/<file>.csv`)
+    let prefix = format!("forms/{form_id}/");
+    let files: stopover_forms::Attachments = archive
+        .files
+        .iter()
+        .filter_map(|(path, text)| {
+            let name = path.strip_prefix(&prefix)?;
+            (!name.contains('/')).then(|| (name.to_string(), text.clone().into_bytes()))
+        })
+        .collect();
+    let form = stopover_forms::load_text_with(source, &files).map_err(|errors| {
         Error::Corrupt(format!(
             "published form `{form_id}` does not load: {errors}"
         ))
-    })
+    })?;
+    let missing = form.missing_files();
+    if !missing.is_empty() {
+        return Err(Error::Corrupt(format!(
+            "published form `{form_id}` reads {}, which the pack does not carry in {prefix}",
+            missing.join(", ")
+        )));
+    }
+    Ok(form)
 }
 
 /// Every stored answer of a country's report (cleared ones, stored as null, left out).

@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("005_reports.sql"),
     include_str!("006_report_sync.sql"),
     include_str!("007_forum.sql"),
+    include_str!("008_report_form_files.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
