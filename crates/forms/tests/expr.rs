@@ -324,8 +324,11 @@ fn indexed_repeat_and_choice_name_take_question_names() {
 fn refused_functions_say_why() {
     for (src, start) in [
         ("instance('list')", "instance() reads a secondary instance"),
-        ("once(uuid())", "this function reads the clock, randomness"),
-        ("now()", "this function reads the clock, randomness"),
+        (
+            "once(uuid())",
+            "this function reads randomness or device state",
+        ),
+        ("random()", "this function reads randomness or device state"),
     ] {
         let e = parse(src).expect_err(src);
         assert!(e.unsupported, "{src}");

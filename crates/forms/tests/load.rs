@@ -628,7 +628,7 @@ fn refused_types_name_their_row() {
             "[survey]
 type | name | label
 select_one_external cities | a | A
-select_one_from_file cities.xml | b | B
+select_one_from_file cities.pdf | b | B
 select one from file cities | c | C
 cascading select lga | d | D
 begin loop over nope | e | E
@@ -643,8 +643,8 @@ yn | yes
         ),
         [
             "survey row 3 column type: unknown choice list 'cities' (select_one_external reads it from the external_choices sheet)",
-            "survey row 4 column type: not supported: choices from an XML or GeoJSON file; attach the list as a CSV file (columns name, label) and use select_one_from_file LIST.csv",
-            "survey row 5 column type: not supported: select_one_from_file needs a file name with its extension (e.g. species.csv)",
+            "survey row 4 column type: not supported: select_one_from_file needs the name of a CSV file, with its extension (e.g. species.csv)",
+            "survey row 5 column type: not supported: select_one_from_file needs the name of a CSV file, with its extension (e.g. species.csv)",
             "survey row 6 column type: not supported: the old cascading_select type (with a cascades sheet); use select_one with a choice_filter",
             "survey row 7 column type: unknown choice list 'nope'",
         ]

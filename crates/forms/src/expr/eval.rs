@@ -238,6 +238,14 @@ fn call(f: &str, args: &[Expr], env: &dyn Env) -> Value {
         "contains" => Value::Bool(arg(0).as_string().contains(&arg(1).as_string())),
         "starts-with" => Value::Bool(arg(0).as_string().starts_with(&arg(1).as_string())),
         "today" => Value::Date(env.today()),
+        // the engine has no clock: `now()` is today, to the day (no time of day)
+        "now" => Value::Date(env.today()),
+        "decimal-date-time" => match arg(0).as_date() {
+            Some(d) => Value::Num(d.0 as f64),
+            None => Value::Num(f64::NAN),
+        },
+        "area" | "enclosed-area" => Value::Num(geo_measure(&arg(0).as_string(), true)),
+        "distance" => Value::Num(geo_measure(&arg(0).as_string(), false)),
         "date" => match arg(0).as_date() {
             Some(d) => Value::Date(d),
             None => Value::Str(String::new()),
@@ -369,6 +377,41 @@ fn call(f: &str, args: &[Expr], env: &dyn Env) -> Value {
             ))
         }
         _ => Value::Str(String::new()),
+    }
+}
+
+/// The area (m², of the polygon the points enclose) or length (m, along the points) of a
+/// geoshape / geotrace value, on a sphere of the WGS 84 equatorial radius; NaN when the value is
+/// not points.
+fn geo_measure(value: &str, area: bool) -> f64 {
+    const R: f64 = 6_378_137.0;
+    let Ok(points) = crate::geo::parse(value) else {
+        return f64::NAN;
+    };
+    let ll: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| (p.0[0].to_radians(), p.0[1].to_radians()))
+        .collect();
+    if area {
+        if ll.len() < 3 {
+            return 0.0;
+        }
+        // spherical excess of the polygon, summed edge by edge
+        let mut sum = 0.0;
+        for i in 0..ll.len() {
+            let (p1, p2) = (ll[i], ll[(i + 1) % ll.len()]);
+            sum += (p2.1 - p1.1) * (2.0 + p1.0.sin() + p2.0.sin());
+        }
+        (sum * R * R / 2.0).abs()
+    } else {
+        ll.windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                let h = ((b.0 - a.0) / 2.0).sin().powi(2)
+                    + a.0.cos() * b.0.cos() * ((b.1 - a.1) / 2.0).sin().powi(2);
+                2.0 * R * h.sqrt().asin()
+            })
+            .sum()
     }
 }
 

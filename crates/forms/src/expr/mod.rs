@@ -60,6 +60,11 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("indexed-repeat", 3, 7),
     ("choice-name", 2, 2),
     ("pulldata", 4, 4),
+    ("now", 0, 0),
+    ("decimal-date-time", 1, 1),
+    ("area", 1, 1),
+    ("enclosed-area", 1, 1),
+    ("distance", 1, 1),
 ];
 
 /// The file an instance name reads (`fruits` → `fruits.csv`), as `pulldata()` names them.

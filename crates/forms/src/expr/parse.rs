@@ -50,8 +50,8 @@ fn refused_function(name: &str) -> Option<&'static str> {
         "instance" => {
             "instance() reads a secondary instance (choice lists or attached files) by XPath; write ${name} references and choice_filter instead"
         }
-        "now" | "decimal-date-time" | "random" | "uuid" | "digest" => {
-            "this function reads the clock, randomness or device state, which the engine keeps pure; compute it in the app"
+        "random" | "uuid" | "digest" => {
+            "this function reads randomness or device state, which the engine keeps pure (answers must evaluate the same everywhere); compute it in the app"
         }
         _ => return None,
     })

@@ -266,15 +266,12 @@ fn parse_type(t: &str) -> Option<Parsed> {
             let (l, o) = list_and_other(&kept(prefix.len()))?;
             if *source == Source::File {
                 let lower = l.to_lowercase();
-                if lower.ends_with(".xml") || lower.ends_with(".geojson") {
+                if ![".csv", ".xml", ".geojson"]
+                    .iter()
+                    .any(|e| lower.ends_with(e))
+                {
                     return refused(
-                        "choices from an XML or GeoJSON file; attach the list as a CSV file (columns name, label) and use select_one_from_file LIST.csv",
-                        false,
-                    );
-                }
-                if !lower.ends_with(".csv") {
-                    return refused(
-                        "select_one_from_file needs a file name with its extension (e.g. species.csv)",
+                        "select_one_from_file needs the name of a CSV file, with its extension (e.g. species.csv)",
                         false,
                     );
                 }
@@ -299,6 +296,8 @@ fn parse_type(t: &str) -> Option<Parsed> {
         implied: None,
     };
     Some(match (first.as_str(), &words[1..]) {
+        // an OpenMapKit feature with tags from the osm sheet: kept as an upload, like `osm`
+        ("osm", [_]) => kind(QuestionType::Other("osm".into())),
         ("rank", _) => {
             let (l, _) = list_and_other(&kept(1))?;
             kind(QuestionType::Rank(l))
@@ -475,8 +474,8 @@ fn read_choices(
     sheet: Option<&Sheet>,
 ) -> BTreeMap<String, Vec<Choice>> {
     let mut choices: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
-    let Some(sheet) = sheet else {
-        return choices;
+    let Some(sheet) = sheet.filter(|s| !(s.headers.is_empty() && s.rows.is_empty())) else {
+        return choices; // absent, or only its name (pyxform's CSV layout writes that)
     };
     let cols = Cols::new(sheet);
     let (lc, nc) = (cols.idx("list_name"), cols.idx("name"));
@@ -850,17 +849,14 @@ pub fn build_with(sheets: &Sheets, files: &super::Attachments) -> Result<Form, F
             }
             (Source::External, Some(list)) => match external.get(&list) {
                 Some(lst) => {
-                    if choices.get(&list).is_some_and(|c| c != lst) {
-                        ctx.err(
-                            "survey",
-                            r.row,
-                            Some("type"),
-                            ErrorKind::Invalid(format!(
-                                "the list '{list}' is on both the choices and the external_choices sheets"
-                            )),
-                        );
-                    }
-                    choices.insert(list.clone(), lst.clone());
+                    // the two sheets are separate name spaces, as in pyxform
+                    let key = if choices.get(&list).is_some_and(|c| c != lst) {
+                        format!("{list} (external_choices)")
+                    } else {
+                        list.clone()
+                    };
+                    choices.insert(key.clone(), lst.clone());
+                    kind = QuestionType::SelectOne(key);
                     if get(r, "choice_filter").is_empty() {
                         ctx.warn(
                             "survey",
@@ -1089,11 +1085,16 @@ pub fn build_with(sheets: &Sheets, files: &super::Attachments) -> Result<Form, F
     let mut needs_files = BTreeSet::new();
     for (row, col, file) in std::mem::take(&mut ctx.files) {
         if !data_files.contains_key(&file) && !needs_files.contains(&file) {
+            let csv = file.to_ascii_lowercase().ends_with(".csv");
             ctx.warn(
                 "survey",
                 row,
                 Some(&col),
-                format!("the file '{file}' is not attached to the form: it must be published with it (its choices and values are empty until then)"),
+                if csv {
+                    format!("the file '{file}' is not attached to the form: it must be published with it (its choices and values are empty until then)")
+                } else {
+                    format!("the file '{file}' is not attached to the form, and Stopover reads CSV files only: attach the list as a CSV file (columns name, label) and name it in the type (its choices are empty until then)")
+                },
             );
         }
         needs_files.insert(file);
