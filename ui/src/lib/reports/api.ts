@@ -72,6 +72,9 @@ export type NodeKind =
   | 'note'
   | 'file'
   | 'calculate'
+  | 'geopoint'
+  | 'geotrace'
+  | 'geoshape'
   | 'group'
   | 'repeat';
 
