@@ -115,10 +115,19 @@ fn arith(op: BinOp, a: &Value, b: &Value) -> Value {
     if let (Value::Date(d), BinOp::Add | BinOp::Sub) = (a, op)
         && !matches!(b, Value::Date(_))
     {
-        let n = b.as_number();
+        let n = b.as_number().trunc();
         if n.is_finite() {
-            let n = n.trunc() as i64;
-            return Value::Date(Date(if op == BinOp::Add { d.0 + n } else { d.0 - n }));
+            let days = if op == BinOp::Add {
+                d.0 as f64 + n
+            } else {
+                d.0 as f64 - n
+            };
+            // far beyond any calendar a report uses, a date is no date
+            return if days.abs() <= Date::LIMIT as f64 {
+                Value::Date(Date(days as i64))
+            } else {
+                Value::Num(f64::NAN)
+            };
         }
     }
     let (x, y) = (a.as_number(), b.as_number());

@@ -229,3 +229,82 @@ impl serde::Serialize for Expression {
         s.serialize_str(&self.source)
     }
 }
+
+impl BinOp {
+    /// The operator as written in an expression.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "div",
+            BinOp::Mod => "mod",
+        }
+    }
+}
+
+/// Prints an expression so that [`parse`] reads it back as the same tree: parentheses only
+/// where precedence needs them, a string in whichever quote it does not contain.
+///
+/// (A string holding both `'` and `"` cannot be written in XPath 1.0; it is printed with
+/// `'…'` and will not read back.)
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn operand(e: &Expr, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match e {
+                Expr::Bin(..) => write!(f, "({e})"),
+                _ => write!(f, "{e}"),
+            }
+        }
+        match self {
+            Expr::Num(n) => write!(f, "{n}"),
+            Expr::Str(s) if s.contains('\'') => write!(f, "\"{s}\""),
+            Expr::Str(s) => write!(f, "'{s}'"),
+            Expr::Ref(n) => write!(f, "${{{n}}}"),
+            Expr::Current => write!(f, "."),
+            Expr::Parent => write!(f, ".."),
+            Expr::Column(c) => write!(f, "{c}"),
+            Expr::Neg(e) => {
+                write!(f, "-")?;
+                operand(e, f)
+            }
+            Expr::Filter(base, predicate) => write!(f, "{base}[{predicate}]"),
+            Expr::Bin(op, a, b) => {
+                let p = parse::precedence(*op);
+                match a.as_ref() {
+                    Expr::Bin(x, ..) if parse::precedence(*x) < p => write!(f, "({a})")?,
+                    _ => write!(f, "{a}")?,
+                }
+                write!(f, " {} ", op.symbol())?;
+                match b.as_ref() {
+                    Expr::Bin(x, ..) if parse::precedence(*x) <= p => write!(f, "({b})"),
+                    _ => write!(f, "{b}"),
+                }
+            }
+            Expr::Call(name, args) => {
+                // the jr: prefix is dropped when parsed; choice-name keeps it for readers
+                let name = if name == "choice-name" {
+                    "jr:choice-name"
+                } else {
+                    name
+                };
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}

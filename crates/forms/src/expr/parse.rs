@@ -218,7 +218,7 @@ struct Parser {
     end: usize,
 }
 
-fn prec(op: BinOp) -> u8 {
+pub(crate) fn precedence(op: BinOp) -> u8 {
     match op {
         BinOp::Or => 1,
         BinOp::And => 2,
@@ -253,7 +253,7 @@ impl Parser {
     fn expr(&mut self, min_prec: u8) -> Result<Expr, SyntaxError> {
         let mut lhs = self.unary()?;
         while let Some(op) = self.peek_op() {
-            let p = prec(op);
+            let p = precedence(op);
             if p < min_prec {
                 break;
             }
