@@ -183,3 +183,61 @@ fn a_large_list_stays_fast() {
     assert!(load.as_millis() < 2_000, "load {load:?}");
     assert!(evaluate.as_millis() < 3_000, "evaluate {evaluate:?}");
 }
+
+/// ODK's `search()` appearance: the choices are rows of an attached CSV (value and label in
+/// the columns the list's placeholder row names), filtered by the call, offline.
+#[test]
+fn search_appearance_reads_the_rows_of_the_attached_file() {
+    let form = "\
+[survey]
+type | name | label | appearance
+select_one colours | colour | Colour |
+select_one fruit | fruit | Fruit | search('fruits', 'matches', 'colour', ${colour})
+select_one fruit | any_fruit | Any fruit | quick search('fruits')
+select_multiple fruit | some | Some | search('fruits', 'startswith', 'label_en', 'B')
+[choices]
+list_name | name | label
+colours | yellow | Yellow
+colours | red | Red
+fruit | key | label_en
+";
+    let files = Attachments::from([(
+        "fruits.csv".to_string(),
+        b"key,label_en,colour\nbanana,Banana,yellow\napple,Apple,red\nlemon,Lemon,yellow\nberry,Blueberry,blue\n"
+            .to_vec(),
+    )]);
+    let form = Arc::new(load_text_with(form, &files).unwrap_or_else(|e| panic!("{e}")));
+    assert!(form.warnings.is_empty(), "{:?}", form.warnings);
+    let mut st = fresh(&form);
+    let names = |st: &FormState, p: &str| -> Vec<String> {
+        st.choices(p).into_iter().map(|c| c.name).collect()
+    };
+    assert!(names(&st, "fruit").is_empty(), "no colour yet");
+    assert_eq!(
+        names(&st, "any_fruit"),
+        ["banana", "apple", "lemon", "berry"]
+    );
+    assert_eq!(names(&st, "some"), ["banana", "berry"]);
+    st.set_answer("colour", "yellow");
+    assert_eq!(names(&st, "fruit"), ["banana", "lemon"]);
+    let lemon = &st.choices("fruit")[1];
+    assert_eq!(lemon.label.get("en", None), Some("Lemon"));
+    st.set_answer("fruit", "lemon");
+    assert!(st.issues("en").is_empty());
+    st.set_answer("colour", "red");
+    assert_eq!(st.issues("en")[0].path, "fruit");
+
+    // without the file: a warning, and an empty list
+    let alone = load_text(
+        "[survey]\ntype | name | label | appearance\nselect_one fruit | f | F | search('fruits')\n[choices]\nlist_name | name | label\nfruit | key | label_en\n",
+    )
+    .unwrap();
+    assert_eq!(alone.missing_files(), ["fruits.csv"]);
+    // a mode ODK does not know
+    let e = load_text(
+        "[survey]\ntype | name | label | appearance\nselect_one fruit | f | F | search('fruits', 'like', 'key', 'x')\n[choices]\nlist_name | name | label\nfruit | key | label_en\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown mode 'like'"), "{e}");
+}

@@ -927,6 +927,12 @@ pub fn build_with(sheets: &Sheets, files: &super::Attachments) -> Result<Form, F
         q.repeat_count = parse_expr(&mut ctx, r.row, "repeat_count", get(r, "repeat_count"));
         q.default = Some(get(r, "default").to_string()).filter(|s| !s.is_empty());
         q.appearance = Some(get(r, "appearance").to_string()).filter(|s| !s.is_empty());
+        if let Some(app) = q.appearance.clone()
+            && let Some(call) = search_call(&app)
+            && q.kind.list().is_some()
+        {
+            search_choices(&mut ctx, r.row, &mut q, call, &mut choices, &data_files);
+        }
         q.parameters = Some(get(r, "parameters").to_string()).filter(|s| !s.is_empty());
         if let Some(implied) = implied {
             // what pyxform's type table adds to `phone number`, `percentage`, …
@@ -1394,4 +1400,178 @@ fn expand_rows(
         ));
     }
     out
+}
+
+/// The `search(…)` call in an appearance (`search('fruits', 'matches', 'key', ${x})`), if any.
+fn search_call(appearance: &str) -> Option<&str> {
+    let start = appearance.find("search(")?;
+    let rest = &appearance[start..];
+    // the closing parenthesis, outside quotes
+    let mut quote = None;
+    for (i, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, ')') => return Some(&rest[..=i]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// ODK's `search()` appearance on a select: the choices are the rows of an attached CSV file
+/// (offline, like `select_one_from_file`), their value and label in the columns the choice
+/// list's placeholder row names (`name` = the value column, `label` = the label column), kept
+/// to the rows matching the call's filters. Written here as a list of those rows and a
+/// `choice_filter` (`matches` `=`, `contains`, `startswith`, `endswith`), so the app, the
+/// checks and the exports treat it as any filtered list.
+fn search_choices(
+    ctx: &mut Ctx,
+    row: usize,
+    q: &mut Question,
+    call: &str,
+    choices: &mut BTreeMap<String, Vec<Choice>>,
+    files: &BTreeMap<String, DataFile>,
+) {
+    let fail = |ctx: &mut Ctx, m: String| {
+        ctx.err("survey", row, Some("appearance"), ErrorKind::Invalid(m));
+    };
+    let inside = &call["search(".len()..call.len() - 1];
+    let args = match Expression::parse(&format!("concat({inside})")) {
+        Ok(Expression {
+            ast: crate::expr::Expr::Call(_, args),
+            ..
+        }) => args,
+        Ok(_) => return,
+        Err(e) => {
+            return fail(ctx, format!("{call}: {}", e.message));
+        }
+    };
+    use crate::expr::{BinOp, Expr};
+    let text = |e: &Expr| match e {
+        Expr::Str(s) => Some(s.trim().to_string()),
+        _ => None,
+    };
+    let Some(instance) = args.first().and_then(text) else {
+        return fail(
+            ctx,
+            format!("{call}: the first argument names the CSV file, in quotes"),
+        );
+    };
+    if ![1, 4, 6].contains(&args.len()) {
+        return fail(
+            ctx,
+            format!(
+                "{call}: search() takes a file, then a mode, a column and a value, then optionally a second column and value"
+            ),
+        );
+    }
+    let file = crate::expr::data_file_name(&instance);
+    ctx.files.push((row, "appearance".into(), file.clone()));
+    let list = q.kind.list().unwrap_or_default().to_string();
+    let Some(placeholder) = choices.get(&list).and_then(|c| c.first()).cloned() else {
+        return; // an unknown list is reported with the type
+    };
+    // the filter: (mode, column, value) then (column, value) that must match
+    let mut filter: Option<Expr> = None;
+    let mut and = |e: Expr| {
+        filter = Some(match filter.take() {
+            Some(f) => Expr::Bin(BinOp::And, Box::new(f), Box::new(e)),
+            None => e,
+        })
+    };
+    if args.len() >= 4 {
+        let (Some(mode), Some(column)) = (text(&args[1]), text(&args[2])) else {
+            return fail(
+                ctx,
+                format!("{call}: the mode and the column are written in quotes"),
+            );
+        };
+        let col = Expr::Column(column);
+        let value = args[3].clone();
+        and(match mode.to_lowercase().as_str() {
+            "matches" => Expr::Bin(BinOp::Eq, Box::new(col), Box::new(value)),
+            "contains" => Expr::Call("contains".into(), vec![col, value]),
+            "startswith" => Expr::Call("starts-with".into(), vec![col, value]),
+            "endswith" => Expr::Call("ends-with".into(), vec![col, value]),
+            other => {
+                return fail(
+                    ctx,
+                    format!(
+                        "{call}: unknown mode '{other}' (matches, contains, startswith or endswith)"
+                    ),
+                );
+            }
+        });
+    }
+    if args.len() == 6 {
+        let Some(column) = text(&args[4]) else {
+            return fail(
+                ctx,
+                format!("{call}: the second column is written in quotes"),
+            );
+        };
+        and(Expr::Bin(
+            BinOp::Eq,
+            Box::new(Expr::Column(column)),
+            Box::new(args[5].clone()),
+        ));
+    }
+    // the rows of the file, as choices
+    let key = format!("{file}?search={list}");
+    let mut rows = Vec::new();
+    if let Some(data) = files.get(&file) {
+        let Some(v) = data.column(&placeholder.name) else {
+            return fail(
+                ctx,
+                format!(
+                    "{file} has no column '{}' (named by the first choice of '{list}')",
+                    placeholder.name
+                ),
+            );
+        };
+        let labels: Vec<(String, Option<usize>)> = placeholder
+            .label
+            .0
+            .iter()
+            .map(|(lang, col)| (lang.clone(), data.column(col)))
+            .collect();
+        for (n, r) in data.rows.iter().enumerate() {
+            let mut label = Translated::default();
+            for (lang, c) in &labels {
+                if let Some(c) = c {
+                    label.0.insert(lang.clone(), r[*c].clone());
+                }
+            }
+            let extra = data
+                .columns
+                .iter()
+                .cloned()
+                .zip(r.iter().cloned())
+                .collect();
+            rows.push(Choice {
+                name: r[v].clone(),
+                label,
+                extra,
+                row: n + 2,
+            });
+        }
+    }
+    choices.insert(key.clone(), rows);
+    q.kind = match q.kind {
+        QuestionType::SelectMultiple(_) => QuestionType::SelectMultiple(key),
+        _ => QuestionType::SelectOne(key),
+    };
+    if let Some(f) = filter {
+        ctx.refs.push((row, "appearance".into(), f.references()));
+        let ast = match q.choice_filter.take() {
+            Some(existing) => Expr::Bin(BinOp::And, Box::new(existing.ast), Box::new(f)),
+            None => f,
+        };
+        q.choice_filter = Some(Expression {
+            source: ast.to_string(),
+            ast,
+        });
+    }
 }
