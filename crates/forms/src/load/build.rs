@@ -943,6 +943,16 @@ pub fn build_with(sheets: &Sheets, files: &super::Attachments) -> Result<Form, F
                 q.hint.0.insert(DEFAULT_LANG.into(), implied.hint.into());
             }
         }
+        if let QuestionType::Metadata(m) = &q.kind
+            && matches!(m.as_str(), "simserial" | "subscriberid")
+        {
+            ctx.warn(
+                "survey",
+                r.row,
+                Some("type"),
+                format!("{m} is no longer supported on most devices, and Stopover does not fill it: leave it out"),
+            );
+        }
         if q.kind == QuestionType::Metadata("csv-external".into()) {
             // declares `NAME.csv` for pulldata() and instance('NAME')
             ctx.files
