@@ -209,7 +209,8 @@ fn kind_name(kind: &QuestionType) -> &'static str {
     }
 }
 
-/// `start=1 end=5 step=1` (any order, any subset); unreadable numbers keep the default.
+/// `start=1 end=5 step=1` (any order, any subset, any case: pyxform reads `Start=3 End=14`);
+/// unreadable numbers keep the default.
 fn range_of(q: &Question) -> RangeView {
     let mut r = RangeView {
         start: 1.0,
@@ -223,7 +224,7 @@ fn range_of(q: &Question) -> RangeView {
         let Ok(n) = value.trim().parse::<f64>() else {
             continue;
         };
-        match key.trim() {
+        match key.trim().to_ascii_lowercase().as_str() {
             "start" => r.start = n,
             "end" => r.end = n,
             "step" if n > 0.0 => r.step = n,
@@ -468,13 +469,15 @@ mod tests {
     #[test]
     fn range_parameters_fall_back_to_the_xlsform_defaults() {
         let form = stopover_forms::load_text(
-            "[survey]\ntype | name | label | parameters\nrange | a | A | start=0 end=100 step=5\nrange | b | B | end=x step=-1\n",
+            "[survey]\ntype | name | label | parameters\nrange | a | A | start=0 end=100 step=5\nrange | b | B | end=x step=-1\nrange | c | C | Start=3 End=14 STEP=2\n",
         )
         .unwrap();
         let a = range_of(form.question("a").unwrap());
         assert_eq!((a.start, a.end, a.step), (0.0, 100.0, 5.0));
         let b = range_of(form.question("b").unwrap());
         assert_eq!((b.start, b.end, b.step), (1.0, 10.0, 1.0));
+        let c = range_of(form.question("c").unwrap());
+        assert_eq!((c.start, c.end, c.step), (3.0, 14.0, 2.0));
     }
 
     fn live() -> LiveState {
