@@ -946,7 +946,7 @@ fn the_directory_filters_offline_and_my_contact_is_queued() {
     let ops = sync::pending_operations(&core).unwrap();
     assert_eq!(
         (
-            ops[0].kind.as_str(),
+            ops[0].kind.name(),
             ops[0].entity_id.as_str(),
             ops[0].field.as_str()
         ),
@@ -994,7 +994,7 @@ fn event_registration_is_queued_offline_and_a_refusal_is_shown() {
     let ops = sync::pending_operations(&core).unwrap();
     assert_eq!(
         (
-            ops[0].kind.as_str(),
+            ops[0].kind.name(),
             ops[0].field.as_str(),
             ops[0].value.clone()
         ),

@@ -43,6 +43,9 @@ pub enum ErrorKind {
     Unsupported(String),
     #[error("{0}")]
     Invalid(String),
+    /// Not an error: something pyxform accepts but a form author should fix.
+    #[error("{0}")]
+    Warning(String),
 }
 
 /// One error in a form, located as a spreadsheet shows it (row 1-based; for the text format,

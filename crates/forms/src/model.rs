@@ -2,7 +2,7 @@
 
 use crate::expr::Expression;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Language key used for columns without `::<lang>` (plain `label`, `hint`, …).
 pub const DEFAULT_LANG: &str = "default";
@@ -53,12 +53,18 @@ pub enum QuestionType {
     Note,
     File,
     Calculate,
+    /// `geopoint`: one point, `lat lon [altitude [accuracy]]` (see [`crate::geo`]).
+    Geopoint,
+    /// `geotrace`: a line of two points or more, separated by `;`.
+    Geotrace,
+    /// `geoshape`: a closed polygon (at least four points, the last one equal to the first).
+    Geoshape,
     Group,
     Repeat,
     /// Metadata (`start`, `end`, `today`, `deviceid`, `username`, `audit`, …): not shown.
     Metadata(String),
     /// Known XLSForm input types this engine stores as text without special handling
-    /// (`time`, `datetime`, `geopoint`, `barcode`, `image`, `acknowledge`, `hidden`, …).
+    /// (`time`, `datetime`, `barcode`, `image`, `acknowledge`, `hidden`, …).
     Other(String),
 }
 
@@ -72,6 +78,14 @@ impl QuestionType {
                 | QuestionType::Group
                 | QuestionType::Repeat
                 | QuestionType::Metadata(_)
+        )
+    }
+
+    /// `geopoint`, `geotrace` or `geoshape`.
+    pub fn is_geo(&self) -> bool {
+        matches!(
+            self,
+            QuestionType::Geopoint | QuestionType::Geotrace | QuestionType::Geoshape
         )
     }
 
@@ -156,6 +170,31 @@ pub struct Choice {
     pub row: usize,
 }
 
+/// A CSV file attached to the form (its "media"), parsed: for `pulldata()` and `search()`.
+/// Choices of `select_one_from_file` are also put on [`Form::choices`] under the file name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DataFile {
+    /// Column names, from the first line, trimmed.
+    pub columns: Vec<String>,
+    /// The data lines, each aligned with `columns` (short lines padded with "").
+    pub rows: Vec<Vec<String>>,
+}
+
+impl DataFile {
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// `pulldata()`: the value in `column` of the first row whose `key_column` is `key`.
+    pub fn lookup(&self, column: &str, key_column: &str, key: &str) -> Option<&str> {
+        let (c, k) = (self.column(column)?, self.column(key_column)?);
+        self.rows
+            .iter()
+            .find(|r| r[k] == key)
+            .map(|r| r[c].as_str())
+    }
+}
+
 /// The settings sheet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Settings {
@@ -176,6 +215,15 @@ pub struct Form {
     pub choices: BTreeMap<String, Vec<Choice>>,
     /// Languages found in `::<lang>` columns (plus [`DEFAULT_LANG`] if plain columns are used).
     pub languages: Vec<String>,
+    /// CSV files attached to the form, by file name (`cms-species.csv`).
+    #[serde(skip)]
+    pub files: BTreeMap<String, DataFile>,
+    /// Files the form reads (`select_one_from_file`, `pulldata()`, `search()`), by file name.
+    /// Those not in [`Form::files`] are listed by [`Form::missing_files`].
+    pub needs_files: BTreeSet<String>,
+    /// What pyxform accepts but a form author should fix; the form loads all the same.
+    #[serde(skip)]
+    pub warnings: Vec<crate::FormError>,
 }
 
 impl Form {
@@ -226,6 +274,16 @@ impl Form {
     /// The choices of a list (empty if unknown).
     pub fn choice_list(&self, list: &str) -> &[Choice] {
         self.choices.get(list).map_or(&[], Vec::as_slice)
+    }
+
+    /// Files the form reads that were not attached when it was loaded: a form published
+    /// without them cannot work, so the content pack and the server refuse it.
+    pub fn missing_files(&self) -> Vec<&str> {
+        self.needs_files
+            .iter()
+            .filter(|f| !self.files.contains_key(*f))
+            .map(String::as_str)
+            .collect()
     }
 
     /// The language to show when none is chosen.

@@ -86,6 +86,9 @@ pub struct FormState {
     defs: Vec<Def>,
     by_name: HashMap<String, usize>,
     by_path: HashMap<String, usize>,
+    /// Choice list → choice name → index in the list, so checking an answer against a list
+    /// of thousands of choices (a species list from a file) costs one lookup.
+    choice_index: HashMap<String, HashMap<String, Vec<usize>>>,
     dependents: Vec<Vec<usize>>,
     order_pos: Vec<usize>,
     answers: Answers,
@@ -215,6 +218,15 @@ impl Env for Scope<'_> {
             .unwrap_or_default()
             .to_string()
     }
+    fn pulldata(&self, file: &str, column: &str, key_column: &str, key: &str) -> String {
+        self.st
+            .form
+            .files
+            .get(file)
+            .and_then(|f| f.lookup(column, key_column, key))
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 impl FormState {
@@ -320,12 +332,24 @@ impl FormState {
         for (p, &d) in order.iter().enumerate() {
             order_pos[d] = p;
         }
+        let choice_index = form
+            .choices
+            .iter()
+            .map(|(list, choices)| {
+                let mut names: HashMap<String, Vec<usize>> = HashMap::with_capacity(choices.len());
+                for (i, c) in choices.iter().enumerate() {
+                    names.entry(c.name.clone()).or_default().push(i);
+                }
+                (list.clone(), names)
+            })
+            .collect();
         let mut st = FormState {
             form,
             ctx,
             defs,
             by_name,
             by_path,
+            choice_index,
             dependents,
             order_pos,
             answers,
@@ -794,25 +818,49 @@ impl FormState {
         out
     }
 
+    /// Whether `name` is a choice offered at `path` (after `choice_filter`; `other` for
+    /// `or_other`), without listing the choices.
+    fn choice_allowed(&self, d: usize, path: &str, name: &str) -> bool {
+        let q = &self.defs[d].q;
+        if q.or_other && name == "other" {
+            return true;
+        }
+        let Some(list) = q.kind.list() else {
+            return false;
+        };
+        let Some(rows) = self.choice_index.get(list).and_then(|m| m.get(name)) else {
+            return false;
+        };
+        let Some(filter) = &q.choice_filter else {
+            return true;
+        };
+        let (_, idx) = strip_indices(path);
+        // the same name may be listed twice (under two parents): any one offered will do
+        rows.iter().any(|&i| {
+            let env = Scope {
+                st: self,
+                def: d,
+                idx: &idx,
+                current: None,
+                choice: Some(&self.form.choice_list(list)[i]),
+            };
+            evaluate(&filter.ast, &env).as_bool()
+        })
+    }
+
     fn type_ok(&self, d: usize, path: &str, v: &str) -> bool {
         let q = &self.defs[d].q;
-        let names = || {
-            self.choices(path)
-                .into_iter()
-                .map(|c| c.name)
-                .collect::<HashSet<_>>()
-        };
         match &q.kind {
             QuestionType::Integer => v.trim().parse::<i64>().is_ok(),
             QuestionType::Decimal | QuestionType::Range => {
                 v.trim().parse::<f64>().is_ok_and(f64::is_finite)
             }
             QuestionType::Date => Date::parse(v).is_some(),
-            QuestionType::SelectOne(_) => names().contains(v.trim()),
-            QuestionType::SelectMultiple(_) | QuestionType::Rank(_) => {
-                let n = names();
-                v.split_whitespace().all(|s| n.contains(s))
-            }
+            QuestionType::SelectOne(_) => self.choice_allowed(d, path, v.trim()),
+            QuestionType::SelectMultiple(_) | QuestionType::Rank(_) => v
+                .split_whitespace()
+                .all(|s| self.choice_allowed(d, path, s)),
+            k if k.is_geo() => crate::geo::validate(k, v).is_ok(),
             _ => true,
         }
     }

@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use stopover_forms::expr::{Date, Env, Expr, Value, evaluate, parse};
+use stopover_forms::expr::{Date, Env, Expr, Expression, Value, evaluate, parse};
 
 struct TestEnv {
     vars: HashMap<&'static str, Value>,
@@ -323,19 +323,48 @@ fn indexed_repeat_and_choice_name_take_question_names() {
 #[test]
 fn refused_functions_say_why() {
     for (src, start) in [
-        (
-            "pulldata('fruits', 'name', 'key', ${a})",
-            "pulldata() reads values from a CSV file",
-        ),
         ("instance('list')", "instance() reads a secondary instance"),
-        ("once(uuid())", "this function reads the clock, randomness"),
-        ("now()", "this function reads the clock, randomness"),
+        (
+            "once(uuid())",
+            "this function reads randomness or device state",
+        ),
+        ("random()", "this function reads randomness or device state"),
     ] {
         let e = parse(src).expect_err(src);
         assert!(e.unsupported, "{src}");
         assert!(e.message.starts_with(start), "{src}: {}", e.message);
     }
     assert!(!parse("foo(1)").unwrap_err().unsupported);
+    // pulldata() reads a CSV file attached to the form: parsed, and its file is named
+    let e = Expression::parse("pulldata('fruits', 'name', 'key', ${a})").unwrap();
+    assert_eq!(
+        e.ast.pulldata_files().into_iter().collect::<Vec<_>>(),
+        ["fruits.csv"]
+    );
+    assert_eq!(
+        parse("pulldata('fruits', 'name')").unwrap_err().message,
+        "pulldata() takes 4 argument(s), got 2"
+    );
+}
+
+#[test]
+fn typographic_quotes_are_refused_with_the_fix() {
+    for (src, pos, c, straight) in [
+        ("${a} = ’yes’", 8, '’', "'"),
+        ("${a} = “yes”", 8, '“', "\""),
+        ("selected(${a}, ‘x’)", 16, '‘', "'"),
+    ] {
+        let e = parse(src).expect_err(src);
+        assert_eq!(e.position, pos, "{src}");
+        assert!(
+            e.message.starts_with(&format!(
+                "typographic quote '{c}': write a straight quote {straight} instead"
+            )),
+            "{src}: {}",
+            e.message
+        );
+        assert!(e.message.contains("smart quotes"), "{}", e.message);
+    }
 }
 
 #[test]

@@ -271,7 +271,9 @@ fn structural_errors() {
     );
     assert_eq!(
         errors("[survey]\ntype | name\n[wat]\n"),
-        vec!["text row 3: unknown section [wat] (expected [survey], [choices] or [settings])"]
+        vec![
+            "text row 3: unknown section [wat] (expected [survey], [choices], [settings] or [external_choices])"
+        ]
     );
     assert_eq!(
         errors("[survey]\ntype | name\n | orphan\n"),
@@ -626,10 +628,10 @@ fn refused_types_name_their_row() {
             "[survey]
 type | name | label
 select_one_external cities | a | A
-select_one_from_file cities.csv | b | B
-select one from file cities.csv | c | C
+select_one_from_file cities.pdf | b | B
+select one from file cities | c | C
 cascading select lga | d | D
-begin loop over yn | e | E
+begin loop over nope | e | E
 integer | n | N
 end loop
 text | fine | F
@@ -640,11 +642,11 @@ yn | yes
 "
         ),
         [
-            "survey row 3 column type: not supported: choices from an external CSV file (the external_choices sheet) cannot be carried by a Stopover form; put them on the choices sheet and use choice_filter",
-            "survey row 4 column type: not supported: choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
-            "survey row 5 column type: not supported: choices from a file attached to the form cannot be carried by a Stopover form; put them on the choices sheet",
+            "survey row 3 column type: unknown choice list 'cities' (select_one_external reads it from the external_choices sheet)",
+            "survey row 4 column type: not supported: select_one_from_file needs the name of a CSV file, with its extension (e.g. species.csv)",
+            "survey row 5 column type: not supported: select_one_from_file needs the name of a CSV file, with its extension (e.g. species.csv)",
             "survey row 6 column type: not supported: the old cascading_select type (with a cascades sheet); use select_one with a choice_filter",
-            "survey row 7 column type: not supported: pyxform's 'begin loop over LIST' (one generated group per choice, with %(label)s in labels); use a repeat, or one group per choice",
+            "survey row 7 column type: unknown choice list 'nope'",
         ]
     );
     assert_eq!(
@@ -696,5 +698,79 @@ fn load_workbook_tells_xls_from_xlsx() {
             .unwrap_err()
             .to_string()
             .starts_with("workbook: not a readable .xlsx workbook"),
+    );
+}
+
+/// pyxform's type table: old names load as today's types (with a warning naming it), the
+/// types that imply a constraint and hint get them, and a note needs no name.
+#[test]
+fn pyxform_type_aliases_generated_note_names_and_geo_types() {
+    let src = "[survey]
+type | name | label
+phone number | tel | Phone
+percentage | share | Share
+q location | site | Site
+add text prompt | t | T
+get start time | st |
+note | | Thanks for your time
+geotrace | route | Route
+geoshape | area | Area
+select one from file birds.csv | bird | Bird
+[settings]
+form_id
+aliases
+";
+    let f = load_text(src).unwrap_or_else(|e| panic!("{e}"));
+    let q = |n: &str| f.question(n).unwrap_or_else(|| panic!("{n}"));
+    assert_eq!(q("tel").kind, QuestionType::Text);
+    assert_eq!(
+        q("tel").constraint.as_ref().map(|c| c.source.as_str()),
+        Some(r"regex(., '^\d*$')")
+    );
+    assert_eq!(q("tel").hint.get("en", None), Some("Enter numbers only."));
+    assert_eq!(q("share").kind, QuestionType::Integer);
+    assert_eq!(q("site").kind, QuestionType::Geopoint);
+    assert_eq!(q("t").kind, QuestionType::Text);
+    assert_eq!(q("st").kind, QuestionType::Metadata("start".into()));
+    assert_eq!(q("generated_note_name_8").kind, QuestionType::Note);
+    assert_eq!(q("route").kind, QuestionType::Geotrace);
+    assert_eq!(q("area").kind, QuestionType::Geoshape);
+    assert_eq!(q("bird").kind, QuestionType::SelectOne("birds.csv".into()));
+    let warnings: Vec<String> = f.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "survey row 5 column type: 'q location' is an old name of the type 'geopoint'; write geopoint",
+            "survey row 6 column type: 'add text prompt' is an old name of the type 'text'; write text",
+            "survey row 7 column type: 'get start time' is an old name of the type 'start'; write start",
+            "survey row 11 column type: the file 'birds.csv' is not attached to the form: it must be published with it (its choices and values are empty until then)",
+        ]
+    );
+
+    let form = std::sync::Arc::new(f);
+    let mut st = FormState::new(
+        form,
+        Default::default(),
+        EvalContext {
+            today: Date::from_ymd(2026, 6, 1).unwrap(),
+        },
+    );
+    st.set_answer("tel", "+41 22");
+    st.set_answer("share", "120");
+    st.set_answer("site", "12.5 -3.25");
+    st.set_answer("route", "12.5 -3.25");
+    st.set_answer("area", "0 0;0 1;1 1;0 0");
+    let issues: Vec<(String, IssueKind)> = st
+        .issues("en")
+        .into_iter()
+        .map(|i| (i.path, i.kind))
+        .collect();
+    assert_eq!(
+        issues,
+        [
+            ("tel".to_string(), IssueKind::Constraint),
+            ("share".to_string(), IssueKind::Constraint),
+            ("route".to_string(), IssueKind::Invalid),
+        ]
     );
 }

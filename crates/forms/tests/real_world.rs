@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use stopover_forms::{
-    Date, EvalContext, Form, FormErrors, FormState, IssueKind, QuestionType, load_csv,
-    load_markdown, load_workbook, load_xls, load_xlsx,
+    Attachments, Date, EvalContext, Form, FormErrors, FormState, IssueKind, QuestionType, load_csv,
+    load_markdown, load_workbook, load_workbook_with, load_xls, load_xlsx,
 };
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-world/");
@@ -49,13 +49,6 @@ fn issues_at(s: &FormState, path: &str, lang: &str) -> Vec<(IssueKind, String)> 
         .filter(|i| i.path == path)
         .map(|i| (i.kind, i.message))
         .collect()
-}
-
-fn refused(r: Result<Form, FormErrors>) -> Vec<String> {
-    match r {
-        Ok(_) => panic!("the form loaded, but it should be refused"),
-        Err(e) => e.0.iter().map(ToString::to_string).collect(),
-    }
 }
 
 /// pyxform's tutorial (.xls): a household roster in a repeat, written in the older spelling
@@ -507,33 +500,89 @@ fn indexed_repeat_markdown_reads_the_chosen_instance() {
     );
 }
 
-/// Forms that need files Stopover never carries (pulldata's CSV, external choice lists) or a
-/// pyxform-only construct (loops over a choice list) are refused, each with its place.
+/// pyxform's `pulldata()` example: loads without its CSV (as pyxform converts it), warning
+/// that the file must be published with the form; with `fruits.csv` attached it reads it.
 #[test]
-fn forms_needing_external_files_or_loops_are_refused_with_their_place() {
+fn pull_data_reads_the_attached_csv() {
+    let bytes = bytes("pull_data.xlsx");
+    let alone = loaded("pull_data.xlsx", load_workbook(&bytes));
+    assert_eq!(alone.missing_files(), ["fruits.csv"]);
     assert_eq!(
-        refused(load_workbook(&bytes("pull_data.xlsx"))),
+        alone
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         [
-            "survey row 2 column calculation: not supported: pulldata() reads values from a CSV \
-          file attached to the form, and Stopover forms carry no external files (character 1)"
+            "survey row 2 column calculation: the file 'fruits.csv' is not attached to the form: \
+          it must be published with it (its choices and values are empty until then)"
         ]
     );
-    let external = "not supported: choices from an external CSV file (the external_choices \
-                    sheet) cannot be carried by a Stopover form; put them on the choices sheet \
-                    and use choice_filter";
+    assert_eq!(fresh(&alone).value("fruit"), "");
+
+    let files = Attachments::from([(
+        "fruits.csv".to_string(),
+        b"name,colour\napple,red\nmango,orange\n".to_vec(),
+    )]);
+    let form = loaded("pull_data.xlsx", load_workbook_with(&bytes, &files));
+    assert!(form.missing_files().is_empty() && form.warnings.is_empty());
+    let st = fresh(&form);
+    // pulldata('fruits', 'name', 'name', 'mango'): the `name` of the row named mango
+    assert_eq!(st.value("fruit"), "mango");
+    let label = form
+        .question("note_fruite")
+        .unwrap()
+        .label
+        .get("en", None)
+        .unwrap();
     assert_eq!(
-        refused(load_workbook(&bytes("select_one_external.xlsx"))),
-        [
-            format!("survey row 3 column type: {external}"),
-            format!("survey row 4 column type: {external}"),
-        ]
+        st.interpolate("note_fruite", label),
+        "The fruit mango pulled from csv"
+    );
+}
+
+/// `select_one_external` reads its lists from the `external_choices` sheet of the workbook
+/// (pyxform writes it out as itemsets.csv for ODK Collect; here it stays in the form).
+#[test]
+fn select_one_external_reads_the_external_choices_sheet() {
+    let form = workbook("select_one_external.xlsx");
+    let mut st = fresh(&form);
+    st.set_answer("state", "texas");
+    assert_eq!(names(&st, "county"), ["king", "cameron"]);
+    st.set_answer("county", "cameron");
+    assert_eq!(names(&st, "city"), ["brownsville", "harlingen"]);
+    st.set_answer("city", "harlingen");
+    assert!(st.issues("en").is_empty());
+    st.set_answer("county", "king");
+    assert_eq!(issues_at(&st, "city", "en")[0].0, IssueKind::Invalid);
+    assert!(form.warnings.is_empty(), "{:?}", form.warnings);
+}
+
+/// pyxform's `begin loop over LIST`: one group per choice, `%(label)s` filled in.
+#[test]
+fn loop_over_a_list_becomes_one_group_per_choice() {
+    let form = workbook("loop.xls");
+    let lp = form.question("loop_toilet_types").unwrap();
+    assert_eq!(lp.kind, QuestionType::Group);
+    let groups: Vec<&str> = lp.children.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(
+        groups,
+        ["pit_latrine_with_slab", "open_pit_latrine", "bucket_system"]
+    );
+    let bucket = &lp.children[2];
+    assert_eq!(bucket.label.get("english", None), Some("Bucket system"));
+    assert_eq!(
+        bucket.children[0].path,
+        "loop_toilet_types/bucket_system/number"
     );
     assert_eq!(
-        refused(load_workbook(&bytes("loop.xls"))),
-        [
-            "survey row 3 column type: not supported: pyxform's 'begin loop over LIST' (one \
-          generated group per choice, with %(label)s in labels); use a repeat, or one group \
-          per choice"
-        ]
+        bucket.children[0].label.get("english", None),
+        Some("How many Bucket system are on the premises?")
+    );
+    let mut st = fresh(&form);
+    st.set_answer("loop_toilet_types/open_pit_latrine/number", "x");
+    assert_eq!(
+        issues_at(&st, "loop_toilet_types/open_pit_latrine/number", "english")[0].0,
+        IssueKind::Invalid
     );
 }

@@ -99,7 +99,7 @@ fn an_unreadable_file_is_explained() {
 
 /// Published forms as their authors saved them (pyxform's examples, see
 /// crates/forms/tests/fixtures/real-world/README.md): a workbook, a CSV, a Markdown layout;
-/// a form needing external data files is refused with the reason.
+/// a form reading a CSV file that is not beside it loads with a warning naming the file.
 #[test]
 fn forms_are_checked_in_the_layout_their_authors_saved() {
     let fixtures = concat!(
@@ -127,7 +127,84 @@ fn forms_are_checked_in_the_layout_their_authors_saved() {
         assert!(v["questions"].as_u64().unwrap() > 0, "{name}: {v}");
     }
     let (code, v) = run("pull_data.xlsx");
-    assert_ne!(code, Some(0));
-    let errors = v["errors"].to_string();
-    assert!(errors.contains("pulldata"), "{errors}");
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["errors"], serde_json::json!([]));
+    assert_eq!(v["warnings"][0]["row"], 2);
+    assert_eq!(v["warnings"][0]["column"], "calculation");
+    let w = v["warnings"][0]["message"].as_str().unwrap();
+    assert!(w.contains("'fruits.csv' is not attached"), "{w}");
+}
+
+/// The files a form reads are found where the content pack keeps them (`<form>/` beside
+/// `<form>.txt`) or beside the form file; what pyxform accepts but should be fixed is listed
+/// as warnings, in text and in JSON (whose shape is otherwise unchanged).
+#[test]
+fn attached_files_are_found_and_warnings_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = "[survey]
+type | name | label
+select_one_from_file birds.csv | bird | Which bird?
+gps | where | Where?
+note | | Thanks
+[settings]
+form_id | version
+birds | 1
+";
+    let path = dir.path().join("birds.txt");
+    std::fs::write(&path, form).unwrap();
+    let run = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecommunity"));
+        cmd.args(["form", "check"]).arg(&path);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = run(true);
+    assert_eq!(code, Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let messages: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "survey row 3 column type: the file 'birds.csv' is not attached to the form: it must be published with it (its choices and values are empty until then)",
+            "survey row 4 column type: 'gps' is an old name of the type 'geopoint'; write geopoint",
+        ]
+    );
+    for key in [
+        "file",
+        "form_id",
+        "version",
+        "questions",
+        "groups",
+        "repeats",
+        "choice_lists",
+        "languages",
+        "errors",
+    ] {
+        assert!(v.get(key).is_some(), "{key} kept in {v}");
+    }
+    // the pack's layout: birds/birds.csv
+    std::fs::create_dir(dir.path().join("birds")).unwrap();
+    std::fs::write(
+        dir.path().join("birds/birds.csv"),
+        "name,label\nstork,Stork\n",
+    )
+    .unwrap();
+    let (code, out) = run(true);
+    assert_eq!(code, Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
+    let (code, out) = run(false);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("birds.txt: warning: survey row 4 column type: 'gps' is an old name"),
+        "{out}"
+    );
 }

@@ -44,7 +44,7 @@ pub fn import(conn: &mut Connection, pack: &Pack) -> Result<ImportReport> {
 /// [`import`] inside a transaction the caller commits (or drops, leaving the old content).
 pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<ImportReport> {
     tx.execute_batch(
-        "DELETE FROM content_item; DELETE FROM checklist_step; DELETE FROM search_index; DELETE FROM report_form;",
+        "DELETE FROM content_item; DELETE FROM checklist_step; DELETE FROM search_index; DELETE FROM report_form_file; DELETE FROM report_form;",
     )?;
     let mut items = 0;
     let mut indexed = 0;
@@ -206,6 +206,12 @@ pub(crate) fn import_in(tx: &rusqlite::Transaction<'_>, pack: &Pack) -> Result<I
             "INSERT INTO report_form (id, version, title, source) VALUES (?1, ?2, ?3, ?4)",
             params![form.id, form.version, form.title, form.source],
         )?;
+        for (name, content) in &form.files {
+            tx.execute(
+                "INSERT INTO report_form_file (form_id, name, content) VALUES (?1, ?2, ?3)",
+                params![form.id, name, content],
+            )?;
+        }
     }
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('pack_version', ?1), ('pack_hash', ?2)

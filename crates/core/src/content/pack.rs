@@ -239,6 +239,8 @@ pub struct ReportForm {
     /// Title in the form's default language.
     pub title: String,
     pub source: String,
+    /// The CSV files published with the form (`forms/<id>/<file>.csv`), by file name.
+    pub files: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -389,17 +391,32 @@ impl Pack {
         let mut library_translations = Vec::new();
         let mut forms = Vec::new();
         let mut glossary_files = Vec::new();
+        // files attached to report forms: form id → file name → text
+        let mut form_files: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (path, bytes) in &files.0 {
+            if let ["forms", id, file] = path.split('/').collect::<Vec<_>>().as_slice() {
+                if !file.to_ascii_lowercase().ends_with(".csv") {
+                    return Err(PackError::new(
+                        path,
+                        "a report form carries CSV files only (forms/<form-id>/<file>.csv)",
+                    ));
+                }
+                let text = utf8(path, bytes)?;
+                form_files
+                    .entry(id.to_string())
+                    .or_default()
+                    .insert(file.to_string(), text.to_string());
+            }
+        }
 
         for (path, bytes) in &files.0 {
             let parts: Vec<&str> = path.split('/').collect();
             let (section, lang, file) = match parts.as_slice() {
                 ["manifest.toml"] | ["README.md"] => continue,
                 ["forms", file] => {
-                    forms.push(report_form(
-                        path,
-                        utf8(path, bytes)?,
-                        item_id(path, file, ".txt")?,
-                    )?);
+                    let id = item_id(path, file, ".txt")?;
+                    let attached = form_files.remove(&id).unwrap_or_default();
+                    forms.push(report_form(path, utf8(path, bytes)?, id, attached)?);
                     continue;
                 }
                 ["glossary", file] => {
@@ -415,6 +432,7 @@ impl Pack {
                     glossary_files.push((path.clone(), lang.to_string(), parsed));
                     continue;
                 }
+                ["forms", _, _] => continue, // attached to a form, read above
                 [section, lang, file] => (*section, *lang, *file),
                 _ => {
                     return Err(PackError::new(
@@ -546,6 +564,14 @@ impl Pack {
                     ));
                 }
             }
+        }
+
+        if let Some((id, files)) = form_files.into_iter().next() {
+            let file = files.keys().next().cloned().unwrap_or_default();
+            return Err(PackError::new(
+                format!("forms/{id}/{file}"),
+                format!("no report form forms/{id}.txt to attach this file to"),
+            ));
         }
 
         for (path, id, lang, item) in manual_translations {
@@ -782,16 +808,36 @@ fn item_id(path: &str, file: &str, ext: &str) -> Result<String, PackError> {
     Ok(id.to_string())
 }
 
-/// Loads a report form with the same engine the app and the server use; every error it finds
-/// is reported with its sheet, row and column.
-fn report_form(path: &str, text: &str, id: String) -> Result<ReportForm, PackError> {
-    let form = stopover_forms::load_text(text).map_err(|errors| {
+/// Loads a report form, with the CSV files published beside it, with the same engine the app
+/// and the server use; every error it finds is reported with its sheet, row and column, and a
+/// file the form reads but the pack lacks is named.
+fn report_form(
+    path: &str,
+    text: &str,
+    id: String,
+    files: BTreeMap<String, String>,
+) -> Result<ReportForm, PackError> {
+    let attachments: stopover_forms::Attachments = files
+        .iter()
+        .map(|(name, text)| (name.clone(), text.as_bytes().to_vec()))
+        .collect();
+    let form = stopover_forms::load_text_with(text, &attachments).map_err(|errors| {
         let list: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
         PackError::new(
             path,
             format!("{} error(s) in the form: {}", list.len(), list.join("; ")),
         )
     })?;
+    let missing = form.missing_files();
+    if !missing.is_empty() {
+        return Err(PackError::new(
+            path,
+            format!(
+                "the form reads {}, missing from forms/{id}/ (files a form reads are published with it)",
+                missing.join(", ")
+            ),
+        ));
+    }
     let summary = form.summary();
     let declared = summary
         .form_id
@@ -821,6 +867,7 @@ fn report_form(path: &str, text: &str, id: String) -> Result<ReportForm, PackErr
         version,
         title,
         source: text.to_string(),
+        files,
     })
 }
 
@@ -1649,6 +1696,62 @@ mod tests {
         )]);
         assert_eq!(e.file, "glossary/en.toml");
         assert!(e.reason.contains("#/manual/zz"), "{}", e.reason);
+    }
+
+    #[test]
+    fn report_forms_carry_their_csv_files() {
+        let form = "[survey]\ntype | name | label\nselect_one_from_file birds.csv | b | Bird?\n[settings]\nform_id | version\nmini_report | 1\n";
+        let pack = Pack::parse(&files(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", form),
+            ("forms/mini-report/birds.csv", "name,label\nstork,Stork\n"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            pack.forms[0].files.get("birds.csv").map(String::as_str),
+            Some("name,label\nstork,Stork\n")
+        );
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", form),
+        ]);
+        assert_eq!(e.file, "forms/mini-report.txt");
+        assert!(
+            e.reason
+                .contains("reads birds.csv, missing from forms/mini-report/"),
+            "{}",
+            e.reason
+        );
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", form),
+            ("forms/mini-report/birds.csv", "name,label\nstork,Stork\n"),
+            ("forms/other-report/x.csv", "name\nx\n"),
+        ]);
+        assert_eq!(e.file, "forms/other-report/x.csv");
+        assert!(
+            e.reason.contains("no report form forms/other-report.txt"),
+            "{}",
+            e.reason
+        );
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", form),
+            ("forms/mini-report/birds.csv", "name,label\nstork,Stork\n"),
+            ("forms/mini-report/logo.png", "x"),
+        ]);
+        assert!(e.reason.contains("CSV files only"), "{}", e.reason);
+        let e = err(&[
+            ("manifest.toml", MANIFEST),
+            ("manual/en/a.md", MODULE),
+            ("forms/mini-report.txt", form),
+            ("forms/mini-report/birds.csv", "label\nStork\n"),
+        ]);
+        assert!(e.reason.contains("no column 'name'"), "{}", e.reason);
     }
 
     #[test]

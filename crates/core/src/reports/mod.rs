@@ -72,7 +72,16 @@ pub(crate) fn load_form(conn: &Connection, form_id: &str) -> Result<(String, Arc
         [form_id],
         |r| r.get(0),
     )?;
-    let form = stopover_forms::load_text(&source).map_err(|e| {
+    // the CSV files published with the form (choices from a file, pulldata())
+    let files: stopover_forms::Attachments = {
+        let mut stmt =
+            conn.prepare_cached("SELECT name, content FROM report_form_file WHERE form_id = ?1")?;
+        let rows = stmt.query_map([form_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?.into_bytes()))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let form = stopover_forms::load_text_with(&source, &files).map_err(|e| {
         Error::invalid(
             ErrorCode::FormUnloadable,
             format!("the report form `{form_id}` could not be loaded: {e}"),

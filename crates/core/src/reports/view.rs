@@ -53,8 +53,9 @@ pub struct NodeView {
     /// Path of names from the top without row numbers (`appendix_i/app1_species/app1_sp_name`).
     pub path: String,
     /// `text`, `integer`, `decimal`, `range`, `date`, `select_one`, `select_multiple`, `rank`,
-    /// `note`, `file`, `calculate`, `group` or `repeat`. Other XLSForm input types (`time`,
-    /// `geopoint`, …) are answered as text.
+    /// `note`, `file`, `calculate`, `geopoint`, `geotrace`, `geoshape` (coordinates typed as
+    /// text, see `stopover_forms::geo`), `group` or `repeat`. Other XLSForm input types
+    /// (`time`, `barcode`, …) are answered as text.
     pub kind: &'static str,
     pub label: Option<String>,
     pub hint: Option<String>,
@@ -205,13 +206,17 @@ fn kind_name(kind: &QuestionType) -> &'static str {
         QuestionType::Note => "note",
         QuestionType::File => "file",
         QuestionType::Calculate => "calculate",
+        QuestionType::Geopoint => "geopoint",
+        QuestionType::Geotrace => "geotrace",
+        QuestionType::Geoshape => "geoshape",
         QuestionType::Group => "group",
         QuestionType::Repeat => "repeat",
         QuestionType::Text | QuestionType::Other(_) | QuestionType::Metadata(_) => "text",
     }
 }
 
-/// `start=1 end=5 step=1` (any order, any subset); unreadable numbers keep the default.
+/// `start=1 end=5 step=1` (any order, any subset, any case: pyxform reads `Start=3 End=14`);
+/// unreadable numbers keep the default.
 fn range_of(q: &Question) -> RangeView {
     let mut r = RangeView {
         start: 1.0,
@@ -225,7 +230,7 @@ fn range_of(q: &Question) -> RangeView {
         let Ok(n) = value.trim().parse::<f64>() else {
             continue;
         };
-        match key.trim() {
+        match key.trim().to_ascii_lowercase().as_str() {
             "start" => r.start = n,
             "end" => r.end = n,
             "step" if n > 0.0 => r.step = n,
@@ -470,13 +475,15 @@ mod tests {
     #[test]
     fn range_parameters_fall_back_to_the_xlsform_defaults() {
         let form = stopover_forms::load_text(
-            "[survey]\ntype | name | label | parameters\nrange | a | A | start=0 end=100 step=5\nrange | b | B | end=x step=-1\n",
+            "[survey]\ntype | name | label | parameters\nrange | a | A | start=0 end=100 step=5\nrange | b | B | end=x step=-1\nrange | c | C | Start=3 End=14 STEP=2\n",
         )
         .unwrap();
         let a = range_of(form.question("a").unwrap());
         assert_eq!((a.start, a.end, a.step), (0.0, 100.0, 5.0));
         let b = range_of(form.question("b").unwrap());
         assert_eq!((b.start, b.end, b.step), (1.0, 10.0, 1.0));
+        let c = range_of(form.question("c").unwrap());
+        assert_eq!((c.start, c.end, c.step), (3.0, 14.0, 2.0));
     }
 
     fn live() -> LiveState {

@@ -30,6 +30,12 @@ pub trait Env {
         let _ = (question, value);
         String::new()
     }
+    /// `pulldata('file', 'column', 'key_column', key)`: the value in `column` of the first row
+    /// of the attached `file.csv` whose `key_column` is `key` ("" if none).
+    fn pulldata(&self, file: &str, column: &str, key_column: &str, key: &str) -> String {
+        let _ = (file, column, key_column, key);
+        String::new()
+    }
 }
 
 /// The context inside a predicate: `.` is the node being tested, `position()` its index.
@@ -60,6 +66,9 @@ impl Env for PredicateEnv<'_> {
     }
     fn choice_label(&self, question: &str, value: &str) -> String {
         self.outer.choice_label(question, value)
+    }
+    fn pulldata(&self, file: &str, column: &str, key_column: &str, key: &str) -> String {
+        self.outer.pulldata(file, column, key_column, key)
     }
 }
 
@@ -106,10 +115,19 @@ fn arith(op: BinOp, a: &Value, b: &Value) -> Value {
     if let (Value::Date(d), BinOp::Add | BinOp::Sub) = (a, op)
         && !matches!(b, Value::Date(_))
     {
-        let n = b.as_number();
+        let n = b.as_number().trunc();
         if n.is_finite() {
-            let n = n.trunc() as i64;
-            return Value::Date(Date(if op == BinOp::Add { d.0 + n } else { d.0 - n }));
+            let days = if op == BinOp::Add {
+                d.0 as f64 + n
+            } else {
+                d.0 as f64 - n
+            };
+            // far beyond any calendar a report uses, a date is no date
+            return if days.abs() <= Date::LIMIT as f64 {
+                Value::Date(Date(days as i64))
+            } else {
+                Value::Num(f64::NAN)
+            };
         }
     }
     let (x, y) = (a.as_number(), b.as_number());
@@ -229,6 +247,14 @@ fn call(f: &str, args: &[Expr], env: &dyn Env) -> Value {
         "contains" => Value::Bool(arg(0).as_string().contains(&arg(1).as_string())),
         "starts-with" => Value::Bool(arg(0).as_string().starts_with(&arg(1).as_string())),
         "today" => Value::Date(env.today()),
+        // the engine has no clock: `now()` is today, to the day (no time of day)
+        "now" => Value::Date(env.today()),
+        "decimal-date-time" => match arg(0).as_date() {
+            Some(d) => Value::Num(d.0 as f64),
+            None => Value::Num(f64::NAN),
+        },
+        "area" | "enclosed-area" => Value::Num(geo_measure(&arg(0).as_string(), true)),
+        "distance" => Value::Num(geo_measure(&arg(0).as_string(), false)),
         "date" => match arg(0).as_date() {
             Some(d) => Value::Date(d),
             None => Value::Str(String::new()),
@@ -350,7 +376,51 @@ fn call(f: &str, args: &[Expr], env: &dyn Env) -> Value {
             }
             _ => Value::Str(String::new()),
         },
+        "pulldata" => {
+            let file = super::data_file_name(&arg(0).as_string());
+            Value::Str(env.pulldata(
+                &file,
+                arg(1).as_string().trim(),
+                arg(2).as_string().trim(),
+                arg(3).as_string().trim(),
+            ))
+        }
         _ => Value::Str(String::new()),
+    }
+}
+
+/// The area (m², of the polygon the points enclose) or length (m, along the points) of a
+/// geoshape / geotrace value, on a sphere of the WGS 84 equatorial radius; NaN when the value is
+/// not points.
+fn geo_measure(value: &str, area: bool) -> f64 {
+    const R: f64 = 6_378_137.0;
+    let Ok(points) = crate::geo::parse(value) else {
+        return f64::NAN;
+    };
+    let ll: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| (p.0[0].to_radians(), p.0[1].to_radians()))
+        .collect();
+    if area {
+        if ll.len() < 3 {
+            return 0.0;
+        }
+        // spherical excess of the polygon, summed edge by edge
+        let mut sum = 0.0;
+        for i in 0..ll.len() {
+            let (p1, p2) = (ll[i], ll[(i + 1) % ll.len()]);
+            sum += (p2.1 - p1.1) * (2.0 + p1.0.sin() + p2.0.sin());
+        }
+        (sum * R * R / 2.0).abs()
+    } else {
+        ll.windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                let h = ((b.0 - a.0) / 2.0).sin().powi(2)
+                    + a.0.cos() * b.0.cos() * ((b.1 - a.1) / 2.0).sin().powi(2);
+                2.0 * R * h.sqrt().asin()
+            })
+            .sum()
     }
 }
 

@@ -59,7 +59,23 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("once", 1, 1),
     ("indexed-repeat", 3, 7),
     ("choice-name", 2, 2),
+    ("pulldata", 4, 4),
+    ("now", 0, 0),
+    ("decimal-date-time", 1, 1),
+    ("area", 1, 1),
+    ("enclosed-area", 1, 1),
+    ("distance", 1, 1),
 ];
+
+/// The file an instance name reads (`fruits` → `fruits.csv`), as `pulldata()` names them.
+pub fn data_file_name(instance: &str) -> String {
+    let instance = instance.trim();
+    if instance.to_ascii_lowercase().ends_with(".csv") {
+        instance.to_string()
+    } else {
+        format!("{instance}.csv")
+    }
+}
 
 /// Binary operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +137,21 @@ impl Expr {
             Expr::Call(_, args) => args.iter().for_each(|a| a.collect_refs(out)),
             _ => {}
         }
+    }
+
+    /// The files `pulldata('name', …)` reads, as file names (`name.csv`); a first argument
+    /// that is not a literal string names no file known at load.
+    pub fn pulldata_files(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.walk(&mut |e| {
+            if let Expr::Call(f, args) = e
+                && f == "pulldata"
+                && let Some(Expr::Str(name)) = args.first()
+            {
+                out.insert(data_file_name(name));
+            }
+        });
+        out
     }
 
     /// Every `indexed-repeat(${q}, ${repeat}, n, …)` call: the question and the repeats named.
@@ -196,5 +227,84 @@ impl Expression {
 impl serde::Serialize for Expression {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.source)
+    }
+}
+
+impl BinOp {
+    /// The operator as written in an expression.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "div",
+            BinOp::Mod => "mod",
+        }
+    }
+}
+
+/// Prints an expression so that [`parse`] reads it back as the same tree: parentheses only
+/// where precedence needs them, a string in whichever quote it does not contain.
+///
+/// (A string holding both `'` and `"` cannot be written in XPath 1.0; it is printed with
+/// `'…'` and will not read back.)
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn operand(e: &Expr, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match e {
+                Expr::Bin(..) => write!(f, "({e})"),
+                _ => write!(f, "{e}"),
+            }
+        }
+        match self {
+            Expr::Num(n) => write!(f, "{n}"),
+            Expr::Str(s) if s.contains('\'') => write!(f, "\"{s}\""),
+            Expr::Str(s) => write!(f, "'{s}'"),
+            Expr::Ref(n) => write!(f, "${{{n}}}"),
+            Expr::Current => write!(f, "."),
+            Expr::Parent => write!(f, ".."),
+            Expr::Column(c) => write!(f, "{c}"),
+            Expr::Neg(e) => {
+                write!(f, "-")?;
+                operand(e, f)
+            }
+            Expr::Filter(base, predicate) => write!(f, "{base}[{predicate}]"),
+            Expr::Bin(op, a, b) => {
+                let p = parse::precedence(*op);
+                match a.as_ref() {
+                    Expr::Bin(x, ..) if parse::precedence(*x) < p => write!(f, "({a})")?,
+                    _ => write!(f, "{a}")?,
+                }
+                write!(f, " {} ", op.symbol())?;
+                match b.as_ref() {
+                    Expr::Bin(x, ..) if parse::precedence(*x) <= p => write!(f, "({b})"),
+                    _ => write!(f, "{b}"),
+                }
+            }
+            Expr::Call(name, args) => {
+                // the jr: prefix is dropped when parsed; choice-name keeps it for readers
+                let name = if name == "choice-name" {
+                    "jr:choice-name"
+                } else {
+                    name
+                };
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, ")")
+            }
+        }
     }
 }

@@ -47,14 +47,11 @@ fn unsupported<T>(position: usize, message: impl Into<String>) -> Result<T, Synt
 /// Functions of ODK/XPath this engine refuses on purpose, with the reason a form author reads.
 fn refused_function(name: &str) -> Option<&'static str> {
     Some(match name {
-        "pulldata" => {
-            "pulldata() reads values from a CSV file attached to the form, and Stopover forms carry no external files"
-        }
         "instance" => {
             "instance() reads a secondary instance (choice lists or attached files) by XPath; write ${name} references and choice_filter instead"
         }
-        "now" | "decimal-date-time" | "random" | "uuid" | "digest" => {
-            "this function reads the clock, randomness or device state, which the engine keeps pure; compute it in the app"
+        "random" | "uuid" | "digest" => {
+            "this function reads randomness or device state, which the engine keeps pure (answers must evaluate the same everywhere); compute it in the app"
         }
         _ => return None,
     })
@@ -195,6 +192,19 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                 i = j;
                 Tok::Name(s)
             }
+            '‘' | '’' | '“' | '”' | '‚' | '„' | '«' | '»' => {
+                let straight = if matches!(c, '‘' | '’' | '‚') {
+                    "'"
+                } else {
+                    "\""
+                };
+                return err(
+                    pos,
+                    format!(
+                        "typographic quote '{c}': write a straight quote {straight} instead (spreadsheet and word-processing programs replace quotes as you type; turn off \"smart quotes\" or retype it)"
+                    ),
+                );
+            }
             _ => return err(pos, format!("unexpected character '{c}'")),
         };
         out.push((tok, pos));
@@ -208,7 +218,7 @@ struct Parser {
     end: usize,
 }
 
-fn prec(op: BinOp) -> u8 {
+pub(crate) fn precedence(op: BinOp) -> u8 {
     match op {
         BinOp::Or => 1,
         BinOp::And => 2,
@@ -243,7 +253,7 @@ impl Parser {
     fn expr(&mut self, min_prec: u8) -> Result<Expr, SyntaxError> {
         let mut lhs = self.unary()?;
         while let Some(op) = self.peek_op() {
-            let p = prec(op);
+            let p = precedence(op);
             if p < min_prec {
                 break;
             }

@@ -5,6 +5,10 @@ use std::cmp::Ordering;
 pub struct Date(pub i64);
 
 impl Date {
+    /// How far from 1970-01-01 a date may be, in days (back to the year -9999, and as far
+    /// forward): arithmetic past that gives no date, never an overflow.
+    pub const LIMIT: i64 = 4_371_587;
+
     /// Build a date from year, month (1-12) and day (1-31); `None` if it does not exist.
     pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Self> {
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
@@ -147,7 +151,9 @@ impl Value {
     pub fn as_date(&self) -> Option<Date> {
         match self {
             Value::Date(d) => Some(*d),
-            Value::Num(n) if n.is_finite() => Some(Date(n.floor() as i64)),
+            Value::Num(n) if n.is_finite() && n.abs() <= Date::LIMIT as f64 => {
+                Some(Date(n.floor() as i64))
+            }
             Value::Str(s) => Date::parse(s),
             Value::Nodes(v) => v.first().and_then(|s| Date::parse(s)),
             _ => None,

@@ -95,12 +95,10 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
     // (name, sheet, has header); `None` name: a sheet this engine ignores
     let mut current: Option<(Option<String>, Sheet, bool)> = None;
     let finish = |cur: Option<(Option<String>, Sheet, bool)>, sheets: &mut Sheets| {
-        if let Some((Some(name), sheet, _)) = cur {
-            match name.as_str() {
-                "survey" => sheets.survey = Some(sheet),
-                "choices" => sheets.choices = Some(sheet),
-                _ => sheets.settings = Some(sheet),
-            }
+        if let Some((Some(name), sheet, _)) = cur
+            && let Some(slot) = sheets.slot(&name)
+        {
+            *slot = Some(sheet);
         }
     };
     for (line, cells) in records(src)? {
@@ -110,7 +108,7 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
         if !first.is_empty() {
             finish(current.take(), &mut sheets);
             let name = first.to_lowercase();
-            let known = matches!(name.as_str(), "survey" | "choices" | "settings");
+            let known = super::SHEET_NAMES.contains(&name.as_str());
             current = Some((known.then_some(name), Sheet::default(), false));
         }
         if !has_content {

@@ -58,12 +58,10 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
     let mut sheets = Sheets::default();
     let mut current: Option<(Option<String>, Sheet, bool)> = None;
     let finish = |cur: Option<(Option<String>, Sheet, bool)>, sheets: &mut Sheets| {
-        if let Some((Some(name), sheet, _)) = cur {
-            match name.as_str() {
-                "survey" => sheets.survey = Some(sheet),
-                "choices" => sheets.choices = Some(sheet),
-                _ => sheets.settings = Some(sheet),
-            }
+        if let Some((Some(name), sheet, _)) = cur
+            && let Some(slot) = sheets.slot(&name)
+        {
+            *slot = Some(sheet);
         }
     };
     for (i, line) in src.lines().enumerate() {
@@ -79,7 +77,7 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
         if !first.is_empty() {
             finish(current.take(), &mut sheets);
             let name = first.to_lowercase();
-            let known = matches!(name.as_str(), "survey" | "choices" | "settings");
+            let known = super::SHEET_NAMES.contains(&name.as_str());
             current = Some((known.then_some(name), Sheet::default(), false));
         }
         if content.iter().all(String::is_empty) {

@@ -9,7 +9,11 @@ pub mod markdown;
 pub mod text;
 pub mod xlsx;
 
-pub use build::build;
+pub use build::{build, build_with};
+
+/// Files attached to a form (its "media"), by file name, as bytes: the CSV files of
+/// `select_one_from_file`, `pulldata()` and `search()` are read; others are ignored.
+pub type Attachments = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// One row of a sheet: its row number (as a spreadsheet shows it, or the line in a text file)
 /// and its cells, aligned with the headers.
@@ -41,12 +45,41 @@ impl Sheet {
     }
 }
 
-/// The three XLSForm sheets (any may be missing; `survey` is required by [`build`]).
+/// The XLSForm sheets this engine reads (any may be missing; `survey` is required by
+/// [`build`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sheets {
     pub survey: Option<Sheet>,
     pub choices: Option<Sheet>,
     pub settings: Option<Sheet>,
+    /// pyxform's `external_choices` sheet: the lists of `select_one_external` questions.
+    pub external_choices: Option<Sheet>,
+}
+
+/// The sheet names read, in the order they are written.
+pub const SHEET_NAMES: [&str; 4] = ["survey", "choices", "settings", "external_choices"];
+
+impl Sheets {
+    /// The place of a sheet by its (lower-case) name, `None` for a sheet this engine ignores.
+    pub fn slot(&mut self, name: &str) -> Option<&mut Option<Sheet>> {
+        match name {
+            "survey" => Some(&mut self.survey),
+            "choices" => Some(&mut self.choices),
+            "settings" => Some(&mut self.settings),
+            "external_choices" => Some(&mut self.external_choices),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Sheet> {
+        match name {
+            "survey" => self.survey.as_ref(),
+            "choices" => self.choices.as_ref(),
+            "settings" => self.settings.as_ref(),
+            "external_choices" => self.external_choices.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// Normalise a header: trimmed, lower-case base name, spaces to `_`, language suffix kept as
@@ -137,4 +170,36 @@ pub fn load_csv(src: &str) -> Result<crate::Form, crate::FormErrors> {
 /// Load a form from pyxform's Markdown table layout (see [`markdown`]).
 pub fn load_markdown(src: &str) -> Result<crate::Form, crate::FormErrors> {
     build(&markdown::parse(src)?)
+}
+
+/// [`load_text`] with the files attached to the form.
+pub fn load_text_with(src: &str, files: &Attachments) -> Result<crate::Form, crate::FormErrors> {
+    build_with(&text::parse(src)?, files)
+}
+
+/// [`load_workbook`] with the files attached to the form.
+pub fn load_workbook_with(
+    bytes: &[u8],
+    files: &Attachments,
+) -> Result<crate::Form, crate::FormErrors> {
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    let sheets = if bytes.starts_with(OLE) {
+        xlsx::read_xls(bytes)?
+    } else {
+        xlsx::read(bytes)?
+    };
+    build_with(&sheets, files)
+}
+
+/// [`load_csv`] with the files attached to the form.
+pub fn load_csv_with(src: &str, files: &Attachments) -> Result<crate::Form, crate::FormErrors> {
+    build_with(&csv::parse(src)?, files)
+}
+
+/// [`load_markdown`] with the files attached to the form.
+pub fn load_markdown_with(
+    src: &str,
+    files: &Attachments,
+) -> Result<crate::Form, crate::FormErrors> {
+    build_with(&markdown::parse(src)?, files)
 }

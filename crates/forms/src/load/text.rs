@@ -58,12 +58,10 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
     let mut errors = Vec::new();
     let mut current: Option<(String, Sheet, bool)> = None; // (name, sheet, has_header)
     let finish = |cur: Option<(String, Sheet, bool)>, sheets: &mut Sheets| {
-        if let Some((name, sheet, _)) = cur {
-            match name.as_str() {
-                "survey" => sheets.survey = Some(sheet),
-                "choices" => sheets.choices = Some(sheet),
-                _ => sheets.settings = Some(sheet),
-            }
+        if let Some((name, sheet, _)) = cur
+            && let Some(slot) = sheets.slot(&name)
+        {
+            *slot = Some(sheet);
         }
     };
     for (i, raw) in src.lines().enumerate() {
@@ -75,7 +73,7 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
         if line.starts_with('[') && line.ends_with(']') {
             let name = line[1..line.len() - 1].trim().to_lowercase();
             finish(current.take(), &mut sheets);
-            if matches!(name.as_str(), "survey" | "choices" | "settings") {
+            if super::SHEET_NAMES.contains(&name.as_str()) {
                 current = Some((name, Sheet::default(), false));
             } else {
                 errors.push(FormError::new(
@@ -83,7 +81,7 @@ pub fn parse(src: &str) -> Result<Sheets, FormErrors> {
                     Some(line_no),
                     None,
                     ErrorKind::Invalid(format!(
-                        "unknown section [{name}] (expected [survey], [choices] or [settings])"
+                        "unknown section [{name}] (expected [survey], [choices], [settings] or [external_choices])"
                     )),
                 ));
             }
@@ -153,12 +151,8 @@ fn write_sheet(out: &mut String, name: &str, sheet: &Sheet) {
 /// Write sheets in the text format (empty rows dropped, trailing empty cells trimmed).
 pub fn write(sheets: &Sheets) -> String {
     let mut out = String::new();
-    for (name, sheet) in [
-        ("survey", &sheets.survey),
-        ("choices", &sheets.choices),
-        ("settings", &sheets.settings),
-    ] {
-        if let Some(s) = sheet {
+    for name in super::SHEET_NAMES {
+        if let Some(s) = sheets.get(name) {
             if !out.is_empty() {
                 out.push('\n');
             }

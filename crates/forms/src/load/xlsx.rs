@@ -54,12 +54,10 @@ where
 {
     let mut sheets = Sheets::default();
     for name in wb.sheet_names() {
-        let slot = match name.trim().to_lowercase().as_str() {
-            "survey" => &mut sheets.survey,
-            "choices" => &mut sheets.choices,
-            "settings" => &mut sheets.settings,
-            _ => continue,
-        };
+        let key = name.trim().to_lowercase();
+        if sheets.slot(&key).is_none() {
+            continue;
+        }
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| fail(format!("sheet '{name}': {e}")))?;
@@ -81,7 +79,7 @@ where
                 sheet.rows.push(Row { row: row_no, cells });
             }
         }
-        *slot = Some(sheet);
+        *sheets.slot(&key).expect("a sheet this engine reads") = Some(sheet);
     }
     Ok(sheets)
 }

@@ -1,9 +1,18 @@
 //! `ecommunity form check FILE [--json]`: what a form author at the Secretariat runs before
 //! publishing a report form. Uses the same `stopover-forms` loader the app and the server do,
 //! so a form that passes here loads everywhere.
+//!
+//! The CSV files a form reads (`select_one_from_file`, `pulldata()`) are looked for where the
+//! content pack keeps them, in a folder named after the form (`forms/<id>.txt` →
+//! `forms/<id>/`), else beside the form file (where ODK tools keep a form's media).
+
+use std::path::Path;
 
 use serde_json::json;
-use stopover_forms::{Form, FormErrors, load_csv, load_markdown, load_text, load_workbook};
+use stopover_forms::{
+    Attachments, Form, FormErrors, load_csv_with, load_markdown_with, load_text_with,
+    load_workbook_with,
+};
 
 use super::args::FormCheck;
 use crate::error::{Error, Result};
@@ -21,26 +30,41 @@ pub fn check(args: FormCheck) -> Result<()> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let loaded: std::result::Result<Form, FormErrors> =
-        if matches!(extension.as_str(), "xlsx" | "xls") {
-            load_workbook(&bytes)
-        } else {
-            let text = std::str::from_utf8(&bytes).map_err(|e| Error::FormUnreadable {
+    let text = if matches!(extension.as_str(), "xlsx" | "xls") {
+        None
+    } else {
+        Some(
+            std::str::from_utf8(&bytes).map_err(|e| Error::FormUnreadable {
                 file: file.clone(),
                 reason: format!(
                     "not UTF-8 text (byte {}); is it an .xlsx with another name?",
                     e.valid_up_to()
                 ),
-            })?;
-            match extension.as_str() {
-                "csv" => load_csv(text),
-                "md" => load_markdown(text),
-                _ => load_text(text),
-            }
-        };
+            })?,
+        )
+    };
+    let load = |files: &Attachments| -> std::result::Result<Form, FormErrors> {
+        match (text, extension.as_str()) {
+            (None, _) => load_workbook_with(&bytes, files),
+            (Some(t), "csv") => load_csv_with(t, files),
+            (Some(t), "md") => load_markdown_with(t, files),
+            (Some(t), _) => load_text_with(t, files),
+        }
+    };
+    // once to learn which files the form reads, then with those found on disk
+    let mut loaded = load(&Attachments::new());
+    if let Ok(form) = &loaded
+        && !form.needs_files.is_empty()
+    {
+        let files = attached_files(&args.file, form);
+        if !files.is_empty() {
+            loaded = load(&files);
+        }
+    }
     match loaded {
         Ok(form) => {
             let s = form.summary();
+            let warnings = &form.warnings;
             if args.json {
                 println!(
                     "{}",
@@ -54,6 +78,7 @@ pub fn check(args: FormCheck) -> Result<()> {
                         "choice_lists": s.choice_lists,
                         "languages": s.languages,
                         "errors": [],
+                        "warnings": warnings,
                     })
                 );
             } else {
@@ -67,6 +92,9 @@ pub fn check(args: FormCheck) -> Result<()> {
                     s.choice_lists,
                     s.languages.join(", ")
                 );
+                for w in warnings {
+                    println!("{file}: warning: {w}");
+                }
             }
             Ok(())
         }
@@ -81,6 +109,7 @@ pub fn check(args: FormCheck) -> Result<()> {
                         "repeats": 0,
                         "languages": [],
                         "errors": errors.0,
+                        "warnings": [],
                     })
                 );
             } else {
@@ -94,4 +123,21 @@ pub fn check(args: FormCheck) -> Result<()> {
             })
         }
     }
+}
+
+/// The files `form` reads that exist on disk: in `<dir>/<stem>/` (the content pack's layout)
+/// or else in `<dir>/`, beside the form file.
+fn attached_files(form_file: &Path, form: &Form) -> Attachments {
+    let dir = form_file.parent().unwrap_or(Path::new("."));
+    let stem = form_file.file_stem().unwrap_or_default();
+    let mut out = Attachments::new();
+    for name in &form.needs_files {
+        for candidate in [dir.join(stem).join(name), dir.join(name)] {
+            if let Ok(bytes) = std::fs::read(&candidate) {
+                out.insert(name.clone(), bytes);
+                break;
+            }
+        }
+    }
+    out
 }

@@ -60,11 +60,29 @@ fn published_form(conn: &Connection, packs_dir: &std::path::Path, form_id: &str)
         .files
         .get(&format!("forms/{form_id}.txt"))
         .ok_or_else(no_form)?;
-    stopover_forms::load_text(source).map_err(|errors| {
+    // the CSV files published beside it (`forms/<id>/<file>.csv`)
+    let prefix = format!("forms/{form_id}/");
+    let files: stopover_forms::Attachments = archive
+        .files
+        .iter()
+        .filter_map(|(path, text)| {
+            let name = path.strip_prefix(&prefix)?;
+            (!name.contains('/')).then(|| (name.to_string(), text.clone().into_bytes()))
+        })
+        .collect();
+    let form = stopover_forms::load_text_with(source, &files).map_err(|errors| {
         Error::Corrupt(format!(
             "published form `{form_id}` does not load: {errors}"
         ))
-    })
+    })?;
+    let missing = form.missing_files();
+    if !missing.is_empty() {
+        return Err(Error::Corrupt(format!(
+            "published form `{form_id}` reads {}, which the pack does not carry in {prefix}",
+            missing.join(", ")
+        )));
+    }
+    Ok(form)
 }
 
 /// Every stored answer of a country's report (cleared ones, stored as null, left out).
@@ -407,5 +425,49 @@ mod tests {
             reason,
             "the cms-national-report report for COP15 was submitted on 2027-01-01T00:00:00Z by amina; it can no longer change"
         );
+    }
+
+    /// The submission check loads the published form with the CSV files published beside it
+    /// (`forms/<id>/<file>.csv`), and refuses a published form whose files are missing.
+    #[test]
+    fn the_published_form_is_loaded_with_its_csv_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = crate::db::open(dir.path()).unwrap();
+        let key = dir.path().join("key");
+        packs::keygen(&key).unwrap();
+        let publish = |c: &mut Connection, version: &str, with_csv: bool| {
+            let pack = dir.path().join(format!("pack-{version}"));
+            std::fs::create_dir_all(pack.join("forms/birds-report")).unwrap();
+            std::fs::write(
+                pack.join("manifest.toml"),
+                format!("id = \"t\"\nversion = \"{version}\"\nlanguages = [\"en\"]\n"),
+            )
+            .unwrap();
+            std::fs::write(
+                pack.join("forms/birds-report.txt"),
+                "[survey]\ntype | name | label\nselect_one_from_file birds.csv | bird | Bird\n[settings]\nform_id | version\nbirds_report | 1\n",
+            )
+            .unwrap();
+            if with_csv {
+                std::fs::write(
+                    pack.join("forms/birds-report/birds.csv"),
+                    "name,label\nstork,White stork\n",
+                )
+                .unwrap();
+            }
+            packs::publish(c, dir.path(), &key, &pack).unwrap();
+        };
+        publish(&mut c, "1.0.0", true);
+        let packs_dir = dir.path().join("packs");
+        let form = published_form(&c, &packs_dir, "birds-report").unwrap();
+        let birds = form.choice_list("birds.csv");
+        assert_eq!(birds.len(), 1);
+        assert_eq!(birds[0].label.get("en", None), Some("White stork"));
+
+        publish(&mut c, "1.0.1", false);
+        let e = published_form(&c, &packs_dir, "birds-report")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("reads birds.csv"), "{e}");
     }
 }

@@ -12,8 +12,9 @@ export type NodeView = { name: string,
 path: string, 
 /**
  * `text`, `integer`, `decimal`, `range`, `date`, `select_one`, `select_multiple`, `rank`,
- * `note`, `file`, `calculate`, `group` or `repeat`. Other XLSForm input types (`time`,
- * `geopoint`, …) are answered as text.
+ * `note`, `file`, `calculate`, `geopoint`, `geotrace`, `geoshape` (coordinates typed as
+ * text, see `stopover_forms::geo`), `group` or `repeat`. Other XLSForm input types
+ * (`time`, `barcode`, …) are answered as text.
  */
 kind: string, label: string | null, hint: string | null, 
 /**

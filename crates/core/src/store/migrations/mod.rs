@@ -13,7 +13,8 @@ const STEPS: &[&str] = &[
     include_str!("006_report_sync.sql"),
     include_str!("007_forum.sql"),
     include_str!("008_content_provenance.sql"),
-    include_str!("009_refusal_codes.sql"),
+    include_str!("009_report_form_files.sql"),
+    include_str!("010_refusal_codes.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
