@@ -99,7 +99,7 @@ describe('language switch', () => {
     const user = userEvent.setup();
     render(App);
     await user.selectOptions(await screen.findByTestId('lang-select'), 'es');
-    expect(await screen.findByText(/disk full/)).toBeTruthy();
+    expect(await screen.findByText(/could not read or write its data file/)).toBeTruthy();
     expect(screen.getByTestId('nav-home').textContent).toBe('Inicio');
   });
 });
@@ -107,7 +107,11 @@ describe('language switch', () => {
 describe('error screen', () => {
   it('shows on database_too_new with the user data counts', async () => {
     const status: AppStatus = {
-      startup_error: { code: 'database_too_new', message: 'Database version 9 is newer than this Stopover (3).' },
+      startup_error: {
+        code: 'database_too_new',
+        params: { found: 9, supported: 3 },
+        message: 'Database version 9 is newer than this Stopover (3).',
+      },
       content: null,
       language: 'en',
       user_data: { ticks: 12, notes: 1, bookmarks: 4 },
@@ -116,7 +120,8 @@ describe('error screen', () => {
     const backend = mockBackend({ app_status: status });
     render(App);
     const screenEl = await screen.findByTestId('error-screen');
-    expect(screenEl.textContent).toContain('Database version 9 is newer than this Stopover (3).');
+    expect(screenEl.textContent).toContain('(database_too_new)');
+    expect(screenEl.textContent).not.toContain('Database version 9');
     expect(screenEl.textContent).toContain('newer version of Stopover');
     expect(screen.getByTestId('user-data-safe').textContent?.trim()).toBe(
       'Your own data is safe: 12 ticks, 1 note, 4 bookmarks.',
@@ -129,7 +134,7 @@ describe('error screen', () => {
   it('is translated', async () => {
     mockBackend({
       app_status: {
-        startup_error: { code: 'database_too_new', message: 'too new' },
+        startup_error: { code: 'database_too_new', params: {}, message: 'too new' },
         content: null,
         language: 'fr',
         user_data: { ticks: 2, notes: 0, bookmarks: 1 },
@@ -191,7 +196,7 @@ describe('error screen', () => {
       },
     });
     render(App);
-    expect((await screen.findByTestId('error-screen')).textContent).toContain('state not managed');
+    expect((await screen.findByTestId('error-screen')).textContent).toContain('Something went wrong inside Stopover.');
   });
 });
 

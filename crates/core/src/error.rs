@@ -111,8 +111,6 @@ error_codes! {
     RetentionPosts = "retention_posts",
     /// `max` characters.
     DraftTooLong = "draft_too_long",
-    /// `action`: what needs an account (`post`, `edit`, `share_contact`, `register`).
-    AccountNeeded = "account_needed",
 
     // ---- attachments ----
     /// `file`.

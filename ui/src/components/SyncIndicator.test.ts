@@ -40,7 +40,7 @@ describe('sync indicator', () => {
     const { indicator } = await start();
     const cases: [SyncStatus, string][] = [
       [signedIn({ state: 'offline', waiting: 2 }), 'Offline'],
-      [signedIn({ state: 'syncing', progress: { phase: 'push', done: 3, total: 10, bytes_done: 0 } }), 'Syncing… 3/10'],
+      [signedIn({ state: 'syncing', progress: { phase: 'pushing', done: 3, total: 10, bytes_done: 0 } }), 'Syncing… 3/10'],
       [signedIn({ state: 'syncing', progress: null }), 'Syncing…'],
       [signedIn({ state: 'waiting', waiting: 1 }), '1 waiting'],
       [signedIn({ state: 'waiting', waiting: 4 }), '4 waiting'],
@@ -93,7 +93,7 @@ describe('sync indicator', () => {
     const indicator = await screen.findByTestId('sync-status');
     await waitFor(() => expect(text(indicator)).toBe('Sync: Sync status unavailable'));
     expect(indicator.getAttribute('data-state')).toBe('unknown');
-    expect(indicator.getAttribute('title')).toBe('sync not managed');
+    expect(indicator.getAttribute('title')).toBe('Something went wrong inside Stopover. Your data is safe; please try again.');
   });
 
   it('Sync now calls sync_now and shows the status it returns', async () => {
@@ -117,11 +117,13 @@ describe('sync indicator', () => {
   it('shows why Sync now failed', async () => {
     const { user } = await start({
       sync_status: signedIn({ state: 'waiting', waiting: 2 }),
-      sync_now: () => Promise.reject({ code: 'network', message: 'The server could not be reached.' }),
+      sync_now: () => Promise.reject({ code: 'network', params: {}, message: 'could not reach the server: timed out' }),
     });
     await user.click(screen.getByTestId('sync-now'));
     const error = await screen.findByTestId('sync-now-error');
-    expect(error.textContent?.trim()).toBe('Could not sync: The server could not be reached.');
+    expect(error.textContent?.trim()).toBe(
+      'Could not sync: The e-community server could not be reached. Your changes are kept and will be sent later.',
+    );
     expect(error.getAttribute('role')).toBe('alert');
   });
 

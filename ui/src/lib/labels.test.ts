@@ -1,29 +1,54 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordKind, Subject } from './api';
 import { setLang } from './i18n/index.svelte';
-import { describeOperation, describeRecordField } from './labels';
+import { describeConflict, describeOperation } from './labels';
 
-describe('e-community changes in words', () => {
+const subject = (kind: RecordKind, title: string, detail?: string): Subject => ({ kind, title, detail });
+
+describe('changes in words', () => {
   afterEach(() => setLang('en'));
 
   it('names a queued post by its title or first words, the contact card and event registrations', () => {
-    const post = (value: unknown) => describeOperation({ kind: 'forum_post', entity_id: 'p1', field: 'content', value });
+    const post = (value: unknown) =>
+      describeOperation({ kind: 'forum_post', field: 'content', subject: subject('forum_post', 'Credentials'), value });
     expect(post({ thread: 'p1', category: 'general', title: 'Credentials for COP15', body: 'How?' })).toBe(
       'Forum post — “Credentials for COP15”',
     );
     expect(post({ thread: 't1', category: 'general', body: 'By   diplomatic\n\npouch' })).toBe('Forum post — “By diplomatic pouch”');
     expect(post({ thread: 't1', category: 'general', body: 'x'.repeat(100) })).toBe(`Forum post — “${'x'.repeat(59)}…”`);
-    expect(describeOperation({ kind: 'profile', entity_id: 'amina', field: 'shared', value: {} })).toBe(
+    expect(describeOperation({ kind: 'profile', field: 'shared', subject: subject('profile', 'amina'), value: {} })).toBe(
       'Your contact details in the directory',
     );
-    expect(describeOperation({ kind: 'event_registration', entity_id: 'aewa-2099', field: 'registered', value: false })).toBe(
-      'Cancelled registration for the event aewa-2099',
-    );
-    expect(describeRecordField('forum_post', 'p1', 'content')).toContain('Your forum post');
+    expect(
+      describeOperation({
+        kind: 'event_registration',
+        field: 'registered',
+        subject: subject('event_registration', 'AEWA induction'),
+        value: false,
+      }),
+    ).toBe('Cancelled registration for “AEWA induction”');
+    expect(describeConflict({ kind: 'forum_post', field: 'content', subject: subject('forum_post', 'x') })).toContain('Your forum post');
     setLang('fr');
     expect(post({ thread: 't1', category: 'general', body: 'Oui' })).toBe('Message du forum — «\u202fOui\u202f»');
   });
 
-  it('keeps the generic words for anything else', () => {
-    expect(describeOperation({ kind: 'forum_post', entity_id: 'p1', field: 'hidden', value: true })).toBe('forum_post p1 — hidden changed');
+  it('names report answers and assignments by the report, section and question, never by path', () => {
+    const s = subject('report_answer', 'CMS national report — COP15', 'General information › Agency');
+    expect(describeOperation({ kind: 'report_answer', field: 'general/agency', subject: s, value: 'x' })).toBe(
+      'CMS national report — COP15 — General information › Agency',
+    );
+    const a = subject('report_assignment', 'CMS national report — COP15', 'Research');
+    expect(describeOperation({ kind: 'report_assignment', field: 'research', subject: a, value: 'baraka' })).toBe(
+      'CMS national report — COP15 — Research: given to baraka',
+    );
+    expect(describeOperation({ kind: 'report_assignment', field: 'research', subject: a, value: null })).toBe(
+      'CMS national report — COP15 — Research: taken back',
+    );
+  });
+
+  it('falls back to the subject, in words, for anything else', () => {
+    expect(
+      describeOperation({ kind: 'forum_post', field: 'hidden', subject: subject('forum_post', 'Credentials'), value: true }),
+    ).toBe('Credentials');
   });
 });

@@ -1,5 +1,5 @@
 // Translated names for kinds, regions, languages, and dates in the current language.
-import type { ItemKind, SyncStatus } from './api';
+import type { ItemKind, RecordKind, Subject, SyncStatus } from './api';
 import { hasKey, i18n, t, tn } from './i18n/index.svelte';
 
 export function kindLabel(kind: ItemKind): string {
@@ -112,53 +112,58 @@ export function syncStateLabel(status: SyncStatus): string {
   }
 }
 
-/** `<checklist>/<step>` of a checklist_progress record, or null for anything else. */
-function checklistStep(kind: string, entityId: string): { checklist: string; step: string } | null {
-  if (kind !== 'checklist_progress') return null;
-  const slash = entityId.indexOf('/');
-  if (slash <= 0 || slash === entityId.length - 1) return null;
-  return { checklist: entityId.slice(0, slash), step: entityId.slice(slash + 1) };
+/** A synced field as the person knows it: what it is and where (`Subject`, worded by Rust). */
+interface Change {
+  kind: RecordKind;
+  field: string;
+  subject: Subject;
+  value: unknown;
 }
 
-/** A queued or refused change in words: "Checklist step register — ticked". */
-export function describeOperation(op: { kind: string; entity_id: string; field: string; value: unknown }): string {
-  const cs = checklistStep(op.kind, op.entity_id);
-  if (cs && op.field === 'done' && typeof op.value === 'boolean') {
-    return t(op.value ? 'sync.op.stepTicked' : 'sync.op.stepUnticked', { step: cs.step });
+/** A queued, refused or conflicting change in words: "Preparing for a COP — Register early: ticked". */
+export function describeOperation(op: Change): string {
+  const { subject, value } = op;
+  const detail = subject.detail ?? '';
+  switch (op.kind) {
+    case 'checklist_progress':
+      if (op.field === 'done' && typeof value === 'boolean') {
+        return t(value ? 'sync.op.stepTicked' : 'sync.op.stepUnticked', { step: detail });
+      }
+      return t('sync.op.stepNote', { step: detail });
+    case 'report_answer':
+      return t('sync.op.reportAnswer', { report: subject.title, question: detail });
+    case 'report_assignment':
+      return typeof value === 'string'
+        ? t('sync.op.reportAssignment', { report: subject.title, section: detail, username: value })
+        : t('sync.op.reportAssignmentTaken', { report: subject.title, section: detail });
+    case 'forum_post': {
+      const post = (value ?? {}) as { title?: unknown; body?: unknown };
+      if (op.field === 'content' && typeof post.body === 'string') {
+        const text = typeof post.title === 'string' ? post.title : post.body;
+        const flat = text.replace(/\s+/g, ' ').trim();
+        return t('sync.op.forumPost', { excerpt: flat.length > 60 ? flat.slice(0, 59) + '…' : flat });
+      }
+      return t('sync.op.other', { title: subject.title });
+    }
+    case 'profile':
+      return t('sync.op.contactCard');
+    case 'event_registration':
+      return t(value === false ? 'sync.op.eventCancelled' : 'sync.op.eventRegistered', { event: subject.title });
+    default:
+      return t('sync.op.other', { title: detail ? `${subject.title} — ${detail}` : subject.title });
   }
-  if (cs && op.field === 'note') return t('sync.op.stepNote', { step: cs.step });
-  const forum = describeForumOperation(op);
-  if (forum) return forum;
-  return t('sync.op.generic', { kind: op.kind, id: op.entity_id, field: op.field });
 }
 
-/** A queued e-community change in words: a post (its first words), the contact card, an event. */
-function describeForumOperation(op: { kind: string; entity_id: string; field: string; value: unknown }): string | null {
-  const value = (op.value ?? {}) as { title?: unknown; body?: unknown };
-  if (op.kind === 'forum_post' && op.field === 'content' && typeof value.body === 'string') {
-    const text = typeof value.title === 'string' ? value.title : value.body;
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return t('sync.op.forumPost', { excerpt: flat.length > 60 ? flat.slice(0, 59) + '…' : flat });
-  }
-  if (op.kind === 'profile' && op.field === 'shared') return t('sync.op.contactCard');
-  if (op.kind === 'event_registration' && typeof op.value === 'boolean') {
-    return t(op.value ? 'sync.op.eventRegistered' : 'sync.op.eventCancelled', { id: op.entity_id });
-  }
-  return null;
-}
-
-/** What a conflict is about: "Checklist step register: note". */
-export function describeRecordField(kind: string, entityId: string, field: string): string {
-  if (kind === 'forum_post' && field === 'content') return t('sync.conflict.forumPost');
-  const cs = checklistStep(kind, entityId);
-  if (cs && field === 'done') return t('sync.conflict.stepDone', { step: cs.step });
-  if (cs && field === 'note') return t('sync.conflict.stepNote', { step: cs.step });
-  return t('sync.conflict.generic', { kind, id: entityId, field });
+/** What a conflict is about, in words. */
+export function describeConflict(c: { kind: RecordKind; field: string; subject: Subject }): string {
+  if (c.kind === 'forum_post' && c.field === 'content') return t('sync.conflict.forumPost');
+  const { title, detail } = c.subject;
+  return t('sync.op.other', { title: detail ? `${title} — ${detail}` : title });
 }
 
 /** The checklist a change belongs to, if any (shown as a detail). */
-export function operationChecklist(kind: string, entityId: string): string | null {
-  return checklistStep(kind, entityId)?.checklist ?? null;
+export function operationChecklist(op: { kind: RecordKind; subject: Subject }): string | null {
+  return op.kind === 'checklist_progress' ? op.subject.title : null;
 }
 
 /** A synced value for people: "Ticked", a note's text, "Empty note". */

@@ -168,6 +168,7 @@ export function draftView(
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
       submitted_at: null,
+      receipt: null,
     },
     title: options.title ?? 'CMS national report',
     sections: SECTIONS,

@@ -93,7 +93,7 @@ describe('Checklist', () => {
     const box = within(items[0]!).getByRole('checkbox') as HTMLInputElement;
     await user.click(box);
     const error = await within(items[0]!).findByTestId('step-error');
-    expect(error.textContent).toContain('The database is read-only.');
+    expect(error.textContent).toContain('Stopover could not read or write its data file.');
     expect(box.checked).toBe(false);
     expect(screen.getByTestId('checklist').textContent).toContain('3 of 12');
   });
@@ -138,7 +138,7 @@ describe('Checklist', () => {
     const note = within(items[1]!).getByTestId('checklist-note');
     await fireEvent.input(note, { target: { value: 'x' } });
     await fireEvent.blur(note);
-    expect((await within(items[1]!).findByRole('alert')).textContent).toContain('disk full');
+    expect((await within(items[1]!).findByRole('alert')).textContent).toContain('Stopover could not read or write its data file.');
     expect(within(items[1]!).queryByTestId('note-saved')).toBeNull();
   });
 

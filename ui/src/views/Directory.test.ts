@@ -114,12 +114,12 @@ describe('Directory', () => {
     const { user } = await open({
       sync_status: syncStatus({ state: 'up_to_date', server: 'https://e.example.org', account: 'amina' }),
       set_my_contact: () => {
-        throw { code: 'invalid_input', message: '`email` holds at most 300 characters' };
+        throw { code: 'text_too_long', params: { max: 300 }, message: '`email` holds at most 300 characters' };
       },
     });
     await user.click(await screen.findByTestId('my-contact-edit'));
     await user.click(screen.getByTestId('my-contact-save'));
-    expect((await screen.findByRole('alert')).textContent).toContain('`email` holds at most 300 characters');
+    expect((await screen.findByRole('alert')).textContent).toContain('This text is too long: at most 300 characters.');
   });
 
   it('offers no card to edit before signing in', async () => {

@@ -61,17 +61,21 @@ describe('Events', () => {
     const { user } = await open({
       list_events: [
         event({ id: 'e1', title: 'Cancelled', registration: 'cancel_waiting' }),
-        event({ id: 'e2', title: 'Full', refusal: 'the event is full (30 places)' }),
+        event({ id: 'e2', title: 'Full', refusal: { code: 'event_full', params: { capacity: 30 } } }),
       ],
       register_for_event: () => {
-        throw { code: 'invalid_input', message: 'registration for this event closed on 2099-02-28' };
+        throw {
+          code: 'registration_closed',
+          params: { closes: '2099-02-28' },
+          message: 'registration for this event closed on 2099-02-28',
+        };
       },
     });
     await screen.findAllByTestId('event');
     expect(within(card('e1')).getByTestId('event-state').textContent).toBe('Cancellation waiting to be sent');
-    expect(within(card('e2')).getByTestId('event-refusal').textContent).toContain('the event is full (30 places)');
+    expect(within(card('e2')).getByTestId('event-refusal').textContent).toContain('The event is full: all 30 places are taken.');
     await user.click(within(card('e2')).getByTestId('event-register'));
-    expect((await within(card('e2')).findByTestId('event-error')).textContent).toContain('closed on 2099-02-28');
+    expect((await within(card('e2')).findByTestId('event-error')).textContent).toContain('closed on February 28, 2099');
   });
 
   it('says when there is no event yet', async () => {

@@ -144,7 +144,7 @@ describe('Forum: a thread', () => {
     const user = userEvent.setup();
     (await screen.findByRole('link', { name: 'x' })).click();
     await user.click(await screen.findByTestId('external-link-open'));
-    expect((await screen.findByTestId('external-link-error')).textContent).toContain('xdg-open missing');
+    expect((await screen.findByTestId('external-link-error')).textContent).toContain('Your web browser could not be started.');
   });
 
   it('a reply shows at once as waiting, and the marker clears after the sync', async () => {
@@ -188,14 +188,14 @@ describe('Forum: a thread', () => {
   it('keeps the reply as a draft while typing and brings it back', async () => {
     const { backend, user } = await open(`#/forum/t/${T1}`, {
       forum_thread: threadView([post({ id: T1 })]),
-      forum_draft: (a: Args) => (a.key === `reply:${T1}` ? 'Half-written answer' : null),
+      forum_draft: (a: Args) => ((a.key as { thread?: string }).thread === T1 ? 'Half-written answer' : null),
     });
     const box = (await screen.findByTestId('composer-body')) as HTMLTextAreaElement;
     await waitFor(() => expect(box.value).toBe('Half-written answer'));
     expect(screen.getByTestId('composer-draft-state').dataset.state).toBe('restored');
     await user.type(box, ', more');
     // Saved within a second of the last key, once.
-    await waitFor(() => expect(backend.argsOf('forum_save_draft')).toEqual([{ key: `reply:${T1}`, body: 'Half-written answer, more' }]), {
+    await waitFor(() => expect(backend.argsOf('forum_save_draft')).toEqual([{ key: { place: 'reply', thread: T1 }, body: 'Half-written answer, more' }]), {
       timeout: 1000,
     });
     await waitFor(() => expect(screen.getByTestId('composer-draft-state').dataset.state).toBe('saved'));
@@ -238,12 +238,16 @@ describe('Forum: a thread', () => {
     const { user } = await open(`#/forum/t/${T1}`, {
       forum_thread: threadView([post({ id: T1, mine: true, pending: true, created_at: null })]),
       forum_withdraw_post: () => {
-        throw { code: 'invalid_input', message: 'this post has already been sent to the e-community and cannot be withdrawn; you can still edit it' };
+        throw {
+          code: 'post_already_sent',
+          params: {},
+          message: 'this post has already been sent to the e-community and cannot be withdrawn; you can still edit it',
+        };
       },
     });
     await user.click(await screen.findByTestId('post-withdraw'));
     await user.click(screen.getByTestId('post-withdraw-confirm'));
-    expect((await screen.findByTestId('post-error')).textContent).toContain('already been sent');
+    expect((await screen.findByTestId('post-error')).textContent).toContain('This post has already been sent and cannot be withdrawn');
   });
 
   it('shows both versions of a conflicting edit and lets the author choose', async () => {
@@ -281,7 +285,7 @@ describe('Forum: a thread', () => {
         throw { code: 'not_found', message: 'not found: forum thread `nope`' };
       },
     });
-    expect((await screen.findByTestId('thread-error')).textContent).toContain('forum thread `nope`');
+    expect((await screen.findByTestId('thread-error')).textContent).toContain('This item is no longer on this laptop.');
   });
 });
 

@@ -207,7 +207,7 @@ describe('Reader', () => {
     goTo('#/manual/nope');
     mockBackend({ open_item: () => Promise.reject({ code: 'not_found', message: 'No such module: nope' }) });
     render(App);
-    expect((await screen.findByRole('alert')).textContent).toContain('No such module: nope');
+    expect((await screen.findByRole('alert')).textContent).toContain('This item is no longer on this laptop.');
   });
 
   it('handles an in-page #anchor link by scrolling, not routing', async () => {

@@ -159,7 +159,7 @@ describe('Report view', () => {
     const input = within(question('party')).getByRole('textbox') as HTMLInputElement;
     await fireEvent.input(input, { target: { value: 'Chad' } });
     await fireEvent.blur(input);
-    expect((await screen.findByTestId('save-error')).textContent).toContain('disk full');
+    expect((await screen.findByTestId('save-error')).textContent).toContain('Stopover could not read or write its data file.');
     expect(screen.getByTestId('save-state').dataset.state).toBe('error');
     expect(input.value).toBe('Chad');
     fail = false;
@@ -194,10 +194,11 @@ describe('Report view', () => {
 
   it('shows a failed export', async () => {
     const { user } = await open('#/reports/d1', {}, {
-      export_report: () => Promise.reject({ code: 'export_failed', message: 'cannot write /x: read-only file system' }),
+      export_report: () =>
+        Promise.reject({ code: 'export_failed', params: { format: 'pdf' }, message: 'cannot write /x: read-only file system' }),
     });
     await user.click(screen.getByTestId('report-export-csv'));
-    expect((await screen.findByTestId('report-export-error')).textContent).toContain('read-only file system');
+    expect((await screen.findByTestId('report-export-error')).textContent).toContain('The export could not be written.');
   });
 
   it('reloads its labels in another language without losing typing', async () => {
@@ -226,6 +227,6 @@ describe('Report view', () => {
     goTo('#/reports/nope');
     mockBackend({ open_report: () => Promise.reject({ code: 'not_found', message: 'not found: report draft `nope`' }) });
     render(App);
-    expect((await screen.findByRole('alert')).textContent).toContain('report draft `nope`');
+    expect((await screen.findByRole('alert')).textContent).toContain('This item is no longer on this laptop.');
   });
 });

@@ -94,11 +94,11 @@ describe('Reports list', () => {
 
   it('shows why a report could not be started', async () => {
     const { user } = await open({
-      create_report: () => Promise.reject({ code: 'invalid_input', message: 'a report needs a cycle, e.g. COP15' }),
+      create_report: () => Promise.reject({ code: 'cycle_missing', params: {}, message: 'a report needs a cycle, e.g. COP15' }),
     });
     await waitFor(() => expect((screen.getByTestId('report-new-form') as HTMLSelectElement).value).not.toBe(''));
     await user.click(screen.getByTestId('report-new'));
-    expect((await screen.findByTestId('report-new-error')).textContent).toContain('a report needs a cycle');
+    expect((await screen.findByTestId('report-new-error')).textContent).toContain('A report needs a cycle, for example COP15.');
     expect(location.hash).toBe('#/reports');
   });
 

@@ -121,7 +121,7 @@ describe('Search', () => {
     await renderAt('#/search?q=x', () => {
       throw { code: 'database', message: 'index is locked' };
     });
-    expect((await screen.findByRole('alert')).textContent).toContain('index is locked');
+    expect((await screen.findByRole('alert')).textContent).toContain('Stopover could not read or write its data file.');
   });
 
   it('goes from the home quick search to the results', async () => {

@@ -17,6 +17,9 @@ function op(partial: Partial<PendingOperation>): PendingOperation {
     kind: 'checklist_progress',
     entity_id: 'cop-preparation/register',
     field: 'done',
+    subject: { kind: 'checklist_progress', title: 'Preparing for a COP', detail: 'Register the delegation' },
+    seq: 1,
+    base_version: 0,
     value: true,
     created_at: minutesAgo(3),
     sent: false,
@@ -28,6 +31,7 @@ const conflict: SyncConflict = {
   kind: 'checklist_progress',
   entity_id: 'cop-preparation/register',
   field: 'note',
+  subject: { kind: 'checklist_progress', title: 'Preparing for a COP', detail: 'Register the delegation' },
   local_value: 'Sent to the ministry',
   server_value: 'Waiting for the embassy',
   server_version: 7,
@@ -85,14 +89,15 @@ describe('Sync page', () => {
 
   it('a failed sign-in shows the message and clears only the password', async () => {
     const { backend, user } = await open({
-      sign_in: () => Promise.reject({ code: 'auth_failed', message: 'The user name or password is wrong.' }),
+      sign_in: () =>
+        Promise.reject({ code: 'server', server_code: 'bad_credentials', params: {}, message: 'the server answered 401: wrong username or password' }),
     });
     await user.type(field('signin-server'), SERVER);
     await user.type(field('signin-user'), 'ana');
     await user.type(field('signin-password'), 'wrong');
     await user.click(screen.getByTestId('signin-submit'));
     const error = await screen.findByTestId('signin-error');
-    expect(error.textContent).toBe('Could not sign in: The user name or password is wrong.');
+    expect(error.textContent).toBe('Could not sign in: Wrong user name or password.');
     expect(error.getAttribute('role')).toBe('alert');
     expect(field('signin-server').value).toBe(SERVER);
     expect(field('signin-user').value).toBe('ana');
@@ -119,7 +124,7 @@ describe('Sync page', () => {
         conflicts: 1,
         rejected: 3,
         last_sync: minutesAgo(120),
-        last_error: { code: 'network', message: 'The server could not be reached.' },
+        last_error: { code: 'network', params: {}, message: 'could not reach the server: connection refused' },
         next_attempt: new Date(Date.now() + 5 * 60_000).toISOString(),
       }),
       sync_now: signedIn({ last_sync: minutesAgo(0) }),
@@ -129,7 +134,9 @@ describe('Sync page', () => {
     expect(screen.getByTestId('sync-waiting').textContent).toBe('2');
     expect(screen.getByTestId('sync-conflicts').textContent).toBe('1');
     expect(screen.getByTestId('sync-rejected').textContent).toBe('3');
-    expect(screen.getByTestId('sync-last-error').textContent).toBe('The server could not be reached.');
+    expect(screen.getByTestId('sync-last-error').textContent).toBe(
+      'The e-community server could not be reached. Your changes are kept and will be sent later.',
+    );
     expect(details.textContent).toContain('2 hours ago');
     expect(details.textContent).toContain('in 5 minutes');
 
@@ -189,20 +196,29 @@ describe('Sync lists', () => {
       sync_status: signedIn({ state: 'waiting', waiting: 3 }),
       list_outbox: [
         op({ entity_id: 'cop-preparation/register', value: true, sent: true }),
-        op({ entity_id: 'cop-preparation/credentials', value: false }),
-        op({ entity_id: 'after-cop/report', field: 'note', value: 'Draft sent' }),
+        op({
+          entity_id: 'cop-preparation/credentials',
+          value: false,
+          subject: { kind: 'checklist_progress', title: 'Preparing for a COP', detail: 'Prepare the credentials' },
+        }),
+        op({
+          entity_id: 'after-cop/report',
+          field: 'note',
+          value: 'Draft sent',
+          subject: { kind: 'checklist_progress', title: 'After the COP', detail: 'Report back' },
+        }),
       ],
     });
     const rows = await screen.findAllByTestId('outbox-op');
     expect(rows.map((r) => r.querySelector('.sync-item-title')?.textContent)).toEqual([
-      'Checklist step register — ticked',
-      'Checklist step credentials — unticked',
-      'Checklist step report — note changed',
+      '“Register the delegation” — ticked',
+      '“Prepare the credentials” — unticked',
+      '“Report back” — note changed',
     ]);
     expect(rows[0]!.textContent).toContain('Sent, waiting for the server’s answer');
     expect(rows[1]!.textContent).toContain('Not sent yet');
     expect(rows[0]!.textContent).toContain('3 minutes ago');
-    expect(rows[2]!.textContent).toContain('Checklist: after-cop');
+    expect(rows[2]!.textContent).toContain('Checklist: After the COP');
   });
 
   it('shows both sides of a conflict; Keep mine calls resolve_conflict and refreshes', async () => {
@@ -216,7 +232,8 @@ describe('Sync lists', () => {
       },
     });
     const item = await screen.findByTestId('conflict');
-    expect(item.textContent).toContain('Checklist step register: note');
+    expect(item.textContent).toContain('Preparing for a COP — Register the delegation');
+    expect(item.textContent).not.toContain('cop-preparation');
     const mine = within(item).getByTestId('conflict-mine');
     const theirs = within(item).getByTestId('conflict-theirs');
     expect(mine.textContent).toContain('On this laptop');
@@ -246,7 +263,9 @@ describe('Sync lists', () => {
     expect(within(item).getByTestId('conflict-theirs').textContent).toContain('Not ticked');
     await user.click(within(item).getByTestId('conflict-take-theirs'));
     expect(backend.argsOf('resolve_conflict')[0]).toMatchObject({ field: 'done', choice: 'take_theirs' });
-    expect((await within(item).findByRole('alert')).textContent).toBe('The conflict could not be resolved: disk full');
+    expect((await within(item).findByRole('alert')).textContent).toBe(
+      'The conflict could not be resolved: Stopover could not read or write its data file.',
+    );
   });
 
   it('shows refused operations with the server’s reason', async () => {
@@ -255,14 +274,17 @@ describe('Sync lists', () => {
       kind: 'checklist_progress',
       entity_id: 'cop-preparation/register',
       field: 'note',
+      subject: { kind: 'checklist_progress', title: 'Preparing for a COP', detail: 'Register the delegation' },
       value: 'x'.repeat(10),
+      refusal: { code: 'text_too_long', params: { max: 4000 } },
       reason: 'field `note` holds at most 4000 characters',
       created_at: minutesAgo(60),
     };
     await open({ sync_status: signedIn({ state: 'needs_attention', rejected: 1 }), list_rejected: [rejected] });
     const row = await screen.findByTestId('rejected-op');
-    expect(row.textContent).toContain('Checklist step register — note changed');
-    expect(row.textContent).toContain('Reason: field `note` holds at most 4000 characters');
+    expect(row.textContent).toContain('“Register the delegation” — note changed');
+    expect(row.textContent).toContain('Why: Too long: at most 4000 characters.');
+    expect(row.textContent).not.toContain('cop-preparation');
   });
 
   it('reloads the lists when a sync-status event arrives', async () => {
@@ -282,7 +304,7 @@ describe('Sync lists', () => {
     const { user } = await open({ sync_status: signedIn({ state: 'waiting', waiting: 1 }), list_outbox: [op({})], list_conflicts: [conflict] });
     await user.selectOptions(screen.getByTestId('lang-select'), 'es');
     expect(await screen.findByRole('heading', { level: 1, name: 'Sincronización' })).toBeTruthy();
-    expect(screen.getByTestId('outbox-op').textContent).toContain('Paso register de la lista de verificación — marcado');
+    expect(screen.getByTestId('outbox-op').textContent).toContain('«Register the delegation» — marcado');
     expect(screen.getByTestId('conflict-mine').textContent).toContain('En este equipo');
   });
 });

@@ -9,7 +9,7 @@ type Send = (title: string, body: string) => Promise<void>;
 function setup(replies: Record<string, unknown> = {}, onsend = vi.fn<Send>(async () => {})) {
   const backend = mockBackend({ forum_draft: null, forum_save_draft: null, forum_clear_draft: null, ...replies });
   const user = userEvent.setup();
-  const view = render(Composer, { draftKey: 'reply:t1', label: 'Your reply', sendLabel: 'Send reply', onsend });
+  const view = render(Composer, { draftKey: { place: 'reply', thread: 't1' }, label: 'Your reply', sendLabel: 'Send reply', onsend });
   const box = screen.getByTestId('composer-body') as HTMLTextAreaElement;
   return { backend, user, box, onsend, view };
 }
@@ -21,7 +21,7 @@ describe('Composer', () => {
     // Nothing while typing (one save per pause, not per key), then within a second.
     expect(backend.argsOf('forum_save_draft')).toEqual([]);
     await waitFor(() => expect(backend.argsOf('forum_save_draft')).toHaveLength(1), { timeout: 1000 });
-    expect(backend.argsOf('forum_save_draft')).toEqual([{ key: 'reply:t1', body: 'Three words here' }]);
+    expect(backend.argsOf('forum_save_draft')).toEqual([{ key: { place: 'reply', thread: 't1' }, body: 'Three words here' }]);
     await waitFor(() => expect(screen.getByTestId('composer-draft-state').textContent).toContain('Draft saved on this laptop'));
   });
 
@@ -30,7 +30,7 @@ describe('Composer', () => {
     await user.type(box, 'Leaving now');
     expect(backend.argsOf('forum_save_draft')).toEqual([]);
     view.unmount();
-    await waitFor(() => expect(backend.argsOf('forum_save_draft')).toEqual([{ key: 'reply:t1', body: 'Leaving now' }]));
+    await waitFor(() => expect(backend.argsOf('forum_save_draft')).toEqual([{ key: { place: 'reply', thread: 't1' }, body: 'Leaving now' }]));
   });
 
   it('sends with Ctrl+Enter after the last autosave landed, then empties', async () => {
@@ -64,14 +64,14 @@ describe('Composer', () => {
     const { user, box } = setup(
       {},
       vi.fn(async () => {
-        throw { code: 'sign_in_required', message: 'Writing in the forum needs an e-community account' };
+        throw { code: 'sign_in_required', params: {}, message: 'Writing in the forum needs an e-community account' };
       }),
     );
     await user.click(screen.getByTestId('composer-send'));
     expect(screen.getByTestId('composer-error').textContent).toBe('Write something first.');
     await user.type(box, 'Offline words');
     await user.click(screen.getByTestId('composer-send'));
-    expect((await screen.findByTestId('composer-error')).textContent).toContain('needs an e-community account');
+    expect((await screen.findByTestId('composer-error')).textContent).toContain('Please sign in again.');
     expect(box.value).toBe('Offline words');
   });
 
@@ -80,6 +80,6 @@ describe('Composer', () => {
     await waitFor(() => expect(box.value).toBe('Old draft'));
     await user.click(screen.getByTestId('composer-discard'));
     expect(box.value).toBe('');
-    await waitFor(() => expect(backend.argsOf('forum_clear_draft')).toEqual([{ key: 'reply:t1' }]));
+    await waitFor(() => expect(backend.argsOf('forum_clear_draft')).toEqual([{ key: { place: 'reply', thread: 't1' } }]));
   });
 });

@@ -35,7 +35,11 @@ describe('Forum retention setting', () => {
     mockBackend({
       forum_categories: [category({ id: 'general', title: 'General' })],
       set_forum_retention: () => {
-        throw { code: 'invalid_input', message: 'the most posts kept must be between 100 and 1000000' };
+        throw {
+          code: 'retention_posts',
+          params: { min: 100, max: 1000000 },
+          message: 'the most posts kept must be between 100 and 1000000',
+        };
       },
     });
     const user = userEvent.setup();
@@ -43,6 +47,6 @@ describe('Forum retention setting', () => {
     const panel = await screen.findByTestId('forum-retention');
     await user.click(within(panel).getByText('How much of the forum this laptop keeps'));
     await user.click(within(panel).getByTestId('retention-save'));
-    expect((await within(panel).findByRole('alert')).textContent).toContain('between 100 and 1000000');
+    expect((await within(panel).findByRole('alert')).textContent).toContain('must be between 100 and 1000000');
   });
 });

@@ -85,10 +85,12 @@ describe('Repeat rows', () => {
 
   it('says when a row change failed', async () => {
     const fake = fakeCore({ rows: 0 });
-    mockBackend({ ...fake.replies, add_report_row: () => Promise.reject({ code: 'invalid_input', message: 'no such repeat' }) });
+    mockBackend({ ...fake.replies, add_report_row: () =>
+        Promise.reject({ code: 'repeat_rows_fixed', params: { question: 'Species' }, message: 'rows follow another answer' }),
+    });
     render(ReportEditorView, { view: draftView({ rows: 0 }), section: 'species' });
     await userEvent.setup().click(screen.getByTestId('repeat-add'));
-    expect((await screen.findByTestId('save-error')).textContent).toContain('no such repeat');
+    expect((await screen.findByTestId('save-error')).textContent).toContain('The rows of “Species” follow from another answer');
     expect(screen.queryByTestId('repeat-row')).toBeNull();
   });
 });

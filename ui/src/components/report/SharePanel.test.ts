@@ -36,12 +36,12 @@ describe('Sharing and submitting a report', () => {
   it('shows why a section could not be given', async () => {
     const { user } = await open({
       assign_report_section: () => {
-        throw { code: 'invalid_input', message: '`Baraka K` is not a username' };
+        throw { code: 'not_a_username', params: { username: 'Baraka K' }, message: '`Baraka K` is not a username' };
       },
     });
     await user.type(within(row('general')).getByTestId('report-assign-input'), 'Baraka K');
     await user.click(within(row('general')).getByTestId('report-assign'));
-    expect((await screen.findByRole('alert')).textContent).toContain('`Baraka K` is not a username');
+    expect((await screen.findByRole('alert')).textContent).toContain('“Baraka K” is not a user name');
     expect(row('general').dataset.username).toBe('');
   });
 
@@ -62,12 +62,17 @@ describe('Sharing and submitting a report', () => {
   it('keeps the draft open and says why when the server refuses', async () => {
     const { user } = await open({
       submit_report: () => {
-        throw { code: 'server', message: 'your account is not the NFP for CMS, so it cannot submit this report' };
+        throw {
+          code: 'server',
+          server_code: 'forbidden',
+          params: {},
+          message: 'your account is not the NFP for CMS, so it cannot submit this report',
+        };
       },
     });
     await user.click(screen.getByTestId('report-submit'));
     await user.click(screen.getByTestId('report-submit-confirm'));
-    expect((await screen.findByTestId('report-submit-error')).textContent).toContain('not the NFP for CMS');
+    expect((await screen.findByTestId('report-submit-error')).textContent).toContain('Your account is not allowed to do this.');
     expect(screen.queryByTestId('report-locked')).toBeNull();
     expect(screen.getByTestId('report-submit')).toBeTruthy();
   });

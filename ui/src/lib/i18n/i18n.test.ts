@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncState } from '../api';
+import { ERROR_CODES, REFUSAL_CODES, SERVER_ERROR_CODES } from '../bindings/codes';
 import { en } from './en';
 import { es } from './es';
 import { fr } from './fr';
@@ -38,6 +39,9 @@ describe('dictionaries', () => {
       'checklist.note',
       'library.filterKind',
       'library.filterInstrument',
+      // pure placeholders: the words come from the report and the subject
+      'sync.op.reportAnswer',
+      'sync.op.other',
       'count.notes.one',
       'count.notes.other',
       'forum.title',
@@ -52,6 +56,8 @@ describe('dictionaries', () => {
       'region.asia',
       'manual.title',
       'reader.backManual',
+      'sync.op.reportAnswer',
+      'sync.op.other',
       'forum.region.asia',
     ]);
     expect(fr['nav.library']).toBe('Bibliothèque');
@@ -63,6 +69,28 @@ describe('dictionaries', () => {
       expect(en).toHaveProperty(`region.${r}`);
     }
     for (const k of ['funding', 'training', 'practice', 'faq']) expect(en).toHaveProperty(`libkind.${k}`);
+  });
+
+  it('word every error, server error and refusal code Rust can send, in every language', () => {
+    const missing: string[] = [];
+    const groups: [string, readonly string[]][] = [
+      ['error', ERROR_CODES],
+      ['serverError', [...SERVER_ERROR_CODES, 'unknown']],
+      ['refusal', [...REFUSAL_CODES, 'unknown']],
+    ];
+    for (const [lang, dict] of Object.entries(dictionaries)) {
+      for (const [prefix, codes] of groups) {
+        for (const code of codes) {
+          const text = (dict as Record<string, string>)[`${prefix}.${code}`];
+          if (!text?.trim()) missing.push(`${lang} ${prefix}.${code}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    // Each list is the one Rust generated (lib/bindings/codes.ts), not a copy kept by hand.
+    expect(ERROR_CODES).toContain('sign_in_required');
+    expect(SERVER_ERROR_CODES).toContain('bad_credentials');
+    expect(REFUSAL_CODES).toContain('not_a_colleague');
   });
 
   it('name every sync state, in every language', () => {
