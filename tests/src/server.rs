@@ -408,6 +408,7 @@ impl Server {
             username: username.into(),
             password: password.into(),
             device_name: device_name.into(),
+            new_password: None,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {

@@ -220,9 +220,29 @@ fn check_text(field: &str, s: &str) -> Result<(), String> {
     }
 }
 
+/// Longest reason a rejection gives, in characters. Reasons quote what was sent (a kind, an
+/// id, a field): a client must not be able to make the server keep and echo megabytes.
+pub const MAX_REASON_CHARS: usize = 300;
+
+/// Cuts a reason to [`MAX_REASON_CHARS`], marking the cut with `…`.
+pub fn cap_reason(reason: String) -> String {
+    match reason.char_indices().nth(MAX_REASON_CHARS) {
+        Some((at, _)) => {
+            let mut cut = reason[..at].to_string();
+            cut.push('…');
+            cut
+        }
+        None => reason,
+    }
+}
+
 /// Checks an operation's shape: known kind, well-formed entity id, known field, value of the
-/// right type and size. Returns a reason a person can read.
+/// right type and size. Returns a reason a person can read (at most [`MAX_REASON_CHARS`]).
 pub fn validate_operation(op: &Operation) -> Result<RecordKind, String> {
+    check_shape(op).map_err(cap_reason)
+}
+
+fn check_shape(op: &Operation) -> Result<RecordKind, String> {
     if op.id.len() != 36
         || op.id.chars().filter(|c| *c == '-').count() != 4
         || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
@@ -374,6 +394,17 @@ mod tests {
         let back: OpResult =
             serde_json::from_value(json!({"id": "y", "outcome": "applied", "version": 2})).unwrap();
         assert_eq!(back.outcome, Outcome::Applied { version: 2 });
+    }
+
+    #[test]
+    fn echoed_strings_are_capped() {
+        let e = validate_operation(&op(&"k".repeat(2_000_000), "a/b", "done", json!(true)))
+            .unwrap_err();
+        assert!(e.starts_with("unknown record kind `kkk"), "{}", &e[..40]);
+        assert_eq!(e.chars().count(), MAX_REASON_CHARS + 1);
+        assert!(e.ends_with('…'));
+        let short = "field `done` takes true or false".to_string();
+        assert_eq!(cap_reason(short.clone()), short);
     }
 
     #[test]

@@ -106,6 +106,30 @@ pub enum Error {
     TooManyAttempts { retry_after: u64 },
     #[error("the server is busy; retry in {retry_after} s")]
     Busy { retry_after: u64 },
+    /// 429: this account pushed more than its write budget; the client retries later.
+    #[error("too much written in a short time; retry in {retry_after} s")]
+    TooManyWrites { retry_after: u64 },
+    /// 429: too many account requests from this address.
+    #[error("too many account requests from this address; try again in {retry_after} s")]
+    TooManyRegistrations { retry_after: u64 },
+    /// 503: too many accounts wait for approval; requests are taken again later.
+    #[error("too many account requests wait for approval; try again in {retry_after} s")]
+    RegistrationClosed { retry_after: u64 },
+    /// 403: the password was reset by the Secretariat; sign in again with `new_password`.
+    #[error("this password must be changed: sign in again with a new password")]
+    PasswordChangeRequired,
+    /// 403: the current password given to change it is wrong.
+    #[error("the current password is not right")]
+    WrongPassword,
+    /// 408: the request (or its body) did not arrive in time.
+    #[error("the request did not arrive in time: its body paused too long")]
+    RequestTimeout,
+    /// 413: the account's attachments would pass its storage quota.
+    #[error("attachments of an account are limited to {limit_bytes} bytes; {used_bytes} are used")]
+    QuotaExceeded { limit_bytes: u64, used_bytes: u64 },
+    /// 409: the account has this many unfinished uploads already.
+    #[error("at most {limit} unfinished uploads per account: finish or abandon one first")]
+    TooManyUploads { limit: u64 },
 
     // ---- attachments (tus) and content packs ----
     /// 412: a tus request without `Tus-Resumable: 1.0.0`.
@@ -176,7 +200,15 @@ impl Error {
             UsernameTaken(_) | AlreadySubmitted(_) | AnswersDiffer => StatusCode::CONFLICT,
             NoSuchForm(_) | ReportIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
-            TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            TooManyAttempts { .. }
+            | Busy { .. }
+            | TooManyWrites { .. }
+            | TooManyRegistrations { .. } => StatusCode::TOO_MANY_REQUESTS,
+            RegistrationClosed { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PasswordChangeRequired | WrongPassword => StatusCode::FORBIDDEN,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            TooManyUploads { .. } => StatusCode::CONFLICT,
             DataDir { .. }
             | DatabaseTooNew { .. }
             | Listen { .. }
@@ -217,6 +249,14 @@ impl Error {
             UnknownPath => "not_found",
             TooManyAttempts { .. } => "too_many_attempts",
             Busy { .. } => "busy",
+            TooManyWrites { .. } => "too_many_writes",
+            TooManyRegistrations { .. } => "too_many_registrations",
+            RegistrationClosed { .. } => "registration_closed",
+            PasswordChangeRequired => stopover_protocol::PASSWORD_CHANGE_REQUIRED,
+            WrongPassword => "wrong_password",
+            RequestTimeout => "request_timeout",
+            QuotaExceeded { .. } => "quota_exceeded",
+            TooManyUploads { .. } => "too_many_uploads",
             TusVersion => "unsupported_tus_version",
             BadHeader(_) => "bad_header",
             AttachmentTooLarge => "too_large",
@@ -250,9 +290,11 @@ impl Error {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => {
-                Some(*retry_after)
-            }
+            Error::TooManyAttempts { retry_after }
+            | Error::Busy { retry_after }
+            | Error::TooManyWrites { retry_after }
+            | Error::TooManyRegistrations { retry_after }
+            | Error::RegistrationClosed { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -56,6 +56,7 @@ pub async fn sign_in(
         username: username.to_string(),
         password: password.to_string(),
         device_name: device_name.trim().to_string(),
+        new_password: None,
     };
     let session = client.sign_in(&request).await?;
 

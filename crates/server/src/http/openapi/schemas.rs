@@ -85,6 +85,43 @@ pub struct SignInRequest {
     pub password: String,
     /// Shown in the device list, e.g. "Ministry laptop".
     pub device_name: String,
+    /// Sets this new password (at least 10 characters) while signing in: required after a
+    /// Secretariat reset (403 `password_change_required` without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 10)]
+    pub new_password: Option<String>,
+}
+
+/// `POST /v1/me/password`
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// At least 10 characters.
+    #[schema(min_length = 10)]
+    pub new_password: String,
+}
+
+/// `PATCH /v1/admin/accounts/{username}`: what to correct; absent fields stay.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountCorrection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Z]{2}$")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruments: Option<Vec<String>>,
+}
+
+/// `POST /v1/admin/accounts/{username}/reset-password`
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// A one-time password to give the person; their next sign-in must set a new one.
+    pub temporary_password: String,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -306,6 +343,26 @@ mod tests {
             username: "amina".into(),
             password: "correct horse".into(),
             device_name: "laptop".into(),
+            new_password: None,
+        });
+        same_wire::<_, super::SignInRequest>(p::SignInRequest {
+            username: "amina".into(),
+            password: "temporary password".into(),
+            device_name: "laptop".into(),
+            new_password: Some("correct horse".into()),
+        });
+        same_wire::<_, super::ChangePassword>(p::ChangePassword {
+            current_password: "old password".into(),
+            new_password: "correct horse".into(),
+        });
+        same_wire::<_, super::AccountCorrection>(p::AccountCorrection {
+            role: Some(p::Role::Nfp),
+            country: Some("KE".into()),
+            instruments: Some(vec!["CMS".into()]),
+        });
+        same_wire::<_, super::AccountCorrection>(p::AccountCorrection::default());
+        same_wire::<_, super::PasswordReset>(p::PasswordReset {
+            temporary_password: "t".into(),
         });
         same_wire::<_, super::SignInResponse>(p::SignInResponse {
             token: "t".into(),
