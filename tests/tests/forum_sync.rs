@@ -472,7 +472,8 @@ async fn an_event_registration_made_offline_is_sent_and_a_full_event_refuses_wit
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_round_keeps_the_cache_within_its_retention_bound() {
     within(T, "retention after a pull", async {
-        let server = Server::start();
+        // A busy week compressed into seconds: above the default posting rate per account.
+        let server = Server::start_with(&["--forum-posts-per-hour", "1000"]);
         let (amina, baraka) = (NewUser::nfp("amina", "KE"), NewUser::nfp("baraka", "UG"));
         server.user_add_approved(&amina);
         server.user_add_approved(&baraka);

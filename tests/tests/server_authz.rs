@@ -169,7 +169,8 @@ fn account_request(username: &str) -> serde_json::Value {
 }
 
 async fn setup() -> World {
-    let server = Server::start();
+    // Many account requests from one test address: above the default hourly budget.
+    let server = Server::start_with(&["--registrations-per-hour", "1000"]);
     let anon = Api::new(&server.base_url);
     let users = vec![
         (Caller::NfpA, NewUser::nfp("nfp-ke", "KE")),
