@@ -25,3 +25,12 @@ UPDATE upload SET touched_at = coalesce(completed_at, created_at);
 
 -- Posting rate per account: posts written in the last hour.
 CREATE INDEX forum_post_by_account_time ON forum_post (account_id, created_at);
+
+-- What older versions stored unchecked, cut to what this one accepts: `Upload-Metadata` (now at
+-- most 2048 bytes, stored as re-encoded) and the reasons of rejected operations (now at most
+-- 300 characters: they quoted what was sent).
+UPDATE upload SET metadata = '' WHERE length(metadata) > 2048;
+UPDATE op_result
+    SET outcome = json_object('outcome', 'rejected',
+                              'reason', substr(json_extract(outcome, '$.reason'), 1, 300) || '…')
+    WHERE length(outcome) > 2000 AND json_extract(outcome, '$.outcome') = 'rejected';
