@@ -95,6 +95,8 @@ bench: build
 	cargo bench -p stopover-core --bench forum
 	ECOMMUNITY_BIN=$(CURDIR)/target/release/ecommunity \
 		cargo test -p stopover-tests --release --test forum_bench -- --ignored --nocapture
+	ECOMMUNITY_BIN=$(CURDIR)/target/release/ecommunity \
+		cargo test -p stopover-tests --release --test server_hardening_bench -- --ignored --nocapture
 
 clean:
 	cargo clean

@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod bindings;
+#[cfg(test)]
 mod command_names;
 mod commands;
 mod error;

@@ -102,6 +102,23 @@ impl Api {
         }
     }
 
+    /// Like [`Api::new`], with connections made from `local`, a loopback address such as
+    /// 127.0.0.2: the server sees another client address (all of 127.0.0.0/8 is this machine).
+    pub fn new_from(base: &str, local: std::net::IpAddr) -> Api {
+        assert!(local.is_loopback(), "{local} is not a loopback address");
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .local_address(local)
+            .build()
+            .expect("HTTP client");
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            token: None,
+            client,
+        }
+    }
+
     /// The same server, as the holder of this device token.
     pub fn with_token(&self, token: &str) -> Api {
         Api {

@@ -205,6 +205,25 @@ impl Server {
         )
     }
 
+    /// The process id of the running server, if it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The server's resident memory (VmRSS) in bytes, from `/proc` (Linux).
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb * 1024)
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -408,6 +427,7 @@ impl Server {
             username: username.into(),
             password: password.into(),
             device_name: device_name.into(),
+            new_password: None,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {

@@ -87,7 +87,8 @@ fn content_op(post: &str, thread: &str, title: Option<&str>, body: &str) -> Oper
 async fn forum_wire_figures() {
     within(Duration::from_secs(600), "forum benchmark", async {
         println!("BENCH server binary: {}", ecommunity_binary().display());
-        let server = Server::start();
+        // A day of activity compressed into seconds: above the default posting rate.
+        let server = Server::start_with(&["--forum-posts-per-hour", "1000"]);
         let reader = NewUser::nfp("amina", "KE");
         server.user_add_approved(&reader);
         let mut writers = Vec::new();

@@ -1,36 +1,21 @@
 //! A country's national report shared by colleagues, against the real `ecommunity` process:
 //! edits of different answers made offline on two devices both survive; two edits of one
 //! answer become a conflict a person settles; sections go only to colleagues of the same
-//! country; another country never sees the report; only the instrument's NFP submits, the
+//! country, and a colleague writes only the sections given to them (the server refuses the
+//! rest, naming the section and who gives it); another country never sees the report; only
+//! the instrument's NFP submits, the
 //! server checks the answers with the same forms engine, and the submitted version is
 //! immutable, with a receipt every device of the country receives.
-
-use std::process::Command;
 
 use stopover_core::Error;
 use stopover_core::reports::{self, DraftStatus, delegation, submission};
 use stopover_core::sync::{self, Resolution};
 use stopover_tests::client::Device;
-use stopover_tests::reports::fill_required;
-use stopover_tests::server::{NewUser, Server, ecommunity_binary};
+use stopover_tests::reports::{fill_required, publish_pack};
+use stopover_tests::server::{NewUser, Server};
 
 const CMS: &str = "cms-national-report";
 const ENTITY: &str = "cms-national-report/COP15";
-
-/// Publishes the repository's content pack (with its report forms) on the server, signed
-/// with a throw-away key: the server judges submissions with the forms it publishes.
-fn publish_pack(server: &Server) {
-    let key_dir = tempfile::tempdir().unwrap();
-    let key = key_dir.path().join("pack.key");
-    let out = Command::new(ecommunity_binary())
-        .args(["pack", "keygen", "--out"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
-    server.cli_ok(&["pack", "publish", "--key", key.to_str().unwrap(), assets]);
-}
 
 fn kenya_colleague(name: &str) -> NewUser {
     // A colleague from another ministry: same country, no instrument of their own.
@@ -82,6 +67,7 @@ async fn sync(device: &Device) {
 #[tokio::test(flavor = "multi_thread")]
 async fn colleagues_share_one_report_per_country_merged_per_answer() {
     let server = Server::start();
+    publish_pack(&server);
     let (amina, baraka, chidi) = (
         NewUser::nfp("amina", "KE"),
         kenya_colleague("baraka"),
@@ -103,9 +89,34 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     sync(&b).await;
     assert_eq!(answer(&b, &party).as_deref(), Some("Kenya"));
 
+    // A colleague writes only the sections given to them: the server refuses the rest and
+    // says which section and who gives it. Baraka's typed answer stays on his device.
+    let gate = path_of(&a, "app1_present");
+    set(&b, &gate, "no");
+    sync(&b).await;
+    let refused = sync::rejected(&b.core).unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(
+        refused[0].reason,
+        "the section `appendix_i` of the cms-national-report report is not given to you: amina can give it to you"
+    );
+    sync::dismiss_rejected(&b.core, &refused[0].op_id).unwrap();
+    sync(&a).await;
+    assert_eq!(
+        answer(&a, &gate),
+        None,
+        "the refused answer never reached Amina"
+    );
+
+    // Amina gives him the general section and Appendix I: from then on he writes there.
+    let id_a = draft_id(&a);
+    delegation::assign_section(&a.core, &id_a, "general_info", Some("baraka")).unwrap();
+    delegation::assign_section(&a.core, &id_a, "appendix_i", Some("baraka")).unwrap();
+    sync(&a).await;
+    sync(&b).await;
+
     // Offline, each edits a different answer: both survive on both devices.
     let lead = path_of(&a, "lead_institution");
-    let gate = path_of(&a, "app1_present");
     set(&a, &lead, "Kenya Wildlife Service");
     set(&b, &gate, "yes");
     sync(&a).await;
@@ -120,6 +131,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
         );
         assert_eq!(answer(d, &gate).as_deref(), Some("yes"), "{}", d.name);
     }
+    assert!(sync::rejected(&b.core).unwrap().is_empty());
 
     // Both edit the same answer: the second to arrive gets a conflict showing both values.
     set(&a, &party, "Kenya (Republic of)");
@@ -131,7 +143,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     let conflict = &conflicts[0];
     assert_eq!(
         (
-            conflict.kind.as_str(),
+            conflict.kind.name(),
             conflict.entity_id.as_str(),
             conflict.field.as_str()
         ),
@@ -146,7 +158,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     );
     sync::resolve_conflict(
         &b.core,
-        &conflict.kind,
+        conflict.kind,
         &conflict.entity_id,
         &conflict.field,
         Resolution::KeepMine,
@@ -157,16 +169,19 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     assert_eq!(answer(&a, &party).as_deref(), Some("Republic of Kenya"));
     assert!(sync::conflicts(&a.core).unwrap().is_empty());
 
-    // Delegation: a section to a Kenyan colleague travels; one to a Nigerian NFP is refused.
-    let id_a = draft_id(&a);
-    delegation::assign_section(&a.core, &id_a, "appendix_i", Some("baraka")).unwrap();
+    // Delegation: sections given to a Kenyan colleague travel; one to a Nigerian NFP is
+    // refused.
     delegation::assign_section(&a.core, &id_a, "goal_5", Some("chidi")).unwrap();
     sync(&a).await;
     sync(&b).await;
     let on_b = delegation::assignments(&b.core, &draft_id(&b)).unwrap();
-    assert_eq!(on_b.len(), 1, "{on_b:?}");
+    assert_eq!(on_b.len(), 2, "{on_b:?}");
     assert_eq!(
         (on_b[0].section.as_str(), on_b[0].username.as_str()),
+        ("general_info", "baraka")
+    );
+    assert_eq!(
+        (on_b[1].section.as_str(), on_b[1].username.as_str()),
         ("appendix_i", "baraka")
     );
     let refused = sync::rejected(&a.core).unwrap();
@@ -205,12 +220,9 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     sync(&b).await;
     let refused = sync::rejected(&b.core).unwrap();
     assert_eq!(refused.len(), 1, "{refused:?}");
-    assert!(
-        refused[0]
-            .reason
-            .contains("only your country's focal point"),
-        "{}",
-        refused[0].reason
+    assert_eq!(
+        refused[0].reason,
+        "only amina, KE's focal point for CMS, gives sections of the report to colleagues"
     );
 
     // Another country's NFP never receives Kenya's report, and writes only Nigeria's.
@@ -238,6 +250,8 @@ async fn only_the_nfp_submits_and_the_submitted_report_is_immutable() {
     reports::create_draft(&a.core, CMS, "COP15").unwrap();
     fill_required(&a.core, &draft_id(&a));
     let id_a = draft_id(&a);
+    // Baraka works on the general section.
+    delegation::assign_section(&a.core, &id_a, "general_info", Some("baraka")).unwrap();
 
     // Not yet sent: refused here, before asking the server.
     let err = submission::submit_to_server(&a.core, &a.client, &a.token(), &id_a)

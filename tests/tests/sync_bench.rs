@@ -254,6 +254,7 @@ async fn report_answer_figures() {
     use stopover_core::reports;
     within(Duration::from_secs(300), "report answer benchmark", async {
         let server = Server::start();
+        stopover_tests::reports::publish_pack(&server);
         let user = NewUser::nfp("amina", "KE");
         server.user_add_approved(&user);
         let proxy = Proxy::start(server.addr()).await;

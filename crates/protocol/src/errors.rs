@@ -153,6 +153,21 @@ codes! {
         TooManyAttempts = "too_many_attempts",
         /// `retry_after` seconds.
         Busy = "busy",
+        /// `retry_after` seconds: this account sent more than its hourly share of changes.
+        TooManyWrites = "too_many_writes",
+        /// `retry_after` seconds: too many account requests from this address.
+        TooManyRegistrations = "too_many_registrations",
+        /// `retry_after` seconds: the server takes no more account requests for now.
+        RegistrationClosed = "registration_closed",
+        /// The Secretariat reset the password: sign in again with a new one.
+        PasswordChangeRequired = "password_change_required",
+        /// The current password given for a change is wrong.
+        WrongPassword = "wrong_password",
+        RequestTimeout = "request_timeout",
+        /// `limit_bytes`, `used_bytes`: this account's attachment quota.
+        QuotaExceeded = "quota_exceeded",
+        /// `limit`: unfinished uploads this account may have.
+        TooManyUploads = "too_many_uploads",
         UnsupportedTusVersion = "unsupported_tus_version",
         BadHeader = "bad_header",
         NoSuchUpload = "no_such_upload",
@@ -187,12 +202,17 @@ codes! {
         NoCountry = "no_country",
         /// `submitted_at`, `submitted_by`.
         ReportSubmitted = "report_submitted",
-        /// Only the country's focal point gives sections to colleagues.
+        /// Only the country's focal point (`assigners`, for `instrument`) gives sections to
+        /// colleagues.
         NotFocalPoint = "not_focal_point",
         /// `username`: not an approved account of the same country.
         NotAColleague = "not_a_colleague",
-        /// `section`: not assigned to this account; `assigners`: who can assign it.
+        /// `section` (absent for a question outside any section) is not given to this account;
+        /// `assigners`: the focal points who can give it; `instrument`.
         NotAssigned = "not_assigned",
+        /// `form`: the server has not published this report form, so nobody can tell who
+        /// leads the report yet.
+        FormNotPublished = "form_not_published",
         /// Records the server writes itself (categories, events, receipts, directory cards).
         ServerOwned = "server_owned",
         /// Only its author edits a post.

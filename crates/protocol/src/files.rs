@@ -79,6 +79,9 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Longest file name kept, in characters.
 pub const MAX_FILENAME_CHARS: usize = 255;
+/// Longest `Upload-Metadata` header accepted, in bytes (a `sha256` and the longest
+/// `filename` fit with room to spare).
+pub const MAX_METADATA_BYTES: usize = 2048;
 
 /// The `Upload-Metadata` of an attachment: `sha256 <base64 of the hex digest>` and optionally
 /// `filename <base64 of the UTF-8 name>`, comma-separated (tus: `key base64value,…`).
@@ -100,10 +103,16 @@ impl UploadMetadata {
         out
     }
 
-    /// Reads a header value. Unknown keys are ignored (tus allows any); `sha256` must be there
+    /// Reads a header value of at most [`MAX_METADATA_BYTES`]. Unknown keys are ignored (tus
+    /// allows any) and not kept: the server stores and echoes [`UploadMetadata::encode`]. `sha256` must be there
     /// and be a hex SHA-256; a `filename` must be UTF-8 without control characters, at most
     /// [`MAX_FILENAME_CHARS`]. Returns a reason a person can read.
     pub fn parse(value: &str) -> Result<UploadMetadata, String> {
+        if value.len() > MAX_METADATA_BYTES {
+            return Err(format!(
+                "Upload-Metadata holds at most {MAX_METADATA_BYTES} bytes"
+            ));
+        }
         let mut sha256 = None;
         let mut filename = None;
         for pair in value.split(',') {
@@ -177,6 +186,12 @@ mod tests {
 
     #[test]
     fn metadata_names_the_problem() {
+        let huge = format!("sha256 {},junk {}", STANDARD.encode(SHA), "A".repeat(4000));
+        assert!(
+            UploadMetadata::parse(&huge)
+                .unwrap_err()
+                .contains("at most")
+        );
         assert!(
             UploadMetadata::parse("filename eC5wZGY=")
                 .unwrap_err()

@@ -34,8 +34,8 @@ pub const REGIONS: [&str; 6] = [
     "north-america",
 ];
 
-/// Longest post body, in characters.
-pub const MAX_POST_CHARS: usize = 20_000;
+/// Longest post body, in characters (about 1,300 words): every account pulls every post.
+pub const MAX_POST_CHARS: usize = 8_000;
 /// Longest thread title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest single contact value (e-mail, phone, organisation…), in characters.

@@ -15,6 +15,9 @@
 //! | `GET /v1/admin/accounts`               | → `Vec<`[`Account`]`>`                | secretariat, admin |
 //! | `POST /v1/admin/accounts/{user}/approve` | → [`Account`]                       | secretariat, admin |
 //! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
+//! | `PATCH /v1/admin/accounts/{user}`      | [`AccountCorrection`] → [`Account`]   | secretariat, admin |
+//! | `POST /v1/admin/accounts/{user}/reset-password` | → [`PasswordReset`]          | secretariat, admin |
+//! | `POST /v1/me/password`                 | [`ChangePassword`] → 204              | signed in        |
 //!
 //!
 //! National reports (`/v1/reports/...`) are described in [`reports`]; the forum, directory and
@@ -122,6 +125,7 @@ pub struct Account {
     pub status: AccountStatus,
 }
 
+
 /// `POST /v1/sessions`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -132,6 +136,50 @@ pub struct SignInRequest {
     pub password: String,
     /// Shown in the device list, e.g. "Ministry laptop".
     pub device_name: String,
+    /// Sets this new password (at least 10 characters) while signing in: required after a
+    /// Secretariat reset (answered 403 `password_change_required` without it), allowed
+    /// any time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_password: Option<String>,
+}
+
+/// `POST /v1/me/password`: changes the caller's password. Every other device of the account
+/// is signed out; this one stays signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}
+
+/// `PATCH /v1/admin/accounts/{user}` (and optionally the body of `…/approve`): what the
+/// Secretariat corrects on an account; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct AccountCorrection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruments: Option<Vec<String>>,
+}
+
+/// `POST /v1/admin/accounts/{user}/reset-password`: a one-time password to give the person
+/// (by phone, in person); their devices are signed out and their next sign-in must set a new
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    pub temporary_password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

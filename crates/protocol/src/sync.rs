@@ -325,10 +325,34 @@ fn server_owned(what: &str) -> Refusal {
     Refusal::new(RefusalCode::ServerOwned, what)
 }
 
+/// Longest reason a rejection gives, in characters. Reasons quote what was sent (a kind, an
+/// id, a field): a client must not be able to make the server keep and echo megabytes.
+pub const MAX_REASON_CHARS: usize = 300;
+
+/// Cuts a reason to [`MAX_REASON_CHARS`], marking the cut with `…`.
+pub fn cap_reason(reason: String) -> String {
+    match reason.char_indices().nth(MAX_REASON_CHARS) {
+        Some((at, _)) => {
+            let mut cut = reason[..at].to_string();
+            cut.push('…');
+            cut
+        }
+        None => reason,
+    }
+}
+
 /// Checks an operation's shape: known kind, well-formed entity id, known field, value of the
 /// right type and size. A refusal says why with a code (most are [`RefusalCode::Malformed`]:
-/// no client of this protocol sends them).
+/// no client of this protocol sends them) and an English reason of at most
+/// [`MAX_REASON_CHARS`].
 pub fn validate_operation(op: &Operation) -> Result<RecordKind, Refusal> {
+    check_shape(op).map_err(|mut refusal| {
+        refusal.reason = cap_reason(refusal.reason);
+        refusal
+    })
+}
+
+fn check_shape(op: &Operation) -> Result<RecordKind, Refusal> {
     if op.id.len() != 36
         || op.id.chars().filter(|c| *c == '-').count() != 4
         || !op.id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
@@ -520,6 +544,18 @@ mod tests {
         let back: OpResult =
             serde_json::from_value(json!({"id": "y", "outcome": "applied", "version": 2})).unwrap();
         assert_eq!(back.outcome, Outcome::Applied { version: 2 });
+    }
+
+    #[test]
+    fn echoed_strings_are_capped() {
+        let e = validate_operation(&op(&"k".repeat(2_000_000), "a/b", "done", json!(true)))
+            .unwrap_err()
+            .reason;
+        assert!(e.starts_with("unknown record kind `kkk"), "{}", &e[..40]);
+        assert_eq!(e.chars().count(), MAX_REASON_CHARS + 1);
+        assert!(e.ends_with('…'));
+        let short = "field `done` takes true or false".to_string();
+        assert_eq!(cap_reason(short.clone()), short);
     }
 
     #[test]

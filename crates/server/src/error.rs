@@ -106,6 +106,30 @@ pub enum Error {
     TooManyAttempts { retry_after: u64 },
     #[error("the server is busy; retry in {retry_after} s")]
     Busy { retry_after: u64 },
+    /// 429: this account pushed more than its write budget; the client retries later.
+    #[error("too much written in a short time; retry in {retry_after} s")]
+    TooManyWrites { retry_after: u64 },
+    /// 429: too many account requests from this address.
+    #[error("too many account requests from this address; try again in {retry_after} s")]
+    TooManyRegistrations { retry_after: u64 },
+    /// 503: too many accounts wait for approval; requests are taken again later.
+    #[error("too many account requests wait for approval; try again in {retry_after} s")]
+    RegistrationClosed { retry_after: u64 },
+    /// 403: the password was reset by the Secretariat; sign in again with `new_password`.
+    #[error("this password must be changed: sign in again with a new password")]
+    PasswordChangeRequired,
+    /// 403: the current password given to change it is wrong.
+    #[error("the current password is not right")]
+    WrongPassword,
+    /// 408: the request (or its body) did not arrive in time.
+    #[error("the request did not arrive in time: its body paused too long")]
+    RequestTimeout,
+    /// 413: the account's attachments would pass its storage quota.
+    #[error("attachments of an account are limited to {limit_bytes} bytes; {used_bytes} are used")]
+    QuotaExceeded { limit_bytes: u64, used_bytes: u64 },
+    /// 409: the account has this many unfinished uploads already.
+    #[error("at most {limit} unfinished uploads per account: finish or abandon one first")]
+    TooManyUploads { limit: u64 },
 
     // ---- attachments (tus) and content packs ----
     /// 412: a tus request without `Tus-Resumable: 1.0.0`.
@@ -185,7 +209,15 @@ impl Error {
             UsernameTaken(_) | AlreadySubmitted { .. } | AnswersDiffer => StatusCode::CONFLICT,
             NoSuchForm { .. } | ReportIncomplete { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             NoSuchAccount(_) | NoSuchDevice(_) | UnknownPath => StatusCode::NOT_FOUND,
-            TooManyAttempts { .. } | Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            TooManyAttempts { .. }
+            | Busy { .. }
+            | TooManyWrites { .. }
+            | TooManyRegistrations { .. } => StatusCode::TOO_MANY_REQUESTS,
+            RegistrationClosed { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PasswordChangeRequired | WrongPassword => StatusCode::FORBIDDEN,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            TooManyUploads { .. } => StatusCode::CONFLICT,
             DataDir { .. }
             | DatabaseTooNew { .. }
             | Listen { .. }
@@ -225,6 +257,14 @@ impl Error {
             UnknownPath => ErrorCode::NotFound,
             TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             Busy { .. } => ErrorCode::Busy,
+            TooManyWrites { .. } => ErrorCode::TooManyWrites,
+            TooManyRegistrations { .. } => ErrorCode::TooManyRegistrations,
+            RegistrationClosed { .. } => ErrorCode::RegistrationClosed,
+            PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            WrongPassword => ErrorCode::WrongPassword,
+            RequestTimeout => ErrorCode::RequestTimeout,
+            QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            TooManyUploads { .. } => ErrorCode::TooManyUploads,
             TusVersion => ErrorCode::UnsupportedTusVersion,
             BadHeader(_) => ErrorCode::BadHeader,
             NoSuchUpload => ErrorCode::NoSuchUpload,
@@ -260,9 +300,16 @@ impl Error {
     pub fn params(&self) -> Params {
         use Error::*;
         match self {
-            TooManyAttempts { retry_after } | Busy { retry_after } => {
-                params! {"retry_after" => *retry_after}
-            }
+            TooManyAttempts { retry_after }
+            | Busy { retry_after }
+            | TooManyWrites { retry_after }
+            | TooManyRegistrations { retry_after }
+            | RegistrationClosed { retry_after } => params! {"retry_after" => *retry_after},
+            QuotaExceeded {
+                limit_bytes,
+                used_bytes,
+            } => params! {"limit_bytes" => *limit_bytes, "used_bytes" => *used_bytes},
+            TooManyUploads { limit } => params! {"limit" => *limit},
             TooLarge => params! {"max" => stopover_protocol::MAX_BODY_BYTES},
             AttachmentTooLarge => {
                 params! {"max" => stopover_protocol::files::MAX_ATTACHMENT_BYTES}
@@ -288,9 +335,11 @@ impl Error {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => {
-                Some(*retry_after)
-            }
+            Error::TooManyAttempts { retry_after }
+            | Error::Busy { retry_after }
+            | Error::TooManyWrites { retry_after }
+            | Error::TooManyRegistrations { retry_after }
+            | Error::RegistrationClosed { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! - [`cli`] — the command line: `serve`, `user …`, `device …`, `pack …`, `forum …`, `event …`
 //! - [`db`] — the SQLite database and its embedded migrations
-//! - [`accounts`] — account rules and rows
+//! - [`accounts`] — account rules and rows, password resets
+//! - [`audit`] — the log of every admin action
 //! - [`auth`] — passwords, device tokens, the `Caller` extractor, the authorization policy
 //! - [`limits`] — sign-in attempt limits and sync load shedding
 //! - [`sync`] — push and pull; [`records`] — how synced records are stored, and the rules
@@ -14,13 +15,16 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod checklists;
 pub mod cli;
 pub mod db;
 pub mod error;
 pub mod forum;
 pub mod http;
+pub mod janitor;
 pub mod limits;
 pub mod packs;
 pub mod records;

@@ -45,6 +45,71 @@ pub async fn sign_in(
     password: &str,
     device_name: &str,
 ) -> Result<Account> {
+    sign_in_inner(
+        core,
+        secrets,
+        server_url,
+        username,
+        password,
+        None,
+        device_name,
+    )
+    .await
+}
+
+/// [`sign_in`] that also sets a new password: what a person does after the Secretariat reset
+/// theirs (the plain sign-in is then answered `Error::Server` with code
+/// `password_change_required`). The other
+/// devices of the account are signed out.
+pub async fn sign_in_with_new_password(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    server_url: &str,
+    username: &str,
+    password: &str,
+    new_password: &str,
+    device_name: &str,
+) -> Result<Account> {
+    sign_in_inner(
+        core,
+        secrets,
+        server_url,
+        username,
+        password,
+        Some(new_password),
+        device_name,
+    )
+    .await
+}
+
+/// Changes the password of the account this device is signed in as (the current password is
+/// required). This device stays signed in; the account's other devices are signed out by the
+/// server. A wrong current password is `Error::Server` with code `wrong_password`.
+pub async fn change_password(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    current_password: &str,
+    new_password: &str,
+) -> Result<()> {
+    let token = device_token(core, secrets)?;
+    let url = state::server_url(&core.conn())?.ok_or_else(|| {
+        Error::SignInRequired("this device is not signed in to an e-community server".into())
+    })?;
+    SyncClient::new(&url)?
+        .change_password(&token, current_password, new_password)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)] // the sign-in form's fields, one by one
+async fn sign_in_inner(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    server_url: &str,
+    username: &str,
+    password: &str,
+    new_password: Option<&str>,
+    device_name: &str,
+) -> Result<Account> {
     let client = SyncClient::new(server_url)?;
     let url = client.server_url().to_string();
     let username = username.trim();
@@ -60,6 +125,7 @@ pub async fn sign_in(
         username: username.to_string(),
         password: password.to_string(),
         device_name: device_name.trim().to_string(),
+        new_password: new_password.map(str::to_string),
     };
     let session = client.sign_in(&request).await?;
 

@@ -182,6 +182,30 @@ impl SyncClient {
         Ok(self.read_json(response, "a sign-in answer").await?.0)
     }
 
+    /// `POST /v1/me/password`: changes the password of the token's account; the server signs
+    /// the account's other devices out.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<()> {
+        let response = self
+            .request(reqwest::Method::POST, "v1/me/password")
+            .bearer_auth(token)
+            .json(&stopover_protocol::ChangePassword {
+                current_password: current_password.to_string(),
+                new_password: new_password.to_string(),
+            })
+            .send()
+            .await
+            .map_err(network_error)?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        Err(self.error_from(response).await)
+    }
+
     /// `DELETE /v1/sessions/current`: revokes this device token on the server. A token the
     /// server no longer knows counts as signed out.
     pub async fn sign_out(&self, token: &str) -> Result<()> {

@@ -19,6 +19,8 @@ pub struct AccountRow {
     pub country: Option<String>,
     pub instruments: Vec<String>,
     pub status: AccountStatus,
+    /// Set by a Secretariat reset: the next sign-in must choose a new password.
+    pub must_change_password: bool,
 }
 
 // Hand-written so the password hash never lands in a log through `{:?}`.
@@ -68,7 +70,7 @@ pub fn role_name(r: Role) -> &'static str {
     }
 }
 
-fn role_from(s: &str) -> Result<Role> {
+pub fn role_from(s: &str) -> Result<Role> {
     match s {
         "nfp" => Ok(Role::Nfp),
         "secretariat" => Ok(Role::Secretariat),
@@ -94,8 +96,7 @@ fn status_from(s: &str) -> Result<AccountStatus> {
     }
 }
 
-const COLUMNS: &str =
-    "id, username, password_hash, display_name, email, role, country, instruments, status";
+const COLUMNS: &str = "id, username, password_hash, display_name, email, role, country, instruments, status, must_change_password";
 
 /// Reads a row selected with [`COLUMNS`] starting at column `at`.
 pub(crate) fn from_row(row: &Row, at: usize) -> Result<AccountRow> {
@@ -112,6 +113,7 @@ pub(crate) fn from_row(row: &Row, at: usize) -> Result<AccountRow> {
         country: row.get(at + 6)?,
         instruments: serde_json::from_str(&instruments)?,
         status: status_from(&status)?,
+        must_change_password: row.get(at + 9)?,
     })
 }
 
@@ -193,6 +195,101 @@ pub fn set_status(conn: &Connection, username: &str, status: AccountStatus) -> R
         crate::auth::devices::revoke_all(conn, row.id)?;
     }
     Ok(row)
+}
+
+/// What the Secretariat may correct on an account (at approval or later); `None` keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Correction {
+    pub role: Option<Role>,
+    /// `Some(None)` clears the country (staff accounts only).
+    pub country: Option<Option<String>>,
+    pub instruments: Option<Vec<String>>,
+}
+
+impl Correction {
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none() && self.country.is_none() && self.instruments.is_none()
+    }
+
+    /// The field rules, and an NFP always has a country. A sentence naming the field.
+    pub fn check(&self, current: &AccountRow) -> Result<(), String> {
+        if let Some(Some(c)) = &self.country {
+            super::validate::country(c)?;
+        }
+        if let Some(list) = &self.instruments {
+            super::validate::instruments(list)?;
+        }
+        let role = self.role.unwrap_or(current.role);
+        let country = match &self.country {
+            Some(c) => c.clone(),
+            None => current.country.clone(),
+        };
+        if role == Role::Nfp && country.is_none() {
+            return Err("country: an NFP account needs a country (e.g. KE)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Applies a checked [`Correction`]; returns the account as it now is.
+pub fn correct(conn: &Connection, username: &str, c: &Correction) -> Result<AccountRow> {
+    let current = get(conn, username)?;
+    c.check(&current).map_err(Error::InvalidRequest)?;
+    let role = c.role.unwrap_or(current.role);
+    let country = match &c.country {
+        Some(country) => country.clone(),
+        None => current.country.clone(),
+    };
+    let instruments: Vec<String> = match &c.instruments {
+        Some(list) => list.iter().map(|i| i.trim().to_string()).collect(),
+        None => current.instruments.clone(),
+    };
+    let instruments_json =
+        serde_json::to_string(&instruments).map_err(|e| Error::Corrupt(e.to_string()))?;
+    conn.execute(
+        "UPDATE account SET role = ?2, country = ?3, instruments = ?4 WHERE id = ?1",
+        params![current.id, role_name(role), country, instruments_json],
+    )?;
+    get(conn, username)
+}
+
+/// Stores a new password hash; `must_change` forces another change at the next sign-in.
+pub fn set_password(
+    conn: &Connection,
+    account_id: i64,
+    hash: &str,
+    must_change: bool,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE account SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1",
+        params![account_id, hash, must_change],
+    )?;
+    Ok(())
+}
+
+/// Accounts waiting for approval.
+pub fn count_pending(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM account WHERE status = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}
+
+/// Deletes pending accounts requested before `cutoff` (unix seconds) that nothing refers to
+/// (a pending account cannot sign in, so nothing does); returns their usernames.
+pub fn expire_pending(conn: &Connection, cutoff: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "DELETE FROM account WHERE status = 'pending' AND created_at < ?1
+           AND NOT EXISTS (SELECT 1 FROM device d WHERE d.account_id = account.id)
+           AND NOT EXISTS (SELECT 1 FROM change c WHERE c.account_id = account.id)
+           AND NOT EXISTS (SELECT 1 FROM upload u WHERE u.account_id = account.id)
+           AND NOT EXISTS (SELECT 1 FROM op_result o WHERE o.account_id = account.id)
+         RETURNING username",
+    )?;
+    let names = stmt.query_map([cutoff], |r| r.get(0))?;
+    Ok(names.collect::<rusqlite::Result<_>>()?)
 }
 
 #[cfg(test)]

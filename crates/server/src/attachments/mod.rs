@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use http_body_util::{BodyExt, LengthLimitError};
+use http_body_util::BodyExt;
 use stopover_protocol::files::{MAX_ATTACHMENT_BYTES, UploadMetadata, is_sha256_hex};
+use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -129,12 +130,34 @@ pub async fn create(
         return Err(Error::AttachmentTooLarge);
     }
     let meta = UploadMetadata::parse(metadata).map_err(Error::BadHeader)?;
+    // Abandoned uploads neither count against the quota nor block new ones.
+    crate::janitor::expire_uploads(state, Some(account_id)).await?;
     let storage = state.storage.clone();
-    let raw = metadata.to_string();
+    // Stored and echoed as we write it: only the keys we know, never what else was sent.
+    let raw = meta.encode();
+    let (quota, max_unfinished) = (
+        state.config.quota_bytes,
+        state.config.max_unfinished_uploads,
+    );
     let row = state
         .db
         .write(move |conn| {
-            if let Some(row) = store::find_by_sha(conn, account_id, &meta.sha256)? {
+            let existing = store::find_by_sha(conn, account_id, &meta.sha256)?;
+            let usage = store::usage(conn, account_id)?;
+            // Announced bytes count at once: an upload cannot reserve more than is left.
+            let others = usage.bytes - existing.as_ref().map_or(0, |r| r.length);
+            if others + length > quota {
+                return Err(Error::QuotaExceeded {
+                    limit_bytes: quota,
+                    used_bytes: usage.bytes,
+                });
+            }
+            if existing.is_none() && usage.unfinished >= max_unfinished {
+                return Err(Error::TooManyUploads {
+                    limit: max_unfinished,
+                });
+            }
+            if let Some(row) = existing {
                 if row.length == length {
                     return Ok((row, false));
                 }
@@ -246,18 +269,13 @@ pub async fn append(
         )));
     }
 
-    let (bytes, read_error) = read_at_most(body, remaining).await;
-    if bytes.len() as u64 > remaining {
-        return Err(Error::BadBody(format!(
-            "the body goes past Upload-Length: {remaining} bytes remain"
-        )));
-    }
-    let new_offset = offset + bytes.len() as u64;
-    if !bytes.is_empty() {
-        let partial = state.storage.partial_path(&row.id);
-        tokio::task::spawn_blocking(move || store::write_at(&partial, offset, &bytes))
-            .await?
-            .map_err(storage_error)?;
+    // Written to disk as it arrives (never more than one frame in memory), then made durable
+    // before the new offset is stored: bytes of a request cut short are kept and acknowledged
+    // to the next HEAD, as tus expects.
+    let partial = state.storage.partial_path(&row.id);
+    let (written, read_error) = write_body(partial, offset, remaining, body).await?;
+    let new_offset = offset + written;
+    if written > 0 {
         let id = row.id.clone();
         let moved = state
             .db
@@ -287,35 +305,43 @@ fn check_offset(row: &UploadRow, offset: u64) -> Result<()> {
     Ok(())
 }
 
-/// The body's bytes, up to one more than `max` (so "too long" shows), and the error that
-/// ended reading early, if any.
-async fn read_at_most(mut body: Body, max: u64) -> (Vec<u8>, Option<Error>) {
-    let mut out = Vec::new();
+/// Appends the body to the partial file at `offset` as its frames arrive, at most `max`
+/// bytes, and syncs them. Returns the bytes written and the error that ended the body early
+/// (too long, too slow, broken off), if any.
+async fn write_body(
+    partial: PathBuf,
+    offset: u64,
+    max: u64,
+    mut body: Body,
+) -> Result<(u64, Option<Error>)> {
+    let mut file = tokio::task::spawn_blocking(move || store::open_at(&partial, offset))
+        .await?
+        .map_err(storage_error)?;
+    let mut written = 0u64;
+    let mut ended = None;
     while let Some(frame) = body.frame().await {
         match frame {
             Ok(frame) => {
-                if let Ok(data) = frame.into_data() {
-                    let room = (max + 1).saturating_sub(out.len() as u64) as usize;
-                    out.extend_from_slice(&data[..data.len().min(room)]);
-                    if out.len() as u64 > max {
-                        break;
-                    }
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if written + data.len() as u64 > max {
+                    ended = Some(Error::BadBody(format!(
+                        "the body goes past Upload-Length: {max} bytes remain"
+                    )));
+                    break;
                 }
+                file.write_all(&data).await.map_err(storage_error)?;
+                written += data.len() as u64;
             }
             Err(e) => {
-                let too_large = std::error::Error::source(&e)
-                    .is_some_and(|s| s.is::<LengthLimitError>())
-                    || e.to_string().contains("length limit");
-                let err = if too_large {
-                    Error::TooLarge
-                } else {
-                    Error::BadBody(format!("the body broke off: {e}"))
-                };
-                return (out, Some(err));
+                ended = Some(crate::http::json::body_error(&e));
+                break;
             }
         }
     }
-    (out, None)
+    file.sync_data().await.map_err(storage_error)?;
+    Ok((written, ended))
 }
 
 /// Checks a fully received upload and moves it to its content address, or discards it on a

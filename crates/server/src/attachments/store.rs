@@ -59,8 +59,8 @@ pub fn find_by_sha(conn: &Connection, account_id: i64, sha256: &str) -> Result<O
 
 pub fn insert(conn: &Connection, row: &UploadRow) -> Result<()> {
     conn.execute(
-        "INSERT INTO upload (id, account_id, sha256, length, received, filename, metadata, complete, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO upload (id, account_id, sha256, length, received, filename, metadata, complete, created_at, touched_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         params![row.id, row.account_id, row.sha256, row.length as i64, row.received as i64, row.filename, row.metadata, row.complete, unix_now()],
     )?;
     Ok(())
@@ -69,10 +69,45 @@ pub fn insert(conn: &Connection, row: &UploadRow) -> Result<()> {
 /// Moves the offset from `from` to `to`; false when it was not at `from` any more.
 pub fn advance(conn: &Connection, id: &str, from: u64, to: u64) -> Result<bool> {
     let n = conn.execute(
-        "UPDATE upload SET received = ?3 WHERE id = ?1 AND received = ?2 AND complete = 0",
-        params![id, from as i64, to as i64],
+        "UPDATE upload SET received = ?3, touched_at = ?4 WHERE id = ?1 AND received = ?2 AND complete = 0",
+        params![id, from as i64, to as i64, unix_now()],
     )?;
     Ok(n == 1)
+}
+
+/// What an account holds: bytes of all its uploads (finished, and announced for unfinished
+/// ones) and how many are unfinished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub bytes: u64,
+    pub unfinished: u64,
+}
+
+pub fn usage(conn: &Connection, account_id: i64) -> Result<Usage> {
+    Ok(conn.query_row(
+        "SELECT coalesce(sum(length), 0), coalesce(sum(complete = 0), 0) FROM upload WHERE account_id = ?1",
+        [account_id],
+        |r| {
+            Ok(Usage {
+                bytes: r.get::<_, i64>(0)? as u64,
+                unfinished: r.get::<_, i64>(1)? as u64,
+            })
+        },
+    )?)
+}
+
+/// Deletes unfinished uploads (of one account, or all) that received nothing since `cutoff`
+/// (unix seconds); returns their ids (the caller removes their partial files).
+pub fn expire_unfinished(
+    conn: &Connection,
+    cutoff: i64,
+    account: Option<i64>,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "DELETE FROM upload WHERE complete = 0 AND touched_at < ?1 AND (?2 IS NULL OR account_id = ?2) RETURNING id",
+    )?;
+    let ids = stmt.query_map(params![cutoff, account], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Starts an unfinished upload over, e.g. when a client announces another length for it.
@@ -84,8 +119,8 @@ pub fn restart(
     metadata: &str,
 ) -> Result<()> {
     conn.execute(
-        "UPDATE upload SET received = 0, length = ?2, filename = ?3, metadata = ?4 WHERE id = ?1 AND complete = 0",
-        params![id, length as i64, filename, metadata],
+        "UPDATE upload SET received = 0, length = ?2, filename = ?3, metadata = ?4, touched_at = ?5 WHERE id = ?1 AND complete = 0",
+        params![id, length as i64, filename, metadata, unix_now()],
     )?;
     Ok(())
 }
@@ -131,6 +166,30 @@ pub fn create_empty(path: &Path) -> io::Result<()> {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// Opens the partial file to append at `offset`: anything past it (bytes of an earlier request
+/// that were never acknowledged) is cut first; a file shorter than `offset` is an error (a gap
+/// is never filled with zeros).
+pub fn open_at(path: &Path, offset: u64) -> io::Result<tokio::fs::File> {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let len = f.metadata()?.len();
+    if len < offset {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("partial file holds {len} bytes, the upload {offset}"),
+        ));
+    }
+    if len != offset {
+        f.set_len(offset)?;
+    }
+    f.seek(SeekFrom::Start(offset))?;
+    Ok(tokio::fs::File::from_std(f))
 }
 
 /// Writes `bytes` at `offset` of `path` and makes them durable before returning. Anything

@@ -26,6 +26,16 @@ pub enum Action<'a> {
     RevokeAccount {
         target: &'a AccountRow,
     },
+    /// Correct an account's role, country or instruments (at approval or later).
+    CorrectAccount {
+        target: &'a AccountRow,
+        new_role: Option<Role>,
+    },
+    /// Reset an account's password: its devices are signed out and the next sign-in must
+    /// choose a new one.
+    ResetPassword {
+        target: &'a AccountRow,
+    },
     /// Submit the country's national report of a form for this instrument (e.g. `CMS`).
     SubmitReport {
         instrument: &'a str,
@@ -72,6 +82,28 @@ pub fn authorize(caller: &AccountRow, action: Action<'_>) -> Result<()> {
                 )));
             }
             true
+        }
+        // The Secretariat corrects NFP and Secretariat accounts; admin accounts, and making
+        // anyone an admin, are for admins.
+        Action::CorrectAccount { target, new_role } => {
+            let touches_admin = target.role == Role::Admin || new_role == Some(Role::Admin);
+            if touches_admin {
+                caller.role == Role::Admin
+            } else {
+                is_staff(caller.role)
+            }
+        }
+        Action::ResetPassword { target } => {
+            if target.id == caller.id {
+                return Err(Error::Forbidden(
+                    "change your own password with POST /v1/me/password".into(),
+                ));
+            }
+            if target.role == Role::Admin {
+                caller.role == Role::Admin
+            } else {
+                is_staff(caller.role)
+            }
         }
         Action::RevokeAccount { target } => {
             if target.id == caller.id && caller.role == Role::Admin {
@@ -146,6 +178,7 @@ mod tests {
             country: (role == Role::Nfp).then(|| "KE".to_string()),
             instruments: vec![],
             status,
+            must_change_password: false,
         }
     }
 
@@ -179,6 +212,31 @@ mod tests {
         assert!(ok(&admin, Action::RevokeAccount { target: &nfp }));
         assert!(ok(&admin, Action::RevokeAccount { target: &sec }));
         assert!(!ok(&admin, Action::RevokeAccount { target: &admin }));
+
+        let correct = |c: &AccountRow, t: &AccountRow, r: Option<Role>| {
+            ok(
+                c,
+                Action::CorrectAccount {
+                    target: t,
+                    new_role: r,
+                },
+            )
+        };
+        assert!(!correct(&nfp, &pending, None));
+        assert!(correct(&sec, &pending, None));
+        assert!(correct(&sec, &pending, Some(Role::Secretariat)));
+        assert!(!correct(&sec, &pending, Some(Role::Admin)));
+        assert!(!correct(&sec, &admin, Some(Role::Nfp)));
+        assert!(correct(&admin, &pending, Some(Role::Admin)));
+        let reset = |c: &AccountRow, t: &AccountRow| ok(c, Action::ResetPassword { target: t });
+        assert!(!reset(&nfp, &pending));
+        assert!(reset(&sec, &nfp));
+        assert!(!reset(&sec, &admin));
+        assert!(reset(&admin, &sec));
+        assert!(
+            !reset(&sec, &sec),
+            "not one's own: that is a password change"
+        );
 
         assert!(!may_moderate(nfp.role));
         assert!(may_moderate(sec.role));

@@ -40,6 +40,56 @@ pub enum Command {
     /// Training events and who registered for them.
     #[command(subcommand)]
     Event(EventCommand),
+    /// The log of admin actions (API and CLI).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Copy the database (consistently, even while the server runs) and every attachment and
+    /// pack archive into one file.
+    Backup(BackupArgs),
+    /// Put a backup made with `backup` into an empty data folder.
+    Restore(RestoreArgs),
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// The newest admin actions first.
+    List(AuditList),
+}
+
+#[derive(Args)]
+pub struct AuditList {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// How many actions, at most.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u32,
+    /// Only actions by this actor (a username, or `cli:<system user>`).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only actions on this target (e.g. a username).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Print JSON (an array) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The backup file to write (a zip archive); an existing file is never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The backup file made by `ecommunity backup`.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -205,6 +255,52 @@ pub struct ServeArgs {
     /// Pushes and pulls served at once; past that, 429 `busy` with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_inflight_syncs: u32,
+    /// A reverse proxy (address or network, e.g. 127.0.0.1 or 10.0.0.0/8) whose
+    /// X-Forwarded-For names the client; repeat for several. Default: none, and the header
+    /// is ignored (any client can write it).
+    #[arg(long = "trusted-proxy", value_name = "ADDR", value_parser = crate::http::client_ip::parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Account requests per client address per hour (taken names count too).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub registrations_per_hour: u32,
+    /// Accounts waiting for approval at most; past that, requests get 503.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_pending_accounts: u64,
+    /// Pending accounts nobody approved within this many days are deleted.
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0, value_parser = positive)]
+    pub pending_days: f64,
+    /// Attachments one account may keep, in MiB (finished uploads and announced unfinished ones).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub quota_mib: u64,
+    /// Unfinished uploads one account may have at once.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_unfinished_uploads: u64,
+    /// Unfinished uploads that received nothing for this many hours are discarded.
+    #[arg(long, value_name = "HOURS", default_value_t = 168.0, value_parser = positive)]
+    pub upload_expiry_hours: f64,
+    /// Bytes of operations one account may push per hour (and at once), in MiB; past that,
+    /// 429 `too_many_writes` with Retry-After.
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_budget_mib_per_hour: u64,
+    /// New forum posts per account per hour.
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub forum_posts_per_hour: u32,
+    /// Seconds to send a request's headers; also how long an idle connection stays open.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Longest pause, in seconds, while a request body is sent.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Seconds for a whole request, body included, to be answered (408 past that).
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
 }
 
 fn parse_address(s: &str) -> Result<SocketAddr, String> {
@@ -228,9 +324,13 @@ impl DataArg {
         })
     }
 
-    /// Opens (creating and migrating if needed) the database for an admin command.
+    /// Opens (creating and migrating if needed) the database for an admin command. An admin
+    /// command waits up to a minute for a busy server's writes (the server's own connections
+    /// wait 5 s): under a steady write load the gaps between transactions are short.
     pub fn open(&self) -> Result<rusqlite::Connection> {
-        crate::db::open(self.dir()?)
+        let conn = crate::db::open(self.dir()?)?;
+        conn.busy_timeout(std::time::Duration::from_secs(60))?;
+        Ok(conn)
     }
 }
 
@@ -238,12 +338,34 @@ impl DataArg {
 pub enum UserCommand {
     /// Create an approved account.
     Add(UserAdd),
-    /// Approve a pending (or revoked) account.
-    Approve(UserTarget),
+    /// Approve a pending (or revoked) account, optionally correcting what it asked for.
+    Approve(UserApprove),
     /// Revoke an account and every device token it holds.
     Revoke(UserTarget),
+    /// Correct an account's role, country or instruments.
+    Correct(UserApprove),
+    /// Reset an account's password: prints a one-time password to give the person, signs
+    /// every device of the account out; the next sign-in must set a new password.
+    ResetPassword(UserTarget),
     /// List accounts.
     List(UserList),
+}
+
+#[derive(Args)]
+pub struct UserApprove {
+    #[command(flatten)]
+    pub data: DataArg,
+    #[arg(value_name = "USERNAME")]
+    pub username: String,
+    /// Set the role.
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
+    /// Set the country (ISO 3166-1 alpha-2, e.g. KE).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Set the instruments, comma-separated (e.g. CMS,AEWA); an empty value clears them.
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub instruments: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -5,7 +5,16 @@ use crate::auth::devices;
 use crate::error::{Error, Result};
 
 pub fn revoke(t: DeviceTarget) -> Result<()> {
-    devices::revoke(&t.data.open()?, &t.device_id)?;
+    let mut conn = t.data.open()?;
+    let tx = conn.transaction()?;
+    devices::revoke(&tx, &t.device_id)?;
+    super::audit_cli(
+        &tx,
+        crate::audit::action::DEVICE_REVOKE,
+        Some(&t.device_id),
+        serde_json::json!({}),
+    )?;
+    tx.commit()?;
     println!("revoked device {}", t.device_id);
     Ok(())
 }

@@ -28,6 +28,12 @@ pub fn add(a: EventAdd) -> Result<()> {
     let mut conn = a.data.open()?;
     let tx = conn.transaction()?;
     events::add(&tx, &a.slug, &info)?;
+    super::audit_cli(
+        &tx,
+        crate::audit::action::EVENT_ADD,
+        Some(&a.slug),
+        json!({"starts_on": info.starts_on, "capacity": info.capacity}),
+    )?;
     tx.commit()?;
     println!(
         "added event {} ({} to {}, {}); registration closes on {}",

@@ -32,6 +32,12 @@ pub fn category_add(a: CategoryAdd) -> Result<()> {
     let mut conn = open_seeded(&a.data)?;
     let tx = conn.transaction()?;
     let info = categories::add(&tx, &a.slug, kind, title, a.order)?;
+    super::audit_cli(
+        &tx,
+        crate::audit::action::FORUM_CATEGORY_ADD,
+        Some(&a.slug),
+        json!({"kind": categories::kind_name(kind)}),
+    )?;
     tx.commit()?;
     println!(
         "added forum category {} ({}): {}",
@@ -79,6 +85,12 @@ pub fn hide(t: PostTarget, hidden: bool) -> Result<()> {
     let mut conn = t.data.open()?;
     let tx = conn.transaction()?;
     let changed = posts::set_hidden(&tx, &t.post_id, hidden)?;
+    let what = if hidden {
+        crate::audit::action::FORUM_HIDE
+    } else {
+        crate::audit::action::FORUM_UNHIDE
+    };
+    super::audit_cli(&tx, what, Some(&t.post_id), json!({"changed": changed}))?;
     tx.commit()?;
     let state = if hidden { "hidden" } else { "shown" };
     if changed {
@@ -94,6 +106,12 @@ pub fn lock(t: ThreadTarget, locked: bool) -> Result<()> {
     let mut conn = t.data.open()?;
     let tx = conn.transaction()?;
     let changed = posts::set_locked(&tx, &t.thread_id, locked)?;
+    let what = if locked {
+        crate::audit::action::FORUM_LOCK
+    } else {
+        crate::audit::action::FORUM_UNLOCK
+    };
+    super::audit_cli(&tx, what, Some(&t.thread_id), json!({"changed": changed}))?;
     tx.commit()?;
     let state = if locked { "locked" } else { "unlocked" };
     if changed {

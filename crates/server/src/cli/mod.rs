@@ -3,6 +3,8 @@
 //! serializes the writes).
 
 mod args;
+mod audit;
+mod backup;
 mod device;
 mod event;
 mod form;
@@ -11,14 +13,15 @@ mod pack;
 mod user;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
 use crate::error::{Error, Result};
-use crate::state::{AppState, Config};
+use crate::state::{AppState, Config, Timeouts};
 use args::{
-    CategoryCommand, Cli, Command, DeviceCommand, EventCommand, FormCommand, ForumCommand,
-    PackCommand, ServeArgs, UserCommand,
+    AuditCommand, CategoryCommand, Cli, Command, DeviceCommand, EventCommand, FormCommand,
+    ForumCommand, PackCommand, ServeArgs, UserCommand,
 };
 
 pub fn main() -> ExitCode {
@@ -42,6 +45,25 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs an admin action taken with the CLI, in the caller's transaction.
+pub(crate) fn audit_cli(
+    conn: &rusqlite::Connection,
+    action: &'static str,
+    target: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<()> {
+    crate::audit::record(
+        conn,
+        &crate::audit::Entry {
+            actor: &crate::audit::cli_actor(),
+            action,
+            target,
+            detail,
+            source: crate::audit::LOCAL,
+        },
+    )
+}
+
 /// Logs go to stderr (stdout's first line belongs to `serve`'s address); `RUST_LOG`
 /// overrides the level.
 fn init_logging(default_level: &str) {
@@ -62,6 +84,8 @@ fn run(command: Command) -> Result<()> {
         Command::User(UserCommand::Add(a)) => user::add(a),
         Command::User(UserCommand::Approve(a)) => user::approve(a),
         Command::User(UserCommand::Revoke(a)) => user::revoke(a),
+        Command::User(UserCommand::Correct(a)) => user::correct(a),
+        Command::User(UserCommand::ResetPassword(a)) => user::reset_password(a),
         Command::User(UserCommand::List(a)) => user::list(a),
         Command::Device(DeviceCommand::Revoke(a)) => device::revoke(a),
         Command::Device(DeviceCommand::List(a)) => device::list(a),
@@ -77,6 +101,9 @@ fn run(command: Command) -> Result<()> {
         Command::Event(EventCommand::Add(a)) => event::add(a),
         Command::Event(EventCommand::List(a)) => event::list(a),
         Command::Event(EventCommand::Registrations(t)) => event::registrations(t),
+        Command::Audit(AuditCommand::List(a)) => audit::list(a),
+        Command::Backup(a) => backup::backup(a),
+        Command::Restore(a) => backup::restore(a),
     }
 }
 
@@ -87,8 +114,23 @@ fn serve(args: ServeArgs) -> Result<()> {
         tracing::info!(published, "forum categories and directory cards published");
     }
     let db = crate::db::Db::open(args.data.dir()?)?;
+    let hours = |h: f64| Duration::from_secs_f64(h * 3600.0);
     let config = Config {
         max_inflight_syncs: args.max_inflight_syncs as usize,
+        trusted_proxies: args.trusted_proxies,
+        registrations_per_hour: args.registrations_per_hour,
+        max_pending_accounts: args.max_pending_accounts,
+        pending_days: args.pending_days,
+        quota_bytes: args.quota_mib.saturating_mul(1024 * 1024),
+        max_unfinished_uploads: args.max_unfinished_uploads,
+        upload_expiry: hours(args.upload_expiry_hours),
+        write_budget_per_hour: args.write_budget_mib_per_hour.saturating_mul(1024 * 1024),
+        forum_posts_per_hour: args.forum_posts_per_hour,
+        timeouts: Timeouts {
+            header: Duration::from_secs(args.header_timeout),
+            body_idle: Duration::from_secs(args.body_timeout),
+            request: Duration::from_secs(args.request_timeout),
+        },
     };
     let state = AppState::new(db, &config);
     let runtime = tokio::runtime::Runtime::new().map_err(Error::Serve)?;

@@ -8,6 +8,12 @@ pub fn publish(p: PackPublish) -> Result<()> {
     let data = p.data.dir()?;
     let mut conn = p.data.open()?;
     let release = packs::publish(&mut conn, data, &p.key, &p.pack_dir)?;
+    super::audit_cli(
+        &conn,
+        crate::audit::action::PACK_PUBLISH,
+        Some(&release.version),
+        serde_json::json!({"sha256": release.sha256, "size": release.size, "key_id": release.key_id}),
+    )?;
     println!(
         "published content pack {} ({} bytes, sha256 {}, key {})",
         release.version, release.size, release.sha256, release.key_id

@@ -2,6 +2,8 @@
 //! author's first `content` operation (base version 0, a fresh UUID as its id); the server then
 //! stamps its `meta`. A thread is its first post; replies name it in `content.thread`.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use stopover_protocol::forum::{PostContent, PostMeta};
@@ -60,12 +62,41 @@ pub fn is_locked(conn: &Connection, thread_id: &str) -> Result<bool> {
     flag(conn, RecordKind::ForumThread, thread_id, "locked")
 }
 
+/// New posts (threads and replies) an account may write per hour: a person in a lively
+/// discussion stays far below; a script flooding every account's feed does not.
+static POSTS_PER_HOUR: AtomicU32 = AtomicU32::new(30);
+
+/// Sets the posting rate (`serve --forum-posts-per-hour`).
+pub fn set_posts_per_hour(n: u32) {
+    POSTS_PER_HOUR.store(n.max(1), Ordering::Relaxed);
+}
+
+/// Refuses a new post when the account wrote its hourly share already.
+fn rate_refusal(conn: &Connection, account_id: i64) -> Result<Option<Refusal>> {
+    let limit = POSTS_PER_HOUR.load(Ordering::Relaxed);
+    let written: i64 = conn.query_row(
+        "SELECT count(*) FROM forum_post WHERE account_id = ?1 AND created_at > ?2",
+        params![account_id, unix_now() - 3600],
+        |r| r.get(0),
+    )?;
+    Ok((written >= i64::from(limit)).then(|| {
+        Refusal::new(
+            RefusalCode::PostingTooFast,
+            format!(
+                "you wrote {written} posts in the last hour, the most this server takes; post this one again later"
+            ),
+        )
+        .with("retry_after", 3600u64)
+    }))
+}
+
 fn locked() -> Refusal {
     Refusal::new(
         RefusalCode::ThreadLocked,
         "this thread was locked by the Secretariat: it takes no new replies or edits",
     )
 }
+
 
 /// A post's `content`: creating it (category and thread must exist, the thread must be open)
 /// or editing it (only its author, in place, unless moderated or locked).
@@ -78,6 +109,9 @@ pub fn content_refusal(
         return Ok(None); // refused by the shape check already
     };
     let Some(stored) = find(conn, &op.entity.id)? else {
+        if let Some(reason) = rate_refusal(conn, caller.id)? {
+            return Ok(Some(reason));
+        }
         return creation_refusal(conn, &op.entity.id, &post);
     };
     if stored.account_id != caller.id {

@@ -10,6 +10,7 @@ use http_body_util::LengthLimitError;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use stopover_protocol::MAX_BODY_BYTES;
+use tower_http::timeout::TimeoutError;
 
 use crate::error::{Error, Result};
 
@@ -49,30 +50,40 @@ fn require_json(headers: &HeaderMap) -> Result<()> {
     )))
 }
 
-async fn read_body(body: Body) -> Result<Bytes> {
+/// The whole body, at most [`MAX_BODY_BYTES`] after decompression.
+pub async fn read_body(body: Body) -> Result<Bytes> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|e| {
-            if is_length_limit(&e) {
-                Error::TooLarge
-            } else {
-                Error::BadBody(format!("could not read the request body: {e}"))
-            }
-        })
+        .map_err(|e| body_error(&e))
 }
 
-/// The size limit can trip here or in the body-limit layer, under a decompressor that wraps
-/// errors in `io::Error`; look through the whole chain.
+/// What a body that could not be read is answered: too large, too slow, or broken off.
+pub fn body_error(e: &(dyn std::error::Error + 'static)) -> Error {
+    if is_length_limit(e) {
+        Error::TooLarge
+    } else if caused_by::<TimeoutError>(e) {
+        Error::RequestTimeout
+    } else {
+        Error::BadBody(format!("could not read the request body: {e}"))
+    }
+}
+
 fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    caused_by::<LengthLimitError>(e)
+}
+
+/// The size limit can trip here or in the body-limit layer, and the body timeout in its own
+/// layer, under a decompressor that wraps errors in `io::Error`; look through the whole chain.
+fn caused_by<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(e);
     while let Some(err) = current {
-        if err.is::<LengthLimitError>() {
+        if err.is::<T>() {
             return true;
         }
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            && is_length_limit(inner)
+            && caused_by::<T>(inner)
         {
             return true;
         }

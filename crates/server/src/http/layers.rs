@@ -6,13 +6,14 @@ use std::any::Any;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use stopover_protocol::{ErrorBody, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
+use crate::auth::Caller;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -57,12 +58,49 @@ pub async fn tus_resumable(req: Request, next: Next) -> Response {
     response
 }
 
-/// Holds a sync slot for the length of the request, or answers 429 `busy` at once.
+/// Holds a sync slot for the length of the request, or answers 429 `busy` at once. A push's
+/// body is read in full *before* a slot is taken (after the caller is known, so strangers
+/// cannot make the server buffer bodies): a client sending slowly holds its own connection,
+/// never a slot everyone else needs.
 pub async fn shed_sync_load(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let req = if req.method() == axum::http::Method::POST {
+        let (mut parts, body) = req.into_parts();
+        if let Err(e) = Caller::from_request_parts(&mut parts, &state).await {
+            return e.into_response();
+        }
+        match crate::http::json::read_body(body).await {
+            Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        req
+    };
     match state.sync_slots.try_enter() {
         Ok(_slot) => next.run(req).await,
         Err(busy) => busy.into_response(),
     }
+}
+
+/// 415 for a request to `/v1/files…` with a `Content-Encoding`: chunks are stored as they
+/// arrive, and a decoded chunk could be many times its size on the wire (51 KB of gzip made
+/// 50 MiB). Runs before the decompression layer, which would hide the header.
+pub async fn refuse_encoded_uploads(req: Request, next: Next) -> Response {
+    let encoded = req
+        .headers()
+        .get(axum::http::header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if encoded
+        && req
+            .uri()
+            .path()
+            .starts_with(stopover_protocol::files::FILES_PATH)
+    {
+        return Error::UnsupportedMediaType(
+            "attachment chunks are sent as they are: no Content-Encoding".into(),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -100,6 +138,10 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
             ErrorCode::InvalidRequest,
             "the request is not valid".to_string(),
         ),
+        StatusCode::REQUEST_TIMEOUT => (
+            ErrorCode::RequestTimeout,
+            "the request took too long to arrive".to_string(),
+        ),
         s if s.is_server_error() => (
             ErrorCode::Internal,
             "the server failed; try again later".to_string(),
@@ -112,6 +154,7 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     // A layer's own text is kept for client errors when it says more than the status does.
     let message = if status.is_client_error()
         && status != StatusCode::PAYLOAD_TOO_LARGE
+        && status != StatusCode::REQUEST_TIMEOUT
         && !text.is_empty()
     {
         text

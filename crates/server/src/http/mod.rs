@@ -11,7 +11,14 @@ mod tests;
 
 use std::net::SocketAddr;
 
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tower::ServiceExt;
+
 use axum::Router;
+use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{delete, get, options, post};
 use stopover_protocol::MAX_BODY_BYTES;
@@ -21,14 +28,16 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::error::{Error, Result};
-use crate::state::AppState;
+use crate::state::{AppState, Timeouts};
 use handlers::{accounts, admin, files, health, packs, reports, sessions, sync};
 
 /// Every endpoint, with the layers every request passes through.
 pub fn router(state: AppState) -> Router {
-    with_layers(routes(&state)).with_state(state)
+    let timeouts = state.config.timeouts;
+    with_layers(routes(&state), timeouts).with_state(state)
 }
 
 fn routes(state: &AppState) -> Router<AppState> {
@@ -49,6 +58,7 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/health", get(health::health))
         .route("/v1/accounts", post(accounts::request_account))
         .route("/v1/me", get(accounts::me))
+        .route("/v1/me/password", post(sessions::change_password))
         .route("/v1/sessions", post(sessions::sign_in))
         .route("/v1/sessions/current", delete(sessions::sign_out))
         .route("/v1/admin/accounts", get(admin::list_accounts))
@@ -60,6 +70,14 @@ fn routes(state: &AppState) -> Router<AppState> {
             "/v1/admin/accounts/{username}/revoke",
             post(admin::revoke_account),
         )
+        .route(
+            "/v1/admin/accounts/{username}",
+            axum::routing::patch(admin::correct_account),
+        )
+        .route(
+            "/v1/admin/accounts/{username}/reset-password",
+            post(admin::reset_password),
+        )
         .route("/v1/reports/submissions", post(reports::submit))
         .route("/v1/packs/latest", get(packs::latest))
         .route("/v1/packs/{version}/archive", get(packs::archive))
@@ -69,7 +87,7 @@ fn routes(state: &AppState) -> Router<AppState> {
 }
 
 /// The layers, outermost first.
-fn with_layers(routes: Router<AppState>) -> Router<AppState> {
+fn with_layers(routes: Router<AppState>, timeouts: Timeouts) -> Router<AppState> {
     routes.layer(
         ServiceBuilder::new()
             .layer(CatchPanicLayer::custom(layers::panic_response))
@@ -86,7 +104,17 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
                 ),
             )
             .layer(from_fn(layers::json_errors))
+            // A whole request (body included) is answered within `request` (408), and a
+            // body that pauses longer than `body_idle` is cut: a slow client holds its own
+            // connection for a bounded time, and nothing else.
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeouts.request,
+            ))
             .layer(from_fn(layers::check_protocol))
+            // Attachment chunks are stored as sent: a compressed chunk would be a bomb.
+            .layer(from_fn(layers::refuse_encoded_uploads))
+            .layer(RequestBodyTimeoutLayer::new(timeouts.body_idle))
             // Bounds the bytes on the wire; the JSON extractor bounds them again after
             // decompression, so a small zip bomb cannot grow past the limit either.
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -96,6 +124,11 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
 
 /// Binds, prints `listening on http://ADDR` as the first line on stdout (tests read it),
 /// and serves until Ctrl-C or SIGTERM.
+///
+/// Connections are served by hyper's HTTP/1 directly (not `axum::serve`) so they get a
+/// timer: a request line and headers must arrive within the header timeout, which also
+/// closes connections left idle that long (`axum::serve` installs no timer, so slowly sent
+/// headers and idle connections were kept forever).
 pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -109,11 +142,50 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
     // In the background, so start-up (which tests wait for) does not pay for a hash.
     let passwords = state.passwords.clone();
     tokio::task::spawn_blocking(move || passwords.warm_up());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(Error::Serve)
+    tokio::spawn(crate::janitor::run(state.clone()));
+    let header_timeout = state.config.timeouts.header;
+    let app = router(state);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: axum::http::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    // Requests under way get a moment to finish; idle connections close at once.
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("requests still running at shutdown were cut");
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

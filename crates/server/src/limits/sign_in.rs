@@ -1,102 +1,115 @@
-//! Failed sign-ins are limited per account and per client address, in memory (a restart
-//! forgets them, which is acceptable: it also restarts nothing an attacker gains from).
-//! Only failures count, so a busy workshop of correct passwords is never locked out.
+//! Sign-in limits: password guessing is slowed per account *and* address, without letting an
+//! outsider lock a person out.
+//!
+//! - **One check at a time.** An attempt waits for its turn on its account and on its address
+//!   before anything is read, and holds both until its outcome is recorded; so parallel
+//!   guesses are checked one after another, each seeing the failures of the ones before it.
+//!   (Waiting longer than [`SignInPolicy::queue_wait`] is answered 429.)
+//! - **Growing delays, keyed on account + address.** Past a few free failures, each further
+//!   failure doubles the wait before the next attempt of that pair (up to a cap); they are
+//!   forgotten after a quiet period or a success. Nothing is ever locked for good.
+//! - **Per address and per account** (guessing many accounts from one address, or one account
+//!   from many addresses) the same growing delays apply, but only to pairs that never signed
+//!   in: an account's known addresses (where it signed in successfully) keep working while an
+//!   outsider hammers it from elsewhere, and people behind the same address (a workshop NAT)
+//!   who signed in before are not slowed by someone else's failures.
+//!
+//! All in memory: a restart forgets it, which gives an attacker nothing (each attempt still
+//! costs a password hash) and frees any delay.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use tokio::sync::OwnedMutexGuard;
 
 use crate::error::{Error, Result};
 
-/// A sliding window of failures per key.
-pub struct AttemptLimiter {
-    max_failures: usize,
-    window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+/// Free failures, then a wait of `base` × 2^(failures − free), at most `max`; failures older
+/// than `forget_after` (counted from the last one) are forgotten.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub free: u32,
+    pub base: Duration,
+    pub max: Duration,
+    pub forget_after: Duration,
 }
 
-/// Past this many keys, expired ones are swept before adding another.
-const SWEEP_ABOVE: usize = 10_000;
-
-impl AttemptLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> Self {
-        AttemptLimiter {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
+impl Rule {
+    /// The wait after `failures` failures.
+    pub fn delay(&self, failures: u32) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
         }
+        let doublings = (failures - self.free).min(30);
+        self.base.saturating_mul(1 << doublings).min(self.max)
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
-    }
+#[derive(Debug, Clone, Copy)]
+pub struct SignInPolicy {
+    /// One account from one address.
+    pub pair: Rule,
+    /// Any account from one address (pairs that never signed in).
+    pub address: Rule,
+    /// One account from any address (pairs that never signed in).
+    pub account: Rule,
+    /// How long an attempt waits for its turn before it is answered 429.
+    pub queue_wait: Duration,
+    /// How long a successful (account, address) pair stays known.
+    pub known_for: Duration,
+}
 
-    /// `Err(wait)` while `key` has used up its failures in the window.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let mut map = self.lock();
-        let Some(times) = map.get_mut(key) else {
-            return Ok(());
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        let rule = |free, forget_hours: u64| Rule {
+            free,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(15 * 60),
+            forget_after: Duration::from_secs(forget_hours * 3600),
         };
-        prune(times, now, self.window);
-        if times.len() < self.max_failures {
-            return Ok(());
+        SignInPolicy {
+            pair: rule(5, 24),
+            address: rule(30, 1),
+            account: rule(20, 1),
+            queue_wait: Duration::from_secs(10),
+            known_for: Duration::from_secs(90 * 24 * 3600),
         }
-        let oldest = *times.front().expect("non-empty: len >= max_failures >= 1");
-        Err((oldest + self.window).saturating_duration_since(now))
-    }
-
-    pub fn record_failure(&self, key: &str, now: Instant) {
-        let mut map = self.lock();
-        if map.len() > SWEEP_ABOVE {
-            let window = self.window;
-            map.retain(|_, times| {
-                prune(times, now, window);
-                !times.is_empty()
-            });
-        }
-        let times = map.entry(key.to_string()).or_default();
-        prune(times, now, self.window);
-        times.push_back(now);
-        // Never keep more than needed to decide.
-        while times.len() > self.max_failures {
-            times.pop_front();
-        }
-    }
-
-    pub fn clear(&self, key: &str) {
-        self.lock().remove(key);
     }
 }
 
-fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times
-        .front()
-        .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-    {
-        times.pop_front();
-    }
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
 }
 
-/// The two limits `POST /v1/sessions` applies.
+/// Past this many entries, forgotten ones are swept before adding another.
+const SWEEP_ABOVE: usize = 50_000;
+
 pub struct SignInLimits {
-    per_account: AttemptLimiter,
-    per_address: AttemptLimiter,
+    policy: SignInPolicy,
+    /// Keys: `p:<account>\0<address>`, `a:<address>`, `u:<account>`.
+    failures: Mutex<HashMap<String, Failures>>,
+    /// `<account>\0<address>` of successful sign-ins, with when.
+    known: Mutex<HashMap<String, Instant>>,
+    /// Whose turn it is: one async mutex per account and per address being checked.
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Default for SignInLimits {
-    /// 5 failures per account and 30 per address in 15 minutes.
     fn default() -> Self {
-        let window = Duration::from_secs(15 * 60);
-        SignInLimits {
-            per_account: AttemptLimiter::new(5, window),
-            per_address: AttemptLimiter::new(30, window),
-        }
+        SignInLimits::new(SignInPolicy::default())
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Limit keys for addresses: an IPv6 client controls its whole /64, so that is one key.
-fn address_key(ip: IpAddr) -> String {
+pub fn address_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -114,39 +127,173 @@ fn account_key(username: &str) -> String {
     username.chars().take(64).collect::<String>().to_lowercase()
 }
 
-fn too_many(wait: Duration) -> Error {
+pub(crate) fn too_many(wait: Duration) -> Error {
     Error::TooManyAttempts {
         retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
     }
 }
 
 impl SignInLimits {
-    pub fn new(per_account: AttemptLimiter, per_address: AttemptLimiter) -> Self {
+    pub fn new(policy: SignInPolicy) -> Self {
         SignInLimits {
-            per_account,
-            per_address,
+            policy,
+            failures: Mutex::default(),
+            known: Mutex::default(),
+            turns: Mutex::default(),
         }
     }
 
-    /// Called before the password is checked, so a locked-out guesser learns nothing.
-    pub fn check(&self, username: &str, ip: IpAddr, now: Instant) -> Result<()> {
-        self.per_address
-            .check(&address_key(ip), now)
-            .map_err(too_many)?;
-        self.per_account
-            .check(&account_key(username), now)
-            .map_err(too_many)
+    /// Waits for this account's and this address's turn, then checks the delays. The
+    /// [`Attempt`] holds both turns until its outcome is recorded (or it is dropped, which
+    /// counts as a failure).
+    pub async fn begin(self: &Arc<Self>, username: &str, ip: IpAddr) -> Result<Attempt> {
+        let (account, address) = (account_key(username), address_key(ip));
+        let turns = async {
+            // Always address first, then account: no two attempts wait on each other.
+            let a = self.turn(format!("a:{address}")).lock_owned().await;
+            let u = self.turn(format!("u:{account}")).lock_owned().await;
+            (a, u)
+        };
+        let turns = tokio::time::timeout(self.policy.queue_wait, turns)
+            .await
+            .map_err(|_| Error::TooManyAttempts { retry_after: 1 })?;
+        let attempt = Attempt {
+            limits: self.clone(),
+            account,
+            address,
+            turns: Some(turns),
+            resolved: false,
+        };
+        if let Some(wait) = self.wait(&attempt.account, &attempt.address, Instant::now()) {
+            let mut attempt = attempt;
+            attempt.resolved = true; // refused unchecked: not a failure
+            return Err(too_many(wait));
+        }
+        Ok(attempt)
     }
 
-    pub fn failed(&self, username: &str, ip: IpAddr, now: Instant) {
-        self.per_address.record_failure(&address_key(ip), now);
-        self.per_account.record_failure(&account_key(username), now);
+    fn turn(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        lock(&self.turns).entry(key).or_default().clone()
     }
 
-    /// A correct password clears the account's failures (not the address's: one good
-    /// account must not launder guesses against others from the same address).
-    pub fn succeeded(&self, username: &str) {
-        self.per_account.clear(&account_key(username));
+    fn release_turns(&self, keys: [String; 2]) {
+        let mut turns = lock(&self.turns);
+        for key in keys {
+            if turns.get(&key).is_some_and(|t| Arc::strong_count(t) == 1) {
+                turns.remove(&key);
+            }
+        }
+    }
+
+    fn is_known(&self, pair: &str, now: Instant) -> bool {
+        lock(&self.known)
+            .get(pair)
+            .is_some_and(|t| now.saturating_duration_since(*t) < self.policy.known_for)
+    }
+
+    /// How long this account must wait from this address, if at all.
+    pub fn wait(&self, account: &str, address: &str, now: Instant) -> Option<Duration> {
+        let pair = format!("{account}\0{address}");
+        let known = self.is_known(&pair, now);
+        let failures = lock(&self.failures);
+        let wait_for = |key: String, rule: &Rule| -> Duration {
+            match failures.get(&key) {
+                Some(f) if now.saturating_duration_since(f.last) < rule.forget_after => {
+                    (f.last + rule.delay(f.count)).saturating_duration_since(now)
+                }
+                _ => Duration::ZERO,
+            }
+        };
+        let mut wait = wait_for(format!("p:{pair}"), &self.policy.pair);
+        if !known {
+            wait = wait
+                .max(wait_for(format!("a:{address}"), &self.policy.address))
+                .max(wait_for(format!("u:{account}"), &self.policy.account));
+        }
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// Records the outcome of a checked attempt.
+    pub fn record(&self, account: &str, address: &str, success: bool, now: Instant) {
+        let pair = format!("{account}\0{address}");
+        if success {
+            lock(&self.failures).remove(&format!("p:{pair}"));
+            let mut known = lock(&self.known);
+            if known.len() > SWEEP_ABOVE {
+                let keep = self.policy.known_for;
+                known.retain(|_, t| now.saturating_duration_since(*t) < keep);
+            }
+            if known.len() <= SWEEP_ABOVE || known.contains_key(&pair) {
+                known.insert(pair, now);
+            }
+            return;
+        }
+        let known = self.is_known(&pair, now);
+        let mut failures = lock(&self.failures);
+        if failures.len() > SWEEP_ABOVE {
+            let longest = self
+                .policy
+                .pair
+                .forget_after
+                .max(self.policy.address.forget_after);
+            failures.retain(|_, f| now.saturating_duration_since(f.last) < longest);
+        }
+        let mut bump = |key: String, rule: &Rule| {
+            let f = failures.entry(key).or_insert(Failures {
+                count: 0,
+                last: now,
+            });
+            if now.saturating_duration_since(f.last) >= rule.forget_after {
+                f.count = 0;
+            }
+            f.count = f.count.saturating_add(1);
+            f.last = now;
+        };
+        bump(format!("p:{pair}"), &self.policy.pair);
+        if !known {
+            bump(format!("a:{address}"), &self.policy.address);
+            bump(format!("u:{account}"), &self.policy.account);
+        }
+    }
+}
+
+/// A sign-in attempt whose turn it is. Record its outcome with [`Attempt::failed`] or
+/// [`Attempt::succeeded`]; dropping it unresolved counts as a failure (a request that
+/// vanished mid-check must not be a free guess).
+pub struct Attempt {
+    limits: Arc<SignInLimits>,
+    account: String,
+    address: String,
+    turns: Option<(OwnedMutexGuard<()>, OwnedMutexGuard<()>)>,
+    resolved: bool,
+}
+
+impl Attempt {
+    pub fn failed(mut self) {
+        self.resolve(false);
+    }
+
+    /// A correct password: forgets this pair's failures and remembers the address as one
+    /// this account signs in from.
+    pub fn succeeded(mut self) {
+        self.resolve(true);
+    }
+
+    fn resolve(&mut self, success: bool) {
+        if !self.resolved {
+            self.resolved = true;
+            self.limits
+                .record(&self.account, &self.address, success, Instant::now());
+        }
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        self.resolve(false);
+        drop(self.turns.take());
+        self.limits
+            .release_turns([format!("a:{}", self.address), format!("u:{}", self.account)]);
     }
 }
 
@@ -155,57 +302,125 @@ mod tests {
     use super::*;
 
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+    const OTHER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
 
     #[test]
-    fn five_failures_lock_the_account_until_the_window_passes() {
-        let limits = SignInLimits::default();
-        let t0 = Instant::now();
-        for i in 0..5 {
-            assert!(
-                limits
-                    .check("amina", IP, t0 + Duration::from_secs(i))
-                    .is_ok()
-            );
-            limits.failed("amina", IP, t0 + Duration::from_secs(i));
-        }
-        let Err(Error::TooManyAttempts { retry_after }) =
-            limits.check("amina", IP, t0 + Duration::from_secs(10))
-        else {
-            panic!("sixth attempt should be refused")
-        };
-        assert_eq!(retry_after, 15 * 60 - 10);
-        // Other accounts are untouched; case does not dodge the limit.
-        assert!(limits.check("boris", IP, t0).is_ok());
-        assert!(
-            limits
-                .check("AMINA", IP, t0 + Duration::from_secs(10))
-                .is_err()
+    fn delays_grow_after_the_free_failures_and_are_capped() {
+        let r = SignInPolicy::default().pair;
+        assert_eq!(
+            (0..9).map(|n| r.delay(n).as_secs()).collect::<Vec<_>>(),
+            [0, 0, 0, 0, 0, 1, 2, 4, 8]
         );
-        // The oldest failure expires after 15 minutes.
+        assert_eq!(r.delay(40), secs(15 * 60));
+    }
+
+    #[test]
+    fn a_pair_is_slowed_and_other_addresses_are_not() {
+        let l = SignInLimits::default();
+        let (ip, other) = (address_key(IP), address_key(OTHER));
+        let t = Instant::now();
+        for _ in 0..5 {
+            assert_eq!(l.wait("amina", &ip, t), None);
+            l.record("amina", &ip, false, t);
+        }
+        assert_eq!(l.wait("amina", &ip, t), Some(secs(1)));
+        l.record("amina", &ip, false, t + secs(1));
+        assert_eq!(l.wait("amina", &ip, t + secs(1)), Some(secs(2)));
+        assert_eq!(
+            l.wait("amina", &ip, t + secs(3)),
+            None,
+            "a delay, not a lock"
+        );
+        // The owner, elsewhere, is not touched by this pair's failures.
+        assert_eq!(l.wait("amina", &other, t + secs(1)), None);
+        // Case does not dodge the key.
+        assert!(l.wait(&account_key("AMINA"), &ip, t + secs(1)).is_some());
+        // Forgotten after a quiet day.
+        assert_eq!(l.wait("amina", &ip, t + secs(25 * 3600)), None);
+    }
+
+    #[test]
+    fn an_account_hammered_from_everywhere_still_opens_from_its_known_address() {
+        let l = SignInLimits::default();
+        let t = Instant::now();
+        let home = address_key(IP);
+        l.record("amina", &home, true, t);
+        for i in 0..60 {
+            let attacker = format!("198.51.100.{i}");
+            l.record("amina", &attacker, false, t);
+        }
+        let stranger = address_key("203.0.113.9".parse().unwrap());
         assert!(
-            limits
-                .check("amina", IP, t0 + Duration::from_secs(15 * 60))
-                .is_ok()
+            l.wait("amina", &stranger, t).is_some(),
+            "new addresses are slowed"
+        );
+        assert_eq!(
+            l.wait("amina", &home, t),
+            None,
+            "the owner's address is not"
         );
     }
 
     #[test]
-    fn success_clears_the_account_but_not_the_address() {
-        let limits = SignInLimits::new(
-            AttemptLimiter::new(2, Duration::from_secs(60)),
-            AttemptLimiter::new(3, Duration::from_secs(60)),
-        );
+    fn one_address_guessing_many_accounts_is_slowed_but_not_its_known_users() {
+        let l = SignInLimits::default();
         let t = Instant::now();
-        limits.failed("amina", IP, t);
-        limits.failed("amina", IP, t);
-        assert!(limits.check("amina", IP, t).is_err());
-        limits.succeeded("amina");
-        assert!(limits.check("amina", IP, t).is_ok());
-        limits.failed("boris", IP, t);
-        // Third failure from this address: every account is now refused from here.
-        assert!(limits.check("carla", IP, t).is_err());
-        let other = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
-        assert!(limits.check("carla", other, t).is_ok());
+        let nat = address_key(IP);
+        l.record("baraka", &nat, true, t);
+        for i in 0..40 {
+            l.record(&format!("guess{i}"), &nat, false, t);
+        }
+        assert!(l.wait("carla", &nat, t).is_some());
+        assert_eq!(l.wait("baraka", &nat, t), None);
+        assert_eq!(l.wait("carla", &address_key(OTHER), t), None);
+    }
+
+    #[test]
+    fn success_forgets_the_pair() {
+        let l = SignInLimits::default();
+        let (t, ip) = (Instant::now(), address_key(IP));
+        for _ in 0..8 {
+            l.record("amina", &ip, false, t);
+        }
+        assert!(l.wait("amina", &ip, t).is_some());
+        l.record("amina", &ip, true, t);
+        assert_eq!(l.wait("amina", &ip, t), None);
+    }
+
+    #[tokio::test]
+    async fn attempts_take_turns_and_a_dropped_one_counts() {
+        let l = Arc::new(SignInLimits::default());
+        let first = l.begin("amina", IP).await.unwrap();
+        // The same account from another address waits for the first to finish.
+        let l2 = l.clone();
+        let second = tokio::spawn(async move { l2.begin("amina", OTHER).await.map(|_| ()) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "checked one at a time");
+        drop(first);
+        second.await.unwrap().unwrap();
+        // The dropped attempt was recorded as a failure of its pair.
+        let f = lock(&l.failures);
+        assert_eq!(f[&format!("p:amina\0{}", address_key(IP))].count, 1);
+        drop(f);
+        assert!(lock(&l.turns).is_empty(), "turns are released");
+    }
+
+    #[tokio::test]
+    async fn a_long_queue_is_answered_429() {
+        let policy = SignInPolicy {
+            queue_wait: Duration::from_millis(50),
+            ..SignInPolicy::default()
+        };
+        let l = Arc::new(SignInLimits::new(policy));
+        let _first = l.begin("amina", IP).await.unwrap();
+        assert!(matches!(
+            l.begin("boris", IP).await,
+            Err(Error::TooManyAttempts { retry_after: 1 })
+        ));
     }
 
     #[test]
@@ -216,16 +431,5 @@ mod tests {
         assert_eq!(address_key(a), address_key(b));
         assert_ne!(address_key(a), address_key(c));
         assert_eq!(address_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
-    }
-
-    #[test]
-    fn memory_is_swept() {
-        let limiter = AttemptLimiter::new(1, Duration::from_secs(1));
-        let t = Instant::now();
-        for i in 0..=SWEEP_ABOVE {
-            limiter.record_failure(&i.to_string(), t);
-        }
-        limiter.record_failure("late", t + Duration::from_secs(2));
-        assert_eq!(limiter.lock().len(), 1);
     }
 }

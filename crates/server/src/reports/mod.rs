@@ -1,21 +1,26 @@
 //! National reports on the server: the checks on a country's report records beyond their
-//! shape (closed once submitted; sections given only to colleagues of the same country), and
+//! shape (closed once submitted; delegation: the instrument's NFP leads, colleagues write
+//! only the sections given to them), and
 //! submission — judged with the same forms engine as the app, against the form of the latest
 //! published content pack.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use stopover_forms::{Date, EvalContext, Form, FormState};
-use stopover_protocol::RecordKind;
+use stopover_protocol::{AccountStatus, Operation, RecordKind, Refusal, RefusalCode};
+
+use crate::accounts::AccountRow;
+use crate::accounts::store as accounts;
+use crate::auth::policy::SyncScope;
 use stopover_protocol::packs::PackArchive;
 use stopover_protocol::reports::{
     SubmissionReceipt, SubmitReport, answers_digest, is_cycle, is_form_id, report_entity_id,
 };
 
-use crate::accounts::AccountRow;
 use crate::auth::policy::{Action, authorize, sync_scope};
 use crate::db::unix_now;
 use crate::error::{Error, Result};
@@ -26,6 +31,229 @@ use crate::records::feed::write_record;
 
 /// The settings column naming the instrument whose NFP submits a form (`CMS`, `AEWA`).
 const INSTRUMENT_SETTING: &str = "instrument";
+
+/// Why an operation on a report record is refused, if it is. The rules, in order:
+/// - a submitted report no longer changes;
+/// - the server must publish the report's form (its settings name the instrument, e.g. CMS,
+///   whose focal point leads the report);
+/// - the country's NFP for that instrument (an account of the country listing it) writes
+///   any answer and gives sections (top-level groups) to colleagues, only to approved
+///   accounts of the same country;
+/// - anyone else of the country (a colleague, or the NFP of another instrument) writes only
+///   answers in sections given to them; the refusal names the section and who can give it.
+///
+/// Called for every report operation of a push, inside its transaction (`sync::push`).
+pub fn refusal(
+    conn: &Connection,
+    scope: &SyncScope,
+    kind: RecordKind,
+    op: &Operation,
+) -> Result<Option<Refusal>> {
+    let Some(country) = scope.country.as_deref() else {
+        return Ok(None); // refused earlier: no country, no report
+    };
+    let Some((form_id, cycle)) = op.entity.id.split_once('/') else {
+        return Ok(None); // refused earlier by the shape check
+    };
+    if let Some(receipt) = receipt(conn, country, form_id, cycle)? {
+        return Ok(Some(
+            Refusal::new(
+                RefusalCode::ReportSubmitted,
+                format!(
+                    "the {form_id} report for {cycle} was submitted on {} by {}; it can no longer change",
+                    receipt.submitted_at, receipt.submitted_by
+                ),
+            )
+            .with("submitted_at", receipt.submitted_at)
+            .with("submitted_by", receipt.submitted_by),
+        ));
+    }
+    let Some(instrument) = form_instrument(conn, form_id)? else {
+        return Ok(Some(
+            Refusal::new(
+                RefusalCode::FormNotPublished,
+                format!(
+                    "this server has not published the report form `{form_id}` (the Secretariat publishes it with the content pack), so nobody can tell who leads it yet"
+                ),
+            )
+            .with("form", form_id),
+        ));
+    };
+    let caller = accounts::get_by_id(conn, scope.account_id)?;
+    if covers(&caller, &instrument) {
+        return nfp_refusal(conn, country, kind, op);
+    }
+    let leads = || -> Result<Vec<String>> { who_leads(conn, country, &instrument) };
+    match kind {
+        RecordKind::ReportAssignment => {
+            let leads = leads()?;
+            Ok(Some(
+                Refusal::new(
+                    RefusalCode::NotFocalPoint,
+                    format!(
+                        "only {}, {country}'s focal point for {instrument}, gives sections of the report to colleagues",
+                        in_words(&leads, &instrument)
+                    ),
+                )
+                .with("assigners", leads)
+                .with("instrument", instrument.as_str()),
+            ))
+        }
+        RecordKind::ReportAnswer => {
+            let section = section_of(&op.field);
+            if let Some(section) = section {
+                let key = format!("country:{country}");
+                let assignee = assignee(conn, &key, &op.entity.id, section)?;
+                if assignee.as_deref() == Some(caller.username.as_str()) {
+                    return Ok(None);
+                }
+            }
+            let leads = leads()?;
+            let reason = match section {
+                Some(section) => format!(
+                    "the section `{section}` of the {form_id} report is not given to you: {} can give it to you",
+                    in_words(&leads, &instrument)
+                ),
+                None => format!(
+                    "the answer `{}` is in no section that can be given to a colleague: only {} writes it",
+                    op.field,
+                    in_words(&leads, &instrument)
+                ),
+            };
+            let mut refusal = Refusal::new(RefusalCode::NotAssigned, reason)
+                .with("assigners", leads)
+                .with("instrument", instrument.as_str());
+            if let Some(section) = section {
+                refusal = refusal.with("section", section);
+            }
+            Ok(Some(refusal))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What the country's NFP may not do either: give a section to someone who is not an
+/// approved account of the country.
+fn nfp_refusal(
+    conn: &Connection,
+    country: &str,
+    kind: RecordKind,
+    op: &Operation,
+) -> Result<Option<Refusal>> {
+    if kind == RecordKind::ReportAssignment
+        && let Value::String(username) = &op.value
+    {
+        let colleague = accounts::find(conn, username)?;
+        let same_country = colleague.as_ref().is_some_and(|a| {
+            a.status == AccountStatus::Approved && a.country.as_deref() == Some(country)
+        });
+        if !same_country {
+            return Ok(Some(
+                Refusal::new(
+                    RefusalCode::NotAColleague,
+                    format!(
+                        "`{username}` is not an approved account of {country}: a section can only be given to a colleague of the same country"
+                    ),
+                )
+                .with("username", username.as_str())
+                .with("country", country),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// True when the account is a focal point for `instrument` (case does not matter).
+fn covers(account: &AccountRow, instrument: &str) -> bool {
+    account.role == stopover_protocol::Role::Nfp
+        && account
+            .instruments
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(instrument))
+}
+
+/// The section (top-level group) an answer path belongs to; `None` for a top-level question.
+pub fn section_of(path: &str) -> Option<&str> {
+    let (first, _) = path.split_once('/')?;
+    Some(first.split_once('[').map_or(first, |(name, _)| name))
+}
+
+/// Who a section of a report is given to, if anyone.
+fn assignee(
+    conn: &Connection,
+    key: &str,
+    entity_id: &str,
+    section: &str,
+) -> Result<Option<String>> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT value FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3 AND field = ?4",
+            params![key, RecordKind::ReportAssignment.name(), entity_id, section],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match json.map(|j| serde_json::from_str(&j)).transpose()? {
+        Some(Value::String(u)) => Some(u),
+        _ => None,
+    })
+}
+
+/// The approved NFPs of `country` for `instrument`, for a refusal that says whom to ask
+/// (empty when there is none yet).
+fn who_leads(conn: &Connection, country: &str, instrument: &str) -> Result<Vec<String>> {
+    let names: Vec<String> = accounts::list(conn)?
+        .into_iter()
+        .filter(|a| {
+            a.status == AccountStatus::Approved
+                && a.country.as_deref() == Some(country)
+                && covers(a, instrument)
+        })
+        .map(|a| a.username)
+        .take(5)
+        .collect();
+    Ok(names)
+}
+
+/// "amina" / "amina or baraka" for the English reason; who can make one when there is none.
+fn in_words(leads: &[String], instrument: &str) -> String {
+    if leads.is_empty() {
+        format!("the NFP for {instrument} (none yet: the Secretariat sets one up)")
+    } else {
+        leads.join(" or ")
+    }
+}
+
+/// The instrument of report form `form_id` in the latest published pack, or `None` when the
+/// pack has no such form (or no pack was published). Read from the pack archive once per pack
+/// version and form, then remembered.
+pub fn form_instrument(conn: &Connection, form_id: &str) -> Result<Option<String>> {
+    static KNOWN: Mutex<BTreeMap<(String, String, String), Option<String>>> =
+        Mutex::new(BTreeMap::new());
+    let Some(release) = packs::latest(conn)? else {
+        return Ok(None);
+    };
+    let Some(data_dir) = conn.path().map(Path::new).and_then(Path::parent) else {
+        return Ok(None);
+    };
+    let key = (
+        data_dir.to_string_lossy().into_owned(),
+        release.version.clone(),
+        form_id.to_string(),
+    );
+    if let Some(known) = KNOWN.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(known.clone());
+    }
+    let instrument = match published_form(conn, &data_dir.join("packs"), form_id) {
+        Ok(form) => form.settings.extra.get(INSTRUMENT_SETTING).cloned(),
+        Err(Error::NoSuchForm { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    KNOWN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, instrument.clone());
+    Ok(instrument)
+}
 
 /// The receipt of a submitted report, if it was submitted.
 pub fn receipt(
@@ -300,10 +528,145 @@ mod tests {
         apply(c, s, &[op]).unwrap().remove(0).outcome
     }
 
+    /// Opens a database in `dir` with the repository's CMS report form published (its
+    /// settings name the CMS instrument), as `pack publish` does.
+    pub(crate) fn open_with_forms(dir: &std::path::Path) -> Connection {
+        let mut c = crate::db::open(dir).unwrap();
+        let pack = dir.join("pack-src");
+        std::fs::create_dir_all(pack.join("forms")).unwrap();
+        std::fs::write(
+            pack.join("manifest.toml"),
+            "id = \"test\"\nversion = \"1.0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pack.join("forms/cms-national-report.txt"),
+            include_str!("../../../../assets/forms/cms-national-report.txt"),
+        )
+        .unwrap();
+        let key = dir.join("pack.key");
+        packs::keygen(&key).unwrap();
+        packs::publish(&mut c, dir, &key, &pack).unwrap();
+        c
+    }
+
+    fn colleague(c: &Connection, name: &str, country: &str, instruments: &[&str]) -> SyncScope {
+        let mut new = new_account(name, Role::Nfp, Some(country), AccountStatus::Approved);
+        new.instruments = instruments.iter().map(|i| i.to_string()).collect();
+        sync_scope(&insert(c, &new).unwrap())
+    }
+
+    #[test]
+    fn colleagues_write_only_the_sections_given_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = open_with_forms(dir.path());
+        assert_eq!(
+            form_instrument(&c, "cms-national-report")
+                .unwrap()
+                .as_deref(),
+            Some("CMS")
+        );
+        assert_eq!(form_instrument(&c, "no-such-form").unwrap(), None);
+        let amina = account(&c, "amina", Role::Nfp, Some("KE")); // the NFP for CMS
+        let baraka = colleague(&c, "baraka", "KE", &[]);
+        let dalia = colleague(&c, "dalia", "KE", &["AEWA"]); // another instrument's NFP
+        let answer = |n, field: &str, v: &str| op(n, "report_answer", field, 0, json!(v));
+        let rejected = |o: Outcome| match o {
+            Outcome::Rejected { reason, .. } => reason,
+            other => panic!("accepted: {other:?}"),
+        };
+
+        // The NFP writes anywhere; a colleague without the section nowhere, told whom to ask.
+        assert_eq!(
+            outcome(&c, &amina, answer(1, "general/q1", "a")),
+            Outcome::Applied { version: 1 }
+        );
+        let why = rejected(outcome(&c, &baraka, answer(2, "species/q1", "b")));
+        assert_eq!(
+            why,
+            "the section `species` of the cms-national-report report is not given to you: amina can give it to you"
+        );
+        let why = rejected(outcome(&c, &dalia, answer(3, "species/q1", "d")));
+        assert!(why.contains("section `species`"), "{why}");
+        // Nor can a colleague give sections (to themselves or anyone).
+        let why = rejected(outcome(
+            &c,
+            &baraka,
+            op(4, "report_assignment", "species", 0, json!("baraka")),
+        ));
+        assert_eq!(
+            why,
+            "only amina, KE's focal point for CMS, gives sections of the report to colleagues"
+        );
+
+        // Given the section, the colleague writes in it (repeat rows too), and only in it.
+        assert_eq!(
+            outcome(
+                &c,
+                &amina,
+                op(5, "report_assignment", "species", 0, json!("baraka"))
+            ),
+            Outcome::Applied { version: 1 }
+        );
+        assert_eq!(
+            outcome(&c, &baraka, answer(6, "species/q1", "b")),
+            Outcome::Applied { version: 1 }
+        );
+        assert_eq!(
+            outcome(&c, &baraka, answer(7, "species[2]/row/q", "b")),
+            Outcome::Applied { version: 1 }
+        );
+        assert!(
+            rejected(outcome(&c, &baraka, answer(8, "general/q1", "overwrite")))
+                .contains("`general`")
+        );
+        // A question outside any section is the NFP's.
+        let why = rejected(outcome(&c, &baraka, answer(9, "lonely", "b")));
+        assert!(why.contains("in no section"), "{why}");
+        // Taken back, the section is closed to the colleague again.
+        outcome(
+            &c,
+            &amina,
+            op(10, "report_assignment", "species", 1, Value::Null),
+        );
+        assert!(
+            rejected(outcome(&c, &baraka, answer(11, "species/q2", "b"))).contains("`species`")
+        );
+    }
+
+    #[test]
+    fn without_a_published_form_nobody_writes_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = crate::db::open(dir.path()).unwrap();
+        let amina = account(&c, "amina", Role::Nfp, Some("KE"));
+        let Outcome::Rejected { reason, .. } = outcome(
+            &c,
+            &amina,
+            op(1, "report_answer", "general/q1", 0, json!("a")),
+        ) else {
+            panic!("accepted without a form")
+        };
+        assert!(
+            reason.contains("has not published the report form"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn sections_are_the_first_segment_of_a_path() {
+        assert_eq!(section_of("general/q1"), Some("general"));
+        assert_eq!(
+            section_of("appendix_i/app1_species[2]/trend"),
+            Some("appendix_i")
+        );
+        assert_eq!(section_of("rows[3]/x"), Some("rows"));
+        assert_eq!(section_of("lonely"), None);
+    }
+
     #[test]
     fn colleagues_of_one_country_share_the_report_and_others_never_see_it() {
         let dir = tempfile::tempdir().unwrap();
-        let c = crate::db::open(dir.path()).unwrap();
+        let c = open_with_forms(dir.path());
         let amina = account(&c, "amina", Role::Nfp, Some("KE"));
         let baraka = account(&c, "baraka", Role::Nfp, Some("KE"));
         let chidi = account(&c, "chidi", Role::Nfp, Some("NG"));
@@ -358,7 +721,7 @@ mod tests {
     #[test]
     fn sections_go_only_to_approved_colleagues_of_the_same_country() {
         let dir = tempfile::tempdir().unwrap();
-        let c = crate::db::open(dir.path()).unwrap();
+        let c = open_with_forms(dir.path());
         let amina = account(&c, "amina", Role::Nfp, Some("KE"));
         account(&c, "baraka", Role::Nfp, Some("KE"));
         account(&c, "chidi", Role::Nfp, Some("NG"));

@@ -10,6 +10,7 @@ const STEPS: &[&str] = &[
     include_str!("003_packs.sql"),
     include_str!("004_report_scopes.sql"),
     include_str!("005_forum.sql"),
+    include_str!("006_hardening.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -27,6 +28,47 @@ pub fn schema_version_supported() -> i64 {
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;
+
+    /// 006 cuts what older versions stored unchecked: huge upload metadata and rejection
+    /// reasons that quoted megabytes.
+    #[test]
+    fn the_hardening_migration_cuts_stored_giants() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut c, 5).unwrap();
+        let huge = "k".repeat(100_000);
+        c.execute_batch(&format!(
+            "INSERT INTO account (username, password_hash, display_name, email, role, country, instruments, status, created_at)
+                 VALUES ('amina', 'h', 'Amina', 'a@example.org', 'nfp', 'KE', '[]', 'approved', 0);
+             INSERT INTO op_result VALUES (1, 'op1', '{{\"outcome\":\"rejected\",\"reason\":\"unknown record kind `{huge}`\"}}', 0);
+             INSERT INTO op_result VALUES (1, 'op2', '{{\"outcome\":\"applied\",\"version\":1}}', 0);
+             INSERT INTO upload (id, account_id, sha256, length, metadata, created_at)
+                 VALUES ('u1', 1, 's', 1, 'sha256 x,junk {huge}', 0);"
+        ))
+        .unwrap();
+        super::migrations().to_latest(&mut c).unwrap();
+        let outcome: String = c
+            .query_row(
+                "SELECT outcome FROM op_result WHERE op_id = 'op1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&outcome).unwrap();
+        assert_eq!(parsed["outcome"], "rejected");
+        assert_eq!(parsed["reason"].as_str().unwrap().chars().count(), 301);
+        let kept: String = c
+            .query_row(
+                "SELECT outcome FROM op_result WHERE op_id = 'op2'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, "{\"outcome\":\"applied\",\"version\":1}");
+        let meta: String = c
+            .query_row("SELECT metadata FROM upload", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(meta, "");
+    }
 
     #[test]
     fn migrations_are_valid() {

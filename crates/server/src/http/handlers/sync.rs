@@ -26,8 +26,8 @@ use crate::sync::{pull as feed, push as apply};
         (status = 413, description = "`too_large`, `too_many_operations`", body = s::ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = s::ErrorBody),
         (status = 422, description = "`invalid_request`", body = s::ErrorBody),
-        (status = 429, description = "`busy`: too many syncs in flight", body = s::ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
+        (status = 429, description = "`busy`: too many syncs in flight; `too_many_writes`: this account pushed more than its hourly budget", body = s::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
 pub async fn push(
@@ -39,6 +39,11 @@ pub async fn push(
     if req.ops.len() > MAX_OPS_PER_PUSH {
         return Err(Error::TooManyOperations);
     }
+    state.write_budget.charge(
+        caller.account.id,
+        crate::limits::budget::push_bytes(&req.ops),
+        std::time::Instant::now(),
+    )?;
     let scope = sync_scope(&caller.account);
     let results = state
         .db

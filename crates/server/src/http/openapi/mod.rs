@@ -29,11 +29,14 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
         accounts::me,
         sessions::sign_in,
         sessions::sign_out,
+        sessions::change_password,
         sync::push,
         sync::pull,
         admin::list_accounts,
         admin::approve_account,
         admin::revoke_account,
+        admin::correct_account,
+        admin::reset_password,
         files::options,
         files::create,
         files::head,
@@ -61,7 +64,7 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
         (name = "accounts", description = "Requesting an account, and the caller's own"),
         (name = "sessions", description = "Signing devices in and out"),
         (name = "sync", description = "Pushing operations and pulling changes"),
-        (name = "admin", description = "Account approval by the Secretariat and admins"),
+        (name = "admin", description = "Account approval, correction and password resets by the Secretariat and admins; every action is written to the audit log"),
         (name = "files", description = "Attachments: tus 1.0 core protocol and `creation`, content-addressed by SHA-256; \
             every answer carries `Tus-Resumable: 1.0.0`, and every request but OPTIONS must"),
         (name = "packs", description = "Signed content packs: the latest release and its archive"),
@@ -202,7 +205,7 @@ mod tests {
     async fn every_documented_operation_is_served() {
         let server = TestServer::new().await;
         let ops = documented_operations();
-        assert_eq!(ops.len(), 18, "{ops:?}");
+        assert_eq!(ops.len(), 21, "{ops:?}");
         for (method, path) in ops {
             let (status, body) = server
                 .send(method.clone(), &path, None, Some(serde_json::json!({})))
@@ -243,6 +246,9 @@ mod tests {
             "RecordKind",
             "RefusalCode",
             "PostContent",
+            "ChangePassword",
+            "AccountCorrection",
+            "PasswordReset",
         ] {
             assert!(
                 doc["components"]["schemas"][schema].is_object(),

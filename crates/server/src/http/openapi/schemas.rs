@@ -6,7 +6,7 @@ pub use stopover_protocol::forum::{
 };
 pub use stopover_protocol::reports::{SubmissionReceipt, SubmitReport};
 pub use stopover_protocol::{
-    Account, AccountRequest, AccountStatus, Change, EntityRef, ErrorBody, ErrorCode, Health,
+    Account, AccountCorrection, AccountRequest, AccountStatus, ChangePassword, PasswordReset, Change, EntityRef, ErrorBody, ErrorCode, Health,
     OpResult, Operation, Outcome, PackRelease, Param, PullResponse, PushRequest, PushResponse,
     RecordKind, RefusalCode, Role, Scope, SignInRequest, SignInResponse,
 };

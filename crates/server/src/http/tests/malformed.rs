@@ -282,7 +282,7 @@ async fn panics_become_a_json_500() {
         panic!("deliberate test panic")
     }
     let routes = axum::Router::new().route("/boom", axum::routing::get(boom));
-    let app = crate::http::with_layers(routes).with_state(s.state.clone());
+    let app = crate::http::with_layers(routes, Default::default()).with_state(s.state.clone());
     let res = tower::ServiceExt::oneshot(app, Request::get("/boom").body(Body::empty()).unwrap())
         .await
         .unwrap();

@@ -8,6 +8,7 @@ use crate::state::Config;
 async fn sync_past_the_limit_is_shed_at_once_with_retry_after() {
     let s = TestServer::with_config(Config {
         max_inflight_syncs: 2,
+        ..Config::default()
     })
     .await;
     let t = s.user("amina", Role::Nfp, Some("KE")).await;
