@@ -509,6 +509,15 @@ export const en = {
   'refusal.registration_closed': 'Registration closed on {closes}.',
   'refusal.posting_too_fast': 'Too many posts in a short time. Try again in {retry_after} seconds.',
   'refusal.unknown': 'The server could not accept this change.',
+  'serverError.too_many_writes': 'This account sent a great many changes in the last hour. Sync tries again in {retry_after} seconds.',
+  'serverError.too_many_registrations': 'Too many account requests from this network. Try again in {retry_after} seconds.',
+  'serverError.registration_closed': 'The e-community takes no new account requests for now. Try again later.',
+  'serverError.password_change_required': 'The Secretariat reset your password: choose a new one to sign in.',
+  'serverError.wrong_password': 'The current password is wrong.',
+  'serverError.request_timeout': 'The connection was too slow for the server. Try again.',
+  'serverError.quota_exceeded': 'Your account has no room left for attachments on the server ({used_bytes} of {limit_bytes} bytes used).',
+  'serverError.too_many_uploads': 'Too many unfinished uploads (at most {limit}); they resume with the next sync.',
+  'refusal.form_not_published': 'The server has not published this report form yet, so nobody can tell who leads the report. Ask the Secretariat.',
 
   // The e-community: forum, NFP directory, training events (views/Forum, Directory, Events).
   'external.openQuestion': 'This link leads out of Stopover. Open it in your web browser?',

@@ -508,6 +508,15 @@ export const es: typeof en = {
   'refusal.registration_closed': 'Las inscripciones se cerraron el {closes}.',
   'refusal.posting_too_fast': 'Demasiados mensajes en poco tiempo. Vuelva a intentarlo dentro de {retry_after} segundos.',
   'refusal.unknown': 'El servidor no pudo aceptar este cambio.',
+  'serverError.too_many_writes': 'Esta cuenta envió muchísimos cambios en la última hora. La sincronización lo intentará de nuevo en {retry_after} segundos.',
+  'serverError.too_many_registrations': 'Demasiadas solicitudes de cuenta desde esta red. Inténtelo de nuevo en {retry_after} segundos.',
+  'serverError.registration_closed': 'La comunidad en línea no acepta nuevas solicitudes de cuenta por ahora. Inténtelo más tarde.',
+  'serverError.password_change_required': 'La Secretaría restableció su contraseña: elija una nueva para iniciar sesión.',
+  'serverError.wrong_password': 'La contraseña actual es incorrecta.',
+  'serverError.request_timeout': 'La conexión fue demasiado lenta para el servidor. Inténtelo de nuevo.',
+  'serverError.quota_exceeded': 'Su cuenta no tiene más espacio para adjuntos en el servidor ({used_bytes} de {limit_bytes} bytes usados).',
+  'serverError.too_many_uploads': 'Demasiadas subidas sin terminar (como máximo {limit}); se reanudarán con la próxima sincronización.',
+  'refusal.form_not_published': 'El servidor aún no ha publicado este formulario de informe, así que nadie puede saber quién dirige el informe. Consulte a la Secretaría.',
 
   // The e-community: forum, NFP directory, training events (views/Forum, Directory, Events).
   'external.openQuestion': 'Este enlace sale de Stopover. ¿Abrirlo en su navegador?',

@@ -508,6 +508,15 @@ export const fr: typeof en = {
   'refusal.registration_closed': 'Les inscriptions ont été closes le {closes}.',
   'refusal.posting_too_fast': 'Trop de messages en peu de temps. Réessayez dans {retry_after} secondes.',
   'refusal.unknown': 'Le serveur n’a pas pu accepter cette modification.',
+  'serverError.too_many_writes': 'Ce compte a envoyé un très grand nombre de modifications dans l’heure. La synchronisation réessaie dans {retry_after} secondes.',
+  'serverError.too_many_registrations': 'Trop de demandes de compte depuis ce réseau. Réessayez dans {retry_after} secondes.',
+  'serverError.registration_closed': 'L’e-communauté n’accepte pas de nouvelles demandes de compte pour le moment. Réessayez plus tard.',
+  'serverError.password_change_required': 'Le Secrétariat a réinitialisé votre mot de passe : choisissez-en un nouveau pour vous connecter.',
+  'serverError.wrong_password': 'Le mot de passe actuel est incorrect.',
+  'serverError.request_timeout': 'La connexion était trop lente pour le serveur. Réessayez.',
+  'serverError.quota_exceeded': 'Votre compte n’a plus de place pour des pièces jointes sur le serveur ({used_bytes} octets utilisés sur {limit_bytes}).',
+  'serverError.too_many_uploads': 'Trop d’envois inachevés (au plus {limit}) ; ils reprennent à la prochaine synchronisation.',
+  'refusal.form_not_published': 'Le serveur n’a pas encore publié ce formulaire de rapport : personne ne peut savoir qui dirige le rapport. Adressez-vous au Secrétariat.',
 
   // The e-community: forum, NFP directory, training events (views/Forum, Directory, Events).
   'external.openQuestion': 'Ce lien mène hors de Stopover. L’ouvrir dans votre navigateur ?',
