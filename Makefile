@@ -20,12 +20,12 @@ APT_PACKAGES := build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxd
 # gnome-keyring on it (the real Secret Service the app keeps its token in), and Xvfb.
 HEADLESS := dbus-run-session -- tools/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24"
 
-.PHONY: help run test deps deps-system deps-npm deps-driver ui build test-rust test-ui test-e2e \
+.PHONY: help run test deps deps-system deps-npm deps-driver ui build lint test-rust test-ui test-e2e \
 	package bench clean
 
 help:
 	@echo "make run      build and launch Stopover"
-	@echo "make test     run every test (Rust, UI, end-to-end under Xvfb)"
+	@echo "make test     run every test (lint, Rust, UI, end-to-end under Xvfb)"
 	@echo "make package  release build and .deb (target/release/bundle/deb)"
 	@echo "make bench    benchmarks recorded in BENCHMARKS.md"
 
@@ -63,6 +63,11 @@ build: deps ui
 run: build
 	cargo run -p stopover
 
+# The lint gate: formatting and every clippy warning fail the build (svelte-check is in test-ui).
+lint: deps ui
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
 test-ui: deps-npm
 	npm run check:ui
 	npm run test:ui
@@ -75,7 +80,7 @@ test-e2e: build deps-driver
 	$(HEADLESS) cargo test -p stopover-core keyring_store -- --ignored
 	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync --test e2e_reports --test e2e_forum -- --ignored --test-threads=1
 
-test: test-ui test-rust test-e2e
+test: lint test-ui test-rust test-e2e
 	@echo "make test: all suites passed"
 
 package: deps ui
