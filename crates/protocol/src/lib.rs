@@ -125,7 +125,6 @@ pub struct Account {
     pub status: AccountStatus,
 }
 
-
 /// `POST /v1/sessions`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -97,7 +97,6 @@ fn locked() -> Refusal {
     )
 }
 
-
 /// A post's `content`: creating it (category and thread must exist, the thread must be open)
 /// or editing it (only its author, in place, unless moderated or locked).
 pub fn content_refusal(

@@ -6,7 +6,8 @@ pub use stopover_protocol::forum::{
 };
 pub use stopover_protocol::reports::{SubmissionReceipt, SubmitReport};
 pub use stopover_protocol::{
-    Account, AccountCorrection, AccountRequest, AccountStatus, ChangePassword, PasswordReset, Change, EntityRef, ErrorBody, ErrorCode, Health,
-    OpResult, Operation, Outcome, PackRelease, Param, PullResponse, PushRequest, PushResponse,
-    RecordKind, RefusalCode, Role, Scope, SignInRequest, SignInResponse,
+    Account, AccountCorrection, AccountRequest, AccountStatus, Change, ChangePassword, EntityRef,
+    ErrorBody, ErrorCode, Health, OpResult, Operation, Outcome, PackRelease, Param, PasswordReset,
+    PullResponse, PushRequest, PushResponse, RecordKind, RefusalCode, Role, Scope, SignInRequest,
+    SignInResponse,
 };
