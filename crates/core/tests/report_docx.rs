@@ -385,3 +385,32 @@ fn a_matrix_is_a_word_table_with_a_column_per_choice() {
         == "Recherche sur les espèces migratrices [III · T15]"
         && p.style.as_deref() == Some("Heading2")));
 }
+
+#[test]
+fn an_aewa_report_names_its_cycle_after_the_meeting_of_the_parties() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
+    let id = reports::create_draft(&core, "aewa-national-report", "MOP8")
+        .unwrap()
+        .id;
+    let ps = paragraphs(&document_xml(
+        &reports::export_docx(&core, &id, "fr").unwrap(),
+    ));
+    assert!(
+        ps[1]
+            .text
+            .starts_with("Cycle de rapport (Réunion des Parties): MOP8 · "),
+        "{}",
+        ps[1].text
+    );
+    assert!(ps[2].text.contains("(AEWA)"), "{}", ps[2].text);
+    let ps = paragraphs(&document_xml(
+        &reports::export_docx(&core, &id, "en").unwrap(),
+    ));
+    assert!(
+        ps[1]
+            .text
+            .starts_with("Reporting cycle (Meeting of the Parties): MOP8 · ")
+    );
+    assert!(ps[2].text.contains("The official AEWA national report"));
+}
