@@ -109,5 +109,8 @@ fn choices_from_the_published_file_in_the_readers_language_and_in_the_export() {
     let csv = reports::export_csv(&core, &draft.id, "en").unwrap();
     // section, path, question, reference (none in this form), answer, choice labels
     assert!(csv.contains("main/site,Where?,,12.5 -3.25,\r\n"), "{csv}");
-    assert!(csv.contains(",sp0002 sp0004,Species 2; Species 4\r\n"), "{csv}");
+    assert!(
+        csv.contains(",sp0002 sp0004,Species 2; Species 4\r\n"),
+        "{csv}"
+    );
 }

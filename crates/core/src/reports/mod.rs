@@ -14,7 +14,7 @@ pub mod delegation;
 pub mod drafts;
 pub mod export;
 mod export_docx;
-mod export_model;
+pub(crate) mod export_model;
 mod export_package;
 mod export_pdf;
 pub(crate) mod kinds;
