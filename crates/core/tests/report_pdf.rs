@@ -709,8 +709,14 @@ fn the_full_report_stays_small_and_every_answer_is_in_it() {
         pdf.len()
     );
     // STOPOVER_PDF_OUT=/tmp/full.pdf keeps it, to look at (pdftoppm -png)
+    // (and its English and Spanish exports next to it)
     if let Some(out) = std::env::var_os("STOPOVER_PDF_OUT") {
-        std::fs::write(out, &pdf).unwrap();
+        std::fs::write(&out, &pdf).unwrap();
+        for lang in ["en", "es"] {
+            let mut other = out.clone();
+            other.push(format!(".{lang}.pdf"));
+            std::fs::write(other, reports::export_pdf(&core, &id, lang).unwrap()).unwrap();
+        }
     }
     assert!(pdf.len() < 500_000, "{} bytes", pdf.len());
     assert!(pages.len() > 20, "{} pages", pages.len());
