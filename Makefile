@@ -11,10 +11,11 @@ CARGO_HOME ?= $(HOME)/.cargo
 TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Tauri's build and runtime needs, the headless end-to-end stack, and the Secret Service.
+# Tauri's build and runtime needs, the headless end-to-end stack, the Secret Service, and
+# poppler-utils (pdftotext: the PDF export's text is read back as a reader's copy gives it).
 APT_PACKAGES := build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev xvfb xauth dbus dbus-x11 \
-	webkit2gtk-driver gnome-keyring fonts-dejavu-core
+	webkit2gtk-driver gnome-keyring fonts-dejavu-core poppler-utils
 
 # A private session bus (without one every app launch stalls ~25 s), a throwaway unlocked
 # gnome-keyring on it (the real Secret Service the app keeps its token in), and Xvfb.
@@ -97,6 +98,7 @@ bench: build
 	tests/scripts/workshop-burst.sh
 	cargo bench -p stopover-forms --bench evaluate
 	cargo bench -p stopover-core --bench report_save
+	cargo bench -p stopover-core --bench report_export
 	cargo bench -p stopover-core --bench forum
 	ECOMMUNITY_BIN=$(CURDIR)/target/release/ecommunity \
 		cargo test -p stopover-tests --release --test forum_bench -- --ignored --nocapture

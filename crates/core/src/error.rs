@@ -152,6 +152,10 @@ error_codes! {
     ReportIncomplete = "report_incomplete",
     /// `format`.
     ExportFailed = "export_failed",
+    /// `question`: the label of the question (or heading) holding it; `character`.
+    PdfRightToLeft = "pdf_right_to_left",
+    /// `question`, `character`, `code_point` (`U+1F986`).
+    PdfCharacterMissing = "pdf_character_missing",
 }
 
 impl std::fmt::Display for ErrorCode {

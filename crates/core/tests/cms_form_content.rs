@@ -3,11 +3,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use stopover_forms::{QuestionType, load_text};
+use stopover_forms::{Form, QuestionType, load_text_with};
 
 const FORM: &str = include_str!("../../../assets/forms/cms-national-report.txt");
-// Moves to assets/forms/ once the pack carries CSV files (branch wt-forms).
-const SPECIES: &str = include_str!("../../../docs/species/cms-species.csv");
+/// The species list, attached to the form (`forms/<form-id>/<file>.csv`).
+const SPECIES: &str = include_str!("../../../assets/forms/cms-national-report/cms-species.csv");
+
+/// The form with its attached files, as the app and the server load it.
+fn load_text(src: &str) -> Result<Form, stopover_forms::FormErrors> {
+    let files = [("cms-species.csv".to_string(), SPECIES.as_bytes().to_vec())]
+        .into_iter()
+        .collect();
+    load_text_with(src, &files)
+}
 const SOURCES: &str = include_str!("../../../docs/content-sources-forms.md");
 
 /// RFC 4180 rows (quoted fields may hold commas, quotes and newlines).
@@ -141,9 +149,16 @@ fn the_species_list_is_well_formed_and_each_row_has_a_documented_source() {
 fn the_species_questions_offer_the_list_filtered_by_appendix_with_free_text_for_the_rest() {
     let form = load_text(FORM).unwrap();
     let rows = species();
-    // Until select_one_from_file lands the form carries a copy of the list: it must match.
-    let inline: Vec<(String, String)> = form
-        .choice_list("cms_species")
+    // the list is read from the file, not copied into the form
+    assert!(form.choices.keys().all(|list| list != "cms_species"));
+    assert!(!FORM.contains("cms_species"), "no inline copy of the list");
+    assert_eq!(
+        form.needs_files.iter().collect::<Vec<_>>(),
+        ["cms-species.csv"]
+    );
+    assert!(form.missing_files().is_empty());
+    let offered: Vec<(String, String)> = form
+        .choice_list("cms-species.csv")
         .iter()
         .map(|c| {
             (
@@ -156,7 +171,7 @@ fn the_species_questions_offer_the_list_filtered_by_appendix_with_free_text_for_
         .iter()
         .map(|r| (r["name"].clone(), r["appendix"].clone()))
         .collect();
-    assert_eq!(inline, csv);
+    assert_eq!(offered, csv, "every row of the file, in order");
     for (name, filter) in [
         ("app1_sp_name", Some("appendix != 'II'")),
         ("exc_species", Some("appendix != 'II'")),
@@ -166,7 +181,7 @@ fn the_species_questions_offer_the_list_filtered_by_appendix_with_free_text_for_
         let q = form.question(name).unwrap();
         assert_eq!(
             q.kind,
-            QuestionType::SelectOne("cms_species".into()),
+            QuestionType::SelectOne("cms-species.csv".into()),
             "{name}"
         );
         assert!(

@@ -1,5 +1,7 @@
 //! DOCX export of a national report draft against the real embedded pack: labels in the reader's
-//! language, choice labels instead of codes, accented text intact, hidden answers left out.
+//! language, choice labels instead of codes, accented text intact, hidden answers left out; the
+//! title, author and language in the file's properties (so Word checks French as French); the
+//! notice and each question's reference; matrices as Word tables.
 
 use std::io::Read;
 
@@ -26,15 +28,53 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// `word/document.xml` of a DOCX.
-fn document_xml(docx: &[u8]) -> String {
+/// A part of a DOCX (`word/document.xml`, `docProps/core.xml`, …).
+fn part(docx: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip archive");
     let mut xml = String::new();
-    zip.by_name("word/document.xml")
-        .expect("word/document.xml")
+    zip.by_name(name)
+        .unwrap_or_else(|_| panic!("{name}"))
         .read_to_string(&mut xml)
         .unwrap();
     xml
+}
+
+/// `word/document.xml` of a DOCX.
+fn document_xml(docx: &[u8]) -> String {
+    part(docx, "word/document.xml")
+}
+
+/// The text of the XML element `tag` (the first one).
+fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(&xml[start..end])
+}
+
+/// The tables of the body: rows of cell texts.
+fn tables(xml: &str) -> Vec<Vec<Vec<String>>> {
+    xml.split("<w:tbl>")
+        .skip(1)
+        .map(|t| {
+            let t = t.split("</w:tbl>").next().unwrap();
+            t.split("<w:tr>")
+                .skip(1)
+                .map(|r| {
+                    r.split("<w:tc>")
+                        .skip(1)
+                        .map(|c| {
+                            paragraphs(c)
+                                .iter()
+                                .map(|p| p.text.clone())
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The paragraphs of the body, line breaks as `\n`.
@@ -72,17 +112,25 @@ fn paragraphs(xml: &str) -> Vec<Para> {
     out
 }
 
+/// Whether a paragraph is `label`, followed or not by its reference (`Label [III · T13]`).
+fn is_label(p: &Para, label: &str) -> bool {
+    p.text == label
+        || p.text
+            .strip_prefix(label)
+            .is_some_and(|rest| rest.starts_with(" [") && rest.ends_with(']'))
+}
+
 /// The paragraph right after the first one whose text is `label`.
 fn after<'a>(ps: &'a [Para], label: &str) -> &'a str {
     let i = ps
         .iter()
-        .position(|p| p.text == label)
+        .position(|p| is_label(p, label))
         .unwrap_or_else(|| panic!("no paragraph `{label}` in {ps:#?}"));
     &ps[i + 1].text
 }
 
 fn has(ps: &[Para], text: &str) -> bool {
-    ps.iter().any(|p| p.text == text)
+    ps.iter().any(|p| is_label(p, text))
 }
 
 #[test]
@@ -130,16 +178,30 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
     assert_eq!(
         ps[1].text,
         format!(
-            "Cycle: COP15 · Statut: brouillon · Date: {}",
+            "Cycle de rapport (Conférence des Parties): COP15 · Statut: brouillon · Date: {}",
             &updated[..10]
         )
+    );
+    assert_eq!(ps[2].style.as_deref(), Some("Notice"));
+    assert!(
+        ps[2]
+            .text
+            .starts_with("Outil de préparation, et non le rapport officiel.")
+            && ps[2].text.contains("(ORS)"),
+        "{}",
+        ps[2].text
     );
 
     let section = ps
         .iter()
-        .find(|p| p.text == "Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités")
-        .expect("section heading");
+        .find(|p| p.text == "Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités [III · Goal 5]")
+        .expect("section heading with its reference");
     assert_eq!(section.style.as_deref(), Some("Heading1"));
+    // each question carries its place in the official format
+    assert!(
+        ps.iter()
+            .any(|p| p.text == "Le pays dispose-t-il d'une SPANB en vigueur ? [III · T13]")
+    );
     assert_eq!(
         after(&ps, "Le pays dispose-t-il d'une SPANB en vigueur ?"),
         "Non"
@@ -167,7 +229,7 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
     // a repeat row is a sub-heading, its select shows the label ("other" with its free text)
     let row = ps
         .iter()
-        .find(|p| p.text == "Espèce de l'Annexe I — Ligne 1")
+        .find(|p| is_label(p, "Espèce de l'Annexe I — Ligne 1"))
         .expect("row heading");
     assert_eq!(row.style.as_deref(), Some("Heading2"));
     assert_eq!(after(&ps, "Espèce"), "Autre: Chlamydotis undulata");
@@ -200,7 +262,7 @@ fn the_draft_exports_to_docx_in_the_readers_language() {
     ));
     assert_eq!(ps[0].text, "Informe nacional para la CMS");
     assert!(
-        ps[1].text.starts_with("Ciclo: COP15 · Estado: borrador"),
+        ps[1].text.starts_with("Ciclo de presentación de informes (Conferencia de las Partes): COP15 · Estado: borrador"),
         "{}",
         ps[1].text
     );
@@ -234,4 +296,121 @@ fn unknown_language_or_draft_is_refused() {
     ));
     assert_eq!(ps[0].text, "CMS national report");
     assert_eq!(after(&ps, "Name of the Party"), "—");
+}
+
+#[test]
+fn the_file_says_its_title_author_and_language_so_word_checks_french_as_french() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
+    let id = reports::create_draft(&core, CMS, "COP15").unwrap().id;
+
+    // nobody signed in: the author is the app
+    let docx = reports::export_docx(&core, &id, "fr").unwrap();
+    let props = part(&docx, "docProps/core.xml");
+    assert_eq!(
+        element(&props, "dc:title"),
+        Some("Rapport national à la CMS")
+    );
+    assert_eq!(element(&props, "dc:creator"), Some("Stopover"));
+    assert_eq!(element(&props, "cp:lastModifiedBy"), Some("Stopover"));
+    assert_eq!(element(&props, "dc:language"), Some("fr-FR"));
+    // the default language of every run, which Word's spelling checker follows
+    let styles = part(&docx, "word/styles.xml");
+    let defaults = element(&styles, "w:rPrDefault").unwrap();
+    assert!(defaults.contains(r#"<w:lang w:val="fr-FR""#), "{defaults}");
+    assert!(!styles.contains("en-US"));
+
+    // signed in: the person's name (as the server gave it at sign-in), escaped for XML
+    core.conn()
+        .execute_batch(
+            "INSERT INTO sync_state (key, value) VALUES ('server_url', 'https://e.example'), \
+             ('account', 'amina'), ('signed_in', '1'), ('display_name', 'Amina Łódzka & <Co>')",
+        )
+        .unwrap();
+    for (lang, tag, title) in [
+        ("es", "es-ES", "Informe nacional para la CMS"),
+        ("en", "en-GB", "CMS national report"),
+    ] {
+        let docx = reports::export_docx(&core, &id, lang).unwrap();
+        let props = part(&docx, "docProps/core.xml");
+        assert_eq!(
+            element(&props, "dc:creator"),
+            Some("Amina Łódzka &amp; &lt;Co&gt;")
+        );
+        assert_eq!(element(&props, "dc:title"), Some(title));
+        assert_eq!(element(&props, "dc:language"), Some(tag));
+        assert!(part(&docx, "word/styles.xml").contains(&format!(r#"<w:lang w:val="{tag}""#)));
+    }
+    // signed out: the app again
+    core.conn()
+        .execute(
+            "UPDATE sync_state SET value = '0' WHERE key = 'signed_in'",
+            [],
+        )
+        .unwrap();
+    let props = part(
+        &reports::export_docx(&core, &id, "en").unwrap(),
+        "docProps/core.xml",
+    );
+    assert_eq!(element(&props, "dc:creator"), Some("Stopover"));
+}
+
+#[test]
+fn a_matrix_is_a_word_table_with_a_column_per_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
+    let id = reports::create_draft(&core, CMS, "COP15").unwrap().id;
+    let matrix = "goal_5/target_15/research_matrix";
+    reports::set_answer(&core, &id, &format!("{matrix}/research_birds"), "yes").unwrap();
+    reports::set_answer(&core, &id, &format!("{matrix}/research_fish"), "partly").unwrap();
+
+    let xml = document_xml(&reports::export_docx(&core, &id, "fr").unwrap());
+    let tables = tables(&xml);
+    let research = tables
+        .iter()
+        .find(|t| t.iter().any(|row| row[0] == "Oiseaux"))
+        .expect("the research matrix as a table");
+    assert_eq!(research[0], ["Question", "Oui", "En partie", "Non"]);
+    let row = |name: &str| research.iter().find(|r| r[0].starts_with(name)).unwrap();
+    assert_eq!(row("Oiseaux"), &["Oiseaux", "X", "", ""]);
+    assert_eq!(row("Poissons"), &["Poissons", "", "X", ""]);
+    // unanswered: a dash after the label, no mark
+    assert_eq!(row("Insectes"), &["Insectes —", "", "", ""]);
+    assert_eq!(research.len(), 7, "a header and six groups");
+    // the matrix's questions are not repeated as question/answer paragraphs
+    let ps = paragraphs(xml.split("<w:tbl>").next().unwrap());
+    assert!(!ps.iter().any(|p| p.text.starts_with("Oiseaux")));
+    // the caption is a heading with its reference
+    assert!(paragraphs(&xml).iter().any(|p| p.text
+        == "Recherche sur les espèces migratrices [III · T15]"
+        && p.style.as_deref() == Some("Heading2")));
+}
+
+#[test]
+fn an_aewa_report_names_its_cycle_after_the_meeting_of_the_parties() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
+    let id = reports::create_draft(&core, "aewa-national-report", "MOP8")
+        .unwrap()
+        .id;
+    let ps = paragraphs(&document_xml(
+        &reports::export_docx(&core, &id, "fr").unwrap(),
+    ));
+    assert!(
+        ps[1]
+            .text
+            .starts_with("Cycle de rapport (Réunion des Parties): MOP8 · "),
+        "{}",
+        ps[1].text
+    );
+    assert!(ps[2].text.contains("(AEWA)"), "{}", ps[2].text);
+    let ps = paragraphs(&document_xml(
+        &reports::export_docx(&core, &id, "en").unwrap(),
+    ));
+    assert!(
+        ps[1]
+            .text
+            .starts_with("Reporting cycle (Meeting of the Parties): MOP8 · ")
+    );
+    assert!(ps[2].text.contains("The official AEWA national report"));
 }

@@ -107,5 +107,10 @@ fn choices_from_the_published_file_in_the_readers_language_and_in_the_export() {
     assert!(xml.contains("12.5 -3.25"), "coordinates");
     assert!(!xml.contains("sp0003"), "codes are not shown");
     let csv = reports::export_csv(&core, &draft.id, "en").unwrap();
-    assert!(csv.contains("main/site,Where?,12.5 -3.25"), "{csv}");
+    // section, path, question, reference (none in this form), answer, choice labels
+    assert!(csv.contains("main/site,Where?,,12.5 -3.25,\r\n"), "{csv}");
+    assert!(
+        csv.contains(",sp0002 sp0004,Species 2; Species 4\r\n"),
+        "{csv}"
+    );
 }

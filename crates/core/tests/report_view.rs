@@ -338,3 +338,59 @@ fn a_submitted_draft_still_opens_for_reading() {
     assert_eq!(v.draft.status, reports::DraftStatus::Submitted);
     assert!(v.state.live.issues.is_empty());
 }
+
+#[test]
+fn a_new_report_is_offered_the_cycle_named_after_the_forms_own_meeting() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
+    let of = |core: &Core, id: &str| {
+        view::list_forms(core, "en")
+            .unwrap()
+            .into_iter()
+            .find(|f| f.id == id)
+            .unwrap()
+    };
+    // CMS reports to its COP, and the form names the session reports are now prepared for;
+    // AEWA reports to its MOP, and the form names none, so nothing is suggested
+    let cms = of(&core, CMS);
+    assert_eq!(cms.cycle_meeting.as_deref(), Some("COP"));
+    assert_eq!(cms.suggested_cycle.as_deref(), Some("COP15"));
+    let aewa = of(&core, AEWA);
+    assert_eq!(aewa.cycle_meeting.as_deref(), Some("MOP"));
+    assert_eq!(aewa.suggested_cycle, None);
+
+    // once a report exists, the next session is offered
+    reports::create_draft(&core, CMS, "COP15").unwrap();
+    assert_eq!(of(&core, CMS).suggested_cycle.as_deref(), Some("COP16"));
+    reports::create_draft(&core, AEWA, "MOP8").unwrap();
+    reports::create_draft(&core, AEWA, "mop9").unwrap();
+    // a cycle named after another meeting does not count
+    reports::create_draft(&core, AEWA, "COP15").unwrap();
+    assert_eq!(of(&core, AEWA).suggested_cycle.as_deref(), Some("MOP10"));
+}
+
+#[test]
+fn each_question_carries_its_place_in_the_official_format() {
+    let (_dir, core, id) = fresh(CMS);
+    let view = view::open_draft(&core, &id, "fr").unwrap();
+    assert_eq!(
+        find(&view.sections, "goal_5/target_13/nbsap_exists")
+            .reference
+            .as_deref(),
+        Some("III · T13")
+    );
+    assert_eq!(
+        find(&view.sections, "general_info").reference.as_deref(),
+        Some("I")
+    );
+    assert_eq!(
+        find(&view.sections, "general_info/region")
+            .reference
+            .as_deref(),
+        Some("Stopover")
+    );
+    // AEWA's form has no reference column
+    let (_dir, core, id) = fresh(AEWA);
+    let view = view::open_draft(&core, &id, "en").unwrap();
+    assert!(view.sections.iter().all(|s| s.reference.is_none()));
+}

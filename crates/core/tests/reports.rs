@@ -363,6 +363,19 @@ fn prefill_without_a_submitted_report_copies_nothing() {
     assert!(reports::draft_answers(&core, &other.id).unwrap().is_empty());
 }
 
+/// The rows of a CSV export, read back with the `csv` crate as a spreadsheet would.
+fn csv_rows(csv: &str) -> Vec<Vec<String>> {
+    let body = csv
+        .strip_prefix('\u{feff}')
+        .expect("a byte order mark for Excel");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
 #[test]
 fn csv_export_quotes_fields_and_keeps_accents() {
     let (_dir, core, id) = fresh();
@@ -373,21 +386,28 @@ fn csv_export_quotes_fields_and_keeps_accents() {
 
     let csv = reports::export_csv(&core, &id, "fr").unwrap();
     assert!(
-        csv.starts_with("\u{feff}section,path,question,answer\r\n"),
-        "{csv}"
+        csv.starts_with("\u{feff}Section,Chemin,Question,Référence (modèle officiel),Réponse (codes),Réponse (libellés)\r\n"),
+        "headers in the export language: {csv}"
     );
     let quoted = "\"Plan, \"\"revised\"\"\nsecond line: révision générale\"";
-    assert!(csv.contains(&format!(",{quoted}\r\n")), "{csv}");
-    // the section label has a comma, so it is quoted too
-    assert!(csv.contains("\"Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités\",goal_5/target_13/nbsap_exists,Le pays dispose-t-il d'une SPANB en vigueur ?,no\r\n"), "{csv}");
+    assert!(csv.contains(&format!(",{quoted},\r\n")), "{csv}");
+    // the section label has a comma, so it is quoted too; the choice's label follows its code
+    assert!(csv.contains("\"Section III. But 5 : renforcer la mise en œuvre par la planification participative, les connaissances et le renforcement des capacités\",goal_5/target_13/nbsap_exists,Le pays dispose-t-il d'une SPANB en vigueur ?,III · T13,no,Non\r\n"), "{csv}");
     assert!(
         !csv.contains("nbsap_date"),
         "hidden answers are not exported"
     );
+    let rows = csv_rows(&csv);
+    assert!(rows.iter().all(|r| r.len() == 6), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r[4] == tricky),
+        "the text comes back whole"
+    );
 
     let es = reports::export_csv(&core, &id, "es").unwrap();
+    assert!(es.starts_with("\u{feff}Sección,Ruta,Pregunta,"), "{es}");
     assert!(
-        es.contains("¿Cuenta el país con una EPANB en vigor?"),
+        es.contains("¿Cuenta el país con una EPANB en vigor?,III · T13,no,No\r\n"),
         "{es}"
     );
     assert_eq!(
@@ -397,6 +417,104 @@ fn csv_export_quotes_fields_and_keeps_accents() {
             .as_str(),
         "unknown_language"
     );
+}
+
+#[test]
+fn csv_export_labels_choices_and_the_other_text_in_the_export_language() {
+    let (_dir, core, id) = fresh();
+    let set = |path: &str, value: &str| reports::set_answer(&core, &id, path, value).unwrap();
+    set("general_info/contributors", "government ngos other");
+    set("general_info/contributors_other", "Comité des oiseaux");
+    set("appendix_i/app1_present", "yes");
+    reports::add_repeat_row(&core, &id, SPECIES).unwrap();
+    set("appendix_i/app1_species[1]/app1_sp_name", "otis_tarda");
+
+    for (lang, labels, other) in [
+        (
+            "fr",
+            "Organismes publics; Organisations non gouvernementales; Autre",
+            "Qui a contribué à ce rapport ? (autre)",
+        ),
+        (
+            "es",
+            "Organismos gubernamentales; Organizaciones no gubernamentales; Otro",
+            "¿Quién contribuyó a este informe? (otro)",
+        ),
+        (
+            "en",
+            "Government agencies; Non-governmental organizations; Other",
+            "Who contributed to this report? (other)",
+        ),
+    ] {
+        let rows = csv_rows(&reports::export_csv(&core, &id, lang).unwrap());
+        let row = |path: &str| {
+            rows.iter()
+                .find(|r| r[1] == path)
+                .unwrap_or_else(|| panic!("{lang}: no row {path} in {rows:?}"))
+                .clone()
+        };
+        let contributors = row("general_info/contributors");
+        assert_eq!(
+            contributors[4], "government ngos other",
+            "{lang}: codes kept"
+        );
+        assert_eq!(contributors[5], labels, "{lang}");
+        let free = row("general_info/contributors_other");
+        assert_eq!(free[2], other, "{lang}");
+        assert_eq!(free[4], "Comité des oiseaux");
+        // a species from the form's CSV file, labelled from it
+        let species = row("appendix_i/app1_species[1]/app1_sp_name");
+        assert_eq!(species[4], "otis_tarda");
+        let want = match lang {
+            "fr" => "Otis tarda – Grande outarde",
+            "es" => "Otis tarda – Avutarda",
+            _ => "Otis tarda – Great Bustard",
+        };
+        assert_eq!(species[5], want, "{lang}");
+        assert!(species[3].starts_with("II · Art. III"), "{species:?}");
+    }
+}
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+    let (_dir, core, id) = fresh();
+    let attacks = [
+        (
+            "general_info/party_name",
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+        ),
+        ("general_info/focal_point/nfp_name", "+cmd|' /C calc'!A0"),
+        ("general_info/focal_point/nfp_position", "-2+3"),
+        ("general_info/focal_point/nfp_institution", "@SUM(A1:A9)"),
+        ("general_info/focal_point/nfp_address", "\tTab first"),
+        ("general_info/general_comments", "\rCarriage return first"),
+    ];
+    for (path, value) in attacks {
+        reports::set_answer(&core, &id, path, value).unwrap();
+    }
+    // a number stays a number, even negative
+    reports::set_answer(&core, &id, "general_info/cms_entry_year", "1983").unwrap();
+    let rows = csv_rows(&reports::export_csv(&core, &id, "en").unwrap());
+    for (path, value) in attacks {
+        let row = rows
+            .iter()
+            .find(|r| r[1] == path)
+            .unwrap_or_else(|| panic!("{path}"));
+        assert_eq!(row[4], format!("'{value}"), "{path}");
+    }
+    let year = rows
+        .iter()
+        .find(|r| r[1] == "general_info/cms_entry_year")
+        .unwrap();
+    assert_eq!(year[4], "1983");
+    // no cell of the file starts a formula
+    for row in &rows {
+        for cell in row {
+            let formula = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+            assert!(!formula, "{cell:?}");
+        }
+    }
 }
 
 #[test]

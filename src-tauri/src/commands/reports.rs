@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use stopover_core::Lang;
 use stopover_core::reports::view::{self, DraftView, FormSummary, ReportState};
-use stopover_core::reports::{self, Draft, DraftSummary, ExportFormat};
+use stopover_core::reports::{self, Draft, DraftSummary, ExportFormat, file_part};
 use tauri::{AppHandle, Manager, State};
 
 use stopover_core::{Error, ErrorCode};
@@ -191,28 +191,6 @@ pub async fn move_report_row(
     Ok(after)
 }
 
-/// Keeps letters, digits, `-`, `_` and `.` of a file name part; anything else becomes `_`
-/// (a cycle such as `COP15/2026` must not name a folder).
-fn file_part(s: &str) -> String {
-    let cleaned: String = s
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim_start_matches('.').to_string();
-    if cleaned.is_empty() {
-        "report".into()
-    } else {
-        cleaned
-    }
-}
-
 /// Writes `bytes` to `dir/stem.ext`, or `stem-2.ext`, `stem-3.ext`… when taken: an existing
 /// file is never overwritten. Returns the path written.
 fn write_new_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf, String> {
@@ -264,8 +242,9 @@ fn export_dir(app: &AppHandle) -> CommandResult<PathBuf> {
     Ok(documents.join("Stopover"))
 }
 
-/// Exports a draft as `docx`, `pdf`, `csv` or `json` (labels in `lang`) to a new file named
-/// `<form-id>-<cycle>.<ext>` in the export folder; answers with its path.
+/// Exports a draft as `docx`, `pdf`, `csv`, `json` or the submission `package` (a ZIP; labels in
+/// `lang`) to a new file named `<form-id>-<cycle>.<ext>` in the export folder; answers with its
+/// path.
 #[tauri::command]
 pub async fn export_report(
     app: AppHandle,
@@ -285,6 +264,7 @@ pub async fn export_report(
                 ExportFormat::Csv => {
                     reports::export_csv(core, &draft_id, lang.code())?.into_bytes()
                 }
+                ExportFormat::Package => reports::export_package(core, &draft_id, lang.code())?,
                 ExportFormat::Json => {
                     let json = reports::export_json(core, &draft_id)?;
                     serde_json::to_vec_pretty(&json).map_err(|e| {
@@ -343,6 +323,8 @@ mod tests {
     fn export_formats_arrive_by_name_and_unknown_ones_do_not_parse() {
         let pdf: ExportFormat = serde_json::from_str("\"pdf\"").unwrap();
         assert_eq!(pdf.extension(), "pdf");
+        let package: ExportFormat = serde_json::from_str("\"package\"").unwrap();
+        assert_eq!(package.extension(), "zip");
         assert!(serde_json::from_str::<ExportFormat>("\"xlsx\"").is_err());
     }
 }

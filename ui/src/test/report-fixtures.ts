@@ -16,6 +16,7 @@ export function node(partial: Partial<FormNode> & Pick<FormNode, 'name' | 'kind'
     read_only: false,
     range: null,
     fixed_rows: false,
+    reference: null,
     children: [],
     ...partial,
   };
@@ -28,8 +29,8 @@ export const SECTIONS: FormNode[] = [
     label: 'Section 1. General',
     children: [
       node({ name: 'intro', kind: 'note', label: 'Answer for the whole country.' }),
-      node({ name: 'party', kind: 'text', label: 'Name of the Party', required: true, hint: 'As the UN writes it.' }),
-      node({ name: 'has_plan', kind: 'select_one', label: 'Is there a plan?', list: 'yes_no' }),
+      node({ name: 'party', kind: 'text', label: 'Name of the Party', required: true, hint: 'As the UN writes it.', reference: 'I' }),
+      node({ name: 'has_plan', kind: 'select_one', label: 'Is there a plan?', list: 'yes_no', reference: 'Stopover' }),
       node({ name: 'plan_title', kind: 'text', label: 'Title of the plan', appearance: ['multiline'] }),
       node({ name: 'staff', kind: 'integer', label: 'Staff' }),
       node({ name: 'threats', kind: 'select_multiple', label: 'Threats', list: 'threats', or_other: true }),
@@ -263,7 +264,9 @@ export function fakeCore(initial: { values?: Record<string, string>; rows?: numb
       renumber(order);
       return rowsChanged();
     },
-    export_report: (a: Args) => ({ path: `/home/nfp/Documents/Stopover/cms-national-report-COP15.${a.format as string}` }),
+    export_report: (a: Args) => ({
+      path: `/home/nfp/Documents/Stopover/cms-national-report-COP15.${a.format === 'package' ? 'zip' : (a.format as string)}`,
+    }),
   };
   return { core, replies };
 }

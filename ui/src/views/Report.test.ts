@@ -192,6 +192,24 @@ describe('Report view', () => {
     expect(order).toEqual(['set_report_answer', 'export_report']);
   });
 
+  it('offers the submission package, and says what it holds', async () => {
+    const { backend, user } = await open();
+    expect(screen.getByTestId('report-export-package').textContent).toBe('Submission package (ZIP)');
+    expect(screen.getByTestId('report-export-package-hint').textContent).toContain('SHA-256');
+    await user.click(screen.getByTestId('report-export-package'));
+    expect((await screen.findByTestId('report-export-result')).textContent).toContain('cms-national-report-COP15.zip');
+    expect(backend.argsOf('export_report')).toEqual([{ draftId: 'd1', format: 'package', lang: 'en' }]);
+  });
+
+  it('shows each question’s place in the official format', async () => {
+    await open();
+    expect(within(question('party')).getByTestId('question-reference').textContent!.trim()).toBe('Place in the official format: I');
+    expect(within(question('has_plan')).getByTestId('question-reference').textContent!.trim()).toBe(
+      'Not in the official format: a drafting aid of Stopover',
+    );
+    expect(within(question('staff')).queryByTestId('question-reference')).toBeNull();
+  });
+
   it('shows a failed export', async () => {
     const { user } = await open('#/reports/d1', {}, {
       export_report: () =>

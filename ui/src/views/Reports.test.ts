@@ -6,8 +6,8 @@ import type { DraftSummary } from '../lib/reports/api';
 import { goTo, mockBackend, type Reply } from '../test/backend';
 
 const forms = [
-  { id: 'aewa-national-report', version: '2027.1', title: 'AEWA national report' },
-  { id: 'cms-national-report', version: '2027.1', title: 'CMS national report' },
+  { id: 'aewa-national-report', version: '2027.1', title: 'AEWA national report', cycle_meeting: 'MOP', suggested_cycle: null },
+  { id: 'cms-national-report', version: '2027.1', title: 'CMS national report', cycle_meeting: 'COP', suggested_cycle: 'COP15' },
 ];
 
 function summary(partial: Partial<DraftSummary> & Pick<DraftSummary, 'id'>): DraftSummary {
@@ -97,9 +97,34 @@ describe('Reports list', () => {
       create_report: () => Promise.reject({ code: 'cycle_missing', params: {}, message: 'a report needs a cycle, e.g. COP15' }),
     });
     await waitFor(() => expect((screen.getByTestId('report-new-form') as HTMLSelectElement).value).not.toBe(''));
+    await user.selectOptions(screen.getByTestId('report-new-form'), 'cms-national-report');
+    await waitFor(() => expect((screen.getByTestId('report-new-cycle') as HTMLInputElement).value).toBe('COP15'));
     await user.click(screen.getByTestId('report-new'));
     expect((await screen.findByTestId('report-new-error')).textContent).toContain('A report needs a cycle, for example COP15.');
     expect(location.hash).toBe('#/reports');
+  });
+
+  it('suggests the cycle named after the form’s own meeting, and keeps what the person typed', async () => {
+    const { backend, user } = await open({ create_report: { draft: { id: 'new-3' }, prefilled: 0 }, open_report: () => new Promise(() => {}) });
+    const select = (await screen.findByTestId('report-new-form')) as HTMLSelectElement;
+    const input = screen.getByTestId('report-new-cycle') as HTMLInputElement;
+    // AEWA reports to its Meeting of the Parties; the form names no session, so nothing is guessed
+    await waitFor(() => expect(select.value).toBe('aewa-national-report'));
+    expect(input.value).toBe('');
+    expect(input.closest('label')!.textContent).toContain('Meeting of the Parties (MOP)');
+    // CMS: its Conference of the Parties, and the session the core suggests
+    await user.selectOptions(select, 'cms-national-report');
+    await waitFor(() => expect(input.value).toBe('COP15'));
+    expect(input.closest('label')!.textContent).toContain('Conference of the Parties (COP)');
+    // typed by the person: kept when the form changes
+    await user.selectOptions(select, 'aewa-national-report');
+    await waitFor(() => expect(input.value).toBe(''));
+    await user.type(input, 'MOP9');
+    await user.selectOptions(select, 'cms-national-report');
+    expect(input.value).toBe('MOP9');
+    await user.selectOptions(select, 'aewa-national-report');
+    await user.click(screen.getByTestId('report-new'));
+    await waitFor(() => expect(backend.argsOf('create_report')).toEqual([{ formId: 'aewa-national-report', cycle: 'MOP9', prefill: false }]));
   });
 
   it('lists the forms in the reader’s language', async () => {

@@ -2,11 +2,13 @@
 //! relevant questions are exported, as they would be submitted; hidden answers stay in the draft.
 
 use serde_json::{Map, Value, json};
-use stopover_forms::QuestionType;
+use stopover_forms::{Form, Question, QuestionType};
 
 use super::drafts::load;
+use super::export_model::reference;
 use super::{evaluate, instances, load_form, section_of};
-use crate::{Core, Result, check_language};
+use crate::ErrorCode;
+use crate::{Core, Error, Result, check_language};
 
 /// The formats a draft exports to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,16 +19,20 @@ pub enum ExportFormat {
     Pdf,
     Csv,
     Json,
+    /// The submission package: one ZIP with the PDF, DOCX, CSV, JSON, the attachments and a
+    /// manifest of SHA-256 sums (see [`super::export_package`]).
+    Package,
 }
 
 impl ExportFormat {
-    /// The file extension, also the format's name.
+    /// The file extension.
     pub fn extension(self) -> &'static str {
         match self {
             ExportFormat::Docx => "docx",
             ExportFormat::Pdf => "pdf",
             ExportFormat::Csv => "csv",
             ExportFormat::Json => "json",
+            ExportFormat::Package => "zip",
         }
     }
 }
@@ -52,35 +58,131 @@ pub fn export_json(core: &Core, draft_id: &str) -> Result<Value> {
     }))
 }
 
-/// One CSV field, quoted as RFC 4180 asks when it holds a comma, quote or line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// The CSV export's words in each language.
+struct CsvWords {
+    header: [&'static str; 6],
+    /// After a question's label on the row of its "other" free text.
+    other: &'static str,
+}
+
+fn csv_words(lang: &str) -> CsvWords {
+    match lang {
+        "fr" => CsvWords {
+            header: [
+                "Section",
+                "Chemin",
+                "Question",
+                "Référence (modèle officiel)",
+                "Réponse (codes)",
+                "Réponse (libellés)",
+            ],
+            other: "(autre)",
+        },
+        "es" => CsvWords {
+            header: [
+                "Sección",
+                "Ruta",
+                "Pregunta",
+                "Referencia (formato oficial)",
+                "Respuesta (códigos)",
+                "Respuesta (etiquetas)",
+            ],
+            other: "(otro)",
+        },
+        _ => CsvWords {
+            header: [
+                "Section",
+                "Path",
+                "Question",
+                "Reference (official format)",
+                "Answer (codes)",
+                "Answer (labels)",
+            ],
+            other: "(other)",
+        },
     }
 }
 
-/// CSV of the submitted answers in form order: `section,path,question,answer`, labels in `lang`
-/// (`en`, `fr` or `es`), CRLF line ends, UTF-8 with a byte order mark so that Excel shows
-/// accented letters correctly.
+/// A cell a spreadsheet will not run as a formula: one starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'` (the OWASP advice for CSV injection). A plain
+/// number (`-12`, `+3.5`) is left as it is: it cannot be a formula, and it must stay a number.
+pub(crate) fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = {
+        let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.chars().filter(|&c| c == '.').count() <= 1
+            && digits.chars().any(|c| c.is_ascii_digit())
+    };
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The choice labels of a select answer in `lang` ("; " between several), `None` for other
+/// questions. "other" of an `or_other` question is labelled in `lang` too.
+fn choice_labels(
+    form: &Form,
+    q: &Question,
+    value: &str,
+    lang: &str,
+    other: &str,
+) -> Option<String> {
+    let list = q.kind.list()?;
+    let fallback = Some(form.default_language());
+    let choices = form.choice_list(list);
+    let labels: Vec<String> = value
+        .split_whitespace()
+        .map(|code| {
+            if q.or_other && code == "other" {
+                return other.to_string();
+            }
+            choices
+                .iter()
+                .find(|c| c.name == code)
+                .and_then(|c| c.label.get(lang, fallback))
+                .unwrap_or(code)
+                .to_string()
+        })
+        .collect();
+    Some(labels.join("; "))
+}
+
+fn csv_failed(e: impl std::fmt::Display) -> Error {
+    Error::invalid(
+        ErrorCode::ExportFailed,
+        format!("the report could not be written as CSV: {e}"),
+    )
+    .with("format", "csv")
+}
+
+/// CSV of the submitted answers in form order, one row per answer: section, path, question,
+/// its reference in the official format, the answer as stored (choice codes) and, for choices,
+/// their labels. Headers and labels in `lang` (`en`, `fr` or `es`), CRLF line ends, UTF-8 with
+/// a byte order mark so that Excel shows accented letters correctly, and every cell that a
+/// spreadsheet would run as a formula neutralised ([`neutralise`]).
 pub fn export_csv(core: &Core, draft_id: &str, lang: &str) -> Result<String> {
     let lang = check_language(lang)?;
+    let words = csv_words(lang);
     let conn = core.conn();
     let draft = load(&conn, draft_id)?;
     let (_, form) = load_form(&conn, &draft.form_id)?;
     let state = evaluate(&conn, draft_id, form.clone())?;
+    drop(conn);
     let answers = state.submission_answers();
     let fallback = Some(form.default_language());
-    let mut out = String::from("\u{feff}section,path,question,answer\r\n");
-    let mut row = |section: &str, path: &str, label: &str, value: &str| {
-        for (i, f) in [section, path, label, value].into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&field(f));
-        }
-        out.push_str("\r\n");
+    let other_label = super::export_model::words(lang).other;
+
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    out.write_record(words.header).map_err(csv_failed)?;
+    let mut row = |cells: [&str; 6]| -> Result<()> {
+        out.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+            .map_err(csv_failed)
     };
     for (q, path) in instances(&form, &state) {
         if q.kind.is_container() {
@@ -93,13 +195,45 @@ pub fn export_csv(core: &Core, draft_id: &str, lang: &str) -> Result<String> {
             .map(|s| s.label.get(lang, fallback).unwrap_or(&s.name).to_string())
             .unwrap_or_default();
         let label = q.label.get(lang, fallback).unwrap_or(&q.name);
-        row(&section, &path, label, value);
+        let reference = reference(q).unwrap_or_default();
+        let labels = choice_labels(&form, q, value, lang, other_label).unwrap_or_default();
+        row([&section, &path, label, &reference, value, &labels])?;
         if q.or_other && q.kind != QuestionType::Calculate {
             let other = format!("{path}_other");
             if let Some(text) = answers.get(&other) {
-                row(&section, &other, &format!("{label} (other)"), text);
+                let label = format!("{label} {}", words.other);
+                row([&section, &other, &label, &reference, text, ""])?;
             }
         }
     }
-    Ok(out)
+    let bytes = out.into_inner().map_err(csv_failed)?;
+    let text = String::from_utf8(bytes).map_err(csv_failed)?;
+    Ok(format!("\u{feff}{text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        for risky in [
+            "=1+1",
+            "=HYPERLINK(\"http://x\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A2)",
+            "\tx",
+            "\rx",
+            "-",
+            "+",
+        ] {
+            assert_eq!(neutralise(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for safe in ["-12", "+3.5", "-0.25", "plain", "a=b", "", "12", "Ñandú"] {
+            assert_eq!(neutralise(safe), safe, "{safe:?}");
+        }
+        assert_eq!(neutralise("-1.2.3"), "'-1.2.3");
+        assert_eq!(neutralise("-.")[..1], *"'");
+    }
 }

@@ -14,7 +14,8 @@ pub mod delegation;
 pub mod drafts;
 pub mod export;
 mod export_docx;
-mod export_model;
+pub(crate) mod export_model;
+mod export_package;
 mod export_pdf;
 pub(crate) mod kinds;
 pub mod labels;
@@ -41,6 +42,7 @@ pub use drafts::{
 };
 pub use export::{ExportFormat, export_csv, export_json};
 pub use export_docx::export_docx;
+pub use export_package::{export_package, file_part};
 pub use export_pdf::export_pdf;
 
 /// SQL for "now" as the store writes it everywhere (UTC, milliseconds).

@@ -14,6 +14,7 @@ use stopover_forms::{Answers, Date, Flag, Form, FormState, Question, QuestionTyp
 
 use super::answers::LiveState;
 use super::drafts::{Draft, load};
+use super::export_model::{CycleMeeting, reference};
 use super::{evaluate, instances, load_form, today};
 use crate::{Core, Result, check_language};
 
@@ -25,6 +26,12 @@ pub struct FormSummary {
     pub version: String,
     /// In the reader's language, else the form's default language.
     pub title: String,
+    /// The meeting the form's reporting cycles are named after (`COP`, `MOP`), from the form's
+    /// setting `cycle_meeting`.
+    pub cycle_meeting: Option<String>,
+    /// The cycle to offer for a new report: the one after the latest cycle of this form's
+    /// reports on this device, else the form's setting `next_cycle`; `None` when neither says.
+    pub suggested_cycle: Option<String>,
 }
 
 /// One choice of a list, labelled in the reader's language.
@@ -75,6 +82,9 @@ pub struct NodeView {
     pub range: Option<RangeView>,
     /// A repeat whose rows follow from `repeat_count`: no add or remove buttons.
     pub fixed_rows: bool,
+    /// Where the question sits in the official report format (the form's `reference` column,
+    /// e.g. `III · T13`); `Stopover` for a drafting aid with no counterpart there.
+    pub reference: Option<String>,
     pub children: Vec<NodeView>,
 }
 
@@ -125,14 +135,46 @@ pub fn list_forms(core: &Core, lang: &str) -> Result<Vec<FormSummary>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let (version, form) = load_form(&conn, &id)?;
+        let meeting = CycleMeeting::of(&form);
+        let cycles: Vec<String> = {
+            let mut stmt =
+                conn.prepare_cached("SELECT cycle FROM report_draft WHERE form_id = ?1")?;
+            stmt.query_map([&id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
         out.push(FormSummary {
             title: form_title(&form, lang).unwrap_or_else(|| id.clone()),
+            cycle_meeting: meeting.map(|m| m.prefix().to_string()),
+            suggested_cycle: meeting.and_then(|m| suggest_cycle(&form, m, &cycles)),
             id,
             version,
         });
     }
     out.sort_by(|a, b| a.title.cmp(&b.title));
     Ok(out)
+}
+
+/// The session number of `cycle` if it is named after `meeting` (`COP15` → 15).
+fn session_number(cycle: &str, meeting: CycleMeeting) -> Option<u32> {
+    let digits = cycle.trim().to_ascii_uppercase();
+    let digits = digits.strip_prefix(meeting.prefix())?.to_string();
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// The cycle after the latest of `cycles` named after `meeting`, else the form's `next_cycle`
+/// when it is named after `meeting`.
+fn suggest_cycle(form: &Form, meeting: CycleMeeting, cycles: &[String]) -> Option<String> {
+    let latest = cycles
+        .iter()
+        .filter_map(|c| session_number(c, meeting))
+        .max();
+    if let Some(n) = latest {
+        return Some(format!("{}{}", meeting.prefix(), n + 1));
+    }
+    let next = form.settings.extra.get("next_cycle")?;
+    session_number(next, meeting).map(|n| format!("{}{n}", meeting.prefix()))
 }
 
 pub(crate) fn form_title(form: &Form, lang: &str) -> Option<String> {
@@ -270,6 +312,7 @@ fn node(q: &Question, lang: &str, fallback: Option<&str>) -> Option<NodeView> {
         read_only: q.read_only == Flag::Always(true) || q.calculation.is_some(),
         range: (q.kind == QuestionType::Range).then(|| range_of(q)),
         fixed_rows: q.repeat_count.is_some(),
+        reference: reference(q),
         children: q
             .children
             .iter()
@@ -305,6 +348,7 @@ fn sections(form: &Form, lang: &str) -> Vec<NodeView> {
                 read_only: false,
                 range: None,
                 fixed_rows: false,
+                reference: None,
                 children: vec![n],
             });
         }

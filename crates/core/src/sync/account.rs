@@ -155,6 +155,7 @@ async fn sign_in_inner(
         );
     }
     state::set(&tx, state::DEVICE_ID, &session.device_id)?;
+    state::set(&tx, state::DISPLAY_NAME, &session.account.display_name)?;
     state::set(&tx, state::SIGNED_IN, "1")?;
     state::delete(&tx, state::LAST_ERROR)?;
     tx.commit()?;

@@ -9,6 +9,9 @@ use crate::{Core, ErrorReport, Result};
 
 pub(crate) const SERVER_URL: &str = "server_url";
 pub(crate) const ACCOUNT: &str = "account";
+/// The signed-in account's display name, as the server gave it at sign-in (the author of
+/// exported documents).
+pub(crate) const DISPLAY_NAME: &str = "display_name";
 pub(crate) const DEVICE_ID: &str = "device_id";
 pub(crate) const SIGNED_IN: &str = "signed_in";
 pub(crate) const PULL_CURSOR: &str = "pull_cursor";

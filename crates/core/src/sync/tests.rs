@@ -1000,6 +1000,11 @@ async fn sign_in_keeps_the_token_in_the_secret_store_only() {
         Some(TOKEN)
     );
     assert_eq!(device_token(&core, &secrets).unwrap(), TOKEN);
+    // the name the server gave, for the author of exported documents
+    assert_eq!(
+        crate::reports::export_model::signed_in_name(&core).as_deref(),
+        Some("Amina")
+    );
     let st = status(&core).unwrap();
     assert_eq!(
         (

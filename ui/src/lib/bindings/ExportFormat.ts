@@ -3,4 +3,4 @@
 /**
  * The formats a draft exports to.
  */
-export type ExportFormat = "docx" | "pdf" | "csv" | "json";
+export type ExportFormat = "docx" | "pdf" | "csv" | "json" | "package";

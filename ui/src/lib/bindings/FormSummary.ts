@@ -7,4 +7,14 @@ export type FormSummary = { id: string, version: string,
 /**
  * In the reader's language, else the form's default language.
  */
-title: string, };
+title: string, 
+/**
+ * The meeting the form's reporting cycles are named after (`COP`, `MOP`), from the form's
+ * setting `cycle_meeting`.
+ */
+cycle_meeting: string | null, 
+/**
+ * The cycle to offer for a new report: the one after the latest cycle of this form's
+ * reports on this device, else the form's setting `next_cycle`; `None` when neither says.
+ */
+suggested_cycle: string | null, };

@@ -45,4 +45,9 @@ read_only: boolean, range: RangeView | null,
 /**
  * A repeat whose rows follow from `repeat_count`: no add or remove buttons.
  */
-fixed_rows: boolean, children: Array<NodeView>, };
+fixed_rows: boolean, 
+/**
+ * Where the question sits in the official report format (the form's `reference` column,
+ * e.g. `III · T13`); `Stopover` for a drafting aid with no counterpart there.
+ */
+reference: string | null, children: Array<NodeView>, };

@@ -256,6 +256,8 @@ export const en = {
   'reports.new.create': 'Start the report',
   'reports.new.failed': 'The report could not be started: {message}',
   'reports.new.noForms': 'No report form is available in the installed content.',
+  'reports.new.cycleCop': 'Cycle: the Conference of the Parties (COP) the report is for, e.g. COP15',
+  'reports.new.cycleMop': 'Cycle: the Meeting of the Parties (MOP) the report is for, e.g. MOP8',
   'report.back': 'All reports',
   'report.loadFailed': 'This report could not be opened.',
   'report.cycleStatus': 'Reporting cycle {cycle} · {status}',
@@ -351,6 +353,10 @@ export const en = {
   'report.export.working': 'Exporting…',
   'report.export.done': 'Saved as',
   'report.export.failed': 'The export failed: {message}',
+  'report.export.package': 'Submission package (ZIP)',
+  'report.export.packageHint': 'The package holds the report as PDF, DOCX, CSV and JSON, every attached file this laptop has, and their SHA-256 checksums: for sending by e-mail and for your archive.',
+  'report.reference': 'Place in the official format: {reference}',
+  'report.reference.stopover': 'Not in the official format: a drafting aid of Stopover',
 
   'notFound.title': 'Page not found',
   'notFound.body': 'This address does not lead to any page in Stopover.',
@@ -518,6 +524,8 @@ export const en = {
   'serverError.quota_exceeded': 'Your account has no room left for attachments on the server ({used_bytes} of {limit_bytes} bytes used).',
   'serverError.too_many_uploads': 'Too many unfinished uploads (at most {limit}); they resume with the next sync.',
   'refusal.form_not_published': 'The server has not published this report form yet, so nobody can tell who leads the report. Ask the Secretariat.',
+  'error.pdf_right_to_left': 'The PDF cannot show right-to-left text yet (“{character}” in “{question}”). Export as DOCX, which keeps it.',
+  'error.pdf_character_missing': 'The PDF font has no “{character}” ({code_point}, in “{question}”). Export as DOCX, which keeps it, or remove the character.',
 
   // The e-community: forum, NFP directory, training events (views/Forum, Directory, Events).
   'external.openQuestion': 'This link leads out of Stopover. Open it in your web browser?',

@@ -255,6 +255,8 @@ export const es: typeof en = {
   'reports.new.create': 'Empezar el informe',
   'reports.new.failed': 'No se pudo crear el informe: {message}',
   'reports.new.noForms': 'No hay ningún formulario de informe en el contenido instalado.',
+  'reports.new.cycleCop': 'Ciclo: la Conferencia de las Partes (COP) a la que se destina el informe, p. ej. COP15',
+  'reports.new.cycleMop': 'Ciclo: la Reunión de las Partes (MOP) a la que se destina el informe, p. ej. MOP8',
   'report.back': 'Todos los informes',
   'report.loadFailed': 'No se pudo abrir este informe.',
   'report.cycleStatus': 'Ciclo de presentación {cycle} · {status}',
@@ -350,6 +352,10 @@ export const es: typeof en = {
   'report.export.working': 'Exportando…',
   'report.export.done': 'Guardado como',
   'report.export.failed': 'La exportación falló: {message}',
+  'report.export.package': 'Paquete de presentación (ZIP)',
+  'report.export.packageHint': 'El paquete contiene el informe en PDF, DOCX, CSV y JSON, cada archivo adjunto que hay en este ordenador y sus sumas SHA-256: para enviarlo por correo electrónico y para su archivo.',
+  'report.reference': 'Lugar en el formato oficial: {reference}',
+  'report.reference.stopover': 'No figura en el formato oficial: ayuda para la redacción de Stopover',
 
   'notFound.title': 'Página no encontrada',
   'notFound.body': 'Esta dirección no lleva a ninguna página de Stopover.',
@@ -517,6 +523,8 @@ export const es: typeof en = {
   'serverError.quota_exceeded': 'Su cuenta no tiene más espacio para adjuntos en el servidor ({used_bytes} de {limit_bytes} bytes usados).',
   'serverError.too_many_uploads': 'Demasiadas subidas sin terminar (como máximo {limit}); se reanudarán con la próxima sincronización.',
   'refusal.form_not_published': 'El servidor aún no ha publicado este formulario de informe, así que nadie puede saber quién dirige el informe. Consulte a la Secretaría.',
+  'error.pdf_right_to_left': 'El PDF aún no puede mostrar texto que se escribe de derecha a izquierda («{character}» en «{question}»). Exporte en DOCX, que lo conserva.',
+  'error.pdf_character_missing': 'La fuente del PDF no tiene el carácter «{character}» ({code_point}, en «{question}»). Exporte en DOCX, que lo conserva, o elimine el carácter.',
 
   // The e-community: forum, NFP directory, training events (views/Forum, Directory, Events).
   'external.openQuestion': 'Este enlace sale de Stopover. ¿Abrirlo en su navegador?',

@@ -255,6 +255,8 @@ export const fr: typeof en = {
   'reports.new.create': 'Commencer le rapport',
   'reports.new.failed': 'Le rapport n’a pas pu être créé : {message}',
   'reports.new.noForms': 'Aucun formulaire de rapport n’est disponible dans le contenu installé.',
+  'reports.new.cycleCop': 'Cycle : la Conférence des Parties (COP) à laquelle le rapport est destiné, p. ex. COP15',
+  'reports.new.cycleMop': 'Cycle : la Réunion des Parties (MOP) à laquelle le rapport est destiné, p. ex. MOP8',
   'report.back': 'Tous les rapports',
   'report.loadFailed': 'Ce rapport n’a pas pu être ouvert.',
   'report.cycleStatus': 'Cycle de rapport {cycle} · {status}',
@@ -350,6 +352,10 @@ export const fr: typeof en = {
   'report.export.working': 'Export en cours…',
   'report.export.done': 'Enregistré sous',
   'report.export.failed': 'L’export a échoué : {message}',
+  'report.export.package': 'Dossier de soumission (ZIP)',
+  'report.export.packageHint': 'Le dossier contient le rapport en PDF, DOCX, CSV et JSON, chaque fichier joint présent sur cet ordinateur et leurs empreintes SHA-256 : pour l’envoi par courriel et pour vos archives.',
+  'report.reference': 'Place dans le modèle officiel : {reference}',
+  'report.reference.stopover': 'Absent du modèle officiel : aide à la rédaction de Stopover',
 
   'notFound.title': 'Page introuvable',
   'notFound.body': 'Cette adresse ne mène à aucune page de Stopover.',
@@ -517,6 +523,8 @@ export const fr: typeof en = {
   'serverError.quota_exceeded': 'Votre compte n’a plus de place pour des pièces jointes sur le serveur ({used_bytes} octets utilisés sur {limit_bytes}).',
   'serverError.too_many_uploads': 'Trop d’envois inachevés (au plus {limit}) ; ils reprennent à la prochaine synchronisation.',
   'refusal.form_not_published': 'Le serveur n’a pas encore publié ce formulaire de rapport : personne ne peut savoir qui dirige le rapport. Adressez-vous au Secrétariat.',
+  'error.pdf_right_to_left': 'Le PDF ne peut pas encore afficher un texte qui s’écrit de droite à gauche (« {character} » dans « {question} »). Exportez en DOCX, qui le conserve.',
+  'error.pdf_character_missing': 'La police du PDF n’a pas le caractère « {character} » ({code_point}, dans « {question} »). Exportez en DOCX, qui le conserve, ou supprimez ce caractère.',
 
   // The e-community: forum, NFP directory, training events (views/Forum, Directory, Events).
   'external.openQuestion': 'Ce lien mène hors de Stopover. L’ouvrir dans votre navigateur ?',

@@ -36,7 +36,7 @@ export type {
   SubmissionReceipt,
 } from '../bindings';
 
-export const EXPORT_FORMATS: ExportFormat[] = ['docx', 'pdf', 'csv', 'json'];
+export const EXPORT_FORMATS: ExportFormat[] = ['docx', 'pdf', 'csv', 'json', 'package'];
 
 export const reportApi = {
   listForms: (lang: Lang) => invoke<FormSummary[]>('list_report_forms', { lang }),
