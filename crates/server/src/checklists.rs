@@ -5,10 +5,4 @@ use stopover_protocol::RecordKind;
 
 use crate::records::KindRules;
 
-pub struct ChecklistProgress;
-
-impl KindRules for ChecklistProgress {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ChecklistProgress
-    }
-}
+pub static KINDS: &[KindRules] = &[KindRules::plain(RecordKind::ChecklistProgress)];

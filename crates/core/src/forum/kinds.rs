@@ -1,22 +1,40 @@
 //! The community record kinds on this device (forum categories, posts and threads, directory
-//! profiles, events and this account's registrations), registered as [`LocalKind`]s. Their
-//! storage rules are in [`super::sync`]; here they are also put in words for the person.
+//! profiles, events and this account's registrations), declared with their storage functions
+//! ([`super::sync`]) and put in words for the person.
 
 use rusqlite::{Connection, OptionalExtension};
-use serde_json::Value;
 use stopover_protocol::RecordKind;
 use stopover_protocol::forum::{CategoryInfo, EventInfo};
 
 use super::sync::{read_local, write_local};
-use crate::Result;
-use crate::sync::kinds::{LocalKind, Subject};
+use crate::sync::kinds::{KindFns, Subject, nothing_after, nothing_unsynced};
+use crate::{Core, Result};
 
-pub struct ForumCategory;
-pub struct ForumPost;
-pub struct ForumThread;
-pub struct Profile;
-pub struct Event;
-pub struct EventRegistration;
+/// Nothing of the community is queued at sign-in: posts, cards and registrations made before
+/// it need an account anyway. A pull that brought posts keeps the cache within its retention.
+pub(crate) static KINDS: &[KindFns] = &[
+    community(RecordKind::ForumCategory, nothing_after),
+    community(RecordKind::ForumPost, apply_retention),
+    community(RecordKind::ForumThread, nothing_after),
+    community(RecordKind::Profile, nothing_after),
+    community(RecordKind::Event, nothing_after),
+    community(RecordKind::EventRegistration, nothing_after),
+];
+
+const fn community(kind: RecordKind, after_pull: fn(&Core) -> Result<()>) -> KindFns {
+    KindFns {
+        kind,
+        write: write_local,
+        read: read_local,
+        unsynced: nothing_unsynced,
+        describe,
+        after_pull,
+    }
+}
+
+fn apply_retention(core: &Core) -> Result<()> {
+    super::retention::apply(core).map(|_pruned| ())
+}
 
 fn json_of<T: serde::de::DeserializeOwned>(
     conn: &Connection,
@@ -27,7 +45,7 @@ fn json_of<T: serde::de::DeserializeOwned>(
     Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
 }
 
-/// A post or thread by its title (a reply by its thread's title).
+/// A post or thread by its thread's title.
 fn thread_title(conn: &Connection, post_id: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row(
@@ -40,84 +58,32 @@ fn thread_title(conn: &Connection, post_id: &str) -> Result<Option<String>> {
         .flatten())
 }
 
-fn subject(kind: RecordKind, title: Option<String>, fallback: &str) -> Subject {
-    Subject {
-        kind,
-        title: title.unwrap_or_else(|| fallback.to_string()),
-        detail: None,
-    }
-}
-
-macro_rules! community_kind {
-    ($ty:ident, $kind:expr, |$conn:ident, $id:ident, $lang:ident| $title:expr) => {
-        impl LocalKind for $ty {
-            fn kind(&self) -> RecordKind {
-                $kind
-            }
-
-            fn write(
-                &self,
-                conn: &Connection,
-                entity_id: &str,
-                field: &str,
-                value: &Value,
-            ) -> Result<bool> {
-                write_local(conn, $kind, entity_id, field, value)
-            }
-
-            fn read(
-                &self,
-                conn: &Connection,
-                entity_id: &str,
-                field: &str,
-            ) -> Result<Option<Value>> {
-                read_local(conn, $kind, entity_id, field)
-            }
-
-            fn describe(
-                &self,
-                $conn: &Connection,
-                $id: &str,
-                _field: &str,
-                $lang: &str,
-            ) -> Result<Subject> {
-                let title: Option<String> = $title;
-                Ok(subject($kind, title, $id))
-            }
-        }
-    };
-}
-
-community_kind!(
-    ForumCategory,
-    RecordKind::ForumCategory,
-    |conn, id, lang| {
-        json_of::<CategoryInfo>(
+/// The record by its title in `lang` (a category's or event's), its thread's title (a post),
+/// or its username (a profile).
+fn describe(
+    conn: &Connection,
+    kind: RecordKind,
+    id: &str,
+    _field: &str,
+    lang: &str,
+) -> Result<Subject> {
+    let title = match kind {
+        RecordKind::ForumCategory => json_of::<CategoryInfo>(
             conn,
             "SELECT info_json FROM forum_category WHERE id = ?1",
             id,
         )?
-        .map(|c| c.title.get(lang).to_string())
-    }
-);
-community_kind!(ForumPost, RecordKind::ForumPost, |conn, id, _lang| {
-    thread_title(conn, id)?
-});
-community_kind!(ForumThread, RecordKind::ForumThread, |conn, id, _lang| {
-    thread_title(conn, id)?
-});
-community_kind!(Profile, RecordKind::Profile, |_conn, id, _lang| Some(
-    id.to_string()
-));
-community_kind!(Event, RecordKind::Event, |conn, id, lang| {
-    json_of::<EventInfo>(conn, "SELECT info_json FROM event WHERE id = ?1", id)?
-        .map(|e| e.title.get(lang).to_string())
-});
-community_kind!(
-    EventRegistration,
-    RecordKind::EventRegistration,
-    |conn, id, lang| {
-        json_of::<EventInfo>(conn, "SELECT info_json FROM event WHERE id = ?1", id)?
-            .map(|e| e.title.get(lang).to_string())
-    }
-);
+        .map(|c| c.title.get(lang).to_string()),
+        RecordKind::ForumPost | RecordKind::ForumThread => thread_title(conn, id)?,
+        RecordKind::Event | RecordKind::EventRegistration => {
+            json_of::<EventInfo>(conn, "SELECT info_json FROM event WHERE id = ?1", id)?
+                .map(|e| e.title.get(lang).to_string())
+        }
+        _ => None,
+    };
+    Ok(Subject {
+        kind,
+        title: title.unwrap_or_else(|| id.to_string()),
+        detail: None,
+    })
+}

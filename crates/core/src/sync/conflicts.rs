@@ -44,43 +44,23 @@ fn parse(json: &str) -> Value {
 
 /// Conflicts waiting for a person, oldest first (of kinds this version knows).
 pub fn conflicts(core: &Core) -> Result<Vec<SyncConflict>> {
-    let lang = core.language()?;
-    let conn = core.conn();
-    let mut stmt = conn.prepare(
+    kinds::described(
+        core,
         "SELECT kind, entity_id, field, local_value_json, server_value_json, server_version, created_at
          FROM sync_conflict ORDER BY created_at, kind, entity_id, field",
-    )?;
-    type Row = (String, String, String, String, String, i64, String);
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (kind, entity_id, field, local, server, version, created_at) in rows {
-        let Some(kind) = RecordKind::from_name(&kind) else {
-            continue;
-        };
-        out.push(SyncConflict {
-            subject: kinds::describe(core, &conn, kind, &entity_id, &field, &lang)?,
-            kind,
-            entity_id,
-            field,
-            local_value: parse(&local),
-            server_value: parse(&server),
-            server_version: version as u64,
-            created_at,
-        });
-    }
-    Ok(out)
+        |r, kind, subject| {
+            Ok(SyncConflict {
+                kind,
+                entity_id: r.get(1)?,
+                field: r.get(2)?,
+                subject,
+                local_value: parse(&r.get::<_, String>(3)?),
+                server_value: parse(&r.get::<_, String>(4)?),
+                server_version: r.get::<_, i64>(5)? as u64,
+                created_at: r.get(6)?,
+            })
+        },
+    )
 }
 
 /// Settles a conflict in one transaction. [`Resolution::KeepMine`] queues the local value
@@ -171,56 +151,27 @@ pub struct RejectedOperation {
 
 /// Refused changes not yet dismissed, oldest first (of kinds this version knows).
 pub fn rejected(core: &Core) -> Result<Vec<RejectedOperation>> {
-    let lang = core.language()?;
-    let conn = core.conn();
-    let mut stmt = conn.prepare(
-        "SELECT op_id, kind, entity_id, field, value_json, reason, code, params_json, created_at
+    kinds::described(
+        core,
+        "SELECT kind, entity_id, field, op_id, value_json, reason, code, params_json, created_at
          FROM sync_rejected WHERE dismissed_at IS NULL ORDER BY created_at, op_id",
-    )?;
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    );
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (op_id, kind, entity_id, field, value, reason, code, params_json, created_at) in rows {
-        let Some(kind) = RecordKind::from_name(&kind) else {
-            continue;
-        };
-        out.push(RejectedOperation {
-            subject: kinds::describe(core, &conn, kind, &entity_id, &field, &lang)?,
-            op_id,
-            kind,
-            entity_id,
-            field,
-            value: parse(&value),
-            refusal: RefusalView::from_columns(&code, &params_json),
-            reason,
-            created_at,
-        });
-    }
-    Ok(out)
+        |r, kind, subject| {
+            Ok(RejectedOperation {
+                op_id: r.get(3)?,
+                kind,
+                entity_id: r.get(1)?,
+                field: r.get(2)?,
+                subject,
+                value: parse(&r.get::<_, String>(4)?),
+                refusal: RefusalView::from_columns(
+                    &r.get::<_, String>(6)?,
+                    &r.get::<_, String>(7)?,
+                ),
+                reason: r.get(5)?,
+                created_at: r.get(8)?,
+            })
+        },
+    )
 }
 
 /// Takes a refused change off the list once the person has read it. It stays in the log

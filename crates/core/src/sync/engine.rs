@@ -189,9 +189,12 @@ where
     }
 
     if report.pulled > 0 {
-        // The forum cache stays within its retention setting; a failure here loses nothing.
-        if let Err(e) = crate::forum::retention::apply(core) {
-            tracing::warn!(code = %e.code(), error = %e, "forum: retention could not be applied");
+        // What each kind does after a pull (the forum keeps within its retention setting); a
+        // failure here loses nothing.
+        for kind in stopover_protocol::RecordKind::ALL {
+            if let Err(e) = core.local_kind(kind).after_pull(core) {
+                tracing::warn!(?kind, code = %e.code(), error = %e, "after the pull");
+            }
         }
     }
 

@@ -1,6 +1,7 @@
-//! Record kinds as this device holds them. Each kind implements [`LocalKind`] beside its
-//! domain (`user::checklists`, `reports::kinds`, `forum::kinds`); the sync engine reaches them
-//! only through [`Core::local_kind`](crate::Core::local_kind), so it depends on no domain.
+//! Record kinds as this device holds them. Each domain declares its kinds beside its tables
+//! (`user::checklists::KINDS`, `reports::kinds::KINDS`, `forum::kinds::KINDS`, each a list of
+//! [`KindFns`]); the sync engine reaches them only through
+//! [`Core::local_kind`](crate::Core::local_kind), so it depends on no domain.
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -49,6 +50,71 @@ pub trait LocalKind: Sync {
         field: &str,
         lang: &str,
     ) -> Result<Subject>;
+
+    /// What this kind does once a sync round has pulled changes (e.g. the forum keeps within
+    /// its retention setting). A failure here loses nothing.
+    fn after_pull(&self, _core: &Core) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A record kind as its domain's functions: most domains store several kinds through the same
+/// functions, which take the kind. This is how every kind is declared.
+pub struct KindFns {
+    pub kind: RecordKind,
+    pub write: fn(&Connection, RecordKind, &str, &str, &Value) -> Result<bool>,
+    pub read: fn(&Connection, RecordKind, &str, &str) -> Result<Option<Value>>,
+    pub unsynced: fn(&Connection, RecordKind) -> Result<Vec<(String, String, Value)>>,
+    pub describe: fn(&Connection, RecordKind, &str, &str, &str) -> Result<Subject>,
+    pub after_pull: fn(&Core) -> Result<()>,
+}
+
+/// For kinds with no local work to queue at sign-in (the server's own records).
+pub fn nothing_unsynced(_: &Connection, _: RecordKind) -> Result<Vec<(String, String, Value)>> {
+    Ok(Vec::new())
+}
+
+/// For kinds with nothing to do after a pull.
+pub fn nothing_after(_: &Core) -> Result<()> {
+    Ok(())
+}
+
+impl LocalKind for KindFns {
+    fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    fn write(
+        &self,
+        conn: &Connection,
+        entity_id: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<bool> {
+        (self.write)(conn, self.kind, entity_id, field, value)
+    }
+
+    fn read(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<Option<Value>> {
+        (self.read)(conn, self.kind, entity_id, field)
+    }
+
+    fn unsynced(&self, conn: &Connection) -> Result<Vec<(String, String, Value)>> {
+        (self.unsynced)(conn, self.kind)
+    }
+
+    fn describe(
+        &self,
+        conn: &Connection,
+        entity_id: &str,
+        field: &str,
+        lang: &str,
+    ) -> Result<Subject> {
+        (self.describe)(conn, self.kind, entity_id, field, lang)
+    }
+
+    fn after_pull(&self, core: &Core) -> Result<()> {
+        (self.after_pull)(core)
+    }
 }
 
 /// Which [`LocalKind`] holds each kind: given to [`Core`] when it opens, so the engine finds
@@ -80,6 +146,30 @@ pub(crate) fn write(
         Some(k) => k.write(conn, entity_id, field, value),
         None => Ok(false),
     }
+}
+
+/// The rows of `sql` (its first three columns: kind, entity id, field), each built by `build`
+/// with its kind and its [`Subject`] in the app's language. Rows of kinds this version does
+/// not know are left out. For the lists the Sync page shows.
+pub(crate) fn described<T>(
+    core: &Core,
+    sql: &str,
+    build: impl Fn(&rusqlite::Row, RecordKind, Subject) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let lang = core.language()?;
+    let conn = core.conn();
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let Some(kind) = RecordKind::from_name(&row.get::<_, String>(0)?) else {
+            continue;
+        };
+        let (entity_id, field): (String, String) = (row.get(1)?, row.get(2)?);
+        let subject = describe(core, &conn, kind, &entity_id, &field, &lang)?;
+        out.push(build(row, kind, subject)?);
+    }
+    Ok(out)
 }
 
 /// The field in words; an unknown kind is described by its name.

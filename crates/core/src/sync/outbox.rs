@@ -256,57 +256,25 @@ fn parse_json(json: &str) -> Value {
 
 /// Everything in the outbox, oldest first, each described in the app's language.
 pub fn pending_operations(core: &Core) -> Result<Vec<PendingOperation>> {
-    let lang = core.language()?;
-    let conn = core.conn();
-    let mut stmt = conn.prepare(
-        "SELECT op_id, seq, kind, entity_id, field, base_version, value_json, sent, created_at FROM outbox ORDER BY seq",
-    )?;
-    type Row = (
-        String,
-        i64,
-        String,
-        String,
-        String,
-        Option<i64>,
-        String,
-        bool,
-        String,
-    );
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (op_id, seq, kind, entity_id, field, base, value, sent, created_at) in rows {
-        // Only kinds this version knows are ever queued here.
-        let Some(kind) = RecordKind::from_name(&kind) else {
-            continue;
-        };
-        out.push(PendingOperation {
-            subject: kinds::describe(core, &conn, kind, &entity_id, &field, &lang)?,
-            op_id,
-            seq,
-            kind,
-            entity_id,
-            field,
-            base_version: base.map(|v| v as u64),
-            value: parse_json(&value),
-            sent,
-            created_at,
-        });
-    }
-    Ok(out)
+    kinds::described(
+        core,
+        "SELECT kind, entity_id, field, op_id, seq, base_version, value_json, sent, created_at
+         FROM outbox ORDER BY seq",
+        |r, kind, subject| {
+            Ok(PendingOperation {
+                op_id: r.get(3)?,
+                seq: r.get(4)?,
+                kind,
+                entity_id: r.get(1)?,
+                field: r.get(2)?,
+                subject,
+                base_version: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+                value: parse_json(&r.get::<_, String>(6)?),
+                sent: r.get(7)?,
+                created_at: r.get(8)?,
+            })
+        },
+    )
 }
 
 /// Picks the next push batch: up to `max` operations whose base version is known, oldest

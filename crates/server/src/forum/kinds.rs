@@ -9,98 +9,71 @@ use super::{directory, events, posts, today};
 use crate::accounts::store as accounts;
 use crate::auth::policy::SyncScope;
 use crate::error::Result;
-use crate::records::KindRules;
+use crate::records::{KindRules, nothing_after};
 
-pub struct ForumCategory;
-pub struct ForumPost;
-pub struct ForumThread;
-pub struct Profile;
-pub struct Event;
-pub struct EventRegistration;
+pub static KINDS: &[KindRules] = &[
+    KindRules::plain(RecordKind::ForumCategory),
+    KindRules {
+        kind: RecordKind::ForumPost,
+        refuse: post_refusal,
+        after_apply: stamp_new_post,
+    },
+    KindRules {
+        kind: RecordKind::ForumThread,
+        refuse: thread_refusal,
+        after_apply: nothing_after,
+    },
+    KindRules {
+        kind: RecordKind::Profile,
+        refuse: profile_refusal,
+        after_apply: nothing_after,
+    },
+    KindRules::plain(RecordKind::Event),
+    KindRules {
+        kind: RecordKind::EventRegistration,
+        refuse: registration_refusal,
+        after_apply: nothing_after,
+    },
+];
 
-impl KindRules for ForumCategory {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ForumCategory
+/// Writing a post's content (creating or editing it) or hiding it.
+fn post_refusal(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Option<Refusal>> {
+    let caller = accounts::get_by_id(conn, scope.account_id)?;
+    match op.field.as_str() {
+        "content" => posts::content_refusal(conn, &caller, op),
+        "hidden" => posts::hide_refusal(conn, &caller, &op.entity.id),
+        _ => Ok(None), // refused by the shape check already
     }
 }
 
-impl KindRules for Event {
-    fn kind(&self) -> RecordKind {
-        RecordKind::Event
+/// A new post gets its author and date (`meta`).
+fn stamp_new_post(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<()> {
+    if op.field == "content" {
+        posts::stamp_if_new(conn, scope.account_id, op)?;
     }
+    Ok(())
 }
 
-impl KindRules for ForumPost {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ForumPost
-    }
-
-    fn refusal(
-        &self,
-        conn: &Connection,
-        scope: &SyncScope,
-        op: &Operation,
-    ) -> Result<Option<Refusal>> {
-        let caller = accounts::get_by_id(conn, scope.account_id)?;
-        match op.field.as_str() {
-            "content" => posts::content_refusal(conn, &caller, op),
-            "hidden" => posts::hide_refusal(conn, &caller, &op.entity.id),
-            _ => Ok(None), // refused by the shape check already
-        }
-    }
-
-    /// A new post gets its author and date (`meta`).
-    fn applied(&self, conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<()> {
-        if op.field == "content" {
-            posts::stamp_if_new(conn, scope.account_id, op)?;
-        }
-        Ok(())
-    }
+/// Locking or unlocking a thread.
+fn thread_refusal(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Option<Refusal>> {
+    let caller = accounts::get_by_id(conn, scope.account_id)?;
+    posts::lock_refusal(conn, &caller, &op.entity.id)
 }
 
-impl KindRules for ForumThread {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ForumThread
-    }
-
-    fn refusal(
-        &self,
-        conn: &Connection,
-        scope: &SyncScope,
-        op: &Operation,
-    ) -> Result<Option<Refusal>> {
-        let caller = accounts::get_by_id(conn, scope.account_id)?;
-        posts::lock_refusal(conn, &caller, &op.entity.id)
-    }
+/// Sharing a contact card.
+fn profile_refusal(
+    conn: &Connection,
+    scope: &SyncScope,
+    op: &Operation,
+) -> Result<Option<Refusal>> {
+    let caller = accounts::get_by_id(conn, scope.account_id)?;
+    Ok(directory::shared_refusal(&caller, &op.entity.id))
 }
 
-impl KindRules for Profile {
-    fn kind(&self) -> RecordKind {
-        RecordKind::Profile
-    }
-
-    fn refusal(
-        &self,
-        conn: &Connection,
-        scope: &SyncScope,
-        op: &Operation,
-    ) -> Result<Option<Refusal>> {
-        let caller = accounts::get_by_id(conn, scope.account_id)?;
-        Ok(directory::shared_refusal(&caller, &op.entity.id))
-    }
-}
-
-impl KindRules for EventRegistration {
-    fn kind(&self) -> RecordKind {
-        RecordKind::EventRegistration
-    }
-
-    fn refusal(
-        &self,
-        conn: &Connection,
-        scope: &SyncScope,
-        op: &Operation,
-    ) -> Result<Option<Refusal>> {
-        events::registration_refusal(conn, scope, op, &today())
-    }
+fn registration_refusal(
+    conn: &Connection,
+    scope: &SyncScope,
+    op: &Operation,
+) -> Result<Option<Refusal>> {
+    events::registration_refusal(conn, scope, op, &today())
 }

@@ -8,44 +8,30 @@ use stopover_protocol::{Operation, RecordKind, Refusal};
 use super::refusal;
 use crate::auth::policy::SyncScope;
 use crate::error::Result;
-use crate::records::KindRules;
+use crate::records::{KindRules, nothing_after};
 
-pub struct ReportAnswer;
-pub struct ReportAssignment;
-pub struct ReportSubmission;
+pub static KINDS: &[KindRules] = &[
+    KindRules {
+        kind: RecordKind::ReportAnswer,
+        refuse: answer_refusal,
+        after_apply: nothing_after,
+    },
+    KindRules {
+        kind: RecordKind::ReportAssignment,
+        refuse: assignment_refusal,
+        after_apply: nothing_after,
+    },
+    KindRules::plain(RecordKind::ReportSubmission),
+];
 
-impl KindRules for ReportAnswer {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ReportAnswer
-    }
-
-    fn refusal(
-        &self,
-        conn: &Connection,
-        scope: &SyncScope,
-        op: &Operation,
-    ) -> Result<Option<Refusal>> {
-        refusal(conn, scope, RecordKind::ReportAnswer, op)
-    }
+fn answer_refusal(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Option<Refusal>> {
+    refusal(conn, scope, RecordKind::ReportAnswer, op)
 }
 
-impl KindRules for ReportAssignment {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ReportAssignment
-    }
-
-    fn refusal(
-        &self,
-        conn: &Connection,
-        scope: &SyncScope,
-        op: &Operation,
-    ) -> Result<Option<Refusal>> {
-        refusal(conn, scope, RecordKind::ReportAssignment, op)
-    }
-}
-
-impl KindRules for ReportSubmission {
-    fn kind(&self) -> RecordKind {
-        RecordKind::ReportSubmission
-    }
+fn assignment_refusal(
+    conn: &Connection,
+    scope: &SyncScope,
+    op: &Operation,
+) -> Result<Option<Refusal>> {
+    refusal(conn, scope, RecordKind::ReportAssignment, op)
 }

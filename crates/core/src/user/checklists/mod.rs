@@ -4,7 +4,8 @@
 
 mod kind;
 
-pub use kind::{ChecklistProgress, entity_id};
+pub(crate) use kind::KINDS;
+pub use kind::entity_id;
 
 use rusqlite::{Connection, params};
 use serde_json::Value;
