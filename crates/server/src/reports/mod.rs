@@ -544,6 +544,13 @@ mod tests {
             include_str!("../../../../assets/forms/cms-national-report.txt"),
         )
         .unwrap();
+        // The form reads its species list from a CSV file published with it.
+        std::fs::create_dir_all(pack.join("forms/cms-national-report")).unwrap();
+        std::fs::write(
+            pack.join("forms/cms-national-report/cms-species.csv"),
+            include_str!("../../../../assets/forms/cms-national-report/cms-species.csv"),
+        )
+        .unwrap();
         let key = dir.join("pack.key");
         packs::keygen(&key).unwrap();
         packs::publish(&mut c, dir, &key, &pack).unwrap();
