@@ -126,6 +126,15 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
 
     // Start the CMS report for COP15.
     app.click_testid("nav-reports").await;
+    // The form list arrives after the view: wait for the CMS form's option.
+    find(
+        &app,
+        &format!(
+            "{} option[value=\"cms-national-report\"]",
+            testid("report-new-form")
+        ),
+    )
+    .await;
     let form = app.wait_testid("report-new-form").await;
     form.select_by_value("cms-national-report").await.unwrap();
     let cycle = app.wait_testid("report-new-cycle").await;
@@ -179,10 +188,15 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
         row.attr("data-path").await.unwrap().as_deref(),
         Some("appendix_i/app1_species[1]")
     );
-    // The species is picked from the CMS species list; one missing from it goes under "Other",
-    // whose free text opens below the list.
-    let name = find(&app, &format!("{} select", question("app1_sp_name"))).await;
-    name.select_by_value("other").await.unwrap();
+    // The species is picked from the CMS species list (a searchable list read from the form's
+    // CSV file); one missing from it goes under "Other", always offered, whose free text opens
+    // below the list.
+    let other_choice = format!(
+        "{} {}[data-value=\"other\"]",
+        question("app1_sp_name"),
+        testid("choice")
+    );
+    find(&app, &other_choice).await.click().await.unwrap();
     let other = find(
         &app,
         &format!("{} {}", question("app1_sp_name"), testid("other-input")),
@@ -235,9 +249,18 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
     assert_eq!(checked.as_bool(), Some(true), "the gate's answer survived");
     open_section(&app, "appendix_i").await;
     find(&app, &testid("repeat-row")).await;
+    let other_checked = app
+        .client
+        .execute(
+            &format!("return document.querySelector('{other_choice}').checked"),
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        value_of(&app, &format!("{} select", question("app1_sp_name"))).await,
-        "other"
+        other_checked.as_bool(),
+        Some(true),
+        "the species stayed under Other"
     );
     assert_eq!(
         value_of(
