@@ -10,7 +10,7 @@ use stopover_protocol::reports::parse_report_entity_id;
 use super::labels;
 use super::sync::{local_fields, read_local, write_local};
 use crate::Result;
-use crate::sync::kinds::{KindFns, Subject, nothing_after, nothing_unsynced};
+use crate::sync::kinds::{KindFns, Subject, Unsynced, nothing_after, nothing_unsynced};
 
 /// Answers and assignments queue the drafts' work at the first sign-in; the receipt is the
 /// server's own.
@@ -22,7 +22,7 @@ pub(crate) static KINDS: &[KindFns] = &[
 
 const fn report(
     kind: RecordKind,
-    unsynced: fn(&Connection, RecordKind) -> Result<Vec<(String, String, Value)>>,
+    unsynced: fn(&Connection, RecordKind) -> Result<Unsynced>,
 ) -> KindFns {
     KindFns {
         kind,

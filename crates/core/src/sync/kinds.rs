@@ -58,13 +58,16 @@ pub trait LocalKind: Sync {
     }
 }
 
+/// Local work of one kind to queue at sign-in, as (entity id, field, value).
+pub type Unsynced = Vec<(String, String, Value)>;
+
 /// A record kind as its domain's functions: most domains store several kinds through the same
 /// functions, which take the kind. This is how every kind is declared.
 pub struct KindFns {
     pub kind: RecordKind,
     pub write: fn(&Connection, RecordKind, &str, &str, &Value) -> Result<bool>,
     pub read: fn(&Connection, RecordKind, &str, &str) -> Result<Option<Value>>,
-    pub unsynced: fn(&Connection, RecordKind) -> Result<Vec<(String, String, Value)>>,
+    pub unsynced: fn(&Connection, RecordKind) -> Result<Unsynced>,
     pub describe: fn(&Connection, RecordKind, &str, &str, &str) -> Result<Subject>,
     pub after_pull: fn(&Core) -> Result<()>,
 }
