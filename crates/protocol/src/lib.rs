@@ -16,6 +16,11 @@
 //! | `POST /v1/admin/accounts/{user}/approve` | → [`Account`]                       | secretariat, admin |
 //! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
 //!
+//! A sync round is one exchange: a push that has operations to send asks for the pull page in
+//! the same request (`pull: {cursor, limit}`) and gets it in the answer; a round with nothing
+//! to send is one `GET /v1/sync/pull`. Either answer carries `protocol` (a captive portal's
+//! 200 cannot), so no health probe precedes a round, and neither brings back the changes the
+//! calling device pushed itself.
 //!
 //! National reports (`/v1/reports/...`) are described in [`reports`]; the forum, directory and
 //! events (synced record kinds) in [`forum`].
