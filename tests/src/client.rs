@@ -170,7 +170,7 @@ impl Device {
     }
 
     pub fn resolve(&self, c: &SyncConflict, choice: Resolution) {
-        sync::resolve_conflict(&self.core, &c.kind, &c.entity_id, &c.field, choice).unwrap_or_else(
+        sync::resolve_conflict(&self.core, c.kind, &c.entity_id, &c.field, choice).unwrap_or_else(
             |e| panic!("{}: resolving {}/{}: {e}", self.name, c.entity_id, c.field),
         );
     }
@@ -181,7 +181,10 @@ impl Device {
 
     /// `last_error_code` of the sync status.
     pub fn last_error_code(&self) -> Option<String> {
-        sync::status(&self.core).unwrap().last_error_code
+        sync::status(&self.core)
+            .unwrap()
+            .last_error
+            .map(|e| e.code.as_str().to_string())
     }
 
     /// The device's own tables: both fields of every step with progress.

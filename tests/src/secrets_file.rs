@@ -34,7 +34,7 @@ impl SecretStore for FileSecrets {
         let tmp = self.path(&format!("{key}.tmp"));
         std::fs::write(&tmp, value)
             .and_then(|_| std::fs::rename(&tmp, self.path(key)))
-            .map_err(|e| stopover_core::Error::InvalidInput(format!("test secret store: {e}")))
+            .map_err(|e| stopover_core::Error::internal(format!("test secret store: {e}")))
     }
 
     fn delete(&self, key: &str) -> stopover_core::Result<()> {

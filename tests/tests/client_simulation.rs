@@ -134,7 +134,7 @@ impl Sim {
     /// Notes every operation in the device's outbox (before a sync: what may go out).
     fn snapshot(&mut self, d: usize) {
         for op in self.devices[d].pending() {
-            assert_eq!(op.kind, KIND);
+            assert_eq!(op.kind.name(), KIND);
             self.seen.insert(
                 op.op_id,
                 SeenOp {

@@ -307,8 +307,8 @@ async fn an_edit_racing_moderation_or_another_edit_becomes_a_conflict_with_nothi
         assert_eq!(c.theirs, "Spare seats on our charter.");
         assert!(
             p.refusal
-                .as_deref()
-                .is_some_and(|r| r.contains("hidden by the Secretariat")),
+                .as_ref()
+                .is_some_and(|r| r.code == stopover_protocol::RefusalCode::PostHidden),
             "{:?}",
             p.refusal
         );

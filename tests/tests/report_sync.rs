@@ -131,7 +131,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     let conflict = &conflicts[0];
     assert_eq!(
         (
-            conflict.kind.as_str(),
+            conflict.kind.name(),
             conflict.entity_id.as_str(),
             conflict.field.as_str()
         ),
@@ -146,7 +146,7 @@ async fn colleagues_share_one_report_per_country_merged_per_answer() {
     );
     sync::resolve_conflict(
         &b.core,
-        &conflict.kind,
+        conflict.kind,
         &conflict.entity_id,
         &conflict.field,
         Resolution::KeepMine,

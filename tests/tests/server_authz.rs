@@ -253,11 +253,7 @@ fn judge(
             reply.describe()
         ));
     }
-    if expect != Allow
-        && reply
-            .error_body()
-            .is_none_or(|e| e.code.is_empty() || e.message.is_empty())
-    {
+    if expect != Allow && reply.error_body().is_none_or(|e| e.message.is_empty()) {
         return Some(format!(
             "{endpoint:<38} as {caller:?}: the denial is not an ErrorBody {{code, message}}: {}",
             reply.describe()

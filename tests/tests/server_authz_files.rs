@@ -134,7 +134,7 @@ async fn uploads_belong_to_their_account_and_packs_need_a_sign_in() {
         .unwrap();
     assert_eq!(latest.status, 404, "{}", latest.describe());
     assert_eq!(
-        latest.error_body().map(|e| e.code).as_deref(),
+        latest.error_body().map(|e| e.code.as_str()),
         Some("no_pack")
     );
 

@@ -80,7 +80,7 @@ async fn sync_figures() {
         proxy.reset_stats();
         let batch = sync::next_batch(&laptop.core, MAX_OPS_PER_PUSH).unwrap();
         assert_eq!(batch.len(), 1);
-        let json = serde_json::to_vec(&PushRequest { ops: batch.clone() }).unwrap();
+        let json = serde_json::to_vec(&PushRequest { ops: batch.clone(), pull: None }).unwrap();
         let gz = gzip(&json);
         let (answer, transfer) = laptop.client.push(&token, &batch).await.unwrap();
         sync::apply_push_results(&laptop.core, &batch, &answer).unwrap();

@@ -59,8 +59,7 @@ pub fn pull(conn: &Connection, scope: &SyncScope, cursor: u64, limit: u32) -> Re
         ])?;
         let mut bytes = 0;
         while let Some(row) = rows.next()? {
-            if changes.len() == limit as usize
-                || (bytes >= PAGE_VALUE_BYTES && !changes.is_empty())
+            if changes.len() == limit as usize || (bytes >= PAGE_VALUE_BYTES && !changes.is_empty())
             {
                 more = true;
                 break;
@@ -172,7 +171,12 @@ mod tests {
         let office = a.clone().on_device("office");
         for i in 0..6u32 {
             let who = if i % 2 == 0 { &laptop } else { &office };
-            apply(&c, who, &[op(i, &format!("l/s-{i}"), "done", 0, json!(true))]).unwrap();
+            apply(
+                &c,
+                who,
+                &[op(i, &format!("l/s-{i}"), "done", 0, json!(true))],
+            )
+            .unwrap();
         }
         // A change the server wrote (no device): everyone's.
         crate::records::feed::write_server_record(
@@ -189,7 +193,10 @@ mod tests {
         assert_eq!((ids, p1.more, p1.cursor), (vec!["l/s-1", "l/s-3"], true, 4));
         let p2 = pull(&c, &laptop, p1.cursor, 2).unwrap();
         let ids: Vec<&str> = p2.changes.iter().map(|c| c.entity.id.as_str()).collect();
-        assert_eq!((ids, p2.more, p2.cursor), (vec!["l/s-5", "l/server"], false, 7));
+        assert_eq!(
+            (ids, p2.more, p2.cursor),
+            (vec!["l/s-5", "l/server"], false, 7)
+        );
         // The laptop pushes more: its next page is empty and the cursor still moves on.
         apply(&c, &laptop, &[op(9, "l/s-9", "done", 0, json!(true))]).unwrap();
         let p3 = pull(&c, &laptop, p2.cursor, 2).unwrap();

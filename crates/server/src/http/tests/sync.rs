@@ -250,7 +250,12 @@ async fn a_push_brings_the_page_without_the_devices_own_changes() {
         "pull": {"cursor": 0},
     });
     let (status, wire) = s
-        .send(Method::POST, "/v1/sync/push", Some(&laptop), Some(body.clone()))
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(&laptop),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{wire}");
     assert_eq!(wire["protocol"], 1, "{wire}");
@@ -260,17 +265,32 @@ async fn a_push_brings_the_page_without_the_devices_own_changes() {
         .iter()
         .map(|r| serde_json::to_value(&r.outcome).unwrap()["outcome"].clone())
         .collect();
-    assert_eq!(outcomes, [json!("conflict"), json!("applied"), json!("applied")]);
+    assert_eq!(
+        outcomes,
+        [json!("conflict"), json!("applied"), json!("applied")]
+    );
     let page = answer.pull.expect("the page was asked for");
     let values: Vec<&Value> = page.changes.iter().map(|c| &c.value).collect();
-    assert_eq!(values, [&json!("from the office")], "no echo of the laptop's own two changes");
-    assert_eq!((page.more, page.cursor), (false, 3), "the cursor moves past them");
+    assert_eq!(
+        values,
+        [&json!("from the office")],
+        "no echo of the laptop's own two changes"
+    );
+    assert_eq!(
+        (page.more, page.cursor),
+        (false, 3),
+        "the cursor moves past them"
+    );
     let again = pull(&s, &laptop, &format!("?cursor={}", page.cursor)).await;
     assert_eq!((again.changes.len(), again.cursor), (0, 3));
     // The other device of the same account sees them.
     let office_page = pull(&s, &office, "?cursor=0").await;
     let values: Vec<&Value> = office_page.changes.iter().map(|c| &c.value).collect();
-    assert_eq!(values, [&json!(true), &json!(true)], "the laptop's, not its own");
+    assert_eq!(
+        values,
+        [&json!(true), &json!(true)],
+        "the laptop's, not its own"
+    );
 
     // The answer was lost: the retry is all duplicates (the conflict as it was), no echo.
     let (status, wire) = s
@@ -279,11 +299,20 @@ async fn a_push_brings_the_page_without_the_devices_own_changes() {
     assert_eq!(status, StatusCode::OK, "{wire}");
     assert_eq!(wire["results"][1]["outcome"], "duplicate");
     assert_eq!(wire["results"][2]["outcome"], "duplicate");
-    assert_eq!(wire["pull"]["changes"].as_array().unwrap().len(), 1, "{wire}");
+    assert_eq!(
+        wire["pull"]["changes"].as_array().unwrap().len(),
+        1,
+        "{wire}"
+    );
     assert_eq!(s.count("change").await, 3, "applied once");
 
     // Without `pull`, no page; with no operations, just the page.
-    let plain = push(&s, &laptop, vec![op(5, "cop/hotel", "done", 0, json!(true))]).await;
+    let plain = push(
+        &s,
+        &laptop,
+        vec![op(5, "cop/hotel", "done", 0, json!(true))],
+    )
+    .await;
     assert!(plain.pull.is_none());
     let (_, wire) = s
         .send(
@@ -294,7 +323,11 @@ async fn a_push_brings_the_page_without_the_devices_own_changes() {
         )
         .await;
     assert_eq!(wire["results"], json!([]));
-    assert_eq!(wire["pull"]["changes"], json!([]), "op 5 is the laptop's own");
+    assert_eq!(
+        wire["pull"]["changes"],
+        json!([]),
+        "op 5 is the laptop's own"
+    );
     assert_eq!(wire["pull"]["cursor"], 4);
     let (status, _) = s
         .send(
@@ -304,5 +337,9 @@ async fn a_push_brings_the_page_without_the_devices_own_changes() {
             Some(json!({"ops": [], "pull": {"cursor": 0, "since": 3}})),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown fields are refused"
+    );
 }
