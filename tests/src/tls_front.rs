@@ -197,7 +197,9 @@ impl TlsFront {
             .clone()
     }
 
-    /// Closes every open connection now (the next request opens a new one).
+    /// Closes every open connection now (the next request opens a new one), as a server's
+    /// idle timeout would. Give clients a moment to see the close before the next request: a
+    /// request already on its way over a connection being closed fails, as it would for real.
     pub fn drop_connections(&self) {
         for t in self
             .shared
@@ -475,4 +477,115 @@ async fn pump<R, W>(
         let _ = to.shutdown().await;
     };
     tokio::join!(reader, writer);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::post;
+
+    async fn echo_server() -> (SocketAddr, JoinHandle<()>) {
+        let app = Router::new().route("/echo", post(|body: String| async move { body }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        (
+            addr,
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }),
+        )
+    }
+
+    fn client(front: &TlsFront) -> reqwest::Client {
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(front.ca_pem()).unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// HTTP/2 through ALPN, one connection for many requests, a resumed session on a new
+    /// connection of the same client, and a client that does not trust the test CA refused.
+    #[tokio::test]
+    async fn http2_keep_alive_and_session_resumption() {
+        let (up, _server) = echo_server().await;
+        let front = TlsFront::start(up).await;
+        let c = client(&front);
+        for i in 0..3 {
+            let r = c
+                .post(format!("{}/echo", front.url()))
+                .body(format!("hello {i}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.version(), reqwest::Version::HTTP_2);
+            assert_eq!(r.text().await.unwrap(), format!("hello {i}"));
+        }
+        let s = front.stats();
+        assert_eq!(
+            (
+                s.connections,
+                s.full_handshakes,
+                s.requests,
+                s.http2_requests
+            ),
+            (1, 1, 3, 3),
+            "{s:?}"
+        );
+        front.drop_connections();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let r = c
+            .post(format!("{}/echo", front.url()))
+            .body("again")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.text().await.unwrap(), "again");
+        let s = front.stats();
+        assert_eq!((s.connections, s.resumed_handshakes), (2, 1), "{s:?}");
+
+        let stranger = reqwest::Client::builder().use_rustls_tls().build().unwrap();
+        let refused = stranger.post(format!("{}/echo", front.url())).send().await;
+        assert!(refused.is_err(), "the test CA is not trusted by default");
+    }
+
+    /// Over the link, a cold request costs three round trips (TCP, TLS, the exchange) plus
+    /// its bytes; a warm one, one round trip plus its bytes.
+    #[tokio::test]
+    async fn the_link_charges_handshakes_and_bytes() {
+        let (up, _server) = echo_server().await;
+        let front = TlsFront::start(up).await;
+        let link = Link {
+            bytes_per_sec: 100_000,
+            delay: Duration::from_millis(100),
+        };
+        front.set_link(Some(link));
+        let c = client(&front);
+        let timed = || async {
+            let started = Instant::now();
+            let r = c
+                .post(format!("{}/echo", front.url()))
+                .body("x".repeat(10_000))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.text().await.unwrap().len(), 10_000);
+            started.elapsed()
+        };
+        let cold = timed().await;
+        let cold_bytes = front.stats().wire();
+        front.reset_stats();
+        let warm = timed().await;
+        let warm_bytes = front.stats().wire();
+        let (cold_min, warm_min) = (link.minimum(cold_bytes, 3), link.minimum(warm_bytes, 1));
+        assert!(cold >= cold_min, "cold {cold:?} < {cold_min:?}");
+        assert!(warm >= warm_min, "warm {warm:?} < {warm_min:?}");
+        assert!(
+            warm < warm_min + Duration::from_millis(150),
+            "warm {warm:?} vs {warm_min:?}"
+        );
+        assert!(
+            cold_bytes > warm_bytes + 500,
+            "the handshake's bytes: {cold_bytes} vs {warm_bytes}"
+        );
+    }
 }
