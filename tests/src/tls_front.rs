@@ -71,11 +71,19 @@ pub struct FrontStats {
     /// Bytes from and to the client on the wire (TLS records, handshakes included).
     pub bytes_up: u64,
     pub bytes_down: u64,
+    /// Of those, the HTTP bodies as they travel (compressed, as the client and the server
+    /// sent them): the payload, without TLS, HTTP/2 framing or headers.
+    pub body_up: u64,
+    pub body_down: u64,
 }
 
 impl FrontStats {
     pub fn wire(&self) -> u64 {
         self.bytes_up + self.bytes_down
+    }
+
+    pub fn payload(&self) -> u64 {
+        self.body_up + self.body_down
     }
 }
 
@@ -88,6 +96,8 @@ struct Counters {
     http2_requests: AtomicU64,
     bytes_up: AtomicU64,
     bytes_down: AtomicU64,
+    body_up: AtomicU64,
+    body_down: AtomicU64,
 }
 
 struct Shared {
@@ -123,7 +133,7 @@ impl TlsFront {
             tasks: Mutex::new(Vec::new()),
         });
         // One keep-alive pool to the server, as a reverse proxy keeps.
-        let client: Client<HttpConnector, Incoming> =
+        let client: Client<HttpConnector, FrontBody> =
             Client::builder(TokioExecutor::new()).build_http();
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -165,6 +175,8 @@ impl TlsFront {
             http2_requests: c.http2_requests.load(Ordering::SeqCst),
             bytes_up: c.bytes_up.load(Ordering::SeqCst),
             bytes_down: c.bytes_down.load(Ordering::SeqCst),
+            body_up: c.body_up.load(Ordering::SeqCst),
+            body_down: c.body_down.load(Ordering::SeqCst),
         }
     }
 
@@ -178,6 +190,8 @@ impl TlsFront {
             &c.http2_requests,
             &c.bytes_up,
             &c.bytes_down,
+            &c.body_up,
+            &c.body_down,
         ] {
             a.store(0, Ordering::SeqCst);
         }
@@ -258,7 +272,7 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
     shared: Arc<Shared>,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, FrontBody>,
     upstream: SocketAddr,
 ) {
     loop {
@@ -291,7 +305,7 @@ async fn connection(
     link: Option<Link>,
     acceptor: tokio_rustls::TlsAcceptor,
     shared: Arc<Shared>,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, FrontBody>,
     upstream: SocketAddr,
 ) {
     // The front's end of the link; the pumps carry bytes between it and the client's socket
@@ -350,8 +364,8 @@ type FrontBody = http_body_util::combinators::BoxBody<hyper::body::Bytes, hyper:
 /// does (connection-level headers dropped in both directions).
 async fn forward(
     req: Request<Incoming>,
-    shared: &Shared,
-    client: &Client<HttpConnector, Incoming>,
+    shared: &Arc<Shared>,
+    client: &Client<HttpConnector, FrontBody>,
     upstream: SocketAddr,
 ) -> Result<Response<FrontBody>, std::convert::Infallible> {
     shared.counters.requests.fetch_add(1, Ordering::SeqCst);
@@ -376,10 +390,30 @@ async fn forward(
         .expect("upstream URI");
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
+    let up = shared.clone();
+    let body = body
+        .map_frame(move |frame| {
+            if let Some(data) = frame.data_ref() {
+                up.counters
+                    .body_up
+                    .fetch_add(data.len() as u64, Ordering::SeqCst);
+            }
+            frame
+        })
+        .boxed();
     match client.request(Request::from_parts(parts, body)).await {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            let down = shared.clone();
+            let body = body.map_frame(move |frame| {
+                if let Some(data) = frame.data_ref() {
+                    down.counters
+                        .body_down
+                        .fetch_add(data.len() as u64, Ordering::SeqCst);
+                }
+                frame
+            });
             Ok(Response::from_parts(parts, body.boxed()))
         }
         Err(e) => {

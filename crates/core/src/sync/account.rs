@@ -46,6 +46,19 @@ pub async fn sign_in(
     device_name: &str,
 ) -> Result<Account> {
     let client = SyncClient::new(server_url)?;
+    sign_in_with(core, secrets, &client, username, password, device_name).await
+}
+
+/// [`sign_in`] through a given client (the one the caller then keeps for its rounds, or, in
+/// tests, one that trusts a test certificate authority).
+pub async fn sign_in_with(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    client: &SyncClient,
+    username: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Account> {
     let url = client.server_url().to_string();
     let username = username.trim();
     if username.is_empty() {
@@ -55,6 +68,9 @@ pub async fn sign_in(
         ));
     }
     refuse_switch_with_waiting_changes(core, &url, username)?;
+    // The one place a probe still prevents something: the password must not go to an address
+    // that is not an e-community server (a mistyped one, another service), which answers the
+    // probe with something else. Sync rounds need no probe: their answers carry `protocol`.
     client.health().await?;
     let request = SignInRequest {
         username: username.to_string(),

@@ -76,7 +76,9 @@ pub mod outbox;
 mod pull;
 pub(crate) mod state;
 
-pub use account::{check_server_url, device_token, forget_device, sign_in, sign_out, token_key};
+pub use account::{
+    check_server_url, device_token, forget_device, sign_in, sign_in_with, sign_out, token_key,
+};
 pub use backoff::{Backoff, jittered};
 pub use client::{SyncClient, Transfer, normalize_server_url};
 pub use conflicts::{
