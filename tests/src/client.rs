@@ -123,7 +123,7 @@ impl Device {
         )
     }
 
-    /// One sync round with the real engine (probe, push, pull).
+    /// One sync round with the real engine (one exchange: the push with its page, or a pull).
     pub async fn sync(&self) -> Result<SyncReport, Error> {
         let token = self.token();
         sync::sync_once(&self.core, &self.client, &token).await

@@ -1,12 +1,16 @@
-//! Sync figures for BENCHMARKS.md (a scenario, not a timed test): the real client
-//! (stopover-core in-process) and the real `ecommunity` process, with the test proxy between
-//! them counting every byte of HTTP it carries (request and status lines, headers and bodies;
-//! not TCP/IP framing).
+//! Sync figures for BENCHMARKS.md (scenarios, not timed tests): the real client
+//! (stopover-core in-process) and the real `ecommunity` process. `sync_over_tls_figures` puts
+//! a TLS front between them (tests/src/tls_front.rs: TLS 1.3, HTTP/2, the link modelled under
+//! TLS, handshakes charged); the others the plain-HTTP test proxy, counting every byte of HTTP
+//! it carries (request and status lines, headers and bodies; not TCP/IP framing).
 //!
 //! ```text
 //! cargo build --release -p ecommunity
 //! ECOMMUNITY_BIN=target/release/ecommunity \
 //!   cargo test -p stopover-tests --release --test sync_bench -- --ignored --nocapture
+//! # the HTTPS figures alone:
+//! ECOMMUNITY_BIN=target/release/ecommunity \
+//!   cargo test -p stopover-tests --release --test sync_bench sync_over_tls -- --ignored --nocapture
 //! ```
 //!
 //! Prints `BENCH …` lines:
@@ -71,7 +75,7 @@ async fn sync_figures() {
         let desktop = Device::sign_in("desktop", &server.base_url, &user).await;
         let steps = laptop.steps();
         assert!(steps.len() >= 50, "the pack has {} steps", steps.len());
-        // A first sync, so the connection is open as it would be after the app's probe.
+        // A first sync, so the connection is open as it is after the app's previous round.
         laptop.sync().await.unwrap();
 
         // 1. One tick.
@@ -104,7 +108,7 @@ async fn sync_figures() {
         laptop.sync().await.unwrap();
         let round = proxy.stats();
         println!(
-            "BENCH push one tick (whole sync round: probe, push, pull of its own change): {} B in {} requests \
+            "BENCH push one tick (whole sync round: the push, its page in the answer): {} B in {} requests \
              (up {} B, down {} B); wire/gzip = {:.1}x; exchanges: {}",
             round.wire(),
             round.requests,
@@ -170,7 +174,7 @@ async fn sync_figures() {
             println!(
                 "BENCH sync 50 changes over 64 kbit/s + 300 ms (run {r}): {:.2} s; {} B on the wire (up {} B, down {} B) \
                  in {} exchanges; physical minimum {:.2} s ({:.2} s for the bytes + {} x 0.6 s); measured/minimum = {:.2}; \
-                 pushed {}, pulled {} (its own changes echoed back); body bytes sent {}, received {} (decompressed); \
+                 pushed {}, pulled {} (no echo of its own); body bytes sent {}, received {} (decompressed); \
                  exchanges: {}",
                 took.as_secs_f64(),
                 s.wire(),
@@ -301,7 +305,7 @@ async fn report_answer_figures() {
         laptop.sync().await.unwrap();
         let round = proxy.stats();
         println!(
-            "BENCH one changed answer (whole sync round: probe, push, pull of its own change): {} B in {} requests; exchanges: {}",
+            "BENCH one changed answer (whole sync round: the push, its page in the answer): {} B in {} requests; exchanges: {}",
             round.wire(),
             round.requests,
             proxy.exchanges()
