@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use stopover_core::sync::Backoff;
 use stopover_tests::api::{Api, within};
-use stopover_tests::client::{
-    Device, FieldKey, State, assert_same_state, differences, server_feed, wait_until,
-};
+use stopover_tests::client::{Device, FieldKey, State, assert_same_state, server_feed, wait_until};
 use stopover_tests::proxy::{Fault, Proxy};
 use stopover_tests::server::{NewUser, Server};
 

@@ -200,8 +200,10 @@ pub async fn check_for_pack_update(
     if !response.status().is_success() {
         return match client.error_from(response).await {
             Error::Server {
-                status: 404, code, ..
-            } if code == stopover_protocol::ErrorCode::NoPack => Ok(None),
+                status: 404,
+                code: stopover_protocol::ErrorCode::NoPack,
+                ..
+            } => Ok(None),
             e => Err(e),
         };
     }
