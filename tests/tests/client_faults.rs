@@ -430,8 +430,7 @@ async fn a_captive_portal_takes_nothing_out_of_the_outbox() {
 }
 
 /// Under `fault`, sync attempts break at the push (which carries the pull) and at a pull-only
-/// round,
-/// with edits on both devices in between (the other device, straight to the server, edits
+/// round, with edits on both devices in between (the other device, straight to the server, edits
 /// other steps); then a clean sync. Panics with what went wrong.
 async fn faults_then_a_clean_sync(fault: Fault) {
     let s = setup().await;
