@@ -131,10 +131,7 @@ mod tests {
         let mut registered = handlers.clone();
         named.sort_unstable();
         registered.sort_unstable();
-        assert_eq!(
-            named, registered,
-            "command_names.rs and generate_handler! differ"
-        );
+        assert_eq!(named, registered, "command_names.rs and generate_handler! differ");
 
         let capability: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
@@ -142,17 +139,10 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .filter_map(|p| {
-                p.as_str()?
-                    .strip_prefix("allow-")
-                    .map(|s| s.replace('-', "_"))
-            })
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-").map(|s| s.replace('-', "_")))
             .collect();
         granted.sort_unstable();
         let expected: Vec<String> = named.iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            granted, expected,
-            "capabilities/main.json grants other commands"
-        );
+        assert_eq!(granted, expected, "capabilities/main.json grants other commands");
     }
 }

@@ -34,10 +34,7 @@ fn unknown_form_and_empty_cycle_are_refused() {
     let err = reports::create_draft(&core, "no-such-form", "COP15").unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
     let err = reports::create_draft(&core, CMS, "  ").unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
     let err = reports::set_answer(
         &core,
         "no-such-draft",
@@ -184,15 +181,9 @@ fn repeat_rows_are_added_and_removing_one_shifts_the_later_answers() {
     assert_eq!(json["answers"]["appendix_i/app1_species_reported"], "2");
 
     let err = reports::remove_repeat_row(&core, &id, SPECIES, 5).unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
     let err = reports::add_repeat_row(&core, &id, "goal_5/target_13/nbsap_exists").unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
 }
 
 #[test]
@@ -274,10 +265,7 @@ fn answers_survive_closing_and_reopening() {
 fn submission_freezes_the_draft_and_the_next_cycle_is_prefilled() {
     let (_dir, core, id) = fresh();
     let err = reports::submit_draft(&core, &id).unwrap_err();
-    assert!(
-        matches!(err, stopover_core::Error::Invalid { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, stopover_core::Error::Invalid { .. }), "{err:?}");
     reports::set_answer(&core, &id, "goal_5/target_13/nbsap_exists", "no").unwrap();
     reports::set_answer(
         &core,
