@@ -28,6 +28,10 @@ const EDIT_DEBOUNCE: Duration = Duration::from_secs(2);
 /// How often to look for news from the server when nothing else happens (jittered ±50%,
 /// so fifty laptops at one workshop do not ask in the same second).
 const IDLE_PERIOD: Duration = Duration::from_secs(120);
+/// How often a sync round also asks for a newer content pack (and at the first round after
+/// start). Packs are published a few times a year; asking every round would add a second
+/// exchange to each (0.6 s on a 300 ms link) for nothing.
+const PACK_CHECK_PERIOD: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct ProgressView {
@@ -86,6 +90,13 @@ pub struct SyncService {
     /// Set by a local edit: the loop waits [`EDIT_DEBOUNCE`] before syncing.
     edited: Notify,
     live: Mutex<Live>,
+    /// The client of the server signed in to, kept across rounds: its pool keeps the
+    /// connection (HTTP/2 or keep-alive) and its TLS session cache resumes the session when a
+    /// new connection is needed. A new client per round would pay TCP and a full TLS
+    /// handshake every time (two round trips and the certificate chain on a slow link).
+    client: Mutex<Option<SyncClient>>,
+    /// When the last content pack check succeeded.
+    pack_checked: Mutex<Option<std::time::Instant>>,
 }
 
 fn iso(t: SystemTime) -> String {
@@ -110,6 +121,8 @@ impl SyncService {
             wake: Notify::new(),
             edited: Notify::new(),
             live: Mutex::new(Live::default()),
+            client: Mutex::new(None),
+            pack_checked: Mutex::new(None),
         });
         tauri::async_runtime::spawn(Arc::clone(&service).run_loop());
         service
@@ -216,8 +229,17 @@ impl SyncService {
         let mut result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress)
             .await
             .map(|_| ());
-        if result.is_ok() {
+        let pack_due = self
+            .pack_checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|at| at.elapsed() >= PACK_CHECK_PERIOD);
+        if result.is_ok() && pack_due {
             result = self.update_content_pack(&client, &token).await;
+            if result.is_ok() {
+                *self.pack_checked.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(std::time::Instant::now());
+            }
         }
         {
             let mut live = self.live();
@@ -240,7 +262,17 @@ impl SyncService {
                 "sign in to the e-community server first".into(),
             ));
         };
-        let client = SyncClient::new(&url)?;
+        let client = {
+            let mut kept = self.client.lock().unwrap_or_else(|p| p.into_inner());
+            match kept.as_ref() {
+                Some(c) if c.server_url() == url => c.clone(),
+                _ => {
+                    let c = SyncClient::new(&url)?;
+                    *kept = Some(c.clone());
+                    c
+                }
+            }
+        };
         let token = sync::device_token(&self.core, self.secrets.as_ref())?;
         Ok((client, token))
     }

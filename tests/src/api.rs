@@ -186,7 +186,11 @@ impl Api {
 
     /// `POST /v1/sync/push` with these operations, uncompressed.
     pub async fn push_raw(&self, ops: &[Operation]) -> Result<Reply, reqwest::Error> {
-        let body = serde_json::to_value(PushRequest { ops: ops.to_vec() }).unwrap();
+        let body = serde_json::to_value(PushRequest {
+            ops: ops.to_vec(),
+            pull: None,
+        })
+        .unwrap();
         self.post_json("/v1/sync/push", &body).await
     }
 

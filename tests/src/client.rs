@@ -51,14 +51,27 @@ impl Device {
     /// A fresh data folder with the embedded content pack, signed in as `user` at `url` with
     /// the real [`sync::sign_in`].
     pub async fn sign_in(name: &str, url: &str, user: &NewUser) -> Device {
+        Device::sign_in_with(name, SyncClient::new(url).expect("sync client"), user).await
+    }
+
+    /// [`Device::sign_in`] with a given client, kept for the device's rounds (e.g. one that
+    /// trusts the [`TlsFront`](crate::tls_front::TlsFront)'s test CA).
+    pub async fn sign_in_with(name: &str, client: SyncClient, user: &NewUser) -> Device {
         let dir = tempfile::tempdir().expect("device data folder");
         let core =
             Core::open(dir.path(), Ok(PackFiles::embedded())).expect("the device's store opens");
         let secrets = MemoryStore::new();
-        sync::sign_in(&core, &secrets, url, &user.username, &user.password, name)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: sign-in through {url} failed: {e} ({})", e.code()));
-        let client = SyncClient::new(url).expect("sync client");
+        let url = client.server_url().to_string();
+        sync::sign_in_with(
+            &core,
+            &secrets,
+            &client,
+            &user.username,
+            &user.password,
+            name,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: sign-in through {url} failed: {e} ({})", e.code()));
         Device {
             name: name.to_string(),
             core,
@@ -110,7 +123,7 @@ impl Device {
         )
     }
 
-    /// One sync round with the real engine (probe, push, pull).
+    /// One sync round with the real engine (one exchange: the push with its page, or a pull).
     pub async fn sync(&self) -> Result<SyncReport, Error> {
         let token = self.token();
         sync::sync_once(&self.core, &self.client, &token).await

@@ -10,6 +10,7 @@ pub mod proxy;
 pub mod reports;
 pub mod secrets_file;
 pub mod server;
+pub mod tls_front;
 
 use std::path::PathBuf;
 

@@ -265,9 +265,13 @@ async fn pull_everything(api: &Api) -> Vec<stopover_protocol::Change> {
 pub async fn run(server: &Server, cfg: &LoadConfig) -> LoadReport {
     let accounts = cfg.accounts.clamp(1, cfg.clients.max(1));
     let mut tokens = Vec::new();
+    // Another device per account reads what was stored (a device's pulls leave out what it
+    // pushed itself).
+    let mut checkers = Vec::new();
     for a in 0..accounts {
         let user = NewUser::nfp(&format!("load-{a}"), "KE");
         tokens.push(server.signed_in(&user).await.token);
+        checkers.push(server.sign_in(&user.username, &user.password).await);
     }
     let base = Api::new(&server.base_url);
     let barrier = Arc::new(tokio::sync::Barrier::new(cfg.clients));
@@ -308,7 +312,7 @@ pub async fn run(server: &Server, cfg: &LoadConfig) -> LoadReport {
     }
     report.elapsed = started.elapsed();
     for (a, ids) in pushed_by_account {
-        let changes = pull_everything(&base.with_token(&tokens[a])).await;
+        let changes = pull_everything(&base.with_token(&checkers[a])).await;
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for c in &changes {
             *counts.entry(c.op_id.as_str()).or_default() += 1;

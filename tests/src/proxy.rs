@@ -47,7 +47,10 @@ pub enum Fault {
     /// Answer `200 OK` with an HTML login page, never contacting the server (hotel wifi).
     CaptivePortal,
     /// A slow, far link: each direction waits `delay_ms` before a message and then sends it
-    /// at `bytes_per_sec`. 64 kbit/s with 300 ms one-way delay is [`Fault::SLOW_LINK`].
+    /// at `bytes_per_sec`; the first request on a new connection also waits one round trip
+    /// (`2 × delay_ms`) for TCP's handshake. 64 kbit/s with 300 ms one-way delay is
+    /// [`Fault::SLOW_LINK`]. (Over TLS, see [`crate::tls_front`], which models the link under
+    /// the TLS handshake too.)
     Throttle { bytes_per_sec: u64, delay_ms: u64 },
     /// No link: connections are reset as soon as they open (or as soon as a request arrives
     /// on one that was already open).
@@ -786,9 +789,11 @@ async fn exchange(
 }
 
 async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
+    let accepted = Instant::now();
     let mut client = Conn::new(stream, Some(shared.clone()));
     // The server connection and whether it has already carried an exchange.
     let mut upstream: Option<(Conn, bool)> = None;
+    let mut first = true;
     loop {
         let request = match read_message(&mut client, None).await {
             Ok(m) => m,
@@ -857,6 +862,13 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             } => Some((bytes_per_sec, delay_ms)),
             _ => None,
         };
+        if let (Some((_, delay_ms)), true) = (throttle, first) {
+            // TCP's handshake: on the slow link the request could not have left before one
+            // round trip after the client connected.
+            let established = accepted + Duration::from_millis(2 * delay_ms);
+            tokio::time::sleep_until(established.into()).await;
+        }
+        first = false;
         shared.counters.forwarded.fetch_add(1, Ordering::SeqCst);
         event.forwarded = true;
         let Some(response) = exchange(&mut upstream, &shared, &request, throttle).await else {
@@ -1201,6 +1213,39 @@ mod tests {
             "too fast for the throttle: {took:?}"
         );
         assert!(took < Duration::from_secs(5), "far too slow: {took:?}");
+    }
+
+    /// A new connection pays TCP's handshake (one round trip) before its first request; the
+    /// next request on the same keep-alive connection does not.
+    #[tokio::test]
+    async fn throttle_charges_the_tcp_handshake_once_per_connection() {
+        let up = upstream().await;
+        let proxy = Proxy::start(up.addr).await;
+        proxy.set_fault(Fault::Throttle {
+            bytes_per_sec: 1_000_000,
+            delay_ms: 150,
+        });
+        let c = client();
+        let timed = || async {
+            let started = Instant::now();
+            let r = c
+                .post(format!("{}/echo", proxy.url()))
+                .body("x")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.text().await.unwrap(), "x");
+            started.elapsed()
+        };
+        let cold = timed().await;
+        let warm = timed().await;
+        assert_eq!(proxy.stats().connections, 1);
+        // Cold: 2 round trips (handshake, exchange) = 600 ms; warm: one = 300 ms.
+        assert!(cold >= Duration::from_millis(600), "cold {cold:?}");
+        assert!(
+            warm >= Duration::from_millis(300) && warm < Duration::from_millis(550),
+            "warm {warm:?}"
+        );
     }
 
     #[tokio::test]

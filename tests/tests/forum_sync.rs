@@ -89,11 +89,11 @@ async fn posts_composed_offline_reach_the_server_once_each_in_order_through_faul
         );
         assert_eq!(a.pending().len(), 3);
 
-        // The server comes back behind a bad link: a 429 on the probe, a push whose answer is
-        // lost after the server committed, one reset half-way through its answer, one 429.
+        // The server comes back behind a bad link: a 429, a push whose answer is lost after
+        // the server committed, one reset half-way through its answer, one 429.
         server.restart();
         proxy.set_upstream(server.addr());
-        proxy.fault_next("/v1/health", Fault::Status(429));
+        proxy.fault_next("/v1/sync/push", Fault::Status(429));
         proxy.fault_next("/v1/sync/push", Fault::LoseResponse);
         proxy.fault_next("/v1/sync/push", Fault::ResetMidResponse);
         proxy.fault_next("/v1/sync/push", Fault::Status(429));

@@ -542,7 +542,7 @@ async fn an_nfp_never_sees_another_countrys_records() {
                 other => panic!("TZ's valid edit was not applied: {other:?}"),
             }
         }
-        let (ke_after, _) = ke_api.pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
+        let (ke_after, _) = ke_laptop2.pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
         let leaked: Vec<_> = ke_after.iter().filter(|c| tz_ops.iter().any(|o| o.id == c.op_id)).collect();
         assert!(leaked.is_empty(), "an NFP of KE pulled {} changes made by an NFP of TZ: {leaked:?}", leaked.len());
         let ke_values: Vec<_> = ke_after.iter().filter(|c| c.entity.id == "cop14/step-0" && c.field == "note").map(|c| c.value.clone()).collect();

@@ -19,22 +19,30 @@ const T: Duration = Duration::from_secs(120);
 struct Setup {
     server: Server,
     proxy: Proxy,
-    /// Straight to the server: the test's view of the truth.
+    /// Straight to the server, as another device of the same account.
     direct: Api,
+    /// Straight to the server, a third device that never pushes: the test's view of the truth
+    /// (a device's pulls leave out its own changes).
+    observer: Api,
     /// Through the proxy: the client's view.
     via: Api,
 }
 
 async fn setup() -> Setup {
     let server = Server::start();
-    let token = server.signed_in(&NewUser::nfp("nfp-ke", "KE")).await.token;
+    let user = NewUser::nfp("nfp-ke", "KE");
+    let token = server.signed_in(&user).await.token;
+    let other_device = server.sign_in(&user.username, &user.password).await;
+    let observer_device = server.sign_in(&user.username, &user.password).await;
     let proxy = Proxy::start(server.addr()).await;
-    let direct = Api::new(&server.base_url).with_token(&token);
+    let direct = Api::new(&server.base_url).with_token(&other_device);
+    let observer = Api::new(&server.base_url).with_token(&observer_device);
     let via = Api::new(&proxy.url()).with_token(&token);
     Setup {
         server,
         proxy,
         direct,
+        observer,
         via,
     }
 }
@@ -114,7 +122,7 @@ async fn broken_answer_then_retry(fault: Fault) {
         "the server must have answered the push 200 behind the proxy: {events:?}"
     );
     // The server committed although the client does not know it.
-    let versions = exactly_once(&s.direct, &ops).await;
+    let versions = exactly_once(&s.observer, &ops).await;
     assert!(
         versions.values().all(|v| *v == 1),
         "first edits of new fields get version 1: {versions:?}"
@@ -135,7 +143,7 @@ async fn broken_answer_then_retry(fault: Fault) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_all_duplicates(&again, &versions, "second retry");
-    let after = exactly_once(&s.direct, &ops).await;
+    let after = exactly_once(&s.observer, &ops).await;
     assert_eq!(after, versions, "a retry must not change any version");
     let (all, _) = s.direct.pull_all(0).await.unwrap();
     assert_eq!(
@@ -199,7 +207,7 @@ async fn a_retry_is_a_duplicate_even_after_the_field_moved_on() {
         let mixed = s.via.push(&[first.clone(), new.clone()]).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(mixed.results[0].outcome, Outcome::Duplicate { version: 1 });
         assert_eq!(mixed.results[1].outcome, Outcome::Applied { version: 1 });
-        exactly_once(&s.direct, &[first, second, new]).await;
+        exactly_once(&s.observer, &[first, second, new]).await;
     })
     .await;
 }
@@ -220,7 +228,7 @@ async fn the_same_id_twice_in_one_batch_is_applied_once() {
             Outcome::Duplicate { version: 1 },
             "the second copy in the batch is a duplicate"
         );
-        exactly_once(&s.direct, &[op]).await;
+        exactly_once(&s.observer, &[op]).await;
     })
     .await;
 }
@@ -266,7 +274,7 @@ async fn made_up_errors_never_reach_the_server_and_retries_apply_once() {
                 .all(|r| r.outcome == Outcome::Applied { version: 1 }),
             "{ok:?}"
         );
-        exactly_once(&s.direct, &ops).await;
+        exactly_once(&s.observer, &ops).await;
     })
     .await;
 }
@@ -350,7 +358,7 @@ async fn a_dead_link_fails_fast_and_stores_nothing() {
                 .iter()
                 .all(|r| matches!(r.outcome, Outcome::Applied { .. }))
         );
-        exactly_once(&s.direct, &ops).await;
+        exactly_once(&s.observer, &ops).await;
     })
     .await;
 }
@@ -410,8 +418,17 @@ async fn a_slow_far_link_still_works() {
             took >= Duration::from_millis(600),
             "two one-way delays of 300 ms at least, took {took:?}"
         );
-        let (changes, _) = s.via.pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
+        let (changes, _) = s
+            .observer
+            .pull_all(0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(changes.len(), ops.len());
+        let (own, _) = s.via.pull_all(0).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            own.is_empty(),
+            "no echo of the device's own changes: {own:?}"
+        );
         let stats = s.proxy.stats();
         eprintln!("slow link: push of 20 ops took {took:?}; {stats:?}");
     })
@@ -480,7 +497,7 @@ async fn a_seeded_storm_of_faults_converges() {
                 "seed {seed}: the shared note's edits must chain one version each"
             );
         }
-        let versions = exactly_once(&s.direct, &all_ops).await;
+        let versions = exactly_once(&s.observer, &all_ops).await;
         assert_eq!(
             versions, answered,
             "seed {seed}: the answers' versions must match the change feed"
@@ -529,7 +546,7 @@ async fn a_server_down_for_a_while_comes_back_with_everything() {
             "{resp:?}"
         );
         let all: Vec<_> = before.iter().chain(&during).cloned().collect();
-        exactly_once(&s.direct, &all).await;
+        exactly_once(&s.observer, &all).await;
     })
     .await;
 }

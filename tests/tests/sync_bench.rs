@@ -1,12 +1,16 @@
-//! Sync figures for BENCHMARKS.md (a scenario, not a timed test): the real client
-//! (stopover-core in-process) and the real `ecommunity` process, with the test proxy between
-//! them counting every byte of HTTP it carries (request and status lines, headers and bodies;
-//! not TCP/IP framing).
+//! Sync figures for BENCHMARKS.md (scenarios, not timed tests): the real client
+//! (stopover-core in-process) and the real `ecommunity` process. `sync_over_tls_figures` puts
+//! a TLS front between them (tests/src/tls_front.rs: TLS 1.3, HTTP/2, the link modelled under
+//! TLS, handshakes charged); the others the plain-HTTP test proxy, counting every byte of HTTP
+//! it carries (request and status lines, headers and bodies; not TCP/IP framing).
 //!
 //! ```text
 //! cargo build --release -p ecommunity
 //! ECOMMUNITY_BIN=target/release/ecommunity \
 //!   cargo test -p stopover-tests --release --test sync_bench -- --ignored --nocapture
+//! # the HTTPS figures alone:
+//! ECOMMUNITY_BIN=target/release/ecommunity \
+//!   cargo test -p stopover-tests --release --test sync_bench sync_over_tls -- --ignored --nocapture
 //! ```
 //!
 //! Prints `BENCH …` lines:
@@ -21,12 +25,13 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use stopover_core::sync::attachments::{self, AttachmentSource};
-use stopover_core::sync::{self, SyncReport};
+use stopover_core::sync::{self, SyncClient, SyncReport};
 use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PushRequest};
 use stopover_tests::api::within;
 use stopover_tests::client::Device;
 use stopover_tests::proxy::{Fault, Proxy};
 use stopover_tests::server::{NewUser, Server, ecommunity_binary};
+use stopover_tests::tls_front::{Link, TlsFront};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     // As the client compresses its push bodies (flate2, default level).
@@ -70,7 +75,7 @@ async fn sync_figures() {
         let desktop = Device::sign_in("desktop", &server.base_url, &user).await;
         let steps = laptop.steps();
         assert!(steps.len() >= 50, "the pack has {} steps", steps.len());
-        // A first sync, so the connection is open as it would be after the app's probe.
+        // A first sync, so the connection is open as it is after the app's previous round.
         laptop.sync().await.unwrap();
 
         // 1. One tick.
@@ -80,7 +85,7 @@ async fn sync_figures() {
         proxy.reset_stats();
         let batch = sync::next_batch(&laptop.core, MAX_OPS_PER_PUSH).unwrap();
         assert_eq!(batch.len(), 1);
-        let json = serde_json::to_vec(&PushRequest { ops: batch.clone() }).unwrap();
+        let json = serde_json::to_vec(&PushRequest { ops: batch.clone(), pull: None }).unwrap();
         let gz = gzip(&json);
         let (answer, transfer) = laptop.client.push(&token, &batch).await.unwrap();
         sync::apply_push_results(&laptop.core, &batch, &answer).unwrap();
@@ -103,7 +108,7 @@ async fn sync_figures() {
         laptop.sync().await.unwrap();
         let round = proxy.stats();
         println!(
-            "BENCH push one tick (whole sync round: probe, push, pull of its own change): {} B in {} requests \
+            "BENCH push one tick (whole sync round: the push, its page in the answer): {} B in {} requests \
              (up {} B, down {} B); wire/gzip = {:.1}x; exchanges: {}",
             round.wire(),
             round.requests,
@@ -169,7 +174,7 @@ async fn sync_figures() {
             println!(
                 "BENCH sync 50 changes over 64 kbit/s + 300 ms (run {r}): {:.2} s; {} B on the wire (up {} B, down {} B) \
                  in {} exchanges; physical minimum {:.2} s ({:.2} s for the bytes + {} x 0.6 s); measured/minimum = {:.2}; \
-                 pushed {}, pulled {} (its own changes echoed back); body bytes sent {}, received {} (decompressed); \
+                 pushed {}, pulled {} (no echo of its own); body bytes sent {}, received {} (decompressed); \
                  exchanges: {}",
                 took.as_secs_f64(),
                 s.wire(),
@@ -301,7 +306,7 @@ async fn report_answer_figures() {
         laptop.sync().await.unwrap();
         let round = proxy.stats();
         println!(
-            "BENCH one changed answer (whole sync round: probe, push, pull of its own change): {} B in {} requests; exchanges: {}",
+            "BENCH one changed answer (whole sync round: the push, its page in the answer): {} B in {} requests; exchanges: {}",
             round.wire(),
             round.requests,
             proxy.exchanges()
@@ -312,6 +317,202 @@ async fn report_answer_figures() {
             answers.len(),
             xml.len(),
             gzip(xml.as_bytes()).len()
+        );
+    })
+    .await;
+}
+
+/// One measured round through the TLS front: what the link carried and what it cost.
+struct TlsRound {
+    took: Duration,
+    stats: stopover_tests::tls_front::FrontStats,
+    report: SyncReport,
+    requests: Vec<String>,
+}
+
+impl TlsRound {
+    /// The least time for the wire bytes of this round and `round_trips`, on the slow link.
+    fn wire_minimum(&self, round_trips: u32) -> Duration {
+        Link::SLOW.minimum(self.stats.wire(), round_trips)
+    }
+
+    /// The least time for the payload alone (compressed bodies) and `round_trips`.
+    fn payload_minimum(&self, round_trips: u32) -> Duration {
+        Link::SLOW.minimum(self.stats.payload(), round_trips)
+    }
+
+    fn line(&self, what: &str, round_trips: u32, goal: &str) -> String {
+        let s = &self.stats;
+        format!(
+            "BENCH TLS {what}: {:.2} s; {} B on the wire (up {} B, down {} B), payload {} B (bodies up {} B, down {} B); \
+             {} request(s) {:?}, {} new connection(s) ({} full / {} resumed TLS handshakes), {} over HTTP/2; \
+             measured / (wire bytes / bandwidth + {round_trips} RTT = {:.2} s) = {:.2}; \
+             measured / (payload / bandwidth + {round_trips} RTT = {:.2} s) = {:.2}; goal: {goal}; pushed {}, pulled {}",
+            self.took.as_secs_f64(),
+            s.wire(),
+            s.bytes_up,
+            s.bytes_down,
+            s.payload(),
+            s.body_up,
+            s.body_down,
+            s.requests,
+            self.requests,
+            s.connections,
+            s.full_handshakes,
+            s.resumed_handshakes,
+            s.http2_requests,
+            self.wire_minimum(round_trips).as_secs_f64(),
+            self.took.as_secs_f64() / self.wire_minimum(round_trips).as_secs_f64(),
+            self.payload_minimum(round_trips).as_secs_f64(),
+            self.took.as_secs_f64() / self.payload_minimum(round_trips).as_secs_f64(),
+            self.report.pushed,
+            self.report.pulled,
+        )
+    }
+}
+
+async fn tls_round(front: &TlsFront, device: &Device) -> TlsRound {
+    front.reset_stats();
+    let (report, took) = timed_sync(device).await;
+    TlsRound {
+        took,
+        stats: front.stats(),
+        report,
+        requests: front.requests(),
+    }
+}
+
+/// Closes the front's connections, as a server's idle timeout does between rounds.
+async fn idle_timeout(front: &TlsFront) {
+    front.drop_connections();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The sync figures over HTTPS: the real client through a TLS front (test CA, TLS 1.3,
+/// HTTP/2 by ALPN) over 64 kbit/s + 300 ms, the TCP and TLS handshakes charged. Each run:
+/// 50 changes cold (a new client: TCP, full TLS handshake, the round), warm (the open
+/// connection), resumed (the connection closed, the TLS session resumed); a pull-only round
+/// and an empty round, warm. Then one changed answer of a 300-answer report, warm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark scenario for BENCHMARKS.md: run with --release --ignored --nocapture"]
+async fn sync_over_tls_figures() {
+    use stopover_core::reports;
+    within(Duration::from_secs(600), "TLS sync benchmark", async {
+        println!("BENCH server binary: {}", ecommunity_binary().display());
+        let server = Server::start();
+        let user = NewUser::nfp("amina", "KE");
+        server.user_add_approved(&user);
+        let front = TlsFront::start(server.addr()).await;
+        let tls_client = || SyncClient::with_extra_root(&front.url(), front.ca_pem()).unwrap();
+        let mut laptop = Device::sign_in_with("laptop", tls_client(), &user).await;
+        let desktop = Device::sign_in("desktop", &server.base_url, &user).await;
+        let steps = laptop.steps();
+        assert!(steps.len() >= 55, "the pack has {} steps", steps.len());
+        laptop.sync().await.unwrap();
+        front.set_link(Some(Link::SLOW));
+        let (mut cold, mut warm, mut resumed) = (Vec::new(), Vec::new(), Vec::new());
+        for run in 0..3 {
+            // Cold: a new client (as after the app starts), no connection, no TLS session.
+            idle_timeout(&front).await;
+            laptop.client = tls_client();
+            fifty_edits(&laptop, &steps[30..], run * 3);
+            let r = tls_round(&front, &laptop).await;
+            assert_eq!((r.stats.requests, r.stats.connections, r.stats.full_handshakes), (1, 1, 1), "{:?}", r.requests);
+            assert_eq!(r.report.pushed, 50);
+            println!("{}", r.line(&format!("50 changes, cold (run {run})"), 3, "<= payload / bandwidth + 3 RTT"));
+            cold.push(r);
+
+            // Warm: the same client, the connection still open.
+            fifty_edits(&laptop, &steps[30..], run * 3 + 1);
+            let r = tls_round(&front, &laptop).await;
+            assert_eq!((r.stats.requests, r.stats.connections), (1, 0), "{:?}", r.requests);
+            assert_eq!(r.stats.http2_requests, 1);
+            println!("{}", r.line(&format!("50 changes, warm (run {run})"), 1, "<= 1.3 x (payload / bandwidth + 1 RTT)"));
+            warm.push(r);
+
+            // Resumed: the connection closed since (idle timeout), the TLS session resumed.
+            idle_timeout(&front).await;
+            fifty_edits(&laptop, &steps[30..], run * 3 + 2);
+            let r = tls_round(&front, &laptop).await;
+            assert_eq!((r.stats.requests, r.stats.connections, r.stats.resumed_handshakes), (1, 1, 1), "{:?}", r.requests);
+            println!("{}", r.line(&format!("50 changes, resumed (run {run})"), 3, "-"));
+            resumed.push(r);
+
+            // News from the other device, nothing to send: one pull; then nothing at all.
+            let (list, step) = &steps[run];
+            desktop.note(list, step, &format!("from the desktop, run {run}"));
+            desktop.sync().await.unwrap();
+            let r = tls_round(&front, &laptop).await;
+            assert_eq!((r.stats.requests, r.report.pulled), (1, 1), "{:?}", r.requests);
+            println!("{}", r.line(&format!("pull one change, warm (run {run})"), 1, "-"));
+            let r = tls_round(&front, &laptop).await;
+            assert_eq!((r.stats.requests, r.report.pulled), (1, 0), "{:?}", r.requests);
+            println!("{}", r.line(&format!("nothing new, warm (run {run})"), 1, "-"));
+        }
+        let ratio = |rows: &[TlsRound], rtts: u32, payload: bool| {
+            median(
+                rows.iter()
+                    .map(|r| {
+                        let min = if payload { r.payload_minimum(rtts) } else { r.wire_minimum(rtts) };
+                        r.took.as_secs_f64() / min.as_secs_f64()
+                    })
+                    .collect(),
+            )
+        };
+        let secs = |rows: &[TlsRound]| median(rows.iter().map(|r| r.took.as_secs_f64()).collect());
+        println!(
+            "BENCH TLS 50 changes medians: cold {:.2} s (x{:.2} of payload/bw + 3 RTT, x{:.2} of wire/bw + 3 RTT); \
+             warm {:.2} s (x{:.2} of payload/bw + 1 RTT, x{:.2} of wire/bw + 1 RTT); resumed {:.2} s (x{:.2} of payload/bw + 3 RTT)",
+            secs(&cold),
+            ratio(&cold, 3, true),
+            ratio(&cold, 3, false),
+            secs(&warm),
+            ratio(&warm, 1, true),
+            ratio(&warm, 1, false),
+            secs(&resumed),
+            ratio(&resumed, 3, true),
+        );
+
+        // One changed answer of a 300-answer report, warm.
+        front.set_link(None);
+        idle_timeout(&front).await;
+        let core = &laptop.core;
+        let id = reports::create_draft(core, "cms-national-report", "COP15").unwrap().id;
+        reports::set_answer(core, &id, "appendix_i/app1_present", "yes").unwrap();
+        stopover_tests::reports::fill_required(core, &id);
+        while reports::draft_answers(core, &id).unwrap().len() < 300 {
+            reports::add_repeat_row(core, &id, "appendix_i/app1_species").unwrap();
+            stopover_tests::reports::fill_required(core, &id);
+        }
+        let mut backoff = sync::Backoff::default();
+        laptop.sync_with_backoff(&mut backoff, Duration::from_secs(60)).await;
+        assert_eq!(laptop.waiting(), 0);
+        front.set_link(Some(Link::SLOW));
+        idle_timeout(&front).await;
+        laptop.sync().await.unwrap(); // opens the connection over the link
+        let answers = reports::draft_answers(core, &id).unwrap();
+        let path = answers.keys().find(|p| p.ends_with("lead_institution")).unwrap().clone();
+        let mut rows = Vec::new();
+        for (run, text) in ["Ministry of Environment and Forestry", "Ministry of Environment", "Ministry of Forestry"]
+            .into_iter()
+            .enumerate()
+        {
+            reports::set_answer(core, &id, &path, text).unwrap();
+            let r = tls_round(&front, &laptop).await;
+            assert_eq!((r.stats.requests, r.stats.connections, r.report.pushed), (1, 0, 1), "{:?}", r.requests);
+            println!("{}", r.line(&format!("one changed answer of {} answers, warm (run {run})", answers.len()), 1, "1 RTT + its bytes; <= 800 B"));
+            rows.push(r);
+        }
+        println!(
+            "BENCH TLS one changed answer medians: {:.2} s, {} B on the wire, x{:.2} of wire/bw + 1 RTT",
+            secs(&rows),
+            median(rows.iter().map(|r| r.stats.wire() as f64).collect()),
+            ratio(&rows, 1, false),
         );
     })
     .await;

@@ -19,6 +19,11 @@
 //! | `POST /v1/admin/accounts/{user}/reset-password` | → [`PasswordReset`]          | secretariat, admin |
 //! | `POST /v1/me/password`                 | [`ChangePassword`] → 204              | signed in        |
 //!
+//! A sync round is one exchange: a push that has operations to send asks for the pull page in
+//! the same request (`pull: {cursor, limit}`) and gets it in the answer; a round with nothing
+//! to send is one `GET /v1/sync/pull`. Either answer carries `protocol` (a captive portal's
+//! 200 cannot), so no health probe precedes a round, and neither brings back the changes the
+//! calling device pushed itself.
 //!
 //! National reports (`/v1/reports/...`) are described in [`reports`]; the forum, directory and
 //! events (synced record kinds) in [`forum`].

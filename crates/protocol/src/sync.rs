@@ -45,21 +45,57 @@ pub struct Operation {
     pub value: Value,
 }
 
-/// `POST /v1/sync/push`
+/// `POST /v1/sync/push`: operations to apply and, with `pull`, the page of changes to bring
+/// back in the same exchange. A sync round with something to send is this one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub ops: Vec<Operation>,
+    /// Also pull: the answer carries the changes after this cursor, read once the operations
+    /// are committed (so it never misses what they caused, e.g. a post's `meta`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub pull: Option<PullRequest>,
 }
 
-/// One answer per operation, in the order sent.
+/// Where a pull starts and how much it may bring: the query of `GET /v1/sync/pull`, or the
+/// `pull` of a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    /// The `cursor` of the last page applied; 0 for everything.
+    pub cursor: u64,
+    /// Page size: default 200, capped at [`MAX_PULL_LIMIT`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub limit: Option<u32>,
+}
+
+/// One answer per operation, in the order sent; with the page of changes when the push asked
+/// for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PushResponse {
+    /// Always [`PROTOCOL_VERSION`](crate::PROTOCOL_VERSION): the answer is this protocol's,
+    /// not a captive portal's or another service's (see [`is_versioned`]).
+    pub protocol: u32,
     pub results: Vec<OpResult>,
+    /// The changes after the request's `pull.cursor` (absent when it asked for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub pull: Option<PullResponse>,
+}
+
+/// True when an answer's `protocol` says it comes from a server speaking this protocol. A
+/// client trusts no answer without it: a 200 from a wifi login page or another service is
+/// not a sync, and this check replaces a separate health probe before each round.
+pub fn is_versioned(protocol: u32) -> bool {
+    protocol == crate::PROTOCOL_VERSION
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,13 +144,18 @@ impl From<Refusal> for Outcome {
     }
 }
 
-/// `GET /v1/sync/pull?cursor=N&limit=M`: changes after `cursor`, oldest first.
+/// `GET /v1/sync/pull?cursor=N&limit=M`: changes after `cursor`, oldest first. The changes
+/// the calling device pushed itself are left out (it holds them, and the push answered with
+/// their versions); the cursor still moves past them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PullResponse {
+    /// Always [`PROTOCOL_VERSION`](crate::PROTOCOL_VERSION) (see [`is_versioned`]).
+    pub protocol: u32,
     pub changes: Vec<Change>,
-    /// Pass this as `cursor` next time (store it with the changes, in one transaction).
+    /// Pass this as `cursor` next time (store it with the changes, in one transaction). Every
+    /// change up to it was either in a page or made by the calling device.
     pub cursor: u64,
     /// True when more changes wait beyond this page.
     pub more: bool,

@@ -111,6 +111,41 @@ async fn sign_in_inner(
     device_name: &str,
 ) -> Result<Account> {
     let client = SyncClient::new(server_url)?;
+    sign_in_through(
+        core,
+        secrets,
+        &client,
+        username,
+        password,
+        new_password,
+        device_name,
+    )
+    .await
+}
+
+/// [`sign_in`] through a given client (the one the caller then keeps for its rounds, or, in
+/// tests, one that trusts a test certificate authority).
+pub async fn sign_in_with(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    client: &SyncClient,
+    username: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Account> {
+    sign_in_through(core, secrets, client, username, password, None, device_name).await
+}
+
+#[allow(clippy::too_many_arguments)] // the sign-in form's fields, one by one
+async fn sign_in_through(
+    core: &Core,
+    secrets: &dyn SecretStore,
+    client: &SyncClient,
+    username: &str,
+    password: &str,
+    new_password: Option<&str>,
+    device_name: &str,
+) -> Result<Account> {
     let url = client.server_url().to_string();
     let username = username.trim();
     if username.is_empty() {
@@ -120,6 +155,9 @@ async fn sign_in_inner(
         ));
     }
     refuse_switch_with_waiting_changes(core, &url, username)?;
+    // The one place a probe still prevents something: the password must not go to an address
+    // that is not an e-community server (a mistyped one, another service), which answers the
+    // probe with something else. Sync rounds need no probe: their answers carry `protocol`.
     client.health().await?;
     let request = SignInRequest {
         username: username.to_string(),

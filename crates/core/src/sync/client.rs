@@ -12,8 +12,8 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, LOCATION, RETRY
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use stopover_protocol::{
-    ErrorBody, Health, Operation, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest,
-    PushResponse, SignInRequest, SignInResponse,
+    ErrorBody, Health, Operation, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest, PullResponse,
+    PushRequest, PushResponse, SignInRequest, SignInResponse, is_versioned,
 };
 
 use super::outbox::check_push_response;
@@ -90,6 +90,12 @@ fn is_loopback_host(host: &str) -> bool {
 }
 
 /// The client for one e-community server. Cheap to clone (the connection pool is shared).
+///
+/// Keep one per server for as long as the app runs and use it for every round: its pool keeps
+/// the connection open between requests (HTTP/2 when the server offers it through ALPN,
+/// else HTTP/1.1 keep-alive), and its TLS session cache lets a new connection resume the
+/// previous session (TLS 1.3 tickets: no certificate chain sent again). A new client per
+/// round pays TCP and a full TLS handshake each time: two more round trips and ~1 KB.
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
@@ -104,16 +110,37 @@ impl SyncClient {
     /// loopback). Timeouts: [`CONNECT_TIMEOUT`], [`REQUEST_TIMEOUT`]. Redirects are not
     /// followed: a server never sends one, a captive portal does.
     pub fn new(server_url: &str) -> Result<SyncClient> {
+        Self::build(server_url, None)
+    }
+
+    /// A client that also trusts the certificate authority `ca_pem` (PEM), besides the
+    /// built-in roots. For tests against a server with a test certificate on loopback; the
+    /// app never calls it, so what it trusts stays the built-in roots.
+    pub fn with_extra_root(server_url: &str, ca_pem: &[u8]) -> Result<SyncClient> {
+        let ca = reqwest::Certificate::from_pem(ca_pem).map_err(|e| {
+            Error::invalid(
+                ErrorCode::ServerUrlInvalid,
+                format!("not a PEM certificate: {e}"),
+            )
+        })?;
+        Self::build(server_url, Some(ca))
+    }
+
+    fn build(server_url: &str, extra_root: Option<reqwest::Certificate>) -> Result<SyncClient> {
         let server_url = normalize_server_url(server_url)?;
         let base = Url::parse(&format!("{server_url}/")).map_err(Error::internal)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("stopover/", env!("CARGO_PKG_VERSION")))
             .gzip(true)
-            .zstd(true)
+            .zstd(true);
+        if let Some(ca) = extra_root {
+            builder = builder.add_root_certificate(ca);
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::Network(format!("cannot set up the HTTP client: {e}")))?;
         Ok(SyncClient {
@@ -149,6 +176,10 @@ impl SyncClient {
     /// `GET /v1/health`. Succeeds only when the answer is a [`Health`] from a server speaking
     /// our protocol; anything else (an HTML login page, another service) is
     /// [`Error::NotOurServer`].
+    ///
+    /// Sync rounds do not call it (their answers carry `protocol`, which a captive portal
+    /// cannot produce); [`sign_in`](super::sign_in) does, so a password never goes to an
+    /// address that is not an e-community server.
     pub async fn health(&self) -> Result<Health> {
         let response = self
             .request(reqwest::Method::GET, "v1/health")
@@ -228,8 +259,23 @@ impl SyncClient {
     /// `POST /v1/sync/push` with the body gzip-compressed. The answer must be a
     /// [`PushResponse`] with exactly one result per operation sent.
     pub async fn push(&self, token: &str, ops: &[Operation]) -> Result<(PushResponse, Transfer)> {
-        let json =
-            serde_json::to_vec(&PushRequest { ops: ops.to_vec() }).map_err(Error::internal)?;
+        self.push_and_pull(token, ops, None).await
+    }
+
+    /// [`SyncClient::push`] that also asks for the page of changes after `pull.cursor`, in
+    /// the same exchange. When asked, the answer must carry the page (checked as
+    /// [`SyncClient::pull`] checks one).
+    pub async fn push_and_pull(
+        &self,
+        token: &str,
+        ops: &[Operation],
+        pull: Option<PullRequest>,
+    ) -> Result<(PushResponse, Transfer)> {
+        let json = serde_json::to_vec(&PushRequest {
+            ops: ops.to_vec(),
+            pull,
+        })
+        .map_err(Error::internal)?;
         let body = gzip(&json)?;
         let bytes_sent = body.len() as u64;
         let response = self
@@ -243,7 +289,17 @@ impl SyncClient {
             .map_err(network_error)?;
         let (answer, bytes_received): (PushResponse, _) =
             self.read_json(response, "a push answer").await?;
+        self.check_versioned(answer.protocol, "a push answer")?;
         check_push_response(ops, &answer)?;
+        match (pull, &answer.pull) {
+            (Some(asked), Some(page)) => self.check_page(page, asked.cursor)?,
+            (Some(_), None) => {
+                return Err(Error::BadAnswer(
+                    "the push answer lacks the changes it was asked for".into(),
+                ));
+            }
+            (None, _) => {}
+        }
         Ok((
             answer,
             Transfer {
@@ -285,11 +341,7 @@ impl SyncClient {
             .map_err(network_error)?;
         let (page, bytes_received): (PullResponse, _) =
             self.read_json(response, "a pull answer").await?;
-        if page.more && page.cursor <= cursor {
-            return Err(Error::BadAnswer(format!(
-                "the pull cursor did not advance past {cursor}"
-            )));
-        }
+        self.check_page(&page, cursor)?;
         Ok((
             page,
             Transfer {
@@ -297,6 +349,37 @@ impl SyncClient {
                 bytes_received,
             },
         ))
+    }
+
+    /// A page of changes must be this protocol's and move forward.
+    fn check_page(&self, page: &PullResponse, cursor: u64) -> Result<()> {
+        self.check_versioned(page.protocol, "a pull answer")?;
+        if page.more && page.cursor <= cursor {
+            return Err(Error::BadAnswer(format!(
+                "the pull cursor did not advance past {cursor}"
+            )));
+        }
+        if page.cursor < cursor {
+            return Err(Error::BadAnswer(format!(
+                "the pull cursor went back from {cursor} to {}",
+                page.cursor
+            )));
+        }
+        Ok(())
+    }
+
+    /// Only an answer naming our protocol version counts: this is what tells a sync answer
+    /// from a captive portal's (or another service's) 200, in place of a health probe.
+    fn check_versioned(&self, protocol: u32, what: &str) -> Result<()> {
+        if is_versioned(protocol) {
+            return Ok(());
+        }
+        Err(Error::NotOurServer {
+            url: self.server_url.clone(),
+            reason: format!(
+                "it answered {what} of protocol {protocol}; this Stopover speaks protocol {PROTOCOL_VERSION}; one of them needs updating"
+            ),
+        })
     }
 
     /// Reads a successful answer as `T`, or turns anything else into the matching error.

@@ -1,7 +1,8 @@
-//! One sync round: probe, push everything that can go, pull until up to date.
+//! One sync round: push everything that can go, each push bringing back the changes since the
+//! cursor in the same exchange; pull until up to date.
 
 use serde::Serialize;
-use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT};
+use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PullRequest};
 
 use super::client::SyncClient;
 use super::{outbox, pull, state};
@@ -12,6 +13,8 @@ use crate::{Core, Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
+// `Probing` is no longer reported by a round (its first answer proves the server is ours); it
+// stays so the UI's bindings do not change.
 pub enum SyncPhase {
     /// Checking that the server answers (and is ours, not a wifi login page).
     Probing,
@@ -64,12 +67,18 @@ pub async fn sync_once(core: &Core, client: &SyncClient, token: &str) -> Result<
 }
 
 /// One sync round with the server this device is signed in to:
-/// 1. `GET /v1/health`: must be our server speaking our protocol (a captive portal is an
-///    error and nothing is sent);
-/// 2. push, in batches of at most [`MAX_OPS_PER_PUSH`], while operations with a known base
-///    wait (each answer stored in its own transaction);
-/// 3. pull pages of changes until the server says there are no more (each page and its cursor
-///    stored in one transaction).
+/// 1. push, in batches of at most [`MAX_OPS_PER_PUSH`], while operations with a known base
+///    wait; each push asks for the page of changes after the cursor in the same exchange.
+///    Each answer's results are stored in one transaction, then its page with its cursor in
+///    the next (results first: a change another device made after this push is then newer
+///    than the version the push recorded, and is applied);
+/// 2. pull pages of changes (`GET`) until the server says there are no more: the whole round
+///    when nothing waits to be sent, else only when the last push's page said `more`.
+///
+/// A round with something to send is one exchange, and so is a round with nothing to send.
+/// There is no health probe first: only an answer naming our protocol counts (a captive
+/// portal's page is [`Error::NotOurServer`] and changes nothing), and over HTTPS a portal
+/// cannot answer for the server at all.
 ///
 /// `token` is the device token, read by the caller from its
 /// [`SecretStore`](crate::secrets::SecretStore) (see [`device_token`](super::device_token)).
@@ -140,21 +149,25 @@ where
         })
     };
 
-    progress(&report, SyncPhase::Probing, 0, None);
-    client.health().await?;
-
     let waiting: i64 = core
         .conn()
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
     let waiting = waiting as u64;
     let mut answered = 0u64;
+    let mut cursor = state::pull_cursor(&core.conn())?;
+    // Whether the pages so far leave changes waiting on the server (none pulled yet: unknown).
+    let mut more = true;
     progress(&report, SyncPhase::Pushing, 0, Some(waiting));
     loop {
         let batch = outbox::next_batch(core, MAX_OPS_PER_PUSH)?;
         if batch.is_empty() {
             break;
         }
-        let (answer, transfer) = client.push(token, &batch).await?;
+        let asked = PullRequest {
+            cursor,
+            limit: Some(MAX_PULL_LIMIT),
+        };
+        let (answer, transfer) = client.push_and_pull(token, &batch, Some(asked)).await?;
         report.bytes_sent += transfer.bytes_sent;
         report.bytes_received += transfer.bytes_received;
         let summary = outbox::apply_push_results(core, &batch, &answer)?;
@@ -170,22 +183,23 @@ where
             answered,
             Some(waiting.max(answered)),
         );
+        if let Some(page) = &answer.pull {
+            apply_page(core, page, &mut report)?;
+            cursor = page.cursor;
+            more = page.more;
+        }
     }
 
-    let mut cursor = state::pull_cursor(&core.conn())?;
-    progress(&report, SyncPhase::Pulling, 0, None);
-    loop {
+    if more {
+        progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
+    }
+    while more {
         let (page, transfer) = client.pull(token, cursor, MAX_PULL_LIMIT).await?;
         report.bytes_received += transfer.bytes_received;
-        let summary = pull::apply_pull(core, &page)?;
-        report.pull_pages += 1;
-        report.pulled += summary.received;
-        report.applied_locally += summary.applied_locally;
+        apply_page(core, &page, &mut report)?;
         cursor = page.cursor;
+        more = page.more;
         progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
-        if !page.more {
-            break;
-        }
     }
 
     if report.pulled > 0 {
@@ -205,4 +219,17 @@ where
         Some(u64::from(report.pushed + report.pulled)),
     );
     Ok(report)
+}
+
+/// Applies one page and its cursor (one transaction) and counts it.
+fn apply_page(
+    core: &Core,
+    page: &stopover_protocol::PullResponse,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let summary = pull::apply_pull(core, page)?;
+    report.pull_pages += 1;
+    report.pulled += summary.received;
+    report.applied_locally += summary.applied_locally;
+    Ok(())
 }

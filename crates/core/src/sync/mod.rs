@@ -77,7 +77,7 @@ mod pull;
 pub(crate) mod state;
 
 pub use account::{
-    change_password, check_server_url, device_token, forget_device, sign_in,
+    change_password, check_server_url, device_token, forget_device, sign_in, sign_in_with,
     sign_in_with_new_password, sign_out, token_key,
 };
 pub use backoff::{Backoff, jittered};

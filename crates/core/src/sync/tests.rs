@@ -82,6 +82,7 @@ fn known(core: &Core, step: &str, field: &str) -> u64 {
 
 fn answer(batch: &[Operation], outcome: impl Fn(&Operation) -> Outcome) -> PushResponse {
     PushResponse {
+        protocol: 1,
         results: batch
             .iter()
             .map(|op| OpResult {
@@ -89,6 +90,7 @@ fn answer(batch: &[Operation], outcome: impl Fn(&Operation) -> Outcome) -> PushR
                 outcome: outcome(op),
             })
             .collect(),
+        pull: None,
     }
 }
 
@@ -335,6 +337,7 @@ fn a_rejected_op_is_kept_with_its_reason() {
     apply_pull(
         &core,
         &PullResponse {
+            protocol: 1,
             changes: vec![change(1, "a", "note", json!("agreed"), 2)],
             cursor: 1,
             more: false,
@@ -431,6 +434,7 @@ fn pull_writes_changes_and_their_cursor_but_never_over_a_queued_edit() {
     configure(&core, "http://127.0.0.1:9");
     set_note(&core, "a", "my unsent note");
     let page = PullResponse {
+        protocol: 1,
         changes: vec![
             change(10, "a", "note", json!("from another laptop"), 1),
             change(11, "b", "done", json!(true), 1),
@@ -467,6 +471,7 @@ fn pull_writes_changes_and_their_cursor_but_never_over_a_queued_edit() {
 
     // Stale changes (an older version) change nothing.
     let stale = PullResponse {
+        protocol: 1,
         changes: vec![change(13, "c", "note", json!("old"), 1)],
         cursor: 13,
         more: false,
@@ -488,6 +493,7 @@ fn a_failed_page_stores_neither_its_changes_nor_its_cursor() {
     apply_pull(
         &core,
         &PullResponse {
+            protocol: 1,
             changes: vec![change(1, "a", "done", json!(true), 1)],
             cursor: 1,
             more: false,
@@ -499,6 +505,7 @@ fn a_failed_page_stores_neither_its_changes_nor_its_cursor() {
         .execute_batch("CREATE TRIGGER fail_b BEFORE INSERT ON checklist_progress WHEN NEW.step_id = 'b' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;")
         .unwrap();
     let page = PullResponse {
+        protocol: 1,
         changes: vec![
             change(2, "c", "note", json!("kept?"), 1),
             change(3, "b", "done", json!(true), 1),
@@ -530,6 +537,7 @@ fn pull_refreshes_the_server_side_of_a_waiting_conflict() {
     apply_pull(
         &core,
         &PullResponse {
+            protocol: 1,
             changes: vec![change(4, "a", "note", json!("theirs, newer"), 4)],
             cursor: 4,
             more: false,
@@ -546,6 +554,7 @@ fn pull_refreshes_the_server_side_of_a_waiting_conflict() {
     apply_pull(
         &core,
         &PullResponse {
+            protocol: 1,
             changes: vec![change(5, "a", "note", json!("mine"), 5)],
             cursor: 5,
             more: false,
@@ -635,6 +644,8 @@ enum Mode {
     Stranger,
     /// Push answers lose their last result.
     ShortAnswers,
+    /// Sync answers name another protocol version.
+    OtherProtocol,
 }
 
 const TOKEN: &str = "tok-SECRET-0123456789abcdef";
@@ -645,9 +656,21 @@ struct Fake {
     fields: HashMap<(String, String, String), (u64, Value)>,
     applied: HashMap<String, u64>,
     log: Vec<Change>,
+    /// Paths requested, in order.
+    requests: Vec<String>,
     pushes: u32,
     gzip_pushes: u32,
     tokens: HashSet<String>,
+}
+
+impl Fake {
+    fn protocol(&self) -> u32 {
+        if self.mode == Mode::OtherProtocol {
+            7
+        } else {
+            1
+        }
+    }
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -698,10 +721,11 @@ fn gate(fake: &Fake, headers: &HeaderMap, authenticated: bool) -> Option<Respons
 }
 
 async fn health(State(fake): State<Shared>, headers: HeaderMap) -> Response {
-    let fake = fake.lock().unwrap();
+    let mut fake = fake.lock().unwrap();
     if let Some(r) = gate(&fake, &headers, false) {
         return r;
     }
+    fake.requests.push("health".into());
     let service = if fake.mode == Mode::Stranger {
         "someone-else"
     } else {
@@ -775,6 +799,7 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
         body.to_vec()
     };
     let req: PushRequest = serde_json::from_slice(&json).unwrap();
+    fake.requests.push("push".into());
     fake.pushes += 1;
     fake.gzip_pushes += u32::from(gzip);
     let mut results = Vec::new();
@@ -816,7 +841,32 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
     if fake.mode == Mode::ShortAnswers {
         results.pop();
     }
-    Json(PushResponse { results }).into_response()
+    let pull = req
+        .pull
+        .map(|p| page_after(&fake, p.cursor, p.limit.unwrap_or(200)));
+    Json(PushResponse {
+        protocol: fake.protocol(),
+        results,
+        pull,
+    })
+    .into_response()
+}
+
+/// The fake's page: small on purpose (at most 2 changes), echoes included.
+fn page_after(fake: &Fake, cursor: u64, limit: u32) -> PullResponse {
+    let after: Vec<Change> = fake
+        .log
+        .iter()
+        .filter(|c| c.seq > cursor)
+        .cloned()
+        .collect();
+    let page: Vec<Change> = after.iter().take(limit.min(2) as usize).cloned().collect();
+    PullResponse {
+        protocol: fake.protocol(),
+        more: after.len() > page.len(),
+        cursor: page.last().map_or(cursor, |c| c.seq),
+        changes: page,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -830,28 +880,12 @@ async fn pull_handler(
     headers: HeaderMap,
     Query(q): Query<PullQuery>,
 ) -> Response {
-    let fake = fake.lock().unwrap();
+    let mut fake = fake.lock().unwrap();
     if let Some(r) = gate(&fake, &headers, true) {
         return r;
     }
-    let after: Vec<Change> = fake
-        .log
-        .iter()
-        .filter(|c| c.seq > q.cursor)
-        .cloned()
-        .collect();
-    let page: Vec<Change> = after
-        .iter()
-        .take(q.limit.min(2) as usize)
-        .cloned()
-        .collect(); // small pages on purpose
-    let cursor = page.last().map_or(q.cursor, |c| c.seq);
-    Json(PullResponse {
-        more: after.len() > page.len(),
-        changes: page,
-        cursor,
-    })
-    .into_response()
+    fake.requests.push("pull".into());
+    Json(page_after(&fake, q.cursor, q.limit)).into_response()
 }
 
 async fn redirect() -> Response {
@@ -1056,7 +1090,11 @@ async fn two_devices_converge_through_push_and_pull() {
     );
     assert!(report.bytes_sent > 0 && report.bytes_received > 0);
     let events = events.into_inner().unwrap();
-    assert_eq!(events.first().unwrap().phase, SyncPhase::Probing);
+    assert_eq!(
+        events.first().unwrap().phase,
+        SyncPhase::Pushing,
+        "no probe: the push is the first exchange"
+    );
     assert_eq!(events.last().unwrap().phase, SyncPhase::Done);
     assert!(
         events
@@ -1110,6 +1148,42 @@ async fn two_devices_converge_through_push_and_pull() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), n, "each operation applied once");
+}
+
+/// A round with something to send is one exchange (the push brings the page), a round with
+/// nothing to send is one pull; no health probe before either. An answer of another
+/// protocol version counts for nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_is_one_exchange_without_a_probe() {
+    let (url, fake) = start_fake().await;
+    let secrets = MemoryStore::new();
+    let (_d, core) = signed_in_core(&url, &secrets).await;
+    let client = SyncClient::new(&url).unwrap();
+    fake.lock().unwrap().requests.clear();
+    set_note(&core, "a", "one exchange");
+    let report = sync_once(&core, &client, TOKEN).await.unwrap();
+    assert_eq!((report.pushed, report.pull_pages), (1, 1), "{report:?}");
+    assert_eq!(fake.lock().unwrap().requests, ["push"]);
+    assert_eq!(pull_cursor(&core.conn()).unwrap(), 1);
+
+    fake.lock().unwrap().requests.clear();
+    sync_once(&core, &client, TOKEN).await.unwrap();
+    assert_eq!(fake.lock().unwrap().requests, ["pull"]);
+
+    set_note(&core, "a", "elsewhere");
+    set_mode(&fake, Mode::OtherProtocol);
+    let e = sync_once(&core, &client, TOKEN).await.unwrap_err();
+    assert_eq!(e.code().as_str(), "not_our_server", "{e}");
+    assert!(e.to_string().contains("protocol 7"), "{e}");
+    assert_eq!(
+        pending_operations(&core).unwrap().len(),
+        1,
+        "nothing left the outbox"
+    );
+    assert_eq!(pull_cursor(&core.conn()).unwrap(), 1);
+    set_mode(&fake, Mode::Normal);
+    let report = sync_once(&core, &client, TOKEN).await.unwrap();
+    assert_eq!((report.pushed, report.duplicates), (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

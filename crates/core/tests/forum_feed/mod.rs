@@ -135,6 +135,7 @@ impl Feed {
     /// Applies everything put since the last call as one pulled page, with the real pull.
     pub fn pull(&mut self, core: &Core) -> PullSummary {
         let page = PullResponse {
+            protocol: 1,
             changes: std::mem::take(&mut self.pending),
             cursor: self.seq,
             more: false,
@@ -148,6 +149,7 @@ impl Feed {
 pub fn push(core: &Core, outcome: impl Fn(&Operation) -> Outcome) -> Vec<Operation> {
     let batch = sync::next_batch(core, 200).unwrap();
     let answer = PushResponse {
+        protocol: 1,
         results: batch
             .iter()
             .map(|op| OpResult {
@@ -155,6 +157,7 @@ pub fn push(core: &Core, outcome: impl Fn(&Operation) -> Outcome) -> Vec<Operati
                 outcome: outcome(op),
             })
             .collect(),
+        pull: None,
     };
     sync::apply_push_results(core, &batch, &answer).unwrap();
     batch

@@ -130,6 +130,9 @@ pub const COMMUNITY_KEY: &str = "community";
 pub struct SyncScope {
     pub account_id: i64,
     pub country: Option<String>,
+    /// The device making the request, when known: the changes it pushes are marked with it,
+    /// and its pulls leave them out (it holds them already).
+    pub device: Option<String>,
 }
 
 impl SyncScope {
@@ -146,6 +149,14 @@ impl SyncScope {
     pub fn account_key(&self) -> String {
         format!("account:{}", self.account_id)
     }
+
+    /// The same scope, as seen from one of the account's devices.
+    pub fn on_device(self, device_id: &str) -> SyncScope {
+        SyncScope {
+            device: Some(device_id.to_string()),
+            ..self
+        }
+    }
 }
 
 /// The scope a caller's push changes and pull reads: always their own.
@@ -155,6 +166,7 @@ pub fn sync_scope(caller: &AccountRow) -> SyncScope {
         country: (caller.role == Role::Nfp)
             .then(|| caller.country.clone())
             .flatten(),
+        device: None,
     }
 }
 

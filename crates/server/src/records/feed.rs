@@ -26,17 +26,21 @@ pub(crate) fn current_field(
     }
 }
 
+/// Stores a pushed operation's value: in the feed under its author and the device that
+/// pushed it (which pulls leave out for that device).
 pub(crate) fn write_field(
     conn: &Connection,
     key: &str,
     author: i64,
+    device: Option<&str>,
     op: &Operation,
     version: u64,
 ) -> Result<()> {
-    write_record(
+    insert_record(
         conn,
         key,
-        author,
+        Some(author),
+        device,
         &op.entity.kind,
         &op.entity.id,
         &op.field,
@@ -63,6 +67,7 @@ pub(crate) fn write_record(
         conn,
         key,
         Some(author),
+        None,
         kind,
         entity_id,
         field,
@@ -97,7 +102,7 @@ pub(crate) fn write_server_record(
     };
     let op_id = uuid::Uuid::now_v7().to_string();
     insert_record(
-        conn, key, None, kind, entity_id, field, value, version, &op_id,
+        conn, key, None, None, kind, entity_id, field, value, version, &op_id,
     )?;
     Ok(Some(version))
 }
@@ -107,6 +112,7 @@ fn insert_record(
     conn: &Connection,
     key: &str,
     author: Option<i64>,
+    device: Option<&str>,
     kind: &str,
     entity_id: &str,
     field: &str,
@@ -122,8 +128,8 @@ fn insert_record(
         params![key, kind, entity_id, field, value, version],
     )?;
     conn.execute(
-        "INSERT INTO change (scope, account_id, kind, entity_id, field, value, version, op_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![key, author, kind, entity_id, field, value, version, op_id],
+        "INSERT INTO change (scope, account_id, device_id, kind, entity_id, field, value, version, op_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![key, author, device, kind, entity_id, field, value, version, op_id],
     )?;
     Ok(())
 }

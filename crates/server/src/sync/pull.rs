@@ -22,49 +22,83 @@ pub fn effective_limit(requested: Option<u32>) -> u32 {
         .clamp(1, MAX_PULL_LIMIT)
 }
 
+/// The page of changes after `cursor` for `scope`, oldest first, at most `limit` of them.
+///
+/// Changes pushed by `scope.device` are left out: that device holds them already (it made
+/// them, and its push answer gave it their versions; an answer that was lost is answered
+/// again, as `duplicate` with the same version, when the device retries the operation, which
+/// stays in its outbox until then). The cursor still moves past them: every change up to the
+/// returned cursor was either in a page or made by the device. Page and cursor are read in
+/// one snapshot.
 pub fn pull(conn: &Connection, scope: &SyncScope, cursor: u64, limit: u32) -> Result<PullResponse> {
     let after = i64::try_from(cursor).unwrap_or(i64::MAX);
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, entity_id, field, value, version, op_id FROM change
-         WHERE scope IN (?1, ?2, ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
-    )?;
+    // One read transaction: the page and the end of the feed from the same snapshot.
+    let tx = conn.unchecked_transaction()?;
     let account = scope.account_key();
     // No country: a key no row has.
     let country = scope
         .key_for(stopover_protocol::RecordKind::ReportAnswer)
         .unwrap_or_default();
-    // One extra row tells whether more wait.
-    let mut rows = stmt.query(params![
-        account,
-        country,
-        crate::auth::policy::COMMUNITY_KEY,
-        after,
-        i64::from(limit) + 1
-    ])?;
+    let device = scope.device.as_deref();
     let mut changes = Vec::new();
-    let mut bytes = 0;
     let mut more = false;
-    while let Some(row) = rows.next()? {
-        if changes.len() == limit as usize || (bytes >= PAGE_VALUE_BYTES && !changes.is_empty()) {
-            more = true;
-            break;
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT seq, kind, entity_id, field, value, version, op_id FROM change
+             WHERE scope IN (?1, ?2, ?3) AND seq > ?4 AND (?6 IS NULL OR device_id IS NOT ?6)
+             ORDER BY seq LIMIT ?5",
+        )?;
+        // One extra row tells whether more wait.
+        let mut rows = stmt.query(params![
+            account,
+            country,
+            crate::auth::policy::COMMUNITY_KEY,
+            after,
+            i64::from(limit) + 1,
+            device,
+        ])?;
+        let mut bytes = 0;
+        while let Some(row) = rows.next()? {
+            if changes.len() == limit as usize || (bytes >= PAGE_VALUE_BYTES && !changes.is_empty())
+            {
+                more = true;
+                break;
+            }
+            let value: String = row.get(4)?;
+            bytes += value.len();
+            changes.push(Change {
+                seq: row.get::<_, i64>(0)? as u64,
+                entity: EntityRef {
+                    kind: row.get(1)?,
+                    id: row.get(2)?,
+                },
+                field: row.get(3)?,
+                value: serde_json::from_str(&value)?,
+                version: row.get::<_, i64>(5)? as u64,
+                op_id: row.get(6)?,
+            });
         }
-        let value: String = row.get(4)?;
-        bytes += value.len();
-        changes.push(Change {
-            seq: row.get::<_, i64>(0)? as u64,
-            entity: EntityRef {
-                kind: row.get(1)?,
-                id: row.get(2)?,
-            },
-            field: row.get(3)?,
-            value: serde_json::from_str(&value)?,
-            version: row.get::<_, i64>(5)? as u64,
-            op_id: row.get(6)?,
-        });
     }
-    let cursor = changes.last().map_or(cursor, |c| c.seq);
+    let mut cursor = changes.last().map_or(cursor, |c| c.seq);
+    if !more && device.is_some() {
+        // Nothing else waits for this device: the cursor moves past its own changes too, so
+        // the next pull does not read them again.
+        let end: Option<i64> = tx.query_row(
+            "SELECT max(seq) FROM change WHERE scope IN (?1, ?2, ?3) AND seq > ?4",
+            params![
+                account,
+                country,
+                crate::auth::policy::COMMUNITY_KEY,
+                i64::try_from(cursor).unwrap_or(i64::MAX)
+            ],
+            |r| r.get(0),
+        )?;
+        if let Some(end) = end {
+            cursor = cursor.max(end as u64);
+        }
+    }
     Ok(PullResponse {
+        protocol: stopover_protocol::PROTOCOL_VERSION,
         changes,
         cursor,
         more,
@@ -126,6 +160,53 @@ mod tests {
         let for_b = pull(&c, &b, 0, 100).unwrap();
         assert_eq!(for_b.changes.len(), 1);
         assert_eq!(for_b.changes[0].value, json!("b's note"));
+    }
+
+    /// A device's own pushed changes are left out of its pages, interleaved with another
+    /// device's; the cursor passes them only once nothing else waits.
+    #[test]
+    fn a_device_never_pulls_its_own_changes() {
+        let (_d, c, a, _) = setup();
+        let laptop = a.clone().on_device("laptop");
+        let office = a.clone().on_device("office");
+        for i in 0..6u32 {
+            let who = if i % 2 == 0 { &laptop } else { &office };
+            apply(
+                &c,
+                who,
+                &[op(i, &format!("l/s-{i}"), "done", 0, json!(true))],
+            )
+            .unwrap();
+        }
+        // A change the server wrote (no device): everyone's.
+        crate::records::feed::write_server_record(
+            &c,
+            &a.account_key(),
+            "checklist_progress",
+            "l/server",
+            "done",
+            &json!(true),
+        )
+        .unwrap();
+        let p1 = pull(&c, &laptop, 0, 2).unwrap();
+        let ids: Vec<&str> = p1.changes.iter().map(|c| c.entity.id.as_str()).collect();
+        assert_eq!((ids, p1.more, p1.cursor), (vec!["l/s-1", "l/s-3"], true, 4));
+        let p2 = pull(&c, &laptop, p1.cursor, 2).unwrap();
+        let ids: Vec<&str> = p2.changes.iter().map(|c| c.entity.id.as_str()).collect();
+        assert_eq!(
+            (ids, p2.more, p2.cursor),
+            (vec!["l/s-5", "l/server"], false, 7)
+        );
+        // The laptop pushes more: its next page is empty and the cursor still moves on.
+        apply(&c, &laptop, &[op(9, "l/s-9", "done", 0, json!(true))]).unwrap();
+        let p3 = pull(&c, &laptop, p2.cursor, 2).unwrap();
+        assert_eq!((p3.changes.len(), p3.more, p3.cursor), (0, false, 8));
+        // The account without a device (e.g. an older client) and the office see everything
+        // but the office's own.
+        assert_eq!(pull(&c, &a, 0, 100).unwrap().changes.len(), 8);
+        let office_page = pull(&c, &office, 0, 100).unwrap();
+        assert_eq!(office_page.changes.len(), 5);
+        assert_eq!(office_page.cursor, 8);
     }
 
     #[test]

@@ -72,7 +72,14 @@ fn decide(conn: &Connection, scope: &SyncScope, op: &Operation) -> Result<Outcom
     let current_version = current.as_ref().map_or(0, |(_, v)| *v);
     if op.base_version == current_version {
         let version = current_version + 1;
-        write_field(conn, &key, scope.account_id, op, version)?;
+        write_field(
+            conn,
+            &key,
+            scope.account_id,
+            scope.device.as_deref(),
+            op,
+            version,
+        )?;
         rules.applied(conn, scope, op)?;
         return Ok(Outcome::Applied { version });
     }

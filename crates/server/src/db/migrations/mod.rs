@@ -11,6 +11,7 @@ const STEPS: &[&str] = &[
     include_str!("004_report_scopes.sql"),
     include_str!("005_forum.sql"),
     include_str!("006_hardening.sql"),
+    include_str!("007_change_device.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -2,7 +2,9 @@ use axum::Json;
 use axum::extract::State;
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
-use stopover_protocol::{MAX_OPS_PER_PUSH, PullResponse, PushRequest, PushResponse};
+use stopover_protocol::{
+    MAX_OPS_PER_PUSH, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
+};
 
 use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize, sync_scope};
@@ -18,9 +20,14 @@ use crate::sync::{pull as feed, push as apply};
 /// locks threads, each person shares only their own contact details, registrations close on
 /// the event's day and when it is full); a broken rule is `rejected` with the reason. A new
 /// post gets its `meta` (author, date) from the server, in the feed right after its content.
+///
+/// With `pull`, the answer also carries the page of changes after `pull.cursor`, read once
+/// the operations are committed, exactly as `GET /v1/sync/pull` would return it: a sync
+/// round with something to send is this one exchange. The changes this device pushed (now or
+/// before) are left out of the page: it holds them, and `results` gave it their versions.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("device_token" = [])), request_body = s::PushRequest,
     responses(
-        (status = 200, description = "One result per operation, in order", body = s::PushResponse),
+        (status = 200, description = "One result per operation, in order, and the page of changes when `pull` was asked", body = s::PushResponse),
         (status = 400, description = "`bad_json`, `bad_body`, `unsupported_protocol`", body = s::ErrorBody),
         (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
         (status = 413, description = "`too_large`, `too_many_operations`", body = s::ErrorBody),
@@ -44,19 +51,43 @@ pub async fn push(
         crate::limits::budget::push_bytes(&req.ops),
         std::time::Instant::now(),
     )?;
-    let scope = sync_scope(&caller.account);
-    let results = state
-        .db
-        .write(move |conn| {
-            // IMMEDIATE: take the write lock up front, so the push never fails half-way on
-            // a lock upgrade.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let results = apply::apply(&tx, &scope, &req.ops)?;
-            tx.commit()?;
-            Ok(results)
-        })
-        .await?;
-    Ok(Json(PushResponse { results }))
+    let scope = sync_scope(&caller.account).on_device(&caller.device_id);
+    let pull_scope = scope.clone();
+    let ops = req.ops;
+    let results = if ops.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .db
+            .write(move |conn| {
+                // IMMEDIATE: take the write lock up front, so the push never fails half-way
+                // on a lock upgrade.
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let results = apply::apply(&tx, &scope, &ops)?;
+                tx.commit()?;
+                Ok(results)
+            })
+            .await?
+    };
+    // After the commit, on a reader: the write lock is not held while the page is read, and
+    // the page sees everything the push did.
+    let pull = match req.pull {
+        Some(p) => {
+            let limit = feed::effective_limit(p.limit);
+            Some(
+                state
+                    .db
+                    .read(move |conn| feed::pull(conn, &pull_scope, p.cursor, limit))
+                    .await?,
+            )
+        }
+        None => None,
+    };
+    Ok(Json(PushResponse {
+        protocol: PROTOCOL_VERSION,
+        results,
+        pull,
+    }))
 }
 
 /// `GET /v1/sync/pull` query parameters.
@@ -69,7 +100,8 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
-/// The caller's changes after `cursor`, oldest first.
+/// The caller's changes after `cursor`, oldest first; the changes this device pushed itself
+/// are left out (the cursor moves past them).
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", security(("device_token" = [])), params(PullParams),
     responses(
         (status = 200, description = "A page of changes", body = s::PullResponse),
@@ -86,7 +118,7 @@ pub async fn pull(
     ApiQuery(q): ApiQuery<PullParams>,
 ) -> Result<Json<PullResponse>> {
     authorize(&caller.account, Action::Sync)?;
-    let scope = sync_scope(&caller.account);
+    let scope = sync_scope(&caller.account).on_device(&caller.device_id);
     let (cursor, limit) = (q.cursor.unwrap_or(0), feed::effective_limit(q.limit));
     let page = state
         .db

@@ -109,7 +109,12 @@ async fn nfps_of_the_same_country_never_see_each_others_records() {
     )
     .unwrap();
     assert_eq!(r["results"][0]["outcome"], "applied");
-    assert_eq!(pull(&s, &amina, "").await.changes.len(), 1);
+    // Amina's other device sees her record only (the one that pushed it holds it already).
+    let amina_office = s.sign_in("amina").await;
+    let page = pull(&s, &amina_office, "").await;
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!(page.changes[0].value, json!("amina's"));
+    assert!(pull(&s, &amina, "").await.changes.is_empty());
 }
 
 #[tokio::test]
@@ -219,5 +224,122 @@ async fn sync_needs_a_token() {
         &s.send(Method::GET, "/v1/sync/pull", None, None).await,
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
+    );
+}
+
+/// One exchange per round: the push answers its operations and brings the page since the
+/// device's cursor, without the device's own changes (a conflict included: the other
+/// device's value comes with it); a retry is all duplicates and still brings no echo.
+#[tokio::test]
+async fn a_push_brings_the_page_without_the_devices_own_changes() {
+    let s = TestServer::new().await;
+    let laptop = s.user("amina", Role::Nfp, Some("KE")).await;
+    let office = s.sign_in("amina").await;
+    push(
+        &s,
+        &office,
+        vec![op(1, "cop/register", "note", 0, json!("from the office"))],
+    )
+    .await;
+    let body = json!({
+        "ops": [
+            op(2, "cop/register", "note", 0, json!("from the laptop")),
+            op(3, "cop/register", "done", 0, json!(true)),
+            op(4, "cop/visa", "done", 0, json!(true)),
+        ],
+        "pull": {"cursor": 0},
+    });
+    let (status, wire) = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(&laptop),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{wire}");
+    assert_eq!(wire["protocol"], 1, "{wire}");
+    let answer: PushResponse = serde_json::from_value(wire).unwrap();
+    let outcomes: Vec<Value> = answer
+        .results
+        .iter()
+        .map(|r| serde_json::to_value(&r.outcome).unwrap()["outcome"].clone())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [json!("conflict"), json!("applied"), json!("applied")]
+    );
+    let page = answer.pull.expect("the page was asked for");
+    let values: Vec<&Value> = page.changes.iter().map(|c| &c.value).collect();
+    assert_eq!(
+        values,
+        [&json!("from the office")],
+        "no echo of the laptop's own two changes"
+    );
+    assert_eq!(
+        (page.more, page.cursor),
+        (false, 3),
+        "the cursor moves past them"
+    );
+    let again = pull(&s, &laptop, &format!("?cursor={}", page.cursor)).await;
+    assert_eq!((again.changes.len(), again.cursor), (0, 3));
+    // The other device of the same account sees them.
+    let office_page = pull(&s, &office, "?cursor=0").await;
+    let values: Vec<&Value> = office_page.changes.iter().map(|c| &c.value).collect();
+    assert_eq!(
+        values,
+        [&json!(true), &json!(true)],
+        "the laptop's, not its own"
+    );
+
+    // The answer was lost: the retry is all duplicates (the conflict as it was), no echo.
+    let (status, wire) = s
+        .send(Method::POST, "/v1/sync/push", Some(&laptop), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{wire}");
+    assert_eq!(wire["results"][1]["outcome"], "duplicate");
+    assert_eq!(wire["results"][2]["outcome"], "duplicate");
+    assert_eq!(
+        wire["pull"]["changes"].as_array().unwrap().len(),
+        1,
+        "{wire}"
+    );
+    assert_eq!(s.count("change").await, 3, "applied once");
+
+    // Without `pull`, no page; with no operations, just the page.
+    let plain = push(
+        &s,
+        &laptop,
+        vec![op(5, "cop/hotel", "done", 0, json!(true))],
+    )
+    .await;
+    assert!(plain.pull.is_none());
+    let (_, wire) = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(&laptop),
+            Some(json!({"ops": [], "pull": {"cursor": 3, "limit": 1}})),
+        )
+        .await;
+    assert_eq!(wire["results"], json!([]));
+    assert_eq!(
+        wire["pull"]["changes"],
+        json!([]),
+        "op 5 is the laptop's own"
+    );
+    assert_eq!(wire["pull"]["cursor"], 4);
+    let (status, _) = s
+        .send(
+            Method::POST,
+            "/v1/sync/push",
+            Some(&laptop),
+            Some(json!({"ops": [], "pull": {"cursor": 0, "since": 3}})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown fields are refused"
     );
 }

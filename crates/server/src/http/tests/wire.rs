@@ -48,6 +48,8 @@ async fn answers_are_compressed_as_the_client_asks() {
         Some(serde_json::json!({"ops": ops})),
     )
     .await;
+    // Another device of the account pulls them (the one that pushed holds them already).
+    let t = s.sign_in("amina").await;
 
     let (enc, plain) = pull_with(&s, &t, "identity").await;
     assert_eq!(enc, None);
