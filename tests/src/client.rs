@@ -51,9 +51,19 @@ impl Device {
     /// A fresh data folder with the embedded content pack, signed in as `user` at `url` with
     /// the real [`sync::sign_in`].
     pub async fn sign_in(name: &str, url: &str, user: &NewUser) -> Device {
+        Self::sign_in_with_clock(name, url, user, std::sync::Arc::new(SystemClock)).await
+    }
+
+    /// [`Device::sign_in`] on a laptop whose clock is `clock` (e.g. years off).
+    pub async fn sign_in_with_clock(
+        name: &str,
+        url: &str,
+        user: &NewUser,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> Device {
         let dir = tempfile::tempdir().expect("device data folder");
-        let core =
-            Core::open(dir.path(), Ok(PackFiles::embedded())).expect("the device's store opens");
+        let core = Core::open_with_clock(dir.path(), Ok(PackFiles::embedded()), clock)
+            .expect("the device's store opens");
         let secrets = MemoryStore::new();
         sync::sign_in(&core, &secrets, url, &user.username, &user.password, name)
             .await

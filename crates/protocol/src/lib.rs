@@ -31,6 +31,7 @@
 pub mod errors;
 pub mod files;
 pub mod forum;
+pub mod nesting;
 pub mod packs;
 pub mod reports;
 pub mod sync;

@@ -110,8 +110,15 @@ where
         }
         Some(_) => {}
     }
+    // Every answer tells the laptop the server's time (see crate::clock).
+    let client = &client.clone().observed_by(core.server_clock().clone());
     let outcome = run(core, client, token, on_progress).await;
-    if let Err(e) = state::record_outcome(&core.conn(), outcome.as_ref().map(|_| ())) {
+    let recorded = {
+        let conn = core.conn();
+        state::record_outcome(&conn, outcome.as_ref().map(|_| ()))
+            .and_then(|()| core.server_clock().save(&conn))
+    };
+    if let Err(e) = recorded {
         tracing::warn!(error = %e, "sync: could not record the outcome");
     }
     if let Err(e) = &outcome {
@@ -189,8 +196,9 @@ where
     }
 
     if report.pulled > 0 {
-        // The forum cache stays within its retention setting; a failure here loses nothing.
-        if let Err(e) = crate::forum::retention::apply(core) {
+        // The forum cache stays within its retention setting, by the server's time, never
+        // pruning what just arrived; a failure here loses nothing.
+        if let Err(e) = crate::forum::retention::apply_after_pull(core) {
             tracing::warn!(code = %e.code(), error = %e, "forum: retention could not be applied");
         }
     }

@@ -34,6 +34,8 @@ pub struct PullSummary {
 /// Changes this device already knows (its own applied operations, or older versions) change
 /// nothing. Changes of unknown record kinds are skipped with a warning.
 pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
+    // Posts are rendered before the lock: a page of hostile posts never holds up a tick.
+    let _rendered = crate::forum::sync::prerender(&page.changes);
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let mut summary = PullSummary::default();
