@@ -131,6 +131,24 @@ describe('error screen', () => {
     await waitFor(() => expect(backend.argsOf('ui_ready')).toHaveLength(1));
   });
 
+  it('says another Stopover has the data folder open, and that this one opened nothing', async () => {
+    mockBackend({
+      app_status: {
+        startup_error: { code: 'data_dir_in_use', params: { path: '/data/stopover' }, message: 'in use' },
+        content: null,
+        language: 'en',
+        user_data: null,
+        data_dir: '/data/stopover',
+      },
+    });
+    render(App);
+    const screenEl = await screen.findByTestId('error-screen');
+    expect(screenEl.querySelector('h1')?.textContent).toBe('Stopover is already open');
+    expect(screen.getByTestId('in-use').textContent).toContain('Switch to that window');
+    expect(screen.getByTestId('user-data-safe').textContent).toContain('has not changed or deleted your own data');
+    expect(screenEl.textContent).toContain('/data/stopover');
+  });
+
   it('is translated', async () => {
     mockBackend({
       app_status: {

@@ -40,6 +40,8 @@ error_codes! {
     DatabaseTooNew = "database_too_new",
     /// `path`.
     DataDir = "data_dir",
+    /// `path`: another Stopover has this data folder open.
+    DataDirInUse = "data_dir_in_use",
     /// `file`, `reason` (a pack file named with its problem, in English: for the details box).
     ContentPack = "content_pack",
     /// `version`.

@@ -74,16 +74,33 @@ pub fn markdown_nesting(text: &str) -> usize {
         // The container markers opening the line, `>` and list markers in any order.
         let mut rest = line;
         let mut column = 0;
+        // Where the line's first list marker, or else its text, stands: open items it is
+        // not indented under are closed.
         let mut first: Option<usize> = None;
         let mut markers = 0;
+        let mut after_quote = false;
         let mut opened: Vec<usize> = Vec::new();
         loop {
             let (width, at) = indent(rest);
             let here = column + width;
             let after_indent = &rest[at..];
+            // Indented code (four columns past where its container's text starts) holds no
+            // containers.
+            let code_at = if markers == 0 {
+                items.last().copied().unwrap_or(0) + 4
+            } else if after_quote {
+                column + 5
+            } else {
+                usize::MAX
+            };
+            if here >= code_at {
+                column = here;
+                rest = after_indent;
+                break;
+            }
             if let Some(after) = after_indent.strip_prefix('>') {
-                first.get_or_insert(here);
                 markers += 1;
+                after_quote = true;
                 column = here + 1;
                 rest = after;
             } else if let Some(w) =
@@ -91,6 +108,7 @@ pub fn markdown_nesting(text: &str) -> usize {
             {
                 first.get_or_insert(here);
                 markers += 1;
+                after_quote = false;
                 let after = &after_indent[w..];
                 let (gap, skip) = indent(after);
                 if skip == after.len() || gap > 4 {

@@ -3,6 +3,7 @@
 //! A database written by a newer Stopover is refused before anything is written to it:
 //! we never migrate down and never overwrite what a newer version made.
 
+mod lock;
 mod migrations;
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use rusqlite::Connection;
 
 use crate::{Error, Result};
 
+pub use lock::{DataDirLock, LOCK_FILE};
 pub use migrations::schema_version_supported;
 
 /// SQLite's "now" as an RFC 3339 UTC timestamp with milliseconds, for SQL text.
