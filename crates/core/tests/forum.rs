@@ -796,7 +796,7 @@ fn a_late_reply_to_a_pruned_thread_still_shows_its_title() {
     assert_eq!(view.title, "Ancient");
     assert_eq!(
         view.posts.len(),
-        3,
+        4,
         "opening it brought the pruned posts back"
     );
     assert!(

@@ -25,6 +25,12 @@ pub(crate) struct Archived {
     pub meta: Option<PostMeta>,
     #[serde(default)]
     pub hidden: bool,
+    /// Its place in the feed's order and in the arrival order here (local, not synced): a
+    /// post brought back keeps its place in its thread and stays read if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_order: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<i64>,
 }
 
 fn pack(archived: &Archived) -> Result<Vec<u8>> {
@@ -43,10 +49,35 @@ fn unpack(data: &[u8]) -> Result<Archived> {
     serde_json::from_slice(&json).map_err(Error::internal)
 }
 
+/// Keys in `meta`: the highest feed order and arrival number ever given, so numbers go on
+/// rising after the posts holding the highest ones were pruned (a post brought back keeps
+/// its own, and a later one must still sort after it).
+pub(crate) const META_ORDER_FLOOR: &str = "forum_meta_order_floor";
+pub(crate) const ARRIVAL_FLOOR: &str = "forum_arrival_floor";
+
+/// SQL for the next number of `column` of forum_post, above its floor kept in `meta`.
+pub(crate) fn next_number_sql(column: &str, floor_key: &str) -> String {
+    format!(
+        "(SELECT max(coalesce((SELECT max({column}) FROM forum_post), 0),
+                     coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{floor_key}'), 0)) + 1)"
+    )
+}
+
 /// Moves the posts listed in `temp.forum_prune` (by row number) into the archive.
 pub(crate) fn archive_marked(conn: &Connection) -> Result<()> {
+    for (column, key) in [("meta_order", META_ORDER_FLOOR), ("arrival", ARRIVAL_FLOOR)] {
+        conn.execute(
+            &format!(
+                "INSERT INTO meta (key, value)
+                 SELECT ?1, CAST(max({column}) AS TEXT) FROM forum_post WHERE {column} IS NOT NULL
+                 ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)"
+            ),
+            [key],
+        )?;
+    }
     let mut read = conn.prepare(
-        "SELECT id, thread_id, category, title, body, author, author_name, country, created_at, hidden
+        "SELECT id, thread_id, category, title, body, author, author_name, country, created_at, hidden,
+                meta_order, arrival
          FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune)",
     )?;
     let mut store = conn.prepare(
@@ -87,6 +118,8 @@ pub(crate) fn archive_marked(conn: &Connection) -> Result<()> {
             content,
             meta,
             hidden: r.get(9)?,
+            meta_order: r.get(10)?,
+            arrival: r.get(11)?,
         };
         store.execute(params![id, thread, pack(&archived)?])?;
     }
@@ -181,6 +214,11 @@ pub fn restore_thread(core: &Core, thread_id: &str) -> Result<u32> {
         if let Some(meta) = &archived.meta {
             sync::write_meta(&tx, id, meta)?;
         }
+        tx.execute(
+            "UPDATE forum_post SET meta_order = coalesce(?2, meta_order), arrival = coalesce(?3, arrival)
+             WHERE id = ?1",
+            params![id, archived.meta_order, archived.arrival],
+        )?;
         if archived.hidden {
             let n: i64 = tx.query_row(
                 "UPDATE forum_post SET hidden = 1 WHERE id = ?1 RETURNING n",

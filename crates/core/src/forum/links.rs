@@ -26,6 +26,40 @@ pub fn is_hidden_char(c: char) -> bool {
     c.is_whitespace() || c.is_control() || is_format_char(c)
 }
 
+/// `url` as a browser shows it: `%XX` escapes decoded (invalid UTF-8 replaced).
+fn percent_decoded(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether an address holds a character that can disguise it: whitespace, control or format
+/// characters as written, or control and format characters once `%XX` escapes are decoded
+/// (a browser decodes them for display).
+pub fn is_disguised_url(url: &str) -> bool {
+    url.chars().any(is_hidden_char)
+        || (url.contains('%')
+            && percent_decoded(url)
+                .chars()
+                .any(|c| c.is_control() || is_format_char(c)))
+}
+
 /// `url` when the system browser may be handed it; otherwise why not, by code:
 /// [`ErrorCode::LinkNotOpenable`] (not a web or e-mail address),
 /// [`ErrorCode::LinkHiddenCharacters`], [`ErrorCode::LinkTooLong`].
@@ -42,7 +76,7 @@ pub fn openable_link(url: &str) -> Result<&str> {
         )
         .with("max", MAX_LINK_CHARS));
     }
-    if url.chars().any(is_hidden_char) {
+    if is_disguised_url(url) {
         return Err(Error::invalid(
             ErrorCode::LinkHiddenCharacters,
             format!(
@@ -97,6 +131,11 @@ mod tests {
             ErrorCode::LinkHiddenCharacters
         );
         assert_eq!(code("https://x.org/a b"), ErrorCode::LinkHiddenCharacters);
+        assert_eq!(
+            code("https://x.org/%E2%80%AEexe.pdf"),
+            ErrorCode::LinkHiddenCharacters
+        );
+        assert!(openable_link("https://x.org/a%20b%C3%A9").is_ok());
         let long = format!("https://x.org/{}", "a".repeat(MAX_LINK_CHARS));
         assert_eq!(code(&long), ErrorCode::LinkTooLong);
         assert_eq!(

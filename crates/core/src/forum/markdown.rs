@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd};
 
-use super::links::is_hidden_char;
+use super::links::is_disguised_url;
 use crate::content::markdown::OPTIONS;
 pub use stopover_protocol::nesting::MAX_POST_NESTING;
 
@@ -35,7 +35,7 @@ static POST_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         // it is dropped, the link's text stays.
         .attribute_filter(|_element, attribute, value| {
             if matches!(attribute, "href" | "src" | "cite" | "action" | "formaction")
-                && value.chars().any(is_hidden_char)
+                && is_disguised_url(value)
             {
                 None
             } else {
@@ -92,6 +92,16 @@ pub(crate) fn post_html(body: &str) -> String {
         .unwrap_or_else(|| render_post_html(body))
 }
 
+/// A link's address, or none when it holds a character that can disguise it (the link's
+/// text stays; pulldown-cmark escapes addresses, so the sanitizer would not see them).
+fn undisguised(url: CowStr) -> CowStr {
+    if is_disguised_url(&url) {
+        CowStr::from("")
+    } else {
+        url
+    }
+}
+
 /// `text` without bidi controls, copied only when it has some.
 fn unbidi(text: CowStr) -> CowStr {
     if text.chars().any(is_bidi_control) {
@@ -144,6 +154,7 @@ pub fn render_post_html(md: &str) -> String {
                 id,
                 ..
             }) => {
+                let dest_url = undisguised(dest_url);
                 events.push(Event::Start(Tag::Link {
                     link_type: LinkType::Inline,
                     dest_url: dest_url.clone(),
@@ -177,7 +188,7 @@ pub fn render_post_html(md: &str) -> String {
                 id,
             }) => events.push(Event::Start(Tag::Link {
                 link_type,
-                dest_url,
+                dest_url: undisguised(dest_url),
                 title: unbidi(title),
                 id,
             })),
@@ -327,6 +338,7 @@ mod tests {
             "https://example.org/\u{202E}fdp.exe",
             "https://exa\u{200B}mple.org/",
             "https://example.org/\u{2060}a",
+            "https://example.org/%E2%80%AEexe.pdf",
         ] {
             let html = render_post_html(&format!("[click](<{url}>)"));
             assert!(!html.contains("href"), "{url}: {html}");
@@ -334,6 +346,8 @@ mod tests {
         }
         let ok = render_post_html("[ok](https://example.org/é)");
         assert!(ok.contains("href"), "{ok}");
+        let raw = render_post_html("<a href=\"https://example.org/\u{200B}\">raw</a>");
+        assert!(!raw.contains("href"), "{raw}");
     }
 
     #[test]

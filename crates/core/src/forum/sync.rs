@@ -210,9 +210,12 @@ pub(crate) fn store_content(conn: &Connection, post_id: &str, content: &PostCont
         )?;
     } else {
         conn.execute(
-            "UPDATE forum_post SET thread_id = ?2, category = ?3, title = ?4, body = ?5, body_html = ?6,
-                 arrival = coalesce(arrival, (SELECT coalesce(max(arrival), 0) + 1 FROM forum_post))
-             WHERE n = ?1",
+            &format!(
+                "UPDATE forum_post SET thread_id = ?2, category = ?3, title = ?4, body = ?5, body_html = ?6,
+                     arrival = coalesce(arrival, {next})
+                 WHERE n = ?1",
+                next = archive::next_number_sql("arrival", archive::ARRIVAL_FLOOR)
+            ),
             params![
                 n,
                 content.thread,
@@ -275,10 +278,19 @@ fn forget_server_copy(conn: &Connection, post_id: &str, author: &str) -> Result<
 pub(crate) fn write_meta(conn: &Connection, post_id: &str, meta: &PostMeta) -> Result<()> {
     ensure_post(conn, post_id)?;
     conn.execute(
-        "UPDATE forum_post SET author = ?2, author_name = ?3, country = ?4, created_at = ?5,
-             meta_order = coalesce(meta_order, (SELECT coalesce(max(meta_order), 0) + 1 FROM forum_post))
-         WHERE id = ?1",
-        params![post_id, meta.author, meta.author_name, meta.country, meta.created_at],
+        &format!(
+            "UPDATE forum_post SET author = ?2, author_name = ?3, country = ?4, created_at = ?5,
+                 meta_order = coalesce(meta_order, {next})
+             WHERE id = ?1",
+            next = archive::next_number_sql("meta_order", archive::META_ORDER_FLOOR)
+        ),
+        params![
+            post_id,
+            meta.author,
+            meta.author_name,
+            meta.country,
+            meta.created_at
+        ],
     )?;
     // The thread started by this post shows its author (the thread row exists once its
     // content came; otherwise write_content copies these later).
