@@ -85,7 +85,7 @@ fn a_laptop_years_off_prunes_by_the_servers_time() {
             .into_iter()
             .map(|t| t.id)
             .collect();
-        assert_eq!(listed, [fresh.clone()], "laptop {shift:+} s");
+        assert_eq!(listed, [fresh.as_str()], "laptop {shift:+} s");
         // Undone by opening it.
         assert_eq!(forum::thread(&core, &old).unwrap().posts.len(), 1);
     }
