@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use stopover_core::clock::{Clock, SystemClock};
 use stopover_core::content::{self, PackFiles};
 use stopover_core::secrets::MemoryStore;
 use stopover_core::sync::{

@@ -86,6 +86,22 @@ fn a_tick_is_saved_within_100_ms_while_500_nesting_bombs_are_pulled() {
         more: false,
     });
 
+    // The same ticks with nothing else going on, for comparison (the disk's own delays).
+    let mut alone = Vec::new();
+    let mut on = true;
+    for _ in 0..100 {
+        let started = Instant::now();
+        checklists::set_done(&mut core.conn(), &list, &step, on).unwrap();
+        alone.push(started.elapsed());
+        on = !on;
+    }
+    alone.sort();
+    println!(
+        "ticks alone: median {:?}, worst {:?}",
+        alone[alone.len() / 2],
+        alone.last().unwrap()
+    );
+
     let done = Arc::new(AtomicBool::new(false));
     let ticker = {
         let core = core.clone();

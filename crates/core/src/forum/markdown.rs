@@ -58,21 +58,25 @@ pub fn strip_bidi_controls(text: &str) -> String {
 }
 
 thread_local! {
-    /// Bodies rendered ahead by [`Prerendered`], by their Markdown.
-    static PRERENDERED: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    /// Bodies rendered ahead by [`Prerendered`], by their Markdown: the HTML, and the plain
+    /// text the search index takes.
+    static PRERENDERED: RefCell<HashMap<String, (String, String)>> = RefCell::new(HashMap::new());
 }
 
-/// Posts rendered before the database lock is taken, so rendering (the slow part of writing a
-/// post) never holds up another save. Writers inside the lock take the HTML through
+/// Posts rendered (and made plain text for the search index) before the database lock is
+/// taken, so parsing them (the slow part of writing a post) never holds up another save. Writers inside the lock take the HTML through
 /// [`post_html`]; a body not rendered ahead is rendered there. Dropping the guard forgets them.
 #[must_use = "the bodies are forgotten when the guard is dropped"]
 pub(crate) struct Prerendered(());
 
 impl Prerendered {
     pub(crate) fn bodies<'a>(bodies: impl IntoIterator<Item = &'a str>) -> Prerendered {
-        let rendered: Vec<(String, String)> = bodies
+        let rendered: Vec<(String, (String, String))> = bodies
             .into_iter()
-            .map(|body| (body.to_string(), render_post_html(body)))
+            .map(|body| {
+                let both = (render_post_html(body), crate::content::plain_text(body));
+                (body.to_string(), both)
+            })
             .collect();
         PRERENDERED.with(|map| map.borrow_mut().extend(rendered));
         Prerendered(())
@@ -88,8 +92,16 @@ impl Drop for Prerendered {
 /// The HTML of a post's body: rendered ahead by [`Prerendered`] on this thread, or now.
 pub(crate) fn post_html(body: &str) -> String {
     PRERENDERED
-        .with(|map| map.borrow().get(body).cloned())
+        .with(|map| map.borrow().get(body).map(|(html, _)| html.clone()))
         .unwrap_or_else(|| render_post_html(body))
+}
+
+/// The plain text of a post's body for the search index: worked out ahead by
+/// [`Prerendered`] on this thread, or now (parsing a hostile post is what takes the time).
+pub(crate) fn post_plain_text(body: &str) -> String {
+    PRERENDERED
+        .with(|map| map.borrow().get(body).map(|(_, plain)| plain.clone()))
+        .unwrap_or_else(|| crate::content::plain_text(body))
 }
 
 /// A link's address, or none when it holds a character that can disguise it (the link's
