@@ -31,6 +31,10 @@ fn main() {
         .init();
 
     tauri::Builder::default()
+        // First: a second launch on the same data folder hands over to the running one, which
+        // comes forward, and exits before opening anything. (On another session bus it cannot
+        // see the first: the data folder's lock then refuses it, see state.rs.)
+        .plugin(single_instance())
         .setup(move |app| {
             let data_dir = state::data_dir(app.path().app_data_dir().ok());
             let state = state::AppState::open(&data_dir, launched);
@@ -112,6 +116,31 @@ fn main() {
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");
+}
+
+/// The single-instance plugin, one instance per data folder: on Linux its D-Bus name carries
+/// a digest of `STOPOVER_DATA_DIR` when that is set (tests and portable installs run side by
+/// side on other folders); the default folder keeps the app's own name.
+fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    let builder = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
+        tracing::info!("another launch on this data folder: bringing this window forward");
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    #[cfg(target_os = "linux")]
+    let builder = match state::data_dir_override() {
+        Some(dir) => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::path::absolute(&dir).unwrap_or(dir).hash(&mut h);
+            builder.dbus_id(format!("org.stopover.app.data_{:016x}", h.finish()))
+        }
+        None => builder,
+    };
+    builder.build()
 }
 
 #[cfg(test)]

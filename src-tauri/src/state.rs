@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use stopover_core::Core;
 use stopover_core::content::{self, PackFiles};
+use stopover_core::store::DataDirLock;
 
 use crate::error::{CommandError, CommandResult};
 
@@ -17,6 +18,11 @@ const CONTENT_DIR_ENV: &str = "STOPOVER_CONTENT_DIR";
 /// When set, `ui_ready` appends `<ms since main> <unix ms> <pid>` to this file (benchmarks).
 const READY_FILE_ENV: &str = "STOPOVER_READY_FILE";
 
+/// The data folder named by [`DATA_DIR_ENV`], when it is set (known before the app starts).
+pub fn data_dir_override() -> Option<PathBuf> {
+    std::env::var_os(DATA_DIR_ENV).map(PathBuf::from)
+}
+
 pub fn data_dir(platform_default: Option<PathBuf>) -> PathBuf {
     std::env::var_os(DATA_DIR_ENV)
         .map(PathBuf::from)
@@ -25,6 +31,8 @@ pub fn data_dir(platform_default: Option<PathBuf>) -> PathBuf {
 }
 
 pub struct AppState {
+    /// The data folder's lock, held as long as the app runs (one Stopover per folder).
+    _lock: Option<DataDirLock>,
     core: Result<Arc<Core>, CommandError>,
     pub data_dir: PathBuf,
     launched: Instant,
@@ -33,6 +41,21 @@ pub struct AppState {
 
 impl AppState {
     pub fn open(data_dir: &Path, launched: Instant) -> Self {
+        // Another Stopover on this folder (in another session, where the single-instance
+        // plugin cannot see it): say so, and leave the database alone.
+        let lock = match DataDirLock::acquire(data_dir) {
+            Ok(lock) => lock,
+            Err(e) => {
+                tracing::error!(code = %e.code(), error = %e, data_dir = %data_dir.display(), "data folder in use: the database was not opened");
+                return Self {
+                    _lock: None,
+                    core: Err(crate::error::report(e)),
+                    data_dir: data_dir.to_path_buf(),
+                    launched,
+                    ready: AtomicBool::new(false),
+                };
+            }
+        };
         let pack = match std::env::var_os(CONTENT_DIR_ENV) {
             Some(dir) => PackFiles::from_dir(Path::new(&dir)),
             // The newest pack that arrived by sync (its signature checked again), else the
@@ -48,6 +71,7 @@ impl AppState {
         });
         tracing::info!(elapsed_ms = launched.elapsed().as_millis() as u64, data_dir = %data_dir.display(), "core opened");
         Self {
+            _lock: Some(lock),
             core,
             data_dir: data_dir.to_path_buf(),
             launched,

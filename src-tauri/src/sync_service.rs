@@ -73,6 +73,9 @@ pub struct SyncStatusView {
     next_attempt: Option<String>,
     progress: Option<ProgressView>,
     sign_in_required: bool,
+    /// Seconds this laptop's clock is off the server's (positive: behind), when more than a
+    /// few minutes: the app warns, and dates follow the server's time meanwhile.
+    clock_skew_secs: Option<i64>,
 }
 
 #[derive(Default)]
@@ -185,6 +188,7 @@ impl SyncService {
             next_attempt: live.next_attempt.map(iso),
             progress: live.progress.clone(),
             sign_in_required,
+            clock_skew_secs: s.clock_skew_secs,
         })
     }
 

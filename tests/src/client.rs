@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use stopover_core::clock::{Clock, SystemClock};
 use stopover_core::content::{self, PackFiles};
 use stopover_core::secrets::MemoryStore;
 use stopover_core::sync::{
@@ -57,9 +58,19 @@ impl Device {
     /// [`Device::sign_in`] with a given client, kept for the device's rounds (e.g. one that
     /// trusts the [`TlsFront`](crate::tls_front::TlsFront)'s test CA).
     pub async fn sign_in_with(name: &str, client: SyncClient, user: &NewUser) -> Device {
+        Self::sign_in_with_clock(name, client, user, std::sync::Arc::new(SystemClock)).await
+    }
+
+    /// [`Device::sign_in_with`] on a laptop whose clock is `clock` (e.g. years off).
+    pub async fn sign_in_with_clock(
+        name: &str,
+        client: SyncClient,
+        user: &NewUser,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> Device {
         let dir = tempfile::tempdir().expect("device data folder");
-        let core =
-            Core::open(dir.path(), Ok(PackFiles::embedded())).expect("the device's store opens");
+        let core = Core::open_with_clock(dir.path(), Ok(PackFiles::embedded()), clock)
+            .expect("the device's store opens");
         let secrets = MemoryStore::new();
         let url = client.server_url().to_string();
         sync::sign_in_with(

@@ -26,6 +26,8 @@ pub struct Server {
     pub base_url: String,
     addr: SocketAddr,
     extra_args: Vec<String>,
+    /// Environment of the server and its CLI (e.g. a shifted clock for a test).
+    env: Vec<(String, String)>,
     root: tempfile::TempDir,
 }
 
@@ -120,6 +122,12 @@ impl Server {
 
     /// Like [`Server::start`], with more `serve` options (e.g. `["--max-inflight-syncs", "4"]`).
     pub fn start_with(args: &[&str]) -> Server {
+        Self::start_with_env(args, &[])
+    }
+
+    /// Like [`Server::start_with`], with environment for the server and its CLI, e.g.
+    /// `ECOMMUNITY_TEST_CLOCK_SHIFT_SECS` to set its clock years off.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("data")).unwrap();
         let mut server = Server {
@@ -127,6 +135,10 @@ impl Server {
             base_url: String::new(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             extra_args: args.iter().map(|s| s.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             root,
         };
         let (child, addr) = server
@@ -152,6 +164,7 @@ impl Server {
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(self.data_dir())
             .args(&self.extra_args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -287,6 +300,7 @@ impl Server {
             .args(args)
             .arg("--data")
             .arg(self.data_dir())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,11 +1,11 @@
-import { render, screen, waitFor, within } from '@testing-library/svelte';
+import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { AppStatus } from './lib/api';
 import { emit } from '@tauri-apps/api/event';
 import { CONTENT_UPDATED_EVENT } from './lib/api';
-import { goTo, mockBackend, readyStatus, summary } from './test/backend';
+import { goTo, mockBackend, readyStatus, summary, syncStatus } from './test/backend';
 
 const manual = (lang: string) => [
   summary({ kind: 'manual', id: 'meetings', title: lang === 'fr' ? 'Réunions' : 'Meetings', summary: 'COP and more' }),
@@ -22,6 +22,23 @@ describe('App start-up', () => {
     const banner = await screen.findByTestId('content-updated');
     expect(banner.textContent).toContain('2027.1.0');
     expect(banner.textContent).toContain('nouveau contenu');
+  });
+
+  it('warns when the laptop’s clock is far off the server’s, in the current language', async () => {
+    const threeYears = 3 * 365 * 86_400;
+    mockBackend({ app_status: readyStatus, sync_status: syncStatus({ clock_skew_secs: -threeYears }) });
+    render(App);
+    const banner = await screen.findByTestId('clock-warning');
+    expect(banner.textContent).toContain('3 years ahead of the e-community server’s');
+    cleanup();
+    mockBackend({ app_status: { ...readyStatus, language: 'fr' }, sync_status: syncStatus({ clock_skew_secs: 720 }) });
+    render(App);
+    expect((await screen.findByTestId('clock-warning')).textContent).toContain('retarde de 12 minutes');
+    cleanup();
+    mockBackend({ app_status: readyStatus, sync_status: syncStatus({ clock_skew_secs: null }) });
+    render(App);
+    await screen.findByTestId('home');
+    expect(screen.queryByTestId('clock-warning')).toBeNull();
   });
 
   it('takes the language from app_status and calls ui_ready once', async () => {
@@ -129,6 +146,24 @@ describe('error screen', () => {
     expect(screen.queryByTestId('continue-installed')).toBeNull();
     expect(screen.queryByTestId('nav-home')).toBeNull();
     await waitFor(() => expect(backend.argsOf('ui_ready')).toHaveLength(1));
+  });
+
+  it('says another Stopover has the data folder open, and that this one opened nothing', async () => {
+    mockBackend({
+      app_status: {
+        startup_error: { code: 'data_dir_in_use', params: { path: '/data/stopover' }, message: 'in use' },
+        content: null,
+        language: 'en',
+        user_data: null,
+        data_dir: '/data/stopover',
+      },
+    });
+    render(App);
+    const screenEl = await screen.findByTestId('error-screen');
+    expect(screenEl.querySelector('h1')?.textContent).toBe('Stopover is already open');
+    expect(screen.getByTestId('in-use').textContent).toContain('Switch to that window');
+    expect(screen.getByTestId('user-data-safe').textContent).toContain('has not changed or deleted your own data');
+    expect(screenEl.textContent).toContain('/data/stopover');
   });
 
   it('is translated', async () => {

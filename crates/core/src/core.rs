@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rusqlite::Connection;
 use serde::Serialize;
 use stopover_protocol::RecordKind;
 
+use crate::clock::{Clock, ServerClock, SystemClock};
 use crate::content::{self, Pack, PackError, PackFiles};
 use crate::store::{self, DATABASE_FILE};
 use crate::sync::kinds::{KindRegistry, LocalKind};
@@ -41,6 +42,8 @@ pub struct Core {
     sync_running: AtomicBool,
     /// Where each record kind lives here ([`crate::record_kinds`]), for the sync engine.
     kinds: KindRegistry,
+    /// The server's time as last measured: every time rule uses it ([`crate::clock`]).
+    server_clock: Arc<ServerClock>,
 }
 
 /// Held while a sync runs; dropping it lets the next one start.
@@ -57,7 +60,18 @@ impl Core {
     /// A bad pack is not an error here: it is recorded in [`ContentStatus::Broken`] and the
     /// user's data stays reachable. A database this version cannot read is an error.
     pub fn open(data_dir: &Path, pack: std::result::Result<PackFiles, PackError>) -> Result<Core> {
+        Core::open_with_clock(data_dir, pack, Arc::new(SystemClock))
+    }
+
+    /// [`Core::open`] with the laptop's clock given (tests set it years off).
+    pub fn open_with_clock(
+        data_dir: &Path,
+        pack: std::result::Result<PackFiles, PackError>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Core> {
         let mut conn = store::open(&data_dir.join(DATABASE_FILE))?;
+        let server_clock = Arc::new(ServerClock::new(clock));
+        server_clock.load(&conn)?;
         // The usual start: the pack is the one already imported (and validated then), so a
         // hash comparison replaces parsing every file, form and link again.
         let installed = content::imported_pack(&conn)?;
@@ -70,6 +84,7 @@ impl Core {
                     version: version.clone(),
                 },
                 data_dir,
+                server_clock,
             ));
         }
         let content = match pack.and_then(|files| Pack::parse(&files)) {
@@ -88,17 +103,28 @@ impl Core {
                 }
             }
         };
-        Ok(Core::with(conn, content, data_dir))
+        Ok(Core::with(conn, content, data_dir, server_clock))
     }
 
-    fn with(conn: Connection, content: ContentStatus, data_dir: &Path) -> Core {
+    fn with(
+        conn: Connection,
+        content: ContentStatus,
+        data_dir: &Path,
+        server_clock: Arc<ServerClock>,
+    ) -> Core {
         Core {
             conn: Mutex::new(conn),
             content: RwLock::new(content),
             data_dir: data_dir.to_path_buf(),
             sync_running: AtomicBool::new(false),
             kinds: crate::record_kinds::local,
+            server_clock,
         }
+    }
+
+    /// The server's time as this laptop knows it: what every time rule uses.
+    pub fn server_clock(&self) -> &Arc<ServerClock> {
+        &self.server_clock
     }
 
     /// The content pack in use: the one found at start-up, or the update installed since.

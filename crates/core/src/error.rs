@@ -40,6 +40,8 @@ error_codes! {
     DatabaseTooNew = "database_too_new",
     /// `path`.
     DataDir = "data_dir",
+    /// `path`: another Stopover has this data folder open.
+    DataDirInUse = "data_dir_in_use",
     /// `file`, `reason` (a pack file named with its problem, in English: for the details box).
     ContentPack = "content_pack",
     /// `version`.
@@ -103,6 +105,11 @@ error_codes! {
     UnknownRegion = "unknown_region",
     /// `address`: not a web or e-mail address the browser may be handed.
     LinkNotOpenable = "link_not_openable",
+    /// `address` (its invisible characters shown as U+FFFD): spaces, control or format
+    /// characters that can disguise where a link leads.
+    LinkHiddenCharacters = "link_hidden_characters",
+    /// `max` characters.
+    LinkTooLong = "link_too_long",
     /// The system's web browser could not be started.
     NoBrowser = "no_browser",
     /// `max` months.
@@ -111,6 +118,8 @@ error_codes! {
     RetentionPosts = "retention_posts",
     /// `max` characters.
     DraftTooLong = "draft_too_long",
+    /// `max` levels of quotes and lists.
+    PostNestingTooDeep = "post_nesting_too_deep",
 
     // ---- attachments ----
     /// `file`.
@@ -336,6 +345,7 @@ impl Error {
     pub fn refused(refusal: stopover_protocol::Refusal) -> Error {
         let code = match refusal.code {
             stopover_protocol::RefusalCode::TextTooLong => ErrorCode::TextTooLong,
+            stopover_protocol::RefusalCode::NestingTooDeep => ErrorCode::PostNestingTooDeep,
             _ => ErrorCode::InvalidValue,
         };
         Error::Invalid {

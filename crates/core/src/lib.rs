@@ -1,6 +1,7 @@
 //! stopover-core: everything Stopover does that touches disk or the network.
 //! No Tauri here: the desktop app is a thin command layer over [`Core`].
 
+pub mod clock;
 pub mod content;
 mod core;
 pub mod error;

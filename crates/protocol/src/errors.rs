@@ -241,6 +241,8 @@ codes! {
         RegistrationClosed = "registration_closed",
         /// `retry_after` seconds: too many posts in a short time.
         PostingTooFast = "posting_too_fast",
+        /// `max` levels: quotes and lists in a post nest deeper than that.
+        NestingTooDeep = "nesting_too_deep",
     }
 }
 

@@ -248,6 +248,17 @@ impl PostContent {
                 MAX_POST_CHARS,
             ));
         }
+        let depth = crate::nesting::markdown_nesting(&self.body);
+        if depth > crate::nesting::MAX_POST_NESTING {
+            return Err(Refusal::new(
+                RefusalCode::NestingTooDeep,
+                format!(
+                    "quotes and lists in a post nest at most {} levels deep, this one {depth}",
+                    crate::nesting::MAX_POST_NESTING
+                ),
+            )
+            .with("max", crate::nesting::MAX_POST_NESTING));
+        }
         Ok(())
     }
 }
@@ -322,6 +333,18 @@ mod tests {
         assert!(
             post(POST, None, &long).validate(OTHER).unwrap_err().code == RefusalCode::TextTooLong
         );
+        // A nesting bomb is refused with its own code; quoting at the limit is fine.
+        let deep = post(POST, None, &">".repeat(4_000)).validate(OTHER);
+        let refusal = deep.unwrap_err();
+        assert_eq!(refusal.code, RefusalCode::NestingTooDeep);
+        assert_eq!(
+            refusal.params.get("max"),
+            Some(&crate::Param::Number(
+                crate::nesting::MAX_POST_NESTING as i64
+            ))
+        );
+        let at_limit = format!("{} quoted", ">".repeat(crate::nesting::MAX_POST_NESTING));
+        assert!(post(POST, None, &at_limit).validate(OTHER).is_ok());
         // Hostile text is data, not an error: sanitizing is the display's job.
         assert!(
             post(POST, None, "<script>alert(1)</script>\u{202e}")

@@ -36,6 +36,7 @@
 pub mod errors;
 pub mod files;
 pub mod forum;
+pub mod nesting;
 pub mod packs;
 pub mod reports;
 pub mod sync;

@@ -173,3 +173,18 @@ export function formatSyncValue(field: string, value: unknown): string {
   if (value === null || value === undefined) return '—';
   return JSON.stringify(value);
 }
+
+/** A length of time in words at its largest sensible unit: "3 years", "12 minutes". */
+export function durationText(seconds: number): string {
+  const s = Math.abs(seconds);
+  const units: [Intl.NumberFormatOptions['unit'], number][] = [
+    ['year', 365 * 86_400],
+    ['month', 30 * 86_400],
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+  ];
+  const [unit, size] = units.find(([, size]) => s >= size) ?? ['minute', 60];
+  const amount = Math.max(1, Math.round(s / size));
+  return new Intl.NumberFormat(i18n.lang, { style: 'unit', unit, unitDisplay: 'long' }).format(amount);
+}

@@ -3,6 +3,8 @@
 // shown for the user to copy instead. A link from a forum post (marked `data-external` by the
 // post sanitizer) may also be opened in the system browser, once the person says so.
 
+import { isOpenable } from './openable';
+
 class ExternalLink {
   url = $state<string | null>(null);
   /** The link came from a forum post: the notice offers to open it in the system browser. */
@@ -41,7 +43,8 @@ function handle(event: MouseEvent): void {
     scrollToElement(id, true);
     return;
   }
-  externalLink.openable = anchor.hasAttribute('data-external');
+  // Only what the opener will open: a post's link with invisible characters is shown to copy.
+  externalLink.openable = anchor.hasAttribute('data-external') && isOpenable(href);
   externalLink.url = href;
 }
 

@@ -33,6 +33,7 @@ export const signedOutStatus: SyncStatus = {
   next_attempt: null,
   progress: null,
   sign_in_required: false,
+  clock_skew_secs: null,
 };
 
 /** A sync status with some fields changed (signed out unless said otherwise). */

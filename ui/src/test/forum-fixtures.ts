@@ -57,6 +57,7 @@ export function event(partial: Partial<EventView> & Pick<EventView, 'id' | 'titl
     region: 'africa',
     instrument: 'AEWA',
     registration_closes_on: '2099-02-28',
+    registration_open: true,
     capacity: 30,
     registration: 'none',
     ...partial,

@@ -22,7 +22,10 @@ describe('Events', () => {
       list_events: [
         event({ id: 'e1', title: 'AEWA training' }),
         event({ id: 'e2', title: 'Online refresher', starts_on: '2099-04-01', ends_on: '2099-04-01', location: 'Online', registration: 'registered', capacity: null, region: null, instrument: null }),
-        event({ id: 'e3', title: 'Past workshop', registration_closes_on: '2000-01-01' }),
+        event({ id: 'e3', title: 'Past workshop', registration_closes_on: '2000-01-01', registration_open: false }),
+        // Closed by the laptop's calendar but open by the server's (the laptop's clock is years
+        // ahead): the server's word counts.
+        event({ id: 'e4', title: 'Open on the server', registration_closes_on: '2000-01-01', registration_open: true }),
       ],
     });
     await screen.findAllByTestId('event');
@@ -35,6 +38,7 @@ describe('Events', () => {
     expect(within(card('e2')).getByTestId('event-cancel')).toBeTruthy();
     expect(within(card('e3')).getByTestId('event-state').textContent).toBe('Registration closed');
     expect(within(card('e3')).queryByTestId('event-register')).toBeNull();
+    expect(within(card('e4')).getByTestId('event-register')).toBeTruthy();
   });
 
   it('registers offline (waiting to be sent), then cancels', async () => {

@@ -45,6 +45,9 @@ pub struct EventView {
     pub region: Option<String>,
     pub instrument: Option<String>,
     pub registration_closes_on: String,
+    /// Whether registration is still open today by the server's calendar (UTC, as the
+    /// server decides), whatever the laptop's clock says.
+    pub registration_open: bool,
     pub capacity: Option<u32>,
     pub registration: Registration,
     /// Why the server refused the last registration (e.g. the event is full), until the
@@ -54,7 +57,22 @@ pub struct EventView {
     pub refusal: Option<RefusalView>,
 }
 
-fn view(conn: &Connection, id: String, info: EventInfo, lang: &str) -> Result<EventView> {
+/// Today by the server's clock (see [`crate::clock`]), `YYYY-MM-DD` in UTC like the server.
+fn server_today(core: &Core, conn: &Connection) -> Result<String> {
+    Ok(conn.query_row(
+        "SELECT date(?1, 'unixepoch')",
+        [core.server_clock().now_unix()],
+        |r| r.get(0),
+    )?)
+}
+
+fn view(
+    conn: &Connection,
+    id: String,
+    info: EventInfo,
+    lang: &str,
+    today: &str,
+) -> Result<EventView> {
     let queued: Option<String> = conn
         .query_row(
             "SELECT value_json FROM outbox WHERE kind = ?1 AND entity_id = ?2 AND field = ?3
@@ -95,6 +113,7 @@ fn view(conn: &Connection, id: String, info: EventInfo, lang: &str) -> Result<Ev
         location: info.location,
         region: info.region,
         instrument: info.instrument,
+        registration_open: today <= info.registration_closes_on.as_str(),
         registration_closes_on: info.registration_closes_on,
         capacity: info.capacity,
         registration,
@@ -115,6 +134,7 @@ fn load(conn: &Connection, id: &str) -> Result<Option<EventInfo>> {
 pub fn events(core: &Core, lang: &str) -> Result<Vec<EventView>> {
     let lang = check_language(lang)?;
     let conn = core.conn();
+    let today = server_today(core, &conn)?;
     let mut stmt = conn.prepare("SELECT id, info_json FROM event")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut out = Vec::new();
@@ -123,7 +143,7 @@ pub fn events(core: &Core, lang: &str) -> Result<Vec<EventView>> {
         let Ok(info) = serde_json::from_str::<EventInfo>(&json) else {
             continue;
         };
-        out.push(view(&conn, id, info, lang)?);
+        out.push(view(&conn, id, info, lang, &today)?);
     }
     out.sort_by(|a, b| a.starts_on.cmp(&b.starts_on).then_with(|| a.id.cmp(&b.id)));
     Ok(out)
@@ -139,13 +159,10 @@ pub fn register_for_event(core: &Core, event_id: &str, registered: bool) -> Resu
     let Some(info) = load(&tx, event_id)? else {
         return Err(Error::NotFound(format!("training event `{event_id}`")));
     };
+    let today = server_today(core, &tx)?;
     if registered {
-        let closed: bool = tx.query_row(
-            "SELECT date('now') > ?1",
-            [&info.registration_closes_on],
-            |r| r.get(0),
-        )?;
-        if closed {
+        // By the server's calendar: a laptop years ahead must not close what is open.
+        if today.as_str() > info.registration_closes_on.as_str() {
             return Err(Error::invalid(
                 ErrorCode::RegistrationClosed,
                 format!(
@@ -166,7 +183,7 @@ pub fn register_for_event(core: &Core, event_id: &str, registered: bool) -> Resu
     let lang = crate::user::settings::get(&tx, "language")?
         .filter(|l| check_language(l).is_ok())
         .unwrap_or_else(|| crate::FALLBACK_LANGUAGE.to_string());
-    let out = view(&tx, event_id.to_string(), info, &lang)?;
+    let out = view(&tx, event_id.to_string(), info, &lang, &today)?;
     tx.commit()?;
     Ok(out)
 }

@@ -32,8 +32,9 @@ const fn community(kind: RecordKind, after_pull: fn(&Core) -> Result<()>) -> Kin
     }
 }
 
+/// By the server's time, never pruning what just arrived.
 fn apply_retention(core: &Core) -> Result<()> {
-    super::retention::apply(core).map(|_pruned| ())
+    super::retention::apply_after_pull(core).map(|_pruned| ())
 }
 
 fn json_of<T: serde::de::DeserializeOwned>(

@@ -23,10 +23,12 @@
 //! All functions are blocking (SQLite) and take a [`Core`](crate::Core): the app runs them off
 //! its main thread.
 
+mod archive;
 mod directory;
 mod drafts;
 mod events;
 pub(crate) mod kinds;
+mod links;
 mod markdown;
 mod posts;
 mod read;
@@ -37,9 +39,11 @@ pub(crate) mod sync;
 
 use rusqlite::Connection;
 
+pub use archive::restore_thread;
 pub use directory::{Profile, directory, set_my_contact};
 pub use drafts::{DraftKey, clear_composer_draft, composer_draft, save_composer_draft};
-pub use events::{EventView, events, register_for_event};
+pub use events::{EventView, Registration, events, register_for_event};
+pub use links::{MAX_LINK_CHARS, is_disguised_url, is_format_char, is_hidden_char, openable_link};
 pub use markdown::{render_post_html, strip_bidi_controls};
 pub use posts::{edit_post, new_thread, reply, resolve_post_conflict, withdraw_post};
 pub use read::{

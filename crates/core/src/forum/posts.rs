@@ -9,6 +9,7 @@ use stopover_protocol::forum::{PostContent, ProfileAccount, is_uuid};
 
 use super::drafts;
 use super::drafts::DraftKey;
+use super::markdown::Prerendered;
 use super::read::{PostView, post_view};
 use super::sync::store_content;
 use crate::ErrorCode;
@@ -51,6 +52,7 @@ fn compose(
     draft_key: &DraftKey,
 ) -> Result<()> {
     checked(&content, post_id)?;
+    let _rendered = Prerendered::bodies([content.body.as_str()]);
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let (name, country) = my_card(&tx, me)?;
@@ -202,6 +204,7 @@ fn own_post(conn: &Connection, post_id: &str, me: &str) -> Result<(PostContent, 
 /// moderation cannot be edited. Clears the composer draft `edit:<post>`.
 pub fn edit_post(core: &Core, post_id: &str, body: &str) -> Result<PostView> {
     {
+        let _rendered = Prerendered::bodies([body]);
         let mut conn = core.conn();
         let tx = conn.transaction()?;
         let me = super::require_account(&tx, "Editing a post")?;

@@ -263,7 +263,9 @@ fn body_of(json: &str) -> String {
 }
 
 /// One thread with its posts, oldest first (posts waiting to be sent last); marks it read.
+/// Posts of it that retention archived come back first (see [`super::archive`]).
 pub fn thread(core: &Core, thread_id: &str) -> Result<ThreadView> {
+    super::archive::restore_thread(core, thread_id)?;
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let me = me(&tx)?;

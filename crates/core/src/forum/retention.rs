@@ -5,8 +5,13 @@
 //! those with no activity inside the window, then as many as needed to bring the cache under
 //! `max_posts`. Should single threads still exceed it, their oldest posts go. A thread with a
 //! post waiting to be sent, in conflict or refused is never touched: nothing of the reader's
-//! is lost. Pruned posts are remembered (ids only) so later edits of them are ignored instead
-//! of bringing back fragments; thread rows stay (a late reply still shows its thread's title).
+//! is lost; neither is a post that arrived since the last run (a server whose clock was
+//! wrong may have stamped it years back).
+//!
+//! Time is the server's ([`crate::clock`]): a laptop clock years ahead does not age every
+//! post. And pruning can be undone: a pruned post is archived compressed
+//! ([`super::archive`]) and comes back when its thread is opened; thread rows stay (a late
+//! reply still shows its thread's title).
 
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -115,11 +120,25 @@ struct Group {
 }
 
 /// Prunes the cache to the retention setting in one transaction; returns how many posts went.
+/// For a change of the setting: every post counts, however recently it arrived.
 pub fn apply(core: &Core) -> Result<u32> {
+    prune(core, false)
+}
+
+/// [`apply`] after a sync round: posts that arrived since the last run are kept this time.
+pub fn apply_after_pull(core: &Core) -> Result<u32> {
+    prune(core, true)
+}
+
+fn prune(core: &Core, keep_fresh: bool) -> Result<u32> {
+    let now = core.server_clock().now_unix();
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let setting = load(&tx)?;
-    let groups = groups(&tx, setting.months)?;
+    if !keep_fresh {
+        tx.execute("DELETE FROM forum_fresh", [])?;
+    }
+    let groups = groups(&tx, setting.months, now)?;
     let mut total: u64 = groups.iter().map(|g| u64::from(g.posts)).sum();
     let mut drop = Vec::new();
     let mut kept = Vec::new();
@@ -168,23 +187,24 @@ pub fn apply(core: &Core) -> Result<u32> {
                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id AND r.dismissed_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM forum_fresh f WHERE f.id = p.id)
              ORDER BY coalesce(p.created_at, p.local_at), p.n
              LIMIT ?1",
             params![over as i64],
         )?;
     }
-    tx.execute_batch(
-        "INSERT OR IGNORE INTO forum_pruned (id)
-             SELECT id FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune);
-         DELETE FROM forum_search WHERE rowid IN (SELECT n FROM temp.forum_prune);
-         DELETE FROM sync_field WHERE kind = 'forum_post'
-             AND entity_id IN (SELECT id FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune));",
-    )?;
+    // Kept compressed, so the reader can have them back; their versions stay known, so a
+    // later change of them is recognised and updates the copy.
+    super::archive::archive_marked(&tx)?;
+    tx.execute_batch("DELETE FROM forum_search WHERE rowid IN (SELECT n FROM temp.forum_prune);")?;
     let removed = tx.execute(
         "DELETE FROM forum_post WHERE n IN (SELECT n FROM temp.forum_prune)",
         [],
     )?;
     tx.execute("DELETE FROM temp.forum_prune", [])?;
+    // What arrived is protected once: from now on it ages like the rest.
+    tx.execute("DELETE FROM forum_fresh", [])?;
+    forget_server_copies(&tx)?;
     if removed >= OPTIMIZE_AFTER {
         // FTS5 only marks deleted rows; after a large prune, merging its segments gives the
         // space back to the database.
@@ -200,26 +220,48 @@ pub fn apply(core: &Core) -> Result<u32> {
     Ok(removed as u32)
 }
 
-/// Every thread with its size, activity and whether it holds something of the reader's that
-/// waits, least recently active first.
-fn groups(conn: &Connection, months: u32) -> Result<Vec<Group>> {
+/// The server's copies of forum posts that only double the cache (see
+/// `forum::sync::forget_server_copy`), dropped again after a pull from the start filled them.
+fn forget_server_copies(conn: &Connection) -> Result<()> {
+    let me = super::account(conn)?.unwrap_or_default();
+    conn.execute(
+        "UPDATE sync_field SET server_value_json = NULL
+         WHERE kind = 'forum_post' AND server_value_json IS NOT NULL
+           AND (field = 'meta' OR (field = 'content'
+                AND coalesce((SELECT p.author FROM forum_post p WHERE p.id = sync_field.entity_id), '') <> ?1))",
+        [me],
+    )?;
+    Ok(())
+}
+
+/// Every thread with its size, activity (its newest post, or its return from the archive)
+/// and whether it holds something of the reader's that waits or just arrived, least recently
+/// active first. `now` is the server's time in Unix seconds.
+fn groups(conn: &Connection, months: u32, now: f64) -> Result<Vec<Group>> {
     let window = if months == 0 {
         None
     } else {
         Some(format!("-{months} months"))
     };
     let mut stmt = conn.prepare(
-        "SELECT coalesce(p.thread_id, p.id) AS g, coalesce(t.category, max(p.category)), count(*),
-                max(EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
-                    OR EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
-                    OR EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id AND r.dismissed_at IS NULL)),
-                ?1 IS NOT NULL AND julianday(max(coalesce(p.created_at, p.local_at))) < julianday('now', ?1),
-                max(coalesce(p.created_at, p.local_at)) AS last
-         FROM forum_post p LEFT JOIN forum_thread t ON t.id = p.thread_id
-         GROUP BY g
-         ORDER BY last, max(p.meta_order), g",
+        "SELECT g, category, posts, protected,
+                ?1 IS NOT NULL AND julianday(last) < julianday(?2, 'unixepoch', ?1),
+                last
+         FROM (
+             SELECT coalesce(p.thread_id, p.id) AS g, coalesce(t.category, max(p.category)) AS category,
+                    count(*) AS posts,
+                    max(EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'forum_post' AND o.entity_id = p.id)
+                        OR EXISTS (SELECT 1 FROM sync_conflict c WHERE c.kind = 'forum_post' AND c.entity_id = p.id)
+                        OR EXISTS (SELECT 1 FROM sync_rejected r WHERE r.kind = 'forum_post' AND r.entity_id = p.id AND r.dismissed_at IS NULL)
+                        OR EXISTS (SELECT 1 FROM forum_fresh f WHERE f.id = p.id)) AS protected,
+                    max(max(coalesce(p.created_at, p.local_at)),
+                        coalesce((SELECT r.restored_at FROM forum_restored r WHERE r.thread_id = coalesce(p.thread_id, p.id)), '')) AS last,
+                    max(p.meta_order) AS feed_order
+             FROM forum_post p LEFT JOIN forum_thread t ON t.id = p.thread_id
+             GROUP BY g)
+         ORDER BY last, feed_order, g",
     )?;
-    let rows = stmt.query_map([window], |r| {
+    let rows = stmt.query_map(params![window, now], |r| {
         Ok(Group {
             key: r.get(0)?,
             category: r.get(1)?,

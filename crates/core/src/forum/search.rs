@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::markdown::strip_bidi_controls;
 use super::read::thread_hidden_from_reader;
-use crate::content::{self, HIGHLIGHT_END, HIGHLIGHT_START, build_match_expression};
+use crate::content::{HIGHLIGHT_END, HIGHLIGHT_START, build_match_expression};
 use crate::{Core, Result, check_language};
 
 /// Most hits a search returns.
@@ -51,7 +51,7 @@ pub(crate) fn reindex_post(conn: &Connection, n: i64) -> Result<()> {
             params![
                 n,
                 indexable(title.as_deref().unwrap_or_default()),
-                indexable(&content::plain_text(&body))
+                indexable(&super::markdown::post_plain_text(&body))
             ],
         )?;
     }

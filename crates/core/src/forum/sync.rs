@@ -7,10 +7,20 @@ use serde_json::Value;
 use stopover_protocol::RecordKind;
 use stopover_protocol::forum::{CategoryInfo, EventInfo, PostContent, PostMeta, SharedContact};
 
-use super::markdown::render_post_html;
-use super::search;
+use super::markdown::{Prerendered, post_html};
+use super::{archive, search};
 use crate::Result;
 use crate::store::NOW;
+
+/// Renders the posts among pulled `changes` ahead, before the caller takes the database lock.
+pub(crate) fn prerender(changes: &[stopover_protocol::Change]) -> Prerendered {
+    let contents: Vec<PostContent> = changes
+        .iter()
+        .filter(|c| c.entity.kind == RecordKind::ForumPost.name() && c.field == "content")
+        .filter_map(|c| serde_json::from_value(c.value.clone()).ok())
+        .collect();
+    Prerendered::bodies(contents.iter().map(|c| c.body.as_str()))
+}
 
 fn ignore(kind: RecordKind, entity_id: &str, field: &str, why: &str) -> Result<bool> {
     tracing::warn!(
@@ -47,26 +57,28 @@ pub(crate) fn write_local(
             let Ok(content) = serde_json::from_value::<PostContent>(value.clone()) else {
                 return ignore(kind, entity_id, field, "not a PostContent");
             };
-            if is_pruned(conn, entity_id)? {
-                return Ok(true);
+            if archive::is_archived(conn, entity_id)? {
+                return archive::update(conn, entity_id, field, value);
             }
             write_content(conn, entity_id, &content)?;
+            mark_fresh(conn, entity_id)?;
         }
         (RecordKind::ForumPost, "meta") => {
             let Ok(meta) = serde_json::from_value::<PostMeta>(value.clone()) else {
                 return ignore(kind, entity_id, field, "not a PostMeta");
             };
-            if is_pruned(conn, entity_id)? {
-                return Ok(true);
+            if archive::is_archived(conn, entity_id)? {
+                return archive::update(conn, entity_id, field, value);
             }
             write_meta(conn, entity_id, &meta)?;
+            mark_fresh(conn, entity_id)?;
         }
         (RecordKind::ForumPost, "hidden") => {
             let Some(hidden) = value.as_bool() else {
                 return ignore(kind, entity_id, field, "not true or false");
             };
-            if is_pruned(conn, entity_id)? {
-                return Ok(true);
+            if archive::is_archived(conn, entity_id)? {
+                return archive::update(conn, entity_id, field, value);
             }
             ensure_post(conn, entity_id)?;
             let n: i64 = conn.query_row(
@@ -160,12 +172,13 @@ pub(crate) fn write_registration(
     Ok(())
 }
 
-fn is_pruned(conn: &Connection, post_id: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM forum_pruned WHERE id = ?1)",
+/// A post that just arrived: the next retention run leaves it alone, whatever its date.
+fn mark_fresh(conn: &Connection, post_id: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO forum_fresh (id) VALUES (?1)",
         [post_id],
-        |r| r.get(0),
-    )?)
+    )?;
+    Ok(())
 }
 
 /// The post's row, made empty when only another field of it has arrived so far.
@@ -197,16 +210,19 @@ pub(crate) fn store_content(conn: &Connection, post_id: &str, content: &PostCont
         )?;
     } else {
         conn.execute(
-            "UPDATE forum_post SET thread_id = ?2, category = ?3, title = ?4, body = ?5, body_html = ?6,
-                 arrival = coalesce(arrival, (SELECT coalesce(max(arrival), 0) + 1 FROM forum_post))
-             WHERE n = ?1",
+            &format!(
+                "UPDATE forum_post SET thread_id = ?2, category = ?3, title = ?4, body = ?5, body_html = ?6,
+                     arrival = coalesce(arrival, {next})
+                 WHERE n = ?1",
+                next = archive::next_number_sql("arrival", archive::ARRIVAL_FLOOR)
+            ),
             params![
                 n,
                 content.thread,
                 content.category,
                 content.title,
                 content.body,
-                render_post_html(&content.body)
+                post_html(&content.body)
             ],
         )?;
         search::reindex_post(conn, n)?;
@@ -259,13 +275,22 @@ fn forget_server_copy(conn: &Connection, post_id: &str, author: &str) -> Result<
     Ok(())
 }
 
-fn write_meta(conn: &Connection, post_id: &str, meta: &PostMeta) -> Result<()> {
+pub(crate) fn write_meta(conn: &Connection, post_id: &str, meta: &PostMeta) -> Result<()> {
     ensure_post(conn, post_id)?;
     conn.execute(
-        "UPDATE forum_post SET author = ?2, author_name = ?3, country = ?4, created_at = ?5,
-             meta_order = coalesce(meta_order, (SELECT coalesce(max(meta_order), 0) + 1 FROM forum_post))
-         WHERE id = ?1",
-        params![post_id, meta.author, meta.author_name, meta.country, meta.created_at],
+        &format!(
+            "UPDATE forum_post SET author = ?2, author_name = ?3, country = ?4, created_at = ?5,
+                 meta_order = coalesce(meta_order, {next})
+             WHERE id = ?1",
+            next = archive::next_number_sql("meta_order", archive::META_ORDER_FLOOR)
+        ),
+        params![
+            post_id,
+            meta.author,
+            meta.author_name,
+            meta.country,
+            meta.created_at
+        ],
     )?;
     // The thread started by this post shows its author (the thread row exists once its
     // content came; otherwise write_content copies these later).

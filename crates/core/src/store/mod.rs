@@ -3,6 +3,7 @@
 //! A database written by a newer Stopover is refused before anything is written to it:
 //! we never migrate down and never overwrite what a newer version made.
 
+mod lock;
 mod migrations;
 
 use std::path::Path;
@@ -12,10 +13,14 @@ use rusqlite::Connection;
 
 use crate::{Error, Result};
 
+pub use lock::{DataDirLock, LOCK_FILE};
 pub use migrations::schema_version_supported;
 
 /// SQLite's "now" as an RFC 3339 UTC timestamp with milliseconds, for SQL text.
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// How long a statement waits for another connection's lock before failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "stopover.sqlite3";
@@ -29,7 +34,11 @@ pub fn open(path: &Path) -> Result<Connection> {
         })?;
     }
     let mut conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Write transactions take the write lock when they begin (BEGIN IMMEDIATE), so they wait
+    // their turn (up to BUSY_TIMEOUT) instead of failing with "database is locked" when a
+    // read that became a write meets another writer (a backup, a second connection).
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
 
     // Check before any pragma that writes (journal_mode does).
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;

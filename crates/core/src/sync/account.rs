@@ -110,7 +110,7 @@ async fn sign_in_inner(
     new_password: Option<&str>,
     device_name: &str,
 ) -> Result<Account> {
-    let client = SyncClient::new(server_url)?;
+    let client = SyncClient::new(server_url)?.observed_by(core.server_clock().clone());
     sign_in_through(
         core,
         secrets,

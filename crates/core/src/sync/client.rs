@@ -8,7 +8,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, DATE, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use stopover_protocol::{
@@ -18,6 +18,7 @@ use stopover_protocol::{
 
 use super::outbox::check_push_response;
 use crate::ErrorCode;
+use crate::clock::ServerClock;
 use crate::{Error, Result};
 
 /// Longest time to open a connection.
@@ -103,6 +104,8 @@ pub struct SyncClient {
     server_url: String,
     /// The same with a trailing slash, for joining paths.
     base: Url,
+    /// Told the server's `Date` of every protocol-valid answer ([`SyncClient::observed_by`]).
+    server_clock: Option<std::sync::Arc<ServerClock>>,
 }
 
 impl SyncClient {
@@ -147,7 +150,29 @@ impl SyncClient {
             http,
             server_url,
             base,
+            server_clock: None,
         })
+    }
+
+    /// This client, telling `clock` the server's time (its `Date` header) at every answer
+    /// that is valid in the protocol: the laptop then knows how far its own clock is off.
+    pub fn observed_by(mut self, clock: std::sync::Arc<ServerClock>) -> SyncClient {
+        self.server_clock = Some(clock);
+        self
+    }
+
+    /// Records the server's `Date` of a protocol-valid answer.
+    fn observe_date(&self, headers: &HeaderMap) {
+        let Some(clock) = &self.server_clock else {
+            return;
+        };
+        if let Some(date) = headers
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+        {
+            clock.observe(date);
+        }
     }
 
     /// The normalised server address.
@@ -393,9 +418,13 @@ impl SyncClient {
             return Err(self.error_from(response).await);
         }
         let html = looks_like_html(response.headers());
+        let headers = response.headers().clone();
         let body = response.bytes().await.map_err(network_error)?;
         match serde_json::from_slice::<T>(&body) {
-            Ok(value) => Ok((value, body.len() as u64)),
+            Ok(value) => {
+                self.observe_date(&headers);
+                Ok((value, body.len() as u64))
+            }
             Err(_) if html || body.trim_ascii_start().starts_with(b"<") => {
                 Err(Error::NotOurServer {
                     url: self.server_url.clone(),
@@ -426,7 +455,11 @@ impl SyncClient {
             };
         }
         let body = response.bytes().await.unwrap_or_default();
-        match serde_json::from_slice::<ErrorBody>(&body) {
+        let parsed = serde_json::from_slice::<ErrorBody>(&body);
+        if parsed.is_ok() {
+            self.observe_date(&headers);
+        }
+        match parsed {
             Ok(e)
                 if status == StatusCode::UNAUTHORIZED
                     && matches!(

@@ -119,8 +119,15 @@ where
         }
         Some(_) => {}
     }
+    // Every answer tells the laptop the server's time (see crate::clock).
+    let client = &client.clone().observed_by(core.server_clock().clone());
     let outcome = run(core, client, token, on_progress).await;
-    if let Err(e) = state::record_outcome(&core.conn(), outcome.as_ref().map(|_| ())) {
+    let recorded = {
+        let conn = core.conn();
+        state::record_outcome(&conn, outcome.as_ref().map(|_| ()))
+            .and_then(|()| core.server_clock().save(&conn))
+    };
+    if let Err(e) = recorded {
         tracing::warn!(error = %e, "sync: could not record the outcome");
     }
     if let Err(e) = &outcome {

@@ -22,8 +22,16 @@ pub struct PullSummary {
     pub held_back: u32,
 }
 
-/// Applies one page of pulled changes and stores its cursor, in one transaction. For each
-/// change newer than the version this device knows of its field:
+/// Changes applied per transaction: a page (up to 500 changes, 1 MiB) is applied in short
+/// transactions, so a save made meanwhile (a tick, an answer) waits milliseconds, not the
+/// whole page.
+const CHANGES_PER_TRANSACTION: usize = 24;
+
+/// Applies one page of pulled changes and stores its cursor, in short transactions of
+/// [`CHANGES_PER_TRANSACTION`] (the cursor with the last). A stop in between leaves the
+/// cursor before the page: the page comes again, and the changes already applied are known
+/// by their versions and change nothing. For each change newer than the version this
+/// device knows of its field:
 /// - the field's server version (and value) is recorded;
 /// - if a conflict waits on the field, its server side is updated (and it is settled when the
 ///   two sides become equal);
@@ -34,22 +42,49 @@ pub struct PullSummary {
 /// Changes this device already knows (its own applied operations, or older versions) change
 /// nothing. Changes of unknown record kinds are skipped with a warning.
 pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
-    let mut conn = core.conn();
-    let tx = conn.transaction()?;
+    // Posts are rendered before the lock: a page of hostile posts never holds up a tick.
+    let _rendered = crate::forum::sync::prerender(&page.changes);
     let mut summary = PullSummary::default();
-    for change in &page.changes {
+    let mut chunks = page.changes.chunks(CHANGES_PER_TRANSACTION).peekable();
+    if chunks.peek().is_none() {
+        let conn = core.conn();
+        state::set(&conn, state::PULL_CURSOR, &page.cursor.to_string())?;
+        return Ok(summary);
+    }
+    while let Some(chunk) = chunks.next() {
+        let mut conn = core.conn();
+        let tx = conn.transaction()?;
+        apply_changes(core, &tx, chunk, &mut summary)?;
+        if chunks.peek().is_none() {
+            state::set(&tx, state::PULL_CURSOR, &page.cursor.to_string())?;
+        }
+        tx.commit()?;
+        drop(conn);
+        // The lock is not fair: let a save that waits for it in before the next chunk.
+        std::thread::yield_now();
+    }
+    Ok(summary)
+}
+
+fn apply_changes(
+    core: &Core,
+    tx: &rusqlite::Transaction,
+    changes: &[stopover_protocol::Change],
+    summary: &mut PullSummary,
+) -> Result<()> {
+    for change in changes {
         summary.received += 1;
         if RecordKind::from_name(&change.entity.kind).is_none() {
             tracing::warn!(kind = %change.entity.kind, "sync: skipping a change of a record kind this version does not know");
             continue;
         }
         let f = FieldRef::new(&change.entity.kind, &change.entity.id, &change.field);
-        if change.version <= known_version(&tx, f)? {
+        if change.version <= known_version(tx, f)? {
             // Already known (e.g. our own operation, recorded when its answer came).
-            note_server_field(&tx, f, change.version, Some(&change.value))?;
+            note_server_field(tx, f, change.version, Some(&change.value))?;
             continue;
         }
-        note_server_field(&tx, f, change.version, Some(&change.value))?;
+        note_server_field(tx, f, change.version, Some(&change.value))?;
         let value_json = change.value.to_string();
         let in_conflict = tx.execute(
             "UPDATE sync_conflict SET server_value_json = ?4, server_version = ?5
@@ -69,13 +104,11 @@ pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
                 params![f.kind, f.entity_id, f.field],
             )?;
             summary.held_back += 1;
-        } else if has_queued_op(&tx, f)? {
+        } else if has_queued_op(tx, f)? {
             summary.held_back += 1;
-        } else if kinds::write(core, &tx, f.kind, f.entity_id, f.field, &change.value)? {
+        } else if kinds::write(core, tx, f.kind, f.entity_id, f.field, &change.value)? {
             summary.applied_locally += 1;
         }
     }
-    state::set(&tx, state::PULL_CURSOR, &page.cursor.to_string())?;
-    tx.commit()?;
-    Ok(summary)
+    Ok(())
 }

@@ -81,6 +81,10 @@ pub struct SyncStatus {
     pub last_sync_at: Option<String>,
     /// The last sync's error, if it failed (cleared by a successful sync).
     pub last_error: Option<ErrorReport>,
+    /// How far this laptop's clock is off the server's, in seconds (positive when the laptop
+    /// is behind), when that is more than a few minutes
+    /// ([`CLOCK_SKEW_WARNING`](crate::clock::CLOCK_SKEW_WARNING)): the app warns.
+    pub clock_skew_secs: Option<i64>,
 }
 
 pub fn status(core: &Core) -> Result<SyncStatus> {
@@ -99,6 +103,7 @@ pub fn status(core: &Core) -> Result<SyncStatus> {
         rejected,
         last_sync_at: get(&conn, LAST_SYNC_AT)?,
         last_error: get(&conn, LAST_ERROR)?.and_then(|json| serde_json::from_str(&json).ok()),
+        clock_skew_secs: core.server_clock().skew_secs(),
     })
 }
 

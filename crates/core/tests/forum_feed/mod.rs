@@ -132,6 +132,11 @@ impl Feed {
             .meta(id, author, created_at)
     }
 
+    /// Everything put since the last call, for a test that pages it itself.
+    pub fn take(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.pending)
+    }
+
     /// Applies everything put since the last call as one pulled page, with the real pull.
     pub fn pull(&mut self, core: &Core) -> PullSummary {
         let page = PullResponse {

@@ -137,9 +137,39 @@ impl Inner {
     }
 }
 
+/// For tests only: seconds added to the server's clock (negative: behind), so clients can
+/// be tried against a server whose clock is years off. Read once; never set in production.
+pub const CLOCK_SHIFT_ENV: &str = "ECOMMUNITY_TEST_CLOCK_SHIFT_SECS";
+
+/// [`CLOCK_SHIFT_ENV`], or 0.
+pub fn clock_shift_secs() -> i64 {
+    static SHIFT: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *SHIFT.get_or_init(|| {
+        let shift = std::env::var(CLOCK_SHIFT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if shift != 0 {
+            tracing::warn!(
+                shift,
+                "the server's clock is shifted for a test ({CLOCK_SHIFT_ENV})"
+            );
+        }
+        shift
+    })
+}
+
+/// The server's time: every stamp, deadline and HTTP `Date` comes from here.
+pub fn server_time() -> std::time::SystemTime {
+    let now = std::time::SystemTime::now();
+    let shift = clock_shift_secs();
+    let by = Duration::from_secs(shift.unsigned_abs());
+    if shift >= 0 { now + by } else { now - by }
+}
+
 /// Seconds since the Unix epoch, for `created_at` columns.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
+    server_time()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)

@@ -744,3 +744,34 @@ fn dates_and_times_on_the_wire() {
     assert_eq!(today().len(), 10);
     assert!(is_date(&today()));
 }
+
+#[test]
+fn a_post_nesting_quotes_too_deep_is_refused_with_its_code_and_nothing_is_stored() {
+    let w = world();
+    let bomb = format!("{}boom", ">".repeat(5_000));
+    match w.push(&w.amina, w.post(THREAD, 0, thread("qa", "Deep", &bomb))) {
+        Outcome::Rejected { code, params, .. } => {
+            assert_eq!(code, stopover_protocol::RefusalCode::NestingTooDeep);
+            assert_eq!(
+                params.get("max"),
+                Some(&stopover_protocol::Param::Number(
+                    stopover_protocol::nesting::MAX_POST_NESTING as i64
+                ))
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(w.community(RecordKind::ForumPost).is_empty());
+    // Quoting at the limit is fine.
+    let deep_enough = format!(
+        "{} quoted",
+        "> ".repeat(stopover_protocol::nesting::MAX_POST_NESTING)
+    );
+    assert_eq!(
+        w.push(
+            &w.amina,
+            w.post(THREAD, 0, thread("qa", "Deep", &deep_enough))
+        ),
+        Outcome::Applied { version: 1 }
+    );
+}

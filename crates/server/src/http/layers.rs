@@ -187,6 +187,22 @@ pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
 
 /// One line per request: method, path, status, time. Tokens travel in headers and passwords
 /// in bodies, neither of which is logged.
+/// The `Date` of every answer from the server's clock ([`crate::db::server_time`]), which a
+/// test may shift: clients take the server's time from it. Without a shift hyper's own is
+/// the same time.
+pub async fn server_date(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if crate::db::clock_shift_secs() != 0
+        && let Ok(date) =
+            axum::http::HeaderValue::from_str(&httpdate::fmt_http_date(crate::db::server_time()))
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, date);
+    }
+    response
+}
+
 pub async fn log_requests(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path: String = req.uri().path().chars().take(200).collect();

@@ -90,6 +90,7 @@ fn routes(state: &AppState) -> Router<AppState> {
 fn with_layers(routes: Router<AppState>, timeouts: Timeouts) -> Router<AppState> {
     routes.layer(
         ServiceBuilder::new()
+            .layer(from_fn(layers::server_date))
             .layer(CatchPanicLayer::custom(layers::panic_response))
             .layer(from_fn(layers::log_requests))
             // gzip or zstd, as the client's Accept-Encoding asks; not for pack archives (gzip

@@ -6,7 +6,12 @@ export type EventView = { id: string,
 /**
  * In the reader's language, English when there is no translation.
  */
-title: string, starts_on: string, ends_on: string, location: string, region: string | null, instrument: string | null, registration_closes_on: string, capacity: number | null, registration: Registration, 
+title: string, starts_on: string, ends_on: string, location: string, region: string | null, instrument: string | null, registration_closes_on: string, 
+/**
+ * Whether registration is still open today by the server's calendar (UTC, as the
+ * server decides), whatever the laptop's clock says.
+ */
+registration_open: boolean, capacity: number | null, registration: Registration, 
 /**
  * Why the server refused the last registration (e.g. the event is full), until the
  * reader tries again.

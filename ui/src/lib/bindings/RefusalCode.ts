@@ -4,4 +4,4 @@
  * Why one pushed operation was refused for good. The client names the thing refused in
  * words itself (it knows the record); these say why.
  */
-export type RefusalCode = "malformed" | "text_too_long" | "no_country" | "report_submitted" | "not_focal_point" | "not_a_colleague" | "not_assigned" | "form_not_published" | "server_owned" | "not_author" | "not_moderator" | "thread_locked" | "no_such_thread" | "no_such_post" | "post_moved" | "post_hidden" | "no_such_category" | "not_your_profile" | "no_such_event" | "event_full" | "registration_closed" | "posting_too_fast" | "unknown";
+export type RefusalCode = "malformed" | "text_too_long" | "no_country" | "report_submitted" | "not_focal_point" | "not_a_colleague" | "not_assigned" | "form_not_published" | "server_owned" | "not_author" | "not_moderator" | "thread_locked" | "no_such_thread" | "no_such_post" | "post_moved" | "post_hidden" | "no_such_category" | "not_your_profile" | "no_such_event" | "event_full" | "registration_closed" | "posting_too_fast" | "nesting_too_deep" | "unknown";

@@ -6,4 +6,9 @@ import type { SyncState } from "./SyncState";
 /**
  * The indicator's view of sync.
  */
-export type SyncStatusView = { state: SyncState, server: string | null, account: string | null, waiting: number, conflicts: number, rejected: number, last_sync: string | null, last_error: ErrorReport | null, next_attempt: string | null, progress: ProgressView | null, sign_in_required: boolean, };
+export type SyncStatusView = { state: SyncState, server: string | null, account: string | null, waiting: number, conflicts: number, rejected: number, last_sync: string | null, last_error: ErrorReport | null, next_attempt: string | null, progress: ProgressView | null, sign_in_required: boolean, 
+/**
+ * Seconds this laptop's clock is off the server's (positive: behind), when more than a
+ * few minutes: the app warns, and dates follow the server's time meanwhile.
+ */
+clock_skew_secs: number | null, };
