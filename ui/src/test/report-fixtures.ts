@@ -236,6 +236,7 @@ export function fakeCore(initial: { values?: Record<string, string>; rows?: numb
         submitted_at: '2027-03-01T10:00:00Z',
         answers_sha256: 'ab'.repeat(32),
         answers_submitted: Object.keys(core.values).length,
+        attachments: [],
       };
       return opened('en').draft;
     },

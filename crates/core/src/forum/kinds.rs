@@ -7,7 +7,7 @@ use serde_json::Value;
 use stopover_protocol::RecordKind;
 use stopover_protocol::forum::{CategoryInfo, EventInfo};
 
-use super::sync::{read_local, write_local};
+use super::sync::{read_local, revert_local, write_local};
 use crate::Result;
 use crate::sync::kinds::{LocalKind, Subject};
 
@@ -72,6 +72,10 @@ macro_rules! community_kind {
                 field: &str,
             ) -> Result<Option<Value>> {
                 read_local(conn, $kind, entity_id, field)
+            }
+
+            fn revert(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<bool> {
+                revert_local(conn, $kind, entity_id, field)
             }
 
             fn describe(

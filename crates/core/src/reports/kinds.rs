@@ -84,6 +84,14 @@ macro_rules! report_kind {
                 read_local(conn, $kind, entity_id, field)
             }
 
+            fn revert(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<bool> {
+                // No answer, no owner: the section is nobody's until the focal point gives it.
+                if $kind == RecordKind::ReportSubmission {
+                    return Ok(false);
+                }
+                write_local(conn, $kind, entity_id, field, &Value::Null)
+            }
+
             fn unsynced(&self, conn: &Connection) -> Result<Vec<(String, String, Value)>> {
                 if $unsynced {
                     unsynced_of(conn, $kind)

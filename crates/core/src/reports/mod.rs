@@ -16,6 +16,7 @@ pub mod export;
 mod export_docx;
 mod export_model;
 mod export_pdf;
+pub mod files;
 pub(crate) mod kinds;
 pub mod labels;
 pub mod submission;

@@ -32,6 +32,14 @@ pub trait LocalKind: Sync {
     fn write(&self, conn: &Connection, entity_id: &str, field: &str, value: &Value)
     -> Result<bool>;
 
+    /// Puts a field back to what it is when the server never held it: the server refused the
+    /// first change to it, so the screen must not go on showing the refused value (the
+    /// refusal keeps it, for the person to read). Returns whether anything was written. By
+    /// default nothing is (a refused forum post keeps its text for the author to fix).
+    fn revert(&self, _conn: &Connection, _entity_id: &str, _field: &str) -> Result<bool> {
+        Ok(false)
+    }
+
     /// The local value of one field, `None` if the record does not exist here.
     fn read(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<Option<Value>>;
 
@@ -78,6 +86,20 @@ pub(crate) fn write(
 ) -> Result<bool> {
     match by_name(core, kind) {
         Some(k) => k.write(conn, entity_id, field, value),
+        None => Ok(false),
+    }
+}
+
+/// Reverts a field of the kind named `kind` to its default ([`LocalKind::revert`]).
+pub(crate) fn revert(
+    core: &Core,
+    conn: &Connection,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+) -> Result<bool> {
+    match by_name(core, kind) {
+        Some(k) => k.revert(conn, entity_id, field),
         None => Ok(false),
     }
 }
