@@ -259,6 +259,12 @@ impl App {
     /// Starts a report of `form` for `cycle` from the Reports page and waits for its sections.
     pub async fn new_report(&self, form: &str, cycle: &str) {
         self.click_testid("nav-reports").await;
+        // The forms arrive a moment after the page: wait for this one's option.
+        self.find(&format!(
+            "{} option[value=\"{form}\"]",
+            testid("report-new-form")
+        ))
+        .await;
         self.wait_testid("report-new-form")
             .await
             .select_by_value(form)

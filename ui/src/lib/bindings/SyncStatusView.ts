@@ -2,8 +2,21 @@
 import type { ErrorReport } from "./ErrorReport";
 import type { ProgressView } from "./ProgressView";
 import type { SyncState } from "./SyncState";
+import type { UploadsProgress } from "./UploadsProgress";
 
 /**
  * The indicator's view of sync.
  */
-export type SyncStatusView = { state: SyncState, server: string | null, account: string | null, waiting: number, conflicts: number, rejected: number, last_sync: string | null, last_error: ErrorReport | null, next_attempt: string | null, progress: ProgressView | null, sign_in_required: boolean, };
+export type SyncStatusView = { state: SyncState, server: string | null, account: string | null, waiting: number, conflicts: number, rejected: number, last_sync: string | null, last_error: ErrorReport | null, next_attempt: string | null, progress: ProgressView | null, sign_in_required: boolean, 
+/**
+ * Attachments on this device not yet on the server (refused ones not counted).
+ */
+files_waiting: number, 
+/**
+ * Attachments the server would not take: the person replaces them at their question.
+ */
+files_refused: number, 
+/**
+ * While attachments upload: bytes and time left.
+ */
+uploads: UploadsProgress | null, };

@@ -197,6 +197,7 @@ export class ReportEditor {
         this.#failed.set(path, change);
         this.fieldState[path] = 'error';
         this.fieldError[path] = message;
+        if (this.#pending.size === 0) this.status = 'error';
       }
       this.error = t('report.saveFailed', { message });
     }
