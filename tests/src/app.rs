@@ -59,7 +59,10 @@ impl Driver {
                 &native_port.to_string(),
             ])
             .env("STOPOVER_DATA_DIR", data_dir)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("STOPOVER_E2E_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(Stdio::from(log.reopen().expect("log file reopens")))

@@ -92,6 +92,7 @@ pub async fn set_report_answer(
     path: String,
     value: String,
 ) -> CommandResult<ReportState> {
+    tracing::debug!(path = %path, chars = value.chars().count(), "set_report_answer");
     let after = state
         .run(move |core| {
             let live = reports::set_answer(core, &draft_id, &path, &value)?;

@@ -4,14 +4,16 @@
 // "saved" is only claimed once the core (which writes before it answers) has confirmed the
 // very value on screen.
 //
-// Nothing typed is dropped:
-// - Every value the core has not confirmed yet (waiting, being sent, or refused) is kept in
-//   `#unconfirmed` until a save of exactly that value comes back. Whatever replaces `values`
-//   from the core (a reload after a sync round, a row change, another language) is overlaid
-//   with them. The cause of the lost clicks of issue 9: a reload that answered while a save
-//   was in flight put the stored (older) values back on screen; the radio button stayed drawn
-//   as clicked, but the editor's value was the old one, so a later save of that question, or
-//   the next reload, never carried the click.
+// Nothing typed or clicked is dropped. The lost clicks of issue 9 came from reloads: after each
+// sync round the open report is read again (colleagues' answers may have arrived). When that
+// read started before a save was written and answered after it, its older value was put back
+// on screen: the radio button of the old choice was drawn checked again. The person's next
+// click on the choice they had made before hit a radio the browser already saw as checked, so
+// no `change` event fired and nothing was saved, while the screen showed the choice. (Typed
+// text could be wound back the same way.) Now:
+// - A read of the report carries the save count at which it started; answers saved after that
+//   keep the value on screen (`replaceView`), and so does every value the core has not
+//   confirmed yet (`#unconfirmed`: waiting, being sent, or refused).
 // - A save that fails keeps its field marked (`fieldState`), is tried again by itself after a
 //   pause (RETRY_DELAYS_MS) and by the person's "Try again", and leaving the report while one
 //   waits asks first (`unsaved`).
@@ -85,6 +87,9 @@ export class ReportEditor {
   #queue: Promise<void> = Promise.resolve();
   #inFlight = 0;
   #closed = false;
+  /** Saves sent so far, and for each path the count at its latest save. */
+  #sent = 0;
+  #sentAt = new Map<string, number>();
 
   constructor(view: DraftView) {
     this.view = view;
@@ -109,6 +114,9 @@ export class ReportEditor {
     const issue = this.issues.get(path);
     if (!issue) return null;
     if (issue.kind === 'required' && !this.touched[path] && !this.visited[sectionOf(path)]) return null;
+    // Answered here, not yet saved: the core's "required" is about to go (no flash under a
+    // choice just made, no page moving under the pointer).
+    if (issue.kind === 'required' && this.value(path) !== '') return null;
     return issue;
   }
 
@@ -172,6 +180,7 @@ export class ReportEditor {
     if (this.#pending.has(path)) return;
     this.status = 'saving';
     this.fieldState[path] = 'saving';
+    this.#sentAt.set(path, ++this.#sent);
     try {
       if (change.kind === 'file') {
         const attached = await reportApi.attachFile(this.draftId, path, change.file);
@@ -282,13 +291,28 @@ export class ReportEditor {
     return this.#rows(() => reportApi.moveRow(this.draftId, base, from, to));
   }
 
+  /** Marks the start of a read of the whole report: pass it to `replaceView` with its answer. */
+  readStarted(): number {
+    return this.#sent;
+  }
+
   /** The same draft read again (after a sync round, or in another language): labels and
-   * colleagues' answers change; whatever this person changed and the core has not confirmed
-   * stays as they left it. */
-  replaceView(view: DraftView): void {
+   * colleagues' answers change. Whatever this person changed since the read started
+   * (`since`, from `readStarted`), and whatever the core has not confirmed, stays as they left
+   * it: the read may have been answered after a later save. */
+  replaceView(view: DraftView, since = this.#sent): void {
     this.view = view;
-    this.values = this.#withUnconfirmed(view.values);
-    this.report = view.state;
+    const values = { ...view.values };
+    let newer = false;
+    for (const [path, at] of this.#sentAt) {
+      if (at <= since) continue;
+      newer = true;
+      if (path in this.values) values[path] = this.values[path]!;
+      else delete values[path];
+    }
+    this.values = this.#withUnconfirmed(values);
+    // A save answered after the read began carries the newer state.
+    if (!newer) this.report = view.state;
   }
 
   /** Reads again where each attached file stands. */

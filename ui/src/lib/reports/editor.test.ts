@@ -77,3 +77,22 @@ describe('a reload while a save is under way', () => {
     editor.close();
   });
 });
+
+describe('a read of the report answered after a later save', () => {
+  it('does not put the older value back on screen', async () => {
+    const fake = fakeCore({ values: { 'general/has_plan': 'yes' } });
+    mockBackend(fake.replies);
+    const editor = new ReportEditor(draftView({ values: { 'general/has_plan': 'yes' } }));
+    const since = editor.readStarted();
+    editor.set('general/has_plan', 'no');
+    await editor.flush();
+    expect(editor.fieldState['general/has_plan']).toBe('saved');
+    // The read began before the save and answers after it, with "yes".
+    editor.replaceView(draftView({ values: { 'general/has_plan': 'yes' } }), since);
+    expect(editor.value('general/has_plan')).toBe('no');
+    // A read that began after the save shows what the core holds.
+    editor.replaceView(draftView({ values: { 'general/has_plan': 'no', 'general/party': 'Chad' } }), editor.readStarted());
+    expect(editor.value('general/party')).toBe('Chad');
+    editor.close();
+  });
+});
