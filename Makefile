@@ -79,7 +79,8 @@ test-rust: build
 # Tests that need the desktop session: the real keyring, and the real app via tauri-driver.
 test-e2e: build deps-driver
 	$(HEADLESS) cargo test -p stopover-core keyring_store -- --ignored
-	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync --test e2e_reports --test e2e_forum --test single_instance -- --ignored --test-threads=1
+	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync --test e2e_reports --test e2e_forum \
+		--test e2e_report_input --test e2e_attachments --test e2e_account --test e2e_report_disk_full --test e2e_report_dates --test single_instance -- --ignored --test-threads=1
 
 test: lint test-ui test-rust test-e2e
 	@echo "make test: all suites passed"

@@ -14,8 +14,10 @@ use stopover_core::forum::{
     SharedContact, ThreadSummary, ThreadView,
 };
 use stopover_core::reports::delegation::Assignment;
+use stopover_core::reports::files::ReportFile;
 use stopover_core::reports::view::{DraftView, FormSummary, ReportState};
 use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
+use stopover_core::sync::attachments::AttachmentLimits;
 use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
 use stopover_core::{ErrorCode, Lang, RecordKind};
 use stopover_protocol::{ErrorCode as ServerErrorCode, RefusalCode};
@@ -24,6 +26,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 use crate::commands::app::AppStatus;
 use crate::commands::checklists::OpenedChecklist;
 use crate::commands::reading::OpenedItem;
+use crate::commands::report_files::{AttachedFile, SavedFile};
 use crate::commands::reports::{CreatedReport, ExportedFile, RowsChanged};
 use crate::error::CommandError;
 use crate::sync_service::SyncStatusView;
@@ -113,6 +116,10 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         ReportState,
         RowsChanged,
         ExportedFile,
+        ReportFile,
+        AttachmentLimits,
+        SavedFile,
+        AttachedFile,
         Assignment,
         Draft,
         Category,

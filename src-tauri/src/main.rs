@@ -35,6 +35,8 @@ fn main() {
         // comes forward, and exits before opening anything. (On another session bus it cannot
         // see the first: the data folder's lock then refuses it, see state.rs.)
         .plugin(single_instance())
+        // The save dialog of exports, used from Rust only (the UI is granted nothing of it).
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let data_dir = state::data_dir(app.path().app_data_dir().ok());
             let state = state::AppState::open(&data_dir, launched);
@@ -71,6 +73,7 @@ fn main() {
             commands::sync::sync_status,
             commands::sync::sign_in,
             commands::sync::sign_out,
+            commands::sync::change_password,
             commands::sync::forget_device,
             commands::sync::sync_now,
             commands::sync::network_changed,
@@ -89,6 +92,11 @@ fn main() {
             commands::reports::remove_report_row,
             commands::reports::move_report_row,
             commands::reports::export_report,
+            commands::report_files::attachment_limits,
+            commands::report_files::attach_report_file,
+            commands::report_files::report_files,
+            commands::report_files::open_report_file,
+            commands::report_files::save_report_file,
             commands::report_sharing::report_assignments,
             commands::report_sharing::assign_report_section,
             commands::report_sharing::submit_report,

@@ -2,6 +2,10 @@
 //! send, when the network comes back, on a jittered timer, or when the person asks — and
 //! backs off (exponential, full jitter, Retry-After honoured) while the server is away.
 //!
+//! Attachments upload in a task of their own beside the rounds (smallest first, resuming from
+//! the server's offset), so a large file on a slow link never holds back a ticked box: the
+//! rounds go on meanwhile, and the indicator shows the bytes and time left.
+//!
 //! The rules of sync live in stopover-core; this file only decides *when*, and tells the UI
 //! (the `sync-status` event) what is happening.
 
@@ -12,6 +16,7 @@ use serde::Serialize;
 use stopover_core::content;
 use stopover_core::reports::{Draft, submission};
 use stopover_core::secrets::SecretStore;
+use stopover_core::sync::attachments::{self, UploadsProgress};
 use stopover_core::sync::{self, Backoff, SyncClient, SyncPhase, SyncProgress};
 use stopover_core::{Core, Error, ErrorCode};
 use tauri::{AppHandle, Emitter};
@@ -76,6 +81,12 @@ pub struct SyncStatusView {
     /// Seconds this laptop's clock is off the server's (positive: behind), when more than a
     /// few minutes: the app warns, and dates follow the server's time meanwhile.
     clock_skew_secs: Option<i64>,
+    /// Attachments on this device not yet on the server (refused ones not counted).
+    files_waiting: u32,
+    /// Attachments the server would not take: the person replaces them at their question.
+    files_refused: u32,
+    /// While attachments upload: bytes and time left.
+    uploads: Option<UploadsProgress>,
 }
 
 #[derive(Default)]
@@ -83,6 +94,7 @@ struct Live {
     syncing: bool,
     progress: Option<ProgressView>,
     next_attempt: Option<SystemTime>,
+    uploads: Option<UploadsProgress>,
 }
 
 pub struct SyncService {
@@ -100,6 +112,8 @@ pub struct SyncService {
     client: Mutex<Option<SyncClient>>,
     /// When the last content pack check succeeded.
     pack_checked: Mutex<Option<std::time::Instant>>,
+    /// Held while attachments upload (the background task, or a submission finishing them).
+    uploading: tokio::sync::Mutex<()>,
 }
 
 fn iso(t: SystemTime) -> String {
@@ -126,6 +140,7 @@ impl SyncService {
             live: Mutex::new(Live::default()),
             client: Mutex::new(None),
             pack_checked: Mutex::new(None),
+            uploading: tokio::sync::Mutex::new(()),
         });
         tauri::async_runtime::spawn(Arc::clone(&service).run_loop());
         service
@@ -147,6 +162,15 @@ impl SyncService {
 
     pub fn status(&self) -> CommandResult<SyncStatusView> {
         let s = sync::status(&self.core)?;
+        let files = attachments::attachments(&self.core)?;
+        let files_waiting = files
+            .iter()
+            .filter(|a| !a.uploaded && a.refused.is_none())
+            .count() as u32;
+        let files_refused = files
+            .iter()
+            .filter(|a| !a.uploaded && a.refused.is_some())
+            .count() as u32;
         let live = self.live();
         let last_code = s.last_error.as_ref().map(|e| e.code);
         let sign_in_required = last_code == Some(ErrorCode::SignInRequired);
@@ -159,19 +183,22 @@ impl SyncService {
                     | ErrorCode::ServerBusy
             )
         );
-        let state = if s.server_url.is_none() && !s.signed_in {
+        // Signed out by the person (or never signed in): the sign-in form, whatever the last
+        // error was. Signed out by the server (token revoked): that needs attention.
+        let state = if !s.signed_in && !sign_in_required {
             SyncState::SignedOut
         } else if live.syncing {
             SyncState::Syncing
         } else if sign_in_required
             || s.conflicts > 0
             || s.rejected > 0
+            || files_refused > 0
             || (s.last_error.is_some() && !transient)
         {
             SyncState::NeedsAttention
         } else if transient {
             SyncState::Offline
-        } else if s.waiting > 0 {
+        } else if s.waiting > 0 || files_waiting > 0 {
             SyncState::Waiting
         } else {
             SyncState::UpToDate
@@ -189,6 +216,9 @@ impl SyncService {
             progress: live.progress.clone(),
             sign_in_required,
             clock_skew_secs: s.clock_skew_secs,
+            files_waiting,
+            files_refused,
+            uploads: live.uploads.clone(),
         })
     }
 
@@ -211,9 +241,19 @@ impl SyncService {
         &self.core
     }
 
-    /// One sync round now. Errors are recorded by core in the sync state (the indicator shows
-    /// them) and returned.
-    pub async fn sync_now(&self) -> Result<(), Error> {
+    /// "Sync now" by hand: files the server refused are tried again (its limits or the quota
+    /// may have changed), then one round.
+    pub async fn sync_now_by_hand(self: &Arc<Self>) -> Result<(), Error> {
+        let core = Arc::clone(&self.core);
+        tauri::async_runtime::spawn_blocking(move || attachments::retry_refused(&core))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??;
+        self.sync_now().await
+    }
+
+    /// One sync round now, then the attachments in the background. Errors are recorded by
+    /// core in the sync state (the indicator shows them) and returned.
+    pub async fn sync_now(self: &Arc<Self>) -> Result<(), Error> {
         let (client, token) = self.connection()?;
         {
             let mut live = self.live();
@@ -254,8 +294,80 @@ impl SyncService {
             Ok(()) => tracing::info!("sync round done"),
             Err(e) => tracing::info!(code = %e.code(), error = %e, "sync round failed"),
         }
+        if result.is_ok() {
+            self.start_uploads();
+        }
         self.publish();
         result
+    }
+
+    /// Starts uploading the attachments that wait, in a task of its own, unless that task
+    /// already runs or nothing waits.
+    pub fn start_uploads(self: &Arc<Self>) {
+        let waiting = attachments::pending_uploads(&self.core).map(|p| !p.is_empty());
+        if !matches!(waiting, Ok(true)) {
+            return;
+        }
+        let Ok(guard) = self.uploading.try_lock() else {
+            return; // already running
+        };
+        drop(guard);
+        let service = Arc::clone(self);
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = service.upload_waiting().await {
+                tracing::info!(code = %e.code(), error = %e, "attachments: upload stopped; it resumes at the next sync");
+            }
+        });
+    }
+
+    /// Uploads every attachment that waits, smallest first, telling the indicator the bytes
+    /// and time left; one run at a time (a second waits for the first, then finds less to do).
+    async fn upload_waiting(&self) -> Result<(), Error> {
+        let _running = self.uploading.lock().await;
+        let (client, token) = self.connection()?;
+        let on_progress = |p: UploadsProgress| {
+            self.live().uploads = Some(p);
+            self.publish();
+        };
+        let result = attachments::upload_pending(&self.core, &client, &token, &on_progress).await;
+        self.live().uploads = None;
+        self.publish();
+        match result {
+            Ok(report) => {
+                tracing::info!(
+                    uploaded = report.uploaded.len(),
+                    refused = report.refused.len(),
+                    "attachments uploaded"
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Downloads a colleague's attachment (checked against its SHA-256) into this device's
+    /// data folder, when someone opens it.
+    pub async fn download_attachment(&self, sha256: &str, filename: &str) -> Result<(), Error> {
+        let (client, token) = self.connection()?;
+        let bytes = match attachments::download(&client, &token, sha256).await {
+            Ok(bytes) => bytes,
+            Err(Error::Server { status: 404, .. } | Error::Server { status: 409, .. }) => {
+                return Err(Error::invalid(
+                    ErrorCode::AttachmentNotOnServer,
+                    format!("`{filename}` has not reached the server yet"),
+                )
+                .with("file", filename));
+            }
+            Err(e) => return Err(e),
+        };
+        let core = Arc::clone(&self.core);
+        let (sha, name) = (sha256.to_string(), filename.to_string());
+        tauri::async_runtime::spawn_blocking(move || {
+            stopover_core::reports::files::keep_downloaded(&core, &sha, &name, &bytes)
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))??;
+        Ok(())
     }
 
     /// The client for the server this device is signed in to, and the device token.
@@ -289,8 +401,10 @@ impl SyncService {
     /// Submits a report through the server: a sync round first, so every answer typed here
     /// is there and every colleague's is here, then the submission, which the server checks
     /// against its own copy.
-    pub async fn submit_report(&self, draft_id: &str) -> Result<Draft, Error> {
+    pub async fn submit_report(self: &Arc<Self>, draft_id: &str) -> Result<Draft, Error> {
         self.sync_now().await?;
+        // The report travels with its files: whatever of them waits goes first.
+        self.upload_waiting().await?;
         let (client, token) = self.connection()?;
         let draft = submission::submit_to_server(&self.core, &client, &token, draft_id).await?;
         self.publish();

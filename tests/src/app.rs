@@ -59,7 +59,10 @@ impl Driver {
                 &native_port.to_string(),
             ])
             .env("STOPOVER_DATA_DIR", data_dir)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("STOPOVER_E2E_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(Stdio::from(log.reopen().expect("log file reopens")))
@@ -210,4 +213,117 @@ impl App {
     pub async fn quit(self) {
         self.client.close().await.expect("session closes");
     }
+}
+
+/// The CSS selector of the question `name` (its `data-name`) in the open report.
+pub fn question(name: &str) -> String {
+    format!("{}[data-name=\"{name}\"]", testid("question"))
+}
+
+impl App {
+    /// The first element matching `css`, waiting for it.
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} within {UI_TIMEOUT:?}: {e}"))
+    }
+
+    /// Waits until the header's sync indicator shows `state` (`up_to_date`, `signed_out`, …).
+    pub async fn sync_state_is(&self, state: &str) {
+        self.wait_js(
+            &format!("sync state `{state}`"),
+            &format!(
+                "return document.querySelector('{}')?.dataset.state === '{state}'",
+                testid("sync-status")
+            ),
+        )
+        .await;
+    }
+
+    /// Signs in through the Sync page's form, as a person would, and waits for the first sync.
+    pub async fn sign_in(&self, server_url: &str, username: &str, password: &str) {
+        self.click_testid("nav-sync").await;
+        for (id, text) in [
+            ("signin-server", server_url),
+            ("signin-user", username),
+            ("signin-password", password),
+        ] {
+            let field = self.wait_testid(id).await;
+            field.clear().await.unwrap();
+            field.send_keys(text).await.unwrap();
+        }
+        self.click_testid("signin-submit").await;
+        self.sync_state_is("up_to_date").await;
+    }
+
+    /// Starts a report of `form` for `cycle` from the Reports page and waits for its sections.
+    pub async fn new_report(&self, form: &str, cycle: &str) {
+        self.click_testid("nav-reports").await;
+        // The forms arrive a moment after the page: wait for this one's option.
+        self.find(&format!(
+            "{} option[value=\"{form}\"]",
+            testid("report-new-form")
+        ))
+        .await;
+        self.wait_testid("report-new-form")
+            .await
+            .select_by_value(form)
+            .await
+            .unwrap();
+        let field = self.wait_testid("report-new-cycle").await;
+        field.clear().await.unwrap();
+        field.send_keys(cycle).await.unwrap();
+        self.click_testid("report-new").await;
+        self.wait_testid("section-nav").await;
+    }
+
+    /// Shows the report section `name` and waits until it is the one shown.
+    pub async fn open_section(&self, name: &str) {
+        self.find(&format!("{}[data-name=\"{name}\"]", testid("section-link")))
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait_js(
+            &format!("section {name} shown"),
+            &format!(
+                "return document.querySelector('{}')?.dataset.name === '{name}'",
+                testid("report-section")
+            ),
+        )
+        .await;
+    }
+
+    /// Waits until every change of the open report is confirmed saved by the core.
+    pub async fn wait_saved(&self) {
+        self.wait_js(
+            "the answers to be saved",
+            &format!(
+                "return document.querySelector('{}')?.dataset.state === 'saved'",
+                testid("save-state")
+            ),
+        )
+        .await;
+    }
+}
+
+/// Every answer of every report draft in the app's database (`stopover.sqlite3` in its data
+/// folder), path → value, read while the app runs.
+pub fn stored_answers(data_dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let conn = rusqlite::Connection::open_with_flags(
+        data_dir.join("stopover.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("the app's database opens read-only");
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT path, value FROM report_answer")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
 }

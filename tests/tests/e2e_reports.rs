@@ -124,24 +124,8 @@ async fn answer_a_gate_and_a_repeat_row_survive_a_restart_and_reach_the_docx() {
     let driver = Driver::start_with_env(data.path(), &[("STOPOVER_EXPORT_DIR", exports.path())]);
     let app = driver.launch().await;
 
-    // Start the CMS report for COP15.
-    app.click_testid("nav-reports").await;
-    // The form list arrives after the view: wait for the CMS form's option.
-    find(
-        &app,
-        &format!(
-            "{} option[value=\"cms-national-report\"]",
-            testid("report-new-form")
-        ),
-    )
-    .await;
-    let form = app.wait_testid("report-new-form").await;
-    form.select_by_value("cms-national-report").await.unwrap();
-    let cycle = app.wait_testid("report-new-cycle").await;
-    cycle.clear().await.unwrap();
-    cycle.send_keys("COP15").await.unwrap();
-    app.click_testid("report-new").await;
-    app.wait_testid("section-nav").await;
+    // Start the CMS report for COP15 (once the forms are listed).
+    app.new_report("cms-national-report", "COP15").await;
     let sections = app.wait_all("section-link").await;
     assert_eq!(sections.len(), 9, "the CMS form has nine sections");
 

@@ -40,6 +40,8 @@ pub struct Core {
     data_dir: PathBuf,
     /// Set while a sync runs, so two (the timer's and "Sync now") never overlap.
     sync_running: AtomicBool,
+    /// Set while attachments upload: beside a sync round, never two at once.
+    uploads_running: AtomicBool,
     /// Where each record kind lives here ([`crate::record_kinds`]), for the sync engine.
     kinds: KindRegistry,
     /// The server's time as last measured: every time rule uses it ([`crate::clock`]).
@@ -117,6 +119,7 @@ impl Core {
             content: RwLock::new(content),
             data_dir: data_dir.to_path_buf(),
             sync_running: AtomicBool::new(false),
+            uploads_running: AtomicBool::new(false),
             kinds: crate::record_kinds::local,
             server_clock,
         }
@@ -166,6 +169,15 @@ impl Core {
             return Err(Error::SyncInProgress);
         }
         Ok(SyncRunning(&self.sync_running))
+    }
+
+    /// Marks attachment uploads as running (they go beside sync rounds, so a large file never
+    /// holds back a tick), or fails with [`Error::SyncInProgress`] if they already are.
+    pub(crate) fn begin_uploads(&self) -> Result<SyncRunning<'_>> {
+        if self.uploads_running.swap(true, Ordering::AcqRel) {
+            return Err(Error::SyncInProgress);
+        }
+        Ok(SyncRunning(&self.uploads_running))
     }
 
     pub fn language(&self) -> Result<String> {

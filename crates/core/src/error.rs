@@ -128,6 +128,15 @@ error_codes! {
     AttachmentTooLarge = "attachment_too_large",
     /// `file`.
     AttachmentChanged = "attachment_changed",
+    /// `file`, `types`: the extensions attachments may have.
+    AttachmentTypeRefused = "attachment_type_refused",
+    /// `file`: a file of a report answer that has not reached the server yet (the colleague
+    /// who attached it has not synced).
+    AttachmentNotOnServer = "attachment_not_on_server",
+    /// `file`: only a `file` question takes a file.
+    NotAFileQuestion = "not_a_file_question",
+    /// `count`: files of this report still to upload before it can be submitted.
+    ReportFilesWaiting = "report_files_waiting",
 
     // ---- national reports ----
     /// `form`.

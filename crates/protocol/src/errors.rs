@@ -164,6 +164,13 @@ codes! {
         /// The current password given for a change is wrong.
         WrongPassword = "wrong_password",
         RequestTimeout = "request_timeout",
+        /// `max` bytes: the largest attachment this server takes.
+        AttachmentTooLarge = "attachment_too_large",
+        /// `file`: a file name whose type is not one attachments may have (`types`: the
+        /// extensions that are).
+        AttachmentTypeRefused = "attachment_type_refused",
+        /// `files`: names of files the report's answers name that have not reached the server.
+        AttachmentsMissing = "attachments_missing",
         /// `limit_bytes`, `used_bytes`: this account's attachment quota.
         QuotaExceeded = "quota_exceeded",
         /// `limit`: unfinished uploads this account may have.

@@ -34,8 +34,31 @@ pub const TUS_RESUMABLE: &str = "1.0.0";
 pub const TUS_VERSION: &str = "1.0.0";
 /// The tus extensions the server supports (`Tus-Extension`).
 pub const TUS_EXTENSIONS: &str = "creation";
-/// Largest attachment, in bytes (`Tus-Max-Size`).
+/// Largest attachment any server may be set to take, in bytes: the ceiling of
+/// `ecommunity serve --max-attachment-mib`.
 pub const MAX_ATTACHMENT_BYTES: u64 = 50 * 1024 * 1024;
+/// Largest attachment a server takes unless set otherwise (its `Tus-Max-Size`), and what the
+/// app assumes until its server has said.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
+
+/// The file types an attachment may have, by the extension of its name: PDF, office
+/// documents (Word, Excel, PowerPoint, OpenDocument, RTF), images, CSV and ZIP. Both the app
+/// (before anything is copied) and the server (at upload) hold to it.
+pub const ATTACHMENT_EXTENSIONS: &[&str] = &[
+    "pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "ppt", "pptx", "odp", "csv", "png",
+    "jpg", "jpeg", "gif", "webp", "tif", "tiff", "zip",
+];
+
+/// The lowercase extension of a file name (`Carte.PDF` → `pdf`), if it has one.
+pub fn extension_of(filename: &str) -> Option<String> {
+    let (stem, ext) = filename.rsplit_once('.')?;
+    (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// True for a file name whose extension is one of [`ATTACHMENT_EXTENSIONS`].
+pub fn attachment_type_allowed(filename: &str) -> bool {
+    extension_of(filename).is_some_and(|e| ATTACHMENT_EXTENSIONS.contains(&e.as_str()))
+}
 /// Largest body of one `PATCH`: the server's request body limit.
 pub const MAX_CHUNK_BYTES: usize = crate::MAX_BODY_BYTES;
 /// The chunk size the Stopover client sends: about 33 s at 64 kbit/s, well inside a request
@@ -216,6 +239,23 @@ mod tests {
             STANDARD.encode("a\nb")
         );
         assert!(UploadMetadata::parse(&ctl).unwrap_err().contains("control"));
+    }
+
+    #[test]
+    fn attachment_types_go_by_extension() {
+        for ok in [
+            "map.pdf",
+            "Carte.PDF",
+            "a.b.docx",
+            "photo.jpeg",
+            "data.csv",
+            "all.zip",
+        ] {
+            assert!(attachment_type_allowed(ok), "{ok}");
+        }
+        for refused in ["run.exe", "pdf", ".pdf", "notes.", "script.sh", "page.html"] {
+            assert!(!attachment_type_allowed(refused), "{refused}");
+        }
     }
 
     #[test]

@@ -104,6 +104,37 @@ pub struct SubmissionReceipt {
     pub answers_sha256: String,
     /// How many answers were submitted (relevant, non-empty).
     pub answers_submitted: u32,
+    /// The files the submitted answers name, each on the server with this SHA-256. Receipts
+    /// from before attachments travelled have none.
+    #[serde(default)]
+    pub attachments: Vec<ReceiptAttachment>,
+}
+
+/// One file of a submitted report, as its receipt lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptAttachment {
+    /// The answer path of the `file` question.
+    pub path: String,
+    pub filename: String,
+    /// 64 lowercase hex digits.
+    pub sha256: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// The answer of a `file` question: the file's name, a space, and `sha256:` with the SHA-256
+/// of its bytes (`carte des sites.pdf sha256:9f86…`). The bytes travel as an attachment.
+pub fn file_answer(filename: &str, sha256: &str) -> String {
+    format!("{filename} sha256:{sha256}")
+}
+
+/// The file name and SHA-256 a `file` answer names, or `None` for any other value.
+pub fn parse_file_answer(value: &str) -> Option<(&str, &str)> {
+    let (name, sha) = value.rsplit_once(" sha256:")?;
+    (!name.is_empty() && crate::files::is_sha256_hex(sha)).then_some((name, sha))
 }
 
 /// SHA-256 (hex) over answers as `(path, value)` pairs: sorted by path, each written as
@@ -154,6 +185,30 @@ mod tests {
             assert!(!is_answer_path(bad), "{bad}");
         }
         assert!(!is_answer_path(&"a".repeat(MAX_ANSWER_PATH + 1)));
+    }
+
+    #[test]
+    fn file_answers_name_the_file_and_its_hash() {
+        let sha = "a".repeat(64);
+        let value = file_answer("carte des sites.pdf", &sha);
+        assert_eq!(
+            parse_file_answer(&value),
+            Some(("carte des sites.pdf", sha.as_str()))
+        );
+        assert_eq!(parse_file_answer("yes"), None);
+        assert_eq!(parse_file_answer(&format!(" sha256:{sha}")), None);
+        assert_eq!(parse_file_answer("x.pdf sha256:ABC"), None);
+    }
+
+    #[test]
+    fn receipts_from_before_attachments_still_read() {
+        let old = serde_json::json!({
+            "receipt_id": "r", "country": "KE", "form_id": "f", "form_version": "1",
+            "cycle": "COP15", "submitted_by": "amina", "submitted_at": "2026-01-01T00:00:00Z",
+            "answers_sha256": "ab", "answers_submitted": 3
+        });
+        let receipt: SubmissionReceipt = serde_json::from_value(old).unwrap();
+        assert!(receipt.attachments.is_empty());
     }
 
     #[test]

@@ -138,8 +138,16 @@ pub enum Error {
     /// 400: a tus header missing or malformed.
     #[error("{0}")]
     BadHeader(String),
-    #[error("attachments are limited to {max} bytes", max = stopover_protocol::files::MAX_ATTACHMENT_BYTES)]
-    AttachmentTooLarge,
+    #[error("attachments are limited to {max} bytes on this server")]
+    AttachmentTooLarge { max: u64 },
+    /// 415: the file name's type is not one attachments may have.
+    #[error(
+        "`{file}` is not a type of file attachments may be (PDF, office documents, images, CSV, ZIP)"
+    )]
+    AttachmentTypeRefused { file: String },
+    /// 409: answers of the report name files that have not reached the server yet.
+    #[error("{} file(s) named by the report have not reached the server yet: {}", files.len(), files.join(", "))]
+    AttachmentsMissing { files: Vec<String> },
     #[error("no such upload")]
     NoSuchUpload,
     /// 409: the `PATCH` does not continue where the upload stands (sent as `Upload-Offset`).
@@ -194,7 +202,9 @@ impl Error {
             | BadHeader(_)
             | ChecksumMismatch => StatusCode::BAD_REQUEST,
             TusVersion => StatusCode::PRECONDITION_FAILED,
-            AttachmentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AttachmentTypeRefused { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AttachmentsMissing { .. } => StatusCode::CONFLICT,
             NoSuchUpload | NoPack(_) => StatusCode::NOT_FOUND,
             OffsetMismatch { .. } | UploadBusy | UploadIncomplete => StatusCode::CONFLICT,
             InvalidRequest(_) | FormInvalid { .. } | FormUnreadable { .. } => {
@@ -242,7 +252,10 @@ impl Error {
             InvalidRequest(_) => ErrorCode::InvalidRequest,
             BadBody(_) => ErrorCode::BadBody,
             UnsupportedProtocol(_) => ErrorCode::UnsupportedProtocol,
-            TooLarge | AttachmentTooLarge => ErrorCode::TooLarge,
+            TooLarge => ErrorCode::TooLarge,
+            AttachmentTooLarge { .. } => ErrorCode::AttachmentTooLarge,
+            AttachmentTypeRefused { .. } => ErrorCode::AttachmentTypeRefused,
+            AttachmentsMissing { .. } => ErrorCode::AttachmentsMissing,
             TooManyOperations => ErrorCode::TooManyOperations,
             UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Unauthenticated => ErrorCode::Unauthenticated,
@@ -311,9 +324,12 @@ impl Error {
             } => params! {"limit_bytes" => *limit_bytes, "used_bytes" => *used_bytes},
             TooManyUploads { limit } => params! {"limit" => *limit},
             TooLarge => params! {"max" => stopover_protocol::MAX_BODY_BYTES},
-            AttachmentTooLarge => {
-                params! {"max" => stopover_protocol::files::MAX_ATTACHMENT_BYTES}
-            }
+            AttachmentTooLarge { max } => params! {"max" => *max},
+            AttachmentTypeRefused { file } => params! {
+                "file" => file.as_str(),
+                "types" => stopover_protocol::files::ATTACHMENT_EXTENSIONS.join(", "),
+            },
+            AttachmentsMissing { files } => params! {"files" => files.clone()},
             OffsetMismatch { offset } => params! {"offset" => *offset},
             UsernameTaken(name) | NoSuchAccount(name) => params! {"username" => name.as_str()},
             NoSuchForm { form, .. } => params! {"form" => form.as_str()},
@@ -383,11 +399,10 @@ impl IntoResponse for Error {
                     HeaderValue::from_static(stopover_protocol::files::TUS_VERSION),
                 );
             }
-            Error::AttachmentTooLarge => {
-                response.headers_mut().insert(
-                    TUS_MAX_SIZE,
-                    HeaderValue::from(stopover_protocol::files::MAX_ATTACHMENT_BYTES),
-                );
+            Error::AttachmentTooLarge { max } => {
+                response
+                    .headers_mut()
+                    .insert(TUS_MAX_SIZE, HeaderValue::from(*max));
             }
             _ => {}
         }

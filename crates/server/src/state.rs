@@ -28,6 +28,9 @@ pub struct Config {
     pub quota_bytes: u64,
     /// Unfinished uploads one account may have at once.
     pub max_unfinished_uploads: u64,
+    /// Largest attachment taken, in bytes (at most `files::MAX_ATTACHMENT_BYTES`); announced
+    /// as `Tus-Max-Size`, so the app says it before a file is picked.
+    pub max_attachment_bytes: u64,
     /// Unfinished uploads that received nothing for this long are discarded.
     pub upload_expiry: Duration,
     /// Bytes of operations one account may push per hour (also the burst).
@@ -68,6 +71,7 @@ impl Default for Config {
             pending_days: 30.0,
             quota_bytes: 1024 * 1024 * 1024,
             max_unfinished_uploads: 20,
+            max_attachment_bytes: stopover_protocol::files::DEFAULT_MAX_ATTACHMENT_BYTES,
             upload_expiry: Duration::from_secs(7 * 24 * 3600),
             write_budget_per_hour: 32 * 1024 * 1024,
             forum_posts_per_hour: 30,

@@ -1,23 +1,19 @@
 //! National reports: the list, new drafts, answering, repeat rows and exports to a file.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use stopover_core::Lang;
 use stopover_core::reports::view::{self, DraftView, FormSummary, ReportState};
 use stopover_core::reports::{self, Draft, DraftSummary, ExportFormat, file_part};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, State};
 
 use stopover_core::{Error, ErrorCode};
 
-use crate::error::{CommandResult, internal, report};
+use super::save;
+use crate::error::{CommandResult, report};
 use crate::state::AppState;
 use crate::sync_service::SyncHandle;
-
-/// Exports go to this folder when it is set (tests), else to `Documents/Stopover`.
-const EXPORT_DIR_ENV: &str = "STOPOVER_EXPORT_DIR";
 
 #[derive(Serialize, ts_rs::TS)]
 pub struct CreatedReport {
@@ -96,6 +92,7 @@ pub async fn set_report_answer(
     path: String,
     value: String,
 ) -> CommandResult<ReportState> {
+    tracing::debug!(path = %path, chars = value.chars().count(), "set_report_answer");
     let after = state
         .run(move |core| {
             let live = reports::set_answer(core, &draft_id, &path, &value)?;
@@ -191,60 +188,10 @@ pub async fn move_report_row(
     Ok(after)
 }
 
-/// Writes `bytes` to `dir/stem.ext`, or `stem-2.ext`, `stem-3.ext`… when taken: an existing
-/// file is never overwritten. Returns the path written.
-fn write_new_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for n in 1..10_000 {
-        let name = if n == 1 {
-            format!("{stem}.{ext}")
-        } else {
-            format!("{stem}-{n}.{ext}")
-        };
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                let written = f.write_all(bytes).and_then(|_| f.sync_all());
-                if let Err(e) = written {
-                    // Do not leave a half-written file behind under a name the user will see.
-                    let _ = std::fs::remove_file(&path);
-                    return Err(format!("cannot write {}: {e}", path.display()));
-                }
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
-        }
-    }
-    Err(format!(
-        "{} already holds 9,999 exports named {stem}; move some away",
-        dir.display()
-    ))
-}
-
-fn export_dir(app: &AppHandle) -> CommandResult<PathBuf> {
-    if let Some(dir) = std::env::var_os(EXPORT_DIR_ENV) {
-        return Ok(PathBuf::from(dir));
-    }
-    let documents = app.path().document_dir().map_err(|e| {
-        report(
-            Error::invalid(
-                ErrorCode::ExportFailed,
-                format!("cannot find your Documents folder to save the export in: {e}"),
-            )
-            .with("format", "folder"),
-        )
-    })?;
-    Ok(documents.join("Stopover"))
-}
-
-/// Exports a draft as `docx`, `pdf`, `csv`, `json` or the submission `package` (a ZIP; labels in
-/// `lang`) to a new file named `<form-id>-<cycle>.<ext>` in the export folder; answers with its
-/// path.
+/// Exports a draft as `docx`, `pdf`, `csv`, `json` or the submission `package` (a ZIP; labels
+/// in `lang`) to the file the person
+/// picks in the save dialog (default name `<form-id>-<cycle>.<ext>`); answers with its path, or
+/// with nothing when the dialog was cancelled.
 #[tauri::command]
 pub async fn export_report(
     app: AppHandle,
@@ -252,9 +199,8 @@ pub async fn export_report(
     draft_id: String,
     format: ExportFormat,
     lang: Lang,
-) -> CommandResult<ExportedFile> {
+) -> CommandResult<Option<ExportedFile>> {
     let ext = format.extension();
-    let dir = export_dir(&app)?;
     let (draft, bytes) = state
         .run(move |core| {
             let draft = reports::get_draft(core, &draft_id)?;
@@ -280,44 +226,21 @@ pub async fn export_report(
         })
         .await?;
     let stem = format!("{}-{}", file_part(&draft.form_id), file_part(&draft.cycle));
-    let path =
-        tauri::async_runtime::spawn_blocking(move || write_new_file(&dir, &stem, ext, &bytes))
-            .await
-            .map_err(internal)?
-            .map_err(|m| report(Error::invalid(ErrorCode::ExportFailed, m).with("format", ext)))?;
+    let Some(path) = save::save_file(&app, &stem, ext, bytes)
+        .await
+        .map_err(|m| report(Error::invalid(ErrorCode::ExportFailed, m).with("format", ext)))?
+    else {
+        return Ok(None);
+    };
     tracing::info!(path = %path.display(), "report exported");
-    Ok(ExportedFile {
+    Ok(Some(ExportedFile {
         path: path.display().to_string(),
-    })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_names_keep_only_safe_characters() {
-        assert_eq!(file_part("COP15"), "COP15");
-        assert_eq!(file_part("COP 15/2026"), "COP_15_2026");
-        assert_eq!(file_part("../x"), "_x");
-        assert_eq!(file_part("  "), "report");
-        assert_eq!(file_part("Año"), "Año");
-    }
-
-    #[test]
-    fn exports_never_overwrite_an_existing_file() {
-        let dir = std::env::temp_dir().join(format!("stopover-export-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let a = write_new_file(&dir, "cms-COP15", "csv", b"one").unwrap();
-        let b = write_new_file(&dir, "cms-COP15", "csv", b"two").unwrap();
-        let c = write_new_file(&dir, "cms-COP15", "csv", b"three").unwrap();
-        assert_eq!(a, dir.join("cms-COP15.csv"));
-        assert_eq!(b, dir.join("cms-COP15-2.csv"));
-        assert_eq!(c, dir.join("cms-COP15-3.csv"));
-        assert_eq!(std::fs::read(&a).unwrap(), b"one");
-        assert_eq!(std::fs::read(&c).unwrap(), b"three");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 
     #[test]
     fn export_formats_arrive_by_name_and_unknown_ones_do_not_parse() {

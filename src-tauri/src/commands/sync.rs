@@ -27,26 +27,64 @@ pub async fn sync_status(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatu
         .map_err(join_error)?
 }
 
+/// Signs in; with `new_password`, also sets a new password (what the server asks for, with
+/// `password_change_required`, after the Secretariat reset it).
 #[tauri::command]
 pub async fn sign_in(
     sync: State<'_, SyncHandle>,
     server: String,
     username: String,
     password: String,
+    new_password: Option<String>,
 ) -> CommandResult<SyncStatusView> {
     let service = sync.get()?;
-    sync::sign_in(
-        service.core(),
-        service.secrets(),
-        server.trim(),
-        username.trim(),
-        &password,
-        &device_name(),
-    )
-    .await?;
+    match new_password.filter(|p| !p.is_empty()) {
+        Some(new_password) => {
+            sync::sign_in_with_new_password(
+                service.core(),
+                service.secrets(),
+                server.trim(),
+                username.trim(),
+                &password,
+                &new_password,
+                &device_name(),
+            )
+            .await?
+        }
+        None => {
+            sync::sign_in(
+                service.core(),
+                service.secrets(),
+                server.trim(),
+                username.trim(),
+                &password,
+                &device_name(),
+            )
+            .await?
+        }
+    };
     service.wake();
     service.publish();
     service.status()
+}
+
+/// Changes the password of the account this device is signed in as; this device stays signed
+/// in, the account's other devices are signed out by the server.
+#[tauri::command]
+pub async fn change_password(
+    sync: State<'_, SyncHandle>,
+    current_password: String,
+    new_password: String,
+) -> CommandResult<()> {
+    let service = sync.get()?;
+    sync::change_password(
+        service.core(),
+        service.secrets(),
+        &current_password,
+        &new_password,
+    )
+    .await?;
+    Ok(())
 }
 
 #[tauri::command]
@@ -72,7 +110,7 @@ pub async fn forget_device(sync: State<'_, SyncHandle>) -> CommandResult<SyncSta
 #[tauri::command]
 pub async fn sync_now(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatusView> {
     let service = sync.get()?;
-    match service.sync_now().await {
+    match service.sync_now_by_hand().await {
         Ok(()) | Err(stopover_core::Error::SyncInProgress) => service.status(),
         Err(e) => Err(e.into()),
     }

@@ -65,8 +65,12 @@ export const api = {
   listBookmarks: (lang: Lang) => invoke<ItemSummary[]>('list_bookmarks', { lang }),
   listRecent: (lang: Lang) => invoke<ItemSummary[]>('list_recent', { lang }),
   syncStatus: () => invoke<SyncStatus>('sync_status'),
-  signIn: (server: string, username: string, password: string) =>
-    invoke<SyncStatus>('sign_in', { server, username, password }),
+  /** With `newPassword`: signs in and sets a new password (after `password_change_required`). */
+  signIn: (server: string, username: string, password: string, newPassword: string | null = null) =>
+    invoke<SyncStatus>('sign_in', { server, username, password, newPassword }),
+  /** Changes the signed-in account's password; its other devices are signed out. */
+  changePassword: (currentPassword: string, newPassword: string) =>
+    invoke<void>('change_password', { currentPassword, newPassword }),
   signOut: () => invoke<SyncStatus>('sign_out'),
   /** Removes the token and the server settings from this laptop; local data stays. */
   forgetDevice: () => invoke<SyncStatus>('forget_device'),

@@ -53,6 +53,12 @@ export function describeRefusal(r: RefusalView): string {
   return fill(hasKey(key) ? key : 'refusal.unknown', r.params);
 }
 
+/** What the person can do about a refusal, when there is something to do. */
+export function refusalAdvice(r: RefusalView): string | null {
+  const key = `refusal.advice.${r.code}`;
+  return hasKey(key) ? fill(key, r.params) : null;
+}
+
 /** A message a person can read, for anything a command or the code may throw. */
 export function errorMessage(e: unknown): string {
   if (isAppError(e)) {

@@ -101,7 +101,7 @@ export function syncStateLabel(status: SyncStatus): string {
       return p && p.total > 0 ? t('sync.state.syncingProgress', { done: p.done, total: p.total }) : t('sync.state.syncing');
     }
     case 'waiting':
-      return tn('sync.state.waiting', status.waiting);
+      return tn('sync.state.waiting', status.waiting + status.files_waiting);
     case 'signed_out':
     case 'offline':
     case 'up_to_date':

@@ -165,18 +165,44 @@ function currentHash(): string {
   return typeof location === 'undefined' ? '' : location.hash;
 }
 
+/** Asked before the route changes; false keeps the page (the guard then deals with it, e.g.
+ * asks the person and navigates itself with `force`). */
+export type LeaveGuard = (next: Route, hash: string) => boolean;
+
 class Router {
   route = $state<Route>(parseHash(currentHash()));
   // Not reactive, so that calling sync() inside an effect does not subscribe it to the route.
   #key = JSON.stringify(this.route);
+  #hash = currentHash();
+  #guards = new Set<LeaveGuard>();
+  #force = false;
 
   /** Re-reads `location.hash` (views are only told if the route really changed). */
   sync(): void {
-    const next = parseHash(currentHash());
+    const hash = currentHash();
+    const next = parseHash(hash);
     const key = JSON.stringify(next);
     if (key === this.#key) return;
+    const forced = this.#force;
+    this.#force = false;
+    if (!forced) {
+      for (const guard of this.#guards) {
+        if (!guard(next, hash)) {
+          // Stay: the address goes back to the page still shown.
+          if (typeof history !== 'undefined') history.replaceState(history.state, '', this.#hash || '#/');
+          return;
+        }
+      }
+    }
     this.#key = key;
+    this.#hash = hash;
     this.route = next;
+  }
+
+  /** Adds a guard asked before leaving the current page; the returned function removes it. */
+  guard(fn: LeaveGuard): () => void {
+    this.#guards.add(fn);
+    return () => this.#guards.delete(fn);
   }
 
   /** Follows `hashchange` until the returned function is called. */
@@ -187,8 +213,10 @@ class Router {
     return () => window.removeEventListener('hashchange', onChange);
   }
 
-  /** Goes to a route and adds a history entry. */
-  navigate(hash: string): void {
+  /** Goes to a route and adds a history entry; `force` passes the leave guards (the person
+   * already said to leave). */
+  navigate(hash: string, force = false): void {
+    if (force) this.#force = true;
     if (currentHash() === hash) this.sync();
     else location.hash = hash;
   }

@@ -34,6 +34,9 @@ export const signedOutStatus: SyncStatus = {
   progress: null,
   sign_in_required: false,
   clock_skew_secs: null,
+  files_waiting: 0,
+  files_refused: 0,
+  uploads: null,
 };
 
 /** A sync status with some fields changed (signed out unless said otherwise). */
@@ -66,6 +69,11 @@ const defaults: Record<string, Reply> = {
   list_rejected: [],
   forum_home_notice: { new_replies_to_my_threads: 0, threads: [] },
   forum_retention: { months: 24, categories: [], max_posts: 20000 },
+  report_files: [],
+  attachment_limits: {
+    max_bytes: 25 * 1024 * 1024,
+    extensions: ['pdf', 'doc', 'docx', 'odt', 'rtf', 'xls', 'xlsx', 'ods', 'ppt', 'pptx', 'odp', 'csv', 'png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'zip'],
+  },
 };
 
 export interface Backend {

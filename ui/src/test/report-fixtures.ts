@@ -237,8 +237,15 @@ export function fakeCore(initial: { values?: Record<string, string>; rows?: numb
         submitted_at: '2027-03-01T10:00:00Z',
         answers_sha256: 'ab'.repeat(32),
         answers_submitted: Object.keys(core.values).length,
+        attachments: [],
       };
       return opened('en').draft;
+    },
+    attach_report_file: () => {
+      // The bytes travel as the raw body (the mock does not see them): "abc", as in the test.
+      const value = 'sites map.pdf sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+      core.values['general/map'] = value;
+      return { state: stateOf(core.values, core.rows), value };
     },
     set_report_answer: (a: Args) => {
       core.values[a.path as string] = a.value as string;

@@ -80,7 +80,7 @@ describe('Sync page', () => {
     await user.type(field('signin-server'), SERVER);
     await user.type(field('signin-user'), 'ana');
     await user.type(field('signin-password'), 's3cret{Enter}');
-    await waitFor(() => expect(backend.argsOf('sign_in')).toEqual([{ server: SERVER, username: 'ana', password: 's3cret' }]));
+    await waitFor(() => expect(backend.argsOf('sign_in')).toEqual([{ server: SERVER, username: 'ana', password: 's3cret', newPassword: null }]));
     expect((await screen.findByTestId('sync-account')).textContent).toBe('ana');
     expect(screen.getByTestId('sync-server').textContent).toBe(SERVER);
     expect(screen.queryByTestId('signin-form')).toBeNull();
@@ -185,7 +185,7 @@ describe('Sync page', () => {
     expect(screen.getByTestId('sync-waiting').textContent).toBe('5');
     await user.type(field('signin-password'), 'new-pass');
     await user.click(screen.getByTestId('signin-submit'));
-    await waitFor(() => expect(backend.argsOf('sign_in')).toEqual([{ server: SERVER, username: 'ana', password: 'new-pass' }]));
+    await waitFor(() => expect(backend.argsOf('sign_in')).toEqual([{ server: SERVER, username: 'ana', password: 'new-pass', newPassword: null }]));
     await waitFor(() => expect(screen.queryByTestId('signin-required')).toBeNull());
   });
 });

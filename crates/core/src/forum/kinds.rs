@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use stopover_protocol::RecordKind;
 use stopover_protocol::forum::{CategoryInfo, EventInfo};
 
-use super::sync::{read_local, write_local};
+use super::sync::{read_local, revert_local, write_local};
 use crate::sync::kinds::{KindFns, Subject, nothing_after, nothing_unsynced};
 use crate::{Core, Result};
 
@@ -26,6 +26,7 @@ const fn community(kind: RecordKind, after_pull: fn(&Core) -> Result<()>) -> Kin
         kind,
         write: write_local,
         read: read_local,
+        revert: revert_local,
         unsynced: nothing_unsynced,
         describe,
         after_pull,

@@ -309,6 +309,23 @@ type FourTexts = (
     Option<String>,
 );
 
+/// A field the server never held, back to its default after a refusal: a registration the
+/// server refused (full, closed) is no registration. Posts keep their text for their author.
+pub(crate) fn revert_local(
+    conn: &Connection,
+    kind: RecordKind,
+    entity_id: &str,
+    field: &str,
+) -> Result<bool> {
+    match (kind, field) {
+        (RecordKind::EventRegistration, "registered") => {
+            write_registration(conn, entity_id, false)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// The local value of a community field (`None` when this device has none).
 pub(crate) fn read_local(
     conn: &Connection,

@@ -64,7 +64,7 @@ pub fn live_state(core: &Core, draft_id: &str) -> Result<LiveState> {
     Ok(live(draft_id, &form, &state, &lang))
 }
 
-fn upsert(conn: &Connection, draft_id: &str, path: &str, value: &str) -> Result<()> {
+pub(crate) fn upsert(conn: &Connection, draft_id: &str, path: &str, value: &str) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO report_answer (draft_id, path, value, updated_at) VALUES (?1, ?2, ?3, {NOW})
          ON CONFLICT (draft_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
@@ -76,7 +76,7 @@ fn upsert(conn: &Connection, draft_id: &str, path: &str, value: &str) -> Result<
 /// Runs one change on an editable draft in one transaction and returns the live state after it.
 /// `change` gets the transaction, the form and the state before the change. Every answer the
 /// change adds, alters or removes is queued for sync in the same transaction.
-fn change(
+pub(crate) fn change(
     core: &Core,
     draft_id: &str,
     change: impl FnOnce(&Connection, &Arc<Form>, &FormState) -> Result<()>,
@@ -98,7 +98,7 @@ fn change(
 }
 
 /// The question an answer may be written to, or a clear refusal naming the path.
-fn answerable(form: &Form, state: &FormState, path: &str) -> Result<()> {
+pub(crate) fn answerable(form: &Form, state: &FormState, path: &str) -> Result<()> {
     match resolve(form, Some(state), path)? {
         Target::Question(q) if q.kind.is_input() => Ok(()),
         Target::Other => Ok(()),

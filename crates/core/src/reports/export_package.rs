@@ -414,6 +414,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(file_part("COP15"), "COP15");
+        assert_eq!(file_part("COP 15/2026"), "COP_15_2026");
+        assert_eq!(file_part("../x"), "_x");
+        assert_eq!(file_part("  "), "report");
+        assert_eq!(file_part("Año"), "Año");
+    }
+
+    #[test]
     fn file_answers_parse_and_names_are_made_safe_and_unique() {
         let sha = "ab".repeat(32);
         let value = format!("sites map.pdf sha256:{sha}");

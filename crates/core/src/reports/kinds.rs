@@ -28,10 +28,20 @@ const fn report(
         kind,
         write: write_local,
         read: read_local,
+        revert,
         unsynced,
         describe,
         after_pull: nothing_after,
     }
+}
+
+/// An answer or assignment the server refused goes back to empty; a submission is the
+/// server's own and is never pushed.
+fn revert(conn: &Connection, kind: RecordKind, entity_id: &str, field: &str) -> Result<bool> {
+    if kind == RecordKind::ReportSubmission {
+        return Ok(false);
+    }
+    write_local(conn, kind, entity_id, field, &Value::Null)
 }
 
 /// "<form title> — <cycle>" and the answer path (or section) in words, in `lang`.

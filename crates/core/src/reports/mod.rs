@@ -17,6 +17,7 @@ mod export_docx;
 pub(crate) mod export_model;
 mod export_package;
 mod export_pdf;
+pub mod files;
 pub(crate) mod kinds;
 pub mod labels;
 pub mod submission;

@@ -17,6 +17,16 @@ use crate::{Core, Error, Result};
 /// in the outbox, no conflict on it waits for a person. Returns the request to send.
 fn prepare(core: &Core, draft_id: &str) -> Result<SubmitReport> {
     let lang = core.language()?;
+    let files = super::files::files_waiting(core, draft_id)?;
+    if files > 0 {
+        return Err(Error::invalid(
+            ErrorCode::ReportFilesWaiting,
+            format!(
+                "{files} file(s) of this report have not reached the server yet: sync, then submit"
+            ),
+        )
+        .with("count", files));
+    }
     let conn = core.conn();
     let draft = load_editable(&conn, draft_id)?;
     check_complete(&conn, &draft, &lang)?;

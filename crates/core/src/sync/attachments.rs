@@ -54,6 +54,14 @@
 //!
 //! Uploads are per account on the server: signing in to another account forgets the upload
 //! URLs and flags (the files go again to the new account).
+//!
+//! # Beside sync, smallest first
+//!
+//! [`upload_pending`] sends every file not yet uploaded, the smallest first, and runs beside
+//! sync rounds (its own lock, its own requests): a 20 MB map on a slow link never holds back a
+//! ticked box, which goes out in the next round meanwhile. A file the server will not take
+//! (over its size limit, a refused type, no room in the quota) is marked refused with the
+//! server's answer, for the person to read at its question, and the others go on.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -72,8 +80,8 @@ use stopover_protocol::files::{
 };
 
 use super::client::{REQUEST_TIMEOUT, SyncClient, looks_like_html, network_error};
-use super::state::NOW;
-use crate::{Core, Error, Result};
+use super::state::{self, NOW};
+use crate::{Core, Error, ErrorReport, Result};
 
 pub use stopover_protocol::files::DEFAULT_CHUNK_BYTES;
 
@@ -146,6 +154,8 @@ pub struct Attachment {
     /// The server's upload URL, once created.
     pub upload_url: Option<String>,
     pub uploaded: bool,
+    /// Why the server will not take it, when it said so (the file waits for the person).
+    pub refused: Option<ErrorReport>,
 }
 
 /// SHA-256 (hex) and size of a file, read in chunks.
@@ -221,7 +231,7 @@ async fn record(core: &Core, source: AttachmentSource<'_>) -> Result<Attachment>
     conn.execute(
         &format!(
             "INSERT INTO attachment (sha256, path, size, filename, created_at) VALUES (?1, ?2, ?3, ?4, {NOW})
-             ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, filename = coalesce(excluded.filename, filename)"
+             ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, filename = coalesce(excluded.filename, filename), refused_json = NULL"
         ),
         params![sha256, path_text, size as i64, filename],
     )?;
@@ -229,7 +239,7 @@ async fn record(core: &Core, source: AttachmentSource<'_>) -> Result<Attachment>
 }
 
 /// Writes `data` to `target` durably, unless it is already there.
-fn keep_copy(dir: &Path, target: &Path, data: &[u8]) -> Result<()> {
+pub(crate) fn keep_copy(dir: &Path, target: &Path, data: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::DataDir {
         path: dir.to_path_buf(),
         source: e,
@@ -253,12 +263,14 @@ fn keep_copy(dir: &Path, target: &Path, data: &[u8]) -> Result<()> {
 fn get(conn: &rusqlite::Connection, sha256: &str) -> Result<Option<Attachment>> {
     Ok(conn
         .query_row(
-            "SELECT sha256, path, size, filename, upload_url, uploaded FROM attachment WHERE sha256 = ?1",
+            &format!("SELECT {COLUMNS} FROM attachment WHERE sha256 = ?1"),
             [sha256],
             from_row,
         )
         .optional()?)
 }
+
+const COLUMNS: &str = "sha256, path, size, filename, upload_url, uploaded, refused_json";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attachment> {
     Ok(Attachment {
@@ -268,7 +280,15 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attachment> {
         filename: r.get(3)?,
         upload_url: r.get(4)?,
         uploaded: r.get(5)?,
+        refused: r
+            .get::<_, Option<String>>(6)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
+}
+
+/// The attachment with this SHA-256 recorded on this device, if any.
+pub fn get_attachment(core: &Core, sha256: &str) -> Result<Option<Attachment>> {
+    get(&core.conn(), sha256)
 }
 
 fn set_upload_url(core: &Core, sha256: &str, url: Option<&str>) -> Result<()> {
@@ -281,28 +301,54 @@ fn set_upload_url(core: &Core, sha256: &str, url: Option<&str>) -> Result<()> {
 
 fn mark_uploaded(core: &Core, sha256: &str) -> Result<()> {
     core.conn().execute(
-        "UPDATE attachment SET uploaded = 1 WHERE sha256 = ?1",
+        "UPDATE attachment SET uploaded = 1, refused_json = NULL WHERE sha256 = ?1",
         [sha256],
     )?;
     Ok(())
 }
 
+fn mark_refused(core: &Core, sha256: &str, why: &Error) -> Result<()> {
+    let json = serde_json::to_string(&ErrorReport::from(why)).map_err(Error::internal)?;
+    core.conn().execute(
+        "UPDATE attachment SET refused_json = ?2 WHERE sha256 = ?1",
+        params![sha256, json],
+    )?;
+    Ok(())
+}
+
+/// Forgets every refusal, so the next [`upload_pending`] tries those files again (the person
+/// asked to sync by hand: the server's limits or the quota may have changed).
+pub fn retry_refused(core: &Core) -> Result<usize> {
+    Ok(core.conn().execute(
+        "UPDATE attachment SET refused_json = NULL WHERE refused_json IS NOT NULL AND uploaded = 0",
+        [],
+    )?)
+}
+
 /// Every attachment recorded on this device.
 pub fn attachments(core: &Core) -> Result<Vec<Attachment>> {
     let conn = core.conn();
-    let mut stmt = conn.prepare("SELECT sha256, path, size, filename, upload_url, uploaded FROM attachment ORDER BY created_at, sha256")?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM attachment ORDER BY created_at, sha256"
+    ))?;
     let rows = stmt
         .query_map([], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
-/// The attachments not (yet) uploaded, oldest first.
+/// The attachments not (yet) uploaded and not refused by the server, smallest first (then
+/// oldest): what [`upload_pending`] sends, in its order.
 pub fn pending_uploads(core: &Core) -> Result<Vec<Attachment>> {
-    Ok(attachments(core)?
-        .into_iter()
-        .filter(|a| !a.uploaded)
-        .collect())
+    let conn = core.conn();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM attachment WHERE uploaded = 0 AND refused_json IS NULL
+         ORDER BY size, created_at, sha256"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// Uploads `source` (see the module documentation) in chunks of [`DEFAULT_CHUNK_BYTES`];
@@ -744,6 +790,251 @@ async fn patch(
     }
     check_tus(client, response.headers())?;
     header_u64(response.headers(), "upload-offset")
+}
+
+// ---- limits -------------------------------------------------------------------------------
+
+const MAX_BYTES_KEY: &str = "attachment_max_bytes";
+const TYPES_KEY: &str = "attachment_types";
+
+/// What attachments may be, as the server last said (`OPTIONS /v1/files`), or the defaults
+/// every server starts with: shown before a file is picked, and checked before it is copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AttachmentLimits {
+    /// Largest file, in bytes.
+    pub max_bytes: u64,
+    /// File name extensions taken (`pdf`, `docx`, …).
+    pub extensions: Vec<String>,
+}
+
+impl Default for AttachmentLimits {
+    fn default() -> Self {
+        AttachmentLimits {
+            max_bytes: stopover_protocol::files::DEFAULT_MAX_ATTACHMENT_BYTES,
+            extensions: stopover_protocol::files::ATTACHMENT_EXTENSIONS
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
+        }
+    }
+}
+
+/// The limits this device knows: its server's, or the defaults before it has asked.
+pub fn limits(core: &Core) -> Result<AttachmentLimits> {
+    let conn = core.conn();
+    let mut limits = AttachmentLimits::default();
+    if let Some(max) = state::get(&conn, MAX_BYTES_KEY)?.and_then(|v| v.parse().ok()) {
+        limits.max_bytes = max;
+    }
+    if let Some(types) = state::get(&conn, TYPES_KEY)? {
+        let known: Vec<String> = types
+            .split(',')
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if !known.is_empty() {
+            limits.extensions = known;
+        }
+    }
+    Ok(limits)
+}
+
+/// Asks the server what it takes (`OPTIONS /v1/files`: `Tus-Max-Size`, `X-Attachment-Types`)
+/// and remembers it.
+pub async fn fetch_limits(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+) -> Result<AttachmentLimits> {
+    let response = client
+        .request_url(
+            Method::OPTIONS,
+            client.url(FILES_PATH.trim_start_matches('/')),
+        )
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(network_error)?;
+    if !response.status().is_success() {
+        return Err(unexpected(client, response).await);
+    }
+    let headers = response.headers();
+    check_tus(client, headers)?;
+    let max = header_u64(headers, "tus-max-size")?;
+    let types = headers
+        .get("x-attachment-types")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    {
+        let conn = core.conn();
+        state::set(&conn, MAX_BYTES_KEY, &max.to_string())?;
+        if let Some(types) = &types {
+            state::set(&conn, TYPES_KEY, types)?;
+        }
+    }
+    limits(core)
+}
+
+// ---- uploading everything that waits ---------------------------------------------------------
+
+/// Where [`upload_pending`] stands, for the sync indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UploadsProgress {
+    /// Bytes the server holds of the files of this run.
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub files_done: u32,
+    pub files_total: u32,
+    /// At the pace of this run so far, once something was sent.
+    pub seconds_left: Option<u64>,
+}
+
+/// What [`upload_pending`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UploadsReport {
+    /// SHA-256 of the files now on the server.
+    pub uploaded: Vec<String>,
+    /// SHA-256 of the files the server would not take, or that changed here (marked refused).
+    pub refused: Vec<String>,
+}
+
+/// Server answers that are about the file, not the moment: the file waits for the person.
+fn refuses_the_file(e: &Error) -> bool {
+    match e {
+        Error::Invalid { .. } => true,
+        Error::Server { code, .. } => matches!(
+            code,
+            ServerCode::AttachmentTooLarge
+                | ServerCode::AttachmentTypeRefused
+                | ServerCode::QuotaExceeded
+                | ServerCode::TooLarge
+        ),
+        _ => false,
+    }
+}
+
+/// Uploads every pending attachment, smallest first, resuming each from the server's offset.
+/// Runs beside sync rounds but never beside itself ([`Error::SyncInProgress`]). Asks the
+/// server's limits first. A file it will not take is marked refused and the rest go on; a
+/// network failure ends the run (the next one resumes where this one stopped).
+pub async fn upload_pending<P>(
+    core: &Core,
+    client: &SyncClient,
+    token: &str,
+    on_progress: &P,
+) -> Result<UploadsReport>
+where
+    P: Fn(UploadsProgress) + Sync + ?Sized,
+{
+    let _running = core.begin_uploads()?;
+    let pending = pending_uploads(core)?;
+    let mut report = UploadsReport::default();
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    fetch_limits(core, client, token).await?;
+    let pace = Pace::new(&pending);
+    for attachment in &pending {
+        let on_file = |p: UploadProgress| on_progress(pace.file_progress(&p));
+        match send(
+            core,
+            client,
+            token,
+            attachment,
+            DEFAULT_CHUNK_BYTES,
+            &on_file,
+        )
+        .await
+        {
+            Ok(()) => {
+                pace.file_done(attachment);
+                report.uploaded.push(attachment.sha256.clone());
+            }
+            Err(e) if refuses_the_file(&e) => {
+                tracing::warn!(sha256 = %attachment.sha256, code = %e.code(), error = %e, "attachment refused");
+                mark_refused(core, &attachment.sha256, &e)?;
+                pace.file_done(attachment);
+                report.refused.push(attachment.sha256.clone());
+            }
+            Err(e) => return Err(e),
+        }
+        on_progress(pace.snapshot());
+    }
+    Ok(report)
+}
+
+/// Bytes and time left of one [`upload_pending`] run.
+struct Pace {
+    started: std::time::Instant,
+    inner: std::sync::Mutex<PaceState>,
+}
+
+struct PaceState {
+    total: u64,
+    files_total: u32,
+    files_done: u32,
+    /// Bytes of finished files, and the last offset heard of the file under way.
+    finished_bytes: u64,
+    current: (String, u64),
+    /// Bytes sent in this run (a resumed file's earlier bytes do not count for the pace).
+    sent: u64,
+}
+
+impl Pace {
+    fn new(files: &[Attachment]) -> Pace {
+        Pace {
+            started: std::time::Instant::now(),
+            inner: std::sync::Mutex::new(PaceState {
+                total: files.iter().map(|a| a.size).sum(),
+                files_total: files.len() as u32,
+                files_done: 0,
+                finished_bytes: 0,
+                current: (String::new(), 0),
+                sent: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PaceState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn file_progress(&self, p: &UploadProgress) -> UploadsProgress {
+        {
+            let mut s = self.lock();
+            if s.current.0 == p.sha256 {
+                s.sent += p.bytes_done.saturating_sub(s.current.1);
+            }
+            s.current = (p.sha256.clone(), p.bytes_done);
+        }
+        self.snapshot()
+    }
+
+    fn file_done(&self, a: &Attachment) {
+        let mut s = self.lock();
+        s.finished_bytes += a.size;
+        s.files_done += 1;
+        s.current = (String::new(), 0);
+    }
+
+    fn snapshot(&self) -> UploadsProgress {
+        let s = self.lock();
+        let done = (s.finished_bytes + s.current.1).min(s.total);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let seconds_left = (s.sent > 0 && elapsed > 0.0).then(|| {
+            let rate = s.sent as f64 / elapsed;
+            ((s.total - done) as f64 / rate).ceil() as u64
+        });
+        UploadsProgress {
+            bytes_done: done,
+            bytes_total: s.total,
+            files_done: s.files_done,
+            files_total: s.files_total,
+            seconds_left,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,11 @@ pub trait LocalKind: Sync {
     fn write(&self, conn: &Connection, entity_id: &str, field: &str, value: &Value)
     -> Result<bool>;
 
+    /// Puts a field back to what it is when the server never held it: the server refused the
+    /// first change to it, so the screen must not go on showing the refused value (the
+    /// refusal keeps it, for the person to read). Returns whether anything was written.
+    fn revert(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<bool>;
+
     /// The local value of one field, `None` if the record does not exist here.
     fn read(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<Option<Value>>;
 
@@ -67,6 +72,7 @@ pub struct KindFns {
     pub kind: RecordKind,
     pub write: fn(&Connection, RecordKind, &str, &str, &Value) -> Result<bool>,
     pub read: fn(&Connection, RecordKind, &str, &str) -> Result<Option<Value>>,
+    pub revert: fn(&Connection, RecordKind, &str, &str) -> Result<bool>,
     pub unsynced: fn(&Connection, RecordKind) -> Result<Unsynced>,
     pub describe: fn(&Connection, RecordKind, &str, &str, &str) -> Result<Subject>,
     pub after_pull: fn(&Core) -> Result<()>,
@@ -75,6 +81,12 @@ pub struct KindFns {
 /// For kinds with no local work to queue at sign-in (the server's own records).
 pub fn nothing_unsynced(_: &Connection, _: RecordKind) -> Result<Vec<(String, String, Value)>> {
     Ok(Vec::new())
+}
+
+/// For kinds whose refused value stays as it is (a refused forum post keeps its text for the
+/// author to fix; the server's own records are never pushed).
+pub fn never_revert(_: &Connection, _: RecordKind, _: &str, _: &str) -> Result<bool> {
+    Ok(false)
 }
 
 /// For kinds with nothing to do after a pull.
@@ -99,6 +111,10 @@ impl LocalKind for KindFns {
 
     fn read(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<Option<Value>> {
         (self.read)(conn, self.kind, entity_id, field)
+    }
+
+    fn revert(&self, conn: &Connection, entity_id: &str, field: &str) -> Result<bool> {
+        (self.revert)(conn, self.kind, entity_id, field)
     }
 
     fn unsynced(&self, conn: &Connection) -> Result<Vec<(String, String, Value)>> {
@@ -147,6 +163,20 @@ pub(crate) fn write(
 ) -> Result<bool> {
     match by_name(core, kind) {
         Some(k) => k.write(conn, entity_id, field, value),
+        None => Ok(false),
+    }
+}
+
+/// Reverts a field of the kind named `kind` to its default ([`LocalKind::revert`]).
+pub(crate) fn revert(
+    core: &Core,
+    conn: &Connection,
+    kind: &str,
+    entity_id: &str,
+    field: &str,
+) -> Result<bool> {
+    match by_name(core, kind) {
+        Some(k) => k.revert(conn, entity_id, field),
         None => Ok(false),
     }
 }

@@ -371,7 +371,8 @@ pub struct PushSummary {
 ///   there is nothing to choose and no conflict is kept;
 /// - `rejected` → the operation moves to `sync_rejected` with the server's reason; the next
 ///   operation on the field is based on the known server version, and if none is queued the
-///   field shows the server's value again (when this device knows it).
+///   field shows the server's value again (when this device knows it), or its default when
+///   the server never held it ([`LocalKind::revert`](super::kinds::LocalKind::revert)).
 ///
 /// The answer must have one result per operation in `sent` ([`check_push_response`]), or
 /// nothing changes. Results for operations no longer in the outbox are ignored.
@@ -454,11 +455,18 @@ pub fn apply_push_results(
                 )?;
                 let known = known_version(&tx, f)?;
                 promote_next(&tx, f, known)?;
-                if !has_queued_op(&tx, f)?
-                    && !has_conflict(&tx, f)?
-                    && let Some(server_value) = known_value(&tx, f)?
-                {
-                    kinds::write(core, &tx, &kind, &entity_id, &field, &server_value)?;
+                if !has_queued_op(&tx, f)? && !has_conflict(&tx, f)? {
+                    match known_value(&tx, f)? {
+                        Some(server_value) => {
+                            kinds::write(core, &tx, &kind, &entity_id, &field, &server_value)?;
+                        }
+                        // The server never held the field: back to its default, so the screen
+                        // shows what the server holds (no refused owner, no refused place).
+                        None if known == 0 => {
+                            kinds::revert(core, &tx, &kind, &entity_id, &field)?;
+                        }
+                        None => {}
+                    }
                 }
                 summary.rejected += 1;
             }

@@ -9,6 +9,11 @@
 //!   uploaded by two accounts is kept once; each account sees only its own uploads.
 //!
 //! One request at a time writes to an upload (a second gets 409 `upload_busy`).
+//!
+//! Who may download a complete file (by its SHA-256): the account that uploaded it; every
+//! account of a country whose national report names it in an answer (`name sha256:…`, the
+//! answer being the link between the file, the report and the question); and the Secretariat
+//! (and admins) for a file some country's report names. Anyone else is told it does not exist.
 
 pub mod store;
 
@@ -18,7 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use http_body_util::BodyExt;
-use stopover_protocol::files::{MAX_ATTACHMENT_BYTES, UploadMetadata, is_sha256_hex};
+use stopover_protocol::files::{UploadMetadata, attachment_type_allowed, is_sha256_hex};
+use stopover_protocol::{RecordKind, Role};
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
@@ -126,10 +132,22 @@ pub async fn create(
     length: u64,
     metadata: &str,
 ) -> Result<Created> {
-    if length > MAX_ATTACHMENT_BYTES {
-        return Err(Error::AttachmentTooLarge);
+    let max = state
+        .config
+        .max_attachment_bytes
+        .min(stopover_protocol::files::MAX_ATTACHMENT_BYTES);
+    if length > max {
+        return Err(Error::AttachmentTooLarge { max });
     }
     let meta = UploadMetadata::parse(metadata).map_err(Error::BadHeader)?;
+    // A file without a name (another client's) is taken; a named one must be of a known type.
+    if let Some(name) = meta.filename.as_deref()
+        && !attachment_type_allowed(name)
+    {
+        return Err(Error::AttachmentTypeRefused {
+            file: name.to_string(),
+        });
+    }
     // Abandoned uploads neither count against the quota nor block new ones.
     crate::janitor::expire_uploads(state, Some(account_id)).await?;
     let storage = state.storage.clone();
@@ -400,18 +418,66 @@ async fn finish(state: &AppState, row: &UploadRow) -> Result<()> {
     }
 }
 
-/// The complete file the caller may download: by upload id, or by SHA-256 among the caller's
-/// uploads. Returns its path and row.
+/// Who asks for a file: their account, role and country.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub account_id: i64,
+    pub role: Role,
+    pub country: Option<String>,
+}
+
+/// The report answers that name the file `sha256` (as `name sha256:<hex>`), in the report of
+/// `country`, or in any country's report when `country` is `None`: `(report, answer path)`.
+pub fn report_links(
+    conn: &rusqlite::Connection,
+    country: Option<&str>,
+    sha256: &str,
+) -> Result<Vec<(String, String)>> {
+    let scope = match country {
+        Some(c) => format!("country:{c}"),
+        None => "country:%".to_string(),
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT entity_id, field FROM field WHERE scope LIKE ?1 AND kind = ?2 AND value LIKE ?3",
+    )?;
+    let pattern = format!("%sha256:{sha256}\"");
+    let rows = stmt.query_map(
+        rusqlite::params![scope, RecordKind::ReportAnswer.name(), pattern],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The complete file the caller may download: by upload id (their own), or by SHA-256 — their
+/// own upload, or one a report they may read names (see the module documentation). Returns
+/// its path and row.
 pub async fn downloadable(
     state: &AppState,
-    account_id: i64,
+    reader: &Reader,
     id_or_sha: &str,
 ) -> Result<(PathBuf, UploadRow)> {
+    let account_id = reader.account_id;
     let row = if is_sha256_hex(id_or_sha) {
         let sha = id_or_sha.to_string();
+        let reader = reader.clone();
         state
             .db
-            .read(move |conn| store::find_by_sha(conn, account_id, &sha))
+            .read(move |conn| {
+                if let Some(own) = store::find_by_sha(conn, reader.account_id, &sha)? {
+                    return Ok(Some(own));
+                }
+                let linked = match (&reader.country, reader.role) {
+                    (_, Role::Secretariat | Role::Admin) => {
+                        !report_links(conn, None, &sha)?.is_empty()
+                    }
+                    (Some(country), _) => !report_links(conn, Some(country), &sha)?.is_empty(),
+                    (None, _) => false,
+                };
+                if !linked {
+                    return Ok(None);
+                }
+                store::find_complete_by_sha(conn, &sha)
+            })
             .await?
             .ok_or(Error::NoSuchUpload)?
     } else {

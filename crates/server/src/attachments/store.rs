@@ -57,6 +57,12 @@ pub fn find_by_sha(conn: &Connection, account_id: i64, sha256: &str) -> Result<O
         .optional()?)
 }
 
+/// A complete upload of the file with this SHA-256, by any account.
+pub fn find_complete_by_sha(conn: &Connection, sha256: &str) -> Result<Option<UploadRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM upload WHERE sha256 = ?1 AND complete = 1 LIMIT 1");
+    Ok(conn.query_row(&sql, [sha256], from_row).optional()?)
+}
+
 pub fn insert(conn: &Connection, row: &UploadRow) -> Result<()> {
     conn.execute(
         "INSERT INTO upload (id, account_id, sha256, length, received, filename, metadata, complete, created_at, touched_at)

@@ -275,6 +275,9 @@ pub struct ServeArgs {
     /// Unfinished uploads one account may have at once.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub max_unfinished_uploads: u64,
+    /// Largest attachment taken, in MiB (1 to 50); the app tells people before they pick a file.
+    #[arg(long, value_name = "MIB", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=50))]
+    pub max_attachment_mib: u64,
     /// Unfinished uploads that received nothing for this many hours are discarded.
     #[arg(long, value_name = "HOURS", default_value_t = 168.0, value_parser = positive)]
     pub upload_expiry_hours: f64,

@@ -123,6 +123,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         pending_days: args.pending_days,
         quota_bytes: args.quota_mib.saturating_mul(1024 * 1024),
         max_unfinished_uploads: args.max_unfinished_uploads,
+        max_attachment_bytes: args.max_attachment_mib.saturating_mul(1024 * 1024),
         upload_expiry: hours(args.upload_expiry_hours),
         write_budget_per_hour: args.write_budget_mib_per_hour.saturating_mul(1024 * 1024),
         forum_posts_per_hour: args.forum_posts_per_hour,

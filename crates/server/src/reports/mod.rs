@@ -18,7 +18,8 @@ use crate::accounts::store as accounts;
 use crate::auth::policy::SyncScope;
 use stopover_protocol::packs::PackArchive;
 use stopover_protocol::reports::{
-    SubmissionReceipt, SubmitReport, answers_digest, is_cycle, is_form_id, report_entity_id,
+    ReceiptAttachment, SubmissionReceipt, SubmitReport, answers_digest, is_cycle, is_form_id,
+    parse_file_answer, report_entity_id,
 };
 
 use crate::auth::policy::{Action, authorize, sync_scope};
@@ -423,6 +424,7 @@ pub fn submit(
         });
     }
     let submitted: BTreeMap<String, String> = state.submission_answers().into_iter().collect();
+    let attachments = submitted_files(conn, &submitted)?;
     let now = unix_now();
     let submitted_at: String = conn.query_row(
         "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch')",
@@ -439,6 +441,7 @@ pub fn submit(
         submitted_at,
         answers_sha256: digest,
         answers_submitted: submitted.len() as u32,
+        attachments,
     };
     let receipt_json = serde_json::to_string(&receipt)?;
     conn.execute(
@@ -468,6 +471,35 @@ pub fn submit(
         &receipt.receipt_id,
     )?;
     Ok(receipt)
+}
+
+/// The files the submitted answers name, each complete on the server, for the receipt; or
+/// [`Error::AttachmentsMissing`] naming those not (yet) uploaded: a report travels with its
+/// files or not at all.
+fn submitted_files(
+    conn: &Connection,
+    answers: &BTreeMap<String, String>,
+) -> Result<Vec<ReceiptAttachment>> {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for (path, value) in answers {
+        let Some((filename, sha256)) = parse_file_answer(value) else {
+            continue;
+        };
+        match crate::attachments::store::find_complete_by_sha(conn, sha256)? {
+            Some(row) => files.push(ReceiptAttachment {
+                path: path.clone(),
+                filename: filename.to_string(),
+                sha256: sha256.to_string(),
+                size: row.length,
+            }),
+            None => missing.push(filename.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::AttachmentsMissing { files: missing });
+    }
+    Ok(files)
 }
 
 /// The answers as submitted, for the Secretariat (path → value).
@@ -778,6 +810,7 @@ mod tests {
             submitted_at: "2027-01-01T00:00:00Z".into(),
             answers_sha256: String::new(),
             answers_submitted: 0,
+            attachments: Vec::new(),
         };
         c.execute(
             "INSERT INTO report_submission VALUES ('KE', 'cms-national-report', 'COP15', 'r1', ?1, '{}', ?2, 0)",

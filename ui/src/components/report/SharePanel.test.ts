@@ -95,3 +95,42 @@ describe('A report open while a sync round ends', () => {
     expect(backend.argsOf('open_report')).toHaveLength(2);
   });
 });
+
+describe('A click while the report is read again after a sync round (issue 9: lost clicks)', () => {
+  it('the screen keeps the answer just saved, so clicking the other choice again saves it', async () => {
+    goTo('#/reports/d1');
+    const fake = fakeCore({ values: { 'general/has_plan': 'yes' } });
+    let answerRead: (() => void) | null = null;
+    const backend = mockBackend({
+      ...fake.replies,
+      // The read starts now (with what is stored now) and answers only when the test says.
+      open_report: (a: Record<string, unknown>) => {
+        const view = (fake.replies.open_report as (a: Record<string, unknown>) => unknown)(a);
+        if (backend.argsOf('open_report').length === 1) return view;
+        return new Promise((resolve) => (answerRead = () => resolve(view)));
+      },
+    });
+    const user = userEvent.setup();
+    render(App);
+    await screen.findByTestId('report');
+    const plan = screen.getAllByTestId('question').find((q) => q.dataset.name === 'has_plan')!;
+    const radio = (label: string) => within(plan).getByLabelText(label) as HTMLInputElement;
+    expect(radio('Yes').checked).toBe(true);
+
+    // A sync round ends: the report is read again; meanwhile "No" is clicked and saved.
+    await emit(SYNC_STATUS_EVENT, syncStatus({ state: 'up_to_date', last_sync: '2027-01-01T10:00:00Z' }));
+    await waitFor(() => expect(answerRead).not.toBeNull());
+    await user.click(radio('No'));
+    await waitFor(() => expect(fake.core.values['general/has_plan']).toBe('no'));
+    // The read answers with what was stored when it began ("yes").
+    answerRead!();
+    await waitFor(() => expect(backend.argsOf('open_report')).toHaveLength(2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(radio('No').checked).toBe(true);
+    expect(radio('Yes').checked).toBe(false);
+
+    // Changing one's mind: "Yes" again is a change, and it is saved.
+    await user.click(radio('Yes'));
+    await waitFor(() => expect(fake.core.values['general/has_plan']).toBe('yes'));
+  });
+});

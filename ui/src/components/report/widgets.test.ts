@@ -111,12 +111,23 @@ describe('range, date and integer', () => {
     expect(within(q).getByTestId('range-value').textContent).toBe('4');
   });
 
-  it('saves a date at once', async () => {
+  it('reads a date typed day first or as ISO, stores ISO, and says it in words', async () => {
     const { backend } = setup();
     const input = within(question('adopted')).getByLabelText('adopted', { exact: false }) as HTMLInputElement;
-    expect(input.type).toBe('date');
-    await fireEvent.input(input, { target: { value: '2024-05-31' } });
+    // Not the system's date picker: it would follow the system's locale, not the app's.
+    expect(input.type).toBe('text');
+    expect(input.placeholder).toBe('DD/MM/YYYY');
+    await fireEvent.focus(input);
+    await fireEvent.input(input, { target: { value: '31/05/2024' } });
+    await fireEvent.blur(input);
     await waitFor(() => expect(backend.argsOf('set_report_answer')).toEqual([{ draftId: 'd1', path: 'general/adopted', value: '2024-05-31' }]));
+    expect(input.value).toBe('31/05/2024');
+    expect(within(question('adopted')).getByTestId('date-in-words').textContent).toContain('May 31, 2024');
+    await fireEvent.focus(input);
+    await fireEvent.input(input, { target: { value: '2021-01-01' } });
+    await fireEvent.blur(input);
+    await waitFor(() => expect(backend.argsOf('set_report_answer').at(-1)?.value).toBe('2021-01-01'));
+    expect(input.value).toBe('01/01/2021');
   });
 
   it('keeps a number as typed (the core judges it)', async () => {
@@ -130,17 +141,24 @@ describe('range, date and integer', () => {
 });
 
 describe('file', () => {
-  it('records the chosen file’s name and SHA-256, and can remove it', async () => {
+  it('says what may be attached, refuses other types at once, and attaches a file', async () => {
     const { backend, user } = setup();
     const q = question('map');
     expect(q.textContent).toContain('No file attached');
+    await waitFor(() => expect(within(q).getByTestId('file-limits').textContent).toContain('up to 25 MB'));
+    const input = within(q).getByTestId('file-input') as HTMLInputElement;
+    expect(input.accept).toContain('.pdf');
+    // A type that may not be attached: said at once, nothing sent.
+    // (as picked with "All files" in the dialog: `accept` only filters what it lists first)
+    await userEvent.setup({ applyAccept: false }).upload(input, new File(['MZ'], 'tool.exe'));
+    expect(within(q).getByTestId('file-error').textContent).toContain('tool.exe cannot be attached');
+    expect(backend.argsOf('attach_report_file')).toEqual([]);
     const file = new File(['abc'], 'sites map.pdf', { type: 'application/pdf' });
-    await user.upload(within(q).getByTestId('file-input') as HTMLInputElement, file);
-    // SHA-256 of "abc".
+    await user.upload(input, file);
+    // SHA-256 of "abc", as the core answers.
     const sha = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
-    await waitFor(() =>
-      expect(backend.argsOf('set_report_answer')).toEqual([{ draftId: 'd1', path: 'general/map', value: `sites map.pdf sha256:${sha}` }]),
-    );
+    await waitFor(() => expect(within(q).getByTestId('file-name').dataset.sha256).toBe(sha));
+    expect(backend.argsOf('attach_report_file')).toHaveLength(1);
     expect(within(q).getByTestId('file-name').textContent).toContain('sites map.pdf');
     await user.click(within(q).getByTestId('file-remove'));
     await waitFor(() => expect(backend.argsOf('clear_report_answer')).toEqual([{ draftId: 'd1', path: 'general/map' }]));

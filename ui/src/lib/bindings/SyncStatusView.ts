@@ -2,6 +2,7 @@
 import type { ErrorReport } from "./ErrorReport";
 import type { ProgressView } from "./ProgressView";
 import type { SyncState } from "./SyncState";
+import type { UploadsProgress } from "./UploadsProgress";
 
 /**
  * The indicator's view of sync.
@@ -11,4 +12,16 @@ export type SyncStatusView = { state: SyncState, server: string | null, account:
  * Seconds this laptop's clock is off the server's (positive: behind), when more than a
  * few minutes: the app warns, and dates follow the server's time meanwhile.
  */
-clock_skew_secs: number | null, };
+clock_skew_secs: number | null, 
+/**
+ * Attachments on this device not yet on the server (refused ones not counted).
+ */
+files_waiting: number, 
+/**
+ * Attachments the server would not take: the person replaces them at their question.
+ */
+files_refused: number, 
+/**
+ * While attachments upload: bytes and time left.
+ */
+uploads: UploadsProgress | null, };

@@ -4,7 +4,9 @@ import { invoke } from '@tauri-apps/api/core';
 import type { Lang } from '../bindings';
 
 import type {
+  AttachedFile,
   Assignment,
+  AttachmentLimits,
   CreatedReport,
   Draft,
   DraftSummary,
@@ -12,11 +14,18 @@ import type {
   ExportedFile,
   ExportFormat,
   FormSummary,
+  ReportFile,
   ReportState,
   RowsChanged,
+  SavedFile,
 } from '../bindings';
 
 export type {
+  AttachmentLimits,
+  FileState,
+  ReceiptAttachment,
+  ReportFile,
+  SavedFile,
   Assignment,
   ChoiceView as Choice,
   Completion,
@@ -52,8 +61,28 @@ export const reportApi = {
     invoke<RowsChanged>('remove_report_row', { draftId, base, index }),
   moveRow: (draftId: string, base: string, from: number, to: number) =>
     invoke<RowsChanged>('move_report_row', { draftId, base, from, to }),
+  /** Asks where to save (the system's dialog); null when the person cancelled. */
   exportReport: (draftId: string, format: ExportFormat, lang: Lang) =>
-    invoke<ExportedFile>('export_report', { draftId, format, lang }),
+    invoke<ExportedFile | null>('export_report', { draftId, format, lang }),
+  /** What attachments may be (size, types), as the server last said. */
+  attachmentLimits: () => invoke<AttachmentLimits>('attachment_limits'),
+  /** Attaches a picked file to a `file` question: its bytes travel as the raw body. */
+  attachFile: (draftId: string, path: string, file: File) =>
+    file.arrayBuffer().then((buffer) =>
+      invoke<AttachedFile>('attach_report_file', new Uint8Array(buffer), {
+        headers: {
+          'x-stopover-draft': encodeURIComponent(draftId),
+          'x-stopover-path': encodeURIComponent(path),
+          'x-stopover-filename': encodeURIComponent(file.name),
+        },
+      }),
+    ),
+  reportFiles: (draftId: string) => invoke<ReportFile[]>('report_files', { draftId }),
+  /** Opens an attached file (fetched from the server first when it is a colleague's). */
+  openFile: (sha256: string, filename: string) => invoke<SavedFile>('open_report_file', { sha256, filename }),
+  /** Saves a copy where the person chooses; null when they cancelled. */
+  saveFile: (sha256: string, filename: string) =>
+    invoke<SavedFile | null>('save_report_file', { sha256, filename }),
   assignments: (draftId: string) => invoke<Assignment[]>('report_assignments', { draftId }),
   assignSection: (draftId: string, section: string, username: string | null) =>
     invoke<Assignment[]>('assign_report_section', { draftId, section, username }),

@@ -1,19 +1,48 @@
 // The state of one open report and its saves. Typing changes one key of `values` (so only that
 // field re-renders); text is saved after a pause (TEXT_SAVE_DELAY_MS), other answers at once,
 // everything on blur, section change and quit. Saves run one after the other, in order, and
-// "saved" is only claimed once every save has come back from the core (which writes before
-// it answers).
+// "saved" is only claimed once the core (which writes before it answers) has confirmed the
+// very value on screen.
+//
+// Nothing typed or clicked is dropped. The lost clicks of issue 9 came from reloads: after each
+// sync round the open report is read again (colleagues' answers may have arrived). When that
+// read started before a save was written and answered after it, its older value was put back
+// on screen: the radio button of the old choice was drawn checked again. The person's next
+// click on the choice they had made before hit a radio the browser already saw as checked, so
+// no `change` event fired and nothing was saved, while the screen showed the choice. (Typed
+// text could be wound back the same way.) Now:
+// - A read of the report carries the save count at which it started; answers saved after that
+//   keep the value on screen (`replaceView`), and so does every value the core has not
+//   confirmed yet (`#unconfirmed`: waiting, being sent, or refused).
+// - A save that fails keeps its field marked (`fieldState`), is tried again by itself after a
+//   pause (RETRY_DELAYS_MS) and by the person's "Try again", and leaving the report while one
+//   waits asks first (`unsaved`).
 import { getContext, setContext } from 'svelte';
 import { errorMessage } from '../errors';
 import { t } from '../i18n/index.svelte';
-import { reportApi, type DraftView, type Issue, type ReportProgress, type ReportState, type RowsChanged } from './api';
+import {
+  reportApi,
+  type DraftView,
+  type Issue,
+  type ReportFile,
+  type ReportProgress,
+  type ReportState,
+  type RowsChanged,
+} from './api';
 import { sectionOf } from './paths';
 
 /** Pause in typing before a text answer is saved: well under a second of typing at risk. */
 export const TEXT_SAVE_DELAY_MS = 400;
+/** Pauses before a failed save is tried again by itself (then every last one). */
+export const RETRY_DELAYS_MS = [2000, 5000, 15000, 30000];
 
 /** `idle`: nothing changed yet; `pending`: changed, not sent; `saving`: sent, no answer yet. */
 export type SaveStatus = 'idle' | 'pending' | 'saving' | 'saved' | 'error';
+/** Where one field's answer stands; `saved` once the core confirmed the value on screen. */
+export type FieldState = 'pending' | 'saving' | 'saved' | 'error';
+
+/** One change for the core: an answer, or a file for a `file` question. */
+type Change = { kind: 'value'; value: string } | { kind: 'file'; file: File };
 
 export class ReportEditor {
   view = $state.raw<DraftView>() as DraftView;
@@ -21,6 +50,12 @@ export class ReportEditor {
   report = $state.raw<ReportState>() as ReportState;
   status = $state<SaveStatus>('idle');
   error = $state<string | null>(null);
+  /** Per answer path, once it was changed in this session. */
+  fieldState = $state<Record<string, FieldState>>({});
+  /** Why a field's last save failed, in the reader's language. */
+  fieldError = $state<Record<string, string>>({});
+  /** The files the answers name, with where each stands (refreshed after attaching and syncs). */
+  files = $state.raw<ReportFile[]>([]);
   /** Questions the user has been in: their "required" messages are shown. */
   touched = $state<Record<string, true>>({});
   /** Sections the user has left: all their messages are shown when coming back. */
@@ -33,11 +68,28 @@ export class ReportEditor {
   readonly sectionProgress = $derived(new Map<string, ReportProgress>(this.report.completion.sections));
   /** A submitted report is never changed again. */
   readonly locked = $derived(this.view.draft.status === 'submitted');
+  /** Paths whose answer the core has not confirmed: waiting, being sent, or failed. */
+  readonly unsavedPaths = $derived(
+    Object.entries(this.fieldState)
+      .filter(([, s]) => s !== 'saved')
+      .map(([p]) => p),
+  );
 
-  #pending = new Map<string, string>();
-  #failed = new Map<string, string>();
+  /** Changes not sent yet, by path (the latest wins). */
+  #pending = new Map<string, Change>();
+  /** Every value on screen the core has not confirmed: waiting, in flight, or failed. */
+  #unconfirmed = new Map<string, string>();
+  /** Changes whose save failed, kept to send again. */
+  #failed = new Map<string, Change>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retries = 0;
   #queue: Promise<void> = Promise.resolve();
+  #inFlight = 0;
+  #closed = false;
+  /** Saves sent so far, and for each path the count at its latest save. */
+  #sent = 0;
+  #sentAt = new Map<string, number>();
 
   constructor(view: DraftView) {
     this.view = view;
@@ -62,6 +114,9 @@ export class ReportEditor {
     const issue = this.issues.get(path);
     if (!issue) return null;
     if (issue.kind === 'required' && !this.touched[path] && !this.visited[sectionOf(path)]) return null;
+    // Answered here, not yet saved: the core's "required" is about to go (no flash under a
+    // choice just made, no page moving under the pointer).
+    if (issue.kind === 'required' && this.value(path) !== '') return null;
     return issue;
   }
 
@@ -73,8 +128,22 @@ export class ReportEditor {
   set(path: string, value: string, debounce = false): void {
     if (this.locked) return;
     this.values[path] = value;
-    this.#pending.set(path, value);
+    this.#queueChange(path, { kind: 'value', value }, value, debounce);
+  }
+
+  /** Attaches a picked file to the `file` question at `path`, in turn with the other saves. */
+  attach(path: string, file: File): Promise<void> {
+    if (this.locked) return Promise.resolve();
+    this.#queueChange(path, { kind: 'file', file }, null, false);
+    return this.#queue;
+  }
+
+  #queueChange(path: string, change: Change, shown: string | null, debounce: boolean): void {
+    this.#pending.set(path, change);
     this.#failed.delete(path);
+    if (shown !== null) this.#unconfirmed.set(path, shown);
+    this.fieldState[path] = 'pending';
+    delete this.fieldError[path];
     this.status = 'pending';
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -82,9 +151,9 @@ export class ReportEditor {
     else void this.flush();
   }
 
-  /** Whether some change is not yet confirmed saved. */
+  /** Whether some change is not yet confirmed saved (leaving then asks first). */
   get unsaved(): boolean {
-    return this.#pending.size > 0 || this.status === 'saving';
+    return this.#pending.size > 0 || this.#inFlight > 0 || this.#failed.size > 0;
   }
 
   /** Sends every pending change now; resolves when all sent changes have been answered. */
@@ -94,18 +163,11 @@ export class ReportEditor {
     const batch = [...this.#pending];
     this.#pending.clear();
     if (batch.length > 0) {
+      this.#inFlight += batch.length;
       this.#queue = this.#queue.then(async () => {
-        for (const [path, value] of batch) {
-          this.status = 'saving';
-          try {
-            this.report =
-              value === ''
-                ? await reportApi.clearAnswer(this.draftId, path)
-                : await reportApi.setAnswer(this.draftId, path, value);
-          } catch (e) {
-            if (!this.#pending.has(path)) this.#failed.set(path, value);
-            this.error = t('report.saveFailed', { message: errorMessage(e) });
-          }
+        for (const [path, change] of batch) {
+          await this.#send(path, change);
+          this.#inFlight--;
         }
         this.#settle();
       });
@@ -113,9 +175,50 @@ export class ReportEditor {
     return this.#queue;
   }
 
-  /** Sends the changes that failed again. */
-  retry(): Promise<void> {
-    for (const [path, value] of this.#failed) if (!this.#pending.has(path)) this.#pending.set(path, value);
+  async #send(path: string, change: Change): Promise<void> {
+    // A newer change of the same field waits in #pending: this one would only be overwritten.
+    if (this.#pending.has(path)) return;
+    this.status = 'saving';
+    this.fieldState[path] = 'saving';
+    this.#sentAt.set(path, ++this.#sent);
+    try {
+      if (change.kind === 'file') {
+        const attached = await reportApi.attachFile(this.draftId, path, change.file);
+        this.report = attached.state;
+        // The core set the answer (`name sha256:…`): show what it stored.
+        if (!this.#pending.has(path)) this.values[path] = attached.value;
+        void this.refreshFiles();
+      } else {
+        this.report =
+          change.value === ''
+            ? await reportApi.clearAnswer(this.draftId, path)
+            : await reportApi.setAnswer(this.draftId, path, change.value);
+      }
+      if (this.#pending.has(path)) return; // changed again meanwhile: that save decides
+      if (change.kind === 'value' && this.#unconfirmed.get(path) === change.value) {
+        this.#unconfirmed.delete(path);
+      }
+      this.fieldState[path] = 'saved';
+      delete this.fieldError[path];
+    } catch (e) {
+      const message = errorMessage(e);
+      if (!this.#pending.has(path)) {
+        this.#failed.set(path, change);
+        this.fieldState[path] = 'error';
+        this.fieldError[path] = message;
+        if (this.#pending.size === 0) this.status = 'error';
+      }
+      this.error = t('report.saveFailed', { message });
+    }
+  }
+
+  /** Sends the changes that failed again: the person's "Try again" (the pauses between tries
+   * by itself start short again), or by itself later (`auto`). */
+  retry(auto = false): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    if (!auto) this.#retries = 0;
+    for (const [path, change] of this.#failed) if (!this.#pending.has(path)) this.#pending.set(path, change);
     this.#failed.clear();
     if (this.#pending.size === 0) {
       // Nothing to send again (e.g. a row change failed): the answers are all saved.
@@ -125,12 +228,33 @@ export class ReportEditor {
   }
 
   #settle(): void {
-    if (this.#pending.size > 0) this.status = 'pending';
-    else if (this.#failed.size > 0) this.status = 'error';
-    else {
+    if (this.#pending.size > 0 || this.#inFlight > 0) this.status = 'pending';
+    else if (this.#failed.size > 0) {
+      this.status = 'error';
+      this.#scheduleRetry();
+    } else {
       this.status = 'saved';
       this.error = null;
+      this.#retries = 0;
     }
+  }
+
+  /** Failed saves are tried again by themselves, later and later (a full disk may free up). */
+  #scheduleRetry(): void {
+    if (this.#closed || this.#retryTimer !== undefined) return;
+    const delay = RETRY_DELAYS_MS[Math.min(this.#retries, RETRY_DELAYS_MS.length - 1)]!;
+    this.#retries++;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.retry(true);
+    }, delay);
+  }
+
+  /** `values` from the core, with every value it has not confirmed yet laid over it. */
+  #withUnconfirmed(stored: Record<string, string>): Record<string, string> {
+    const values = { ...stored };
+    for (const [path, value] of this.#unconfirmed) values[path] = value;
+    return values;
   }
 
   /** Runs a row change after every pending answer is saved; answers' paths may move. */
@@ -141,10 +265,8 @@ export class ReportEditor {
       this.status = 'saving';
       try {
         const result = await change();
-        const values = { ...result.values };
         // Typing that happened meanwhile stays on screen (and is saved next).
-        for (const [path, value] of this.#pending) values[path] = value;
-        this.values = values;
+        this.values = this.#withUnconfirmed(result.values);
         this.report = result.state;
       } catch (e) {
         this.error = t('report.rowFailed', { message: errorMessage(e) });
@@ -169,17 +291,53 @@ export class ReportEditor {
     return this.#rows(() => reportApi.moveRow(this.draftId, base, from, to));
   }
 
-  /** The same draft opened again (e.g. in another language): labels change, answers stay. */
-  replaceView(view: DraftView): void {
+  /** Marks the start of a read of the whole report: pass it to `replaceView` with its answer. */
+  readStarted(): number {
+    return this.#sent;
+  }
+
+  /** The same draft read again (after a sync round, or in another language): labels and
+   * colleagues' answers change. Whatever this person changed since the read started
+   * (`since`, from `readStarted`), and whatever the core has not confirmed, stays as they left
+   * it: the read may have been answered after a later save. */
+  replaceView(view: DraftView, since = this.#sent): void {
     this.view = view;
     const values = { ...view.values };
-    for (const [path, value] of this.#pending) values[path] = value;
-    this.values = values;
-    this.report = view.state;
+    let newer = false;
+    for (const [path, at] of this.#sentAt) {
+      if (at <= since) continue;
+      newer = true;
+      if (path in this.values) values[path] = this.values[path]!;
+      else delete values[path];
+    }
+    this.values = this.#withUnconfirmed(values);
+    // A save answered after the read began carries the newer state.
+    if (!newer) this.report = view.state;
+  }
+
+  /** Reads again where each attached file stands. */
+  async refreshFiles(): Promise<void> {
+    try {
+      this.files = await reportApi.reportFiles(this.draftId);
+    } catch {
+      // The files' states are a help, not the answers: the next refresh tries again.
+    }
+  }
+
+  /** The file a `file` question's answer names, with where it stands, if known. */
+  fileAt(path: string): ReportFile | null {
+    return this.files.find((f) => f.path === path) ?? null;
   }
 
   leaveSection(name: string): void {
     this.visited[name] = true;
+  }
+
+  /** The report is closed: no more retries by themselves. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 }
 

@@ -686,3 +686,39 @@ async fn limits_and_bad_input() {
             .any(|a| a.sha256 == sha && a.uploaded)
     );
 }
+
+#[test]
+fn the_pace_says_bytes_and_time_left_and_a_resumed_file_does_not_count_as_sent() {
+    let file = |sha: &str, size| Attachment {
+        sha256: sha.into(),
+        path: PathBuf::from("/x"),
+        size,
+        filename: None,
+        upload_url: None,
+        uploaded: false,
+        refused: None,
+    };
+    let files = [file("a", 1000), file("b", 3000)];
+    let pace = Pace::new(&files);
+    let progress = |sha: &str, done| UploadProgress {
+        sha256: sha.into(),
+        bytes_done: done,
+        bytes_total: 0,
+    };
+    // Nothing sent yet: no time can be told.
+    let p = pace.file_progress(&progress("a", 0));
+    assert_eq!(
+        (p.bytes_done, p.bytes_total, p.seconds_left),
+        (0, 4000, None)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let p = pace.file_progress(&progress("a", 1000));
+    assert_eq!(p.bytes_done, 1000);
+    let left = p.seconds_left.expect("a pace once bytes went");
+    assert!(left >= 1, "3000 bytes at about 20 kB/s: {left}");
+    pace.file_done(&files[0]);
+    // The second file was half on the server already (resumed): done, not sent now.
+    let p = pace.file_progress(&progress("b", 1500));
+    assert_eq!((p.bytes_done, p.files_done, p.files_total), (2500, 1, 2));
+    assert_eq!(pace.lock().sent, 1000);
+}

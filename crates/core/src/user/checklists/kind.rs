@@ -7,7 +7,7 @@ use stopover_protocol::RecordKind;
 
 use crate::Result;
 use crate::store::NOW;
-use crate::sync::kinds::{KindFns, Subject, nothing_after};
+use crate::sync::kinds::{KindFns, Subject, never_revert, nothing_after};
 
 /// The entity id of a checklist step's progress: `<checklist>/<step>`.
 pub fn entity_id(checklist_id: &str, step_id: &str) -> String {
@@ -25,6 +25,7 @@ pub(crate) static KINDS: &[KindFns] = &[KindFns {
     kind: RecordKind::ChecklistProgress,
     write,
     read,
+    revert: never_revert,
     unsynced,
     describe,
     after_pull: nothing_after,

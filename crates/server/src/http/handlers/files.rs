@@ -7,7 +7,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LOCA
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use stopover_protocol::files::{
-    FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_OCTET_STREAM, TUS_EXTENSIONS, TUS_VERSION,
+    ATTACHMENT_EXTENSIONS, FILES_PATH, MAX_ATTACHMENT_BYTES, OFFSET_OCTET_STREAM, TUS_EXTENSIONS,
+    TUS_VERSION,
 };
 use tokio_util::io::ReaderStream;
 
@@ -50,11 +51,12 @@ fn location(id: &str) -> HeaderValue {
                 ("Tus-Resumable" = String, description = "1.0.0"),
                 ("Tus-Version" = String, description = "1.0.0"),
                 ("Tus-Extension" = String, description = "creation"),
-                ("Tus-Max-Size" = u64, description = "Largest attachment, in bytes (50 MiB)"),
+                ("Tus-Max-Size" = u64, description = "Largest attachment this server takes, in bytes (`--max-attachment-mib`, 25 MiB by default)"),
+                ("X-Attachment-Types" = String, description = "File name extensions an attachment may have, comma-separated"),
             )),
         (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
     ))]
-pub async fn options(caller: Caller) -> Result<Response> {
+pub async fn options(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -67,8 +69,11 @@ pub async fn options(caller: Caller) -> Result<Response> {
     );
     headers.insert(
         HeaderName::from_static("tus-max-size"),
-        HeaderValue::from(MAX_ATTACHMENT_BYTES),
+        HeaderValue::from(state.config.max_attachment_bytes.min(MAX_ATTACHMENT_BYTES)),
     );
+    if let Ok(types) = HeaderValue::try_from(ATTACHMENT_EXTENSIONS.join(",")) {
+        headers.insert(HeaderName::from_static("x-attachment-types"), types);
+    }
     Ok((StatusCode::NO_CONTENT, headers).into_response())
 }
 
@@ -91,7 +96,8 @@ pub async fn options(caller: Caller) -> Result<Response> {
         (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
         (status = 409, description = "`upload_busy`", body = s::ErrorBody),
         (status = 412, description = "`unsupported_tus_version`: no `Tus-Resumable: 1.0.0`", body = s::ErrorBody),
-        (status = 413, description = "`too_large`: over `Tus-Max-Size`", body = s::ErrorBody),
+        (status = 413, description = "`attachment_too_large`: over `Tus-Max-Size` (`max`); `quota_exceeded`", body = s::ErrorBody),
+        (status = 415, description = "`attachment_type_refused`: the `filename` is not a PDF, office document, image, CSV or ZIP (`file`, `types`)", body = s::ErrorBody),
         (status = 422, description = "`invalid_request`: a complete file with this SHA-256 has another length", body = s::ErrorBody),
     ))]
 pub async fn create(
@@ -218,7 +224,9 @@ pub async fn patch(
     Ok((StatusCode::NO_CONTENT, out).into_response())
 }
 
-/// Downloads a complete attachment of the caller's, by upload id or by SHA-256.
+/// Downloads a complete attachment: the caller's own (by upload id or SHA-256), or by SHA-256
+/// a file that a national report the caller may read names in an answer (their country's; any
+/// country's for the Secretariat).
 #[utoipa::path(get, path = "/v1/files/{id}", tag = "files", security(("device_token" = [])),
     params(("id" = String, Path, description = "Upload id, or the file's SHA-256 (64 hex digits)"),
         ("Tus-Resumable" = String, Header, description = "Must be 1.0.0")),
@@ -236,8 +244,12 @@ pub async fn download(
     Path(id): Path<String>,
 ) -> Result<Response> {
     authorize(&caller.account, Action::Attachments)?;
-    let (path, row) =
-        attachments::downloadable(&state, attachment_scope(&caller.account), &id).await?;
+    let reader = attachments::Reader {
+        account_id: attachment_scope(&caller.account),
+        role: caller.account.role,
+        country: caller.account.country.clone(),
+    };
+    let (path, row) = attachments::downloadable(&state, &reader, &id).await?;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;

@@ -22,7 +22,7 @@ use crate::state::AppState;
         (status = 400, description = "`bad_json`, `unsupported_protocol`", body = s::ErrorBody),
         (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
         (status = 403, description = "`forbidden`: not the country's NFP for the form's instrument", body = s::ErrorBody),
-        (status = 409, description = "`already_submitted`, or `answers_differ`: the server's copy is not what the submitter saw (sync first)", body = s::ErrorBody),
+        (status = 409, description = "`already_submitted`, or `answers_differ`: the server's copy is not what the submitter saw (sync first), or `attachments_missing`: a file an answer names has not been uploaded yet (`files`)", body = s::ErrorBody),
         (status = 422, description = "`invalid_request`, `unknown_form`, `report_incomplete`: required answers missing or not valid", body = s::ErrorBody),
         (status = 500, description = "`internal`", body = s::ErrorBody),
     ))]
