@@ -18,6 +18,7 @@ pub(crate) fn local(kind: RecordKind) -> &'static dyn LocalKind {
         RecordKind::Profile => &forum::kinds::Profile,
         RecordKind::Event => &forum::kinds::Event,
         RecordKind::EventRegistration => &forum::kinds::EventRegistration,
+        RecordKind::Feedback => &user::feedback::FeedbackKind,
     }
 }
 

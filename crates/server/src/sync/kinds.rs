@@ -5,7 +5,7 @@
 use stopover_protocol::RecordKind;
 
 use crate::records::KindRules;
-use crate::{checklists, forum, reports};
+use crate::{checklists, forum, monitoring, reports};
 
 /// The rules of `kind`.
 pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
@@ -20,6 +20,7 @@ pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
         RecordKind::Profile => &forum::kinds::Profile,
         RecordKind::Event => &forum::kinds::Event,
         RecordKind::EventRegistration => &forum::kinds::EventRegistration,
+        RecordKind::Feedback => &monitoring::feedback::Feedback,
     }
 }
 

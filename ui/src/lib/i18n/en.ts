@@ -205,6 +205,7 @@ export const en = {
   'sync.op.reportAssignment': '{report} — {section}: given to {username}',
   'sync.op.reportAssignmentTaken': '{report} — {section}: taken back',
   'sync.op.other': '{title}',
+  'sync.op.feedback': 'Your feedback on “{item}”',
   'sync.op.forumPost': 'Forum post — “{excerpt}”',
   'sync.op.contactCard': 'Your contact details in the directory',
   'sync.op.eventRegistered': 'Registration for “{event}”',
@@ -655,4 +656,14 @@ export const en = {
   'events.state.closed': 'Registration closed',
   'events.refused': 'The e-community refused the registration: {reason}',
   'events.failed': 'Not saved: {message}',
+
+  'feedback.title': 'Was this useful?',
+  'feedback.yes': 'Yes',
+  'feedback.no': 'No',
+  'feedback.missing': 'What was missing? (optional)',
+  'feedback.missingPlaceholder': 'A step, an example, a document you looked for…',
+  'feedback.privacy': 'Kept on this device and sent with your account when you sync. The Secretariat sees the answers only as totals, and what was missing without your name.',
+  'feedback.saving': 'Saving…',
+  'feedback.saved': 'Saved',
+  'feedback.failed': 'Your answer could not be saved: {message}',
 };

@@ -15,6 +15,7 @@ const STEPS: &[&str] = &[
     include_str!("008_content_provenance.sql"),
     include_str!("009_report_form_files.sql"),
     include_str!("010_refusal_codes.sql"),
+    include_str!("011_feedback.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -11,6 +11,8 @@ const STEPS: &[&str] = &[
     include_str!("004_report_scopes.sql"),
     include_str!("005_forum.sql"),
     include_str!("006_hardening.sql"),
+    // 007 is taken by wt-sync (`007_change_device.sql`): the console's step comes after it.
+    include_str!("008_console.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
