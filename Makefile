@@ -11,10 +11,11 @@ CARGO_HOME ?= $(HOME)/.cargo
 TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Tauri's build and runtime needs, the headless end-to-end stack, and the Secret Service.
+# Tauri's build and runtime needs, the headless end-to-end stack, the Secret Service, and the
+# headless browser the Secretariat's console is tested in.
 APT_PACKAGES := build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev xvfb xauth dbus dbus-x11 \
-	webkit2gtk-driver gnome-keyring fonts-dejavu-core
+	webkit2gtk-driver gnome-keyring fonts-dejavu-core chromium chromium-driver
 
 # A private session bus (without one every app launch stalls ~25 s), a throwaway unlocked
 # gnome-keyring on it (the real Secret Service the app keeps its token in), and Xvfb.
@@ -79,6 +80,8 @@ test-rust: build
 test-e2e: build deps-driver
 	$(HEADLESS) cargo test -p stopover-core keyring_store -- --ignored
 	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync --test e2e_reports --test e2e_forum -- --ignored --test-threads=1
+	# The Secretariat's console in headless Chromium (no display needed), bounded in time.
+	timeout 900 cargo test -p stopover-tests --test e2e_console -- --ignored --test-threads=1
 
 test: lint test-ui test-rust test-e2e
 	@echo "make test: all suites passed"

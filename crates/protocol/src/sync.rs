@@ -276,9 +276,9 @@ impl RecordKind {
 
     pub fn scope(self) -> Scope {
         match self {
-            RecordKind::ChecklistProgress | RecordKind::EventRegistration | RecordKind::Feedback => {
-                Scope::Account
-            }
+            RecordKind::ChecklistProgress
+            | RecordKind::EventRegistration
+            | RecordKind::Feedback => Scope::Account,
             RecordKind::ReportAnswer
             | RecordKind::ReportAssignment
             | RecordKind::ReportSubmission => Scope::Country,
@@ -606,7 +606,11 @@ mod tests {
             ("manual/meetings", "useful", json!(true)),
             ("checklist/cop-preparation", "useful", json!(false)),
             ("manual/meetings", "useful", Value::Null),
-            ("manual/meetings", "missing", json!("A worked example of credentials")),
+            (
+                "manual/meetings",
+                "missing",
+                json!("A worked example of credentials"),
+            ),
         ] {
             assert_eq!(
                 validate_operation(&op("feedback", id, field, value)),
@@ -615,11 +619,31 @@ mod tests {
             );
         }
         for (id, field, value, why) in [
-            ("library/x", "useful", json!(true), "must be `manual/<module>`"),
-            ("manual/Meetings", "useful", json!(true), "must be `manual/<module>`"),
-            ("manual/meetings", "useful", json!("yes"), "takes true, false or null"),
+            (
+                "library/x",
+                "useful",
+                json!(true),
+                "must be `manual/<module>`",
+            ),
+            (
+                "manual/Meetings",
+                "useful",
+                json!(true),
+                "must be `manual/<module>`",
+            ),
+            (
+                "manual/meetings",
+                "useful",
+                json!("yes"),
+                "takes true, false or null",
+            ),
             ("manual/meetings", "missing", json!(3), "takes text"),
-            ("manual/meetings", "rating", json!(3), "has no field `rating`"),
+            (
+                "manual/meetings",
+                "rating",
+                json!(3),
+                "has no field `rating`",
+            ),
         ] {
             let e = validate_operation(&op("feedback", id, field, value))
                 .unwrap_err()

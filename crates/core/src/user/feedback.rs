@@ -167,7 +167,11 @@ impl LocalKind for FeedbackKind {
         };
         let written = write_local(conn, kind, id, field, value)?;
         if !written {
-            tracing::warn!(entity_id, field, "sync: ignoring a feedback value of the wrong type");
+            tracing::warn!(
+                entity_id,
+                field,
+                "sync: ignoring a feedback value of the wrong type"
+            );
         }
         Ok(written)
     }
@@ -254,10 +258,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
         let mut conn = core.conn();
-        assert_eq!(get(&conn, "manual", "meetings").unwrap(), Feedback::default());
+        assert_eq!(
+            get(&conn, "manual", "meetings").unwrap(),
+            Feedback::default()
+        );
         let f = set_useful(&mut conn, "manual", "meetings", Some(false)).unwrap();
         assert_eq!(f.useful, Some(false));
-        let f = set_missing(&mut conn, "manual", "meetings", "Un exemple de lettre de créance").unwrap();
+        let f = set_missing(
+            &mut conn,
+            "manual",
+            "meetings",
+            "Un exemple de lettre de créance",
+        )
+        .unwrap();
         assert_eq!(
             f,
             Feedback {
@@ -270,21 +283,35 @@ mod tests {
         assert!(set_useful(&mut conn, "library", "x", Some(true)).is_err());
         let too_long = "x".repeat(MAX_TEXT_CHARS + 1);
         assert_eq!(
-            set_missing(&mut conn, "manual", "meetings", &too_long).unwrap_err().code(),
+            set_missing(&mut conn, "manual", "meetings", &too_long)
+                .unwrap_err()
+                .code(),
             ErrorCode::TextTooLong
         );
         // What the first sign-in would queue, and what the kind reads back.
         let pending = FeedbackKind.unsynced(&conn).unwrap();
         assert_eq!(pending.len(), 3, "{pending:?}");
         assert_eq!(
-            FeedbackKind.read(&conn, "manual/meetings", "useful").unwrap(),
+            FeedbackKind
+                .read(&conn, "manual/meetings", "useful")
+                .unwrap(),
             Some(Value::Bool(false))
         );
         // A value from the server; withdrawing is null.
-        assert!(FeedbackKind.write(&conn, "manual/meetings", "useful", &Value::Null).unwrap());
+        assert!(
+            FeedbackKind
+                .write(&conn, "manual/meetings", "useful", &Value::Null)
+                .unwrap()
+        );
         assert_eq!(get(&conn, "manual", "meetings").unwrap().useful, None);
-        assert!(!FeedbackKind.write(&conn, "bad", "useful", &Value::Bool(true)).unwrap());
-        let s = FeedbackKind.describe(&conn, "checklist/cop-preparation", "useful", "fr").unwrap();
+        assert!(
+            !FeedbackKind
+                .write(&conn, "bad", "useful", &Value::Bool(true))
+                .unwrap()
+        );
+        let s = FeedbackKind
+            .describe(&conn, "checklist/cop-preparation", "useful", "fr")
+            .unwrap();
         assert_eq!(s.title, "Préparer une COP");
     }
 }

@@ -49,7 +49,10 @@ impl Chart {
     pub fn is_empty(&self) -> bool {
         self.categories.is_empty()
             || self.series.is_empty()
-            || self.series.iter().all(|s| s.values.iter().all(Option::is_none))
+            || self
+                .series
+                .iter()
+                .all(|s| s.values.iter().all(Option::is_none))
     }
 
     /// A value as written in labels, tables and CSV.

@@ -67,10 +67,8 @@ mod tests {
         for s in &mut silent.series {
             s.name.clear();
         }
-        let bare = tiny_skia::Pixmap::decode_png(
-            &render(&svg::render(&silent), 1.0).unwrap(),
-        )
-        .unwrap();
+        let bare =
+            tiny_skia::Pixmap::decode_png(&render(&svg::render(&silent), 1.0).unwrap()).unwrap();
         assert_eq!(decoded.width(), 820);
         assert!(
             dark(&decoded) > dark(&bare) + 500,

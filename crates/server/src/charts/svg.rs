@@ -100,7 +100,11 @@ fn legend(chart: &Chart, out: &mut String, top: f64) -> f64 {
 fn notes(chart: &Chart, out: &mut String, mut y: f64) -> f64 {
     for note in &chart.notes {
         y += 18.0;
-        let _ = write!(out, r##"<text x="20" y="{y}" fill="#444444">{}</text>"##, esc(note));
+        let _ = write!(
+            out,
+            r##"<text x="20" y="{y}" fill="#444444">{}</text>"##,
+            esc(note)
+        );
     }
     y
 }
@@ -172,7 +176,11 @@ fn bars(chart: &Chart, out: &mut String, top: f64) -> f64 {
         let lines = wrap(category);
         let mid = y0 + n * bar_h / 2.0;
         let first = mid + 4.0 - (lines.len() as f64 - 1.0) * 7.0;
-        let _ = write!(out, r#"<text x="{}" y="{first}" text-anchor="end">"#, left - 8.0);
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{first}" text-anchor="end">"#,
+            left - 8.0
+        );
         for (li, line) in lines.iter().enumerate() {
             let _ = write!(
                 out,
@@ -305,12 +313,23 @@ mod tests {
     fn accessible_and_every_value_drawn() {
         let svg = render(&sample());
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-        assert!(svg.contains(r#"role="img" aria-labelledby="needs-by-region-title needs-by-region-desc""#));
-        assert!(svg.contains("<title id=\"needs-by-region-title\">Needs by topic &amp; region</title>"));
+        assert!(svg.contains(
+            r#"role="img" aria-labelledby="needs-by-region-title needs-by-region-desc""#
+        ));
+        assert!(
+            svg.contains("<title id=\"needs-by-region-title\">Needs by topic &amp; region</title>")
+        );
         assert!(svg.contains("<title>Africa (3) — National reporting: 2</title>"));
         assert!(svg.contains("<title>Asia (4) — Finances, budgets: 3</title>"));
-        assert_eq!(svg.matches("<rect x=\"280\"").count(), 3, "one bar per value");
-        assert!(!svg.contains("style="), "no inline style: the CSP forbids it");
+        assert_eq!(
+            svg.matches("<rect x=\"280\"").count(),
+            3,
+            "one bar per value"
+        );
+        assert!(
+            !svg.contains("style="),
+            "no inline style: the CSP forbids it"
+        );
         let mut lines = sample();
         lines.kind = Kind::Lines;
         let svg = render(&lines);

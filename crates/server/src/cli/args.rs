@@ -341,7 +341,9 @@ fn parse_public_key(s: &str) -> Result<String, String> {
     if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(k)
     } else {
-        Err(format!("`{s}` is not a public key: 64 hex digits, as `ecommunity pack keygen` prints it"))
+        Err(format!(
+            "`{s}` is not a public key: 64 hex digits, as `ecommunity pack keygen` prints it"
+        ))
     }
 }
 

@@ -11,8 +11,8 @@ use crate::monitoring::cycles;
 pub fn set(a: CycleSet) -> Result<()> {
     let mut conn = a.data.open()?;
     let tx = conn.transaction()?;
-    let cycle = cycles::set(&tx, &a.cycle, a.deadline.as_deref(), !a.not_current)
-        .map_err(|e| match e {
+    let cycle =
+        cycles::set(&tx, &a.cycle, a.deadline.as_deref(), !a.not_current).map_err(|e| match e {
             Error::InvalidRequest(m) => Error::Usage(m),
             e => e,
         })?;

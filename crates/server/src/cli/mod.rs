@@ -21,8 +21,8 @@ use clap::Parser;
 use crate::error::{Error, Result};
 use crate::state::{AppState, Config, ConsoleConfig, Timeouts};
 use args::{
-    AuditCommand, CategoryCommand, Cli, Command, CycleCommand, DeviceCommand, EventCommand, FormCommand,
-    ForumCommand, PackCommand, ServeArgs, UserCommand,
+    AuditCommand, CategoryCommand, Cli, Command, CycleCommand, DeviceCommand, EventCommand,
+    FormCommand, ForumCommand, PackCommand, ServeArgs, UserCommand,
 };
 
 pub fn main() -> ExitCode {

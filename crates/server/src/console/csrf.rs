@@ -22,8 +22,7 @@ pub const MAX_FORM_BYTES: usize = 256 * 1024;
 /// Constant-time equality of two tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -106,8 +105,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Checked<T> {
             Some(t) if same_token(&t, &officer.csrf) => {}
             _ => return Err(Refused::Forged(officer.lang)),
         }
-        let form =
-            serde_urlencoded::from_bytes(&bytes).map_err(|e| Refused::BadForm(lang, e.to_string()))?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| Refused::BadForm(lang, e.to_string()))?;
         Ok(Checked { officer, form })
     }
 }
@@ -123,11 +122,20 @@ mod tests {
         assert!(!same_token("abc", "abd"));
         assert!(!same_token("abc", "abcd"));
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("console.example.org"));
+        h.insert(
+            header::HOST,
+            HeaderValue::from_static("console.example.org"),
+        );
         assert!(!cross_site(&h), "no origin headers: the token decides");
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://console.example.org"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://console.example.org"),
+        );
         assert!(!cross_site(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(cross_site(&h));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(cross_site(&h));

@@ -36,7 +36,10 @@ pub fn secure_headers(mut response: Response) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -84,7 +87,13 @@ fn lang_switch(lang: Lang, back: &str) -> Markup {
 }
 
 /// A full page for a signed-in officer: `current` is the section's path.
-pub fn page(officer: &Officer, current: &str, title: &str, notice: Option<&str>, body: Markup) -> Response {
+pub fn shell(
+    officer: &Officer,
+    current: &str,
+    title: &str,
+    notice: Option<&str>,
+    body: Markup,
+) -> Response {
     let lang = officer.lang;
     let markup = html! {
         (DOCTYPE)
@@ -125,7 +134,13 @@ pub fn page(officer: &Officer, current: &str, title: &str, notice: Option<&str>,
 }
 
 /// A page for someone not signed in (sign-in, errors).
-pub fn bare_page(lang: Lang, status: StatusCode, title: &str, back: &str, body: Markup) -> Response {
+pub fn bare_page(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    back: &str,
+    body: Markup,
+) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang=(lang.code()) {

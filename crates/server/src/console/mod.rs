@@ -41,8 +41,14 @@ pub const MAX_UPLOAD_BYTES: usize =
 pub fn router(state: &AppState) -> Router<AppState> {
     let timeouts = state.config.timeouts;
     Router::new()
-        .route("/console", get(|| async { Redirect::to("/console/reporting") }))
-        .route("/console/", get(|| async { Redirect::to("/console/reporting") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::to("/console/reporting") }),
+        )
+        .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/reporting") }),
+        )
         .route("/console/static/{file}", get(static_file))
         .route("/console/lang/{code}", get(set_lang))
         .route("/console/sign-in", get(signin::form).post(signin::submit))
@@ -50,19 +56,28 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/reporting", get(reporting::page))
         .route("/console/reporting.csv", get(reporting::csv))
         .route("/console/reporting/cycle", post(reporting::set_cycle))
-        .route("/console/reports/{country}/{form}/{cycle}", get(reports::view))
+        .route(
+            "/console/reports/{country}/{form}/{cycle}",
+            get(reports::view),
+        )
         .route(
             "/console/reports/{country}/{form}/{cycle}/{file}",
             get(reports::download),
         )
         .route("/console/accounts", get(accounts::page))
         .route("/console/accounts/{username}/{action}", post(accounts::act))
-        .route("/console/devices/{id}/revoke", post(accounts::revoke_device))
+        .route(
+            "/console/devices/{id}/revoke",
+            post(accounts::revoke_device),
+        )
         .route("/console/forum", get(forum::page))
         .route("/console/forum/categories", post(forum::add_category))
         .route("/console/forum/{what}/{id}/{action}", post(forum::moderate))
         .route("/console/events", get(events::page).post(events::create))
-        .route("/console/events/{slug}", get(events::edit).post(events::update))
+        .route(
+            "/console/events/{slug}",
+            get(events::edit).post(events::update),
+        )
         .route(
             "/console/events/{slug}/registrations.csv",
             get(events::registrations_csv),
@@ -76,7 +91,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(panic_page))
                 .layer(from_fn(crate::http::layers::log_requests))
-                .layer(map_response(layout::secure_headers))
+                .layer(map_response(add_security_headers))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     timeouts.request,
@@ -84,6 +99,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .layer(RequestBodyTimeoutLayer::new(timeouts.body_idle))
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
+}
+
+async fn add_security_headers(r: Response) -> Response {
+    layout::secure_headers(r)
 }
 
 fn panic_page(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

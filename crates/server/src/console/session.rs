@@ -56,9 +56,7 @@ fn is_loopback_host(host: &str) -> bool {
         None => host.rsplit_once(':').map_or(host, |(n, _)| n),
     };
     name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `Host` header, lower-cased.
@@ -130,11 +128,7 @@ pub fn random_token() -> Result<String> {
 }
 
 /// A new session for `account_id`; returns the cookie token (never stored) and the CSRF token.
-pub fn create(
-    conn: &Connection,
-    account_id: i64,
-    lifetime_secs: i64,
-) -> Result<(String, String)> {
+pub fn create(conn: &Connection, account_id: i64, lifetime_secs: i64) -> Result<(String, String)> {
     let new = token::generate()?;
     let csrf = random_token()?;
     let now = unix_now();
@@ -211,7 +205,11 @@ pub struct Officer {
 
 /// Why a request has no officer: no (live) session → sign in; wrong account → refused.
 pub enum NoOfficer {
-    SignIn { lang: Lang, expired: bool, get: bool },
+    SignIn {
+        lang: Lang,
+        expired: bool,
+        get: bool,
+    },
     Internal(Error),
 }
 
@@ -322,7 +320,10 @@ mod tests {
         let far: IpAddr = "192.0.2.7".parse().unwrap();
         assert!(on_loopback(Some(lo), &h));
         assert!(!on_loopback(Some(far), &h));
-        h.insert(header::HOST, HeaderValue::from_static("console.example.org"));
+        h.insert(
+            header::HOST,
+            HeaderValue::from_static("console.example.org"),
+        );
         assert!(!on_loopback(Some(lo), &h), "a proxy on this machine");
         h.insert(header::HOST, HeaderValue::from_static("[::1]:80"));
         assert!(on_loopback(Some("::1".parse().unwrap()), &h));
@@ -333,7 +334,13 @@ mod tests {
     #[test]
     fn cookies_are_http_only_strict_and_secure_unless_loopback() {
         let c = set_cookie(COOKIE_SECURE, "v", Some(60), true);
-        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/", "Max-Age=60"] {
+        for part in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/",
+            "Max-Age=60",
+        ] {
             assert!(c.contains(part), "{c}");
         }
         let c = set_cookie(COOKIE_LOOPBACK, "v", None, false);

@@ -129,7 +129,12 @@ pub fn update(conn: &Connection, slug: &str, info: &EventInfo) -> Result<()> {
     let json = serde_json::to_value(info)?;
     conn.execute(
         "UPDATE event SET info = ?2, registration_closes_on = ?3, capacity = ?4 WHERE slug = ?1",
-        params![slug, json.to_string(), info.registration_closes_on, info.capacity],
+        params![
+            slug,
+            json.to_string(),
+            info.registration_closes_on,
+            info.capacity
+        ],
     )?;
     super::publish(conn, RecordKind::Event, slug, "info", &json)?;
     Ok(())

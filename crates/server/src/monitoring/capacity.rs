@@ -260,14 +260,25 @@ mod tests {
             response("AU", "COP15", "meetings", "yes", "2"),
         ];
         let needs = needs_by_region(&all, &form, "fr", 3);
-        let region = |r: &str| needs.regions.iter().find(|x| x.region == r).unwrap().clone();
+        let region = |r: &str| {
+            needs
+                .regions
+                .iter()
+                .find(|x| x.region == r)
+                .unwrap()
+                .clone()
+        };
         assert!(region("africa").shown);
         assert_eq!(region("africa").respondents, 3);
         assert!(!region("europe").shown, "one country that did not agree");
         assert!(region("oceania").shown, "one country, but it agreed");
         assert_eq!(needs.counts[&("africa", "finances".to_string())], 2);
         assert_eq!(needs.counts[&("africa", "meetings".to_string())], 1);
-        assert!(!needs.counts.contains_key(&("europe", "finances".to_string())));
+        assert!(
+            !needs
+                .counts
+                .contains_key(&("europe", "finances".to_string()))
+        );
         assert_eq!(needs.topics[4].label, "Finances");
         assert_eq!(needs.topics[0].label, "Désignation des points focaux");
 

@@ -48,7 +48,10 @@ pub fn set(
         )));
     }
     if make_current {
-        conn.execute("UPDATE reporting_cycle SET is_current = 0 WHERE is_current = 1", [])?;
+        conn.execute(
+            "UPDATE reporting_cycle SET is_current = 0 WHERE is_current = 1",
+            [],
+        )?;
     }
     conn.execute(
         "INSERT INTO reporting_cycle (cycle, deadline, is_current, updated_at) VALUES (?1, ?2, ?3, ?4)

@@ -84,7 +84,11 @@ impl Published {
 /// `title = "…"` from a Manual module's front matter or a checklist's TOML.
 fn title_of(text: &str) -> Option<String> {
     text.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("title")?.trim_start().strip_prefix('=')?;
+        let rest = line
+            .trim()
+            .strip_prefix("title")?
+            .trim_start()
+            .strip_prefix('=')?;
         let v: toml::Value = toml::from_str(&format!("v = {}", rest.trim()))
             .ok()
             .and_then(|t: toml::Table| t.get("v").cloned())?;

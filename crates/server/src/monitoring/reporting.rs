@@ -97,13 +97,7 @@ pub fn report_forms(pack: &Published) -> Vec<(String, String, Arc<Form>)> {
     pack.forms
         .iter()
         .filter(|f| f.id != CAPACITY_FORM)
-        .filter_map(|f| {
-            Some((
-                f.id.clone(),
-                f.instrument()?.to_string(),
-                f.form()?.clone(),
-            ))
-        })
+        .filter_map(|f| Some((f.id.clone(), f.instrument()?.to_string(), f.form()?.clone())))
         .collect()
 }
 
@@ -117,7 +111,11 @@ pub fn answers(conn: &Connection, country: &str, entity: &str) -> Result<BTreeMa
         "SELECT field, value FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3",
     )?;
     let rows = stmt.query_map(
-        params![format!("country:{country}"), RecordKind::ReportAnswer.name(), entity],
+        params![
+            format!("country:{country}"),
+            RecordKind::ReportAnswer.name(),
+            entity
+        ],
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
     )?;
     let mut out = BTreeMap::new();
@@ -132,9 +130,8 @@ pub fn answers(conn: &Connection, country: &str, entity: &str) -> Result<BTreeMa
 
 /// The colleagues sections of a report are given to (distinct usernames).
 fn shared_with(conn: &Connection, country: &str, entity: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT value FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT value FROM field WHERE scope = ?1 AND kind = ?2 AND entity_id = ?3")?;
     let rows = stmt.query_map(
         params![
             format!("country:{country}"),
@@ -240,7 +237,10 @@ fn submissions(conn: &Connection, cycle: &str) -> Result<Submitted> {
         let (country, form, receipt, answers) = row?;
         out.insert(
             (country, form),
-            (serde_json::from_str(&receipt)?, serde_json::from_str(&answers)?),
+            (
+                serde_json::from_str(&receipt)?,
+                serde_json::from_str(&answers)?,
+            ),
         );
     }
     Ok(out)
@@ -252,7 +252,9 @@ fn focal_countries(conn: &Connection, instrument: &str) -> Result<BTreeSet<Strin
     for a in crate::accounts::store::list(conn)? {
         if a.status == stopover_protocol::AccountStatus::Approved
             && a.role == stopover_protocol::Role::Nfp
-            && a.instruments.iter().any(|i| i.eq_ignore_ascii_case(instrument))
+            && a.instruments
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(instrument))
             && let Some(c) = a.country
         {
             out.insert(c);
@@ -340,7 +342,10 @@ pub fn table(
                     };
                     ReportRow {
                         attachments: attachments(conn, &form, &country, &answers)?,
-                        late: cycle.deadline.as_deref().is_some_and(|d| today.as_str() > d),
+                        late: cycle
+                            .deadline
+                            .as_deref()
+                            .is_some_and(|d| today.as_str() > d),
                         country,
                         region,
                         instrument: instrument.clone(),

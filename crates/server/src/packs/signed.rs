@@ -37,14 +37,15 @@ pub fn sign_to_file(key_file: &Path, pack_dir: &Path, out: &Path) -> Result<Pack
     let bytes = archive.encode();
     let release = sign(&version, &bytes, &key);
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let stored = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let fail = |e: zip::result::ZipError| Error::Pack(format!("cannot write the signed pack: {e}"));
     zip.start_file(RELEASE_FILE, stored).map_err(fail)?;
     zip.write_all(serde_json::to_string_pretty(&release)?.as_bytes())
         .map_err(|e| Error::Pack(e.to_string()))?;
     zip.start_file(ARCHIVE_FILE, stored).map_err(fail)?;
-    zip.write_all(&bytes).map_err(|e| Error::Pack(e.to_string()))?;
+    zip.write_all(&bytes)
+        .map_err(|e| Error::Pack(e.to_string()))?;
     let file = zip.finish().map_err(fail)?.into_inner();
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -124,11 +125,14 @@ pub fn verify(
     if hex(&Sha256::digest(bytes)) != release.sha256 {
         return Err(refuse("the archive's SHA-256 is not the one signed".into()));
     }
-    if !trusted.iter().any(|k| *k == release.key_id) {
+    if !trusted.contains(&release.key_id) {
         return Err(refuse(if trusted.is_empty() {
             "this server trusts no signing key yet: publish the first pack with `ecommunity pack publish`, or start the server with --pack-signer".into()
         } else {
-            format!("it is signed with key {}, which this server does not trust", release.key_id)
+            format!(
+                "it is signed with key {}, which this server does not trust",
+                release.key_id
+            )
         }));
     }
     let key = public_key(&release.key_id)
@@ -189,13 +193,17 @@ pub fn publish(
     let trusted = trusted_keys(&tx, extra_keys)?;
     verify(&tx, release, bytes, &trusted)?;
     let packs_dir = data_dir.join("packs");
-    super::write_atomically(&packs_dir, &archive_path(&packs_dir, &release.version), bytes)
-        .map_err(|e| {
-            Error::Pack(format!(
-                "cannot store the archive in {}: {e}",
-                packs_dir.display()
-            ))
-        })?;
+    super::write_atomically(
+        &packs_dir,
+        &archive_path(&packs_dir, &release.version),
+        bytes,
+    )
+    .map_err(|e| {
+        Error::Pack(format!(
+            "cannot store the archive in {}: {e}",
+            packs_dir.display()
+        ))
+    })?;
     tx.execute(
         "INSERT INTO pack_release (version, sha256, size, signature, key_id, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![release.version, release.sha256, release.size as i64, release.signature, release.key_id, unix_now()],
@@ -229,7 +237,10 @@ mod tests {
         super::super::tests::write_pack(&pack, "2026.12.0");
         let file = dir.path().join("signed.zip");
         sign_to_file(&key, &pack, &file).unwrap();
-        assert!(sign_to_file(&key, &pack, &file).is_err(), "never overwrites");
+        assert!(
+            sign_to_file(&key, &pack, &file).is_err(),
+            "never overwrites"
+        );
         let (release, bytes) = read(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(release.version, "2026.12.0");
 
@@ -241,13 +252,33 @@ mod tests {
         let mut bad = bytes.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        let e = publish(&mut c, dir.path(), &release, &bad, std::slice::from_ref(&key_id), "sec", "local")
-            .unwrap_err();
+        let e = publish(
+            &mut c,
+            dir.path(),
+            &release,
+            &bad,
+            std::slice::from_ref(&key_id),
+            "sec",
+            "local",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("SHA-256"), "{e}");
         // Trusted: published, logged.
-        publish(&mut c, dir.path(), &release, &bytes, std::slice::from_ref(&key_id), "sec", "local").unwrap();
+        publish(
+            &mut c,
+            dir.path(),
+            &release,
+            &bytes,
+            std::slice::from_ref(&key_id),
+            "sec",
+            "local",
+        )
+        .unwrap();
         assert_eq!(latest(&c).unwrap().unwrap().version, "2026.12.0");
-        assert_eq!(crate::audit::list(&c, 1, None, None).unwrap()[0].action, "pack.publish");
+        assert_eq!(
+            crate::audit::list(&c, 1, None, None).unwrap()[0].action,
+            "pack.publish"
+        );
         // The same version again: not newer. (The key is now trusted from the first pack.)
         let e = publish(&mut c, dir.path(), &release, &bytes, &[], "sec", "local").unwrap_err();
         assert!(e.to_string().contains("not newer"), "{e}");

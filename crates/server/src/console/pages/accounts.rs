@@ -22,7 +22,7 @@ use crate::auth::devices::{self, DeviceRow};
 use crate::auth::policy::{Action, authorize};
 use crate::console::csrf::Checked;
 use crate::console::i18n::{Lang, t, tf};
-use crate::console::layout::{csrf_field, page, when};
+use crate::console::layout::{csrf_field, shell, when};
 use crate::console::session::{self, Officer};
 use crate::error::{Error, Result};
 use crate::forum::directory;
@@ -49,9 +49,18 @@ pub async fn page(
     for d in devices {
         by_user.entry(d.username.clone()).or_default().push(d);
     }
-    let pending: Vec<&AccountRow> = accounts.iter().filter(|a| a.status == AccountStatus::Pending).collect();
-    let active: Vec<&AccountRow> = accounts.iter().filter(|a| a.status == AccountStatus::Approved).collect();
-    let revoked: Vec<&AccountRow> = accounts.iter().filter(|a| a.status == AccountStatus::Revoked).collect();
+    let pending: Vec<&AccountRow> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Pending)
+        .collect();
+    let active: Vec<&AccountRow> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Approved)
+        .collect();
+    let revoked: Vec<&AccountRow> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Revoked)
+        .collect();
     let body = html! {
         section aria-labelledby="pending-heading" {
             h2 #pending-heading { (tf(l, "accounts.pending_heading", &[("n", &pending.len())])) }
@@ -127,7 +136,7 @@ pub async fn page(
             }
         }
     };
-    Ok(page(
+    Ok(shell(
         &officer,
         "/console/accounts",
         t(l, "accounts.title"),
@@ -298,25 +307,42 @@ pub async fn act(
     let l = officer.lang;
     match action_name.as_str() {
         "approve" => {
-            on_account(&state, &officer, username.clone(), move |tx, actor, target, source| {
-                let correction = form.correction(target)?;
-                let row = apply_correction(tx, actor, target, &correction, source)?;
-                authorize(actor, Action::ApproveAccount { target: &row })?;
-                let row = store::set_status(tx, &row.username, AccountStatus::Approved)?;
-                directory::publish_card(tx, &row)?;
-                log(tx, actor, action::ACCOUNT_APPROVE, &row, json!({"via": "console"}), source)?;
-                Ok(())
-            })
+            on_account(
+                &state,
+                &officer,
+                username.clone(),
+                move |tx, actor, target, source| {
+                    let correction = form.correction(target)?;
+                    let row = apply_correction(tx, actor, target, &correction, source)?;
+                    authorize(actor, Action::ApproveAccount { target: &row })?;
+                    let row = store::set_status(tx, &row.username, AccountStatus::Approved)?;
+                    directory::publish_card(tx, &row)?;
+                    log(
+                        tx,
+                        actor,
+                        action::ACCOUNT_APPROVE,
+                        &row,
+                        json!({"via": "console"}),
+                        source,
+                    )?;
+                    Ok(())
+                },
+            )
             .await
             .or_fail(l)?;
             Ok(done("/console/accounts", "approved", Some(&username)))
         }
         "correct" => {
-            on_account(&state, &officer, username.clone(), move |tx, actor, target, source| {
-                let correction = form.correction(target)?;
-                apply_correction(tx, actor, target, &correction, source)?;
-                Ok(())
-            })
+            on_account(
+                &state,
+                &officer,
+                username.clone(),
+                move |tx, actor, target, source| {
+                    let correction = form.correction(target)?;
+                    apply_correction(tx, actor, target, &correction, source)?;
+                    Ok(())
+                },
+            )
             .await
             .or_fail(l)?;
             Ok(done("/console/accounts", "corrected", Some(&username)))
@@ -352,32 +378,60 @@ pub async fn act(
             Ok(done("/console/accounts", "refused", Some(&username)))
         }
         "revoke" => {
-            on_account(&state, &officer, username.clone(), move |tx, actor, target, source| {
-                authorize(actor, Action::RevokeAccount { target })?;
-                let row = store::set_status(tx, &target.username, AccountStatus::Revoked)?;
-                session::delete_for_account(tx, row.id)?;
-                log(tx, actor, action::ACCOUNT_REVOKE, &row, json!({"via": "console"}), source)?;
-                Ok(())
-            })
+            on_account(
+                &state,
+                &officer,
+                username.clone(),
+                move |tx, actor, target, source| {
+                    authorize(actor, Action::RevokeAccount { target })?;
+                    let row = store::set_status(tx, &target.username, AccountStatus::Revoked)?;
+                    session::delete_for_account(tx, row.id)?;
+                    log(
+                        tx,
+                        actor,
+                        action::ACCOUNT_REVOKE,
+                        &row,
+                        json!({"via": "console"}),
+                        source,
+                    )?;
+                    Ok(())
+                },
+            )
             .await
             .or_fail(l)?;
             Ok(done("/console/accounts", "revoked", Some(&username)))
         }
         "reset-password" => {
             let temporary = password_reset::temporary_password().or_fail(l)?;
-            let hash = state.passwords.hash_async(temporary.clone()).await.or_fail(l)?;
+            let hash = state
+                .passwords
+                .hash_async(temporary.clone())
+                .await
+                .or_fail(l)?;
             let target_name = username.clone();
-            on_account(&state, &officer, username, move |tx, actor, target, source| {
-                authorize(actor, Action::ResetPassword { target })?;
-                let revoked = password_reset::apply(tx, target, &hash)?;
-                session::delete_for_account(tx, target.id)?;
-                log(tx, actor, action::ACCOUNT_RESET_PASSWORD, target, json!({"devices_signed_out": revoked, "via": "console"}), source)?;
-                Ok(())
-            })
+            on_account(
+                &state,
+                &officer,
+                username,
+                move |tx, actor, target, source| {
+                    authorize(actor, Action::ResetPassword { target })?;
+                    let revoked = password_reset::apply(tx, target, &hash)?;
+                    session::delete_for_account(tx, target.id)?;
+                    log(
+                        tx,
+                        actor,
+                        action::ACCOUNT_RESET_PASSWORD,
+                        target,
+                        json!({"devices_signed_out": revoked, "via": "console"}),
+                        source,
+                    )?;
+                    Ok(())
+                },
+            )
             .await
             .or_fail(l)?;
             // Shown once, here; never in a URL or a log.
-            Ok(page(
+            Ok(shell(
                 &officer,
                 "/console/accounts",
                 t(l, "accounts.reset_title"),
@@ -390,7 +444,7 @@ pub async fn act(
                 },
             ))
         }
-        _ => Err(Failed(super::error_page(l, &Error::UnknownPath))),
+        _ => Err(Failed::new(super::error_page(l, &Error::UnknownPath))),
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{Failed, OrFail};
 use crate::audit;
 use crate::console::i18n::t;
-use crate::console::layout::{page, when};
+use crate::console::layout::{shell, when};
 use crate::console::session::Officer;
 use crate::state::AppState;
 
@@ -65,5 +65,11 @@ pub async fn page(
             }
         }
     };
-    Ok(page(&officer, "/console/audit", t(l, "audit.title"), None, body))
+    Ok(shell(
+        &officer,
+        "/console/audit",
+        t(l, "audit.title"),
+        None,
+        body,
+    ))
 }

@@ -14,7 +14,7 @@ use super::reporting::{attachment, region_name};
 use super::{Failed, OrFail};
 use crate::charts::{self, Chart, Kind, Series};
 use crate::console::i18n::{Lang, t, tf};
-use crate::console::layout::{message_page, page};
+use crate::console::layout::{message_page, shell};
 use crate::console::session::Officer;
 use crate::error::Result;
 use crate::monitoring::capacity::{self, CAPACITY_FORM};
@@ -69,7 +69,12 @@ fn threshold(state: &AppState) -> usize {
 /// cycle when none is current.
 fn current_responses(i: &Inputs) -> Vec<capacity::Response> {
     match &i.cycle {
-        Some(c) => i.responses.iter().filter(|r| r.cycle == c.cycle).cloned().collect(),
+        Some(c) => i
+            .responses
+            .iter()
+            .filter(|r| r.cycle == c.cycle)
+            .cloned()
+            .collect(),
         None => i.responses.clone(),
     }
 }
@@ -84,31 +89,57 @@ fn needs_chart(i: &Inputs, l: Lang, min: usize) -> Option<Chart> {
         .iter()
         .filter(|r| !r.shown)
         .map(|r| {
-            tf(l, "charts.region_hidden", &[
-                ("region", &region_name(l, Some(r.region))),
-                ("n", &r.respondents),
-                ("min", &min),
-            ])
+            tf(
+                l,
+                "charts.region_hidden",
+                &[
+                    ("region", &region_name(l, Some(r.region))),
+                    ("n", &r.respondents),
+                    ("min", &min),
+                ],
+            )
         })
         .collect();
     Some(Chart {
         id: "needs-by-region".into(),
         title: t(l, "charts.needs_title").into(),
-        description: tf(l, "charts.needs_desc", &[
-            ("cycle", &i.cycle.as_ref().map(|c| c.cycle.clone()).unwrap_or_else(|| t(l, "charts.all_cycles").into())),
-            ("n", &responses.len()),
-        ]),
+        description: tf(
+            l,
+            "charts.needs_desc",
+            &[
+                (
+                    "cycle",
+                    &i.cycle
+                        .as_ref()
+                        .map(|c| c.cycle.clone())
+                        .unwrap_or_else(|| t(l, "charts.all_cycles").into()),
+                ),
+                ("n", &responses.len()),
+            ],
+        ),
         kind: Kind::Bars,
         category_header: t(l, "charts.topic").into(),
         categories: needs.topics.iter().map(|t| t.label.clone()).collect(),
         series: shown
             .iter()
             .map(|r| Series {
-                name: tf(l, "charts.region_series", &[("region", &region_name(l, Some(r.region))), ("n", &r.respondents)]),
+                name: tf(
+                    l,
+                    "charts.region_series",
+                    &[
+                        ("region", &region_name(l, Some(r.region))),
+                        ("n", &r.respondents),
+                    ],
+                ),
                 values: needs
                     .topics
                     .iter()
-                    .map(|t| needs.counts.get(&(r.region, t.name.clone())).map(|n| *n as f64))
+                    .map(|t| {
+                        needs
+                            .counts
+                            .get(&(r.region, t.name.clone()))
+                            .map(|n| *n as f64)
+                    })
                     .collect(),
             })
             .collect(),
@@ -126,7 +157,13 @@ fn knowledge_chart(i: &Inputs, l: Lang, min: usize) -> Option<Chart> {
         .cycles
         .iter()
         .filter(|c| !c.shown)
-        .map(|c| tf(l, "charts.cycle_hidden", &[("cycle", &c.cycle), ("n", &c.respondents), ("min", &min)]))
+        .map(|c| {
+            tf(
+                l,
+                "charts.cycle_hidden",
+                &[("cycle", &c.cycle), ("n", &c.respondents), ("min", &min)],
+            )
+        })
         .collect();
     Some(Chart {
         id: "knowledge-by-cycle".into(),
@@ -140,7 +177,11 @@ fn knowledge_chart(i: &Inputs, l: Lang, min: usize) -> Option<Chart> {
             .iter()
             .filter(|c| c.shown)
             .map(|c| Series {
-                name: tf(l, "charts.cycle_series", &[("cycle", &c.cycle), ("n", &c.respondents)]),
+                name: tf(
+                    l,
+                    "charts.cycle_series",
+                    &[("cycle", &c.cycle), ("n", &c.respondents)],
+                ),
                 values: k
                     .topics
                     .iter()
@@ -162,14 +203,26 @@ fn progress_chart(i: &Inputs, l: Lang) -> Option<Chart> {
     days.dedup();
     let mut series = Vec::new();
     for (form_id, instrument, _) in reporting::report_forms(pack) {
-        let at = |day: &str| i.history.iter().find(|d| d.day == day && d.form_id == form_id);
+        let at = |day: &str| {
+            i.history
+                .iter()
+                .find(|d| d.day == day && d.form_id == form_id)
+        };
         for (key, pick) in [
-            ("charts.series_submitted", (|d: &reporting::DayCounts| d.submitted) as fn(&reporting::DayCounts) -> u32),
-            ("charts.series_in_progress", |d: &reporting::DayCounts| d.in_progress),
+            (
+                "charts.series_submitted",
+                (|d: &reporting::DayCounts| d.submitted) as fn(&reporting::DayCounts) -> u32,
+            ),
+            ("charts.series_in_progress", |d: &reporting::DayCounts| {
+                d.in_progress
+            }),
         ] {
             series.push(Series {
                 name: tf(l, key, &[("instrument", &instrument)]),
-                values: days.iter().map(|d| at(d).map(|x| f64::from(pick(x)))).collect(),
+                values: days
+                    .iter()
+                    .map(|d| at(d).map(|x| f64::from(pick(x))))
+                    .collect(),
             });
         }
     }
@@ -196,7 +249,11 @@ fn usefulness_chart(i: &Inputs, l: Lang) -> Chart {
             .as_ref()
             .and_then(|p| p.item_title(kind, id, l.code()))
             .unwrap_or_else(|| id.to_string());
-        let what = if kind == "checklist" { t(l, "charts.checklist") } else { t(l, "charts.module") };
+        let what = if kind == "checklist" {
+            t(l, "charts.checklist")
+        } else {
+            t(l, "charts.module")
+        };
         format!("{name} ({what})")
     };
     let items: Vec<(&String, &ItemFeedback)> = i.feedback.iter().collect();
@@ -210,11 +267,17 @@ fn usefulness_chart(i: &Inputs, l: Lang) -> Chart {
         series: vec![
             Series {
                 name: t(l, "charts.useful").into(),
-                values: items.iter().map(|(_, f)| Some(f64::from(f.useful))).collect(),
+                values: items
+                    .iter()
+                    .map(|(_, f)| Some(f64::from(f.useful)))
+                    .collect(),
             },
             Series {
                 name: t(l, "charts.not_useful").into(),
-                values: items.iter().map(|(_, f)| Some(f64::from(f.not_useful))).collect(),
+                values: items
+                    .iter()
+                    .map(|(_, f)| Some(f64::from(f.not_useful)))
+                    .collect(),
             },
         ],
         value_label: t(l, "charts.people").into(),
@@ -327,7 +390,13 @@ pub async fn page(State(state): State<AppState>, officer: Officer) -> Result<Res
             }
         }
     };
-    Ok(page(&officer, "/console/capacity", t(l, "capacity.title"), None, body))
+    Ok(shell(
+        &officer,
+        "/console/capacity",
+        t(l, "capacity.title"),
+        None,
+        body,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -343,23 +412,36 @@ pub async fn chart_file(
     Query(q): Query<Scale>,
 ) -> Result<Response, Failed> {
     let l = officer.lang;
-    let not_found = || Failed(message_page(l, StatusCode::NOT_FOUND, "error.not_found", None));
+    let not_found = || {
+        Failed::new(message_page(
+            l,
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+            None,
+        ))
+    };
     let (id, ext) = file.rsplit_once('.').ok_or_else(not_found)?;
     if !CHARTS.iter().any(|(c, _)| *c == id) {
         return Err(not_found());
     }
     let i = inputs(&state, l).await?;
-    let chart = build(&state, &i, l, id).filter(|c| !c.is_empty()).ok_or_else(not_found)?;
+    let chart = build(&state, &i, l, id)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(not_found)?;
     let name = format!("{id}-{}.{ext}", l.code());
     Ok(match ext {
-        "svg" => attachment(charts::svg::render(&chart).into_bytes(), "image/svg+xml", &name),
+        "svg" => attachment(
+            charts::svg::render(&chart).into_bytes(),
+            "image/svg+xml",
+            &name,
+        ),
         "csv" => attachment(chart.csv().into_bytes(), "text/csv; charset=utf-8", &name),
         "png" => {
             let scale = q.scale.unwrap_or(2.0).clamp(0.5, 4.0);
             let svg = charts::svg::render(&chart);
             let png = tokio::task::spawn_blocking(move || charts::png::render(&svg, scale))
                 .await
-                .map_err(|e| Failed(super::error_page(l, &e.into())))?
+                .map_err(|e| Failed::new(super::error_page(l, &e.into())))?
                 .or_fail(l)?;
             attachment(png, "image/png", &name)
         }

@@ -10,7 +10,7 @@ use maud::html;
 use super::{Failed, Notice, OrFail, done};
 use crate::console::csrf::{cross_site, same_token};
 use crate::console::i18n::{t, tf};
-use crate::console::layout::{csrf_field, message_page, page, when};
+use crate::console::layout::{csrf_field, message_page, shell, when};
 use crate::console::session::Officer;
 use crate::error::Error;
 use crate::monitoring::capacity::CAPACITY_FORM;
@@ -25,7 +25,11 @@ pub async fn page(
 ) -> Result<Response, Failed> {
     let l = officer.lang;
     let dir = state.db.dir().to_path_buf();
-    let pack = state.db.read(move |c| published(c, &dir)).await.or_fail(l)?;
+    let pack = state
+        .db
+        .read(move |c| published(c, &dir))
+        .await
+        .or_fail(l)?;
     let body = html! {
         section aria-labelledby="pack-heading" {
             h2 #pack-heading { (t(l, "content.pack_heading")) }
@@ -100,7 +104,13 @@ pub async fn page(
             }
         }
     };
-    Ok(page(&officer, "/console/content", t(l, "content.title"), n.text(l).as_deref(), body))
+    Ok(shell(
+        &officer,
+        "/console/content",
+        t(l, "content.title"),
+        n.text(l).as_deref(),
+        body,
+    ))
 }
 
 /// Publishes an uploaded signed pack once every check passed (see `packs::signed`).
@@ -111,7 +121,14 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, Failed> {
     let l = officer.lang;
-    let forged = || Failed(message_page(l, axum::http::StatusCode::FORBIDDEN, "error.forged", None));
+    let forged = || {
+        Failed::new(message_page(
+            l,
+            axum::http::StatusCode::FORBIDDEN,
+            "error.forged",
+            None,
+        ))
+    };
     if cross_site(&headers) {
         return Err(forged());
     }
@@ -122,25 +139,45 @@ pub async fn upload(
             Ok(None) => break,
             Err(e) => {
                 tracing::info!(error = %e, "pack upload not read");
-                return Err(Failed(message_page(l, axum::http::StatusCode::BAD_REQUEST, "error.bad_form", None)));
+                return Err(Failed::new(message_page(
+                    l,
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "error.bad_form",
+                    None,
+                )));
             }
         };
         match field.name() {
             Some("csrf") => csrf = field.text().await.ok(),
             // Nothing of the file is read before the token is known to be right.
-            Some("signed") if csrf.as_deref().is_some_and(|c| same_token(c, &officer.csrf)) => {
+            Some("signed")
+                if csrf
+                    .as_deref()
+                    .is_some_and(|c| same_token(c, &officer.csrf)) =>
+            {
                 file = Some(field.bytes().await.map_err(|_| {
-                    Failed(message_page(l, axum::http::StatusCode::PAYLOAD_TOO_LARGE, "error.too_large", None))
+                    Failed::new(message_page(
+                        l,
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "error.too_large",
+                        None,
+                    ))
                 })?);
             }
             _ => return Err(forged()),
         }
     }
-    if !csrf.as_deref().is_some_and(|c| same_token(c, &officer.csrf)) {
+    if !csrf
+        .as_deref()
+        .is_some_and(|c| same_token(c, &officer.csrf))
+    {
         return Err(forged());
     }
     let Some(file) = file.filter(|f| !f.is_empty()) else {
-        return Err(Failed(super::error_page(l, &Error::InvalidRequest("choose the signed pack file to publish".into()))));
+        return Err(Failed::new(super::error_page(
+            l,
+            &Error::InvalidRequest("choose the signed pack file to publish".into()),
+        )));
     };
     let (release, bytes) = signed::read(&file).or_fail(l)?;
     let dir = state.db.dir().to_path_buf();

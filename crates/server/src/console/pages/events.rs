@@ -15,7 +15,7 @@ use crate::audit::{self, action};
 use crate::charts::csv_cell;
 use crate::console::csrf::Checked;
 use crate::console::i18n::{Lang, t, tf};
-use crate::console::layout::{csrf_field, page};
+use crate::console::layout::{csrf_field, shell};
 use crate::console::session::Officer;
 use crate::error::Error;
 use crate::forum::events;
@@ -104,7 +104,13 @@ pub async fn page(
             }
         }
     };
-    Ok(page(&officer, "/console/events", t(l, "events.title"), n.text(l).as_deref(), body))
+    Ok(shell(
+        &officer,
+        "/console/events",
+        t(l, "events.title"),
+        n.text(l).as_deref(),
+        body,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -124,7 +130,11 @@ pub struct EventForm {
 
 impl EventForm {
     fn info(&self) -> crate::error::Result<EventInfo> {
-        let some = |s: &Option<String>| s.as_ref().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let some = |s: &Option<String>| {
+            s.as_ref()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+        };
         let capacity = match some(&self.capacity) {
             None => None,
             Some(c) => Some(c.parse::<u32>().map_err(|_| {
@@ -171,7 +181,11 @@ async fn save(
                 &tx,
                 &audit::Entry {
                     actor: &actor,
-                    action: if create { action::EVENT_ADD } else { action::EVENT_EDIT },
+                    action: if create {
+                        action::EVENT_ADD
+                    } else {
+                        action::EVENT_EDIT
+                    },
                     target: Some(&slug),
                     detail: json!({"info": info, "via": "console"}),
                     source: &source,
@@ -190,7 +204,11 @@ pub async fn create(
 ) -> Result<Response, Failed> {
     let slug = form.slug.clone().unwrap_or_default().trim().to_string();
     save(&state, &officer, slug.clone(), &form, true).await?;
-    Ok(done(&format!("/console/events/{slug}"), "event_created", Some(&slug)))
+    Ok(done(
+        &format!("/console/events/{slug}"),
+        "event_created",
+        Some(&slug),
+    ))
 }
 
 pub async fn update(
@@ -199,7 +217,11 @@ pub async fn update(
     Checked { officer, form }: Checked<EventForm>,
 ) -> Result<Response, Failed> {
     save(&state, &officer, slug.clone(), &form, false).await?;
-    Ok(done(&format!("/console/events/{slug}"), "event_saved", Some(&slug)))
+    Ok(done(
+        &format!("/console/events/{slug}"),
+        "event_saved",
+        Some(&slug),
+    ))
 }
 
 async fn event_and_people(
@@ -256,7 +278,13 @@ pub async fn edit(
             }
         }
     };
-    Ok(page(&officer, "/console/events", info.title.get(l.code()), n.text(l).as_deref(), body))
+    Ok(shell(
+        &officer,
+        "/console/events",
+        info.title.get(l.code()),
+        n.text(l).as_deref(),
+        body,
+    ))
 }
 
 pub async fn registrations_csv(
@@ -275,8 +303,17 @@ pub async fn registrations_csv(
             p.instruments.join(" "),
             p.email,
         ];
-        out.push_str(&row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
-    Ok(attachment(out.into_bytes(), "text/csv; charset=utf-8", &format!("registrations-{slug}.csv")))
+    Ok(attachment(
+        out.into_bytes(),
+        "text/csv; charset=utf-8",
+        &format!("registrations-{slug}.csv"),
+    ))
 }

@@ -16,7 +16,7 @@ use super::{Failed, Notice, OrFail, done};
 use crate::audit::{self, action};
 use crate::console::csrf::Checked;
 use crate::console::i18n::{Lang, t, tf};
-use crate::console::layout::{csrf_field, page, when};
+use crate::console::layout::{csrf_field, shell, when};
 use crate::console::session::Officer;
 use crate::db::unix_now;
 use crate::error::{Error, Result};
@@ -48,7 +48,14 @@ fn queue(c: &Connection) -> Result<Vec<QueuedPost>> {
     )?;
     let rows: Vec<(String, String, String, i64, String, Option<String>)> = stmt
         .query_map([QUEUE], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     rows.into_iter()
@@ -95,7 +102,10 @@ pub async fn page(
         .await
         .or_fail(l)?;
     let now = unix_now();
-    let new = posts.iter().filter(|p| now - p.created_at < NEW_FOR_SECS).count();
+    let new = posts
+        .iter()
+        .filter(|p| now - p.created_at < NEW_FOR_SECS)
+        .count();
     let body = html! {
         section aria-labelledby="queue-heading" {
             h2 #queue-heading { (tf(l, "forum.queue_heading", &[("n", &new)])) }
@@ -178,7 +188,13 @@ pub async fn page(
             }
         }
     };
-    Ok(page(&officer, "/console/forum", t(l, "forum.title"), n.text(l).as_deref(), body))
+    Ok(shell(
+        &officer,
+        "/console/forum",
+        t(l, "forum.title"),
+        n.text(l).as_deref(),
+        body,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -192,14 +208,14 @@ pub async fn moderate(
 ) -> Result<Response, Failed> {
     let l = officer.lang;
     if !is_uuid(&id) {
-        return Err(Failed(super::error_page(l, &Error::UnknownPath)));
+        return Err(Failed::new(super::error_page(l, &Error::UnknownPath)));
     }
     let (logged, notice) = match (what.as_str(), act.as_str()) {
         ("posts", "hide") => (action::FORUM_HIDE, "hidden"),
         ("posts", "unhide") => (action::FORUM_UNHIDE, "shown"),
         ("threads", "lock") => (action::FORUM_LOCK, "locked"),
         ("threads", "unlock") => (action::FORUM_UNLOCK, "unlocked"),
-        _ => return Err(Failed(super::error_page(l, &Error::UnknownPath))),
+        _ => return Err(Failed::new(super::error_page(l, &Error::UnknownPath))),
     };
     let (actor, source, target) = (officer.account.clone(), officer.ip.to_string(), id.clone());
     state
@@ -258,7 +274,7 @@ pub async fn add_category(
         "general" => CategoryKind::General,
         "qa" => CategoryKind::Qa,
         other => {
-            return Err(Failed(super::error_page(
+            return Err(Failed::new(super::error_page(
                 l,
                 &Error::InvalidRequest(format!("`{other}` is not a category kind")),
             )));
@@ -271,7 +287,11 @@ pub async fn add_category(
         es: some(form.title_es),
     };
     let slug = form.slug.trim().to_string();
-    let (actor, source, s) = (officer.account.username.clone(), officer.ip.to_string(), slug.clone());
+    let (actor, source, s) = (
+        officer.account.username.clone(),
+        officer.ip.to_string(),
+        slug.clone(),
+    );
     state
         .db
         .write(move |c| {

@@ -21,12 +21,18 @@ use super::i18n::{Lang, t};
 use super::layout::message_page;
 use crate::error::Error;
 
-/// A page that could not be made: what the officer reads instead.
-pub struct Failed(pub Response);
+/// A page that could not be made: what the officer reads instead (boxed: errors stay small).
+pub struct Failed(pub Box<Response>);
+
+impl Failed {
+    pub fn new(r: Response) -> Failed {
+        Failed(Box::new(r))
+    }
+}
 
 impl IntoResponse for Failed {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 
@@ -38,7 +44,7 @@ pub trait OrFail<T> {
 
 impl<T> OrFail<T> for crate::error::Result<T> {
     fn or_fail(self, lang: Lang) -> Result<T, Failed> {
-        self.map_err(|e| Failed(error_page(lang, &e)))
+        self.map_err(|e| Failed::new(error_page(lang, &e)))
     }
 }
 

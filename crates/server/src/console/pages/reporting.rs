@@ -17,7 +17,7 @@ use crate::audit;
 use crate::charts::csv_cell;
 use crate::console::csrf::Checked;
 use crate::console::i18n::{Lang, t, tf};
-use crate::console::layout::{csrf_field, page, urlencode};
+use crate::console::layout::{csrf_field, shell, urlencode};
 use crate::console::session::Officer;
 use crate::error::Result;
 use crate::monitoring::cycles::{self, Cycle};
@@ -65,18 +65,27 @@ struct Data {
     rows: Vec<ReportRow>,
 }
 
-fn load(state: &AppState, q_cycle: Option<String>) -> impl FnOnce(&rusqlite::Connection) -> Result<Data> + Send + 'static {
+fn load(
+    state: &AppState,
+    q_cycle: Option<String>,
+) -> impl FnOnce(&rusqlite::Connection) -> Result<Data> + Send + 'static {
     let dir = state.db.dir().to_path_buf();
     move |c| {
         let known = cycles::known(c)?;
         let cycle = match q_cycle {
             Some(name) => {
                 let name = cycles::normalize(&name)?;
-                Some(known.iter().find(|k| k.cycle == name).cloned().unwrap_or(Cycle {
-                    cycle: name,
-                    deadline: None,
-                    current: false,
-                }))
+                Some(
+                    known
+                        .iter()
+                        .find(|k| k.cycle == name)
+                        .cloned()
+                        .unwrap_or(Cycle {
+                            cycle: name,
+                            deadline: None,
+                            current: false,
+                        }),
+                )
             }
             None => known.iter().find(|k| k.current).cloned(),
         };
@@ -125,9 +134,17 @@ pub async fn page(
     Query(q): Query<ReportingQuery>,
 ) -> Result<Response, Failed> {
     let l = officer.lang;
-    let data = state.db.read(load(&state, q.cycle.clone())).await.or_fail(l)?;
+    let data = state
+        .db
+        .read(load(&state, q.cycle.clone()))
+        .await
+        .or_fail(l)?;
     // Today's counts of the current cycle: the history of the progress chart.
-    if let Some(cycle) = data.cycle.as_ref().filter(|c| c.current && !data.rows.is_empty()) {
+    if let Some(cycle) = data
+        .cycle
+        .as_ref()
+        .filter(|c| c.current && !data.rows.is_empty())
+    {
         let (name, rows) = (cycle.cycle.clone(), data.rows.clone());
         state
             .db
@@ -149,7 +166,7 @@ pub async fn page(
             (Some(cycle), Some(pack)) => (table(l, &q, cycle, pack, &data.rows, &filter)),
         }
     };
-    Ok(page(
+    Ok(shell(
         &officer,
         "/console/reporting",
         t(l, "reporting.title"),
@@ -212,7 +229,10 @@ fn table(
         .collect();
     let shown: Vec<&ReportRow> = filtered(rows, filter).collect();
     let count = |s: Status| shown.iter().filter(|r| r.status == s).count();
-    let late = shown.iter().filter(|r| r.late && r.status != Status::Submitted).count();
+    let late = shown
+        .iter()
+        .filter(|r| r.late && r.status != Status::Submitted)
+        .count();
     html! {
         section aria-labelledby="table-heading" {
             h2 #table-heading { (tf(l, "reporting.table_heading", &[("cycle", &cycle.cycle)])) }
@@ -316,7 +336,11 @@ pub async fn csv(
     Query(q): Query<ReportingQuery>,
 ) -> Result<Response, Failed> {
     let l = officer.lang;
-    let data = state.db.read(load(&state, q.cycle.clone())).await.or_fail(l)?;
+    let data = state
+        .db
+        .read(load(&state, q.cycle.clone()))
+        .await
+        .or_fail(l)?;
     let filter = q.filter();
     let cycle = data.cycle.as_ref();
     let mut out = String::from(
@@ -335,20 +359,36 @@ pub async fn csv(
             r.total.map(|p| p.to_string()).unwrap_or_default(),
             r.shared_with.len().to_string(),
             r.shared_with.join(" "),
-            r.receipt.as_ref().map(|x| x.submitted_at.clone()).unwrap_or_default(),
-            r.receipt.as_ref().map(|x| x.receipt_id.clone()).unwrap_or_default(),
+            r.receipt
+                .as_ref()
+                .map(|x| x.submitted_at.clone())
+                .unwrap_or_default(),
+            r.receipt
+                .as_ref()
+                .map(|x| x.receipt_id.clone())
+                .unwrap_or_default(),
             r.attachments.len().to_string(),
             r.late.to_string(),
             cycle.and_then(|c| c.deadline.clone()).unwrap_or_default(),
         ];
-        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
     let name = format!(
         "reporting-{}.csv",
         cycle.map(|c| c.cycle.as_str()).unwrap_or("none")
     );
-    Ok(attachment(out.into_bytes(), "text/csv; charset=utf-8", &name))
+    Ok(attachment(
+        out.into_bytes(),
+        "text/csv; charset=utf-8",
+        &name,
+    ))
 }
 
 /// A download: its type and a file name the browser saves it under.
@@ -358,7 +398,13 @@ pub fn attachment(body: Vec<u8>, mime: &'static str, filename: &str) -> Response
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     let safe: String = filename
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);

@@ -25,7 +25,7 @@ use super::reporting::{attachment, region_name};
 use super::{Failed, OrFail};
 use crate::charts::csv_cell;
 use crate::console::i18n::{Lang, t, tf};
-use crate::console::layout::{message_page, page, secure_headers};
+use crate::console::layout::{message_page, secure_headers, shell};
 use crate::console::session::Officer;
 use crate::error::{Error, Result};
 use crate::monitoring::capacity::CAPACITY_FORM;
@@ -42,7 +42,12 @@ struct Submitted {
 }
 
 fn not_found(l: Lang) -> Failed {
-    Failed(message_page(l, StatusCode::NOT_FOUND, "reports.not_found", Some(("/console/reporting", "common.back"))))
+    Failed::new(message_page(
+        l,
+        StatusCode::NOT_FOUND,
+        "reports.not_found",
+        Some(("/console/reporting", "common.back")),
+    ))
 }
 
 async fn load(
@@ -60,7 +65,7 @@ async fn load(
         return Err(not_found(l));
     }
     if form_id == CAPACITY_FORM {
-        return Err(Failed(message_page(
+        return Err(Failed::new(message_page(
             l,
             StatusCode::FORBIDDEN,
             "reports.aggregate_only",
@@ -184,7 +189,11 @@ fn title(s: &Submitted, lang: Lang) -> String {
     let form_title = s
         .form
         .as_ref()
-        .and_then(|f| f.settings.title.get(lang.code(), Some(f.default_language())))
+        .and_then(|f| {
+            f.settings
+                .title
+                .get(lang.code(), Some(f.default_language()))
+        })
         .unwrap_or(&s.receipt.form_id)
         .to_string();
     tf(
@@ -267,7 +276,13 @@ pub async fn view(
     let l = officer.lang;
     let s = load(&state, l, &country, &form_id, &cycle).await?;
     let base = format!("/console/reports/{country}/{form_id}/{cycle}");
-    Ok(page(&officer, "/console/reporting", &title(&s, l), None, body(&s, l, &base, true)))
+    Ok(shell(
+        &officer,
+        "/console/reporting",
+        &title(&s, l),
+        None,
+        body(&s, l, &base, true),
+    ))
 }
 
 fn json_of(s: &Submitted) -> serde_json::Value {
@@ -284,7 +299,12 @@ fn csv_of(s: &Submitted, l: Lang) -> String {
     let mut out = String::from("section,path,question,value,answer\r\n");
     for (sec, path, label, value, shown) in lines(s, l) {
         let row = [sec, path, label, value, shown];
-        out.push_str(&row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
     out
@@ -315,10 +335,20 @@ fn packaged_name(a: &Attachment, taken: &mut Vec<String>) -> String {
         .as_deref()
         .unwrap_or(&a.sha256)
         .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let base = base.trim_start_matches('.').trim().to_string();
-    let mut name = if base.is_empty() { a.sha256.clone() } else { base };
+    let mut name = if base.is_empty() {
+        a.sha256.clone()
+    } else {
+        base
+    };
     if taken.contains(&name) {
         name = format!("{}-{name}", &a.sha256[..8]);
     }
@@ -355,7 +385,8 @@ fn package(state: &AppState, s: &Submitted, l: Lang) -> Result<Vec<u8>> {
         }
     }
     if !missing.is_empty() {
-        zip.start_file("MISSING-ATTACHMENTS.txt", options).map_err(fail)?;
+        zip.start_file("MISSING-ATTACHMENTS.txt", options)
+            .map_err(fail)?;
         zip.write_all(missing.join("\n").as_bytes()).map_err(io)?;
     }
     Ok(zip.finish().map_err(fail)?.into_inner())
@@ -372,17 +403,22 @@ pub async fn download(
     let stem = format!("{form_id}-{country}-{cycle}");
     Ok(match file.as_str() {
         "report.json" => attachment(
-            serde_json::to_vec_pretty(&json_of(&s)).map_err(|e| Failed(super::error_page(l, &e.into())))?,
+            serde_json::to_vec_pretty(&json_of(&s))
+                .map_err(|e| Failed::new(super::error_page(l, &e.into())))?,
             "application/json",
             &format!("{stem}.json"),
         ),
-        "answers.csv" => attachment(csv_of(&s, l).into_bytes(), "text/csv; charset=utf-8", &format!("{stem}.csv")),
+        "answers.csv" => attachment(
+            csv_of(&s, l).into_bytes(),
+            "text/csv; charset=utf-8",
+            &format!("{stem}.csv"),
+        ),
         "print.html" => secure_headers(Html(print_html(&s, l)).into_response()),
         "package.zip" => {
             let st = state.clone();
             let zipped = tokio::task::spawn_blocking(move || package(&st, &s, l))
                 .await
-                .map_err(|e| Failed(super::error_page(l, &e.into())))?
+                .map_err(|e| Failed::new(super::error_page(l, &e.into())))?
                 .or_fail(l)?;
             attachment(zipped, "application/zip", &format!("{stem}.zip"))
         }

@@ -53,7 +53,13 @@ fn form_page(
         }
         p.hint { (t(lang, "signin.hint")) }
     };
-    bare_page(lang, status, t(lang, "signin.title"), "/console/sign-in", body)
+    bare_page(
+        lang,
+        status,
+        t(lang, "signin.title"),
+        "/console/sign-in",
+        body,
+    )
 }
 
 /// The sign-in form, with a fresh anti-forgery token in a cookie and in the form.
@@ -79,7 +85,10 @@ pub async fn form(
             tf(
                 lang,
                 "signin.session_ended",
-                &[("minutes", &crate::console::idle_minutes(state.config.console.idle))],
+                &[(
+                    "minutes",
+                    &crate::console::idle_minutes(state.config.console.idle),
+                )],
             ),
         )
     });
@@ -114,13 +123,28 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let loopback = on_loopback(peer(&parts), &headers);
     let (session_cookie, signin_cookie) = cookie_names(loopback);
     if cross_site(&headers) {
-        return crate::console::layout::message_page(lang, StatusCode::FORBIDDEN, "error.forged", None);
+        return crate::console::layout::message_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            "error.forged",
+            None,
+        );
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-        return crate::console::layout::message_page(lang, StatusCode::PAYLOAD_TOO_LARGE, "error.too_large", None);
+        return crate::console::layout::message_page(
+            lang,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "error.too_large",
+            None,
+        );
     };
     let Ok(form) = serde_urlencoded::from_bytes::<SignInForm>(&bytes) else {
-        return crate::console::layout::message_page(lang, StatusCode::BAD_REQUEST, "error.bad_form", None);
+        return crate::console::layout::message_page(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "error.bad_form",
+            None,
+        );
     };
     let expected = cookie_value(&headers, signin_cookie);
     let forged = match (&form.csrf, &expected) {
@@ -128,7 +152,12 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
         _ => true,
     };
     if forged {
-        return crate::console::layout::message_page(lang, StatusCode::FORBIDDEN, "error.forged", None);
+        return crate::console::layout::message_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            "error.forged",
+            None,
+        );
     }
     let token = expected.unwrap_or_default();
     let again = |status, key: &str, text: Option<String>| {
