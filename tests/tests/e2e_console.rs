@@ -125,6 +125,16 @@ async fn sign_in(b: &Browser, user: &NewUser) {
     b.testid("signed-in-as").await;
 }
 
+/// The `data-value` of the element `css` (a bar of a chart).
+async fn attr_value(b: &Browser, css: String) -> String {
+    b.wait(&css)
+        .await
+        .attr("data-value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
     let mut out = std::collections::BTreeMap::new();
@@ -342,17 +352,10 @@ async fn a_secretariat_officer_follows_reporting_and_capacity_in_the_console() {
     let bar = |topic: &str| {
         format!("{chart} rect[data-series=\"Africa (3)\"][data-category=\"{topic}\"]")
     };
-    let value = |css: String| async move {
-        b.wait(&css)
-            .await
-            .attr("data-value")
-            .await
-            .unwrap()
-            .unwrap_or_default()
-    };
-    assert_eq!(value(bar("Finances")).await, "3");
-    assert_eq!(value(bar("National reporting")).await, "1");
-    assert_eq!(value(bar("Meetings")).await, "1");
+
+    assert_eq!(attr_value(&b, bar("Finances")).await, "3");
+    assert_eq!(attr_value(&b, bar("National reporting")).await, "1");
+    assert_eq!(attr_value(&b, bar("Meetings")).await, "1");
     // Europe has one self-assessment and no consent: held back, and said so.
     let svg = b.text("[data-testid=figure-needs-by-region]").await;
     assert!(!svg.contains("Europe (1)"), "{svg}");
@@ -390,7 +393,7 @@ async fn a_secretariat_officer_follows_reporting_and_capacity_in_the_console() {
     b.click("[data-testid=lang-fr]").await;
     b.wait("html[lang=fr]").await;
     assert_eq!(
-        value(format!(
+        attr_value(&b, format!(
             "{chart} rect[data-series=\"Afrique (3)\"][data-category=\"Finances\"]"
         ))
         .await,
