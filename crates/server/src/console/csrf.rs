@@ -28,15 +28,14 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// True when the browser's own headers say the request was made by another site.
+/// True when the browser's own headers say the request was made by another site. Browsers
+/// that send `Sec-Fetch-Site` are judged by it; others by `Origin` (`null` — a sandboxed
+/// frame, a data: URL — is never us).
 pub fn cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        // `null` (a sandboxed frame, a data: URL) is never us.
         let origin_host = origin
             .split_once("://")
             .map(|(_, rest)| rest.trim_end_matches('/').to_ascii_lowercase());
@@ -142,6 +141,8 @@ mod tests {
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+        assert!(cross_site(&h), "another host of the same site is not us either");
         h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert!(!cross_site(&h));
     }

@@ -123,6 +123,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let loopback = on_loopback(peer(&parts), &headers);
     let (session_cookie, signin_cookie) = cookie_names(loopback);
     if cross_site(&headers) {
+        tracing::warn!("console sign-in refused: posted from another site");
         return crate::console::layout::message_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -152,6 +153,11 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
         _ => true,
     };
     if forged {
+        tracing::warn!(
+            cookie = expected.is_some(),
+            field = form.csrf.is_some(),
+            "console sign-in refused: its anti-forgery token does not match"
+        );
         return crate::console::layout::message_page(
             lang,
             StatusCode::FORBIDDEN,
