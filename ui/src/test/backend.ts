@@ -65,6 +65,7 @@ const defaults: Record<string, Reply> = {
   list_rejected: [],
   forum_home_notice: { new_replies_to_my_threads: 0, threads: [] },
   forum_retention: { months: 24, categories: [], max_posts: 20000 },
+  get_feedback: { useful: null, missing: '' },
 };
 
 export interface Backend {

@@ -109,8 +109,18 @@ fn notes(chart: &Chart, out: &mut String, mut y: f64) -> f64 {
     y
 }
 
-/// The chart as a standalone SVG document.
+/// The chart as a standalone SVG document, its notes (what is left out and why) drawn under
+/// it: a downloaded file says what the page says beside it.
 pub fn render(chart: &Chart) -> String {
+    render_with(chart, true)
+}
+
+/// The chart for a page that shows its notes itself.
+pub fn render_inline(chart: &Chart) -> String {
+    render_with(chart, false)
+}
+
+fn render_with(chart: &Chart, with_notes: bool) -> String {
     let mut body = String::new();
     let id = esc(&chart.id);
     let _ = write!(
@@ -123,7 +133,11 @@ pub fn render(chart: &Chart) -> String {
         Kind::Bars => bars(chart, &mut body, top),
         Kind::Lines => lines(chart, &mut body, top),
     };
-    let height = notes(chart, &mut body, bottom) + 16.0;
+    let height = if with_notes {
+        notes(chart, &mut body, bottom)
+    } else {
+        bottom
+    } + 16.0;
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="{FONT}" font-size="12" data-testid="chart-{id}"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc><rect width="{WIDTH}" height="{height}" fill="#ffffff"/>{body}</svg>"##,
         esc(&chart.title),

@@ -17,6 +17,9 @@ pub mod layout;
 pub mod pages;
 pub mod session;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use axum::Router;

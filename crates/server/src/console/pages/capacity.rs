@@ -304,7 +304,7 @@ fn figure(l: Lang, id: &str, chart: Option<&Chart>, missing_key: &str) -> Markup
         figure.chart data-testid={"figure-" (id)} {
             @match chart {
                 Some(c) if !c.is_empty() => {
-                    (PreEscaped(charts::svg::render(c)))
+                    (PreEscaped(charts::svg::render_inline(c)))
                     figcaption {
                         (c.description) " "
                         span.downloads {
