@@ -285,7 +285,8 @@ async fn a_secretariat_officer_follows_reporting_and_capacity_in_the_console() {
         .text("[data-testid=report-UG-CMS] [data-testid=status]")
         .await;
     assert!(ug_status.starts_with("Not started"), "{ug_status}");
-    b.goto("/console/reporting?cycle=COP15&instrument=CMS").await;
+    b.goto("/console/reporting?cycle=COP15&instrument=CMS")
+        .await;
     b.wait(kenya).await;
     b.screenshot("reporting").await;
     // Filter: Europe holds only France.
@@ -395,9 +396,10 @@ async fn a_secretariat_officer_follows_reporting_and_capacity_in_the_console() {
     b.click("[data-testid=lang-fr]").await;
     b.wait("html[lang=fr]").await;
     assert_eq!(
-        attr_value(&b, format!(
-            "{chart} rect[data-series=\"Afrique (3)\"][data-category=\"Finances\"]"
-        ))
+        attr_value(
+            &b,
+            format!("{chart} rect[data-series=\"Afrique (3)\"][data-category=\"Finances\"]")
+        )
         .await,
         "3"
     );

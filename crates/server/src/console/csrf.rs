@@ -142,7 +142,10 @@ mod tests {
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(cross_site(&h));
         h.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
-        assert!(cross_site(&h), "another host of the same site is not us either");
+        assert!(
+            cross_site(&h),
+            "another host of the same site is not us either"
+        );
         h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert!(!cross_site(&h));
     }

@@ -35,8 +35,14 @@ impl Console {
             .db
             .write(|c| {
                 crate::forum::seed(c)?;
-                let sec = insert(c, &new_account("officer", Role::Secretariat, None, AccountStatus::Approved))?;
-                insert(c, &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved))?;
+                let sec = insert(
+                    c,
+                    &new_account("officer", Role::Secretariat, None, AccountStatus::Approved),
+                )?;
+                insert(
+                    c,
+                    &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved),
+                )?;
                 super::session::create(c, sec.id, 3600)
             })
             .await
@@ -50,14 +56,22 @@ impl Console {
         }
     }
 
-    async fn send(&self, req: axum::http::request::Builder, body: Body) -> (StatusCode, String, Response) {
+    async fn send(
+        &self,
+        req: axum::http::request::Builder,
+        body: Body,
+    ) -> (StatusCode, String, Response) {
         let mut req = req
             .header(header::HOST, "127.0.0.1:8080")
-            .header(header::COOKIE, format!("{}={}", super::session::COOKIE_LOOPBACK, self.cookie))
+            .header(
+                header::COOKIE,
+                format!("{}={}", super::session::COOKIE_LOOPBACK, self.cookie),
+            )
             .body(body)
             .unwrap();
-        req.extensions_mut()
-            .insert(ConnectInfo("127.0.0.1:50000".parse::<SocketAddr>().unwrap()));
+        req.extensions_mut().insert(ConnectInfo(
+            "127.0.0.1:50000".parse::<SocketAddr>().unwrap(),
+        ));
         let r = self.router.clone().oneshot(req).await.unwrap();
         let status = r.status();
         let (parts, body) = r.into_parts();
@@ -89,7 +103,10 @@ impl Console {
         let boundary = "stopover-test-boundary";
         let mut body = Vec::new();
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+            )
+            .as_bytes(),
         );
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"signed\"; filename=\"pack.zip\"\r\nContent-Type: application/zip\r\n\r\n").as_bytes(),
@@ -114,17 +131,30 @@ async fn a_pack_signed_offline_is_published_from_the_console_once_verified() {
     // A wrong token: refused before the file is read.
     let (ct, body) = c.multipart("wrong", &bytes);
     let (status, _, _) = c
-        .send(Request::post("/console/content/pack").header(header::CONTENT_TYPE, ct), Body::from(body))
+        .send(
+            Request::post("/console/content/pack").header(header::CONTENT_TYPE, ct),
+            Body::from(body),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The right token, but no key is trusted yet: refused, said why, nothing published.
     let (ct, body) = c.multipart(&c.csrf, &bytes);
     let (status, page, _) = c
-        .send(Request::post("/console/content/pack").header(header::CONTENT_TYPE, ct.clone()), Body::from(body.clone()))
+        .send(
+            Request::post("/console/content/pack").header(header::CONTENT_TYPE, ct.clone()),
+            Body::from(body.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert!(page.contains("trusts no signing key"), "{page}");
-    assert!(c.state.db.read(|c| crate::packs::latest(c)).await.unwrap().is_none());
+    assert!(
+        c.state
+            .db
+            .read(|c| crate::packs::latest(c))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // With the key trusted (`serve --pack-signer`): published and logged.
     let mut config = Config::default();
@@ -136,19 +166,36 @@ async fn a_pack_signed_offline_is_published_from_the_console_once_verified() {
         ..c
     };
     let (status, _, r) = c
-        .send(Request::post("/console/content/pack").header(header::CONTENT_TYPE, ct), Body::from(body))
+        .send(
+            Request::post("/console/content/pack").header(header::CONTENT_TYPE, ct),
+            Body::from(body),
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         r.headers()[header::LOCATION],
         "/console/content?done=pack_published&who=2027.1.0"
     );
-    let latest = c.state.db.read(|c| crate::packs::latest(c)).await.unwrap().unwrap();
+    let latest = c
+        .state
+        .db
+        .read(|c| crate::packs::latest(c))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(latest.version, "2027.1.0");
     let (status, page) = c.get("/console/content").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("data-testid=\"pack-version\">2027.1.0<"), "{page}");
-    let log = c.state.db.read(|c| crate::audit::list(c, 5, Some("officer"), None)).await.unwrap();
+    assert!(
+        page.contains("data-testid=\"pack-version\">2027.1.0<"),
+        "{page}"
+    );
+    let log = c
+        .state
+        .db
+        .read(|c| crate::audit::list(c, 5, Some("officer"), None))
+        .await
+        .unwrap();
     assert_eq!(log[0].action, "pack.publish");
 }
 
@@ -170,7 +217,10 @@ async fn events_are_created_edited_and_their_registrations_exported() {
     ];
     let (status, _, r) = c.post("/console/events", &event).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()[header::LOCATION], "/console/events/reporting-webinar?done=event_created&who=reporting-webinar");
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/console/events/reporting-webinar?done=event_created&who=reporting-webinar"
+    );
     let mut edited = event.to_vec();
     edited.retain(|(k, _)| *k != "slug");
     edited.iter_mut().for_each(|(k, v)| {
@@ -187,12 +237,22 @@ async fn events_are_created_edited_and_their_registrations_exported() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((info.location.as_str(), info.capacity), ("Nairobi, Kenya", Some(40)));
+    assert_eq!(
+        (info.location.as_str(), info.capacity),
+        ("Nairobi, Kenya", Some(40))
+    );
     // Published to the apps (the community feed holds the edited event).
     let feed = c
         .state
         .db
-        .read(|c| crate::forum::current(c, stopover_protocol::RecordKind::Event, "reporting-webinar", "info"))
+        .read(|c| {
+            crate::forum::current(
+                c,
+                stopover_protocol::RecordKind::Event,
+                "reporting-webinar",
+                "info",
+            )
+        })
         .await
         .unwrap()
         .unwrap();
@@ -207,7 +267,9 @@ async fn events_are_created_edited_and_their_registrations_exported() {
     let (status, page, _) = c.post("/console/events/reporting-webinar", &bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("is before --starts"), "{page}");
-    let (status, csv) = c.get("/console/events/reporting-webinar/registrations.csv").await;
+    let (status, csv) = c
+        .get("/console/events/reporting-webinar/registrations.csv")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(csv, "username,name,country,instruments,email\r\n");
     let (status, page) = c.get("/console/events").await;
@@ -218,7 +280,9 @@ async fn events_are_created_edited_and_their_registrations_exported() {
 #[tokio::test]
 async fn self_assessments_are_never_shown_one_country_at_a_time() {
     let c = Console::new().await;
-    let (status, page) = c.get("/console/reports/KE/capacity-self-assessment/COP15").await;
+    let (status, page) = c
+        .get("/console/reports/KE/capacity-self-assessment/COP15")
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("only in aggregate"), "{page}");
     let (status, _) = c.get("/console/reports/KE/cms-national-report/COP15").await;
@@ -226,10 +290,23 @@ async fn self_assessments_are_never_shown_one_country_at_a_time() {
     let (status, _) = c.get("/console/reports/ke/../x/COP15").await;
     assert_ne!(status, StatusCode::OK);
     // Every section answers, in each language, with its security headers.
-    for path in ["/console/reporting", "/console/accounts", "/console/forum", "/console/events", "/console/content", "/console/capacity", "/console/audit"] {
+    for path in [
+        "/console/reporting",
+        "/console/accounts",
+        "/console/forum",
+        "/console/events",
+        "/console/content",
+        "/console/capacity",
+        "/console/audit",
+    ] {
         let (status, page, r) = c.send(Request::get(path), Body::empty()).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("default-src 'none'"));
+        assert!(
+            r.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
         assert!(!page.contains(" style="), "{path}: inline style");
     }
 }

@@ -68,10 +68,11 @@ pub fn error_page(lang: Lang, e: &Error) -> Response {
         // What to correct, as the server words it.
         return super::layout::bare_page(
             lang,
-            if status.is_success() {
-                StatusCode::BAD_REQUEST
-            } else {
+            // What the officer can correct is a refusal, whatever the CLI would exit with.
+            if status.is_client_error() {
                 status
+            } else {
+                StatusCode::BAD_REQUEST
             },
             t(lang, "error.title"),
             "/console",
