@@ -150,7 +150,7 @@ async fn a_pack_signed_offline_is_published_from_the_console_once_verified() {
     assert!(
         c.state
             .db
-            .read(|c| crate::packs::latest(c))
+            .read(crate::packs::latest)
             .await
             .unwrap()
             .is_none()
@@ -179,7 +179,7 @@ async fn a_pack_signed_offline_is_published_from_the_console_once_verified() {
     let latest = c
         .state
         .db
-        .read(|c| crate::packs::latest(c))
+        .read(crate::packs::latest)
         .await
         .unwrap()
         .unwrap();
