@@ -394,6 +394,28 @@ pub fn record_snapshot(conn: &Connection, cycle: &str, rows: &[ReportRow]) -> Re
     Ok(())
 }
 
+/// Today's counts of the current cycle, unless already taken today (the janitor calls this
+/// every few minutes; the reporting page records them too). Returns true when it counted.
+pub fn snapshot_if_due(conn: &Connection, data_dir: &std::path::Path) -> Result<bool> {
+    let Some(cycle) = super::cycles::current(conn)? else {
+        return Ok(false);
+    };
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM reporting_snapshot WHERE day = ?1 AND cycle = ?2)",
+        params![today().to_string(), cycle.cycle],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Ok(false);
+    }
+    let Some(pack) = super::pack::published(conn, data_dir)? else {
+        return Ok(false);
+    };
+    let rows = table(conn, &pack, &cycle, &Filter::default())?;
+    record_snapshot(conn, &cycle.cycle, &rows)?;
+    Ok(!rows.is_empty())
+}
+
 /// A day's counts of one form in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayCounts {
@@ -450,6 +472,19 @@ pub fn history(conn: &Connection, cycle: &str) -> Result<Vec<DayCounts>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_daily_count_is_taken_once_and_only_with_a_current_cycle_and_a_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = crate::db::open(dir.path()).unwrap();
+        assert!(!snapshot_if_due(&c, dir.path()).unwrap(), "no cycle yet");
+        super::super::cycles::set(&c, "COP15", None, true).unwrap();
+        assert!(!snapshot_if_due(&c, dir.path()).unwrap(), "no pack yet");
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM reporting_snapshot", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
 
     #[test]
     fn digests_in_answers() {
