@@ -310,3 +310,75 @@ async fn self_assessments_are_never_shown_one_country_at_a_time() {
         assert!(!page.contains(" style="), "{path}: inline style");
     }
 }
+
+#[tokio::test]
+async fn posts_are_hidden_and_threads_locked_from_the_moderation_queue() {
+    let c = Console::new().await;
+    let post = "01939a2b-7c4d-7e8f-9a0b-000000000042";
+    c.state
+        .db
+        .write(move |conn| {
+            let amina = crate::accounts::store::get(conn, "amina")?;
+            let op = stopover_protocol::Operation {
+                id: "01939a2b-7c4d-7e8f-9a0b-000000000001".into(),
+                entity: stopover_protocol::EntityRef {
+                    kind: "forum_post".into(),
+                    id: post.into(),
+                },
+                field: "content".into(),
+                base_version: 0,
+                value: serde_json::json!({"thread": post, "category": "general", "title": "Credentials", "body": "Who signs the credentials?"}),
+            };
+            let results = crate::sync::push::apply(conn, &crate::auth::policy::sync_scope(&amina), &[op])?;
+            assert!(matches!(results[0].outcome, stopover_protocol::Outcome::Applied { .. }));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (status, page) = c.get("/console/forum").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Who signs the credentials?") && page.contains("(1 new this week)"),
+        "{page}"
+    );
+    let (status, _, r) = c
+        .post(&format!("/console/forum/posts/{post}/hide"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[header::LOCATION], "/console/forum?done=hidden");
+    let (status, _, _) = c
+        .post(&format!("/console/forum/threads/{post}/lock"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (hidden, locked) = c
+        .state
+        .db
+        .read(move |conn| {
+            Ok((
+                crate::forum::posts::is_hidden(conn, post)?,
+                crate::forum::posts::is_locked(conn, post)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert!(hidden && locked);
+    let actions: Vec<String> = c
+        .state
+        .db
+        .read(|conn| crate::audit::list(conn, 5, Some("officer"), None))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["forum.lock", "forum.hide"]);
+    // An unknown post: refused with the reason.
+    let (status, page, _) = c
+        .post(
+            "/console/forum/posts/01939a2b-7c4d-7e8f-9a0b-000000000099/hide",
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("there is no post"), "{page}");
+}
