@@ -191,6 +191,20 @@ impl Browser {
         }
     }
 
+    /// Saves a PNG of one element (e.g. a chart) as `console-<name>.png`, like [`Self::screenshot`].
+    pub async fn screenshot_of(&self, css: &str, name: &str) {
+        if let Some(dir) = std::env::var_os("STOPOVER_SCREENSHOTS") {
+            let png = self
+                .wait(css)
+                .await
+                .screenshot()
+                .await
+                .expect("element screenshot");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(Path::new(&dir).join(format!("console-{name}.png")), png).unwrap();
+        }
+    }
+
     /// Sets the window's size (taller windows for full-page screenshots).
     pub async fn resize(&self, width: u32, height: u32) {
         self.client

@@ -209,6 +209,24 @@ async fn a_secretariat_officer_follows_reporting_and_capacity_in_the_console() {
         self_assessment(&d, "COP15", needs, "no").await;
     }
 
+    // "Was this useful? What was missing?" at the foot of a Manual module and a checklist,
+    // answered in the app and synced.
+    {
+        use stopover_core::user::feedback;
+        let mut conn = a.core.conn();
+        feedback::set_useful(&mut conn, "manual", "meetings", Some(false)).unwrap();
+        feedback::set_missing(
+            &mut conn,
+            "manual",
+            "meetings",
+            "A model letter of credentials",
+        )
+        .unwrap();
+        feedback::set_useful(&mut conn, "checklist", "cop-preparation", Some(true)).unwrap();
+    }
+    sync(&a).await;
+    assert!(stopover_core::sync::rejected(&a.core).unwrap().is_empty());
+
     // Someone asks for an account (as the app does), for AEWA; the Secretariat corrects it.
     let request = serde_json::json!({
         "username": "dalia", "password": "dalia-Passw0rd!", "display_name": "Dalia Wanjiru",
@@ -375,6 +393,30 @@ async fn a_secretariat_officer_follows_reporting_and_capacity_in_the_console() {
     b.resize(1366, 2400).await;
     b.screenshot("capacity").await;
     b.resize(1366, 900).await;
+    // The Manual's usefulness, from the feedback synced above: counts, and what was missing
+    // without a name.
+    let useful = "[data-testid=chart-manual-usefulness]";
+    let meetings = "Meetings: registration, credentials and follow-up (module)";
+    assert_eq!(
+        attr_value(
+            &b,
+            format!("{useful} rect[data-series=\"Not useful\"][data-category=\"{meetings}\"]")
+        )
+        .await,
+        "1"
+    );
+    assert_eq!(
+        attr_value(&b, format!("{useful} rect[data-series=\"Useful\"][data-category=\"Preparing for a COP (checklist)\"]")).await,
+        "1"
+    );
+    b.screenshot_of("[data-testid=figure-manual-usefulness]", "chart-usefulness")
+        .await;
+        .await;
+    let missing = b.text("[data-testid=missing-list]").await;
+    assert!(
+        missing.contains("A model letter of credentials") && !missing.contains("amina"),
+        "{missing}"
+    );
     // Downloads: SVG, PNG, CSV.
     let (code, mime, png) = b.fetch("/console/charts/needs-by-region.png").await;
     assert_eq!((code, mime.as_str()), (200, "image/png"));

@@ -241,21 +241,24 @@ fn progress_chart(i: &Inputs, l: Lang) -> Option<Chart> {
     })
 }
 
-fn usefulness_chart(i: &Inputs, l: Lang) -> Chart {
-    let title_of = |entity: &str| -> String {
-        let (kind, id) = entity.split_once('/').unwrap_or(("", entity));
-        let name = i
-            .pack
-            .as_ref()
-            .and_then(|p| p.item_title(kind, id, l.code()))
-            .unwrap_or_else(|| id.to_string());
-        let what = if kind == "checklist" {
-            t(l, "charts.checklist")
-        } else {
-            t(l, "charts.module")
-        };
-        format!("{name} ({what})")
+/// "Meetings: registration… (module)" for `manual/meetings`, in the officer's language.
+fn item_title(i: &Inputs, l: Lang, entity: &str) -> String {
+    let (kind, id) = entity.split_once('/').unwrap_or(("", entity));
+    let name = i
+        .pack
+        .as_ref()
+        .and_then(|p| p.item_title(kind, id, l.code()))
+        .unwrap_or_else(|| id.to_string());
+    let what = if kind == "checklist" {
+        t(l, "charts.checklist")
+    } else {
+        t(l, "charts.module")
     };
+    format!("{name} ({what})")
+}
+
+fn usefulness_chart(i: &Inputs, l: Lang) -> Chart {
+    let title_of = |entity: &str| item_title(i, l, entity);
     let items: Vec<(&String, &ItemFeedback)> = i.feedback.iter().collect();
     Chart {
         id: "manual-usefulness".into(),
@@ -383,7 +386,7 @@ pub async fn page(State(state): State<AppState>, officer: Officer) -> Result<Res
                 p.hint { (t(l, "capacity.missing_hint")) }
                 dl.missing data-testid="missing-list" {
                     @for (entity, f) in missing {
-                        dt { (entity) }
+                        dt { (item_title(&i, l, entity)) }
                         @for m in &f.missing { dd { (m) } }
                     }
                 }
