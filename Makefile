@@ -11,11 +11,12 @@ CARGO_HOME ?= $(HOME)/.cargo
 TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Tauri's build and runtime needs, the headless end-to-end stack, the Secret Service, and
-# poppler-utils (pdftotext: the PDF export's text is read back as a reader's copy gives it).
+# Tauri's build and runtime needs, the headless end-to-end stack, the Secret Service,
+# poppler-utils (pdftotext: the PDF export's text is read back as a reader's copy gives it), and
+# the headless browser the Secretariat's console is tested in.
 APT_PACKAGES := build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev xvfb xauth dbus dbus-x11 \
-	webkit2gtk-driver gnome-keyring fonts-dejavu-core poppler-utils
+	webkit2gtk-driver gnome-keyring fonts-dejavu-core poppler-utils chromium chromium-driver
 
 # A private session bus (without one every app launch stalls ~25 s), a throwaway unlocked
 # gnome-keyring on it (the real Secret Service the app keeps its token in), and Xvfb.
@@ -81,6 +82,8 @@ test-e2e: build deps-driver
 	$(HEADLESS) cargo test -p stopover-core keyring_store -- --ignored
 	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync --test e2e_reports --test e2e_forum \
 		--test e2e_report_input --test e2e_attachments --test e2e_account --test e2e_report_disk_full --test e2e_report_dates --test single_instance -- --ignored --test-threads=1
+	# The Secretariat's console in headless Chromium (no display needed), bounded in time.
+	timeout 900 cargo test -p stopover-tests --test e2e_console -- --ignored --test-threads=1
 
 test: lint test-ui test-rust test-e2e
 	@echo "make test: all suites passed"

@@ -19,6 +19,7 @@ use stopover_core::reports::view::{DraftView, FormSummary, ReportState};
 use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
 use stopover_core::sync::attachments::AttachmentLimits;
 use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
+use stopover_core::user::feedback::Feedback;
 use stopover_core::{ErrorCode, Lang, RecordKind};
 use stopover_protocol::{ErrorCode as ServerErrorCode, RefusalCode};
 use ts_rs::{Config, TS, TypeVisitor};
@@ -103,6 +104,7 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         ItemSummary,
         OpenedChecklist,
         Progress,
+        Feedback,
         LibraryFacets,
         SearchHit,
         SyncStatusView,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod browser;
 pub mod client;
 pub mod load;
 pub mod proxy;

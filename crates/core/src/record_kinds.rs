@@ -7,10 +7,11 @@ use stopover_protocol::RecordKind;
 use crate::sync::kinds::{KindFns, LocalKind};
 use crate::{forum, reports, user};
 
-static DOMAINS: [&[KindFns]; 3] = [
+static DOMAINS: [&[KindFns]; 4] = [
     user::checklists::KINDS,
     reports::kinds::KINDS,
     forum::kinds::KINDS,
+    user::feedback::KINDS,
 ];
 
 pub(crate) fn local(kind: RecordKind) -> &'static dyn LocalKind {

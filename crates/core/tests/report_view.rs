@@ -52,6 +52,11 @@ fn lists_the_report_forms_with_titles_in_the_readers_language() {
         titles.contains(&(AEWA, "Rapport national AEWA")),
         "{titles:?}"
     );
+    // The capacity self-assessment is a report form of the pack too, listed beside them.
+    assert!(
+        titles.contains(&("capacity-self-assessment", "Auto-évaluation des capacités")),
+        "{titles:?}"
+    );
     // AEWA has no Spanish: its title falls back to the form's default language.
     let es = view::list_forms(&core, "es").unwrap();
     assert!(

@@ -214,10 +214,14 @@ pub enum RecordKind {
     Profile,
     Event,
     EventRegistration,
+    /// "Was this useful? What was missing?" on a Manual module or checklist, one per person
+    /// and item (account scope). Entity id `manual/<module>` or `checklist/<checklist>`;
+    /// fields `useful` (true, false, or null once withdrawn) and `missing` (text).
+    Feedback,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 10] = [
+    pub const ALL: [RecordKind; 11] = [
         RecordKind::ChecklistProgress,
         RecordKind::ReportAnswer,
         RecordKind::ReportAssignment,
@@ -228,6 +232,7 @@ impl RecordKind {
         RecordKind::Profile,
         RecordKind::Event,
         RecordKind::EventRegistration,
+        RecordKind::Feedback,
     ];
 
     pub fn name(self) -> &'static str {
@@ -242,6 +247,7 @@ impl RecordKind {
             RecordKind::Profile => "profile",
             RecordKind::Event => "event",
             RecordKind::EventRegistration => "event_registration",
+            RecordKind::Feedback => "feedback",
         }
     }
 
@@ -299,12 +305,21 @@ impl RecordKind {
             RecordKind::EventRegistration => {
                 ("the event's slug", &[("registered", "true or false")])
             }
+            RecordKind::Feedback => (
+                "`manual/<module>` or `checklist/<checklist>`",
+                &[
+                    ("useful", "true, false, or null once withdrawn"),
+                    ("missing", "text"),
+                ],
+            ),
         }
     }
 
     pub fn scope(self) -> Scope {
         match self {
-            RecordKind::ChecklistProgress | RecordKind::EventRegistration => Scope::Account,
+            RecordKind::ChecklistProgress
+            | RecordKind::EventRegistration
+            | RecordKind::Feedback => Scope::Account,
             RecordKind::ReportAnswer
             | RecordKind::ReportAssignment
             | RecordKind::ReportSubmission => Scope::Country,
@@ -334,6 +349,9 @@ impl RecordKind {
         )
     }
 }
+
+/// What feedback is given on: Manual modules and checklists (`<item>/<id>` entity ids).
+pub const FEEDBACK_ITEMS: [&str; 2] = ["manual", "checklist"];
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
@@ -544,6 +562,30 @@ fn check_shape(op: &Operation) -> Result<RecordKind, Refusal> {
                 ))),
             }
         }
+        RecordKind::Feedback => {
+            let valid_id = op
+                .entity
+                .id
+                .split_once('/')
+                .is_some_and(|(item, id)| FEEDBACK_ITEMS.contains(&item) && is_slug(id));
+            if !valid_id {
+                return Err(Refusal::malformed(format!(
+                    "feedback id `{}` must be `manual/<module>` or `checklist/<checklist>`",
+                    op.entity.id
+                )));
+            }
+            match (op.field.as_str(), &op.value) {
+                ("useful", Value::Bool(_) | Value::Null) => Ok(kind),
+                ("useful", _) => Err(Refusal::malformed(
+                    "field `useful` takes true, false or null",
+                )),
+                ("missing", Value::String(s)) => check_text("missing", s).map(|()| kind),
+                ("missing", _) => Err(Refusal::malformed("field `missing` takes text")),
+                (other, _) => Err(Refusal::malformed(format!(
+                    "feedback has no field `{other}`"
+                ))),
+            }
+        }
         RecordKind::ForumCategory | RecordKind::Event => Err(server_owned(&format!(
             "{} records are published by the Secretariat on the server",
             kind.name()
@@ -597,6 +639,60 @@ mod tests {
         assert!(e.ends_with('…'));
         let short = "field `done` takes true or false".to_string();
         assert_eq!(cap_reason(short.clone()), short);
+    }
+
+    #[test]
+    fn feedback_on_manual_modules_and_checklists() {
+        for (id, field, value) in [
+            ("manual/meetings", "useful", json!(true)),
+            ("checklist/cop-preparation", "useful", json!(false)),
+            ("manual/meetings", "useful", Value::Null),
+            (
+                "manual/meetings",
+                "missing",
+                json!("A worked example of credentials"),
+            ),
+        ] {
+            assert_eq!(
+                validate_operation(&op("feedback", id, field, value)),
+                Ok(RecordKind::Feedback),
+                "{id} {field}"
+            );
+        }
+        for (id, field, value, why) in [
+            (
+                "library/x",
+                "useful",
+                json!(true),
+                "must be `manual/<module>`",
+            ),
+            (
+                "manual/Meetings",
+                "useful",
+                json!(true),
+                "must be `manual/<module>`",
+            ),
+            (
+                "manual/meetings",
+                "useful",
+                json!("yes"),
+                "takes true, false or null",
+            ),
+            ("manual/meetings", "missing", json!(3), "takes text"),
+            (
+                "manual/meetings",
+                "rating",
+                json!(3),
+                "has no field `rating`",
+            ),
+        ] {
+            let e = validate_operation(&op("feedback", id, field, value))
+                .unwrap_err()
+                .reason;
+            assert!(e.contains(why), "{id} {field}: {e}");
+        }
+        assert_eq!(RecordKind::Feedback.scope(), Scope::Account);
+        assert!(!RecordKind::Feedback.is_community());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Housekeeping: pending accounts nobody approved within `--pending-days` are deleted, and
 //! unfinished uploads that received nothing within `--upload-expiry-hours` are discarded with
-//! their partial files. It runs every few minutes, and also right where it matters: before an
+//! their partial files; once a day the reporting counts of the current cycle are recorded (the
+//! console's progress chart). It runs every few minutes, and also right where it matters: before an
 //! account request counts the pending ones, and before an upload counts its account's.
 
 use std::time::Duration;
@@ -19,6 +20,12 @@ pub async fn run(state: AppState) {
         let swept = async {
             let accounts = expire_pending_accounts(&state).await?;
             let uploads = expire_uploads(&state, None).await?;
+            // The day's reporting counts, for the console's progress chart.
+            let dir = state.db.dir().to_path_buf();
+            state
+                .db
+                .write(move |c| crate::monitoring::reporting::snapshot_if_due(c, &dir))
+                .await?;
             Ok::<_, crate::Error>((accounts, uploads))
         };
         match swept.await {

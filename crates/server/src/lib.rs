@@ -12,20 +12,26 @@
 //! - [`attachments`] — tus uploads and downloads, content-addressed by SHA-256
 //! - [`packs`] — building, signing and publishing content packs
 //! - [`http`] — the axum router, its layers, the OpenAPI document
+//! - [`console`] — the Secretariat's web console at `/console` (server-rendered pages);
+//!   [`monitoring`] computes what it shows (reporting status, cycles, capacity self-assessments
+//!   in aggregate, Manual feedback) and [`charts`] draws it (SVG, PNG, CSV)
 
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod charts;
 pub mod checklists;
 pub mod cli;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod forum;
 pub mod http;
 pub mod janitor;
 pub mod limits;
+pub mod monitoring;
 pub mod packs;
 pub mod records;
 pub mod reports;

@@ -38,6 +38,33 @@ pub struct Config {
     /// New forum posts (threads and replies) per account per hour.
     pub forum_posts_per_hour: u32,
     pub timeouts: Timeouts,
+    pub console: ConsoleConfig,
+}
+
+/// The Secretariat's console (`/console`).
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// A console session ends after this long without a request.
+    pub idle: Duration,
+    /// A console session ends this long after sign-in, whatever the activity.
+    pub lifetime: Duration,
+    /// Capacity charts show a region (or cycle) only when at least this many countries
+    /// answered, unless every one of them agreed to be named.
+    pub min_respondents: u32,
+    /// Public keys (hex) whose signed packs the console publishes, besides the keys of packs
+    /// this server published before.
+    pub pack_signers: Vec<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            idle: Duration::from_secs(30 * 60),
+            lifetime: Duration::from_secs(12 * 3600),
+            min_respondents: 3,
+            pack_signers: Vec::new(),
+        }
+    }
 }
 
 /// Timeouts of every connection and request.
@@ -76,6 +103,7 @@ impl Default for Config {
             write_budget_per_hour: 32 * 1024 * 1024,
             forum_posts_per_hour: 30,
             timeouts: Timeouts::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod checklists;
+pub mod feedback;
 pub mod forum;
 pub mod library;
 pub mod reading;

@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import type {
   AppStatus,
   ErrorReport,
+  Feedback,
   ItemKind,
   ItemSummary,
   Lang,
@@ -58,6 +59,12 @@ export const api = {
     invoke<Progress>('set_step_done', { checklistId, stepId, done }),
   setStepNote: (checklistId: string, stepId: string, note: string) =>
     invoke<void>('set_step_note', { checklistId, stepId, note }),
+  getFeedback: (itemKind: 'manual' | 'checklist', itemId: string) =>
+    invoke<Feedback>('get_feedback', { itemKind, itemId }),
+  setFeedbackUseful: (itemKind: 'manual' | 'checklist', itemId: string, useful: boolean | null) =>
+    invoke<Feedback>('set_feedback_useful', { itemKind, itemId, useful }),
+  setFeedbackMissing: (itemKind: 'manual' | 'checklist', itemId: string, missing: string) =>
+    invoke<Feedback>('set_feedback_missing', { itemKind, itemId, missing }),
   listLibrary: (lang: Lang, filter: LibraryFilter) => invoke<ItemSummary[]>('list_library', { lang, filter }),
   libraryFacets: () => invoke<LibraryFacets>('library_facets'),
   search: (query: string, lang: Lang) => invoke<SearchHit[]>('search', { query, lang }),

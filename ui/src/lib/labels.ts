@@ -149,6 +149,8 @@ export function describeOperation(op: Change): string {
       return t('sync.op.contactCard');
     case 'event_registration':
       return t(value === false ? 'sync.op.eventCancelled' : 'sync.op.eventRegistered', { event: subject.title });
+    case 'feedback':
+      return t('sync.op.feedback', { item: subject.title });
     default:
       return t('sync.op.other', { title: detail ? `${subject.title} — ${detail}` : subject.title });
   }

@@ -74,6 +74,7 @@ const defaults: Record<string, Reply> = {
     max_bytes: 25 * 1024 * 1024,
     extensions: ['pdf', 'doc', 'docx', 'odt', 'rtf', 'xls', 'xlsx', 'ods', 'ppt', 'pptx', 'odp', 'csv', 'png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'zip'],
   },
+  get_feedback: { useful: null, missing: '' },
 };
 
 export interface Backend {

@@ -171,3 +171,36 @@ describe('Checklist', () => {
     expect(screen.getByTestId('checklist').textContent).toContain('3 sur 12');
   });
 });
+
+describe('Checklist feedback', () => {
+  it('asks whether it was useful and what was missing, and saves both', async () => {
+    const { backend, user } = await open({
+      set_feedback_useful: (a: Record<string, unknown>) => ({ useful: a.useful, missing: '' }),
+      set_feedback_missing: (a: Record<string, unknown>) => ({ useful: true, missing: a.missing }),
+    });
+    const box = await screen.findByTestId('feedback');
+    expect(within(box).getByRole('heading').textContent).toBe('Was this useful?');
+    await user.click(within(box).getByTestId('feedback-useful-yes'));
+    await waitFor(() =>
+      expect(backend.argsOf('set_feedback_useful')).toEqual([{ itemKind: 'checklist', itemId: 'cop-preparation', useful: true }]),
+    );
+    expect(within(box).getByTestId('feedback-useful-yes').getAttribute('aria-pressed')).toBe('true');
+    // A second click withdraws the answer.
+    await user.click(within(box).getByTestId('feedback-useful-yes'));
+    await waitFor(() => expect(backend.argsOf('set_feedback_useful')[1]).toEqual({ itemKind: 'checklist', itemId: 'cop-preparation', useful: null }));
+    const missing = within(box).getByTestId('feedback-missing');
+    await user.type(missing, 'A model letter');
+    await fireEvent.blur(missing);
+    await waitFor(() =>
+      expect(backend.argsOf('set_feedback_missing').at(-1)).toEqual({ itemKind: 'checklist', itemId: 'cop-preparation', missing: 'A model letter' }),
+    );
+    await screen.findByTestId('feedback-saved');
+  });
+
+  it('shows the answer given before', async () => {
+    await open({ get_feedback: { useful: false, missing: 'More examples' } });
+    const box = await screen.findByTestId('feedback');
+    await waitFor(() => expect(within(box).getByTestId('feedback-useful-no').getAttribute('aria-pressed')).toBe('true'));
+    expect((within(box).getByTestId('feedback-missing') as HTMLTextAreaElement).value).toBe('More examples');
+  });
+});

@@ -25,6 +25,11 @@ pub mod action {
     pub const FORUM_LOCK: &str = "forum.lock";
     pub const FORUM_UNLOCK: &str = "forum.unlock";
     pub const EVENT_ADD: &str = "event.add";
+    pub const ACCOUNT_REFUSE: &str = "account.refuse";
+    pub const EVENT_EDIT: &str = "event.edit";
+    pub const CYCLE_SET: &str = "cycle.set";
+    pub const CONSOLE_SIGN_IN: &str = "console.sign_in";
+    pub const CONSOLE_SIGN_OUT: &str = "console.sign_out";
     pub const BACKUP: &str = "backup";
     pub const RESTORE: &str = "restore";
 }

@@ -43,11 +43,37 @@ pub enum Command {
     /// The log of admin actions (API and CLI).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reporting cycles and their deadlines (what the console's reporting table shows).
+    #[command(subcommand)]
+    Cycle(CycleCommand),
     /// Copy the database (consistently, even while the server runs) and every attachment and
     /// pack archive into one file.
     Backup(BackupArgs),
     /// Put a backup made with `backup` into an empty data folder.
     Restore(RestoreArgs),
+}
+
+#[derive(Subcommand)]
+pub enum CycleCommand {
+    /// Set a cycle's deadline and make it the current cycle.
+    Set(CycleSet),
+    /// List the cycles the server knows.
+    List(JsonList),
+}
+
+#[derive(Args)]
+pub struct CycleSet {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The cycle as report ids name it, e.g. COP15.
+    #[arg(value_name = "CYCLE")]
+    pub cycle: String,
+    /// The last day reports are on time, YYYY-MM-DD; leave out for none.
+    #[arg(long, value_name = "DATE")]
+    pub deadline: Option<String>,
+    /// Record the deadline without making this the current cycle.
+    #[arg(long)]
+    pub not_current: bool,
 }
 
 #[derive(Subcommand)]
@@ -297,6 +323,31 @@ pub struct ServeArgs {
     /// Seconds for a whole request, body included, to be answered (408 past that).
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
+    /// Seconds without a request after which a console session ends (sign in again).
+    #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub console_idle_timeout: u64,
+    /// Hours after sign-in at which a console session ends, however active.
+    #[arg(long, value_name = "HOURS", default_value_t = 12.0, value_parser = positive)]
+    pub console_session_hours: f64,
+    /// Capacity charts show a region or cycle only when at least this many countries answered
+    /// the self-assessment (unless every one of them agreed to be named).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub capacity_min_respondents: u32,
+    /// A public key (64 hex digits, as `pack keygen` prints it) whose signed packs the console
+    /// may publish; repeat for several. Keys of packs published before are trusted anyway.
+    #[arg(long = "pack-signer", value_name = "HEX", value_parser = parse_public_key)]
+    pub pack_signers: Vec<String>,
+}
+
+fn parse_public_key(s: &str) -> Result<String, String> {
+    let k = s.trim().to_ascii_lowercase();
+    if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(k)
+    } else {
+        Err(format!(
+            "`{s}` is not a public key: 64 hex digits, as `ecommunity pack keygen` prints it"
+        ))
+    }
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -455,6 +506,9 @@ pub enum PackCommand {
     /// Build, sign and publish the content pack in PACKDIR. Its manifest.toml `version`
     /// must be greater than the latest published one.
     Publish(PackPublish),
+    /// Build and sign the content pack in PACKDIR into one file, to publish later from the
+    /// console (the private key stays where you sign; the server never sees it).
+    Sign(PackSign),
     /// Write a new ed25519 private key to a file and print its public key (hex) for the app.
     Keygen(PackKeygen),
 }
@@ -467,6 +521,19 @@ pub struct PackPublish {
     #[arg(long, value_name = "KEYFILE")]
     pub key: PathBuf,
     /// The pack folder: manifest.toml, manual/, checklists/, library/ (text files only).
+    #[arg(value_name = "PACKDIR")]
+    pub pack_dir: PathBuf,
+}
+
+#[derive(Args)]
+pub struct PackSign {
+    /// The private key file (from `pack keygen`).
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// The signed pack file to write (never over an existing file).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The pack folder: manifest.toml, manual/, checklists/, library/, forms/.
     #[arg(value_name = "PACKDIR")]
     pub pack_dir: PathBuf,
 }

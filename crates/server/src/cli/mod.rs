@@ -5,6 +5,7 @@
 mod args;
 mod audit;
 mod backup;
+mod cycle;
 mod device;
 mod event;
 mod form;
@@ -18,10 +19,10 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::error::{Error, Result};
-use crate::state::{AppState, Config, Timeouts};
+use crate::state::{AppState, Config, ConsoleConfig, Timeouts};
 use args::{
-    AuditCommand, CategoryCommand, Cli, Command, DeviceCommand, EventCommand, FormCommand,
-    ForumCommand, PackCommand, ServeArgs, UserCommand,
+    AuditCommand, CategoryCommand, Cli, Command, CycleCommand, DeviceCommand, EventCommand,
+    FormCommand, ForumCommand, PackCommand, ServeArgs, UserCommand,
 };
 
 pub fn main() -> ExitCode {
@@ -91,6 +92,9 @@ fn run(command: Command) -> Result<()> {
         Command::Device(DeviceCommand::List(a)) => device::list(a),
         Command::Pack(PackCommand::Publish(a)) => pack::publish(a),
         Command::Pack(PackCommand::Keygen(a)) => pack::keygen(a),
+        Command::Pack(PackCommand::Sign(a)) => pack::sign(a),
+        Command::Cycle(CycleCommand::Set(a)) => cycle::set(a),
+        Command::Cycle(CycleCommand::List(a)) => cycle::list(a),
         Command::Form(FormCommand::Check(a)) => form::check(a),
         Command::Forum(ForumCommand::Category(CategoryCommand::Add(a))) => forum::category_add(a),
         Command::Forum(ForumCommand::Category(CategoryCommand::List(a))) => forum::category_list(a),
@@ -131,6 +135,12 @@ fn serve(args: ServeArgs) -> Result<()> {
             header: Duration::from_secs(args.header_timeout),
             body_idle: Duration::from_secs(args.body_timeout),
             request: Duration::from_secs(args.request_timeout),
+        },
+        console: ConsoleConfig {
+            idle: Duration::from_secs(args.console_idle_timeout),
+            lifetime: hours(args.console_session_hours),
+            min_respondents: args.capacity_min_respondents,
+            pack_signers: args.pack_signers,
         },
     };
     let state = AppState::new(db, &config);

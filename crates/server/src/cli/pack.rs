@@ -1,6 +1,6 @@
 //! `ecommunity pack publish|keygen`
 
-use super::args::{PackKeygen, PackPublish};
+use super::args::{PackKeygen, PackPublish, PackSign};
 use crate::error::Result;
 use crate::packs;
 
@@ -30,6 +30,19 @@ pub fn keygen(k: PackKeygen) -> Result<()> {
     println!(
         "public key (hex, for the app's trusted keys): {}",
         stopover_protocol::files::hex(public.as_bytes())
+    );
+    Ok(())
+}
+
+pub fn sign(s: PackSign) -> Result<()> {
+    let release = packs::signed::sign_to_file(&s.key, &s.pack_dir, &s.out)?;
+    println!(
+        "signed content pack {} ({} bytes, sha256 {}, key {}) into {}: publish it from the console's Content page",
+        release.version,
+        release.size,
+        release.sha256,
+        release.key_id,
+        s.out.display()
     );
     Ok(())
 }

@@ -117,6 +117,29 @@ pub fn add(conn: &Connection, slug: &str, info: &EventInfo) -> Result<()> {
     Ok(())
 }
 
+/// Changes an event (the Secretariat's correction of a title, date, place or capacity) and
+/// publishes it again. Registrations made stay; a smaller capacity refuses only new ones.
+pub fn update(conn: &Connection, slug: &str, info: &EventInfo) -> Result<()> {
+    check(slug, info).map_err(Error::Usage)?;
+    if find(conn, slug)?.is_none() {
+        return Err(Error::Forum(format!(
+            "there is no event `{slug}` on this server"
+        )));
+    }
+    let json = serde_json::to_value(info)?;
+    conn.execute(
+        "UPDATE event SET info = ?2, registration_closes_on = ?3, capacity = ?4 WHERE slug = ?1",
+        params![
+            slug,
+            json.to_string(),
+            info.registration_closes_on,
+            info.capacity
+        ],
+    )?;
+    super::publish(conn, RecordKind::Event, slug, "info", &json)?;
+    Ok(())
+}
+
 /// The approved accounts registered for an event (their latest `registered` is true), by
 /// username; `except_scope` leaves one account out (the one registering now).
 fn registered(conn: &Connection, slug: &str, except_scope: &str) -> Result<Vec<AccountRow>> {

@@ -37,7 +37,10 @@ use handlers::{accounts, admin, files, health, packs, reports, sessions, sync};
 /// Every endpoint, with the layers every request passes through.
 pub fn router(state: AppState) -> Router {
     let timeouts = state.config.timeouts;
-    with_layers(routes(&state), timeouts).with_state(state)
+    // The console answers in HTML with its own layers (never the API's JSON errors).
+    with_layers(routes(&state), timeouts)
+        .merge(crate::console::router(&state))
+        .with_state(state)
 }
 
 fn routes(state: &AppState) -> Router<AppState> {

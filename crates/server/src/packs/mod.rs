@@ -22,6 +22,8 @@ use stopover_protocol::packs::{
 };
 
 use crate::attachments::store::sync_dir;
+
+pub mod signed;
 use crate::db::unix_now;
 use crate::error::{Error, Result};
 
@@ -228,7 +230,7 @@ pub fn publish(
 }
 
 /// Temporary file, fsync, rename, fsync of the folder.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let tmp = path.with_extension("gz.tmp");
     {
@@ -241,7 +243,7 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ed25519_dalek::Verifier;
 

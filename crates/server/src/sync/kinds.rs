@@ -5,12 +5,13 @@
 use stopover_protocol::RecordKind;
 
 use crate::records::KindRules;
-use crate::{checklists, forum, reports};
+use crate::{checklists, forum, monitoring, reports};
 
-static DOMAINS: [&[KindRules]; 3] = [
+static DOMAINS: [&[KindRules]; 4] = [
     checklists::KINDS,
     reports::kinds::KINDS,
     forum::kinds::KINDS,
+    monitoring::feedback::KINDS,
 ];
 
 /// The rules of `kind`.

@@ -5,4 +5,4 @@
  * Both sides validate with [`validate_operation`], so neither can accept what the other
  * would refuse.
  */
-export type RecordKind = "checklist_progress" | "report_answer" | "report_assignment" | "report_submission" | "forum_category" | "forum_post" | "forum_thread" | "profile" | "event" | "event_registration";
+export type RecordKind = "checklist_progress" | "report_answer" | "report_assignment" | "report_submission" | "forum_category" | "forum_post" | "forum_thread" | "profile" | "event" | "event_registration" | "feedback";

@@ -21,6 +21,7 @@ export type { ErrorReport } from './ErrorReport';
 export type { EventView } from './EventView';
 export type { ExportFormat } from './ExportFormat';
 export type { ExportedFile } from './ExportedFile';
+export type { Feedback } from './Feedback';
 export type { FileState } from './FileState';
 export type { FormSummary } from './FormSummary';
 export type { HomeNotice } from './HomeNotice';

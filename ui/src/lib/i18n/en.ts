@@ -205,6 +205,7 @@ export const en = {
   'sync.op.reportAssignment': '{report} — {section}: given to {username}',
   'sync.op.reportAssignmentTaken': '{report} — {section}: taken back',
   'sync.op.other': '{title}',
+  'sync.op.feedback': 'Your feedback on “{item}”',
   'sync.op.forumPost': 'Forum post — “{excerpt}”',
   'sync.op.contactCard': 'Your contact details in the directory',
   'sync.op.eventRegistered': 'Registration for “{event}”',
@@ -725,4 +726,14 @@ export const en = {
   'serverError.attachment_too_large': 'The server takes files of at most {max} bytes.',
   'serverError.attachment_type_refused': 'The server does not take {file}: attachments may be {types}.',
   'serverError.attachments_missing': 'Files named in the report have not reached the server yet: {files}. Sync, then submit again.',
+
+  'feedback.title': 'Was this useful?',
+  'feedback.yes': 'Yes',
+  'feedback.no': 'No',
+  'feedback.missing': 'What was missing? (optional)',
+  'feedback.missingPlaceholder': 'A step, an example, a document you looked for…',
+  'feedback.privacy': 'Kept on this device and sent with your account when you sync. The Secretariat sees the answers only as totals, and what was missing without your name.',
+  'feedback.saving': 'Saving…',
+  'feedback.saved': 'Saved',
+  'feedback.failed': 'Your answer could not be saved: {message}',
 };

@@ -201,6 +201,7 @@ export const es: typeof en = {
   'sync.op.stepUnticked': '«{step}» — desmarcado',
   'sync.op.stepNote': '«{step}» — nota modificada',
   'sync.op.other': '{title}',
+  'sync.op.feedback': 'Su opinión sobre «{item}»',
   'sync.op.reportAssignmentTaken': '{report} — {section}: retirada',
   'sync.op.reportAssignment': '{report} — {section}: asignada a {username}',
   'sync.op.reportAnswer': '{report} — {question}',
@@ -724,4 +725,14 @@ export const es: typeof en = {
   'serverError.attachment_too_large': 'El servidor acepta archivos de {max} bytes como máximo.',
   'serverError.attachment_type_refused': 'El servidor no acepta {file}: los adjuntos pueden ser {types}.',
   'serverError.attachments_missing': 'Hay archivos citados en el informe que aún no están en el servidor: {files}. Sincronice y presente de nuevo.',
+
+  'feedback.title': '¿Le resultó útil?',
+  'feedback.yes': 'Sí',
+  'feedback.no': 'No',
+  'feedback.missing': '¿Qué faltaba? (opcional)',
+  'feedback.missingPlaceholder': 'Un paso, un ejemplo, un documento que buscaba…',
+  'feedback.privacy': 'Se guarda en este dispositivo y se envía con su cuenta al sincronizar. La Secretaría solo ve las respuestas como totales, y lo que faltaba sin su nombre.',
+  'feedback.saving': 'Guardando…',
+  'feedback.saved': 'Guardado',
+  'feedback.failed': 'No se pudo guardar su respuesta: {message}',
 };

@@ -201,6 +201,7 @@ export const fr: typeof en = {
   'sync.op.stepUnticked': '« {step} » — décochée',
   'sync.op.stepNote': '« {step} » — note modifiée',
   'sync.op.other': '{title}',
+  'sync.op.feedback': 'Votre avis sur « {item} »',
   'sync.op.reportAssignmentTaken': '{report} — {section} : reprise',
   'sync.op.reportAssignment': '{report} — {section} : confiée à {username}',
   'sync.op.reportAnswer': '{report} — {question}',
@@ -724,4 +725,14 @@ export const fr: typeof en = {
   'serverError.attachment_too_large': 'Le serveur accepte des fichiers de {max} octets au plus.',
   'serverError.attachment_type_refused': 'Le serveur n’accepte pas {file} : les pièces jointes peuvent être {types}.',
   'serverError.attachments_missing': 'Des fichiers cités dans le rapport ne sont pas encore sur le serveur : {files}. Synchronisez, puis soumettez à nouveau.',
+
+  'feedback.title': 'Cela vous a-t-il été utile ?',
+  'feedback.yes': 'Oui',
+  'feedback.no': 'Non',
+  'feedback.missing': 'Que manquait-il ? (facultatif)',
+  'feedback.missingPlaceholder': 'Une étape, un exemple, un document que vous cherchiez…',
+  'feedback.privacy': 'Conservé sur cet appareil et envoyé avec votre compte lors de la synchronisation. Le Secrétariat ne voit les réponses que sous forme de totaux, et ce qui manquait sans votre nom.',
+  'feedback.saving': 'Enregistrement…',
+  'feedback.saved': 'Enregistré',
+  'feedback.failed': 'Votre réponse n’a pas pu être enregistrée : {message}',
 };

@@ -59,6 +59,8 @@ describe('dictionaries', () => {
       'sync.op.reportAnswer',
       'sync.op.other',
       'forum.region.asia',
+      // "No" is the same word
+      'feedback.no',
     ]);
     expect(fr['nav.library']).toBe('Bibliothèque');
     expect(es['region.africa']).toBe('África');

@@ -17,6 +17,7 @@ const STEPS: &[&str] = &[
     include_str!("010_refusal_codes.sql"),
     include_str!("011_forum_archive.sql"),
     include_str!("012_attachment_refusals.sql"),
+    include_str!("013_feedback.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

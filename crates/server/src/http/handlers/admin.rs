@@ -200,7 +200,7 @@ where
 
 /// Checks and applies a correction (nothing when it is empty), republishes the directory
 /// card of an approved account, and logs before and after.
-fn apply_correction(
+pub(crate) fn apply_correction(
     tx: &Connection,
     actor: &AccountRow,
     target: &AccountRow,
@@ -240,7 +240,7 @@ fn apply_correction(
     Ok(row)
 }
 
-fn log(
+pub(crate) fn log(
     tx: &Connection,
     actor: &AccountRow,
     action: &'static str,
