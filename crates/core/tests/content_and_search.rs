@@ -307,3 +307,66 @@ fn reading_view_html_has_working_cross_links_and_no_script() {
         "the Manual cross-links its modules ({links} links)"
     );
 }
+
+#[test]
+fn glossary_terms_are_found_by_search_and_open_at_their_entry() {
+    let (_dir, core) = open_fresh();
+    let conn = core.conn();
+    let entry = |q: &str, lang: &str| {
+        content::search(&conn, q, lang, 10)
+            .unwrap()
+            .into_iter()
+            .take(3)
+            .find(|h| h.id == content::GLOSSARY_ID)
+            .and_then(|h| h.section)
+    };
+    // By the short form, in the reader's language or in English, and by the full name.
+    assert_eq!(entry("NBSAP", "en").as_deref(), Some("nbsap"));
+    assert_eq!(entry("SPANB", "fr").as_deref(), Some("nbsap"));
+    assert_eq!(entry("NFP", "fr").as_deref(), Some("nfp"));
+    assert_eq!(entry("PFN", "es").as_deref(), Some("nfp"));
+    assert_eq!(entry("StC", "en").as_deref(), Some("stc"));
+    assert_eq!(entry("Kunming", "es").as_deref(), Some("kmgbf"));
+    assert_eq!(entry("DaRT", "fr").as_deref(), Some("dart"));
+
+    // The page is in the Manual, last, with an anchor per term in every language.
+    let manual = content::list_manual(&conn, "en").unwrap();
+    assert_eq!(manual.last().unwrap().id, content::GLOSSARY_ID);
+    for lang in ["en", "fr", "es"] {
+        let page = content::get_item(&conn, ItemKind::Manual, content::GLOSSARY_ID, lang).unwrap();
+        assert!(!page.fallback, "{lang}");
+        for id in [
+            "cop", "nfp", "cepa", "kmgbf", "ors", "dart", "informea", "gef",
+        ] {
+            assert!(
+                page.html.contains(&format!("<h2 id=\"sec-{id}\">")),
+                "{lang}: no entry `{id}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_manual_page_names_its_sources_and_review_date() {
+    let (_dir, core) = open_fresh();
+    let conn = core.conn();
+    for lang in ["en", "fr", "es"] {
+        for m in content::list_manual(&conn, lang).unwrap() {
+            let item = content::get_item(&conn, ItemKind::Manual, &m.id, lang).unwrap();
+            let p = &item.provenance;
+            let reviewed = p
+                .reviewed
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: no review date", m.id));
+            assert_eq!(reviewed.len(), 10, "{}", m.id);
+            assert!(!p.sources.is_empty(), "{} ({lang}) names no sources", m.id);
+            assert!(
+                p.sources
+                    .iter()
+                    .all(|s| s.url.starts_with("https://") && !s.title.is_empty()),
+                "{}",
+                m.id
+            );
+        }
+    }
+}

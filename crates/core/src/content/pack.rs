@@ -25,7 +25,7 @@ pub const REGIONS: [&str; 7] = [
 /// Sections whose every item must name its sources and the date its facts were last checked.
 /// Library items and checklists join once every shipped one carries them (issue 11); until
 /// then [`Pack::missing_provenance`] lists the ones still without.
-pub const PROVENANCE_REQUIRED: &[&str] = &["glossary"];
+pub const PROVENANCE_REQUIRED: &[&str] = &["manual", "glossary"];
 
 /// The id of the Manual page generated from `glossary/<lang>.toml`.
 pub const GLOSSARY_ID: &str = "glossary";
@@ -1262,7 +1262,10 @@ mod tests {
     }
 
     const MANIFEST: &str = "id = \"t\"\nversion = \"1\"\nlanguages = [\"en\"]\n";
-    const MODULE: &str = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\n## A\n\nText.\n";
+    /// Provenance lines every English item carries (see PROVENANCE_REQUIRED).
+    const SOURCED_BY: &str =
+        "reviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n";
+    const MODULE: &str = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\n## A\n\nText.\n";
 
     fn err(entries: &[(&str, &str)]) -> PackError {
         Pack::parse(&files(entries)).unwrap_err()
@@ -1271,7 +1274,12 @@ mod tests {
     #[test]
     fn embedded_pack_is_valid() {
         let pack = Pack::parse(&PackFiles::embedded()).unwrap();
-        assert!(pack.manual.len() >= 8, "{} modules", pack.manual.len());
+        assert!(pack.manual.len() >= 17, "{} modules", pack.manual.len());
+        let glossary = pack.glossary.as_ref().expect("the pack has a glossary");
+        for lang in LANGUAGES {
+            assert!(glossary.texts.contains_key(lang), "glossary lacks `{lang}`");
+        }
+        assert!(glossary.texts["en"].terms.len() >= 25);
         assert!(pack.checklists.len() >= 6);
         for kind in [
             LibraryKind::Funding,
@@ -1385,7 +1393,7 @@ mod tests {
             ("manifest.toml", MANIFEST),
             (
                 "manual/en/a.md",
-                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\nSee [x](#/manual/nope).",
+                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\nSee [x](#/manual/nope).",
             ),
         ]);
         assert!(e.reason.contains("#/manual/nope"), "{}", e.reason);
@@ -1393,7 +1401,7 @@ mod tests {
             ("manifest.toml", MANIFEST),
             (
                 "manual/en/a.md",
-                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\n[x](javascript:alert(1))",
+                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\n[x](javascript:alert(1))",
             ),
         ]);
         assert!(e.reason.contains("only #/manual"), "{}", e.reason);
@@ -1401,11 +1409,13 @@ mod tests {
 
     #[test]
     fn links_to_a_section_must_find_it_in_the_same_language() {
-        let target = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 2\n+++\n## Deadlines {#deadlines}\n\n## Other part\n";
+        let target = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 2\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\n## Deadlines {#deadlines}\n\n## Other part\n";
         let target_fr =
             "+++\ntitle = \"T\"\nsummary = \"S\"\n+++\n## Délais {#deadlines}\n\n## Autre partie\n";
         let linking = |route: &str| {
-            format!("+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n+++\nSee [x]({route}).")
+            format!(
+                "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\n{SOURCED_BY}+++\nSee [x]({route})."
+            )
         };
         let linking_fr =
             |route: &str| format!("+++\ntitle = \"T\"\nsummary = \"S\"\n+++\nVoir [x]({route}).");
@@ -1448,14 +1458,14 @@ mod tests {
 
     #[test]
     fn checklist_errors() {
-        let dup = "title = \"C\"\nsummary = \"S\"\norder = 1\n[[items]]\nid = \"a\"\ntext = \"x\"\n[[items]]\nid = \"a\"\ntext = \"y\"\n";
+        let dup = "title = \"C\"\nsummary = \"S\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n[[items]]\nid = \"a\"\ntext = \"x\"\n[[items]]\nid = \"a\"\ntext = \"y\"\n";
         let e = err(&[
             ("manifest.toml", MANIFEST),
             ("manual/en/a.md", MODULE),
             ("checklists/en/c.toml", dup),
         ]);
         assert_eq!(e.reason, "item 2: id `a` is used twice");
-        let en = "title = \"C\"\nsummary = \"S\"\norder = 1\n[[items]]\nid = \"a\"\ntext = \"x\"\n";
+        let en = "title = \"C\"\nsummary = \"S\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n[[items]]\nid = \"a\"\ntext = \"x\"\n";
         let fr = "title = \"C\"\nsummary = \"S\"\n[[items]]\nid = \"b\"\ntext = \"x\"\n";
         let e = err(&[
             ("manifest.toml", MANIFEST),
@@ -1469,14 +1479,14 @@ mod tests {
 
     #[test]
     fn library_metadata_is_checked() {
-        let item = "+++\nkind = \"funding\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"mars\"]\nlanguages = [\"en\"]\n+++\nx";
+        let item = "+++\nkind = \"funding\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"mars\"]\nlanguages = [\"en\"]\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\nx";
         let e = err(&[
             ("manifest.toml", MANIFEST),
             ("manual/en/a.md", MODULE),
             ("library/en/f.md", item),
         ]);
         assert!(e.reason.contains("unknown region `mars`"), "{}", e.reason);
-        let item = "+++\nkind = \"funding\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"africa\"]\nlanguages = [\"en\"]\ndeadline = \"31/01/2027\"\n+++\nx";
+        let item = "+++\nkind = \"funding\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"africa\"]\nlanguages = [\"en\"]\ndeadline = \"31/01/2027\"\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\nx";
         let e = err(&[
             ("manifest.toml", MANIFEST),
             ("manual/en/a.md", MODULE),
@@ -1530,12 +1540,15 @@ mod tests {
 
     #[test]
     fn provenance_is_read_from_the_english_file() {
-        let pack = Pack::parse(&files(&[
+        let mut pack = Pack::parse(&files(&[
             ("manifest.toml", MANIFEST),
             ("manual/en/a.md", SOURCED),
             ("manual/en/b.md", MODULE),
         ]))
         .unwrap();
+        assert!(pack.missing_provenance().is_empty());
+        // As an item of a section not (yet) in PROVENANCE_REQUIRED would be:
+        pack.manual[1].provenance = Provenance::default();
         let a = &pack.manual[0].provenance;
         assert_eq!(a.reviewed.as_deref(), Some("2026-12-06"));
         assert_eq!(
@@ -1584,7 +1597,7 @@ mod tests {
             e.reason
         );
 
-        let item = "+++\nkind = \"faq\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"global\"]\nlanguages = [\"en\"]\n+++\nx";
+        let item = "+++\nkind = \"faq\"\ntitle = \"T\"\nsummary = \"S\"\nregions = [\"global\"]\nlanguages = [\"en\"]\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\nx";
         let fr = "+++\ntitle = \"T\"\nsummary = \"S\"\n[[sources]]\ntitle = \"x\"\nurl = \"https://x.org\"\n+++\nx";
         let e = err(&[
             ("manifest.toml", MANIFEST),

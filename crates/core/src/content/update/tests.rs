@@ -15,8 +15,8 @@ use super::*;
 use crate::content::{self, ItemKind};
 use crate::user::{bookmarks, checklists, settings};
 
-const MODULE: &str = "+++\ntitle = \"Meetings\"\nsummary = \"How meetings work\"\norder = 1\n+++\n## Agenda\n\nVersion VERSION text.\n";
-const CHECKLIST: &str = "title = \"Prepare\"\nsummary = \"Before the COP\"\norder = 1\n[[items]]\nid = \"register\"\ntext = \"Register\"\n";
+const MODULE: &str = "+++\ntitle = \"Meetings\"\nsummary = \"How meetings work\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n+++\n## Agenda\n\nVersion VERSION text.\n";
+const CHECKLIST: &str = "title = \"Prepare\"\nsummary = \"Before the COP\"\norder = 1\nreviewed = \"2026-12-06\"\n[[sources]]\ntitle = \"CMS\"\nurl = \"https://www.cms.int/\"\n[[items]]\nid = \"register\"\ntext = \"Register\"\n";
 
 fn pack_files(version: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
