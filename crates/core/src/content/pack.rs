@@ -22,10 +22,9 @@ pub const REGIONS: [&str; 7] = [
     "north-america",
 ];
 
-/// Sections whose every item must name its sources and the date its facts were last checked.
-/// Library items and checklists join once every shipped one carries them (issue 11); until
-/// then [`Pack::missing_provenance`] lists the ones still without.
-pub const PROVENANCE_REQUIRED: &[&str] = &["manual", "glossary"];
+/// Sections whose every item must name its sources and the date its facts were last checked:
+/// all of them (a pack item without either is refused, naming its file).
+pub const PROVENANCE_REQUIRED: &[&str] = &["manual", "checklists", "library", "glossary"];
 
 /// The id of the Manual page generated from `glossary/<lang>.toml`.
 pub const GLOSSARY_ID: &str = "glossary";
