@@ -18,6 +18,7 @@ pub use pack::{
     ItemText, LibraryItem, LibraryKind, LibraryMeta, Manifest, ManualModule, PROVENANCE_REQUIRED,
     Pack, PackError, PackFiles, Provenance, REGIONS, ReportForm, Source,
 };
+pub(crate) use read::title_of;
 pub use read::{
     ChecklistStepView, ChecklistView, ItemKind, ItemSummary, ItemView, LibraryFacets,
     LibraryFilter, Progress, checklist, get_item, library_facets, list_checklists, list_library,

@@ -161,6 +161,24 @@ fn summary_from_row(row: &Row<'_>, requested: &str) -> rusqlite::Result<ItemSumm
 }
 
 /// All items of a kind, in pack order.
+/// The title of item `id` of `kind` (`manual`, `checklist`, `library`) in `lang`, English when
+/// it is not translated; `None` when the pack has no such item.
+pub(crate) fn title_of(
+    conn: &Connection,
+    kind: &str,
+    id: &str,
+    lang: &str,
+) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT title FROM content_item WHERE kind = ?1 AND id = ?2
+             ORDER BY lang = ?3 DESC, lang = ?4 DESC LIMIT 1",
+            params![kind, id, lang, FALLBACK_LANGUAGE],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub fn summaries(conn: &Connection, kind: ItemKind, lang: &str) -> Result<Vec<ItemSummary>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT c.kind, c.id, c.lang, c.title, c.summary, c.meta_json FROM content_item c

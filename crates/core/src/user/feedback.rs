@@ -239,14 +239,7 @@ fn describe(
     lang: &str,
 ) -> Result<Subject> {
     let (kind, id) = split(entity_id).unwrap_or(("", entity_id));
-    let title: Option<String> = conn
-        .query_row(
-            "SELECT title FROM content_item WHERE kind = ?1 AND id = ?2
-             ORDER BY lang = ?3 DESC, lang = 'en' DESC LIMIT 1",
-            params![kind, id, lang],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let title = crate::content::title_of(conn, kind, id, lang)?;
     Ok(Subject {
         kind: RecordKind::Feedback,
         title: title.unwrap_or_else(|| id.to_string()),

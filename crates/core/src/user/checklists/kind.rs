@@ -124,14 +124,7 @@ fn describe(
     lang: &str,
 ) -> Result<Subject> {
     let (checklist_id, step_id) = split_entity_id(entity_id).unwrap_or((entity_id, ""));
-    let title: Option<String> = conn
-        .query_row(
-            "SELECT title FROM content_item WHERE kind = 'checklist' AND id = ?1
-             ORDER BY lang = ?2 DESC, lang = 'en' DESC LIMIT 1",
-            params![checklist_id, lang],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let title = crate::content::title_of(conn, "checklist", checklist_id, lang)?;
     let step: Option<String> = conn
         .query_row(
             "SELECT text FROM checklist_step WHERE checklist_id = ?1 AND step_id = ?2
