@@ -11,6 +11,7 @@ use stopover_protocol::RecordKind;
 
 use crate::clock::{Clock, ServerClock, SystemClock};
 use crate::content::{self, Pack, PackError, PackFiles};
+use crate::store::recovery::{BackupInfo, RecoveryReport};
 use crate::store::{self, DATABASE_FILE};
 use crate::sync::kinds::{KindRegistry, LocalKind};
 use crate::user::settings;
@@ -44,6 +45,8 @@ pub struct Core {
     kinds: KindRegistry,
     /// The server's time as last measured: every time rule uses it ([`crate::clock`]).
     server_clock: Arc<ServerClock>,
+    /// Set when opening found damage only in content and search tables and rebuilt them.
+    rebuilt: Option<RecoveryReport>,
 }
 
 /// Held while a sync runs; dropping it lets the next one start.
@@ -69,7 +72,7 @@ impl Core {
         pack: std::result::Result<PackFiles, PackError>,
         clock: Arc<dyn Clock>,
     ) -> Result<Core> {
-        let mut conn = store::open(&data_dir.join(DATABASE_FILE))?;
+        let (mut conn, rebuilt) = store::open_checked(&data_dir.join(DATABASE_FILE))?;
         let server_clock = Arc::new(ServerClock::new(clock));
         server_clock.load(&conn)?;
         // The usual start: the pack is the one already imported (and validated then), so a
@@ -85,6 +88,7 @@ impl Core {
                 },
                 data_dir,
                 server_clock,
+                rebuilt,
             ));
         }
         let content = match pack.and_then(|files| Pack::parse(&files)) {
@@ -103,7 +107,7 @@ impl Core {
                 }
             }
         };
-        Ok(Core::with(conn, content, data_dir, server_clock))
+        Ok(Core::with(conn, content, data_dir, server_clock, rebuilt))
     }
 
     fn with(
@@ -111,6 +115,7 @@ impl Core {
         content: ContentStatus,
         data_dir: &Path,
         server_clock: Arc<ServerClock>,
+        rebuilt: Option<RecoveryReport>,
     ) -> Core {
         Core {
             conn: Mutex::new(conn),
@@ -119,6 +124,40 @@ impl Core {
             sync_running: AtomicBool::new(false),
             kinds: crate::record_kinds::local,
             server_clock,
+            rebuilt,
+        }
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+
+    /// What opening repaired without asking (damaged content or search tables), if anything.
+    pub fn rebuilt_on_open(&self) -> Option<&RecoveryReport> {
+        self.rebuilt.as_ref()
+    }
+
+    /// A backup of the database unless one was written in the last day
+    /// ([`store::recovery::BACKUP_INTERVAL`]); it reads through its own connection.
+    pub fn backup_if_due(&self) -> Result<Option<BackupInfo>> {
+        store::recovery::backup_if_due(&self.database_path(), store::recovery::BACKUP_INTERVAL)
+    }
+
+    /// A "malformed" or "not a database" error turned into [`Error::DatabaseDamaged`], with
+    /// the file and the tables a quick check finds damaged; any other error unchanged.
+    pub fn damaged(&self, e: Error) -> Error {
+        if !e.is_corruption() || matches!(e, Error::DatabaseDamaged { .. }) {
+            return e;
+        }
+        let tables = match store::recovery::check(&self.conn()) {
+            store::recovery::Health::Damaged(tables) => tables,
+            store::recovery::Health::Ok => vec!["*".into()],
+        };
+        tracing::error!(error = %e, ?tables, "the database is damaged");
+        Error::DatabaseDamaged {
+            path: self.database_path(),
+            tables,
         }
     }
 

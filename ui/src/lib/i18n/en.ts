@@ -403,6 +403,7 @@ export const en = {
   'error.database_too_new': 'Your data was saved by a newer version of Stopover. Install the latest version; your data has not been changed.',
   'error.data_dir': 'Stopover cannot use its data folder {path}.',
   'error.data_dir_in_use': 'Another Stopover is already using the data folder {path}.',
+  'error.database_damaged': 'The file where Stopover keeps your data is damaged: {file}. Stopover has stopped writing to it. Close Stopover and open it again to recover your data or restore a backup.',
   'error.content_pack': 'A file of the content is damaged or incomplete ({file}).',
   'error.pack_refused': 'The content update {version} was refused: its signature could not be verified. The content you have stays as it is.',
   'error.not_found': 'This item is no longer on this laptop.',

@@ -402,6 +402,7 @@ export const es: typeof en = {
   'error.database_too_new': 'Sus datos se guardaron con una versión más reciente de Stopover. Instale la última versión; sus datos no se han modificado.',
   'error.data_dir': 'Stopover no puede usar su carpeta de datos {path}.',
   'error.data_dir_in_use': 'Otro Stopover ya está usando la carpeta de datos {path}.',
+  'error.database_damaged': 'El archivo donde Stopover guarda sus datos está dañado: {file}. Stopover ha dejado de escribir en él. Cierre Stopover y ábralo de nuevo para recuperar sus datos o restaurar una copia de seguridad.',
   'error.content_pack': 'Un archivo del contenido está dañado o incompleto ({file}).',
   'error.pack_refused': 'Se rechazó la actualización del contenido {version}: no se pudo verificar su firma. El contenido que tiene no cambia.',
   'error.not_found': 'Este elemento ya no está en este equipo.',

@@ -402,6 +402,7 @@ export const fr: typeof en = {
   'error.database_too_new': 'Vos données ont été enregistrées par une version plus récente de Stopover. Installez la dernière version ; vos données n’ont pas été modifiées.',
   'error.data_dir': 'Stopover ne peut pas utiliser son dossier de données {path}.',
   'error.data_dir_in_use': 'Un autre Stopover utilise déjà le dossier de données {path}.',
+  'error.database_damaged': 'Le fichier où Stopover conserve vos données est endommagé : {file}. Stopover a cessé d’y écrire. Fermez Stopover puis rouvrez-le pour récupérer vos données ou restaurer une sauvegarde.',
   'error.content_pack': 'Un fichier du contenu est endommagé ou incomplet ({file}).',
   'error.pack_refused': 'La mise à jour du contenu {version} a été refusée : sa signature n’a pas pu être vérifiée. Le contenu dont vous disposez reste inchangé.',
   'error.not_found': 'Cet élément ne se trouve plus sur cet ordinateur.',
