@@ -47,6 +47,8 @@ pub struct Core {
     server_clock: Arc<ServerClock>,
     /// Set when opening found damage only in content and search tables and rebuilt them.
     rebuilt: Option<RecoveryReport>,
+    /// Set when a query met damage: the connection is then read-only (see [`Core::damaged`]).
+    damaged: Mutex<Option<Vec<String>>>,
 }
 
 /// Held while a sync runs; dropping it lets the next one start.
@@ -125,6 +127,7 @@ impl Core {
             kinds: crate::record_kinds::local,
             server_clock,
             rebuilt,
+            damaged: Mutex::new(None),
         }
     }
 
@@ -146,18 +149,44 @@ impl Core {
 
     /// A "malformed" or "not a database" error turned into [`Error::DatabaseDamaged`], with
     /// the file and the tables a quick check finds damaged; any other error unchanged.
+    /// From then on the connection is read-only (`query_only`): nothing more goes into a
+    /// damaged file; the next start checks it and offers recovery.
     pub fn damaged(&self, e: Error) -> Error {
         if !e.is_corruption() || matches!(e, Error::DatabaseDamaged { .. }) {
             return e;
         }
-        let tables = match store::recovery::check(&self.conn()) {
+        let conn = self.conn();
+        let tables = match store::recovery::check(&conn) {
             store::recovery::Health::Damaged(tables) => tables,
             store::recovery::Health::Ok => vec!["*".into()],
         };
-        tracing::error!(error = %e, ?tables, "the database is damaged");
+        if let Err(e) = conn.pragma_update(None, "query_only", true) {
+            tracing::error!(error = %e, "cannot stop writing to the damaged database");
+        }
+        drop(conn);
+        tracing::error!(error = %e, ?tables, "the database is damaged: no more writes to it");
+        *self
+            .damaged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tables.clone());
         Error::DatabaseDamaged {
             path: self.database_path(),
             tables,
+        }
+    }
+
+    /// [`Error::DatabaseDamaged`] once a query met damage (see [`Core::damaged`]).
+    pub fn check_not_damaged(&self) -> Result<()> {
+        match &*self
+            .damaged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        {
+            Some(tables) => Err(Error::DatabaseDamaged {
+                path: self.database_path(),
+                tables: tables.clone(),
+            }),
+            None => Ok(()),
         }
     }
 

@@ -452,3 +452,86 @@ fn backups_rotate_keeping_the_newest() {
         DRAFTS * ANSWERS_PER_DRAFT + TICKS + FORUM_DRAFTS
     );
 }
+
+#[test]
+fn after_a_malformed_error_nothing_more_is_written_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 0);
+    let core = Core::open(dir.path(), Ok(PackFiles::embedded())).unwrap();
+    assert!(core.check_not_damaged().is_ok());
+    // What a query on a damaged page returns.
+    let malformed = stopover_core::Error::Sqlite(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+        Some("database disk image is malformed".into()),
+    ));
+    assert_eq!(malformed.code(), ErrorCode::DatabaseDamaged);
+    let e = core.damaged(malformed);
+    assert_eq!(e.code(), ErrorCode::DatabaseDamaged);
+    assert!(
+        format!("{:?}", e.params().get("file")).contains(DATABASE_FILE),
+        "{e:?}"
+    );
+    assert_eq!(
+        core.check_not_damaged().unwrap_err().code(),
+        ErrorCode::DatabaseDamaged
+    );
+    let before = user_rows(&core.conn());
+    let write = core.conn().execute(
+        "INSERT INTO forum_draft (key, body, updated_at) VALUES ('late', 'fdraft-late', 'x')",
+        [],
+    );
+    assert!(write.is_err(), "the connection refuses writes");
+    assert_eq!(user_rows(&core.conn()), before, "reads still work");
+}
+
+/// Figures for BENCHMARKS.md: `cargo test -p stopover-core --test recovery measure -- --ignored
+/// --nocapture`. A database of a realistic size: the pack, the rows above and 4,000 forum
+/// drafts of 2.5 KB standing in for the cached forum (about 12 MB in all).
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_check_backup_and_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    fill(dir.path(), 0);
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for i in 0..4000 {
+            tx.execute(
+                "INSERT INTO forum_draft (key, body, updated_at) VALUES (?1, ?2, '2026-12-01T00:00:00Z')",
+                [format!("post-{i:05}"), format!("fdraft-9{i:05} {}", "lorem ipsum ".repeat(210))],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    let conn = Connection::open(&path).unwrap();
+    let t = std::time::Instant::now();
+    assert_eq!(recovery::check(&conn), recovery::Health::Ok);
+    let check_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = std::time::Instant::now();
+    conn.execute(
+        "INSERT INTO search_index (search_index) VALUES ('integrity-check')",
+        [],
+    )
+    .unwrap();
+    let fts_ms = t.elapsed().as_secs_f64() * 1000.0;
+    drop(conn);
+    let t = std::time::Instant::now();
+    let backup = recovery::backup_now(&path).unwrap();
+    let backup_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = std::time::Instant::now();
+    let report = recovery::recover(&path).unwrap();
+    let recover_ms = t.elapsed().as_secs_f64() * 1000.0;
+    eprintln!(
+        "database {:.1} MB: quick_check {check_ms:.0} ms, search_index integrity-check {fts_ms:.0} ms, \
+         backup {backup_ms:.0} ms ({:.1} MB), recovery of {} rows {recover_ms:.0} ms",
+        bytes as f64 / 1e6,
+        backup.bytes as f64 / 1e6,
+        report.rows_recovered
+    );
+    if let Some(out) = std::env::var_os("STOPOVER_MEASURE_OUT") {
+        std::fs::copy(recovery::backups::backup_dir(&path).join(&backup.name), out).unwrap();
+    }
+}
