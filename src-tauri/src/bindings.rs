@@ -16,6 +16,7 @@ use stopover_core::forum::{
 use stopover_core::reports::delegation::Assignment;
 use stopover_core::reports::view::{DraftView, FormSummary, ReportState};
 use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
+use stopover_core::store::recovery::{BackupInfo, RecoveryReport, RestoreReport};
 use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
 use stopover_core::{ErrorCode, Lang, RecordKind};
 use stopover_protocol::{ErrorCode as ServerErrorCode, RefusalCode};
@@ -123,6 +124,9 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         Profile,
         EventView,
         HomeNotice,
+        RecoveryReport,
+        BackupInfo,
+        RestoreReport,
         // errors
         CommandError,
         ErrorCode,

@@ -5,6 +5,7 @@ pub mod checklists;
 pub mod forum;
 pub mod library;
 pub mod reading;
+pub mod recovery;
 pub mod report_sharing;
 pub mod reports;
 pub mod search;
