@@ -214,6 +214,8 @@ impl SyncService {
     /// One sync round now. Errors are recorded by core in the sync state (the indicator shows
     /// them) and returned.
     pub async fn sync_now(&self) -> Result<(), Error> {
+        // Nothing pulled goes into a file known to be damaged.
+        self.core.check_not_damaged()?;
         let (client, token) = self.connection()?;
         {
             let mut live = self.live();
@@ -257,6 +259,11 @@ impl SyncService {
             }
             Err(e) => tracing::info!(code = %e.code(), error = %e, "sync round failed"),
         }
+        // A damaged page met by the sync: stop writing to the file, as a command would.
+        let result = result.map_err(|e| match e.is_corruption() {
+            true => self.core.damaged(e),
+            false => e,
+        });
         self.publish();
         result
     }
