@@ -263,6 +263,45 @@ fn garbage_over_a_user_tables_pages_loses_only_those_pages_rows() {
 }
 
 #[test]
+fn a_tables_first_and_last_pages_damaged_lose_only_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    fill(dir.path(), 0);
+    let all = user_rows(&Connection::open(&path).unwrap());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let size = page_size(&conn);
+    let mut lost = BTreeSet::new();
+    for table in ["checklist_progress", "forum_draft"] {
+        let leaves: Vec<i64> = pages_of(&conn, table)
+            .into_iter()
+            .filter(|(_, _, kind)| kind == "leaf")
+            .map(|(_, n, _)| n)
+            .collect();
+        for n in [leaves[0], leaves[leaves.len() - 1]] {
+            lost.extend(rows_on_leaf(page(&bytes, size, n), n));
+            let at = (n as usize - 1) * size;
+            bytes[at..at + size].fill(0xA5);
+        }
+    }
+    drop(conn);
+    std::fs::write(&path, &bytes).unwrap();
+
+    expect_damaged(dir.path());
+    let report = recovery::recover(&path).unwrap();
+    let ticks = report
+        .tables
+        .iter()
+        .find(|t| t.table == "checklist_progress")
+        .unwrap();
+    let ticks_lost = lost.iter().filter(|m| m.starts_with("tick-")).count() as u64;
+    assert_eq!(ticks.lost, Some(ticks_lost));
+    let core = open_after(dir.path());
+    let expected: BTreeSet<String> = all.difference(&lost).cloned().collect();
+    assert_eq!(user_rows(&core.conn()), expected);
+}
+
+#[test]
 fn a_file_cut_in_half_gives_back_the_rows_on_its_first_half() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(DATABASE_FILE);

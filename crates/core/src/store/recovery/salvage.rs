@@ -199,6 +199,9 @@ fn shape(src: &Connection, dst: &Connection, table: &str) -> rusqlite::Result<Sh
     };
     let wanted = info(dst)?;
     let found: Vec<String> = info(src)?.into_iter().map(|(name, _, _)| name).collect();
+    if found.is_empty() {
+        return Err(rusqlite::Error::QueryReturnedNoRows);
+    }
     let without_rowid: bool = dst.query_row(
         "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = ?1",
         [table],
@@ -228,6 +231,16 @@ fn shape(src: &Connection, dst: &Connection, table: &str) -> rusqlite::Result<Sh
         columns,
         key: without_rowid.then(|| key.into_iter().map(|(_, name)| name).collect()),
     })
+}
+
+/// True when the file's schema can be read and has no table `table`.
+fn absent(src: &Connection, table: &str) -> bool {
+    src.query_row(
+        "SELECT count(*) = 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get::<_, bool>(0),
+    )
+    .unwrap_or(false)
 }
 
 /// Rows read until the end or the first unreadable page.
@@ -269,6 +282,12 @@ fn copy_table(src: &Connection, dst: &Connection, table: &str) -> TableRecovery 
     };
     let shape = match shape(src, dst, table) {
         Ok(shape) => shape,
+        // A table the damaged file never had (it came with a newer schema): nothing to lose.
+        Err(_) if absent(src, table) => {
+            outcome.lost = Some(0);
+            outcome.damaged = false;
+            return outcome;
+        }
         // The table's definition itself is unreadable (or the file is not a database).
         Err(e) => {
             tracing::warn!(table, error = %e, "recovery: table unreadable");
@@ -481,6 +500,9 @@ fn next_readable_rowid(src: &Connection, table: &str, after: i64) -> Seek {
         "SELECT rowid FROM {} WHERE rowid >= ?1 ORDER BY rowid LIMIT 1",
         quote(table)
     );
+    // Before any row was read, `after` is the lowest rowid there is: this app's rowids start
+    // at 1, so the seeks start there rather than a quintillion below.
+    let after = after.max(0);
     let mut step: i64 = 1;
     while let Some(at) = after.checked_add(step) {
         match src.query_row(&sql, [at], |r| r.get::<_, i64>(0)) {
