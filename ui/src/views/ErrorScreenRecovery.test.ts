@@ -115,4 +115,13 @@ describe('damaged database screen', () => {
     await waitFor(() => expect(screen.getByTestId('recovery-error').textContent).toContain('No funcionó'));
     expect(screen.getByTestId('recovery-error').textContent).not.toContain('read-only');
   });
+
+  it('after a rebuild of the search index on start, says so and names the kept file', async () => {
+    mockBackend({ app_status: { ...readyStatus, rebuilt: { ...report, tables: [], rows_lost: 0, losses_uncounted: false } } });
+    render(App);
+    const banner = await screen.findByTestId('rebuilt-banner');
+    expect(banner.textContent).toContain('Stopover rebuilt it. None of your own data was lost.');
+    expect(banner.textContent).toContain(report.damaged_file);
+    expect(screen.queryByTestId('error-screen')).toBeNull();
+  });
 });

@@ -424,6 +424,7 @@ export const en = {
   'recovery.restored': 'Your data is back as it was on {date}.',
   'recovery.previousKept': 'The file it replaced is kept at:',
   'recovery.failed': 'This did not work: {error}',
+  'recovery.rebuiltBanner': 'Part of the search index or of the installed content was damaged: Stopover rebuilt it. None of your own data was lost.',
 
   'error.unknown': 'Something went wrong.',
   // Errors and refusals by code (lib/errors.ts); the codes come from Rust (lib/bindings/codes.ts).

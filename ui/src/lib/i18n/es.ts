@@ -423,6 +423,7 @@ export const es: typeof en = {
   'recovery.restored': 'Sus datos han vuelto tal como estaban el {date}.',
   'recovery.previousKept': 'El archivo reemplazado se conserva en:',
   'recovery.failed': 'No funcionó: {error}',
+  'recovery.rebuiltBanner': 'Una parte del índice de búsqueda o del contenido instalado estaba dañada: Stopover la reconstruyó. No se perdió ninguno de sus datos.',
 
   'error.unknown': 'Algo salió mal.',
   // Errors and refusals by code (lib/errors.ts); the codes come from Rust (lib/bindings/codes.ts).

@@ -423,6 +423,7 @@ export const fr: typeof en = {
   'recovery.restored': 'Vos données sont revenues telles qu’elles étaient le {date}.',
   'recovery.previousKept': 'Le fichier remplacé est conservé ici :',
   'recovery.failed': 'Cela n’a pas fonctionné : {error}',
+  'recovery.rebuiltBanner': 'Une partie de l’index de recherche ou du contenu installé était endommagée : Stopover l’a reconstruite. Aucune de vos données n’a été perdue.',
 
   'error.unknown': 'Une erreur s’est produite.',
   // Errors and refusals by code (lib/errors.ts); the codes come from Rust (lib/bindings/codes.ts).
