@@ -18,6 +18,7 @@ use stopover_core::reports::files::ReportFile;
 use stopover_core::reports::view::{DraftView, FormSummary, ReportState};
 use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
 use stopover_core::sync::attachments::AttachmentLimits;
+use stopover_core::store::recovery::{BackupInfo, RecoveryReport, RestoreReport};
 use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
 use stopover_core::user::feedback::Feedback;
 use stopover_core::{ErrorCode, Lang, RecordKind};
@@ -132,6 +133,9 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         Profile,
         EventView,
         HomeNotice,
+        RecoveryReport,
+        BackupInfo,
+        RestoreReport,
         // errors
         CommandError,
         ErrorCode,

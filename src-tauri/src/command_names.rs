@@ -71,4 +71,7 @@ pub const COMMANDS: &[&str] = &[
     "open_external_link",
     "forum_retention",
     "set_forum_retention",
+    "recover_database",
+    "list_backups",
+    "restore_backup",
 ];

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
+use state::Secrets;
 use stopover_core::secrets::{KeyringStore, SecretStore};
 use sync_service::{SyncHandle, SyncService};
 use tauri::Manager;
@@ -43,12 +44,13 @@ fn main() {
             // The device token lives only in the OS keyring (Secret Service, Keychain,
             // Credential Manager).
             let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-            let sync = state
-                .core()
-                .ok()
-                .map(|core| SyncService::start(core, secrets, app.handle().clone()));
+            let sync = state.core().ok().map(|core| {
+                sync_service::backup_if_due(Arc::clone(&core));
+                SyncService::start(core, Arc::clone(&secrets), app.handle().clone())
+            });
             app.manage(state);
-            app.manage(SyncHandle(sync));
+            app.manage(SyncHandle::started(sync));
+            app.manage(Secrets(secrets));
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window)?;
             }
@@ -124,6 +126,9 @@ fn main() {
             commands::forum::open_external_link,
             commands::forum::forum_retention,
             commands::forum::set_forum_retention,
+            commands::recovery::recover_database,
+            commands::recovery::list_backups,
+            commands::recovery::restore_backup,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Stopover");

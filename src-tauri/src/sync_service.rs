@@ -254,6 +254,8 @@ impl SyncService {
     /// One sync round now, then the attachments in the background. Errors are recorded by
     /// core in the sync state (the indicator shows them) and returned.
     pub async fn sync_now(self: &Arc<Self>) -> Result<(), Error> {
+        // Nothing pulled goes into a file known to be damaged.
+        self.core.check_not_damaged()?;
         let (client, token) = self.connection()?;
         {
             let mut live = self.live();
@@ -291,9 +293,17 @@ impl SyncService {
             live.progress = None;
         }
         match &result {
-            Ok(()) => tracing::info!("sync round done"),
+            Ok(()) => {
+                tracing::info!("sync round done");
+                backup_if_due(Arc::clone(&self.core));
+            }
             Err(e) => tracing::info!(code = %e.code(), error = %e, "sync round failed"),
         }
+        // A damaged page met by the sync: stop writing to the file, as a command would.
+        let result = result.map_err(|e| match e.is_corruption() {
+            true => self.core.damaged(e),
+            false => e,
+        });
         if result.is_ok() {
             self.start_uploads();
         }
@@ -473,21 +483,50 @@ impl SyncService {
     }
 }
 
-/// The `SyncService`, if the store could open (otherwise the app shows its error screen).
-pub struct SyncHandle(pub Option<Arc<SyncService>>);
+/// A local backup of the database unless one is less than a day old, on the blocking pool
+/// (it reads through its own connection: nothing waits for it).
+pub fn backup_if_due(core: Arc<Core>) {
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(e) = core.backup_if_due() {
+            tracing::warn!(code = %e.code(), error = %e, "no backup written");
+        }
+    });
+}
+
+/// The `SyncService`, once the store is open: at start, or after a recovery or restore
+/// from the error screen (until then the app shows that screen).
+#[derive(Default)]
+pub struct SyncHandle(std::sync::OnceLock<Arc<SyncService>>);
 
 impl SyncHandle {
+    pub fn started(service: Option<Arc<SyncService>>) -> SyncHandle {
+        let handle = SyncHandle::default();
+        if let Some(service) = service {
+            let _ = handle.0.set(service);
+        }
+        handle
+    }
+
+    /// Starts the service if it is not running yet (the store opened after a recovery).
+    pub fn start_once(&self, start: impl FnOnce() -> Arc<SyncService>) {
+        self.0.get_or_init(start);
+    }
+
+    pub fn service(&self) -> Option<Arc<SyncService>> {
+        self.0.get().cloned()
+    }
+
     /// Tells the loop a local change was queued and the indicator that one more waits
     /// (no-op when sync is unavailable).
     pub fn edited(&self) {
-        if let Some(service) = &self.0 {
+        if let Some(service) = self.0.get() {
             service.edited();
             service.publish();
         }
     }
 
     pub fn get(&self) -> CommandResult<Arc<SyncService>> {
-        self.0.clone().ok_or_else(|| {
+        self.service().ok_or_else(|| {
             crate::error::report(Error::invalid(
                 ErrorCode::SyncUnavailable,
                 "sync is unavailable because the local database could not be opened",

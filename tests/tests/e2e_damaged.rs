@@ -108,3 +108,68 @@ async fn a_database_from_a_newer_stopover_is_refused_and_left_alone() {
         "the newer database is untouched"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs tauri-driver, Xvfb and D-Bus: run by `make test`"]
+async fn a_damaged_database_is_recovered_from_the_error_screen_and_the_tick_survives() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("stopover.sqlite3");
+    {
+        let driver = Driver::start(data.path());
+        let app = driver.launch().await;
+        first_step_checkbox(&app).await.click().await.unwrap();
+        app.wait_js("progress saved", "return /\\b1\\b/.test(document.querySelector('[data-testid=progress]')?.textContent ?? '')").await;
+        app.quit().await;
+    }
+
+    // Garbage over the bookmarks table's page: one of the person's tables is damaged.
+    let page = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        let root: i64 = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_schema WHERE name = 'bookmark'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let size: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        (root, size)
+    };
+    let mut bytes = std::fs::read(&db).unwrap();
+    let at = ((page.0 - 1) * page.1) as usize;
+    bytes[at..at + page.1 as usize].fill(0xA5);
+    std::fs::write(&db, &bytes).unwrap();
+
+    let driver = Driver::start(data.path());
+    let app = driver.launch_to_any().await;
+    let file = app.wait_testid("damaged-file").await.text().await.unwrap();
+    assert!(
+        file.ends_with("stopover.sqlite3"),
+        "the file is named: {file}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), bytes, "nothing written to it");
+    app.click_testid("recover-data").await;
+    let kept = app
+        .wait_testid("recovery-damaged-file")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(kept.contains(".damaged-"), "{kept}");
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        bytes,
+        "the damaged file is kept"
+    );
+    app.click_testid("recovery-continue").await;
+    app.wait_testid("nav-home").await;
+    assert!(
+        first_step_checkbox(&app).await.is_selected().await.unwrap(),
+        "the tick came back"
+    );
+    app.quit().await;
+}

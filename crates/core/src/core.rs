@@ -11,6 +11,7 @@ use stopover_protocol::RecordKind;
 
 use crate::clock::{Clock, ServerClock, SystemClock};
 use crate::content::{self, Pack, PackError, PackFiles};
+use crate::store::recovery::{BackupInfo, RecoveryReport};
 use crate::store::{self, DATABASE_FILE};
 use crate::sync::kinds::{KindRegistry, LocalKind};
 use crate::user::settings;
@@ -46,6 +47,10 @@ pub struct Core {
     kinds: KindRegistry,
     /// The server's time as last measured: every time rule uses it ([`crate::clock`]).
     server_clock: Arc<ServerClock>,
+    /// Set when opening found damage only in content and search tables and rebuilt them.
+    rebuilt: Option<RecoveryReport>,
+    /// Set when a query met damage: the connection is then read-only (see [`Core::damaged`]).
+    damaged: Mutex<Option<Vec<String>>>,
 }
 
 /// Held while a sync runs; dropping it lets the next one start.
@@ -71,7 +76,7 @@ impl Core {
         pack: std::result::Result<PackFiles, PackError>,
         clock: Arc<dyn Clock>,
     ) -> Result<Core> {
-        let mut conn = store::open(&data_dir.join(DATABASE_FILE))?;
+        let (mut conn, rebuilt) = store::open_checked(&data_dir.join(DATABASE_FILE))?;
         let server_clock = Arc::new(ServerClock::new(clock));
         server_clock.load(&conn)?;
         // The usual start: the pack is the one already imported (and validated then), so a
@@ -87,6 +92,7 @@ impl Core {
                 },
                 data_dir,
                 server_clock,
+                rebuilt,
             ));
         }
         let content = match pack.and_then(|files| Pack::parse(&files)) {
@@ -105,7 +111,7 @@ impl Core {
                 }
             }
         };
-        Ok(Core::with(conn, content, data_dir, server_clock))
+        Ok(Core::with(conn, content, data_dir, server_clock, rebuilt))
     }
 
     fn with(
@@ -113,6 +119,7 @@ impl Core {
         content: ContentStatus,
         data_dir: &Path,
         server_clock: Arc<ServerClock>,
+        rebuilt: Option<RecoveryReport>,
     ) -> Core {
         Core {
             conn: Mutex::new(conn),
@@ -122,6 +129,67 @@ impl Core {
             uploads_running: AtomicBool::new(false),
             kinds: crate::record_kinds::local,
             server_clock,
+            rebuilt,
+            damaged: Mutex::new(None),
+        }
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+
+    /// What opening repaired without asking (damaged content or search tables), if anything.
+    pub fn rebuilt_on_open(&self) -> Option<&RecoveryReport> {
+        self.rebuilt.as_ref()
+    }
+
+    /// A backup of the database unless one was written in the last day
+    /// ([`store::recovery::BACKUP_INTERVAL`]); it reads through its own connection.
+    pub fn backup_if_due(&self) -> Result<Option<BackupInfo>> {
+        store::recovery::backup_if_due(&self.database_path(), store::recovery::BACKUP_INTERVAL)
+    }
+
+    /// A "malformed" or "not a database" error turned into [`Error::DatabaseDamaged`], with
+    /// the file and the tables a quick check finds damaged; any other error unchanged.
+    /// From then on the connection is read-only (`query_only`): nothing more goes into a
+    /// damaged file; the next start checks it and offers recovery.
+    pub fn damaged(&self, e: Error) -> Error {
+        if !e.is_corruption() || matches!(e, Error::DatabaseDamaged { .. }) {
+            return e;
+        }
+        let conn = self.conn();
+        let tables = match store::recovery::check(&conn) {
+            store::recovery::Health::Damaged(tables) => tables,
+            store::recovery::Health::Ok => vec!["*".into()],
+        };
+        if let Err(e) = conn.pragma_update(None, "query_only", true) {
+            tracing::error!(error = %e, "cannot stop writing to the damaged database");
+        }
+        drop(conn);
+        tracing::error!(error = %e, ?tables, "the database is damaged: no more writes to it");
+        *self
+            .damaged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tables.clone());
+        Error::DatabaseDamaged {
+            path: self.database_path(),
+            tables,
+        }
+    }
+
+    /// [`Error::DatabaseDamaged`] once a query met damage (see [`Core::damaged`]).
+    pub fn check_not_damaged(&self) -> Result<()> {
+        match &*self
+            .damaged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        {
+            Some(tables) => Err(Error::DatabaseDamaged {
+                path: self.database_path(),
+                tables: tables.clone(),
+            }),
+            None => Ok(()),
         }
     }
 

@@ -42,6 +42,9 @@ error_codes! {
     DataDir = "data_dir",
     /// `path`: another Stopover has this data folder open.
     DataDirInUse = "data_dir_in_use",
+    /// `file`: the damaged database file; `tables`: the tables the damage touches, comma
+    /// separated (`*` when the file cannot be read as a database at all).
+    DatabaseDamaged = "database_damaged",
     /// `file`, `reason` (a pack file named with its problem, in English: for the details box).
     ContentPack = "content_pack",
     /// `version`.
@@ -246,6 +249,11 @@ pub enum Error {
         supported: i64,
     },
 
+    /// The database file is damaged (SQLite: "malformed", "not a database") in `tables`
+    /// (`*`: the whole file). Nothing is written to it; see [`crate::store::recovery`].
+    #[error("the database file {path} is damaged (tables: {})", tables.join(", "))]
+    DatabaseDamaged { path: PathBuf, tables: Vec<String> },
+
     #[error("cannot use the data folder {path}: {source}")]
     DataDir {
         path: PathBuf,
@@ -372,7 +380,11 @@ impl Error {
     /// Stable machine-readable code, sent to the UI beside the parameters.
     pub fn code(&self) -> ErrorCode {
         match self {
+            Error::Sqlite(e) if crate::store::recovery::check::is_corruption(e) => {
+                ErrorCode::DatabaseDamaged
+            }
             Error::Sqlite(_) => ErrorCode::Database,
+            Error::DatabaseDamaged { .. } => ErrorCode::DatabaseDamaged,
             Error::Migration(_) => ErrorCode::Migration,
             Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
             Error::DataDir { .. } => ErrorCode::DataDir,
@@ -415,6 +427,10 @@ impl Error {
                 "supported" => *supported,
             },
             Error::DataDir { path, .. } => params! {"path" => path.display().to_string()},
+            Error::DatabaseDamaged { path, tables } => params! {
+                "file" => path.display().to_string(),
+                "tables" => tables.join(", "),
+            },
             Error::Pack(e) => params! {"file" => e.file.as_str(), "reason" => e.reason.as_str()},
             Error::PackRefused { version, .. } => params! {"version" => version.as_str()},
             Error::Invalid { params, .. } | Error::Server { params, .. } => params.clone(),

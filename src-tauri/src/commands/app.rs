@@ -1,6 +1,7 @@
 //! App-wide commands: start-up status, language, readiness.
 
 use serde::Serialize;
+use stopover_core::store::recovery::RecoveryReport;
 use stopover_core::user::checklists::{UserDataCounts, counts};
 use stopover_core::{ContentStatus, Lang};
 use tauri::State;
@@ -16,6 +17,11 @@ pub struct AppStatus {
     language: Lang,
     user_data: Option<UserDataCounts>,
     data_dir: String,
+    /// Set when this start found damage only in content and search tables and rebuilt them
+    /// (the damaged file is kept, named in the report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    rebuilt: Option<RecoveryReport>,
 }
 
 #[tauri::command]
@@ -28,14 +34,16 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
             language: Lang::En,
             user_data: None,
             data_dir,
+            rebuilt: None,
         }),
         Ok(_) => {
-            let (content, language, user_data) = state
+            let (content, language, user_data, rebuilt) = state
                 .run(|core| {
                     Ok((
                         core.content_status(),
                         Lang::from_code(&core.language()?),
                         counts(&core.conn())?,
+                        core.rebuilt_on_open().cloned(),
                     ))
                 })
                 .await?;
@@ -45,6 +53,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
                 language,
                 user_data: Some(user_data),
                 data_dir,
+                rebuilt,
             })
         }
     }

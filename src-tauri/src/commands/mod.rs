@@ -6,6 +6,7 @@ pub mod feedback;
 pub mod forum;
 pub mod library;
 pub mod reading;
+pub mod recovery;
 pub mod report_files;
 pub mod report_sharing;
 pub mod reports;

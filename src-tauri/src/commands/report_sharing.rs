@@ -44,7 +44,7 @@ pub async fn submit_report(
     sync: State<'_, SyncHandle>,
     draft_id: String,
 ) -> CommandResult<Draft> {
-    if let Some(service) = sync.0.clone()
+    if let Some(service) = sync.service()
         && service.signed_in()?
     {
         return Ok(service.submit_report(&draft_id).await?);

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 
 import type {
   AppStatus,
+  BackupInfo,
   ErrorReport,
   Feedback,
   ItemKind,
@@ -16,8 +17,10 @@ import type {
   PendingOperation,
   Progress,
   RecordKind,
+  RecoveryReport,
   RejectedOperation,
   Resolution,
+  RestoreReport,
   SearchHit,
   SyncConflict,
   SyncStatusView,
@@ -93,4 +96,10 @@ export const api = {
   dismissRejected: (opId: string) => invoke<SyncStatus>('dismiss_rejected', { opId }),
   /** Tells the shell the first view is on screen (start-up time measurement). */
   uiReady: () => invoke<void>('ui_ready'),
+  /** From the damaged-database screen: every readable row into a fresh file, the old one kept. */
+  recoverDatabase: () => invoke<RecoveryReport>('recover_database'),
+  /** The local backups, newest first. */
+  listBackups: () => invoke<BackupInfo[]>('list_backups'),
+  /** Puts a backup in place of the database; the current file is kept, renamed. */
+  restoreBackup: (name: string) => invoke<RestoreReport>('restore_backup', { name }),
 };

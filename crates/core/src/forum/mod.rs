@@ -34,7 +34,7 @@ mod posts;
 mod read;
 mod regions;
 pub mod retention;
-mod search;
+pub(crate) mod search;
 pub(crate) mod sync;
 
 use rusqlite::Connection;

@@ -1,10 +1,12 @@
 //! The store: one SQLite file, WAL, foreign keys, migrations embedded in the binary.
 //!
 //! A database written by a newer Stopover is refused before anything is written to it:
-//! we never migrate down and never overwrite what a newer version made.
+//! we never migrate down and never overwrite what a newer version made. A damaged file is
+//! never written to: see [`recovery`].
 
 mod lock;
 mod migrations;
+pub mod recovery;
 
 use std::path::Path;
 use std::time::Duration;
@@ -26,7 +28,43 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DATABASE_FILE: &str = "stopover.sqlite3";
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+/// See [`open_checked`] for damage.
 pub fn open(path: &Path) -> Result<Connection> {
+    open_checked(path).map(|(conn, _)| conn)
+}
+
+/// [`open`], checking the file first (`PRAGMA quick_check`). Damage only in content and
+/// search tables is repaired without asking: the readable rows go into a fresh file, the
+/// damaged one is kept, and the report of that is returned. Other damage is
+/// [`Error::DatabaseDamaged`], and nothing is written to the file.
+pub fn open_checked(path: &Path) -> Result<(Connection, Option<recovery::RecoveryReport>)> {
+    match open_once(path)? {
+        Opened::Ready(conn) => Ok((conn, None)),
+        Opened::Rebuild => {
+            let report = recovery::recover(path)?;
+            match open_once(path)? {
+                Opened::Ready(conn) => Ok((conn, Some(report))),
+                Opened::Rebuild => Err(Error::DatabaseDamaged {
+                    path: path.to_path_buf(),
+                    tables: report.rebuilt,
+                }),
+            }
+        }
+    }
+}
+
+enum Opened {
+    Ready(Connection),
+    /// Only rebuildable tables are damaged.
+    Rebuild,
+}
+
+fn open_once(path: &Path) -> Result<Opened> {
+    let existed = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+    let damaged = |tables: Vec<String>| Error::DatabaseDamaged {
+        path: path.to_path_buf(),
+        tables,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
             path: dir.to_path_buf(),
@@ -41,7 +79,12 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
 
     // Check before any pragma that writes (journal_mode does).
-    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| match recovery::check::is_corruption(&e) {
+            true => damaged(vec!["*".into()]),
+            false => e.into(),
+        })?;
     let supported = schema_version_supported();
     if found > supported {
         return Err(Error::DatabaseTooNew {
@@ -51,13 +94,34 @@ pub fn open(path: &Path) -> Result<Connection> {
         });
     }
 
+    if existed {
+        let started = std::time::Instant::now();
+        let health = recovery::check(&conn);
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            ok = (health == recovery::Health::Ok),
+            "database checked"
+        );
+        if let recovery::Health::Damaged(tables) = health {
+            if recovery::Health::Damaged(tables.clone()).only_rebuildable() {
+                tracing::warn!(
+                    ?tables,
+                    "only content and search tables are damaged: rebuilding them"
+                );
+                return Ok(Opened::Rebuild);
+            }
+            tracing::error!(?tables, path = %path.display(), "the database is damaged: not opened");
+            return Err(damaged(tables));
+        }
+    }
+
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // NORMAL is durable across application crashes in WAL mode; FULL adds power-loss safety
     // for the last transaction, which is what "never lose a keystroke" asks for.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     migrations::migrations().to_latest(&mut conn)?;
-    Ok(conn)
+    Ok(Opened::Ready(conn))
 }
 
 /// An in-memory database with the full schema, for tests and benchmarks.

@@ -2,10 +2,16 @@
 import type { ContentStatus } from "./ContentStatus";
 import type { ErrorReport } from "./ErrorReport";
 import type { Lang } from "./Lang";
+import type { RecoveryReport } from "./RecoveryReport";
 import type { UserDataCounts } from "./UserDataCounts";
 
 export type AppStatus = { 
 /**
  * Set when the app could not open its database (e.g. written by a newer Stopover).
  */
-startup_error: ErrorReport | null, content: ContentStatus | null, language: Lang, user_data: UserDataCounts | null, data_dir: string, };
+startup_error: ErrorReport | null, content: ContentStatus | null, language: Lang, user_data: UserDataCounts | null, data_dir: string, 
+/**
+ * Set when this start found damage only in content and search tables and rebuilt them
+ * (the damaged file is kept, named in the report).
+ */
+rebuilt?: RecoveryReport, };
