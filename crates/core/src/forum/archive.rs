@@ -70,6 +70,7 @@ pub(crate) fn archive_marked(conn: &Connection) -> Result<()> {
             &format!(
                 "INSERT INTO meta (key, value)
                  SELECT ?1, CAST(max({column}) AS TEXT) FROM forum_post WHERE {column} IS NOT NULL
+                 HAVING max({column}) IS NOT NULL
                  ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)"
             ),
             [key],
