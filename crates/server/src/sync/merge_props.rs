@@ -5,12 +5,15 @@
 //! device a real `stopover_core::Core` (its own SQLite file) with its outbox, push results,
 //! pull and conflict resolution. Only the HTTP layer between them is left out.
 //!
-//! Checked: an applied edit gets the next version (or the version of the equal value already
-//! there), a conflict shows the server's current value and version, a pull never overwrites
-//! an edit still queued or in conflict, and once both devices have synced and settled every
-//! conflict they hold the server's value of every answer; the last edit of each device is
-//! either written on the server or was shown to that device as a conflict (never lost
-//! silently).
+//! Checked (as `tests/tests/kinds_simulation.rs` does end to end, here with every
+//! interleaving proptest draws and a shrunk example when one fails): an applied edit gets the
+//! next version (or the version of the equal value already there); a conflict shows the
+//! server's current value and version; the feed has each operation once and each answer's
+//! versions 1, 2, 3…; a pull never overwrites an edit still queued or in conflict; once both
+//! devices have synced and settled every conflict (each device's person always keeps theirs,
+//! or always takes the server's, as drawn) they hold the server's value of every answer; and
+//! the last edit of each device was written on the server or shown to that device as a
+//! conflict (never lost silently).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -346,6 +349,25 @@ proptest! {
         for d in devices.iter_mut() {
             d.push(&server)?;
             d.pull(&server)?;
+        }
+
+        // the feed has each operation once, and each answer's versions 1, 2, 3… in order
+        let (all, distinct): (i64, i64) = server
+            .query_row("SELECT count(*), count(DISTINCT op_id) FROM change", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        prop_assert_eq!(all, distinct, "an operation is in the feed twice");
+        for path in PATHS {
+            let versions: Vec<u64> = server
+                .prepare("SELECT version FROM change WHERE field = ?1 ORDER BY seq")
+                .unwrap()
+                .query_map([path], |r| r.get::<_, i64>(0))
+                .unwrap()
+                .map(|v| v.unwrap() as u64)
+                .collect();
+            let expected: Vec<u64> = (1..=versions.len() as u64).collect();
+            prop_assert_eq!(versions, expected, "versions of {}", path);
         }
 
         for path in PATHS {
