@@ -176,14 +176,9 @@ pub fn export_csv(core: &Core, draft_id: &str, lang: &str) -> Result<String> {
     let fallback = Some(form.default_language());
     let other_label = super::export_model::words(lang).other;
 
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut out = csv_writer();
     out.write_record(words.header).map_err(csv_failed)?;
-    let mut row = |cells: [&str; 6]| -> Result<()> {
-        out.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
-            .map_err(csv_failed)
-    };
+    let mut row = |cells: [&str; 6]| write_row(&mut out, &cells);
     for (q, path) in instances(&form, &state) {
         if q.kind.is_container() {
             continue;
@@ -206,6 +201,24 @@ pub fn export_csv(core: &Core, draft_id: &str, lang: &str) -> Result<String> {
             }
         }
     }
+    csv_text(out)
+}
+
+/// The export's CSV writer: comma separated, quotes where needed, CRLF line ends.
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}
+
+/// One row of answers, every cell [`neutralise`]d.
+fn write_row(out: &mut csv::Writer<Vec<u8>>, cells: &[&str]) -> Result<()> {
+    out.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+        .map_err(csv_failed)
+}
+
+/// The written rows as the file's text, after a byte order mark (Excel then reads UTF-8).
+fn csv_text(out: csv::Writer<Vec<u8>>) -> Result<String> {
     let bytes = out.into_inner().map_err(csv_failed)?;
     let text = String::from_utf8(bytes).map_err(csv_failed)?;
     Ok(format!("\u{feff}{text}"))
@@ -213,7 +226,8 @@ pub fn export_csv(core: &Core, draft_id: &str, lang: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::neutralise;
+    use super::{csv_text, csv_words, csv_writer, neutralise, write_row};
+    use proptest::prelude::*;
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {
@@ -235,5 +249,84 @@ mod tests {
         }
         assert_eq!(neutralise("-1.2.3"), "'-1.2.3");
         assert_eq!(neutralise("-.")[..1], *"'");
+    }
+
+    /// A cell as a person might type it: any start a spreadsheet runs as a formula, quotes,
+    /// separators, line breaks, tabs, letters of several scripts; or a signed number.
+    fn cell() -> impl Strategy<Value = String> {
+        let start = prop::sample::select(vec![
+            "", "=", "+", "-", "@", "\t", "\r", "\n", "'", "\"", ",", " ", "-1", "+.",
+        ]);
+        let letters: Vec<char> = "ab=+-@'\",;\t\r\n .0123456789éŁКğ🦆".chars().collect();
+        let body =
+            prop::collection::vec(prop::sample::select(letters), 0..12).prop_map(String::from_iter);
+        let number = (
+            prop::sample::select(vec!["", "-", "+"]),
+            "[0-9]{0,4}",
+            prop::option::of("[0-9]{0,3}"),
+        )
+            .prop_map(|(sign, int, frac)| match frac {
+                Some(frac) => format!("{sign}{int}.{frac}"),
+                None => format!("{sign}{int}"),
+            });
+        prop_oneof![
+            3 => (start, body).prop_map(|(s, b)| format!("{s}{b}")),
+            1 => number,
+        ]
+    }
+
+    /// What a spreadsheet reads as a plain number (the guard leaves it as it is).
+    fn plain_number(cell: &str) -> bool {
+        let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        (!int.is_empty() || !frac.is_empty())
+            && int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Written as the export writes it and read back with a CSV reader, every row and
+        /// cell comes back: as typed, or with one leading `'` when a spreadsheet would run it
+        /// as a formula; no cell read back starts a formula.
+        #[test]
+        fn csv_rows_read_back_as_typed_and_never_start_a_formula(
+            rows in prop::collection::vec(prop::collection::vec(cell(), 6), 0..8),
+        ) {
+            let header = csv_words("en").header;
+            let mut out = csv_writer();
+            out.write_record(header).unwrap();
+            for row in &rows {
+                let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+                write_row(&mut out, &cells).unwrap();
+            }
+            let text = csv_text(out).unwrap();
+            let text = text.strip_prefix('\u{feff}').expect("a byte order mark");
+
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text.as_bytes());
+            let read: Vec<Vec<String>> = reader
+                .records()
+                .map(|r| r.unwrap().iter().map(str::to_string).collect())
+                .collect();
+            prop_assert_eq!(read.len(), rows.len() + 1, "rows in {:?}", text);
+            prop_assert_eq!(&read[0], &header.map(str::to_string));
+            for (typed, got) in rows.iter().zip(&read[1..]) {
+                prop_assert_eq!(got.len(), typed.len());
+                for (typed, got) in typed.iter().zip(got) {
+                    let risky = typed.starts_with(['=', '+', '-', '@', '\t', '\r']);
+                    if risky && !plain_number(typed) {
+                        prop_assert_eq!(got, &format!("'{typed}"));
+                    } else {
+                        prop_assert_eq!(got, typed);
+                    }
+                    prop_assert!(
+                        !got.starts_with(['=', '+', '-', '@', '\t', '\r']) || plain_number(got),
+                        "{:?} starts a formula", got
+                    );
+                }
+            }
+        }
     }
 }

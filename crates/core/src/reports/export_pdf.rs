@@ -14,6 +14,8 @@
 //! else than what was typed. The DOCX export keeps every character.
 
 mod fonts;
+#[cfg(test)]
+mod wrap_props;
 
 use pdf_writer::{Content, Date, Filter, Finish, Pdf, Rect, Ref, Str, TextStr};
 use unicode_bidi::{BidiClass, bidi_class};
@@ -179,7 +181,8 @@ fn refusal(unshowable: Unshowable, question: &str) -> Error {
 }
 
 /// `text` cut into lines no wider than `max` points: at spaces, at the line breaks the user
-/// typed, and inside a word only when the word alone is wider than a line (a long URL).
+/// typed, and inside a word only when the word alone is wider than a line (a long URL). The
+/// spaces at a break are dropped; a line is blank only where the user typed a blank line.
 fn wrap(text: &str, font: Font, size: f32, max: f32) -> Vec<String> {
     let space = font.width(" ", size);
     let mut lines = Vec::new();
@@ -196,7 +199,16 @@ fn wrap(text: &str, font: Font, size: f32, max: f32) -> Vec<String> {
                 continue;
             }
             if started {
-                lines.push(std::mem::take(&mut line));
+                // the spaces at a break are dropped: they would start the next line, or
+                // make a blank line of the leading spaces of a typed line
+                if word.is_empty() {
+                    continue;
+                }
+                if line.chars().all(|c| c == ' ') {
+                    line.clear();
+                } else {
+                    lines.push(std::mem::take(&mut line));
+                }
                 line_w = 0.0;
             }
             started = true;
@@ -905,6 +917,19 @@ mod tests {
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| Font::Regular.width(l, 10.0) <= max));
         assert_eq!(lines.concat(), long);
+
+        // the spaces at a break do not make a blank line or start the next line (found by
+        // the property test in `wrap_props`)
+        let word = "Кыргызстан";
+        let narrow = Font::Regular.width(word, 10.0);
+        assert_eq!(
+            wrap(&format!("  {word}"), Font::Regular, 10.0, narrow),
+            [word]
+        );
+        assert_eq!(
+            wrap(&format!("{word}   {word} "), Font::Regular, 10.0, narrow),
+            [word, word]
+        );
     }
 
     #[test]

@@ -520,7 +520,7 @@ pub fn submitted_answers(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use serde_json::json;
     use stopover_protocol::{AccountStatus, EntityRef, Operation, Outcome, Role};
 

@@ -4,3 +4,6 @@
 pub mod kinds;
 pub mod pull;
 pub mod push;
+
+#[cfg(test)]
+mod merge_props;
