@@ -5,6 +5,7 @@
 mod args;
 mod audit;
 mod backup;
+mod bundle;
 mod device;
 mod event;
 mod form;
@@ -20,8 +21,8 @@ use clap::Parser;
 use crate::error::{Error, Result};
 use crate::state::{AppState, Config, Timeouts};
 use args::{
-    AuditCommand, CategoryCommand, Cli, Command, DeviceCommand, EventCommand, FormCommand,
-    ForumCommand, PackCommand, ServeArgs, UserCommand,
+    AuditCommand, BundleCommand, CategoryCommand, Cli, Command, DeviceCommand, EventCommand,
+    FormCommand, ForumCommand, PackCommand, ServeArgs, UserCommand,
 };
 
 pub fn main() -> ExitCode {
@@ -104,6 +105,7 @@ fn run(command: Command) -> Result<()> {
         Command::Audit(AuditCommand::List(a)) => audit::list(a),
         Command::Backup(a) => backup::backup(a),
         Command::Restore(a) => backup::restore(a),
+        Command::Bundle(BundleCommand::Import(a)) => bundle::import(a),
     }
 }
 
