@@ -5,7 +5,7 @@ use serde::Serialize;
 use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PullRequest};
 
 use super::client::SyncClient;
-use super::{outbox, pull, state};
+use super::{meter, outbox, pull, state};
 use crate::ErrorCode;
 use crate::{Core, Error, Result};
 
@@ -59,6 +59,9 @@ pub struct SyncReport {
     pub pull_pages: u32,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// The backfill of older changes waits: the connection is metered or the month's budget
+    /// is spent (see [`meter`](super::meter)); the next allowed round brings it.
+    pub deferred: bool,
 }
 
 /// [`sync_once_with_progress`] without progress events.
@@ -156,6 +159,19 @@ where
         })
     };
 
+    // Once per sign-in: the key this device signs sync files with (see super::file). A
+    // failure costs nothing but sync files; it is tried again next round.
+    match super::file::ensure_file_key(core, client, token).await {
+        Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
+            report.bytes_sent += t.bytes_sent;
+            report.bytes_received += t.bytes_received;
+            meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)?;
+        }
+        Ok(_) => {}
+        Err(e @ Error::SignInRequired(_)) => return Err(e),
+        Err(e) => tracing::info!(code = %e.code(), error = %e, "sync-file key not registered"),
+    }
+
     let waiting: i64 = core
         .conn()
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
@@ -177,6 +193,14 @@ where
         let (answer, transfer) = client.push_and_pull(token, &batch, Some(asked)).await?;
         report.bytes_sent += transfer.bytes_sent;
         report.bytes_received += transfer.bytes_received;
+        let received = answer.pull.as_ref().map_or(&[][..], |p| &p.changes[..]);
+        meter::record_exchange(
+            core,
+            &batch,
+            received,
+            transfer.bytes_sent,
+            transfer.bytes_received,
+        )?;
         let summary = outbox::apply_push_results(core, &batch, &answer)?;
         report.push_batches += 1;
         report.pushed += summary.applied;
@@ -201,8 +225,15 @@ where
         progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
     }
     while more {
+        // Metered or over budget: one page per round (the one a push brings, or the first);
+        // the backfill beyond waits until the person allows it.
+        if report.pull_pages > 0 && meter::defers(core)? {
+            report.deferred = true;
+            break;
+        }
         let (page, transfer) = client.pull(token, cursor, MAX_PULL_LIMIT).await?;
         report.bytes_received += transfer.bytes_received;
+        meter::record_exchange(core, &[], &page.changes, 0, transfer.bytes_received)?;
         apply_page(core, &page, &mut report)?;
         cursor = page.cursor;
         more = page.more;

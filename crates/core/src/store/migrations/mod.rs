@@ -16,6 +16,7 @@ const STEPS: &[&str] = &[
     include_str!("009_report_form_files.sql"),
     include_str!("010_refusal_codes.sql"),
     include_str!("011_forum_archive.sql"),
+    include_str!("012_bandwidth.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
