@@ -16,7 +16,10 @@ use stopover_core::forum::{
 use stopover_core::reports::delegation::Assignment;
 use stopover_core::reports::view::{DraftView, FormSummary, ReportState};
 use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
-use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
+use stopover_core::sync::{
+    BandwidthSettings, BandwidthUsage, PendingOperation, RejectedOperation, Resolution,
+    SyncConflict, SyncFileLoaded,
+};
 use stopover_core::{ErrorCode, Lang, RecordKind};
 use stopover_protocol::{ErrorCode as ServerErrorCode, RefusalCode};
 use ts_rs::{Config, TS, TypeVisitor};
@@ -25,6 +28,7 @@ use crate::commands::app::AppStatus;
 use crate::commands::checklists::OpenedChecklist;
 use crate::commands::reading::OpenedItem;
 use crate::commands::reports::{CreatedReport, ExportedFile, RowsChanged};
+use crate::commands::sync_files::SavedSyncFile;
 use crate::error::CommandError;
 use crate::sync_service::SyncStatusView;
 
@@ -94,6 +98,7 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         DraftKey,
         SharedContact,
         Retention,
+        BandwidthSettings,
         // answers and events
         AppStatus,
         OpenedItem,
@@ -123,6 +128,9 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         Profile,
         EventView,
         HomeNotice,
+        SavedSyncFile,
+        SyncFileLoaded,
+        BandwidthUsage,
         // errors
         CommandError,
         ErrorCode,

@@ -9,3 +9,4 @@ pub mod report_sharing;
 pub mod reports;
 pub mod search;
 pub mod sync;
+pub mod sync_files;

@@ -193,7 +193,12 @@ pub async fn move_report_row(
 
 /// Writes `bytes` to `dir/stem.ext`, or `stem-2.ext`, `stem-3.ext`… when taken: an existing
 /// file is never overwritten. Returns the path written.
-fn write_new_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+pub(crate) fn write_new_file(
+    dir: &Path,
+    stem: &str,
+    ext: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for n in 1..10_000 {
         let name = if n == 1 {
@@ -226,7 +231,7 @@ fn write_new_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<Pat
     ))
 }
 
-fn export_dir(app: &AppHandle) -> CommandResult<PathBuf> {
+pub(crate) fn export_dir(app: &AppHandle) -> CommandResult<PathBuf> {
     if let Some(dir) = std::env::var_os(EXPORT_DIR_ENV) {
         return Ok(PathBuf::from(dir));
     }

@@ -64,6 +64,15 @@ const defaults: Record<string, Reply> = {
   list_outbox: [],
   list_conflicts: [],
   list_rejected: [],
+  bandwidth_usage: {
+    today: [],
+    month: [],
+    month_total: 0,
+    settings: { monthly_budget_mib: null, metered: false },
+    over_budget: false,
+    deferring: false,
+    allowed_until: null,
+  },
   forum_home_notice: { new_replies_to_my_threads: 0, threads: [] },
   forum_retention: { months: 24, categories: [], max_posts: 20000 },
 };

@@ -101,6 +101,14 @@ pub struct SyncFileSaved {
 /// they keep their ids: whichever of the file or an online sync reaches the server first
 /// applies them, the other is told `duplicate`.
 pub fn save_changes(core: &Core, token: &str, path: &Path) -> Result<SyncFileSaved> {
+    let (bytes, saved) = changes_file(core, token)?;
+    write_atomically(path, &bytes)?;
+    Ok(saved)
+}
+
+/// [`save_changes`] without the writing: the file's bytes, for a caller that picks the name.
+/// The operations are marked sent all the same.
+pub fn changes_file(core: &Core, token: &str) -> Result<(Vec<u8>, SyncFileSaved)> {
     if !can_write_files(core, token)? {
         return Err(Error::invalid(
             ErrorCode::SyncFileKeyMissing,
@@ -126,11 +134,11 @@ pub fn save_changes(core: &Core, token: &str, path: &Path) -> Result<SyncFileSav
         ops,
     };
     let bytes = sync_file::seal(FileKind::Changes, &device_key(token), &changes);
-    write_atomically(path, &bytes)?;
-    Ok(SyncFileSaved {
+    let saved = SyncFileSaved {
         operations: changes.ops.len() as u32,
         bytes: bytes.len() as u64,
-    })
+    };
+    Ok((bytes, saved))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -168,6 +176,11 @@ pub struct SyncFileLoaded {
 /// as a pull. Loading a reply again changes nothing. A refused file changes nothing.
 pub fn load_reply(core: &Core, path: &Path) -> Result<SyncFileLoaded> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    load_reply_bytes(core, &bytes)
+}
+
+/// [`load_reply`] of a file's bytes (the app's window reads the file the person picks).
+pub fn load_reply_bytes(core: &Core, bytes: &[u8]) -> Result<SyncFileLoaded> {
     let (server_key, device_id) = {
         let conn = core.conn();
         (
@@ -175,7 +188,7 @@ pub fn load_reply(core: &Core, path: &Path) -> Result<SyncFileLoaded> {
             state::get(&conn, state::DEVICE_ID)?,
         )
     };
-    let envelope = sync_file::envelope(&bytes, FileKind::Reply).map_err(refusal_error)?;
+    let envelope = sync_file::envelope(bytes, FileKind::Reply).map_err(refusal_error)?;
     let server_key = server_key
         .as_deref()
         .and_then(sync_file::parse_key)

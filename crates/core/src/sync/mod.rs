@@ -92,7 +92,8 @@ pub use conflicts::{
 };
 pub use engine::{SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress};
 pub use file::{
-    SyncFileLoaded, SyncFileSaved, can_write_files, ensure_file_key, load_reply, save_changes,
+    SyncFileLoaded, SyncFileSaved, can_write_files, changes_file, ensure_file_key, load_reply,
+    load_reply_bytes, save_changes,
 };
 pub use meter::{BandwidthSettings, BandwidthUsage, KindUse, TrafficKind};
 pub use outbox::{
