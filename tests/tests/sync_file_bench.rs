@@ -38,9 +38,8 @@ async fn a_week_of_work_through_a_sync_file() {
         fill_required(core, &id);
     }
     let steps = laptop.steps();
-    let mut ticks = 0;
-    for (list, step) in steps.iter().cycle().take(50) {
-        if ticks < steps.len() {
+    for (n, (list, step)) in steps.iter().cycle().take(50).enumerate() {
+        if n < steps.len() {
             laptop.tick(list, step, true);
         } else {
             laptop.note(
@@ -49,7 +48,6 @@ async fn a_week_of_work_through_a_sync_file() {
                 "Asked the ministry's legal unit; answer expected next week.",
             );
         }
-        ticks += 1;
     }
     let category = forum::categories(core, "en").unwrap()[0].id.clone();
     for n in 0..10 {
