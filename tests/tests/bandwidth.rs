@@ -4,6 +4,7 @@
 //! until the person allows it.
 
 use serde_json::json;
+use stopover_core::sync;
 use stopover_core::sync::meter::{self, BandwidthSettings, TrafficKind};
 use stopover_protocol::{EntityRef, Operation, Outcome};
 use stopover_tests::api::{Api, new_op_id};
@@ -70,12 +71,12 @@ async fn a_metered_connection_sends_ticks_and_defers_the_backfill() {
     let steps = laptop.steps();
     laptop.tick(&steps[0].0, &steps[0].1, true);
 
-    // Metered: the tick goes, with the page its push brings; the rest waits.
+    // Metered: the tick goes, with the small page its push brings; the backlog waits.
     let round = laptop.sync().await.unwrap();
     assert_eq!(round.pushed, 1);
     assert!(round.deferred, "{round:?}");
     assert_eq!(round.pull_pages, 1);
-    assert!(round.pulled < 600, "{round:?}");
+    assert_eq!(round.pulled, sync::DEFERRED_PAGE, "{round:?}");
     assert_eq!(laptop.waiting(), 0, "the tick is sent all the same");
     let after = meter::usage(&laptop.core).unwrap();
     let (tick_up, _) = bytes(&after.today, TrafficKind::Checklists);
@@ -98,13 +99,21 @@ async fn a_metered_connection_sends_ticks_and_defers_the_backfill() {
         "every byte of the round is counted once"
     );
 
-    // Still metered, nothing to send: one page per round.
+    // Still metered, nothing to send: the known backlog is not fetched a page per round.
     let again = laptop.sync().await.unwrap();
-    assert!(again.pull_pages <= 1);
+    assert_eq!((again.pull_pages, again.pulled), (0, 0), "{again:?}");
+    assert!(again.deferred);
+    // A new tick still goes (with its small page).
+    laptop.tick(&steps[1].0, &steps[1].1, true);
+    let ticked = laptop.sync().await.unwrap();
+    assert_eq!((ticked.pushed, ticked.pulled), (1, sync::DEFERRED_PAGE));
 
     // The person allows it: the rest comes in one round.
     meter::allow_deferred(&laptop.core).unwrap();
     let allowed = laptop.sync().await.unwrap();
     assert!(!allowed.deferred, "{allowed:?}");
-    assert_eq!(round.pulled + again.pulled + allowed.pulled, 600);
+    assert_eq!(round.pulled + ticked.pulled + allowed.pulled, 600);
+    // Back to normal once allowed: no backlog left, nothing deferred.
+    let calm = laptop.sync().await.unwrap();
+    assert!(!calm.deferred && calm.pulled == 0, "{calm:?}");
 }

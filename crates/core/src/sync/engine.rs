@@ -9,6 +9,12 @@ use super::{meter, outbox, pull, state};
 use crate::ErrorCode;
 use crate::{Core, Error, Result};
 
+/// `sync_state` key, set while a deferred backlog waits on the server (see [`meter`]).
+const BACKLOG_WAITS: &str = "backlog_waits";
+/// The page a push asks for while deferring: recent enough to keep colleagues' answers
+/// coming, small enough not to carry a backlog.
+pub const DEFERRED_PAGE: u32 = 50;
+
 /// Where a sync round is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -180,6 +186,16 @@ where
     let mut cursor = state::pull_cursor(&core.conn())?;
     // Whether the pages so far leave changes waiting on the server (none pulled yet: unknown).
     let mut more = true;
+    // Metered or over budget (see super::meter): pushes go, each bringing a small page; a
+    // backlog on the server (a fresh device's forum history, a busy week) waits for the
+    // person's go-ahead instead of arriving a full page per round.
+    let deferring = meter::defers(core)?;
+    let backlog_waits = deferring && state::get(&core.conn(), BACKLOG_WAITS)?.is_some();
+    let page_limit = if deferring {
+        DEFERRED_PAGE
+    } else {
+        MAX_PULL_LIMIT
+    };
     progress(&report, SyncPhase::Pushing, 0, Some(waiting));
     loop {
         let batch = outbox::next_batch(core, MAX_OPS_PER_PUSH)?;
@@ -188,7 +204,7 @@ where
         }
         let asked = PullRequest {
             cursor,
-            limit: Some(MAX_PULL_LIMIT),
+            limit: Some(page_limit),
         };
         let (answer, transfer) = client.push_and_pull(token, &batch, Some(asked)).await?;
         report.bytes_sent += transfer.bytes_sent;
@@ -225,19 +241,28 @@ where
         progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
     }
     while more {
-        // Metered or over budget: one page per round (the one a push brings, or the first);
-        // the backfill beyond waits until the person allows it.
-        if report.pull_pages > 0 && meter::defers(core)? {
+        // Deferring: at most one small page a round (the one a push brought, or one when the
+        // server had nothing waiting last time); a known backlog waits.
+        if deferring && (report.pull_pages > 0 || backlog_waits) {
             report.deferred = true;
             break;
         }
-        let (page, transfer) = client.pull(token, cursor, MAX_PULL_LIMIT).await?;
+        let (page, transfer) = client.pull(token, cursor, page_limit).await?;
         report.bytes_received += transfer.bytes_received;
         meter::record_exchange(core, &[], &page.changes, 0, transfer.bytes_received)?;
         apply_page(core, &page, &mut report)?;
         cursor = page.cursor;
         more = page.more;
         progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
+    }
+
+    {
+        let conn = core.conn();
+        if report.deferred {
+            state::set(&conn, BACKLOG_WAITS, "1")?;
+        } else {
+            state::delete(&conn, BACKLOG_WAITS)?;
+        }
     }
 
     if report.pulled > 0 {

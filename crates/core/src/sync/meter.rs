@@ -2,11 +2,12 @@
 //! traffic, and the person's monthly budget and "metered connection" setting.
 //!
 //! Over the budget, or on a metered connection, the traffic that can wait does wait
-//! ([`defers`]): attachment uploads, the backfill of older changes (the pull pages after the
-//! first of a round, mostly forum history on a fresh device) and content pack downloads, until
-//! the person allows them ([`allow_deferred`], for [`ALLOW_FOR_SECS`]) or turns the setting
-//! off. Pushes (report answers, checklist ticks, posts written here) and the page of changes
-//! that comes back in the same exchange always go.
+//! ([`defers`]): attachment uploads, content pack downloads and the backfill of older changes
+//! (a round then takes one small page, [`DEFERRED_PAGE`](super::DEFERRED_PAGE) changes, and
+//! none while a backlog is known to wait: mostly forum history on a fresh device or after a
+//! busy week), until the person allows them ([`allow_deferred`], for [`ALLOW_FOR_SECS`]) or
+//! turns the setting off. Pushes (report answers, checklist ticks, posts written here) always
+//! go, each with the small page of changes in the same exchange.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};

@@ -90,7 +90,9 @@ pub use conflicts::{
     RefusalView, RejectedOperation, Resolution, SyncConflict, conflicts, dismiss_rejected,
     rejected, resolve_conflict,
 };
-pub use engine::{SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress};
+pub use engine::{
+    DEFERRED_PAGE, SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress,
+};
 pub use file::{
     SyncFileLoaded, SyncFileSaved, can_write_files, changes_file, ensure_file_key, load_reply,
     load_reply_bytes, save_changes,
