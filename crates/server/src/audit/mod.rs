@@ -27,6 +27,7 @@ pub mod action {
     pub const EVENT_ADD: &str = "event.add";
     pub const BACKUP: &str = "backup";
     pub const RESTORE: &str = "restore";
+    pub const BUNDLE_IMPORT: &str = "bundle.import";
 }
 
 /// `source` of an action taken with the admin CLI on the server's machine.

@@ -1,5 +1,5 @@
 //! Sync files (`ecommunity bundle import`): a device's outbox brought on a USB stick or by
-//! e-mail, applied exactly as a push ([`super::push::apply`], same operation ids: a file
+//! e-mail, applied exactly as a push (and logged in the audit log as `bundle.import`) ([`super::push::apply`], same operation ids: a file
 //! imported twice changes nothing), answered with a reply file the server signs.
 //!
 //! The file is checked before anything is applied: its layout, its signer (a device that
@@ -89,6 +89,24 @@ pub fn import(conn: &mut Connection, file: &[u8]) -> Result<(Vec<u8>, ImportSumm
     let scope = sync_scope(&owner.account).on_device(&owner.device_id);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let results = push::apply(&tx, &scope, &changes.ops)?;
+    // Logged with the changes it applied (whoever runs the command brings a person's work).
+    let fresh = |f: fn(&stopover_protocol::Outcome) -> bool| {
+        results.iter().filter(|r| f(&r.outcome)).count()
+    };
+    crate::audit::record(
+        &tx,
+        &crate::audit::Entry {
+            actor: &crate::audit::cli_actor(),
+            action: crate::audit::action::BUNDLE_IMPORT,
+            target: Some(&owner.account.username),
+            detail: serde_json::json!({
+                "device": owner.device_id,
+                "operations": results.len(),
+                "applied": fresh(|o| matches!(o, stopover_protocol::Outcome::Applied { .. })),
+            }),
+            source: crate::audit::LOCAL,
+        },
+    )?;
     tx.commit()?;
 
     // The changes after the file's cursor, page by page (each page its own snapshot; the
@@ -194,6 +212,14 @@ mod tests {
             .query_row("SELECT count(*) FROM change", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
+        let logged: i64 = c
+            .query_row(
+                "SELECT count(*) FROM audit WHERE action = 'bundle.import'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(logged, 2, "each import is logged, the refused one is not");
         devices::revoke(&c, "d1").unwrap();
         assert!(matches!(import(&mut c, &file), Err(Error::TokenRevoked)));
     }
