@@ -17,9 +17,12 @@ use stopover_core::reports::delegation::Assignment;
 use stopover_core::reports::files::ReportFile;
 use stopover_core::reports::view::{DraftView, FormSummary, ReportState};
 use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
-use stopover_core::sync::attachments::AttachmentLimits;
 use stopover_core::store::recovery::{BackupInfo, RecoveryReport, RestoreReport};
-use stopover_core::sync::{PendingOperation, RejectedOperation, Resolution, SyncConflict};
+use stopover_core::sync::attachments::AttachmentLimits;
+use stopover_core::sync::{
+    BandwidthSettings, BandwidthUsage, PendingOperation, RejectedOperation, Resolution,
+    SyncConflict, SyncFileLoaded,
+};
 use stopover_core::user::feedback::Feedback;
 use stopover_core::{ErrorCode, Lang, RecordKind};
 use stopover_protocol::{ErrorCode as ServerErrorCode, RefusalCode};
@@ -30,6 +33,7 @@ use crate::commands::checklists::OpenedChecklist;
 use crate::commands::reading::OpenedItem;
 use crate::commands::report_files::{AttachedFile, SavedFile};
 use crate::commands::reports::{CreatedReport, ExportedFile, RowsChanged};
+use crate::commands::sync_files::SavedSyncFile;
 use crate::error::CommandError;
 use crate::sync_service::SyncStatusView;
 
@@ -99,6 +103,7 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         DraftKey,
         SharedContact,
         Retention,
+        BandwidthSettings,
         // answers and events
         AppStatus,
         OpenedItem,
@@ -136,6 +141,9 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         RecoveryReport,
         BackupInfo,
         RestoreReport,
+        SavedSyncFile,
+        SyncFileLoaded,
+        BandwidthUsage,
         // errors
         CommandError,
         ErrorCode,

@@ -429,12 +429,19 @@ impl SyncService {
         else {
             return Ok(());
         };
+        // A pack is the traffic that waits on a metered connection or a spent budget.
+        if sync::meter::defers(&self.core)? {
+            tracing::info!(version = %release.version, "content pack waits: metered connection or budget spent");
+            return Ok(());
+        }
         let keys = content::update::trusted_pack_keys();
+        let size = release.size;
         match content::update::download_and_install(&self.core, client, token, &release, &keys)
             .await
         {
             Ok(report) => {
                 tracing::info!(version = %report.version, items = report.items, "content pack updated");
+                sync::meter::record(&self.core.conn(), sync::TrafficKind::Content, 0, size)?;
                 if let Err(e) = self.app.emit(CONTENT_UPDATED_EVENT, &report.version) {
                     tracing::warn!(error = %e, "cannot emit the content update");
                 }

@@ -80,6 +80,27 @@ error_codes! {
     /// `current`, `requested`: server addresses.
     SignedInElsewhere = "signed_in_elsewhere",
 
+    // ---- sync files and the bandwidth budget ----
+    /// Not a Stopover sync file (another file was chosen).
+    SyncFileNotOurs = "sync_file_not_ours",
+    /// Written by a newer Stopover or server.
+    SyncFileNewerVersion = "sync_file_newer_version",
+    /// The changes file chosen where the server's reply was expected.
+    SyncFileWrongKind = "sync_file_wrong_kind",
+    /// Cut off while copied or sent.
+    SyncFileTruncated = "sync_file_truncated",
+    /// Changed after it was written: the signature does not match.
+    SyncFileTampered = "sync_file_tampered",
+    /// Signed by another server, or a reply meant for another device.
+    SyncFileForeign = "sync_file_foreign",
+    SyncFileTooLarge = "sync_file_too_large",
+    /// This device has not exchanged file keys with its server yet: sync online once.
+    SyncFileKeyMissing = "sync_file_key_missing",
+    /// `path`, `reason`: the file could not be read or written.
+    SyncFileIo = "sync_file_io",
+    /// `max_mib`: a monthly budget out of range.
+    BandwidthBudgetInvalid = "bandwidth_budget_invalid",
+
     /// `max` characters.
     TextTooLong = "text_too_long",
     /// A value the app itself should not have sent (a bug); the details are in the log.

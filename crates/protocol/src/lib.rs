@@ -12,6 +12,7 @@
 //! | `GET /v1/me`                           | → [`Account`]                         | signed in        |
 //! | `POST /v1/sync/push`                   | [`PushRequest`] → [`PushResponse`]    | signed in        |
 //! | `GET /v1/sync/pull?cursor=N&limit=M`   | → [`PullResponse`]                    | signed in        |
+//! | `PUT /v1/sync/file-key`                | [`FileKeyRequest`](sync_file::FileKeyRequest) → [`FileKeyResponse`](sync_file::FileKeyResponse) | signed in |
 //! | `GET /v1/admin/accounts`               | → `Vec<`[`Account`]`>`                | secretariat, admin |
 //! | `POST /v1/admin/accounts/{user}/approve` | → [`Account`]                       | secretariat, admin |
 //! | `POST /v1/admin/accounts/{user}/revoke`  | → [`Account`]                       | admin            |
@@ -28,7 +29,8 @@
 //! National reports (`/v1/reports/...`) are described in [`reports`]; the forum, directory and
 //! events (synced record kinds) in [`forum`].
 //! Attachments (tus 1.0 uploads under `/v1/files`) are described in [`files`]; signed content
-//! packs (`/v1/packs/...`) in [`packs`].
+//! packs (`/v1/packs/...`) in [`packs`]; sync files (a push and its answer on a USB stick) in
+//! [`sync_file`].
 //!
 //! Errors are always [`ErrorBody`] (a stable [`ErrorCode`] with parameters) with a 4xx/5xx
 //! status; 429 and 503 carry `Retry-After`.
@@ -40,6 +42,7 @@ pub mod nesting;
 pub mod packs;
 pub mod reports;
 pub mod sync;
+pub mod sync_file;
 
 use serde::{Deserialize, Serialize};
 

@@ -47,6 +47,9 @@ pub enum Error {
     /// `ecommunity forum …` or `event …` could not do what was asked (exit code 1).
     #[error("{0}")]
     Forum(String),
+    /// `ecommunity bundle import` refused a sync file (nothing of it applied).
+    #[error("sync file refused ({code}): {0}", code = .0.as_str())]
+    SyncFile(stopover_protocol::sync_file::FileRefusal),
 
     // ---- internal failures: 500, details only in the log ----
     #[error("database: {0}")]
@@ -199,6 +202,7 @@ impl Error {
             | BadBody(_)
             | UnsupportedProtocol(_)
             | Usage(_)
+            | SyncFile(_)
             | BadHeader(_)
             | ChecksumMismatch => StatusCode::BAD_REQUEST,
             TusVersion => StatusCode::PRECONDITION_FAILED,
@@ -299,6 +303,7 @@ impl Error {
             | Serve(_)
             | Pack(_)
             | Forum(_)
+            | SyncFile(_)
             | Database(_)
             | Migration(_)
             | Corrupt(_)

@@ -13,3 +13,4 @@ pub mod reports;
 pub mod save;
 pub mod search;
 pub mod sync;
+pub mod sync_files;

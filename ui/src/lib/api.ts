@@ -5,6 +5,8 @@ import { invoke } from '@tauri-apps/api/core';
 import type {
   AppStatus,
   BackupInfo,
+  BandwidthSettings,
+  BandwidthUsage,
   ErrorReport,
   Feedback,
   ItemKind,
@@ -21,8 +23,10 @@ import type {
   RejectedOperation,
   Resolution,
   RestoreReport,
+  SavedSyncFile,
   SearchHit,
   SyncConflict,
+  SyncFileLoaded,
   SyncStatusView,
 } from './bindings';
 
@@ -94,6 +98,14 @@ export const api = {
     invoke<SyncStatus>('resolve_conflict', { kind, entityId, field, choice }),
   /** Takes a refused change off the list (it stays in the log). */
   dismissRejected: (opId: string) => invoke<SyncStatus>('dismiss_rejected', { opId }),
+  /** Writes the waiting changes to a signed file in Documents/Stopover (for a USB stick or e-mail). */
+  saveSyncFile: () => invoke<SavedSyncFile | null>('save_sync_file'),
+  /** Loads the server's reply file (its bytes, as read by the window). */
+  loadSyncReply: (bytes: number[]) => invoke<SyncFileLoaded>('load_sync_reply', { bytes }),
+  bandwidthUsage: () => invoke<BandwidthUsage>('bandwidth_usage'),
+  setBandwidthSettings: (settings: BandwidthSettings) => invoke<BandwidthUsage>('set_bandwidth_settings', { settings }),
+  /** Lets the deferred traffic (attachments, backfill, content) go for the next hours. */
+  allowDeferredTraffic: () => invoke<BandwidthUsage>('allow_deferred_traffic'),
   /** Tells the shell the first view is on screen (start-up time measurement). */
   uiReady: () => invoke<void>('ui_ready'),
   /** From the damaged-database screen: every readable row into a fresh file, the old one kept. */

@@ -190,3 +190,16 @@ export function durationText(seconds: number): string {
   const amount = Math.max(1, Math.round(s / size));
   return new Intl.NumberFormat(i18n.lang, { style: 'unit', unit, unitDisplay: 'long' }).format(amount);
 }
+
+/** A number of bytes at its largest sensible binary unit: "512 B", "1.5 MiB" ("1,5 Mio"). */
+export function formatBytes(bytes: number): string {
+  const units = ['unit.bytes', 'unit.kib', 'unit.mib', 'unit.gib'] as const;
+  let value = Math.max(0, bytes);
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i += 1;
+  }
+  const n = new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: i === 0 || value >= 100 ? 0 : 1 }).format(value);
+  return t(units[i], { n });
+}

@@ -178,25 +178,32 @@ async fn sign_in_through(
         return Err(e);
     }
 
-    let mut conn = core.conn();
-    let tx = conn.transaction()?;
-    let same = state::get(&tx, state::SERVER_URL)?.as_deref() == Some(url.as_str())
-        && state::get(&tx, state::ACCOUNT)?.as_deref() == Some(session.account.username.as_str());
-    if !same {
-        state::reset(&tx)?;
-        state::set(&tx, state::SERVER_URL, &url)?;
-        state::set(&tx, state::ACCOUNT, &session.account.username)?;
-        let seeded = outbox::seed_outbox(core, &tx)?;
-        tracing::info!(
-            seeded,
-            "sync: signed in to a new account; queued the existing local changes"
-        );
+    {
+        let mut conn = core.conn();
+        let tx = conn.transaction()?;
+        let same = state::get(&tx, state::SERVER_URL)?.as_deref() == Some(url.as_str())
+            && state::get(&tx, state::ACCOUNT)?.as_deref()
+                == Some(session.account.username.as_str());
+        if !same {
+            state::reset(&tx)?;
+            state::set(&tx, state::SERVER_URL, &url)?;
+            state::set(&tx, state::ACCOUNT, &session.account.username)?;
+            let seeded = outbox::seed_outbox(core, &tx)?;
+            tracing::info!(
+                seeded,
+                "sync: signed in to a new account; queued the existing local changes"
+            );
+        }
+        state::set(&tx, state::DEVICE_ID, &session.device_id)?;
+        state::set(&tx, state::DISPLAY_NAME, &session.account.display_name)?;
+        state::set(&tx, state::SIGNED_IN, "1")?;
+        state::delete(&tx, state::LAST_ERROR)?;
+        tx.commit()?;
     }
-    state::set(&tx, state::DEVICE_ID, &session.device_id)?;
-    state::set(&tx, state::DISPLAY_NAME, &session.account.display_name)?;
-    state::set(&tx, state::SIGNED_IN, "1")?;
-    state::delete(&tx, state::LAST_ERROR)?;
-    tx.commit()?;
+    // Best effort: a failure here is tried again at the next sync round.
+    if let Err(e) = super::file::ensure_file_key(core, client, &session.token).await {
+        tracing::warn!(code = %e.code(), error = %e, "sign-in: sync-file key not registered yet");
+    }
     Ok(session.account)
 }
 

@@ -396,7 +396,9 @@ where
 /// Goes on with every attachment not yet uploaded (after a restart, or once the network is
 /// back); returns the SHA-256 of those it finished. An attachment whose file changed or
 /// disappeared since it was added is skipped with a warning (it stays listed by
-/// [`pending_uploads`] until [`forget`] drops it); any other failure stops the round.
+/// [`pending_uploads`] until [`forget`] drops it); any other failure stops the round. On a
+/// metered connection or over the monthly budget nothing is sent until the person allows it
+/// ([`meter::defers`](super::meter::defers)).
 pub async fn resume_pending<P>(
     core: &Core,
     client: &SyncClient,
@@ -407,6 +409,11 @@ where
     P: Fn(UploadProgress) + Sync + ?Sized,
 {
     let mut done = Vec::new();
+    // Attachments are the traffic that waits on a metered connection or a spent budget.
+    if super::meter::defers(core)? {
+        tracing::info!("attachment uploads wait: metered connection or budget spent");
+        return Ok(done);
+    }
     for attachment in pending_uploads(core)? {
         match send(
             core,
@@ -418,7 +425,16 @@ where
         )
         .await
         {
-            Ok(()) => done.push(attachment.sha256),
+            Ok(()) => {
+                // The file's bytes (what the chunks carried, give or take a resumed part).
+                super::meter::record(
+                    &core.conn(),
+                    super::meter::TrafficKind::Attachments,
+                    attachment.size,
+                    0,
+                )?;
+                done.push(attachment.sha256);
+            }
             Err(e @ Error::Invalid { .. }) => {
                 tracing::warn!(sha256 = %attachment.sha256, error = %e, "attachment skipped");
             }

@@ -334,6 +334,36 @@ impl SyncClient {
         ))
     }
 
+    /// `PUT /v1/sync/file-key`: registers the public key this device signs its sync files
+    /// with; the answer names the server's own file key.
+    pub async fn register_file_key(
+        &self,
+        token: &str,
+        public_key: &str,
+    ) -> Result<(stopover_protocol::sync_file::FileKeyResponse, Transfer)> {
+        let request = stopover_protocol::sync_file::FileKeyRequest {
+            public_key: public_key.to_string(),
+        };
+        let bytes_sent = serde_json::to_vec(&request).map_err(Error::internal)?.len() as u64;
+        let response = self
+            .request(reqwest::Method::PUT, "v1/sync/file-key")
+            .bearer_auth(token)
+            .json(&request)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let (answer, bytes_received): (stopover_protocol::sync_file::FileKeyResponse, _) =
+            self.read_json(response, "a file-key answer").await?;
+        self.check_versioned(answer.protocol, "a file-key answer")?;
+        Ok((
+            answer,
+            Transfer {
+                bytes_sent,
+                bytes_received,
+            },
+        ))
+    }
+
     /// `POST /v1/reports/submissions`: submits the caller's country's report; the receipt.
     pub async fn submit_report(
         &self,

@@ -5,9 +5,15 @@ use serde::Serialize;
 use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PullRequest};
 
 use super::client::SyncClient;
-use super::{outbox, pull, state};
+use super::{meter, outbox, pull, state};
 use crate::ErrorCode;
 use crate::{Core, Error, Result};
+
+/// `sync_state` key, set while a deferred backlog waits on the server (see [`meter`]).
+const BACKLOG_WAITS: &str = "backlog_waits";
+/// The page a push asks for while deferring: recent enough to keep colleagues' answers
+/// coming, small enough not to carry a backlog.
+pub const DEFERRED_PAGE: u32 = 50;
 
 /// Where a sync round is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,6 +65,9 @@ pub struct SyncReport {
     pub pull_pages: u32,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// The backfill of older changes waits: the connection is metered or the month's budget
+    /// is spent (see [`meter`](super::meter)); the next allowed round brings it.
+    pub deferred: bool,
 }
 
 /// [`sync_once_with_progress`] without progress events.
@@ -156,6 +165,19 @@ where
         })
     };
 
+    // Once per sign-in: the key this device signs sync files with (see super::file). A
+    // failure costs nothing but sync files; it is tried again next round.
+    match super::file::ensure_file_key(core, client, token).await {
+        Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
+            report.bytes_sent += t.bytes_sent;
+            report.bytes_received += t.bytes_received;
+            meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)?;
+        }
+        Ok(_) => {}
+        Err(e @ Error::SignInRequired(_)) => return Err(e),
+        Err(e) => tracing::info!(code = %e.code(), error = %e, "sync-file key not registered"),
+    }
+
     let waiting: i64 = core
         .conn()
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
@@ -164,6 +186,16 @@ where
     let mut cursor = state::pull_cursor(&core.conn())?;
     // Whether the pages so far leave changes waiting on the server (none pulled yet: unknown).
     let mut more = true;
+    // Metered or over budget (see super::meter): pushes go, each bringing a small page; a
+    // backlog on the server (a fresh device's forum history, a busy week) waits for the
+    // person's go-ahead instead of arriving a full page per round.
+    let deferring = meter::defers(core)?;
+    let backlog_waits = deferring && state::get(&core.conn(), BACKLOG_WAITS)?.is_some();
+    let page_limit = if deferring {
+        DEFERRED_PAGE
+    } else {
+        MAX_PULL_LIMIT
+    };
     progress(&report, SyncPhase::Pushing, 0, Some(waiting));
     loop {
         let batch = outbox::next_batch(core, MAX_OPS_PER_PUSH)?;
@@ -172,11 +204,19 @@ where
         }
         let asked = PullRequest {
             cursor,
-            limit: Some(MAX_PULL_LIMIT),
+            limit: Some(page_limit),
         };
         let (answer, transfer) = client.push_and_pull(token, &batch, Some(asked)).await?;
         report.bytes_sent += transfer.bytes_sent;
         report.bytes_received += transfer.bytes_received;
+        let received = answer.pull.as_ref().map_or(&[][..], |p| &p.changes[..]);
+        meter::record_exchange(
+            core,
+            &batch,
+            received,
+            transfer.bytes_sent,
+            transfer.bytes_received,
+        )?;
         let summary = outbox::apply_push_results(core, &batch, &answer)?;
         report.push_batches += 1;
         report.pushed += summary.applied;
@@ -201,12 +241,28 @@ where
         progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
     }
     while more {
-        let (page, transfer) = client.pull(token, cursor, MAX_PULL_LIMIT).await?;
+        // Deferring: at most one small page a round (the one a push brought, or one when the
+        // server had nothing waiting last time); a known backlog waits.
+        if deferring && (report.pull_pages > 0 || backlog_waits) {
+            report.deferred = true;
+            break;
+        }
+        let (page, transfer) = client.pull(token, cursor, page_limit).await?;
         report.bytes_received += transfer.bytes_received;
+        meter::record_exchange(core, &[], &page.changes, 0, transfer.bytes_received)?;
         apply_page(core, &page, &mut report)?;
         cursor = page.cursor;
         more = page.more;
         progress(&report, SyncPhase::Pulling, u64::from(report.pulled), None);
+    }
+
+    {
+        let conn = core.conn();
+        if report.deferred {
+            state::set(&conn, BACKLOG_WAITS, "1")?;
+        } else {
+            state::delete(&conn, BACKLOG_WAITS)?;
+        }
     }
 
     if report.pulled > 0 {

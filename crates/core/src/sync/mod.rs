@@ -63,7 +63,9 @@
 //! beside its domain (`crate::record_kinds` says which module holds which kind).
 //!
 //! Attachments (resumable tus uploads by SHA-256) are in [`attachments`]; content pack
-//! updates in [`crate::content::update`].
+//! updates in [`crate::content::update`]. Sync files (the outbox on a USB stick, the server's
+//! signed reply loaded back) are in [`file`]; the bandwidth meter, budget and "metered
+//! connection" setting in [`meter`].
 
 mod account;
 pub mod attachments;
@@ -71,7 +73,9 @@ mod backoff;
 pub mod client;
 mod conflicts;
 mod engine;
+pub mod file;
 pub mod kinds;
+pub mod meter;
 pub mod outbox;
 mod pull;
 pub(crate) mod state;
@@ -86,7 +90,14 @@ pub use conflicts::{
     RefusalView, RejectedOperation, Resolution, SyncConflict, conflicts, dismiss_rejected,
     rejected, resolve_conflict,
 };
-pub use engine::{SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress};
+pub use engine::{
+    DEFERRED_PAGE, SyncPhase, SyncProgress, SyncReport, sync_once, sync_once_with_progress,
+};
+pub use file::{
+    SyncFileLoaded, SyncFileSaved, can_write_files, changes_file, ensure_file_key, load_reply,
+    load_reply_bytes, save_changes,
+};
+pub use meter::{BandwidthSettings, BandwidthUsage, KindUse, TrafficKind};
 pub use outbox::{
     PendingOperation, PushSummary, apply_push_results, enqueue, next_batch, pending_operations,
     seed_outbox,

@@ -382,10 +382,20 @@ pub fn apply_push_results(
     response: &PushResponse,
 ) -> Result<PushSummary> {
     check_push_response(sent, response)?;
+    apply_results(core, &response.results)
+}
+
+/// [`apply_push_results`] for answers already known to be the server's and to match what was
+/// sent: a sync file's reply, whose signature says so (and whose results for operations no
+/// longer queued, e.g. on a second import, are ignored).
+pub(crate) fn apply_results(
+    core: &Core,
+    results: &[stopover_protocol::OpResult],
+) -> Result<PushSummary> {
     let mut conn = core.conn();
     let tx = conn.transaction()?;
     let mut summary = PushSummary::default();
-    for result in &response.results {
+    for result in results {
         let row: Option<(String, String, String, String)> = tx
             .query_row(
                 "SELECT kind, entity_id, field, value_json FROM outbox WHERE op_id = ?1",

@@ -32,6 +32,7 @@ pub mod action {
     pub const CONSOLE_SIGN_OUT: &str = "console.sign_out";
     pub const BACKUP: &str = "backup";
     pub const RESTORE: &str = "restore";
+    pub const BUNDLE_IMPORT: &str = "bundle.import";
 }
 
 /// `source` of an action taken with the admin CLI on the server's machine.

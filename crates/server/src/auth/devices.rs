@@ -56,6 +56,35 @@ pub fn find_by_token(conn: &Connection, token_hash: &[u8; 32]) -> Result<Option<
     found.transpose()
 }
 
+/// Registers the public key a device signs its sync files with (the same key again is fine).
+pub fn set_file_key(conn: &Connection, device_id: &str, key: &[u8; 32]) -> Result<()> {
+    conn.execute(
+        "UPDATE device SET file_key = ?1 WHERE id = ?2",
+        params![key.as_slice(), device_id],
+    )?;
+    Ok(())
+}
+
+/// The device whose sync files `key` signs, with its account.
+pub fn find_by_file_key(conn: &Connection, key: &[u8; 32]) -> Result<Option<TokenOwner>> {
+    let sql = format!(
+        "SELECT d.id, d.revoked_at IS NOT NULL, {} FROM device d JOIN account a ON a.id = d.account_id WHERE d.file_key = ?1",
+        columns("a")
+    );
+    let found = conn
+        .query_row(&sql, [key.as_slice()], |row| {
+            let device_id: String = row.get(0)?;
+            let revoked: bool = row.get(1)?;
+            Ok(from_row(row, 2).map(|account| TokenOwner {
+                device_id,
+                revoked,
+                account,
+            }))
+        })
+        .optional()?;
+    found.transpose()
+}
+
 /// Revokes one device. Revoking a revoked device is fine; an unknown id is an error.
 pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
     let changed = conn.execute(

@@ -51,6 +51,32 @@ pub enum Command {
     Backup(BackupArgs),
     /// Put a backup made with `backup` into an empty data folder.
     Restore(RestoreArgs),
+    /// Sync files brought by people without a connection (USB stick, e-mail).
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+}
+
+#[derive(Subcommand)]
+pub enum BundleCommand {
+    /// Apply a sync file written by the app ("Save changes to a file") exactly as a push, and
+    /// write the reply file the person loads back into the app. Importing a file twice
+    /// changes nothing; a truncated, changed or unknown file is refused and nothing applied.
+    Import(BundleImport),
+}
+
+#[derive(Args)]
+pub struct BundleImport {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The sync file from the app.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to write the reply file (an existing file is never overwritten).
+    #[arg(long, value_name = "OUT")]
+    pub reply: PathBuf,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

@@ -5,6 +5,7 @@
 mod args;
 mod audit;
 mod backup;
+mod bundle;
 mod cycle;
 mod device;
 mod event;
@@ -21,8 +22,8 @@ use clap::Parser;
 use crate::error::{Error, Result};
 use crate::state::{AppState, Config, ConsoleConfig, Timeouts};
 use args::{
-    AuditCommand, CategoryCommand, Cli, Command, CycleCommand, DeviceCommand, EventCommand,
-    FormCommand, ForumCommand, PackCommand, ServeArgs, UserCommand,
+    AuditCommand, BundleCommand, CategoryCommand, Cli, Command, CycleCommand, DeviceCommand,
+    EventCommand, FormCommand, ForumCommand, PackCommand, ServeArgs, UserCommand,
 };
 
 pub fn main() -> ExitCode {
@@ -108,6 +109,7 @@ fn run(command: Command) -> Result<()> {
         Command::Audit(AuditCommand::List(a)) => audit::list(a),
         Command::Backup(a) => backup::backup(a),
         Command::Restore(a) => backup::restore(a),
+        Command::Bundle(BundleCommand::Import(a)) => bundle::import(a),
     }
 }
 

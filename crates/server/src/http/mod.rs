@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, options, post};
+use axum::routing::{delete, get, options, post, put};
 use stopover_protocol::MAX_BODY_BYTES;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -47,6 +47,7 @@ fn routes(state: &AppState) -> Router<AppState> {
     let sync_routes = Router::new()
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
+        .route("/v1/sync/file-key", put(sync::file_key))
         .route_layer(from_fn_with_state(state.clone(), layers::shed_sync_load));
 
     let tus_routes = Router::new()

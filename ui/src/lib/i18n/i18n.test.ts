@@ -39,6 +39,8 @@ describe('dictionaries', () => {
       'checklist.note',
       'library.filterKind',
       'library.filterInstrument',
+      // arrows and placeholders only
+      'bandwidth.upDown',
       // pure placeholders: the words come from the report and the subject
       'sync.op.reportAnswer',
       'sync.op.other',
@@ -56,6 +58,12 @@ describe('dictionaries', () => {
       'region.asia',
       'manual.title',
       'reader.backManual',
+      'bandwidth.upDown',
+      // the binary units' symbols
+      'unit.bytes',
+      'unit.kib',
+      'unit.mib',
+      'unit.gib',
       'sync.op.reportAnswer',
       'sync.op.other',
       'forum.region.asia',

@@ -18,6 +18,7 @@ const STEPS: &[&str] = &[
     include_str!("011_forum_archive.sql"),
     include_str!("012_attachment_refusals.sql"),
     include_str!("013_feedback.sql"),
+    include_str!("014_bandwidth.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -13,6 +13,7 @@ const STEPS: &[&str] = &[
     include_str!("006_hardening.sql"),
     include_str!("007_change_device.sql"),
     include_str!("008_console.sql"),
+    include_str!("009_sync_files.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -2,17 +2,18 @@ use axum::Json;
 use axum::extract::State;
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
+use stopover_protocol::sync_file::{self, FileKeyRequest, FileKeyResponse};
 use stopover_protocol::{
     MAX_OPS_PER_PUSH, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
 };
 
-use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize, sync_scope};
+use crate::auth::{Caller, devices};
 use crate::error::{Error, Result};
 use crate::http::json::{ApiJson, ApiQuery};
 use crate::http::openapi::schemas as s;
 use crate::state::AppState;
-use crate::sync::{pull as feed, push as apply};
+use crate::sync::{file, pull as feed, push as apply};
 
 /// Applies a batch of operations, each at most once, in one transaction; one answer per
 /// operation in the order sent. Forum, directory and event operations also follow the
@@ -125,4 +126,48 @@ pub async fn pull(
         .read(move |conn| feed::pull(conn, &scope, cursor, limit))
         .await?;
     Ok(Json(page))
+}
+
+/// Registers the public key this device signs its sync files with (a key derived from its
+/// device token, so it changes with each sign-in), and answers with the key the server signs
+/// reply files with. The same key again is fine; a key another device registered is refused.
+#[utoipa::path(put, path = "/v1/sync/file-key", tag = "sync", security(("device_token" = [])), request_body = s::FileKeyRequest,
+    responses(
+        (status = 200, description = "Registered; the server's own file key", body = s::FileKeyResponse),
+        (status = 400, description = "`bad_json`, `bad_body`, `unsupported_protocol`", body = s::ErrorBody),
+        (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
+        (status = 422, description = "`invalid_request`: not an ed25519 public key in hex, or another device's", body = s::ErrorBody),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn file_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<FileKeyRequest>,
+) -> Result<Json<FileKeyResponse>> {
+    authorize(&caller.account, Action::Sync)?;
+    let key = sync_file::parse_key(&req.public_key).ok_or_else(|| {
+        Error::InvalidRequest("`public_key` must be an ed25519 public key as 64 hex digits".into())
+    })?;
+    let device = caller.device_id;
+    let server = state
+        .db
+        .write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(owner) = devices::find_by_file_key(&tx, key.as_bytes())?
+                && owner.device_id != device
+            {
+                return Err(Error::InvalidRequest(
+                    "this file key belongs to another device".into(),
+                ));
+            }
+            devices::set_file_key(&tx, &device, key.as_bytes())?;
+            let server = file::server_key(&tx)?;
+            tx.commit()?;
+            Ok(server)
+        })
+        .await?;
+    Ok(Json(FileKeyResponse {
+        protocol: PROTOCOL_VERSION,
+        server_key: sync_file::to_hex(server.verifying_key().as_bytes()),
+    }))
 }

@@ -32,6 +32,7 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
         sessions::change_password,
         sync::push,
         sync::pull,
+        sync::file_key,
         admin::list_accounts,
         admin::approve_account,
         admin::revoke_account,
@@ -205,7 +206,7 @@ mod tests {
     async fn every_documented_operation_is_served() {
         let server = TestServer::new().await;
         let ops = documented_operations();
-        assert_eq!(ops.len(), 21, "{ops:?}");
+        assert_eq!(ops.len(), 22, "{ops:?}");
         for (method, path) in ops {
             let (status, body) = server
                 .send(method.clone(), &path, None, Some(serde_json::json!({})))

@@ -5,6 +5,7 @@ pub use stopover_protocol::forum::{
     CategoryInfo, EventInfo, Localized, PostContent, PostMeta, ProfileAccount, SharedContact,
 };
 pub use stopover_protocol::reports::{SubmissionReceipt, SubmitReport};
+pub use stopover_protocol::sync_file::{FileKeyRequest, FileKeyResponse};
 pub use stopover_protocol::{
     Account, AccountCorrection, AccountRequest, AccountStatus, Change, ChangePassword, EntityRef,
     ErrorBody, ErrorCode, Health, OpResult, Operation, Outcome, PackRelease, Param, PasswordReset,

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use stopover_protocol::Role;
-use stopover_protocol::files::{MAX_ATTACHMENT_BYTES, UploadMetadata, hex};
+use stopover_protocol::files::{DEFAULT_MAX_ATTACHMENT_BYTES, UploadMetadata, hex};
 
 use super::{TestServer, split};
 
@@ -171,7 +171,7 @@ async fn options_tells_what_the_server_supports() {
     assert_eq!(a.header("tus-extension"), Some("creation"));
     assert_eq!(
         a.header("tus-max-size"),
-        Some(MAX_ATTACHMENT_BYTES.to_string().as_str())
+        Some(DEFAULT_MAX_ATTACHMENT_BYTES.to_string().as_str())
     );
     let anonymous = send(
         &s,
@@ -545,13 +545,16 @@ async fn creation_checks_its_headers() {
         .error(StatusCode::BAD_REQUEST, "bad_header");
     let big = send(
         &s,
-        post(Some(&(MAX_ATTACHMENT_BYTES + 1).to_string()), Some(&meta)),
+        post(
+            Some(&(DEFAULT_MAX_ATTACHMENT_BYTES + 1).to_string()),
+            Some(&meta),
+        ),
     )
     .await;
-    big.error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    big.error(StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large");
     assert_eq!(
         big.header("tus-max-size"),
-        Some(MAX_ATTACHMENT_BYTES.to_string().as_str())
+        Some(DEFAULT_MAX_ATTACHMENT_BYTES.to_string().as_str())
     );
     assert_eq!(s.count("upload").await, 0);
     // An empty file is complete at once.

@@ -1,0 +1,226 @@
+//! Sync files (`ecommunity bundle import`): a device's outbox brought on a USB stick or by
+//! e-mail, applied exactly as a push (and logged in the audit log as `bundle.import`) ([`super::push::apply`], same operation ids: a file
+//! imported twice changes nothing), answered with a reply file the server signs.
+//!
+//! The file is checked before anything is applied: its layout, its signer (a device that
+//! registered that key and is still signed in, of an approved account), its signature. A
+//! refused file changes nothing.
+
+use ed25519_dalek::SigningKey;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use stopover_protocol::sync_file::{
+    self, DeviceChanges, FileKind, FileRefusal, MAX_FILE_OPS, MAX_REPLY_CHANGES, SyncFileReply,
+};
+use stopover_protocol::{MAX_PULL_LIMIT, PROTOCOL_VERSION, PullResponse};
+
+use super::{pull as feed, push};
+use crate::auth::devices;
+use crate::auth::policy::{Action, authorize, sync_scope};
+use crate::db::unix_now;
+use crate::error::{Error, Result};
+use stopover_protocol::AccountStatus;
+
+/// The server's file key, made on first use and kept in the database (so a backup keeps it,
+/// and replies stay verifiable after a restore).
+pub fn server_key(conn: &Connection) -> Result<SigningKey> {
+    let existing: Option<Vec<u8>> = conn
+        .query_row("SELECT seed FROM server_file_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let seed = match existing {
+        Some(seed) => seed,
+        None => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| Error::Random(e.to_string()))?;
+            // Two first uses at once: the first insert wins, both read it back.
+            conn.execute(
+                "INSERT OR IGNORE INTO server_file_key (id, seed, created_at) VALUES (1, ?1, ?2)",
+                params![seed.as_slice(), unix_now()],
+            )?;
+            conn.query_row("SELECT seed FROM server_file_key WHERE id = 1", [], |r| {
+                r.get(0)
+            })?
+        }
+    };
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| Error::Corrupt("the server's file key is not 32 bytes".into()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// What an import did, for the command line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub username: String,
+    pub device_id: String,
+    pub operations: usize,
+    pub applied: usize,
+    pub duplicates: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+    pub changes_in_reply: usize,
+    pub more: bool,
+}
+
+/// Checks and applies a changes file; returns the signed reply file and what was done.
+pub fn import(conn: &mut Connection, file: &[u8]) -> Result<(Vec<u8>, ImportSummary)> {
+    let envelope = sync_file::envelope(file, FileKind::Changes).map_err(Error::SyncFile)?;
+    let signer = *envelope.signer.as_bytes();
+    let owner =
+        devices::find_by_file_key(conn, &signer)?.ok_or(Error::SyncFile(FileRefusal::Foreign))?;
+    let changes: DeviceChanges = envelope.open(&envelope.signer).map_err(Error::SyncFile)?;
+    if changes.device_id != owner.device_id {
+        // Signed by the key, yet naming another device: not written by Stopover.
+        return Err(Error::SyncFile(FileRefusal::Tampered));
+    }
+    if owner.revoked {
+        return Err(Error::TokenRevoked);
+    }
+    match owner.account.status {
+        AccountStatus::Approved => {}
+        AccountStatus::Revoked => return Err(Error::AccountRevokedToken),
+        AccountStatus::Pending => return Err(Error::AccountPending),
+    }
+    authorize(&owner.account, Action::Sync)?;
+    if changes.ops.len() > MAX_FILE_OPS {
+        return Err(Error::TooManyOperations);
+    }
+    let scope = sync_scope(&owner.account).on_device(&owner.device_id);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let results = push::apply(&tx, &scope, &changes.ops)?;
+    // Logged with the changes it applied (whoever runs the command brings a person's work).
+    let fresh = |f: fn(&stopover_protocol::Outcome) -> bool| {
+        results.iter().filter(|r| f(&r.outcome)).count()
+    };
+    crate::audit::record(
+        &tx,
+        &crate::audit::Entry {
+            actor: &crate::audit::cli_actor(),
+            action: crate::audit::action::BUNDLE_IMPORT,
+            target: Some(&owner.account.username),
+            detail: serde_json::json!({
+                "device": owner.device_id,
+                "operations": results.len(),
+                "applied": fresh(|o| matches!(o, stopover_protocol::Outcome::Applied { .. })),
+            }),
+            source: crate::audit::LOCAL,
+        },
+    )?;
+    tx.commit()?;
+
+    // The changes after the file's cursor, page by page (each page its own snapshot; the
+    // cursor makes the pages join up).
+    let mut cursor = changes.cursor;
+    let mut all = Vec::new();
+    let mut more = true;
+    while more && all.len() < MAX_REPLY_CHANGES {
+        let page = feed::pull(conn, &scope, cursor, MAX_PULL_LIMIT)?;
+        all.extend(page.changes);
+        cursor = page.cursor;
+        more = page.more;
+    }
+
+    let count = |f: fn(&stopover_protocol::Outcome) -> bool| {
+        results.iter().filter(|r| f(&r.outcome)).count()
+    };
+    use stopover_protocol::Outcome as O;
+    let summary = ImportSummary {
+        username: owner.account.username.clone(),
+        device_id: owner.device_id.clone(),
+        operations: results.len(),
+        applied: count(|o| matches!(o, O::Applied { .. })),
+        duplicates: count(|o| matches!(o, O::Duplicate { .. })),
+        conflicts: count(|o| matches!(o, O::Conflict { .. })),
+        rejected: count(|o| matches!(o, O::Rejected { .. })),
+        changes_in_reply: all.len(),
+        more,
+    };
+    let reply = SyncFileReply {
+        protocol: PROTOCOL_VERSION,
+        device_id: owner.device_id,
+        answers: sync_file::file_digest(file),
+        results,
+        from_cursor: changes.cursor,
+        pull: PullResponse {
+            protocol: PROTOCOL_VERSION,
+            changes: all,
+            cursor,
+            more,
+        },
+    };
+    let key = server_key(conn)?;
+    Ok((sync_file::seal(FileKind::Reply, &key, &reply), summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::store::{insert, tests::new_account};
+    use crate::sync::push::tests::op;
+    use serde_json::json;
+    use stopover_protocol::Role;
+
+    fn device_key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    fn changes(ops: Vec<stopover_protocol::Operation>) -> DeviceChanges {
+        DeviceChanges {
+            protocol: 1,
+            device_id: "d1".into(),
+            username: "amina".into(),
+            written_at: 0,
+            ops,
+            cursor: 0,
+        }
+    }
+
+    #[test]
+    fn a_file_applies_once_and_the_reply_is_signed_by_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = crate::db::open(dir.path()).unwrap();
+        let acc = insert(
+            &c,
+            &new_account("amina", Role::Nfp, Some("KE"), AccountStatus::Approved),
+        )
+        .unwrap();
+        devices::insert(&c, "d1", acc.id, "laptop", &[1; 32]).unwrap();
+        let file = sync_file::seal(
+            FileKind::Changes,
+            &device_key(7),
+            &changes(vec![op(1, "cop/register", "done", 0, json!(true))]),
+        );
+        // Unregistered key: foreign, nothing applied.
+        assert!(matches!(
+            import(&mut c, &file),
+            Err(Error::SyncFile(FileRefusal::Foreign))
+        ));
+        devices::set_file_key(&c, "d1", device_key(7).verifying_key().as_bytes()).unwrap();
+        let (reply, first) = import(&mut c, &file).unwrap();
+        assert_eq!((first.applied, first.duplicates), (1, 0));
+        let (_, second) = import(&mut c, &file).unwrap();
+        assert_eq!((second.applied, second.duplicates), (0, 1));
+        let server = server_key(&c).unwrap().verifying_key();
+        let opened: SyncFileReply = sync_file::envelope(&reply, FileKind::Reply)
+            .unwrap()
+            .open(&server)
+            .unwrap();
+        assert_eq!(opened.device_id, "d1");
+        assert_eq!(opened.answers, sync_file::file_digest(&file));
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM change", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let logged: i64 = c
+            .query_row(
+                "SELECT count(*) FROM audit WHERE action = 'bundle.import'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(logged, 2, "each import is logged, the refused one is not");
+        devices::revoke(&c, "d1").unwrap();
+        assert!(matches!(import(&mut c, &file), Err(Error::TokenRevoked)));
+    }
+}
