@@ -24,7 +24,7 @@ async fn upload(api: &Api, bytes: &[u8]) -> String {
     let sha = stopover_protocol::files::hex(&Sha256::digest(bytes));
     let meta = UploadMetadata {
         sha256: sha.clone(),
-        filename: Some("minutes.txt".into()),
+        filename: Some("minutes.pdf".into()),
     }
     .encode();
     let tus = ("tus-resumable", "1.0.0");
