@@ -38,12 +38,17 @@ pub struct TokenOwner {
 }
 
 pub fn find_by_token(conn: &Connection, token_hash: &[u8; 32]) -> Result<Option<TokenOwner>> {
+    find_by(conn, "token_hash", token_hash)
+}
+
+/// The device whose `column` (a unique key of `device`) holds `key`, with its account.
+fn find_by(conn: &Connection, column: &str, key: &[u8; 32]) -> Result<Option<TokenOwner>> {
     let sql = format!(
-        "SELECT d.id, d.revoked_at IS NOT NULL, {} FROM device d JOIN account a ON a.id = d.account_id WHERE d.token_hash = ?1",
+        "SELECT d.id, d.revoked_at IS NOT NULL, {} FROM device d JOIN account a ON a.id = d.account_id WHERE d.{column} = ?1",
         columns("a")
     );
     let found = conn
-        .query_row(&sql, [token_hash.as_slice()], |row| {
+        .query_row(&sql, [key.as_slice()], |row| {
             let device_id: String = row.get(0)?;
             let revoked: bool = row.get(1)?;
             Ok(from_row(row, 2).map(|account| TokenOwner {
@@ -67,22 +72,7 @@ pub fn set_file_key(conn: &Connection, device_id: &str, key: &[u8; 32]) -> Resul
 
 /// The device whose sync files `key` signs, with its account.
 pub fn find_by_file_key(conn: &Connection, key: &[u8; 32]) -> Result<Option<TokenOwner>> {
-    let sql = format!(
-        "SELECT d.id, d.revoked_at IS NOT NULL, {} FROM device d JOIN account a ON a.id = d.account_id WHERE d.file_key = ?1",
-        columns("a")
-    );
-    let found = conn
-        .query_row(&sql, [key.as_slice()], |row| {
-            let device_id: String = row.get(0)?;
-            let revoked: bool = row.get(1)?;
-            Ok(from_row(row, 2).map(|account| TokenOwner {
-                device_id,
-                revoked,
-                account,
-            }))
-        })
-        .optional()?;
-    found.transpose()
+    find_by(conn, "file_key", key)
 }
 
 /// Revokes one device. Revoking a revoked device is fine; an unknown id is an error.
