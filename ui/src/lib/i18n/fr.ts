@@ -223,7 +223,7 @@ export const fr: typeof en = {
   'sync.actionFailed': 'L’opération a échoué : {message}',
   'sync.listFailed': 'Cette liste n’a pas pu être lue : {message}',
 
-  'signin.title': 'Se connecter à l’e-community',
+  'signin.title': 'Se connecter à l’e-communauté',
   'signin.intro': 'Connectez-vous avec votre compte de l’e-communauté pour synchroniser vos coches et notes, les réponses et sections des rapports, les messages du forum, votre fiche de contact, vos inscriptions aux événements et les fichiers joints.',
   'signin.server': 'Adresse du serveur',
   'signin.user': 'Nom d’utilisateur',
@@ -404,8 +404,8 @@ export const fr: typeof en = {
   'contentUpdated.banner': 'Un nouveau contenu est arrivé avec la dernière synchronisation (version {version}).',
   'contentUpdated.reload': 'L’afficher maintenant',
   'degraded.banner': 'Une mise à jour du contenu n’a pas pu être chargée. Vous utilisez le contenu installé (version {version}).',
-  'clock.ahead': 'L’horloge de cet ordinateur avance de {amount} sur celle du serveur de l’e-community. En attendant, Stopover suit l’heure du serveur pour le forum et les événements ; veuillez corriger la date et l’heure dans les réglages du système.',
-  'clock.behind': 'L’horloge de cet ordinateur retarde de {amount} sur celle du serveur de l’e-community. En attendant, Stopover suit l’heure du serveur pour le forum et les événements ; veuillez corriger la date et l’heure dans les réglages du système.',
+  'clock.ahead': 'L’horloge de cet ordinateur avance de {amount} sur celle du serveur de l’e-communauté. En attendant, Stopover suit l’heure du serveur pour le forum et les événements ; veuillez corriger la date et l’heure dans les réglages du système.',
+  'clock.behind': 'L’horloge de cet ordinateur retarde de {amount} sur celle du serveur de l’e-communauté. En attendant, Stopover suit l’heure du serveur pour le forum et les événements ; veuillez corriger la date et l’heure dans les réglages du système.',
   'degraded.detail': 'Fichier {file} : {reason}',
 
   'count.ticks.one': '{count} coche',
