@@ -40,6 +40,7 @@ pub mod files;
 pub mod forum;
 pub mod nesting;
 pub mod packs;
+pub mod relay;
 pub mod reports;
 pub mod sync;
 pub mod sync_file;

@@ -54,6 +54,29 @@ pub enum FileKind {
     Changes = 1,
     /// The server's reply, for the app.
     Reply = 2,
+    /// A device credential the server signs, which a workshop relay checks offline
+    /// ([`crate::relay::DeviceCredential`]).
+    Credential = 3,
+    /// A device's leave for one relay to read the community feed for it
+    /// ([`crate::relay::RelayGrant`]).
+    Grant = 4,
+    /// A page of the community feed the server signs, which a relay passes on unchanged
+    /// ([`crate::relay::CommunityPage`]).
+    CommunityPage = 5,
+    /// A relay's request for a community page, signed with its own key
+    /// ([`crate::relay::CommunityPull`]).
+    CommunityPull = 6,
+}
+
+impl FileKind {
+    const ALL: [FileKind; 6] = [
+        FileKind::Changes,
+        FileKind::Reply,
+        FileKind::Credential,
+        FileKind::Grant,
+        FileKind::CommunityPage,
+        FileKind::CommunityPull,
+    ];
 }
 
 /// Why a file is refused. Nothing of a refused file is applied.
@@ -138,6 +161,30 @@ pub struct DeviceChanges {
     pub ops: Vec<Operation>,
     /// The device's pull cursor: the reply carries the changes after it.
     pub cursor: u64,
+    /// Which changes the reply carries: all of them (a file on a USB stick), or only the
+    /// device's own account's and country's (a push through a workshop relay, which serves
+    /// the community's changes to every laptop from one copy).
+    #[serde(default, skip_serializing_if = "FeedPart::is_all")]
+    pub feed: FeedPart,
+}
+
+/// Which part of a caller's change feed a pull reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedPart {
+    /// Everything the caller may read.
+    #[default]
+    All,
+    /// The caller's account's and country's changes, without the community's.
+    Private,
+    /// The community's changes only (forum, directory, events), the same for everyone.
+    Community,
+}
+
+impl FeedPart {
+    pub fn is_all(&self) -> bool {
+        *self == FeedPart::All
+    }
 }
 
 /// What the server's reply file holds.
@@ -257,7 +304,7 @@ pub fn envelope(bytes: &[u8], expected: FileKind) -> Result<Envelope<'_>, FileRe
         return Err(FileRefusal::UnsupportedVersion);
     }
     let kind = bytes[9];
-    if kind != FileKind::Changes as u8 && kind != FileKind::Reply as u8 {
+    if !FileKind::ALL.iter().any(|k| *k as u8 == kind) {
         return Err(FileRefusal::Tampered);
     }
     if kind != expected as u8 {
@@ -327,6 +374,7 @@ mod tests {
             written_at: 1,
             ops: Vec::new(),
             cursor: 7,
+            feed: FeedPart::All,
         }
     }
 

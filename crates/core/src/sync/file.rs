@@ -132,6 +132,7 @@ pub fn changes_file(core: &Core, token: &str) -> Result<(Vec<u8>, SyncFileSaved)
             .map_or(0, |d| d.as_secs() as i64),
         cursor: state::pull_cursor(&core.conn())?,
         ops,
+        feed: sync_file::FeedPart::All,
     };
     let bytes = sync_file::seal(FileKind::Changes, &device_key(token), &changes);
     let saved = SyncFileSaved {

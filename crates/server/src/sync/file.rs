@@ -173,6 +173,7 @@ mod tests {
             written_at: 0,
             ops,
             cursor: 0,
+            feed: sync_file::FeedPart::All,
         }
     }
 
