@@ -149,7 +149,16 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
     tokio::task::spawn_blocking(move || passwords.warm_up());
     tokio::spawn(crate::janitor::run(state.clone()));
     let header_timeout = state.config.timeouts.header;
-    let app = router(state);
+    serve_router(listener, router(state), header_timeout).await
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM, each connection with a timer (see
+/// [`serve`]). The workshop relay serves its own router the same way.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: std::time::Duration,
+) -> Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
