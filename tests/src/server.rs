@@ -101,7 +101,10 @@ pub(crate) fn first_line(child: &mut Child) -> Option<String> {
     rx.recv_timeout(START_TIMEOUT).ok().flatten()
 }
 
-pub(crate) fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+pub(crate) fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(Some(status)) = child.try_wait() {

@@ -144,8 +144,16 @@ pub async fn community(relay: Relay) {
             .await;
             continue;
         };
-        let cursor = match relay.db(|c| store::community_cursor(c)).await {
-            Ok(c) => c,
+        let cursor = match relay.db(|c| store::next_pull(c)).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                let _ = tokio::time::timeout(
+                    relay.inner.config.poll,
+                    relay.inner.community_waiting.notified(),
+                )
+                .await;
+                continue;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "relay: reading community pages failed");
                 tokio::time::sleep(MAX_BACKOFF).await;
@@ -177,7 +185,11 @@ pub async fn community(relay: Relay) {
                 };
                 relay.contact(true).await;
                 backoff = FIRST_BACKOFF;
-                if !page.pull.changes.is_empty() {
+                let joins_backfill = relay
+                    .db(|c| Ok(store::meta(c, store::BACKFILL_FROM)?.is_some()))
+                    .await
+                    .unwrap_or(false);
+                if !page.pull.changes.is_empty() || joins_backfill {
                     let to = page.pull.cursor;
                     if let Err(e) = relay
                         .db(move |c| store::add_page(c, cursor, to, &file))
@@ -188,7 +200,7 @@ pub async fn community(relay: Relay) {
                         continue;
                     }
                 }
-                if !page.pull.more {
+                if !page.pull.more && !joins_backfill {
                     let _ = tokio::time::timeout(
                         relay.inner.config.poll,
                         relay.inner.community_waiting.notified(),

@@ -85,8 +85,12 @@ async fn sync(
 
     let device = round.device_id.clone();
     let (file, ids) = (round.changes_file, round.op_ids.clone());
+    let community_cursor = req.community_cursor;
     relay
-        .db(move |c| store::hold(c, &device, &file, &ids, now))
+        .db(move |c| {
+            store::note_laptop_cursor(c, community_cursor)?;
+            store::hold(c, &device, &file, &ids, now)
+        })
         .await?;
     relay.inner.pushes_waiting.notify_one();
 

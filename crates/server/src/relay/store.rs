@@ -242,33 +242,111 @@ pub fn refusal(conn: &Connection, device_id: &str) -> Result<Option<(String, Str
         .optional()?)
 }
 
-/// Where the community pages held reach (0: none yet).
-pub fn community_cursor(conn: &Connection) -> Result<u64> {
-    let end: Option<i64> = conn.query_row("SELECT max(to_cursor) FROM page", [], |r| r.get(0))?;
-    Ok(end.map_or(0, |e| e as u64))
+/// Where the chain of community pages starts: the community cursor of the first laptop that
+/// came by (the relay fetches what laptops lack, not the forum's whole history), lowered when
+/// a laptop further behind comes ([`BACKFILL_FROM`]). `None` until a laptop comes.
+pub const CHAIN_START: &str = "chain_start";
+/// A laptop behind the chain's start came by: the pages from here to the start are fetched
+/// before the chain is served to it.
+pub const BACKFILL_FROM: &str = "backfill_from";
+/// Where the next backfill pull starts.
+const BACKFILL_AT: &str = "backfill_at";
+
+fn meta_u64(conn: &Connection, key: &str) -> Result<Option<u64>> {
+    Ok(meta(conn, key)?.and_then(|v| v.parse().ok()))
 }
 
-/// Adds a community page that continues the chain (`from_cursor` is where the chain ends).
-pub fn add_page(conn: &Connection, from_cursor: u64, to_cursor: u64, file: &[u8]) -> Result<()> {
-    if from_cursor != community_cursor(conn)? {
+/// Notes a laptop's community cursor: it starts the chain, or asks for a backfill when it is
+/// behind the chain's start.
+pub fn note_laptop_cursor(conn: &Connection, cursor: u64) -> Result<()> {
+    match meta_u64(conn, CHAIN_START)? {
+        None => set_meta(conn, CHAIN_START, &cursor.to_string()),
+        Some(start) if cursor < start => {
+            if meta_u64(conn, BACKFILL_FROM)?.is_none_or(|from| cursor < from) {
+                set_meta(conn, BACKFILL_FROM, &cursor.to_string())?;
+                set_meta(conn, BACKFILL_AT, &cursor.to_string())?;
+            }
+            Ok(())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Where the next community pull starts: a backfill first, else the chain's end. `None`
+/// before any laptop came.
+pub fn next_pull(conn: &Connection) -> Result<Option<u64>> {
+    if let Some(from) = meta_u64(conn, BACKFILL_FROM)? {
+        return Ok(Some(meta_u64(conn, BACKFILL_AT)?.unwrap_or(from)));
+    }
+    Ok(meta_u64(conn, CHAIN_START)?.map(|start| community_end(conn).unwrap_or(start).max(start)))
+}
+
+/// Where the community pages held reach (the chain's start while none are held, 0 before
+/// any laptop came).
+pub fn community_cursor(conn: &Connection) -> Result<u64> {
+    Ok(community_end(conn)
+        .or(meta_u64(conn, CHAIN_START)?)
+        .unwrap_or(0))
+}
+
+fn community_end(conn: &Connection) -> Option<u64> {
+    conn.query_row("SELECT max(to_cursor) FROM page", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .ok()
+    .flatten()
+    .map(|e| e as u64)
+}
+
+/// Adds a community page pulled from `from_cursor` (what [`next_pull`] said). A backfill page
+/// moves the backfill on; the one that reaches the chain's start joins the two, and the chain
+/// then starts where the backfill did.
+pub fn add_page(
+    conn: &mut Connection,
+    from_cursor: u64,
+    to_cursor: u64,
+    file: &[u8],
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    if next_pull(&tx)? != Some(from_cursor) {
         return Err(Error::Corrupt(format!(
             "a community page from {from_cursor} does not continue the pages held"
         )));
     }
-    conn.execute(
-        "INSERT INTO page (to_cursor, from_cursor, file) VALUES (?1, ?2, ?3)",
+    let backfill = meta_u64(&tx, BACKFILL_FROM)?;
+    // A backfill page may overlap the chain: laptops skip what they hold.
+    tx.execute(
+        "INSERT OR IGNORE INTO page (to_cursor, from_cursor, file) VALUES (?1, ?2, ?3)",
         params![to_cursor as i64, from_cursor as i64, file],
     )?;
+    if let Some(start) = meta_u64(&tx, CHAIN_START)?
+        && let Some(from) = backfill
+    {
+        if to_cursor >= start {
+            set_meta(&tx, CHAIN_START, &from.to_string())?;
+            tx.execute(
+                "DELETE FROM meta WHERE key IN (?1, ?2)",
+                [BACKFILL_FROM, BACKFILL_AT],
+            )?;
+        } else {
+            set_meta(&tx, BACKFILL_AT, &to_cursor.to_string())?;
+        }
+    }
+    tx.commit()?;
     Ok(())
 }
 
 /// The pages a laptop whose copy reaches `cursor` lacks, oldest first, up to `max_bytes`
-/// (at least one); and whether more wait.
+/// (at least one); and whether more wait. A laptop behind the chain's start gets none until
+/// the backfill reaches it (and is told more wait).
 pub fn pages_after(
     conn: &Connection,
     cursor: u64,
     max_bytes: usize,
 ) -> Result<(Vec<Vec<u8>>, bool)> {
+    if meta_u64(conn, CHAIN_START)?.is_none_or(|start| cursor < start) {
+        return Ok((Vec::new(), true));
+    }
     let mut stmt =
         conn.prepare_cached("SELECT file FROM page WHERE to_cursor > ?1 ORDER BY to_cursor")?;
     let mut rows = stmt.query([i64::try_from(cursor).unwrap_or(i64::MAX)])?;
@@ -320,21 +398,55 @@ mod tests {
     #[test]
     fn pages_chain_and_are_served_after_a_cursor() {
         let dir = tempfile::tempdir().unwrap();
-        let c = open(dir.path()).unwrap();
-        add_page(&c, 0, 10, b"p1").unwrap();
-        add_page(&c, 10, 25, b"p2").unwrap();
-        assert!(add_page(&c, 5, 30, b"gap").is_err());
+        let mut c = open(dir.path()).unwrap();
+        assert_eq!(next_pull(&c).unwrap(), None, "no laptop came yet");
+        note_laptop_cursor(&c, 0).unwrap();
+        assert_eq!(next_pull(&c).unwrap(), Some(0));
+        add_page(&mut c, 0, 10, b"p1").unwrap();
+        add_page(&mut c, 10, 25, b"p2").unwrap();
+        assert!(add_page(&mut c, 5, 30, b"gap").is_err());
         assert_eq!(community_cursor(&c).unwrap(), 25);
+        let (p1, p2) = (b"p1".to_vec(), b"p2".to_vec());
         assert_eq!(
             pages_after(&c, 0, 1000).unwrap(),
-            (vec![b"p1".to_vec(), b"p2".to_vec()], false)
+            (vec![p1.clone(), p2.clone()], false)
+        );
+        assert_eq!(pages_after(&c, 12, 1000).unwrap(), (vec![p2], false));
+        assert_eq!(pages_after(&c, 0, 1).unwrap(), (vec![p1], true));
+        assert_eq!(pages_after(&c, 25, 1000).unwrap(), (vec![], false));
+    }
+
+    /// The chain starts at the first laptop's cursor (no history nobody lacks); a laptop
+    /// further behind gets pages once the backfill joins the chain.
+    #[test]
+    fn the_chain_starts_where_laptops_stand_and_backfills_for_one_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = open(dir.path()).unwrap();
+        note_laptop_cursor(&c, 100).unwrap();
+        add_page(&mut c, 100, 120, b"news").unwrap();
+        note_laptop_cursor(&c, 150).unwrap();
+        assert_eq!(next_pull(&c).unwrap(), Some(120));
+        note_laptop_cursor(&c, 40).unwrap();
+        assert_eq!(
+            pages_after(&c, 40, 1000).unwrap(),
+            (vec![], true),
+            "not servable yet"
         );
         assert_eq!(
-            pages_after(&c, 12, 1000).unwrap(),
-            (vec![b"p2".to_vec()], false)
+            pages_after(&c, 100, 1000).unwrap().0,
+            vec![b"news".to_vec()]
         );
-        assert_eq!(pages_after(&c, 0, 1).unwrap(), (vec![b"p1".to_vec()], true));
-        assert_eq!(pages_after(&c, 25, 1000).unwrap(), (vec![], false));
+        assert_eq!(next_pull(&c).unwrap(), Some(40), "the backfill comes first");
+        add_page(&mut c, 40, 70, b"old").unwrap();
+        assert_eq!(next_pull(&c).unwrap(), Some(70));
+        add_page(&mut c, 70, 105, b"joins").unwrap();
+        assert_eq!(
+            next_pull(&c).unwrap(),
+            Some(120),
+            "joined: back to the chain's end"
+        );
+        let expected = vec![b"old".to_vec(), b"joins".to_vec(), b"news".to_vec()];
+        assert_eq!(pages_after(&c, 40, 1000).unwrap(), (expected, false));
     }
 
     #[test]
