@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
-use stopover_protocol::sync_file::{self, FileKeyRequest, FileKeyResponse};
+use stopover_protocol::sync_file::{self, FeedPart, FileKeyRequest, FileKeyResponse};
 use stopover_protocol::{
     MAX_OPS_PER_PUSH, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
 };
@@ -78,7 +78,7 @@ pub async fn push(
             Some(
                 state
                     .db
-                    .read(move |conn| feed::pull(conn, &pull_scope, p.cursor, limit))
+                    .read(move |conn| feed::pull(conn, &pull_scope, p.cursor, limit, FeedPart::All))
                     .await?,
             )
         }
@@ -123,7 +123,7 @@ pub async fn pull(
     let (cursor, limit) = (q.cursor.unwrap_or(0), feed::effective_limit(q.limit));
     let page = state
         .db
-        .read(move |conn| feed::pull(conn, &scope, cursor, limit))
+        .read(move |conn| feed::pull(conn, &scope, cursor, limit, FeedPart::All))
         .await?;
     Ok(Json(page))
 }
