@@ -22,8 +22,26 @@ use crate::db::unix_now;
 use crate::error::{Error, Result};
 use stopover_protocol::AccountStatus;
 
+/// The server's file key when it was made already (a read-only connection can tell).
+pub fn existing_server_key(conn: &Connection) -> Result<Option<SigningKey>> {
+    let seed: Option<Vec<u8>> = conn
+        .query_row("SELECT seed FROM server_file_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    seed.map(key_from_seed).transpose()
+}
+
+fn key_from_seed(seed: Vec<u8>) -> Result<SigningKey> {
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| Error::Corrupt("the server's file key is not 32 bytes".into()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
 /// The server's file key, made on first use and kept in the database (so a backup keeps it,
-/// and replies stay verifiable after a restore).
+/// and replies stay verifiable after a restore). It signs reply files, device credentials
+/// and community pages.
 pub fn server_key(conn: &Connection) -> Result<SigningKey> {
     let existing: Option<Vec<u8>> = conn
         .query_row("SELECT seed FROM server_file_key WHERE id = 1", [], |r| {
@@ -45,10 +63,7 @@ pub fn server_key(conn: &Connection) -> Result<SigningKey> {
             })?
         }
     };
-    let seed: [u8; 32] = seed
-        .try_into()
-        .map_err(|_| Error::Corrupt("the server's file key is not 32 bytes".into()))?;
-    Ok(SigningKey::from_bytes(&seed))
+    key_from_seed(seed)
 }
 
 /// What an import did, for the command line.
@@ -133,6 +148,20 @@ pub fn import_via(
     file: &[u8],
     via: Via<'_>,
 ) -> Result<(Vec<u8>, ImportSummary)> {
+    let applied = apply_file(conn, file, via)?;
+    let key = server_key(conn)?;
+    reply(conn, &key, file, applied)
+}
+
+/// A changes file applied, waiting for its reply.
+pub struct Applied {
+    pub owner: devices::TokenOwner,
+    pub changes: DeviceChanges,
+    pub results: Vec<stopover_protocol::OpResult>,
+}
+
+/// Checks and applies a changes file in one transaction, and logs it (see [`import_via`]).
+pub fn apply_file(conn: &mut Connection, file: &[u8], via: Via<'_>) -> Result<Applied> {
     let Checked { owner, changes } = check(conn, file)?;
     let scope = sync_scope(&owner.account).on_device(&owner.device_id);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -171,7 +200,27 @@ pub fn import_via(
         )?;
     }
     tx.commit()?;
+    Ok(Applied {
+        owner,
+        changes,
+        results,
+    })
+}
 
+/// The reply to an applied file, signed with `key`: its results and the changes after its
+/// cursor (read from `conn`, which may be a reader: the file's changes are committed).
+pub fn reply(
+    conn: &Connection,
+    key: &SigningKey,
+    file: &[u8],
+    applied: Applied,
+) -> Result<(Vec<u8>, ImportSummary)> {
+    let Applied {
+        owner,
+        changes,
+        results,
+    } = applied;
+    let scope = sync_scope(&owner.account).on_device(&owner.device_id);
     // The changes after the file's cursor, page by page (each page its own snapshot; the
     // cursor makes the pages join up).
     let mut cursor = changes.cursor;
@@ -212,8 +261,7 @@ pub fn import_via(
             more,
         },
     };
-    let key = server_key(conn)?;
-    Ok((sync_file::seal(FileKind::Reply, &key, &reply), summary))
+    Ok((sync_file::seal(FileKind::Reply, key, &reply), summary))
 }
 
 #[cfg(test)]
