@@ -595,3 +595,54 @@ async fn forged_expired_and_foreign_grants_and_requests_are_refused() {
         "token_revoked",
     );
 }
+
+#[tokio::test]
+async fn files_and_community_pulls_are_shed_and_files_charged_to_the_write_budget() {
+    let s = TestServer::with_config(crate::state::Config {
+        max_inflight_syncs: 1,
+        write_budget_per_hour: 400,
+        ..crate::state::Config::default()
+    })
+    .await;
+    s.user("amina", Role::Nfp, Some("KE")).await;
+    let laptop = device(&s, "amina").await;
+    let relay_key = SigningKey::from_bytes(&[5; 32]);
+    let now = unix_now();
+    let file = laptop.changes(vec![op(1, "l/a")], FeedPart::Private);
+    {
+        let _held = s.state.sync_slots.try_enter().unwrap();
+        error(
+            &post_file(&s, file.clone()).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+        );
+        let got = community(
+            &s,
+            laptop.grant(&relay_key, now + 3600),
+            relay_request(&relay_key, 0, now),
+        )
+        .await;
+        assert_error(&(got.0, got.2), StatusCode::TOO_MANY_REQUESTS, "busy");
+    }
+    assert_eq!(post_file(&s, file).await.0, StatusCode::OK);
+    // A file past what the account may still write this hour: refused, nothing applied.
+    let mut big = op(2, "l/b");
+    big.field = "note".into();
+    big.value = json!("x".repeat(600));
+    let before = s.snapshot().await;
+    let got = post_file(&s, laptop.changes(vec![big], FeedPart::Private)).await;
+    error(&got, StatusCode::TOO_MANY_REQUESTS, "too_many_writes");
+    assert!(got.1.contains_key(header::RETRY_AFTER));
+    assert_eq!(s.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_file_over_the_body_limit_is_too_large() {
+    let s = TestServer::new().await;
+    let body = vec![0u8; stopover_protocol::MAX_BODY_BYTES + 1];
+    error(
+        &post_file(&s, body).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+    );
+}
