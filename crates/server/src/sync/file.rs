@@ -150,8 +150,12 @@ pub fn import_via(
 ) -> Result<(Vec<u8>, ImportSummary)> {
     let applied = apply_file(conn, file, via)?;
     let key = server_key(conn)?;
-    reply(conn, &key, file, applied)
+    reply(conn, &key, file, applied, MAX_REPLY_CHANGES)
 }
+
+/// Most changes a reply over HTTP carries (a relay's round): a few pages, a few MiB at most,
+/// so one answer stays small on a workshop's LAN; `more` says the next round brings the rest.
+pub const MAX_HTTP_REPLY_CHANGES: usize = 4 * MAX_PULL_LIMIT as usize;
 
 /// A changes file applied, waiting for its reply.
 pub struct Applied {
@@ -208,12 +212,14 @@ pub fn apply_file(conn: &mut Connection, file: &[u8], via: Via<'_>) -> Result<Ap
 }
 
 /// The reply to an applied file, signed with `key`: its results and the changes after its
-/// cursor (read from `conn`, which may be a reader: the file's changes are committed).
+/// cursor, about `max_changes` of them at most (read from `conn`, which may be a reader: the
+/// file's changes are committed).
 pub fn reply(
     conn: &Connection,
     key: &SigningKey,
     file: &[u8],
     applied: Applied,
+    max_changes: usize,
 ) -> Result<(Vec<u8>, ImportSummary)> {
     let Applied {
         owner,
@@ -226,7 +232,7 @@ pub fn reply(
     let mut cursor = changes.cursor;
     let mut all = Vec::new();
     let mut more = true;
-    while more && all.len() < MAX_REPLY_CHANGES {
+    while more && all.len() < max_changes {
         let page = feed::pull(conn, &scope, cursor, MAX_PULL_LIMIT, changes.feed)?;
         all.extend(page.changes);
         cursor = page.cursor;

@@ -208,7 +208,7 @@ fn octet_stream(bytes: Vec<u8>) -> Response {
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = "A sealed `DeviceChanges` file (`feed`: `all` or `private`), at most 2 MiB"),
     responses(
-        (status = 200, description = "The sealed `SyncFileReply`: one result per operation and the changes after the file's cursor (of the part its `feed` names)", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The sealed `SyncFileReply`: one result per operation and the changes after the file's cursor (of the part its `feed` names; at most 2000, `more` says when others wait)", body = Vec<u8>, content_type = "application/octet-stream"),
         (status = 400, description = "`bad_body`, `unsupported_protocol`; the file refused: `sync_file_not_ours`, `sync_file_newer_version`, `sync_file_wrong_kind`, `sync_file_truncated`, `sync_file_tampered`, `sync_file_foreign` (no device registered its key)", body = s::ErrorBody),
         (status = 401, description = "`token_revoked`: the device was signed out; `account_revoked`", body = s::ErrorBody),
         (status = 403, description = "`account_pending`, `forbidden`", body = s::ErrorBody),
@@ -262,7 +262,7 @@ pub async fn sync_file(
     // After the commit, on a reader, as a push's page.
     let (reply, _) = state
         .db
-        .read(move |conn| file::reply(conn, &key, &bytes, applied))
+        .read(move |conn| file::reply(conn, &key, &bytes, applied, file::MAX_HTTP_REPLY_CHANGES))
         .await?;
     Ok(octet_stream(reply))
 }

@@ -646,3 +646,47 @@ async fn a_file_over_the_body_limit_is_too_large() {
         "too_large",
     );
 }
+
+#[tokio::test]
+async fn a_reply_over_http_stops_after_a_few_pages_and_the_next_round_brings_the_rest() {
+    let s = TestServer::new().await;
+    s.user("amina", Role::Nfp, Some("KE")).await;
+    let laptop = device(&s, "amina").await;
+    let office = device(&s, "amina").await;
+    let many = crate::sync::file::MAX_HTTP_REPLY_CHANGES + 50;
+    let ops = (0..many as u32).map(|n| op(n, &format!("l/{n}"))).collect();
+    assert_eq!(
+        post_file(&s, office.changes(ops, FeedPart::All)).await.0,
+        StatusCode::OK
+    );
+    let server = server_key(&s).await;
+    let round = |cursor: u64| {
+        let changes = DeviceChanges {
+            protocol: PROTOCOL_VERSION,
+            device_id: laptop.id.clone(),
+            username: "amina".into(),
+            written_at: unix_now(),
+            ops: Vec::new(),
+            cursor,
+            feed: FeedPart::Private,
+        };
+        sync_file::seal(FileKind::Changes, &laptop.key, &changes)
+    };
+    let first = post_file(&s, round(0)).await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.3);
+    let first: SyncFileReply = sync_file::envelope(&first.2, FileKind::Reply)
+        .unwrap()
+        .open(&server)
+        .unwrap();
+    assert_eq!(
+        first.pull.changes.len(),
+        crate::sync::file::MAX_HTTP_REPLY_CHANGES
+    );
+    assert!(first.pull.more);
+    let second = post_file(&s, round(first.pull.cursor)).await;
+    let second: SyncFileReply = sync_file::envelope(&second.2, FileKind::Reply)
+        .unwrap()
+        .open(&server)
+        .unwrap();
+    assert_eq!((second.pull.changes.len(), second.pull.more), (50, false));
+}
