@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use stopover_protocol::relay::CommunityPullRequest;
 use stopover_protocol::sync_file::FileKeyResponse;
-use stopover_protocol::{ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use stopover_protocol::{ErrorBody, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
 /// How one upstream request ended.
 #[derive(Debug)]
@@ -123,6 +123,8 @@ impl Server {
         }
         let body = serde_json::from_slice::<ErrorBody>(&bytes).ok();
         let transient = status.is_server_error()
+            // The relay's clock is far from the server's: the trainer can set it right.
+            || body.as_ref().is_some_and(|b| b.code == ErrorCode::RelayClockSkew)
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
             // Not the server's JSON: a proxy or a captive portal between relay and server.
