@@ -100,7 +100,8 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync)
 struct Morning {
     server: Server,
     proxy: Proxy,
-    runtime: tokio::runtime::Runtime,
+    /// Runs the proxy's tasks.
+    _runtime: tokio::runtime::Runtime,
     laptops: Vec<Laptop>,
     /// A laptop with no edits of its own: its direct first sync of the day measures one
     /// laptop's share of the community news.
@@ -209,7 +210,7 @@ fn morning(laptops: usize, posts: usize) -> Morning {
     Morning {
         server,
         proxy,
-        runtime,
+        _runtime: runtime,
         laptops: laptop_list,
         reference: dirs[0].clone(),
         _root: root,
