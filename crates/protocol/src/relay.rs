@@ -30,6 +30,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::sync::PullResponse;
 
+/// The DNS-SD service type a relay announces on its LAN (multicast DNS), so the app can
+/// offer it without anyone typing an address. Its TXT record `path` is empty; `upstream`
+/// names the server it forwards to.
+pub const RELAY_SERVICE_TYPE: &str = "_stopover-relay._tcp.local.";
+
 /// How long a device credential is good for: long enough for a workshop week without an
 /// uplink, short enough that a revoked laptop is not let in by a relay for long.
 pub const CREDENTIAL_DAYS: i64 = 14;

@@ -9,6 +9,7 @@
 //! lets nobody read the community feed, and laptops ask `/v1/relay/info` for the key each
 //! round.
 
+mod announce;
 mod check;
 mod error;
 mod forward;
@@ -184,6 +185,7 @@ pub async fn run(config: RelayConfig) -> Result<()> {
     let addr = listener.local_addr().map_err(Error::Serve)?;
     println!("listening on http://{addr}");
     http::print_where_to_find(addr);
+    let _announced = announce::announce(addr, &config.upstream);
     tracing::info!(%addr, upstream = %config.upstream, "relay listening");
     tokio::spawn(forward::pushes(relay.clone()));
     tokio::spawn(forward::community(relay.clone()));
