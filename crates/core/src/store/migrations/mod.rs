@@ -19,6 +19,7 @@ const STEPS: &[&str] = &[
     include_str!("012_attachment_refusals.sql"),
     include_str!("013_feedback.sql"),
     include_str!("014_bandwidth.sql"),
+    include_str!("015_relay.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
