@@ -482,13 +482,9 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
     let (info, t) = relay_info(core, &client).await?;
     report.bytes_received += t.bytes_received;
 
-    // The two cursors, the community one written down before the private one can move (its
-    // absence means "the same as the pull cursor").
     let (cursor, community_cursor) = {
         let conn = core.conn();
-        let pair = (state::pull_cursor(&conn)?, state::community_cursor(&conn)?);
-        state::set(&conn, state::COMMUNITY_CURSOR, &pair.1.to_string())?;
-        pair
+        (state::pull_cursor(&conn)?, state::community_cursor(&conn)?)
     };
     let ops = outbox::next_batch(core, MAX_FILE_OPS)?;
     report.sent = ops.len() as u32;
@@ -517,6 +513,13 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
     // Nothing is applied before every signed part is checked.
     let checked = check_answer(core, &address, &pass, &answer)?;
 
+    // The community cursor written down before the private one can move (its absence means
+    // "the same as the pull cursor"). Only one round runs at a time: it is still the one sent.
+    state::set(
+        &core.conn(),
+        state::COMMUNITY_CURSOR,
+        &community_cursor.to_string(),
+    )?;
     let mut received: Vec<Change> = Vec::new();
     if let Some(reply) = &checked.reply {
         let loaded = file::apply_reply(core, reply, FeedPart::Private)?;
