@@ -168,7 +168,10 @@ pub async fn check_relay(core: &Core, address: &str) -> Result<RelayInfo> {
 }
 
 async fn relay_info(core: &Core, client: &SyncClient) -> Result<(RelayInfo, Transfer)> {
-    let (info, transfer) = client.relay_info().await?;
+    let (info, transfer) = client
+        .relay_info()
+        .await
+        .map_err(|e| not_signed_out(e, client.server_url()))?;
     let known = state::get(&core.conn(), SERVER_FILE_KEY)?;
     // A relay that has not reached the server yet does not know its key: what it serves is
     // checked against the key all the same.
@@ -416,6 +419,19 @@ fn read_pass(core: &Core, token: &str) -> Result<Pass> {
     })
 }
 
+/// A relay is not the server: its 401 says it would not take this device's pass, never that
+/// the device is signed out (which only the server can say, and which would stop sync).
+fn not_signed_out(e: Error, address: &str) -> Error {
+    match e {
+        Error::SignInRequired(why) => Error::invalid(
+            ErrorCode::RelayCredentialMissing,
+            format!("the relay at {address} did not accept this device's pass ({why}): sync directly (online) once to renew it"),
+        )
+        .with("address", address),
+        e => e,
+    }
+}
+
 fn forged(address: &str, what: &str) -> Error {
     Error::invalid(
         ErrorCode::RelayForged,
@@ -506,7 +522,10 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
         grant: wire::encode(&grant),
         community_cursor,
     };
-    let (answer, t) = client.relay_sync(&request).await?;
+    let (answer, t) = client
+        .relay_sync(&request)
+        .await
+        .map_err(|e| not_signed_out(e, &address))?;
     report.bytes_sent += t.bytes_sent;
     report.bytes_received += t.bytes_received;
 

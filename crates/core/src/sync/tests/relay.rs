@@ -37,6 +37,8 @@ enum RelayMode {
     Gap,
     /// The relay says it forwards to a server with another key.
     OtherServer,
+    /// The relay answers 401 token_revoked (as if it were the server).
+    Unauthorized,
 }
 
 struct Net {
@@ -163,6 +165,14 @@ fn feed_page(
 async fn relay_sync(State(net): State<NetShared>, Json(req): Json<RelaySyncRequest>) -> Response {
     let mut guard = net.lock().unwrap();
     let net = &mut *guard;
+    if net.mode == RelayMode::Unauthorized {
+        let body = ErrorBody {
+            code: stopover_protocol::ErrorCode::TokenRevoked,
+            message: "signed out".into(),
+            params: Default::default(),
+        };
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
     net.relay_rounds += 1;
     let server_pub = net.server_key.verifying_key();
     // What the real relay checks: the server's credential, the device's push and grant.
@@ -620,6 +630,18 @@ async fn without_a_credential_a_relay_cannot_be_used() {
         .await
         .unwrap_err();
     assert_eq!(e.code().as_str(), "relay_credential_expired", "{e}");
+    assert!(status(&core).unwrap().signed_in, "still signed in");
+}
+
+#[tokio::test]
+async fn a_relay_cannot_sign_the_device_out() {
+    let (url, relay_url, _fake, net) = start_net().await;
+    let (_d, core, _client) = laptop(&url).await;
+    net.lock().unwrap().mode = RelayMode::Unauthorized;
+    let e = sync_through_relay(&core, &relay_url, TOKEN)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().as_str(), "relay_credential_missing", "{e}");
     assert!(status(&core).unwrap().signed_in, "still signed in");
 }
 
