@@ -1344,6 +1344,8 @@ fn futures_are_send(core: &Core, client: &SyncClient, secrets: &MemoryStore) {
     assert_send(sign_in(core, secrets, "u", "n", "p", "d"));
     assert_send(sign_out(core, secrets));
     assert_send(client.health());
+    assert_send(sync_through_relay(core, "192.168.1.20:8787", "t"));
+    assert_send(use_relay(core, "192.168.1.20:8787"));
 }
 
 mod relay;
