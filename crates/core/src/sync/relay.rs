@@ -43,6 +43,11 @@ const RELAY_URL: &str = "relay_url";
 const CREDENTIAL: &str = "relay_credential";
 const CREDENTIAL_EXPIRES: &str = "relay_credential_expires";
 const CREDENTIAL_KEY: &str = "relay_credential_key";
+/// `sync_state` key: when asking for a credential last failed (Unix seconds). The next ask
+/// waits [`CREDENTIAL_RETRY_SECS`], so a server without relays does not cost every round an
+/// exchange.
+const CREDENTIAL_FAILED_AT: &str = "relay_credential_failed_at";
+const CREDENTIAL_RETRY_SECS: i64 = 6 * 3600;
 /// `sync_state` keys, for the status: the relay's uplink as it last said (JSON of
 /// [`UplinkState`]), when this device last heard from the relay, and when the server signed
 /// the newest community page received through it (Unix seconds, the server's clock).
@@ -211,13 +216,17 @@ pub async fn ensure_credential(core: &Core, client: &SyncClient, token: &str) ->
         return Ok(Transfer::default());
     }
     let mine = sync_file::to_hex(device_key(token).verifying_key().as_bytes());
-    let (expires, key, server_key, device_id) = {
+    let (expires, key, server_key, device_id, failed_at) = {
         let conn = core.conn();
+        let number = |k| -> Result<Option<i64>> {
+            Ok(state::get(&conn, k)?.and_then(|v| v.parse::<i64>().ok()))
+        };
         (
-            state::get(&conn, CREDENTIAL_EXPIRES)?.and_then(|e| e.parse::<i64>().ok()),
+            number(CREDENTIAL_EXPIRES)?,
             state::get(&conn, CREDENTIAL_KEY)?,
             state::get(&conn, SERVER_FILE_KEY)?,
             state::get(&conn, state::DEVICE_ID)?.unwrap_or_default(),
+            number(CREDENTIAL_FAILED_AT)?,
         )
     };
     let now = now_secs(core);
@@ -226,7 +235,17 @@ pub async fn ensure_credential(core: &Core, client: &SyncClient, token: &str) ->
     {
         return Ok(Transfer::default());
     }
-    let (answer, transfer) = client.credential(token).await?;
+    if failed_at.is_some_and(|at| (0..CREDENTIAL_RETRY_SECS).contains(&(now - at))) {
+        return Ok(Transfer::default());
+    }
+    let (answer, transfer) = match client.credential(token).await {
+        Ok(answered) => answered,
+        Err(e @ Error::SignInRequired(_)) => return Err(e),
+        Err(e) => {
+            state::set(&core.conn(), CREDENTIAL_FAILED_AT, &now.to_string())?;
+            return Err(e);
+        }
+    };
     let server_key = server_key
         .as_deref()
         .and_then(sync_file::parse_key)
@@ -243,6 +262,7 @@ pub async fn ensure_credential(core: &Core, client: &SyncClient, token: &str) ->
     state::set(&tx, CREDENTIAL, &answer.credential)?;
     state::set(&tx, CREDENTIAL_EXPIRES, &credential.expires_at.to_string())?;
     state::set(&tx, CREDENTIAL_KEY, &mine)?;
+    state::delete(&tx, CREDENTIAL_FAILED_AT)?;
     tx.commit()?;
     Ok(transfer)
 }

@@ -47,6 +47,8 @@ struct Net {
     /// Registered device file keys (hex), by device id.
     device_keys: HashMap<String, String>,
     credentials_issued: u32,
+    /// Every `GET /v1/sync/credential`, answered or not.
+    credential_asks: u32,
     relay_key: SigningKey,
     mode: RelayMode,
     uplink: bool,
@@ -82,6 +84,7 @@ async fn file_key(State(net): State<NetShared>, Json(req): Json<FileKeyRequest>)
 
 async fn credential(State(net): State<NetShared>) -> Response {
     let mut net = net.lock().unwrap();
+    net.credential_asks += 1;
     let Some(key) = net.device_keys.get("device-1").cloned() else {
         return StatusCode::CONFLICT.into_response();
     };
@@ -303,6 +306,7 @@ async fn start_net() -> (String, String, Shared, NetShared) {
         server_key: SigningKey::from_bytes(&[7; 32]),
         device_keys: HashMap::new(),
         credentials_issued: 0,
+        credential_asks: 0,
         relay_key: SigningKey::from_bytes(&[8; 32]),
         mode: RelayMode::Normal,
         uplink: true,
@@ -449,6 +453,23 @@ async fn a_direct_round_keeps_the_relay_credential_fresh() {
     .unwrap();
     sync_once(&core, &client, TOKEN).await.unwrap();
     assert_eq!(net.lock().unwrap().credentials_issued, 2);
+
+    // A server that does not give one: asked again hours later, not every round.
+    state::set(&core.conn(), "relay_credential_expires", "1000").unwrap();
+    net.lock().unwrap().device_keys.clear();
+    let asked = || fake_requests(&net);
+    let before = asked();
+    sync_once(&core, &client, TOKEN).await.unwrap();
+    sync_once(&core, &client, TOKEN).await.unwrap();
+    assert_eq!(asked(), before + 1, "one failed ask, then a pause");
+    assert!(
+        status(&core).unwrap().last_error.is_none(),
+        "sync itself went on"
+    );
+}
+
+fn fake_requests(net: &NetShared) -> u32 {
+    net.lock().unwrap().credential_asks
 }
 
 #[tokio::test]
