@@ -6,6 +6,8 @@
 //! sync-client DATA_DIR tick LIST STEP true|false
 //! sync-client DATA_DIR stream SEED COUNT SYNC_EVERY   # random edits, syncing every N edits
 //! sync-client DATA_DIR sync                           # one round; exit 0 only on success
+//! sync-client DATA_DIR relay URL|direct               # rounds through a workshop relay, or not
+//! sync-client DATA_DIR relay-status                   # the relay part of the status as JSON
 //! sync-client DATA_DIR dump                           # local checklist progress as JSON
 //! sync-client DATA_DIR answers SEED COUNT             # type answers into a CMS report draft
 //! sync-client DATA_DIR dump-answers                   # that draft's stored answers as JSON
@@ -82,6 +84,14 @@ fn main() {
                 std::process::exit(3);
             }
         },
+        ("relay", [url]) => {
+            let relay = (url != "direct").then_some(url.as_str());
+            sync::set_relay(&core, relay).unwrap_or_else(|e| fail(e));
+        }
+        ("relay-status", []) => println!(
+            "{}",
+            serde_json::to_string(&sync::status(&core).unwrap_or_else(|e| fail(e)).relay).unwrap()
+        ),
         ("dump", []) => println!("{}", serde_json::to_string(&dump(&core)).unwrap()),
         ("answers", [seed, count]) => {
             // Free-text questions of the CMS report that are always visible.
@@ -125,7 +135,14 @@ async fn sync_round(core: &Core, secrets: &FileSecrets) -> Result<(), Error> {
         .ok_or_else(|| Error::SignInRequired("not signed in".into()))?;
     let client = SyncClient::new(&url)?;
     let token = sync::device_token(core, secrets)?;
-    sync::sync_once(core, &client, &token).await.map(|_| ())
+    // As the app does: through the workshop relay when one is set.
+    let relay = sync::relay_url(&core.conn())?;
+    match relay {
+        Some(relay) => sync::sync_through_relay(core, &relay, &token)
+            .await
+            .map(|_| ()),
+        None => sync::sync_once(core, &client, &token).await.map(|_| ()),
+    }
 }
 
 /// The one CMS report draft of this data folder, created on first use.
@@ -186,7 +203,7 @@ fn fail(e: Error) -> ! {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | dump)"
+        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | relay URL|direct | relay-status | dump)"
     );
     std::process::exit(2)
 }
