@@ -8,6 +8,7 @@ pub mod browser;
 pub mod client;
 pub mod load;
 pub mod proxy;
+pub mod relay;
 pub mod reports;
 pub mod secrets_file;
 pub mod server;

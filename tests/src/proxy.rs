@@ -52,6 +52,10 @@ pub enum Fault {
     /// [`Fault::SLOW_LINK`]. (Over TLS, see [`crate::tls_front`], which models the link under
     /// the TLS handshake too.)
     Throttle { bytes_per_sec: u64, delay_ms: u64 },
+    /// Like [`Fault::Throttle`], but every exchange shares one link: what crosses it at once
+    /// splits `bytes_per_sec` (each direction has its own). A venue's uplink, which fifty
+    /// laptops (or one relay) share.
+    SharedLink { bytes_per_sec: u64, delay_ms: u64 },
     /// No link: connections are reset as soon as they open (or as soon as a request arrives
     /// on one that was already open).
     Down,
@@ -88,6 +92,7 @@ impl Fault {
                 | Fault::ResetMidResponse
                 | Fault::TruncateBody
                 | Fault::Throttle { .. }
+                | Fault::SharedLink { .. }
         )
     }
 }
@@ -184,6 +189,18 @@ struct Shared {
     /// Paths of the requests read so far, as soon as each is read (events come when done).
     started: Mutex<Vec<String>>,
     tasks: Mutex<Vec<AbortHandle>>,
+    /// When the shared link is next free in each direction ([`Fault::SharedLink`]).
+    link_up: Arc<Mutex<Instant>>,
+    link_down: Arc<Mutex<Instant>>,
+}
+
+/// How a message is paced on a slow link: its rate and one-way delay, and the link it shares
+/// with other exchanges, if any.
+#[derive(Clone)]
+struct Pace {
+    bytes_per_sec: u64,
+    delay_ms: u64,
+    link: Option<Arc<Mutex<Instant>>>,
 }
 
 impl Shared {
@@ -257,6 +274,8 @@ impl Proxy {
             events: Mutex::new(Vec::new()),
             started: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
+            link_up: Arc::new(Mutex::new(Instant::now())),
+            link_down: Arc::new(Mutex::new(Instant::now())),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Proxy {
@@ -677,7 +696,7 @@ async fn read_message(conn: &mut Conn, request_method: Option<&str>) -> Result<M
 async fn send(
     stream: &mut TcpStream,
     bytes: &[u8],
-    throttle: Option<(u64, u64)>,
+    throttle: Option<Pace>,
     counted: Option<&AtomicU64>,
 ) -> std::io::Result<()> {
     let count = |n: usize| {
@@ -690,15 +709,24 @@ async fn send(
             count(bytes.len());
             stream.write_all(bytes).await?;
         }
-        Some((bytes_per_sec, delay_ms)) => {
-            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-            let rate = bytes_per_sec.max(1);
+        Some(pace) => {
+            tokio::time::sleep(Duration::from_millis(pace.delay_ms)).await;
+            let rate = pace.bytes_per_sec.max(1);
             let chunk = (rate / 50).max(1) as usize;
             let start = Instant::now();
             let mut sent = 0usize;
             for piece in bytes.chunks(chunk) {
                 sent += piece.len();
-                let due = start + Duration::from_secs_f64(sent as f64 / rate as f64);
+                let airtime = Duration::from_secs_f64(piece.len() as f64 / rate as f64);
+                let due = match &pace.link {
+                    // The piece takes the link after whatever is already booked on it.
+                    Some(link) => {
+                        let mut free = link.lock().unwrap_or_else(|e| e.into_inner());
+                        *free = (*free).max(Instant::now()) + airtime;
+                        *free
+                    }
+                    None => start + Duration::from_secs_f64(sent as f64 / rate as f64),
+                };
                 tokio::time::sleep_until(due.into()).await;
                 count(piece.len());
                 stream.write_all(piece).await?;
@@ -748,7 +776,7 @@ async fn exchange(
     upstream: &mut Option<(Conn, bool)>,
     shared: &Shared,
     request: &Message,
-    throttle: Option<(u64, u64)>,
+    throttle: Option<Pace>,
 ) -> Option<Message> {
     for _attempt in 0..2 {
         if upstream.is_none() {
@@ -756,7 +784,11 @@ async fn exchange(
         }
         let (conn, reused) = upstream.as_mut().expect("upstream is connected");
         let reused = *reused;
-        if send(&mut conn.stream, &request.raw, throttle, None)
+        let up = throttle.clone().map(|p| Pace {
+            link: p.link.map(|_| shared.link_up.clone()),
+            ..p
+        });
+        if send(&mut conn.stream, &request.raw, up, None)
             .await
             .is_err()
         {
@@ -859,19 +891,32 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, id: u64) {
             Fault::Throttle {
                 bytes_per_sec,
                 delay_ms,
-            } => Some((bytes_per_sec, delay_ms)),
+            } => Some(Pace {
+                bytes_per_sec,
+                delay_ms,
+                link: None,
+            }),
+            Fault::SharedLink {
+                bytes_per_sec,
+                delay_ms,
+            } => Some(Pace {
+                bytes_per_sec,
+                delay_ms,
+                link: Some(shared.link_down.clone()),
+            }),
             _ => None,
         };
-        if let (Some((_, delay_ms)), true) = (throttle, first) {
+        if let (Some(Pace { delay_ms, .. }), true) = (&throttle, first) {
             // TCP's handshake: on the slow link the request could not have left before one
             // round trip after the client connected.
-            let established = accepted + Duration::from_millis(2 * delay_ms);
+            let established = accepted + Duration::from_millis(2 * *delay_ms);
             tokio::time::sleep_until(established.into()).await;
         }
         first = false;
         shared.counters.forwarded.fetch_add(1, Ordering::SeqCst);
         event.forwarded = true;
-        let Some(response) = exchange(&mut upstream, &shared, &request, throttle).await else {
+        let Some(response) = exchange(&mut upstream, &shared, &request, throttle.clone()).await
+        else {
             // The server is unreachable or broke off: so is the link, for the client.
             shared.record(event);
             reset(client.stream);
@@ -1215,6 +1260,39 @@ mod tests {
         assert!(took < Duration::from_secs(5), "far too slow: {took:?}");
     }
 
+    /// Two downloads at once over a shared link take as long as both in a row: they split it.
+    /// (Over per-exchange throttles they would each get the whole rate and end in half.)
+    #[tokio::test]
+    async fn a_shared_link_splits_its_rate_between_exchanges() {
+        let up = upstream().await;
+        let proxy = Proxy::start(up.addr).await;
+        proxy.set_fault(Fault::SharedLink {
+            bytes_per_sec: 200_000,
+            delay_ms: 10,
+        });
+        let started = Instant::now();
+        let fetch = || async {
+            client()
+                .get(format!("{}/big", proxy.url()))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .len()
+        };
+        let (a, b) = tokio::join!(fetch(), fetch());
+        let took = started.elapsed();
+        assert_eq!((a, b), (100_000, 100_000));
+        // 200 kB at 200 kB/s: 1 s, whichever way the two interleave.
+        assert!(
+            took >= Duration::from_millis(980),
+            "the two got more than the link: {took:?}"
+        );
+        assert!(took < Duration::from_secs(4), "far too slow: {took:?}");
+    }
+
     /// A new connection pays TCP's handshake (one round trip) before its first request; the
     /// next request on the same keep-alive connection does not.
     #[tokio::test]
@@ -1263,6 +1341,8 @@ mod tests {
                 events: Mutex::new(Vec::new()),
                 started: Mutex::new(Vec::new()),
                 tasks: Mutex::new(Vec::new()),
+                link_up: Arc::new(Mutex::new(Instant::now())),
+                link_down: Arc::new(Mutex::new(Instant::now())),
             };
             (0..200).map(|_| shared.next_fault("/")).collect::<Vec<_>>()
         };

@@ -87,7 +87,7 @@ pub fn ecommunity_binary() -> PathBuf {
 
 /// Reads the first stdout line within the timeout, then keeps draining stdout so the server
 /// never writes into a closed pipe.
-fn first_line(child: &mut Child) -> Option<String> {
+pub(crate) fn first_line(child: &mut Child) -> Option<String> {
     let stdout = child.stdout.take()?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -101,7 +101,10 @@ fn first_line(child: &mut Child) -> Option<String> {
     rx.recv_timeout(START_TIMEOUT).ok().flatten()
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+pub(crate) fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(Some(status)) = child.try_wait() {

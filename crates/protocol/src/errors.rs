@@ -193,6 +193,34 @@ codes! {
         AnswersDiffer = "answers_differ",
         /// `paths`: the answer paths missing or not valid.
         ReportIncomplete = "report_incomplete",
+        /// A sync file (or a push a workshop relay forwarded) that is not a Stopover sync file.
+        SyncFileNotOurs = "sync_file_not_ours",
+        /// A sync file of a newer format than the server reads.
+        SyncFileNewerVersion = "sync_file_newer_version",
+        /// A reply file where a device's changes were expected.
+        SyncFileWrongKind = "sync_file_wrong_kind",
+        /// A sync file cut off while copied or sent.
+        SyncFileTruncated = "sync_file_truncated",
+        /// A sync file whose signature does not match its content.
+        SyncFileTampered = "sync_file_tampered",
+        /// A sync file signed by a key no device registered (another server's device, or a
+        /// sign-in since replaced: its key went with it).
+        SyncFileForeign = "sync_file_foreign",
+        /// A sync file larger than any may be.
+        SyncFileTooLarge = "sync_file_too_large",
+        /// The device has not registered its file key (`PUT /v1/sync/file-key`) yet.
+        FileKeyMissing = "file_key_missing",
+        /// A relay grant that is not one, was changed, or is not signed by a registered
+        /// device's key.
+        GrantInvalid = "grant_invalid",
+        /// A relay grant past its end, or lasting longer than a grant may.
+        GrantExpired = "grant_expired",
+        /// A relay's request that is not one, was changed, or is not signed by the key the
+        /// grant names.
+        RelayRequestInvalid = "relay_request_invalid",
+        /// `server_time` (Unix seconds), `max_skew` (seconds): the relay's clock is too far
+        /// from the server's.
+        RelayClockSkew = "relay_clock_skew",
         Internal = "internal",
     }
 }

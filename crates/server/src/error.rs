@@ -192,6 +192,30 @@ pub enum Error {
     /// Required answers missing or not valid, by answer path.
     #[error("{message}")]
     ReportIncomplete { paths: Vec<String>, message: String },
+
+    // ---- workshop relays ----
+    /// 409: a credential names the device's file key, which it has not registered.
+    #[error("this device has not registered its sync file key: `PUT /v1/sync/file-key` first")]
+    FileKeyMissing,
+    /// 403: the grant cannot be read, was changed, or is not a registered device's.
+    #[error("relay grant refused: {0}")]
+    GrantInvalid(String),
+    /// 403: the grant has run out, or claims to last longer than a grant may.
+    #[error("relay grant refused: {0}")]
+    GrantExpired(String),
+    /// 403: the relay's request cannot be read, was changed, or is not signed by the relay
+    /// key the grant names.
+    #[error("relay request refused: {0}")]
+    RelayRequestInvalid(String),
+    /// 403: the relay's clock differs from the server's by more than allowed.
+    #[error(
+        "the relay's request was written at {written_at}, the server's clock says {server_time}: more than {max_skew} s apart; set the relay's clock"
+    )]
+    RelayClockSkew {
+        written_at: i64,
+        server_time: i64,
+        max_skew: i64,
+    },
 }
 
 impl Error {
@@ -202,9 +226,18 @@ impl Error {
             | BadBody(_)
             | UnsupportedProtocol(_)
             | Usage(_)
-            | SyncFile(_)
             | BadHeader(_)
             | ChecksumMismatch => StatusCode::BAD_REQUEST,
+            SyncFile(r) => match r {
+                stopover_protocol::sync_file::FileRefusal::TooLarge => {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                }
+                _ => StatusCode::BAD_REQUEST,
+            },
+            FileKeyMissing => StatusCode::CONFLICT,
+            GrantInvalid(_) | GrantExpired(_) | RelayRequestInvalid(_) | RelayClockSkew { .. } => {
+                StatusCode::FORBIDDEN
+            }
             TusVersion => StatusCode::PRECONDITION_FAILED,
             AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AttachmentTypeRefused { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -296,6 +329,23 @@ impl Error {
             AlreadySubmitted { .. } => ErrorCode::AlreadySubmitted,
             AnswersDiffer => ErrorCode::AnswersDiffer,
             ReportIncomplete { .. } => ErrorCode::ReportIncomplete,
+            SyncFile(r) => {
+                use stopover_protocol::sync_file::FileRefusal as R;
+                match r {
+                    R::NotASyncFile => ErrorCode::SyncFileNotOurs,
+                    R::UnsupportedVersion => ErrorCode::SyncFileNewerVersion,
+                    R::WrongKind => ErrorCode::SyncFileWrongKind,
+                    R::Truncated => ErrorCode::SyncFileTruncated,
+                    R::Tampered => ErrorCode::SyncFileTampered,
+                    R::Foreign => ErrorCode::SyncFileForeign,
+                    R::TooLarge => ErrorCode::SyncFileTooLarge,
+                }
+            }
+            FileKeyMissing => ErrorCode::FileKeyMissing,
+            GrantInvalid(_) => ErrorCode::GrantInvalid,
+            GrantExpired(_) => ErrorCode::GrantExpired,
+            RelayRequestInvalid(_) => ErrorCode::RelayRequestInvalid,
+            RelayClockSkew { .. } => ErrorCode::RelayClockSkew,
             Usage(_)
             | DataDir { .. }
             | DatabaseTooNew { .. }
@@ -303,7 +353,6 @@ impl Error {
             | Serve(_)
             | Pack(_)
             | Forum(_)
-            | SyncFile(_)
             | Database(_)
             | Migration(_)
             | Corrupt(_)
@@ -350,6 +399,11 @@ impl Error {
                 "submitted_by" => submitted_by.as_str(),
             },
             ReportIncomplete { paths, .. } => params! {"paths" => paths.clone()},
+            RelayClockSkew {
+                server_time,
+                max_skew,
+                ..
+            } => params! {"server_time" => *server_time, "max_skew" => *max_skew},
             _ => Params::new(),
         }
     }

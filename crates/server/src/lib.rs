@@ -12,6 +12,7 @@
 //! - [`attachments`] — tus uploads and downloads, content-addressed by SHA-256
 //! - [`packs`] — building, signing and publishing content packs
 //! - [`http`] — the axum router, its layers, the OpenAPI document
+//! - [`relay`] — `ecommunity relay`: the workshop relay on a venue's LAN (store and forward)
 //! - [`console`] — the Secretariat's web console at `/console` (server-rendered pages);
 //!   [`monitoring`] computes what it shows (reporting status, cycles, capacity self-assessments
 //!   in aggregate, Manual feedback) and [`charts`] draws it (SVG, PNG, CSV)
@@ -34,6 +35,7 @@ pub mod limits;
 pub mod monitoring;
 pub mod packs;
 pub mod records;
+pub mod relay;
 pub mod reports;
 pub mod state;
 pub mod sync;

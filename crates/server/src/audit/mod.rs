@@ -33,6 +33,8 @@ pub mod action {
     pub const BACKUP: &str = "backup";
     pub const RESTORE: &str = "restore";
     pub const BUNDLE_IMPORT: &str = "bundle.import";
+    /// A device's sync file applied over HTTP (`POST /v1/sync/file`, a relay's forward).
+    pub const SYNC_FILE: &str = "sync.file";
 }
 
 /// `source` of an action taken with the admin CLI on the server's machine.

@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (creates its database on first start).
     Serve(ServeArgs),
+    /// Run a workshop relay on the venue's LAN: laptops sync with it as with the server, and
+    /// it forwards to the server whenever the uplink works (it holds no password or token).
+    Relay(RelayArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -54,6 +57,31 @@ pub enum Command {
     /// Sync files brought by people without a connection (USB stick, e-mail).
     #[command(subcommand)]
     Bundle(BundleCommand),
+}
+
+#[derive(Args)]
+pub struct RelayArgs {
+    /// The e-community server the relay forwards to, e.g. https://ecommunity.example.org.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Folder for the relay's own database (relay.sqlite3): the pushes it holds and the
+    /// shared data it fetched.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Address to listen on, e.g. 0.0.0.0:8787 for the whole LAN; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8787", value_parser = parse_address)]
+    pub listen: SocketAddr,
+    /// The server's key (64 hex digits, `GET /v1/sync/server-key`), for a relay started
+    /// where the server cannot be reached yet. Otherwise fetched once and kept.
+    #[arg(long, value_name = "HEX")]
+    pub server_key: Option<String>,
+    /// Seconds between two asks for community news when nothing prompts one.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub poll_secs: u64,
+    /// Milliseconds a laptop's round waits for its push to reach the server before the relay
+    /// answers that it holds it.
+    #[arg(long, value_name = "MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub answer_wait_ms: u64,
 }
 
 #[derive(Subcommand)]

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::state::{AppState, Config, ConsoleConfig, Timeouts};
 use args::{
     AuditCommand, BundleCommand, CategoryCommand, Cli, Command, CycleCommand, DeviceCommand,
-    EventCommand, FormCommand, ForumCommand, PackCommand, ServeArgs, UserCommand,
+    EventCommand, FormCommand, ForumCommand, PackCommand, RelayArgs, ServeArgs, UserCommand,
 };
 
 pub fn main() -> ExitCode {
@@ -33,11 +33,13 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     // The admin commands print their own results; the server logs what it does.
-    init_logging(if matches!(cli.command, Command::Serve(_)) {
-        "info"
-    } else {
-        "warn"
-    });
+    init_logging(
+        if matches!(cli.command, Command::Serve(_) | Command::Relay(_)) {
+            "info"
+        } else {
+            "warn"
+        },
+    );
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -83,6 +85,7 @@ fn init_logging(default_level: &str) {
 fn run(command: Command) -> Result<()> {
     match command {
         Command::Serve(args) => serve(args),
+        Command::Relay(args) => relay(args),
         Command::User(UserCommand::Add(a)) => user::add(a),
         Command::User(UserCommand::Approve(a)) => user::approve(a),
         Command::User(UserCommand::Revoke(a)) => user::revoke(a),
@@ -111,6 +114,19 @@ fn run(command: Command) -> Result<()> {
         Command::Restore(a) => backup::restore(a),
         Command::Bundle(BundleCommand::Import(a)) => bundle::import(a),
     }
+}
+
+fn relay(args: RelayArgs) -> Result<()> {
+    let config = crate::relay::RelayConfig {
+        upstream: args.upstream,
+        data: args.data,
+        listen: args.listen,
+        server_key: args.server_key,
+        poll: Duration::from_secs(args.poll_secs),
+        answer_wait: Duration::from_millis(args.answer_wait_ms),
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(Error::Serve)?;
+    runtime.block_on(crate::relay::run(config))
 }
 
 fn serve(args: ServeArgs) -> Result<()> {

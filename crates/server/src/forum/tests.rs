@@ -11,6 +11,7 @@ use crate::auth::policy::SyncScope;
 use crate::auth::policy::sync_scope;
 use crate::sync::pull::pull;
 use crate::sync::push::apply;
+use stopover_protocol::sync_file::FeedPart;
 
 const THREAD: &str = "01939a2b-7c4d-7e8f-9a0b-00000000a001";
 const REPLY: &str = "01939a2b-7c4d-7e8f-9a0b-00000000a002";
@@ -85,7 +86,7 @@ impl World {
     }
 
     fn feed(&self, who: &SyncScope) -> Vec<Change> {
-        pull(&self.c, who, 0, 500).unwrap().changes
+        pull(&self.c, who, 0, 500, FeedPart::All).unwrap().changes
     }
 
     fn community(&self, kind: RecordKind) -> Vec<Change> {

@@ -63,9 +63,23 @@ pub async fn tus_resumable(req: Request, next: Next) -> Response {
 /// cannot make the server buffer bodies): a client sending slowly holds its own connection,
 /// never a slot everyone else needs.
 pub async fn shed_sync_load(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    shed(state, req, next, true).await
+}
+
+/// [`shed_sync_load`] for the sync endpoints without a token (a sealed file, a relay's
+/// signed request): their bodies, bounded, are read before a slot is taken, as a push's.
+pub async fn shed_signed_sync_load(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    shed(state, req, next, false).await
+}
+
+async fn shed(state: AppState, req: Request, next: Next, bearer: bool) -> Response {
     let req = if req.method() == axum::http::Method::POST {
         let (mut parts, body) = req.into_parts();
-        if let Err(e) = Caller::from_request_parts(&mut parts, &state).await {
+        if bearer && let Err(e) = Caller::from_request_parts(&mut parts, &state).await {
             return e.into_response();
         }
         match crate::http::json::read_body(body).await {

@@ -48,7 +48,16 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/sync/file-key", put(sync::file_key))
+        .route("/v1/sync/credential", get(sync::credential))
         .route_layer(from_fn_with_state(state.clone(), layers::shed_sync_load));
+    // Signed by a device's or a relay's key instead of a token.
+    let signed_sync_routes = Router::new()
+        .route("/v1/sync/file", post(sync::sync_file))
+        .route("/v1/relay/community", post(sync::relay_community))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            layers::shed_signed_sync_load,
+        ));
 
     let tus_routes = Router::new()
         .route("/v1/files", options(files::options).post(files::create))
@@ -85,7 +94,9 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/reports/submissions", post(reports::submit))
         .route("/v1/packs/latest", get(packs::latest))
         .route("/v1/packs/{version}/archive", get(packs::archive))
+        .route("/v1/sync/server-key", get(sync::server_key))
         .merge(sync_routes)
+        .merge(signed_sync_routes)
         .merge(tus_routes)
         .fallback(|| async { Error::UnknownPath })
 }
@@ -149,7 +160,16 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> Result<()> {
     tokio::task::spawn_blocking(move || passwords.warm_up());
     tokio::spawn(crate::janitor::run(state.clone()));
     let header_timeout = state.config.timeouts.header;
-    let app = router(state);
+    serve_router(listener, router(state), header_timeout).await
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM, each connection with a timer (see
+/// [`serve`]). The workshop relay serves its own router the same way.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: std::time::Duration,
+) -> Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {

@@ -530,6 +530,7 @@ pub(crate) mod tests {
     use crate::auth::policy::sync_scope;
     use crate::sync::pull::pull;
     use crate::sync::push::apply;
+    use stopover_protocol::sync_file::FeedPart;
 
     use super::*;
 
@@ -734,7 +735,7 @@ pub(crate) mod tests {
             Outcome::Applied { version: 1 }
         );
         let fields = |s: &SyncScope| -> Vec<(String, Value)> {
-            pull(&c, s, 0, 100)
+            pull(&c, s, 0, 100, FeedPart::All)
                 .unwrap()
                 .changes
                 .into_iter()

@@ -34,6 +34,7 @@ use crate::accounts::store::{insert, tests::new_account};
 use crate::auth::policy::{SyncScope, sync_scope};
 use crate::records::feed::current_field;
 use crate::reports::tests::open_with_forms;
+use stopover_protocol::sync_file::FeedPart;
 
 const REPORT: &str = "cms-national-report/COP15";
 const KIND: &str = "report_answer";
@@ -166,7 +167,7 @@ impl Device {
     fn pull(&mut self, server: &Connection) -> Result<(), TestCaseError> {
         loop {
             let cursor = device_sync::pull_cursor(&self.core.conn()).unwrap();
-            let page = pull(server, &self.scope, cursor, 2).unwrap();
+            let page = pull(server, &self.scope, cursor, 2, FeedPart::All).unwrap();
             device_sync::apply_pull(&self.core, &page).unwrap();
             if !page.more {
                 break;

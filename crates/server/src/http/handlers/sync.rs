@@ -1,19 +1,27 @@
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use ed25519_dalek::SigningKey;
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
-use stopover_protocol::sync_file::{self, FileKeyRequest, FileKeyResponse};
+use stopover_protocol::relay::{CommunityPullRequest, CredentialResponse};
+use stopover_protocol::sync_file::{self, FeedPart, FileKeyRequest, FileKeyResponse};
 use stopover_protocol::{
     MAX_OPS_PER_PUSH, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
 };
 
 use crate::auth::policy::{Action, authorize, sync_scope};
 use crate::auth::{Caller, devices};
+use crate::db::unix_now;
 use crate::error::{Error, Result};
-use crate::http::json::{ApiJson, ApiQuery};
+use crate::http::client_ip::ClientIp;
+use crate::http::json::{ApiJson, ApiQuery, read_body};
 use crate::http::openapi::schemas as s;
 use crate::state::AppState;
-use crate::sync::{file, pull as feed, push as apply};
+use crate::sync::{community, file, pull as feed, push as apply};
 
 /// Applies a batch of operations, each at most once, in one transaction; one answer per
 /// operation in the order sent. Forum, directory and event operations also follow the
@@ -78,7 +86,7 @@ pub async fn push(
             Some(
                 state
                     .db
-                    .read(move |conn| feed::pull(conn, &pull_scope, p.cursor, limit))
+                    .read(move |conn| feed::pull(conn, &pull_scope, p.cursor, limit, FeedPart::All))
                     .await?,
             )
         }
@@ -123,7 +131,7 @@ pub async fn pull(
     let (cursor, limit) = (q.cursor.unwrap_or(0), feed::effective_limit(q.limit));
     let page = state
         .db
-        .read(move |conn| feed::pull(conn, &scope, cursor, limit))
+        .read(move |conn| feed::pull(conn, &scope, cursor, limit, FeedPart::All))
         .await?;
     Ok(Json(page))
 }
@@ -170,4 +178,162 @@ pub async fn file_key(
         protocol: PROTOCOL_VERSION,
         server_key: sync_file::to_hex(server.verifying_key().as_bytes()),
     }))
+}
+
+/// The server's signing key, made on first use (on the writer: readers are read-only).
+async fn signing_key(state: &AppState) -> Result<SigningKey> {
+    if let Some(key) = state.db.read(file::existing_server_key).await? {
+        return Ok(key);
+    }
+    state.db.write(|conn| file::server_key(conn)).await
+}
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
+fn octet_stream(bytes: Vec<u8>) -> Response {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static(OCTET_STREAM))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Applies a device's sealed sync file (a push a workshop relay forwards unchanged, or a
+/// sync file sent over any connection) exactly as `bundle import` would, and answers with the
+/// reply file the server signs. No token: the file is signed by the key its device registered
+/// (`PUT /v1/sync/file-key`), which must still be signed in, of an approved account. The same
+/// file twice applies once (its operations answer `duplicate`). Charged to the account's
+/// write budget like a push; logged as `sync.file` when it applied something.
+#[utoipa::path(post, path = "/v1/sync/file", tag = "sync",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "A sealed `DeviceChanges` file (`feed`: `all` or `private`), at most 2 MiB"),
+    responses(
+        (status = 200, description = "The sealed `SyncFileReply`: one result per operation and the changes after the file's cursor (of the part its `feed` names; at most 2000, `more` says when others wait)", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_body`, `unsupported_protocol`; the file refused: `sync_file_not_ours`, `sync_file_newer_version`, `sync_file_wrong_kind`, `sync_file_truncated`, `sync_file_tampered`, `sync_file_foreign` (no device registered its key)", body = s::ErrorBody),
+        (status = 401, description = "`token_revoked`: the device was signed out; `account_revoked`", body = s::ErrorBody),
+        (status = 403, description = "`account_pending`, `forbidden`", body = s::ErrorBody),
+        (status = 413, description = "`too_large`, `too_many_operations`, `sync_file_too_large`", body = s::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not application/octet-stream", body = s::ErrorBody),
+        (status = 422, description = "`invalid_request`: the file asks for the community part alone", body = s::ErrorBody),
+        (status = 429, description = "`busy`: too many syncs in flight; `too_many_writes`: this account wrote more than its hourly budget", body = s::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn sync_file(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case(OCTET_STREAM)
+    {
+        return Err(Error::UnsupportedMediaType(format!(
+            "send the sealed sync file as `Content-Type: {OCTET_STREAM}`"
+        )));
+    }
+    let bytes = read_body(body).await?;
+    // Checked on a reader first, so the budget is charged to the right account before the
+    // writer is asked for; the writer checks again (a sign-out may come in between).
+    let first = bytes.clone();
+    let checked = state.db.read(move |conn| file::check(conn, &first)).await?;
+    state.write_budget.charge(
+        checked.owner.account.id,
+        crate::limits::budget::push_bytes(&checked.changes.ops),
+        std::time::Instant::now(),
+    )?;
+    let source = ip.to_string();
+    let to_apply = bytes.clone();
+    let (applied, key) = state
+        .db
+        .write(move |conn| {
+            let applied = file::apply_file(conn, &to_apply, file::Via::Http { source: &source })?;
+            Ok((applied, file::server_key(conn)?))
+        })
+        .await?;
+    // After the commit, on a reader, as a push's page.
+    let (reply, _) = state
+        .db
+        .read(move |conn| file::reply(conn, &key, &bytes, applied, file::MAX_HTTP_REPLY_CHANGES))
+        .await?;
+    Ok(octet_stream(reply))
+}
+
+/// The key the server signs reply files, device credentials and community pages with: how a
+/// workshop relay learns it (over TLS, once) to check credentials and pages offline.
+#[utoipa::path(get, path = "/v1/sync/server-key", tag = "sync",
+    responses(
+        (status = 200, description = "The server's public key", body = s::FileKeyResponse),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn server_key(State(state): State<AppState>) -> Result<Json<FileKeyResponse>> {
+    let key = signing_key(&state).await?;
+    Ok(Json(FileKeyResponse {
+        protocol: PROTOCOL_VERSION,
+        server_key: sync_file::to_hex(key.verifying_key().as_bytes()),
+    }))
+}
+
+/// A credential for the calling device, which a workshop relay checks offline with the
+/// server's key alone: it names the device, its account and its registered file key, and
+/// expires after 14 days. The device must have registered its file key first.
+#[utoipa::path(get, path = "/v1/sync/credential", tag = "sync", security(("device_token" = [])),
+    responses(
+        (status = 200, description = "A sealed `DeviceCredential`, base64", body = s::CredentialResponse),
+        (status = 400, description = "`unsupported_protocol`", body = s::ErrorBody),
+        (status = 401, description = "`unauthenticated`, `token_revoked`, `account_revoked`", body = s::ErrorBody),
+        (status = 409, description = "`file_key_missing`: `PUT /v1/sync/file-key` first", body = s::ErrorBody),
+        (status = 429, description = "`busy`: too many syncs in flight", body = s::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn credential(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<CredentialResponse>> {
+    authorize(&caller.account, Action::Sync)?;
+    let key = signing_key(&state).await?;
+    let (device, username) = (caller.device_id, caller.account.username);
+    let answer = state
+        .db
+        .read(move |conn| community::credential(conn, &key, &device, &username, unix_now()))
+        .await?;
+    Ok(Json(answer))
+}
+
+/// A page of the community's changes (forum, directory, events) for a workshop relay, the
+/// same for everyone, signed by the server so the laptops it serves can tell a forged one.
+/// No token: the relay shows a device's grant for its key (a sealed `RelayGrant`, signed by
+/// a registered device still signed in, of an approved account, at most 7 days long) and its
+/// request (a sealed `CommunityPull`) signed with that key, written within a day of the
+/// server's clock.
+#[utoipa::path(post, path = "/v1/relay/community", tag = "sync", request_body = s::CommunityPullRequest,
+    responses(
+        (status = 200, description = "A sealed `CommunityPage`: the community's changes after the request's cursor", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_json`, `bad_body`, `unsupported_protocol`", body = s::ErrorBody),
+        (status = 401, description = "`token_revoked`: the granting device was signed out; `account_revoked`", body = s::ErrorBody),
+        (status = 403, description = "`grant_invalid`, `grant_expired`, `relay_request_invalid` (e.g. signed by another key than the grant names), `relay_clock_skew` (`server_time`, `max_skew`), `account_pending`", body = s::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = s::ErrorBody),
+        (status = 429, description = "`busy`: too many syncs in flight", body = s::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1-3)"))),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn relay_community(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CommunityPullRequest>,
+) -> Result<Response> {
+    let key = signing_key(&state).await?;
+    let page = state
+        .db
+        .read(move |conn| community::community_page(conn, &key, &req, unix_now()))
+        .await?;
+    Ok(octet_stream(page))
 }

@@ -33,6 +33,10 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
         sync::push,
         sync::pull,
         sync::file_key,
+        sync::sync_file,
+        sync::server_key,
+        sync::credential,
+        sync::relay_community,
         admin::list_accounts,
         admin::approve_account,
         admin::revoke_account,
@@ -206,7 +210,7 @@ mod tests {
     async fn every_documented_operation_is_served() {
         let server = TestServer::new().await;
         let ops = documented_operations();
-        assert_eq!(ops.len(), 22, "{ops:?}");
+        assert_eq!(ops.len(), 26, "{ops:?}");
         for (method, path) in ops {
             let (status, body) = server
                 .send(method.clone(), &path, None, Some(serde_json::json!({})))

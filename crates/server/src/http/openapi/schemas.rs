@@ -4,6 +4,7 @@
 pub use stopover_protocol::forum::{
     CategoryInfo, EventInfo, Localized, PostContent, PostMeta, ProfileAccount, SharedContact,
 };
+pub use stopover_protocol::relay::{CommunityPullRequest, CredentialResponse};
 pub use stopover_protocol::reports::{SubmissionReceipt, SubmitReport};
 pub use stopover_protocol::sync_file::{FileKeyRequest, FileKeyResponse};
 pub use stopover_protocol::{

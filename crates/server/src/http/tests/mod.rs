@@ -6,6 +6,7 @@ mod admin;
 mod files;
 mod malformed;
 mod packs;
+mod relay;
 mod sessions;
 mod shedding;
 mod sync;

@@ -1,0 +1,238 @@
+//! The relay's two uplink tasks. Both only ever act on what the server signed: an answer
+//! that does not open with the server's key is not kept, and the request is tried again.
+
+use std::time::Duration;
+
+use stopover_protocol::relay::{self, CommunityPage, CommunityPull, CommunityPullRequest};
+use stopover_protocol::sync_file::{self, FileKind, SyncFileReply};
+use stopover_protocol::{MAX_PULL_LIMIT, PROTOCOL_VERSION};
+
+use super::upstream::Upstream;
+use super::{Relay, lock, store};
+use crate::db::unix_now;
+
+/// Longest pause between two tries while the uplink is down.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+fn longer(backoff: Duration) -> Duration {
+    (backoff * 2).min(MAX_BACKOFF)
+}
+
+/// Learns the server's key once (unless given with `--server-key`). Until then the relay
+/// can check nobody and forwards nothing.
+async fn ensure_server_key(relay: &Relay) -> bool {
+    if relay.server_key().is_some() {
+        return true;
+    }
+    match relay.inner.server.server_key().await {
+        Upstream::Answered(hex) => match sync_file::parse_key(&hex) {
+            Some(key) => {
+                let stored = hex.clone();
+                if relay
+                    .db(move |c| store::set_meta(c, store::SERVER_KEY, &stored))
+                    .await
+                    .is_ok()
+                {
+                    *lock(&relay.inner.server_key) = Some(key);
+                    relay.contact(true).await;
+                    tracing::info!(server_key = %hex, "relay: learned the server's key");
+                    return true;
+                }
+                false
+            }
+            None => false,
+        },
+        other => {
+            tracing::info!(?other, "relay: the server's key is not reachable yet");
+            relay.contact(false).await;
+            false
+        }
+    }
+}
+
+/// Takes held pushes to the server, oldest first, one at a time (the uplink is the narrow
+/// part: one transfer at a time gets each through soonest).
+pub async fn pushes(relay: Relay) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        if !ensure_server_key(&relay).await {
+            tokio::time::sleep(backoff).await;
+            backoff = longer(backoff);
+            continue;
+        }
+        let next = match relay.db(|c| store::next_held(c)).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::error!(error = %e, "relay: reading held pushes failed");
+                tokio::time::sleep(MAX_BACKOFF).await;
+                continue;
+            }
+        };
+        let Some(held) = next else {
+            let wait = relay.inner.config.poll;
+            let _ = tokio::time::timeout(wait, relay.inner.pushes_waiting.notified()).await;
+            continue;
+        };
+        match relay.inner.server.forward(held.file).await {
+            Upstream::Answered(reply) => {
+                let Some(op_ids) = reply_answers(&relay, &reply, &held.device_id) else {
+                    tracing::warn!(device = %held.device_id, "relay: the server's reply does not verify; trying again");
+                    relay.contact(false).await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = longer(backoff);
+                    continue;
+                };
+                let (id, device) = (held.id, held.device_id.clone());
+                let stored = relay
+                    .db(move |c| store::answered(c, id, &device, &reply, &op_ids, unix_now()))
+                    .await;
+                if let Err(e) = stored {
+                    tracing::error!(error = %e, "relay: keeping a reply failed");
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                relay.contact(true).await;
+                backoff = FIRST_BACKOFF;
+                relay.inner.answered.notify_waiters();
+                // A push may have made community news (a post, its meta).
+                relay.inner.community_waiting.notify_one();
+            }
+            Upstream::Refused { code, message } => {
+                tracing::info!(device = %held.device_id, %code, "relay: the server refused a push");
+                let (id, device) = (held.id, held.device_id.clone());
+                let _ = relay
+                    .db(move |c| store::refused(c, id, &device, &code, &message, unix_now()))
+                    .await;
+                relay.contact(true).await;
+                relay.inner.answered.notify_waiters();
+            }
+            Upstream::Later { why, retry_after } => {
+                tracing::info!(%why, "relay: the server is not reachable; the push stays held");
+                relay.contact(false).await;
+                tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
+                backoff = longer(backoff);
+            }
+        }
+    }
+}
+
+/// The operation ids a reply answers, if it is the server's and meant for `device`.
+fn reply_answers(relay: &Relay, reply: &[u8], device: &str) -> Option<Vec<String>> {
+    let key = relay.server_key()?;
+    let opened: SyncFileReply = sync_file::envelope(reply, FileKind::Reply)
+        .ok()?
+        .open(&key)
+        .ok()?;
+    (opened.device_id == device).then(|| opened.results.into_iter().map(|r| r.id).collect())
+}
+
+/// Fetches the community feed once for every laptop: pages after the last one held, while
+/// the server has more; then asks again every `poll` or when prompted.
+pub async fn community(relay: Relay) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let grant = lock(&relay.inner.grant)
+            .clone()
+            .filter(|(_, expires)| *expires > unix_now());
+        let (Some((grant, _)), true) = (grant, ensure_server_key(&relay).await) else {
+            // No laptop has come by yet (or its grant ended): wait for one.
+            let _ = tokio::time::timeout(
+                relay.inner.config.poll,
+                relay.inner.community_waiting.notified(),
+            )
+            .await;
+            continue;
+        };
+        let cursor = match relay.db(|c| store::next_pull(c)).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                let _ = tokio::time::timeout(
+                    relay.inner.config.poll,
+                    relay.inner.community_waiting.notified(),
+                )
+                .await;
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "relay: reading community pages failed");
+                tokio::time::sleep(MAX_BACKOFF).await;
+                continue;
+            }
+        };
+        let pull = CommunityPull {
+            protocol: PROTOCOL_VERSION,
+            cursor,
+            limit: MAX_PULL_LIMIT,
+            written_at: unix_now(),
+        };
+        let body = CommunityPullRequest {
+            grant: relay::encode(&grant),
+            request: relay::encode(&sync_file::seal(
+                FileKind::CommunityPull,
+                &relay.inner.key,
+                &pull,
+            )),
+        };
+        match relay.inner.server.community(&body).await {
+            Upstream::Answered(file) => {
+                let Some(page) = open_page(&relay, &file, cursor) else {
+                    tracing::warn!("relay: a community page does not verify; trying again");
+                    relay.contact(false).await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = longer(backoff);
+                    continue;
+                };
+                relay.contact(true).await;
+                backoff = FIRST_BACKOFF;
+                let joins_backfill = relay
+                    .db(|c| Ok(store::meta(c, store::BACKFILL_FROM)?.is_some()))
+                    .await
+                    .unwrap_or(false);
+                if !page.pull.changes.is_empty() || joins_backfill {
+                    let to = page.pull.cursor;
+                    if let Err(e) = relay
+                        .db(move |c| store::add_page(c, cursor, to, &file))
+                        .await
+                    {
+                        tracing::error!(error = %e, "relay: keeping a community page failed");
+                        tokio::time::sleep(backoff).await;
+                        continue;
+                    }
+                }
+                if !page.pull.more && !joins_backfill {
+                    let _ = tokio::time::timeout(
+                        relay.inner.config.poll,
+                        relay.inner.community_waiting.notified(),
+                    )
+                    .await;
+                }
+            }
+            Upstream::Refused { code, message } => {
+                // This grant no longer works (its device was revoked, the clocks are far
+                // apart): wait for another laptop's.
+                tracing::info!(%code, %message, "relay: the server refused a community pull");
+                relay.contact(true).await;
+                let mut held = lock(&relay.inner.grant);
+                if held.as_ref().is_some_and(|(g, _)| *g == grant) {
+                    *held = None;
+                }
+            }
+            Upstream::Later { why, retry_after } => {
+                tracing::info!(%why, "relay: the server is not reachable for the community feed");
+                relay.contact(false).await;
+                tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
+                backoff = longer(backoff);
+            }
+        }
+    }
+}
+
+fn open_page(relay: &Relay, file: &[u8], asked_from: u64) -> Option<CommunityPage> {
+    let key = relay.server_key()?;
+    let page: CommunityPage = sync_file::envelope(file, FileKind::CommunityPage)
+        .ok()?
+        .open(&key)
+        .ok()?;
+    (page.from_cursor == asked_from && page.pull.cursor >= asked_from).then_some(page)
+}

@@ -1,0 +1,167 @@
+//! The relay's HTTP face on the LAN: `GET /v1/relay/info` and `POST /v1/relay/sync`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use stopover_protocol::relay::{
+    self, MAX_COMMUNITY_BYTES_PER_ANSWER, RelayInfo, RelayRefusal, RelaySyncRequest,
+    RelaySyncResponse,
+};
+use stopover_protocol::sync_file;
+use stopover_protocol::{ErrorBody, ErrorCode, PROTOCOL_VERSION};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use super::error::RelayError;
+use super::{Relay, check, store};
+use crate::db::unix_now;
+
+/// Largest round a laptop sends: a sync file's worth of operations, in base64.
+const MAX_ROUND_BYTES: usize = 48 * 1024 * 1024;
+
+pub fn router(relay: Relay) -> Router {
+    Router::new()
+        .route("/v1/relay/info", get(info))
+        .route("/v1/relay/sync", post(sync))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(ErrorBody {
+                    code: ErrorCode::NotFound,
+                    message: "a relay answers /v1/relay/info and /v1/relay/sync only".into(),
+                    params: Default::default(),
+                }),
+            )
+        })
+        .layer(
+            ServiceBuilder::new()
+                .layer(CompressionLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(120),
+                ))
+                .layer(axum::middleware::from_fn(
+                    crate::http::layers::check_protocol,
+                ))
+                .layer(RequestBodyLimitLayer::new(MAX_ROUND_BYTES))
+                .layer(RequestDecompressionLayer::new()),
+        )
+        .with_state(relay)
+}
+
+async fn info(State(relay): State<Relay>) -> Result<Json<RelayInfo>, RelayError> {
+    Ok(Json(RelayInfo {
+        protocol: PROTOCOL_VERSION,
+        relay: true,
+        relay_key: sync_file::to_hex(relay.relay_key().as_bytes()),
+        upstream: relay.inner.server.base().to_string(),
+        server_key: relay.server_key().map(|k| sync_file::to_hex(k.as_bytes())),
+        uplink: relay.uplink().await?,
+    }))
+}
+
+/// One laptop round: check it offline, hold its push durably, give the forwarder a moment to
+/// bring the server's answer, then answer with the newest reply, what is still held, and the
+/// community pages the laptop lacks.
+async fn sync(
+    State(relay): State<Relay>,
+    body: Bytes,
+) -> Result<Json<RelaySyncResponse>, RelayError> {
+    let req: RelaySyncRequest =
+        serde_json::from_slice(&body).map_err(|e| RelayError::BadJson(e.to_string()))?;
+    let server_key = relay.server_key().ok_or(RelayError::NotReady)?;
+    let now = unix_now();
+    let round = check::round(&req, &server_key, &relay.relay_key(), now)?;
+    relay.offer_grant(round.grant_file.clone(), round.grant_expires);
+
+    let device = round.device_id.clone();
+    let (file, ids) = (round.changes_file, round.op_ids.clone());
+    let community_cursor = req.community_cursor;
+    relay
+        .db(move |c| {
+            store::note_laptop_cursor(c, community_cursor)?;
+            store::hold(c, &device, &file, &ids, now)
+        })
+        .await?;
+    relay.inner.pushes_waiting.notify_one();
+
+    // On a working uplink the answer comes within the round; otherwise the laptop sees its
+    // operations as held, and the next round brings the answer.
+    let deadline = tokio::time::Instant::now() + relay.inner.config.answer_wait;
+    loop {
+        let answered = relay.inner.answered.notified();
+        let device = round.device_id.clone();
+        if !relay.db(move |c| store::device_waits(c, &device)).await? {
+            break;
+        }
+        if tokio::time::timeout_at(deadline, answered).await.is_err() {
+            break;
+        }
+    }
+
+    let device = round.device_id.clone();
+    let cursor = req.community_cursor;
+    let (reply, refusal, (pages, more)) = relay
+        .db(move |c| {
+            Ok((
+                store::reply(c, &device)?,
+                store::refusal(c, &device)?,
+                store::pages_after(c, cursor, MAX_COMMUNITY_BYTES_PER_ANSWER)?,
+            ))
+        })
+        .await?;
+    let answered_ids = reply
+        .as_ref()
+        .map(|(_, ids)| ids.clone())
+        .unwrap_or_default();
+    let held = round
+        .op_ids
+        .into_iter()
+        .filter(|id| !answered_ids.contains(id))
+        .collect();
+    Ok(Json(RelaySyncResponse {
+        protocol: PROTOCOL_VERSION,
+        held,
+        reply: reply.map(|(file, _)| relay::encode(&file)),
+        refused: refusal.map(|(code, message)| RelayRefusal { code, message }),
+        community: pages.iter().map(|p| relay::encode(p)).collect(),
+        community_more: more,
+        uplink: relay.uplink().await?,
+    }))
+}
+
+/// Prints, after the first line, the address laptops type on their Sync page and the same as
+/// a QR code for a phone or a projector.
+pub fn print_where_to_find(addr: SocketAddr) {
+    let shown = if addr.ip().is_unspecified() {
+        lan_address().map_or(addr, |ip| SocketAddr::new(ip, addr.port()))
+    } else {
+        addr
+    };
+    let url = format!("http://{shown}");
+    println!("Laptops: on the Sync page, under \"Workshop relay\", enter {url}");
+    if let Ok(code) = qrcode::QrCode::new(url.as_bytes()) {
+        let art = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .quiet_zone(true)
+            .build();
+        println!("{art}");
+    }
+}
+
+/// This machine's address on its LAN: the source address a packet to a public address would
+/// leave from (no packet is sent).
+fn lan_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
+}

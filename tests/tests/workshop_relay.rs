@@ -1,0 +1,418 @@
+//! A workshop day (issue 12): fifty laptops — each its own `sync-client` process with its own
+//! SQLite file — on the venue's LAN, one `ecommunity relay` on the trainer's laptop, and the
+//! real server beyond an uplink modelled by the proxy as one shared 256 kbit/s link with
+//! 600 ms each way.
+//!
+//! Before the day each laptop signed in and synced at home (so it holds a device credential);
+//! during the week the forum grew and each person ticked checklist steps offline. On the day
+//! every laptop syncs through the relay until it is up to date, while the uplink is cut for a
+//! while and the relay is killed (SIGKILL) and started again. In the end:
+//!
+//! - every laptop's outbox is empty and nothing is held at the relay;
+//! - each laptop's checklist progress equals its last saved edits and the server's values;
+//! - every laptop holds every forum post the server holds;
+//! - the server applied each operation once (no operation id twice in its feed);
+//! - the community feed crossed the uplink about once: the relay's community pulls carried no
+//!   more than 1.2 × what one laptop's own first sync of the day pulled directly.
+//!
+//! `STOPOVER_WORKSHOP_LAPTOPS` (50) and `STOPOVER_WORKSHOP_POSTS` (60) scale it.
+//! `workshop_figures` (ignored; run with `--ignored`) measures the same day without and with
+//! the relay, without faults, for BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use stopover_protocol::{EntityRef, Operation};
+use stopover_tests::api::{Api, new_op_id};
+use stopover_tests::load::env_or;
+use stopover_tests::proxy::{Fault, Proxy};
+use stopover_tests::relay::Relay;
+use stopover_tests::server::{NewUser, Server};
+
+const SYNC_CLIENT: &str = env!("CARGO_BIN_EXE_sync-client");
+/// The venue's uplink: 256 kbit/s shared, 600 ms one way.
+const UPLINK: Fault = Fault::SharedLink {
+    bytes_per_sec: 32_000,
+    delay_ms: 600,
+};
+/// Laptops syncing at once (the rest wait their turn, as people arriving do).
+const AT_ONCE: usize = 10;
+/// Checklist edits each person made offline during the week.
+const EDITS: usize = 12;
+/// The forum category every post goes to (published by the server at start).
+const GENERAL: &str = "general";
+
+struct Laptop {
+    dir: PathBuf,
+    /// The last value saved per `<list>/<step> <field>`, from the client's own output.
+    saved: BTreeMap<String, Value>,
+}
+
+fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(SYNC_CLIENT)
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "sync-client {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Runs `f` over `items`, `AT_ONCE` at a time, on plain threads (each item starts processes).
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    let next = Mutex::new(0usize);
+    let results = Mutex::new(BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..AT_ONCE.min(items.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap();
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(i, item);
+                    results.lock().unwrap().insert(i, r);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap().into_values().collect()
+}
+
+/// The server, the accounts, and the laptops as they stand on the morning of the workshop.
+/// Every laptop knows the server by the proxy's address (the venue's uplink today, a good
+/// line at home).
+struct Morning {
+    server: Server,
+    proxy: Proxy,
+    /// Runs the proxy's tasks.
+    _runtime: tokio::runtime::Runtime,
+    laptops: Vec<Laptop>,
+    /// A laptop with no edits of its own: its direct first sync of the day measures one
+    /// laptop's share of the community news.
+    reference: PathBuf,
+    _root: tempfile::TempDir,
+}
+
+fn morning(laptops: usize, posts: usize) -> Morning {
+    let server = Server::start_with(&[
+        "--forum-posts-per-hour",
+        "100000",
+        "--registrations-per-hour",
+        "100000",
+    ]);
+    let root = tempfile::tempdir().unwrap();
+    let users: Vec<NewUser> = (0..=laptops)
+        .map(|i| NewUser::nfp(&format!("nfp{i:02}"), ["KE", "SN", "FJ", "PE", "UZ"][i % 5]))
+        .collect();
+    for u in &users {
+        server.user_add_approved(u);
+    }
+    let poster = NewUser::staff("trainer", "secretariat");
+    server.user_add_approved(&poster);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let proxy = runtime.block_on(Proxy::start(server.addr()));
+
+    // At home, before the day: sign in and sync once (the credential a relay checks).
+    let dirs: Vec<PathBuf> = (0..=laptops)
+        .map(|i| root.path().join(format!("laptop-{i:02}")))
+        .collect();
+    let base = proxy.url();
+    in_parallel(&dirs, |i, dir| {
+        let u = &users[i];
+        run(
+            dir,
+            &[
+                "sign-in",
+                &base,
+                &u.username,
+                &u.password,
+                &format!("laptop {i}"),
+            ],
+        )
+        .unwrap();
+        run(dir, &["sync"]).unwrap();
+    });
+
+    // The week: the forum grows, and each person ticks and notes steps offline.
+    runtime.block_on(async {
+        let token = server.sign_in(&poster.username, &poster.password).await;
+        let api = Api::new(&server.base_url).with_token(&token);
+        let mut thread = String::new();
+        for chunk in (0..posts).collect::<Vec<_>>().chunks(20) {
+            let ops: Vec<Operation> = chunk
+                .iter()
+                .map(|&i| {
+                    let post = new_op_id();
+                    let mut value = json!({"category": GENERAL, "body": format!(
+                        "Post {i} of the week: notes on the flyway meeting, the shared monitoring \
+                         sheet and who brings the projector on Thursday."
+                    )});
+                    if i % 10 == 0 {
+                        thread = post.clone();
+                        value["title"] = json!(format!("Week thread {i}"));
+                    }
+                    value["thread"] = json!(thread);
+                    Operation {
+                        id: new_op_id(),
+                        entity: EntityRef {
+                            kind: "forum_post".into(),
+                            id: post,
+                        },
+                        field: "content".into(),
+                        base_version: 0,
+                        value,
+                    }
+                })
+                .collect();
+            api.push(&ops).await.unwrap();
+        }
+    });
+    let laptop_list: Vec<Laptop> = in_parallel(&dirs[1..], |i, dir| {
+        let out = run(
+            dir,
+            &["stream", &(1000 + i).to_string(), &EDITS.to_string(), "0"],
+        )
+        .unwrap();
+        let mut saved = BTreeMap::new();
+        for line in out.lines() {
+            // `saved <list>/<step> <field> <json>`
+            let mut parts = line.splitn(4, ' ');
+            if let (Some("saved"), Some(step), Some(field), Some(value)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            {
+                saved.insert(
+                    format!("{step} {field}"),
+                    serde_json::from_str(value).unwrap(),
+                );
+            }
+        }
+        Laptop {
+            dir: dir.clone(),
+            saved,
+        }
+    });
+    Morning {
+        server,
+        proxy,
+        _runtime: runtime,
+        laptops: laptop_list,
+        reference: dirs[0].clone(),
+        _root: root,
+    }
+}
+
+/// What one relay round printed (`sync-client DATA relay-sync URL`).
+fn round_state(out: &str) -> Value {
+    out.lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// Up to date: nothing waits on the laptop or at the relay, and it holds the community feed
+/// to the server's end.
+fn up_to_date(state: &Value, community_end: u64) -> bool {
+    state["outbox"] == 0
+        && state["at_relay"] == 0
+        && state["community_more"] == false
+        && state["community_cursor"].as_u64().unwrap_or(0) >= community_end
+}
+
+/// The server's feed, read from its database: (op ids, latest value per account field,
+/// forum posts, the community feed's end).
+struct ServerState {
+    op_ids: Vec<String>,
+    latest: BTreeMap<(String, String), Value>,
+    posts: usize,
+    community_end: u64,
+}
+
+fn server_state(server: &Server) -> ServerState {
+    let db = rusqlite::Connection::open_with_flags(
+        server.data_dir().join("ecommunity.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let op_ids = db
+        .prepare("SELECT op_id FROM change")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<String>>>()
+        .unwrap();
+    let mut latest = BTreeMap::new();
+    let mut stmt = db
+        .prepare(
+            "SELECT a.username, c.entity_id, c.field, c.value FROM change c
+             JOIN account a ON c.scope = 'account:' || a.id
+             WHERE c.kind = 'checklist_progress' ORDER BY c.seq",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                format!("{} {}", r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (user, key, value) = row.unwrap();
+        latest.insert((user, key), serde_json::from_str(&value).unwrap());
+    }
+    let posts: i64 = db
+        .query_row(
+            "SELECT count(DISTINCT entity_id) FROM change WHERE kind = 'forum_post'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let end: Option<i64> = db
+        .query_row(
+            "SELECT max(seq) FROM change WHERE scope = 'community'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    ServerState {
+        op_ids,
+        latest,
+        posts: posts as usize,
+        community_end: end.unwrap_or(0) as u64,
+    }
+}
+
+/// Syncs every laptop through the relay, rounds repeated until each is up to date (a round
+/// that fails — relay down — is simply tried again a moment later, as the app does).
+fn workshop_rounds(
+    laptops: &[Laptop],
+    relay_url: &str,
+    community_end: u64,
+    deadline: Instant,
+) -> Vec<Value> {
+    in_parallel(laptops, |i, laptop| {
+        let mut last = Value::Null;
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "laptop {i} not up to date in time; last round: {last}"
+            );
+            match run(&laptop.dir, &["relay-sync", relay_url]) {
+                Ok(out) => {
+                    last = round_state(&out);
+                    if up_to_date(&last, community_end) {
+                        return last;
+                    }
+                }
+                Err(e) => last = json!({ "error": e }),
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    })
+}
+
+/// Every promise of the day, checked against the server's database and each laptop's file.
+fn assert_everything_arrived_once(morning: &Morning, finals: &[Value]) {
+    let state = server_state(&morning.server);
+    let mut seen = std::collections::HashSet::new();
+    for id in &state.op_ids {
+        assert!(
+            seen.insert(id),
+            "operation {id} is in the server's feed twice"
+        );
+    }
+    for (i, laptop) in morning.laptops.iter().enumerate() {
+        let user = format!("nfp{:02}", i + 1);
+        let dump: Value =
+            serde_json::from_str(run(&laptop.dir, &["dump"]).unwrap().trim()).unwrap();
+        for (key, value) in &laptop.saved {
+            let (step, field) = key.split_once(' ').unwrap();
+            assert_eq!(&dump[step][field], value, "{user}: {key} on the laptop");
+            assert_eq!(
+                state.latest.get(&(user.clone(), key.clone())),
+                Some(value),
+                "{user}: {key} on the server"
+            );
+        }
+        assert_eq!(
+            finals[i]["forum_posts"].as_u64(),
+            Some(state.posts as u64),
+            "{user} holds every forum post"
+        );
+    }
+}
+
+#[test]
+fn fifty_laptops_sync_through_a_relay_while_its_uplink_is_cut_and_it_is_killed() {
+    let laptops = env_or("STOPOVER_WORKSHOP_LAPTOPS", 50usize);
+    let posts = env_or("STOPOVER_WORKSHOP_POSTS", 60usize);
+    let morning = morning(laptops, posts);
+    let proxy = &morning.proxy;
+    proxy.set_fault(UPLINK);
+    proxy.reset_stats();
+
+    // One laptop's share: the reference laptop's first sync of the day, straight over the
+    // uplink.
+    run(&morning.reference, &["sync"]).unwrap();
+    let one_share = proxy.stats().wire();
+    proxy.reset_stats();
+
+    let community_end = server_state(&morning.server).community_end;
+    let relay = Mutex::new(Relay::start(&proxy.url(), &["--answer-wait-ms", "1500"]));
+    let relay_url = relay.lock().unwrap().url();
+    let started = Instant::now();
+    let finals = std::thread::scope(|s| {
+        // The day's trouble: the uplink drops for 8 s; later the trainer's laptop crashes.
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_secs(4));
+            proxy.set_fault(Fault::Down);
+            std::thread::sleep(Duration::from_secs(8));
+            proxy.set_fault(UPLINK);
+            std::thread::sleep(Duration::from_secs(6));
+            relay.lock().unwrap().kill();
+            std::thread::sleep(Duration::from_secs(2));
+            relay.lock().unwrap().restart();
+        });
+        workshop_rounds(
+            &morning.laptops,
+            &relay_url,
+            community_end,
+            started + Duration::from_secs(600),
+        )
+    });
+    let took = started.elapsed();
+    let community_bytes: u64 = proxy
+        .events()
+        .iter()
+        .filter(|e| e.path.starts_with("/v1/relay/community"))
+        .map(|e| (e.request_bytes + e.response_bytes) as u64)
+        .sum();
+    let uplink = proxy.stats();
+    eprintln!(
+        "workshop: {laptops} laptops up to date in {took:.1?}; uplink {} bytes ({} community, one laptop's direct share {one_share})",
+        uplink.wire(),
+        community_bytes
+    );
+    assert_everything_arrived_once(&morning, &finals);
+    assert!(
+        community_bytes as f64 <= 1.2 * one_share as f64,
+        "the community feed crossed the uplink more than once: {community_bytes} bytes for the relay's pulls, {one_share} for one laptop's"
+    );
+}
