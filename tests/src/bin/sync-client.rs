@@ -8,6 +8,9 @@
 //! sync-client DATA_DIR sync                           # one round; exit 0 only on success
 //! sync-client DATA_DIR relay URL|direct               # rounds through a workshop relay, or not
 //! sync-client DATA_DIR relay-status                   # the relay part of the status as JSON
+//! sync-client DATA_DIR relay-sync URL                 # one round through the relay at URL;
+//!                                                     # prints its report and where the laptop
+//!                                                     # stands as one JSON line
 //! sync-client DATA_DIR dump                           # local checklist progress as JSON
 //! sync-client DATA_DIR answers SEED COUNT             # type answers into a CMS report draft
 //! sync-client DATA_DIR dump-answers                   # that draft's stored answers as JSON
@@ -92,6 +95,32 @@ fn main() {
             "{}",
             serde_json::to_string(&sync::status(&core).unwrap_or_else(|e| fail(e)).relay).unwrap()
         ),
+        ("relay-sync", [url]) => {
+            let token = sync::device_token(&core, &secrets).unwrap_or_else(|e| fail(e));
+            match runtime.block_on(sync::sync_through_relay(&core, url, &token)) {
+                Ok(report) => {
+                    let conn = core.conn();
+                    let count =
+                        |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "report": report,
+                            "outbox": count("SELECT count(*) FROM outbox"),
+                            "at_relay": count("SELECT count(*) FROM outbox WHERE at_relay = 1"),
+                            "community_more": report.community_more,
+                            "community_cursor": sync::community_cursor(&conn).unwrap(),
+                            "pull_cursor": sync::pull_cursor(&conn).unwrap(),
+                            "forum_posts": count("SELECT count(*) FROM forum_post"),
+                        })
+                    );
+                }
+                Err(e) => {
+                    eprintln!("relay sync failed: {} ({})", e, e.code());
+                    std::process::exit(3);
+                }
+            }
+        }
         ("dump", []) => println!("{}", serde_json::to_string(&dump(&core)).unwrap()),
         ("answers", [seed, count]) => {
             // Free-text questions of the CMS report that are always visible.
@@ -203,7 +232,7 @@ fn fail(e: Error) -> ! {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | relay URL|direct | relay-status | dump)"
+        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | relay URL|direct | relay-status | relay-sync URL | dump)"
     );
     std::process::exit(2)
 }

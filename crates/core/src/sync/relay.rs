@@ -346,7 +346,10 @@ pub struct RelayRoundReport {
     /// A community page did not continue this device's copy: it and the pages after it wait
     /// for another round (or a direct one).
     pub gap: bool,
-    /// More waits at the relay (or the server): another round brings it.
+    /// More community pages wait at the relay (or after a gap): another round brings them.
+    pub community_more: bool,
+    /// More waits at the relay (or the server), private or community: another round brings
+    /// it.
     pub more: bool,
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -594,7 +597,8 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
         report.applied_locally += summary.applied_locally;
         newest_signed = newest_signed.max(Some(page.signed_at));
     }
-    report.more |= answer.community_more || report.gap;
+    report.community_more = answer.community_more || report.gap;
+    report.more |= report.community_more;
     if report.community_pulled > 0 {
         for kind in stopover_protocol::RecordKind::ALL {
             if let Err(e) = core.local_kind(kind).after_pull(core) {
