@@ -31,6 +31,8 @@ pub const COMMANDS: &[&str] = &[
     "bandwidth_usage",
     "set_bandwidth_settings",
     "allow_deferred_traffic",
+    "use_relay",
+    "clear_relay",
     "network_changed",
     "list_outbox",
     "list_conflicts",

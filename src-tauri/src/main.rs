@@ -86,6 +86,8 @@ fn main() {
             commands::sync_files::bandwidth_usage,
             commands::sync_files::set_bandwidth_settings,
             commands::sync_files::allow_deferred_traffic,
+            commands::sync::use_relay,
+            commands::sync::clear_relay,
             commands::sync::network_changed,
             commands::sync::list_outbox,
             commands::sync::list_conflicts,

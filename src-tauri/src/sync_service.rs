@@ -17,7 +17,7 @@ use stopover_core::content;
 use stopover_core::reports::{Draft, submission};
 use stopover_core::secrets::SecretStore;
 use stopover_core::sync::attachments::{self, UploadsProgress};
-use stopover_core::sync::{self, Backoff, SyncClient, SyncPhase, SyncProgress};
+use stopover_core::sync::{self, Backoff, RelayStatus, SyncClient, SyncPhase, SyncProgress};
 use stopover_core::{Core, Error, ErrorCode};
 use tauri::{AppHandle, Emitter};
 use tokio::sync::Notify;
@@ -87,6 +87,9 @@ pub struct SyncStatusView {
     files_refused: u32,
     /// While attachments upload: bytes and time left.
     uploads: Option<UploadsProgress>,
+    /// The workshop relay rounds go through, when one is set (its uplink, the changes it
+    /// holds for this laptop).
+    relay: Option<RelayStatus>,
 }
 
 #[derive(Default)]
@@ -219,6 +222,7 @@ impl SyncService {
             files_waiting,
             files_refused,
             uploads: live.uploads.clone(),
+            relay: s.relay,
         })
     }
 
@@ -272,14 +276,30 @@ impl SyncService {
             });
             self.publish();
         };
-        let mut result = sync::sync_once_with_progress(&self.core, &client, &token, &on_progress)
-            .await
-            .map(|_| ());
-        let pack_due = self
-            .pack_checked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none_or(|at| at.elapsed() >= PACK_CHECK_PERIOD);
+        let relay = sync::relay_url(&self.core.conn())?;
+        let mut result = match &relay {
+            // At a workshop: through the relay on the LAN (the server may be out of reach).
+            Some(relay) => match sync::sync_through_relay(&self.core, relay, &token).await {
+                Ok(report) => {
+                    // More waits at the relay and the last answer brought some: go on soon.
+                    if report.more && report.pulled + report.community_pages > 0 {
+                        self.wake();
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            None => sync::sync_once_with_progress(&self.core, &client, &token, &on_progress)
+                .await
+                .map(|_| ()),
+        };
+        // Content packs come from the server itself: not through a relay.
+        let pack_due = relay.is_none()
+            && self
+                .pack_checked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none_or(|at| at.elapsed() >= PACK_CHECK_PERIOD);
         if result.is_ok() && pack_due {
             result = self.update_content_pack(&client, &token).await;
             if result.is_ok() {

@@ -101,6 +101,23 @@ error_codes! {
     /// `max_mib`: a monthly budget out of range.
     BandwidthBudgetInvalid = "bandwidth_budget_invalid",
 
+    // ---- the workshop relay ----
+    /// `address`: not a relay address (e.g. `192.168.1.20:8787` or `http://relay.local:8787`).
+    RelayAddressInvalid = "relay_address_invalid",
+    /// `address`: no workshop relay answers there (an e-community server, another service).
+    NotARelay = "not_a_relay",
+    /// `address`: the relay forwards to another e-community server than this device's.
+    RelayOtherServer = "relay_other_server",
+    /// `address`, `what`: the relay passed on data the server did not sign (forged or
+    /// damaged); nothing of its answer was applied.
+    RelayForged = "relay_forged",
+    /// This device has no pass for relays yet: it must sync directly (online) once.
+    RelayCredentialMissing = "relay_credential_missing",
+    /// `expired`: the date the pass for relays ran out; sync directly (online) once to renew it.
+    RelayCredentialExpired = "relay_credential_expired",
+    /// `server_code`, `reason`: the server refused this device's changes the relay forwarded.
+    RelayPushRefused = "relay_push_refused",
+
     /// `max` characters.
     TextTooLong = "text_too_long",
     /// A value the app itself should not have sent (a bug); the details are in the log.

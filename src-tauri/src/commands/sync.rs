@@ -116,6 +116,38 @@ pub async fn sync_now(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatusVi
     }
 }
 
+/// "Sync through this relay": asks the workshop relay at `address` who it is (a relay of
+/// this device's server), keeps it, and starts a round through it.
+#[tauri::command]
+pub async fn use_relay(
+    sync: State<'_, SyncHandle>,
+    address: String,
+) -> CommandResult<SyncStatusView> {
+    let service = sync.get()?;
+    sync::use_relay(service.core(), &address).await?;
+    service.wake();
+    service.publish();
+    let s = service.clone();
+    tauri::async_runtime::spawn_blocking(move || s.status())
+        .await
+        .map_err(join_error)?
+}
+
+/// "Sync directly": forgets the relay; the next round goes to the server.
+#[tauri::command]
+pub async fn clear_relay(sync: State<'_, SyncHandle>) -> CommandResult<SyncStatusView> {
+    let service = sync.get()?;
+    let s = service.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        sync::set_relay(s.core(), None)?;
+        s.wake();
+        s.publish();
+        s.status()
+    })
+    .await
+    .map_err(join_error)?
+}
+
 #[tauri::command]
 pub async fn network_changed(sync: State<'_, SyncHandle>) -> CommandResult<()> {
     sync.get()?.wake();

@@ -6,6 +6,11 @@
 //! sync-client DATA_DIR tick LIST STEP true|false
 //! sync-client DATA_DIR stream SEED COUNT SYNC_EVERY   # random edits, syncing every N edits
 //! sync-client DATA_DIR sync                           # one round; exit 0 only on success
+//! sync-client DATA_DIR relay URL|direct               # rounds through a workshop relay, or not
+//! sync-client DATA_DIR relay-status                   # the relay part of the status as JSON
+//! sync-client DATA_DIR relay-sync URL                 # one round through the relay at URL;
+//!                                                     # prints its report and where the laptop
+//!                                                     # stands as one JSON line
 //! sync-client DATA_DIR dump                           # local checklist progress as JSON
 //! sync-client DATA_DIR answers SEED COUNT             # type answers into a CMS report draft
 //! sync-client DATA_DIR dump-answers                   # that draft's stored answers as JSON
@@ -82,6 +87,40 @@ fn main() {
                 std::process::exit(3);
             }
         },
+        ("relay", [url]) => {
+            let relay = (url != "direct").then_some(url.as_str());
+            sync::set_relay(&core, relay).unwrap_or_else(|e| fail(e));
+        }
+        ("relay-status", []) => println!(
+            "{}",
+            serde_json::to_string(&sync::status(&core).unwrap_or_else(|e| fail(e)).relay).unwrap()
+        ),
+        ("relay-sync", [url]) => {
+            let token = sync::device_token(&core, &secrets).unwrap_or_else(|e| fail(e));
+            match runtime.block_on(sync::sync_through_relay(&core, url, &token)) {
+                Ok(report) => {
+                    let conn = core.conn();
+                    let count =
+                        |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "report": report,
+                            "outbox": count("SELECT count(*) FROM outbox"),
+                            "at_relay": count("SELECT count(*) FROM outbox WHERE at_relay = 1"),
+                            "community_more": report.community_more,
+                            "community_cursor": sync::community_cursor(&conn).unwrap(),
+                            "pull_cursor": sync::pull_cursor(&conn).unwrap(),
+                            "forum_posts": count("SELECT count(*) FROM forum_post"),
+                        })
+                    );
+                }
+                Err(e) => {
+                    eprintln!("relay sync failed: {} ({})", e, e.code());
+                    std::process::exit(3);
+                }
+            }
+        }
         ("dump", []) => println!("{}", serde_json::to_string(&dump(&core)).unwrap()),
         ("answers", [seed, count]) => {
             // Free-text questions of the CMS report that are always visible.
@@ -125,7 +164,14 @@ async fn sync_round(core: &Core, secrets: &FileSecrets) -> Result<(), Error> {
         .ok_or_else(|| Error::SignInRequired("not signed in".into()))?;
     let client = SyncClient::new(&url)?;
     let token = sync::device_token(core, secrets)?;
-    sync::sync_once(core, &client, &token).await.map(|_| ())
+    // As the app does: through the workshop relay when one is set.
+    let relay = sync::relay_url(&core.conn())?;
+    match relay {
+        Some(relay) => sync::sync_through_relay(core, &relay, &token)
+            .await
+            .map(|_| ()),
+        None => sync::sync_once(core, &client, &token).await.map(|_| ()),
+    }
 }
 
 /// The one CMS report draft of this data folder, created on first use.
@@ -186,7 +232,7 @@ fn fail(e: Error) -> ! {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | dump)"
+        "usage: sync-client DATA_DIR (sign-in URL USER PASSWORD DEVICE | tick LIST STEP true|false | stream SEED COUNT SYNC_EVERY | sync | relay URL|direct | relay-status | relay-sync URL | dump)"
     );
     std::process::exit(2)
 }

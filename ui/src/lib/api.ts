@@ -102,6 +102,10 @@ export const api = {
   saveSyncFile: () => invoke<SavedSyncFile | null>('save_sync_file'),
   /** Loads the server's reply file (its bytes, as read by the window). */
   loadSyncReply: (bytes: number[]) => invoke<SyncFileLoaded>('load_sync_reply', { bytes }),
+  /** "Sync through this relay": checks the workshop relay at `address`, keeps it, syncs through it. */
+  useRelay: (address: string) => invoke<SyncStatus>('use_relay', { address }),
+  /** "Sync directly": forgets the relay; the next round goes to the server. */
+  clearRelay: () => invoke<SyncStatus>('clear_relay'),
   bandwidthUsage: () => invoke<BandwidthUsage>('bandwidth_usage'),
   setBandwidthSettings: (settings: BandwidthSettings) => invoke<BandwidthUsage>('set_bandwidth_settings', { settings }),
   /** Lets the deferred traffic (attachments, backfill, content) go for the next hours. */

@@ -37,6 +37,7 @@ export const signedOutStatus: SyncStatus = {
   files_waiting: 0,
   files_refused: 0,
   uploads: null,
+  relay: null,
 };
 
 /** A sync status with some fields changed (signed out unless said otherwise). */

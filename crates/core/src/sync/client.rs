@@ -130,7 +130,20 @@ impl SyncClient {
     }
 
     fn build(server_url: &str, extra_root: Option<reqwest::Certificate>) -> Result<SyncClient> {
-        let server_url = normalize_server_url(server_url)?;
+        Self::build_normalized(normalize_server_url(server_url)?, extra_root)
+    }
+
+    /// A client for a workshop relay at `relay_url`, checked by
+    /// [`normalize_relay_url`](super::relay::normalize_relay_url) (plain http on a LAN). It is
+    /// never given the device token: what goes to a relay is signed, not secret.
+    pub(crate) fn for_relay(relay_url: &str) -> Result<SyncClient> {
+        Self::build_normalized(super::relay::normalize_relay_url(relay_url)?, None)
+    }
+
+    fn build_normalized(
+        server_url: String,
+        extra_root: Option<reqwest::Certificate>,
+    ) -> Result<SyncClient> {
         let base = Url::parse(&format!("{server_url}/")).map_err(Error::internal)?;
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
@@ -355,6 +368,101 @@ impl SyncClient {
         let (answer, bytes_received): (stopover_protocol::sync_file::FileKeyResponse, _) =
             self.read_json(response, "a file-key answer").await?;
         self.check_versioned(answer.protocol, "a file-key answer")?;
+        Ok((
+            answer,
+            Transfer {
+                bytes_sent,
+                bytes_received,
+            },
+        ))
+    }
+
+    /// `GET /v1/sync/credential`: the server's signed pass for workshop relays.
+    pub async fn credential(
+        &self,
+        token: &str,
+    ) -> Result<(stopover_protocol::relay::CredentialResponse, Transfer)> {
+        let response = self
+            .request(reqwest::Method::GET, "v1/sync/credential")
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let (answer, bytes_received): (stopover_protocol::relay::CredentialResponse, _) =
+            self.read_json(response, "a credential answer").await?;
+        self.check_versioned(answer.protocol, "a credential answer")?;
+        Ok((
+            answer,
+            Transfer {
+                bytes_sent: 0,
+                bytes_received,
+            },
+        ))
+    }
+
+    /// `GET /v1/relay/info` of a workshop relay (a client made by `for_relay`): no token.
+    /// An answer without our protocol, or not saying it is a relay, is
+    /// [`ErrorCode::NotARelay`].
+    pub(crate) async fn relay_info(
+        &self,
+    ) -> Result<(stopover_protocol::relay::RelayInfo, Transfer)> {
+        let response = self
+            .request(reqwest::Method::GET, "v1/relay/info")
+            .send()
+            .await
+            .map_err(network_error)?;
+        let not_a_relay = |why: &str| {
+            Error::invalid(
+                ErrorCode::NotARelay,
+                format!("{} is not a workshop relay: {why}", self.server_url),
+            )
+            .with("address", self.server_url.as_str())
+        };
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(not_a_relay(
+                "it has no relay information (an e-community server, or another service)",
+            ));
+        }
+        let (info, bytes_received): (stopover_protocol::relay::RelayInfo, _) =
+            match self.read_json(response, "a relay's information").await {
+                Ok(answer) => answer,
+                Err(Error::BadAnswer(why)) => return Err(not_a_relay(&why)),
+                Err(e) => return Err(e),
+            };
+        if !is_versioned(info.protocol) || !info.relay {
+            return Err(not_a_relay(&format!(
+                "it answered protocol {} (this Stopover speaks {PROTOCOL_VERSION})",
+                info.protocol
+            )));
+        }
+        Ok((
+            info,
+            Transfer {
+                bytes_sent: 0,
+                bytes_received,
+            },
+        ))
+    }
+
+    /// `POST /v1/relay/sync` of a workshop relay: one round, no token (the request is signed).
+    pub(crate) async fn relay_sync(
+        &self,
+        request: &stopover_protocol::relay::RelaySyncRequest,
+    ) -> Result<(stopover_protocol::relay::RelaySyncResponse, Transfer)> {
+        // Plain JSON: the sealed objects inside are compressed already, and it goes over the
+        // venue's LAN.
+        let body = serde_json::to_vec(request).map_err(Error::internal)?;
+        let bytes_sent = body.len() as u64;
+        let response = self
+            .request(reqwest::Method::POST, "v1/relay/sync")
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let (answer, bytes_received): (stopover_protocol::relay::RelaySyncResponse, _) =
+            self.read_json(response, "a relay's answer").await?;
+        self.check_versioned(answer.protocol, "a relay's answer")?;
         Ok((
             answer,
             Transfer {

@@ -24,9 +24,10 @@ use crate::{Core, Error, ErrorCode, Result};
 /// `sync_state` key: the device's file key (public, hex) once the server has it.
 const FILE_KEY_REGISTERED: &str = "file_key_registered";
 /// `sync_state` key: the server's file key (public, hex), which signs reply files.
-const SERVER_FILE_KEY: &str = "server_file_key";
+pub(crate) const SERVER_FILE_KEY: &str = "server_file_key";
 
-fn device_key(token: &str) -> SigningKey {
+/// The key this device signs its sync files (and its relay pushes and grants) with.
+pub(crate) fn device_key(token: &str) -> SigningKey {
     SigningKey::from_bytes(&sync_file::device_file_seed(token))
 }
 
@@ -115,6 +116,30 @@ pub fn changes_file(core: &Core, token: &str) -> Result<(Vec<u8>, SyncFileSaved)
             "this device has not exchanged sync-file keys with its server yet: sync online once",
         ));
     }
+    let ops = outbox::next_batch(core, MAX_FILE_OPS)?;
+    let operations = ops.len() as u32;
+    // The whole feed: from where both its parts are complete (see state::merge_cursors).
+    let cursor = {
+        let conn = core.conn();
+        state::pull_cursor(&conn)?.min(state::community_cursor(&conn)?)
+    };
+    let bytes = seal_changes(core, token, ops, cursor, sync_file::FeedPart::All)?;
+    let saved = SyncFileSaved {
+        operations,
+        bytes: bytes.len() as u64,
+    };
+    Ok((bytes, saved))
+}
+
+/// A signed [`DeviceChanges`] of `ops` asking for the `feed` after `cursor`: a sync file's
+/// content, or a push through a workshop relay.
+pub(crate) fn seal_changes(
+    core: &Core,
+    token: &str,
+    ops: Vec<stopover_protocol::Operation>,
+    cursor: u64,
+    feed: sync_file::FeedPart,
+) -> Result<Vec<u8>> {
     let (device_id, username) = {
         let conn = core.conn();
         (
@@ -122,7 +147,6 @@ pub fn changes_file(core: &Core, token: &str) -> Result<(Vec<u8>, SyncFileSaved)
             state::get(&conn, state::ACCOUNT)?.unwrap_or_default(),
         )
     };
-    let ops = outbox::next_batch(core, MAX_FILE_OPS)?;
     let changes = DeviceChanges {
         protocol: stopover_protocol::PROTOCOL_VERSION,
         device_id,
@@ -130,16 +154,15 @@ pub fn changes_file(core: &Core, token: &str) -> Result<(Vec<u8>, SyncFileSaved)
         written_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
-        cursor: state::pull_cursor(&core.conn())?,
+        cursor,
         ops,
-        feed: sync_file::FeedPart::All,
+        feed,
     };
-    let bytes = sync_file::seal(FileKind::Changes, &device_key(token), &changes);
-    let saved = SyncFileSaved {
-        operations: changes.ops.len() as u32,
-        bytes: bytes.len() as u64,
-    };
-    Ok((bytes, saved))
+    Ok(sync_file::seal(
+        FileKind::Changes,
+        &device_key(token),
+        &changes,
+    ))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -182,6 +205,13 @@ pub fn load_reply(core: &Core, path: &Path) -> Result<SyncFileLoaded> {
 
 /// [`load_reply`] of a file's bytes (the app's window reads the file the person picks).
 pub fn load_reply_bytes(core: &Core, bytes: &[u8]) -> Result<SyncFileLoaded> {
+    let reply = open_reply(core, bytes)?;
+    apply_reply(core, &reply, sync_file::FeedPart::All)
+}
+
+/// The server's reply in `bytes`, once checked: signed by this device's server and meant for
+/// this device. Anything else is refused ([`refusal_error`]).
+pub(crate) fn open_reply(core: &Core, bytes: &[u8]) -> Result<SyncFileReply> {
     let (server_key, device_id) = {
         let conn = core.conn();
         (
@@ -203,6 +233,19 @@ pub fn load_reply_bytes(core: &Core, bytes: &[u8]) -> Result<SyncFileLoaded> {
     if device_id.as_deref() != Some(reply.device_id.as_str()) {
         return Err(refusal_error(FileRefusal::Foreign));
     }
+    Ok(reply)
+}
+
+/// Stores a checked reply ([`open_reply`]): its results as a push answer, then its changes as
+/// a pull when they continue this device's copy of `feed` (the whole feed for a sync file,
+/// the private part through a relay). A reply older than what this device has pulled since
+/// brings nothing new and must not move the cursor back; one that starts after it would
+/// leave a gap. Storing a reply again changes nothing.
+pub(crate) fn apply_reply(
+    core: &Core,
+    reply: &SyncFileReply,
+    feed: sync_file::FeedPart,
+) -> Result<SyncFileLoaded> {
     let pushed = outbox::apply_results(core, &reply.results)?;
     let mut loaded = SyncFileLoaded {
         acknowledged: pushed.applied,
@@ -211,9 +254,17 @@ pub fn load_reply_bytes(core: &Core, bytes: &[u8]) -> Result<SyncFileLoaded> {
         more: reply.pull.more,
         ..Default::default()
     };
-    // A reply older than what this device has pulled since brings nothing new (and must not
-    // move the cursor back).
-    if reply.pull.cursor > state::pull_cursor(&core.conn())? {
+    let cursor = {
+        let conn = core.conn();
+        match feed {
+            sync_file::FeedPart::Private => state::pull_cursor(&conn)?,
+            _ => state::pull_cursor(&conn)?.min(state::community_cursor(&conn)?),
+        }
+    };
+    if reply.from_cursor <= cursor && cursor < reply.pull.cursor {
+        if feed != sync_file::FeedPart::Private {
+            state::merge_cursors(&mut core.conn())?;
+        }
         let summary = pull::apply_pull(core, &reply.pull)?;
         loaded.pulled = summary.received;
         loaded.applied_locally = summary.applied_locally;

@@ -78,6 +78,7 @@ pub mod kinds;
 pub mod meter;
 pub mod outbox;
 mod pull;
+pub mod relay;
 pub(crate) mod state;
 
 pub use account::{
@@ -103,7 +104,11 @@ pub use outbox::{
     seed_outbox,
 };
 pub use pull::{PullSummary, apply_pull};
-pub use state::{SyncStatus, is_configured, pull_cursor, server_url, status};
+pub use relay::{
+    RelayRoundReport, RelayStatus, check_relay, ensure_credential, normalize_relay_url, relay_url,
+    set_relay, sync_through_relay, use_relay,
+};
+pub use state::{SyncStatus, community_cursor, is_configured, pull_cursor, server_url, status};
 
 use crate::{Error, Result};
 

@@ -42,13 +42,23 @@ const CHANGES_PER_TRANSACTION: usize = 24;
 /// Changes this device already knows (its own applied operations, or older versions) change
 /// nothing. Changes of unknown record kinds are skipped with a warning.
 pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
+    apply_pull_at(core, page, state::PULL_CURSOR)
+}
+
+/// [`apply_pull`] storing the page's cursor under `cursor_key`: [`state::PULL_CURSOR`], or
+/// [`state::COMMUNITY_CURSOR`] for a community page served by a workshop relay.
+pub(crate) fn apply_pull_at(
+    core: &Core,
+    page: &PullResponse,
+    cursor_key: &str,
+) -> Result<PullSummary> {
     // Posts are rendered before the lock: a page of hostile posts never holds up a tick.
     let _rendered = crate::forum::sync::prerender(&page.changes);
     let mut summary = PullSummary::default();
     let mut chunks = page.changes.chunks(CHANGES_PER_TRANSACTION).peekable();
     if chunks.peek().is_none() {
         let conn = core.conn();
-        state::set(&conn, state::PULL_CURSOR, &page.cursor.to_string())?;
+        state::set(&conn, cursor_key, &page.cursor.to_string())?;
         return Ok(summary);
     }
     while let Some(chunk) = chunks.next() {
@@ -56,7 +66,7 @@ pub fn apply_pull(core: &Core, page: &PullResponse) -> Result<PullSummary> {
         let tx = conn.transaction()?;
         apply_changes(core, &tx, chunk, &mut summary)?;
         if chunks.peek().is_none() {
-            state::set(&tx, state::PULL_CURSOR, &page.cursor.to_string())?;
+            state::set(&tx, cursor_key, &page.cursor.to_string())?;
         }
         tx.commit()?;
         drop(conn);

@@ -15,6 +15,10 @@ pub(crate) const DISPLAY_NAME: &str = "display_name";
 pub(crate) const DEVICE_ID: &str = "device_id";
 pub(crate) const SIGNED_IN: &str = "signed_in";
 pub(crate) const PULL_CURSOR: &str = "pull_cursor";
+/// Where this device's copy of the community feed stands, when it differs from
+/// [`PULL_CURSOR`]: set by rounds through a workshop relay (which serves the private part and
+/// the community part apart), dropped by a direct round. Absent: the same as the pull cursor.
+pub(crate) const COMMUNITY_CURSOR: &str = "community_cursor";
 pub(crate) const LAST_SYNC_AT: &str = "last_sync_at";
 /// The last sync's error as an [`ErrorReport`] in JSON.
 pub(crate) const LAST_ERROR: &str = "last_error_report";
@@ -62,6 +66,27 @@ pub fn pull_cursor(conn: &Connection) -> Result<u64> {
         .unwrap_or(0))
 }
 
+/// Where the community feed stands (see [`COMMUNITY_CURSOR`]).
+pub fn community_cursor(conn: &Connection) -> Result<u64> {
+    match get(conn, COMMUNITY_CURSOR)?.and_then(|c| c.parse().ok()) {
+        Some(c) => Ok(c),
+        None => pull_cursor(conn),
+    }
+}
+
+/// Before a pull of the whole feed (a direct round, a sync file): one cursor again. The
+/// lower of the two is where both parts are complete; the changes between it and the higher
+/// one come a second time, which is harmless (known versions change nothing, see
+/// [`apply_pull`](super::apply_pull)). One transaction. Returns the cursor to pull from.
+pub(crate) fn merge_cursors(conn: &mut Connection) -> Result<u64> {
+    let tx = conn.transaction()?;
+    let merged = pull_cursor(&tx)?.min(community_cursor(&tx)?);
+    set(&tx, PULL_CURSOR, &merged.to_string())?;
+    delete(&tx, COMMUNITY_CURSOR)?;
+    tx.commit()?;
+    Ok(merged)
+}
+
 /// What the sync indicator shows.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -85,6 +110,8 @@ pub struct SyncStatus {
     /// is behind), when that is more than a few minutes
     /// ([`CLOCK_SKEW_WARNING`](crate::clock::CLOCK_SKEW_WARNING)): the app warns.
     pub clock_skew_secs: Option<i64>,
+    /// The workshop relay this device syncs through, when one is set.
+    pub relay: Option<super::relay::RelayStatus>,
 }
 
 pub fn status(core: &Core) -> Result<SyncStatus> {
@@ -104,6 +131,7 @@ pub fn status(core: &Core) -> Result<SyncStatus> {
         last_sync_at: get(&conn, LAST_SYNC_AT)?,
         last_error: get(&conn, LAST_ERROR)?.and_then(|json| serde_json::from_str(&json).ok()),
         clock_skew_secs: core.server_clock().skew_secs(),
+        relay: super::relay::relay_status(&conn)?,
     })
 }
 

@@ -804,39 +804,9 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
     fake.gzip_pushes += u32::from(gzip);
     let mut results = Vec::new();
     for op in req.ops {
-        let outcome = if let Some(version) = fake.applied.get(&op.id) {
-            Outcome::Duplicate { version: *version }
-        } else if let Err(refusal) = validate_operation(&op) {
-            refusal.into()
-        } else {
-            let key = (
-                op.entity.kind.clone(),
-                op.entity.id.clone(),
-                op.field.clone(),
-            );
-            let (version, value) = fake.fields.get(&key).cloned().unwrap_or((0, Value::Null));
-            if version != op.base_version {
-                Outcome::Conflict {
-                    server_value: value,
-                    server_version: version,
-                }
-            } else {
-                let version = version + 1;
-                fake.fields.insert(key, (version, op.value.clone()));
-                fake.applied.insert(op.id.clone(), version);
-                let seq = fake.log.len() as u64 + 1;
-                fake.log.push(Change {
-                    seq,
-                    entity: op.entity,
-                    field: op.field,
-                    value: op.value,
-                    version,
-                    op_id: op.id.clone(),
-                });
-                Outcome::Applied { version }
-            }
-        };
-        results.push(OpResult { id: op.id, outcome });
+        let id = op.id.clone();
+        let outcome = apply_op(&mut fake, op);
+        results.push(OpResult { id, outcome });
     }
     if fake.mode == Mode::ShortAnswers {
         results.pop();
@@ -850,6 +820,42 @@ async fn push(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
         pull,
     })
     .into_response()
+}
+
+/// The fake server applies one operation (idempotent by its id).
+fn apply_op(fake: &mut Fake, op: Operation) -> Outcome {
+    if let Some(version) = fake.applied.get(&op.id) {
+        Outcome::Duplicate { version: *version }
+    } else if let Err(refusal) = validate_operation(&op) {
+        refusal.into()
+    } else {
+        let key = (
+            op.entity.kind.clone(),
+            op.entity.id.clone(),
+            op.field.clone(),
+        );
+        let (version, value) = fake.fields.get(&key).cloned().unwrap_or((0, Value::Null));
+        if version != op.base_version {
+            Outcome::Conflict {
+                server_value: value,
+                server_version: version,
+            }
+        } else {
+            let version = version + 1;
+            fake.fields.insert(key, (version, op.value.clone()));
+            fake.applied.insert(op.id.clone(), version);
+            let seq = fake.log.len() as u64 + 1;
+            fake.log.push(Change {
+                seq,
+                entity: op.entity,
+                field: op.field,
+                value: op.value,
+                version,
+                op_id: op.id.clone(),
+            });
+            Outcome::Applied { version }
+        }
+    }
 }
 
 /// The fake's page: small on purpose (at most 2 changes), echoes included.
@@ -1338,4 +1344,8 @@ fn futures_are_send(core: &Core, client: &SyncClient, secrets: &MemoryStore) {
     assert_send(sign_in(core, secrets, "u", "n", "p", "d"));
     assert_send(sign_out(core, secrets));
     assert_send(client.health());
+    assert_send(sync_through_relay(core, "192.168.1.20:8787", "t"));
+    assert_send(use_relay(core, "192.168.1.20:8787"));
 }
+
+mod relay;

@@ -58,6 +58,7 @@ export type { RefusalCode } from './RefusalCode';
 export type { RefusalView } from './RefusalView';
 export type { Registration } from './Registration';
 export type { RejectedOperation } from './RejectedOperation';
+export type { RelayStatus } from './RelayStatus';
 export type { ReportFile } from './ReportFile';
 export type { ReportState } from './ReportState';
 export type { Resolution } from './Resolution';

@@ -19,6 +19,7 @@ const STEPS: &[&str] = &[
     include_str!("012_attachment_refusals.sql"),
     include_str!("013_feedback.sql"),
     include_str!("014_bandwidth.sql"),
+    include_str!("015_relay.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -82,5 +83,36 @@ mod provenance_migration {
             .query_row("SELECT count(*) FROM search_index", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1, "the old index rows are gone");
+    }
+}
+
+#[cfg(test)]
+mod relay_migration {
+    use rusqlite::Connection;
+
+    /// 015 adds `outbox.at_relay`: operations queued before it are not at a relay.
+    #[test]
+    fn queued_operations_are_kept_and_not_at_a_relay() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 14).unwrap();
+        conn.execute(
+            "INSERT INTO outbox (op_id, seq, kind, entity_id, field, base_version, value_json, sent, created_at)
+             VALUES ('op-1', 1, 'checklist_progress', 'list/a', 'done', 0, 'true', 1, '2026-12-07T06:00:00Z')",
+            [],
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let (sent, at_relay): (i64, i64) = conn
+            .query_row(
+                "SELECT sent, at_relay FROM outbox WHERE op_id = 'op-1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((sent, at_relay), (1, 0));
+        assert!(
+            conn.execute("UPDATE outbox SET at_relay = 2", []).is_err(),
+            "0 or 1 only"
+        );
     }
 }
