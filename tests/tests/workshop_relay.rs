@@ -159,10 +159,7 @@ fn morning(laptops: usize, posts: usize) -> Morning {
                 .iter()
                 .map(|&i| {
                     let post = new_op_id();
-                    let mut value = json!({"category": GENERAL, "body": format!(
-                        "Post {i} of the week: notes on the flyway meeting, the shared monitoring \
-                         sheet and who brings the projector on Thursday."
-                    )});
+                    let mut value = json!({"category": GENERAL, "body": post_body(i)});
                     if i % 10 == 0 {
                         thread = post.clone();
                         value["title"] = json!(format!("Week thread {i}"));
@@ -215,6 +212,24 @@ fn morning(laptops: usize, posts: usize) -> Morning {
         reference: dirs[0].clone(),
         _root: root,
     }
+}
+
+/// A forum post of a few hundred characters, different for each `i` (so it compresses as
+/// real posts do, not as one sentence repeated).
+fn post_body(i: usize) -> String {
+    const WORDS: [&str; 24] = [
+        "flyway", "wetland", "survey", "count", "delegation", "credentials", "report",
+        "deadline", "species", "habitat", "monitoring", "workshop", "ministry", "focal",
+        "point", "agreement", "resolution", "annex", "population", "estimate", "partners",
+        "funding", "season", "site",
+    ];
+    let mut rng = fastrand::Rng::with_seed(i as u64);
+    let mut body = format!("Post {i}: ");
+    while body.len() < 300 + rng.usize(..300) {
+        body.push_str(WORDS[rng.usize(..WORDS.len())]);
+        body.push(if rng.u8(..10) == 0 { '.' } else { ' ' });
+    }
+    body
 }
 
 /// What one relay round printed (`sync-client DATA relay-sync URL`).

@@ -97,6 +97,18 @@ pub struct CommunityPull {
     /// Unix seconds, the relay's clock: the server refuses a request far from its own time,
     /// so a copied request cannot be replayed for ever.
     pub written_at: i64,
+    /// While nothing is new, the server may hold the answer this many seconds (at most
+    /// [`MAX_COMMUNITY_WAIT_SECS`]) and answer as soon as something is: news reaches the relay
+    /// within a second, and a quiet forum costs one exchange per wait, not one per poll.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub wait_secs: u32,
+}
+
+/// Longest a server holds a community pull while nothing is new.
+pub const MAX_COMMUNITY_WAIT_SECS: u32 = 25;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `POST /v1/relay/community`: a relay's signed request and the grant that allows it.

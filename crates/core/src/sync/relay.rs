@@ -27,7 +27,7 @@ use stopover_protocol::relay::{
     self as wire, CREDENTIAL_RENEW_DAYS, CommunityPage, DeviceCredential, GRANT_DAYS, RelayGrant,
     RelayInfo, RelaySyncRequest, UplinkState,
 };
-use stopover_protocol::sync_file::{self, FeedPart, FileKind, MAX_FILE_OPS, SyncFileReply};
+use stopover_protocol::sync_file::{self, FeedPart, FileKind, SyncFileReply};
 use stopover_protocol::{Change, PROTOCOL_VERSION, is_versioned};
 
 use super::client::{SyncClient, Transfer};
@@ -525,7 +525,9 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
         let conn = core.conn();
         (state::pull_cursor(&conn)?, state::community_cursor(&conn)?)
     };
-    let ops = outbox::next_batch(core, MAX_FILE_OPS)?;
+    // A push's worth a round: the relay forwards it as one request, under the server's body
+    // limit; the rest goes in the next rounds.
+    let ops = outbox::next_batch(core, stopover_protocol::MAX_OPS_PER_PUSH)?;
     report.sent = ops.len() as u32;
     let changes = file::seal_changes(core, token, ops.clone(), cursor, FeedPart::Private)?;
     let grant = sync_file::seal(

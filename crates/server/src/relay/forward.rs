@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use stopover_protocol::relay::{self, CommunityPage, CommunityPull, CommunityPullRequest};
+use stopover_protocol::relay::{
+    self, CommunityPage, CommunityPull, CommunityPullRequest, MAX_COMMUNITY_WAIT_SECS,
+};
 use stopover_protocol::sync_file::{self, FileKind, SyncFileReply};
 use stopover_protocol::{MAX_PULL_LIMIT, PROTOCOL_VERSION};
 
@@ -165,7 +167,9 @@ pub async fn community(relay: Relay) {
             cursor,
             limit: MAX_PULL_LIMIT,
             written_at: unix_now(),
+            wait_secs: MAX_COMMUNITY_WAIT_SECS,
         };
+        let asked = tokio::time::Instant::now();
         let body = CommunityPullRequest {
             grant: relay::encode(&grant),
             request: relay::encode(&sync_file::seal(
@@ -200,12 +204,12 @@ pub async fn community(relay: Relay) {
                         continue;
                     }
                 }
-                if !page.pull.more && !joins_backfill {
-                    let _ = tokio::time::timeout(
-                        relay.inner.config.poll,
-                        relay.inner.community_waiting.notified(),
-                    )
-                    .await;
+                if page.pull.changes.is_empty() && !joins_backfill {
+                    // The server held the answer while nothing was new (a long poll); a server
+                    // that does not hold it is asked again no sooner than `poll` after.
+                    let rest = relay.inner.config.poll.saturating_sub(asked.elapsed());
+                    let _ =
+                        tokio::time::timeout(rest, relay.inner.community_waiting.notified()).await;
                 }
             }
             Upstream::Refused { code, message } => {

@@ -54,25 +54,30 @@ pub fn credential(
 }
 
 /// Checks a relay's grant and request (see [`check`]) and answers with the sealed
-/// [`CommunityPage`] after the request's cursor.
+/// [`CommunityPage`] after the request's cursor, and how long the relay asked to wait while
+/// nothing is new (`None` when the page holds something).
 pub fn community_page(
     conn: &Connection,
     server: &SigningKey,
     req: &CommunityPullRequest,
     now: i64,
-) -> Result<Vec<u8>> {
+) -> Result<(Vec<u8>, Option<u32>)> {
     let (grant, pull) = check(conn, req, now)?;
     // The community part is the same for everyone: the scope only names who let it be read.
     let scope = sync_scope(&grant.owner.account);
     let limit = feed::effective_limit(Some(pull.limit));
     let page = feed::pull(conn, &scope, pull.cursor, limit, FeedPart::Community)?;
+    let quiet = page.changes.is_empty().then_some(pull.wait_secs);
     let page = CommunityPage {
         protocol: PROTOCOL_VERSION,
         from_cursor: pull.cursor,
         signed_at: now,
         pull: page,
     };
-    Ok(sync_file::seal(FileKind::CommunityPage, server, &page))
+    Ok((
+        sync_file::seal(FileKind::CommunityPage, server, &page),
+        quiet,
+    ))
 }
 
 /// A grant whose checks passed.

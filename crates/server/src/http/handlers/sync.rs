@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use ed25519_dalek::SigningKey;
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
-use stopover_protocol::relay::{CommunityPullRequest, CredentialResponse};
+use stopover_protocol::relay::{self, CommunityPullRequest, CredentialResponse};
 use stopover_protocol::sync_file::{self, FeedPart, FileKeyRequest, FileKeyResponse};
 use stopover_protocol::{
     MAX_OPS_PER_PUSH, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
@@ -331,9 +331,21 @@ pub async fn relay_community(
     ApiJson(req): ApiJson<CommunityPullRequest>,
 ) -> Result<Response> {
     let key = signing_key(&state).await?;
-    let page = state
-        .db
-        .read(move |conn| community::community_page(conn, &key, &req, unix_now()))
-        .await?;
-    Ok(octet_stream(page))
+    let started = tokio::time::Instant::now();
+    loop {
+        let (key, req) = (key.clone(), req.clone());
+        let (page, quiet) = state
+            .db
+            .read(move |conn| community::community_page(conn, &key, &req, unix_now()))
+            .await?;
+        // Nothing new: hold the answer (long poll) up to the wait the relay asked for, looking
+        // again each second, so news reaches it at once and a quiet forum costs little.
+        let wait = quiet.map_or(0, |w| w.min(relay::MAX_COMMUNITY_WAIT_SECS));
+        if started.elapsed() + std::time::Duration::from_secs(1)
+            > std::time::Duration::from_secs(u64::from(wait))
+        {
+            return Ok(octet_stream(page));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }

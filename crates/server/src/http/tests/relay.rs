@@ -106,11 +106,16 @@ fn op(n: u32, entity: &str) -> Operation {
 }
 
 fn relay_request(relay: &SigningKey, cursor: u64, written_at: i64) -> String {
+    waiting_request(relay, cursor, written_at, 0)
+}
+
+fn waiting_request(relay: &SigningKey, cursor: u64, written_at: i64, wait_secs: u32) -> String {
     let pull = CommunityPull {
         protocol: PROTOCOL_VERSION,
         cursor,
         limit: 100,
         written_at,
+        wait_secs,
     };
     relay::encode(&sync_file::seal(FileKind::CommunityPull, relay, &pull))
 }
@@ -471,6 +476,85 @@ async fn a_granted_relay_gets_the_community_page_signed_by_the_server() {
         .unwrap();
     assert!(next.pull.changes.is_empty());
     assert_eq!(next.from_cursor, page.pull.cursor);
+}
+
+/// A relay asking to wait is answered at once when something is new, as soon as something
+/// comes while it waits, and with an empty page once the wait is over.
+#[tokio::test]
+async fn a_waiting_community_pull_answers_news_at_once_and_quiet_after_the_wait() {
+    let s = TestServer::new().await;
+    s.user("amina", Role::Nfp, Some("KE")).await;
+    let laptop = device(&s, "amina").await;
+    let relay_key = SigningKey::from_bytes(&[5; 32]);
+    community_post(&s, "p1").await;
+    let now = unix_now();
+    let grant = laptop.grant(&relay_key, now + 3600);
+    let server = server_key(&s).await;
+    let open = |bytes: &[u8]| -> CommunityPage {
+        sync_file::envelope(bytes, FileKind::CommunityPage)
+            .unwrap()
+            .open(&server)
+            .unwrap()
+    };
+
+    let started = std::time::Instant::now();
+    let (_, bytes, _) = community(&s, grant.clone(), waiting_request(&relay_key, 0, now, 20)).await;
+    let first = open(&bytes);
+    assert_eq!(first.pull.changes.len(), 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "news is not held"
+    );
+
+    // Nothing new for 2 s: an empty page after about 2 s.
+    let started = std::time::Instant::now();
+    let (_, bytes, _) = community(
+        &s,
+        grant.clone(),
+        waiting_request(&relay_key, first.pull.cursor, now, 2),
+    )
+    .await;
+    assert!(open(&bytes).pull.changes.is_empty());
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(1000) && took < std::time::Duration::from_secs(4),
+        "{took:?}"
+    );
+
+    // A post arrives while the relay waits: it comes within a second or so, not after the wait.
+    let writer = {
+        let s = s.state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+            s.db.write(|c| {
+                crate::records::feed::write_server_record(
+                    c,
+                    crate::auth::policy::COMMUNITY_KEY,
+                    "forum_post",
+                    "p2",
+                    "body",
+                    &json!("news"),
+                )
+            })
+            .await
+            .unwrap();
+        })
+    };
+    let started = std::time::Instant::now();
+    let (_, bytes, _) = community(
+        &s,
+        grant,
+        waiting_request(&relay_key, first.pull.cursor, now, 20),
+    )
+    .await;
+    writer.await.unwrap();
+    let news = open(&bytes);
+    assert_eq!(news.pull.changes.len(), 1, "the new post");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
