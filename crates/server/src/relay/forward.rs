@@ -53,8 +53,18 @@ async fn ensure_server_key(relay: &Relay) -> bool {
     }
 }
 
-/// Takes held pushes to the server, oldest first, one at a time (the uplink is the narrow
-/// part: one transfer at a time gets each through soonest).
+/// Laptops whose pushes travel upstream at once: enough to keep a long, thin uplink busy
+/// through its round trips, few enough that each push still gets a fair share of it.
+const FORWARDS_AT_ONCE: usize = 4;
+
+/// How one forward ended, for the loop's pacing.
+enum Forwarded {
+    Done,
+    Later(Option<Duration>),
+}
+
+/// Takes held pushes to the server, oldest first, a few laptops at a time (each laptop's in
+/// order).
 pub async fn pushes(relay: Relay) {
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -63,58 +73,76 @@ pub async fn pushes(relay: Relay) {
             backoff = longer(backoff);
             continue;
         }
-        let next = match relay.db(|c| store::next_held(c)).await {
-            Ok(next) => next,
+        let batch = match relay.db(|c| store::next_held(c, FORWARDS_AT_ONCE)).await {
+            Ok(batch) => batch,
             Err(e) => {
                 tracing::error!(error = %e, "relay: reading held pushes failed");
                 tokio::time::sleep(MAX_BACKOFF).await;
                 continue;
             }
         };
-        let Some(held) = next else {
+        if batch.is_empty() {
             let wait = relay.inner.config.poll;
             let _ = tokio::time::timeout(wait, relay.inner.pushes_waiting.notified()).await;
             continue;
-        };
-        match relay.inner.server.forward(held.file).await {
-            Upstream::Answered(reply) => {
-                let Some(op_ids) = reply_answers(&relay, &reply, &held.device_id) else {
-                    tracing::warn!(device = %held.device_id, "relay: the server's reply does not verify; trying again");
-                    relay.contact(false).await;
-                    tokio::time::sleep(backoff).await;
-                    backoff = longer(backoff);
-                    continue;
-                };
-                let (id, device) = (held.id, held.device_id.clone());
-                let stored = relay
-                    .db(move |c| store::answered(c, id, &device, &reply, &op_ids, unix_now()))
-                    .await;
-                if let Err(e) = stored {
-                    tracing::error!(error = %e, "relay: keeping a reply failed");
-                    tokio::time::sleep(backoff).await;
-                    continue;
-                }
-                relay.contact(true).await;
-                backoff = FIRST_BACKOFF;
-                relay.inner.answered.notify_waiters();
-                // A push may have made community news (a post, its meta).
-                relay.inner.community_waiting.notify_one();
-            }
-            Upstream::Refused { code, message } => {
-                tracing::info!(device = %held.device_id, %code, "relay: the server refused a push");
-                let (id, device) = (held.id, held.device_id.clone());
-                let _ = relay
-                    .db(move |c| store::refused(c, id, &device, &code, &message, unix_now()))
-                    .await;
-                relay.contact(true).await;
-                relay.inner.answered.notify_waiters();
-            }
-            Upstream::Later { why, retry_after } => {
-                tracing::info!(%why, "relay: the server is not reachable; the push stays held");
-                relay.contact(false).await;
-                tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
+        }
+        let mut forwards = tokio::task::JoinSet::new();
+        for held in batch {
+            let relay = relay.clone();
+            forwards.spawn(async move { forward_one(&relay, held).await });
+        }
+        let outcomes: Vec<Forwarded> = forwards.join_all().await;
+        let later = outcomes.iter().find_map(|o| match o {
+            Forwarded::Later(retry) => Some(*retry),
+            Forwarded::Done => None,
+        });
+        match later {
+            None => backoff = FIRST_BACKOFF,
+            Some(retry) => {
+                tokio::time::sleep(retry.unwrap_or(backoff).min(MAX_BACKOFF)).await;
                 backoff = longer(backoff);
             }
+        }
+    }
+}
+
+/// Forwards one held push and keeps what the server said.
+async fn forward_one(relay: &Relay, held: store::Held) -> Forwarded {
+    match relay.inner.server.forward(held.file).await {
+        Upstream::Answered(reply) => {
+            let Some(op_ids) = reply_answers(relay, &reply, &held.device_id) else {
+                tracing::warn!(device = %held.device_id, "relay: the server's reply does not verify; trying again");
+                relay.contact(false).await;
+                return Forwarded::Later(None);
+            };
+            let (id, device) = (held.id, held.device_id.clone());
+            let stored = relay
+                .db(move |c| store::answered(c, id, &device, &reply, &op_ids, unix_now()))
+                .await;
+            if let Err(e) = stored {
+                tracing::error!(error = %e, "relay: keeping a reply failed");
+                return Forwarded::Later(None);
+            }
+            relay.contact(true).await;
+            relay.inner.answered.notify_waiters();
+            // A push may have made community news (a post, its meta).
+            relay.inner.community_waiting.notify_one();
+            Forwarded::Done
+        }
+        Upstream::Refused { code, message } => {
+            tracing::info!(device = %held.device_id, %code, "relay: the server refused a push");
+            let (id, device) = (held.id, held.device_id.clone());
+            let _ = relay
+                .db(move |c| store::refused(c, id, &device, &code, &message, unix_now()))
+                .await;
+            relay.contact(true).await;
+            relay.inner.answered.notify_waiters();
+            Forwarded::Done
+        }
+        Upstream::Later { why, retry_after } => {
+            tracing::info!(%why, "relay: the server is not reachable; the push stays held");
+            relay.contact(false).await;
+            Forwarded::Later(retry_after)
         }
     }
 }

@@ -25,6 +25,10 @@ use super::error::RelayError;
 use super::{Relay, check, store};
 use crate::db::unix_now;
 
+/// A laptop with nothing new to send gets its private changes (its account's and country's,
+/// e.g. a colleague's answers) fetched again once its last answer is this old.
+const PRIVATE_FRESH_SECS: i64 = 60;
+
 /// Largest round a laptop sends: a sync file's worth of operations, in base64.
 const MAX_ROUND_BYTES: usize = 48 * 1024 * 1024;
 
@@ -86,13 +90,20 @@ async fn sync(
     let device = round.device_id.clone();
     let (file, ids) = (round.changes_file, round.op_ids.clone());
     let community_cursor = req.community_cursor;
-    relay
+    let held = relay
         .db(move |c| {
             store::note_laptop_cursor(c, community_cursor)?;
-            store::hold(c, &device, &file, &ids, now)
+            // Nothing new to send and a fresh answer at hand: the uplink is spared.
+            let needed = store::needs_server(c, &device, &ids, now, PRIVATE_FRESH_SECS)?;
+            if needed {
+                store::hold(c, &device, &file, &ids, now)?;
+            }
+            Ok(needed)
         })
         .await?;
-    relay.inner.pushes_waiting.notify_one();
+    if held {
+        relay.inner.pushes_waiting.notify_one();
+    }
 
     // On a working uplink the answer comes within the round; otherwise the laptop sees its
     // operations as held, and the next round brings the answer.

@@ -97,9 +97,10 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
 pub const SERVER_KEY: &str = "server_key";
 pub const LAST_CONTACT: &str = "last_contact";
 
-/// Keeps a laptop's push until the server answers it. An older push of the same laptop whose
-/// operations this one all carries again is dropped: the laptop resends what is unanswered,
-/// so forwarding the newest is enough and the uplink carries each operation once.
+/// Keeps a laptop's push until the server answers it; returns the held push that will carry
+/// it. The laptop resends what it has not heard back about, so the uplink carries each
+/// operation once: a push whose operations an already held one all carries is not kept again,
+/// and an older push whose operations this one all carries is dropped.
 pub fn hold(
     conn: &mut Connection,
     device_id: &str,
@@ -108,13 +109,24 @@ pub fn hold(
     now: i64,
 ) -> Result<i64> {
     let tx = conn.transaction()?;
-    let older: Vec<(i64, String)> = {
+    let older: Vec<(i64, Vec<String>)> = {
         let mut stmt = tx.prepare("SELECT id, op_ids FROM held WHERE device_id = ?1")?;
-        stmt.query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        stmt.query_map([device_id], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?
+            .map(|row| {
+                let (id, ids) = row?;
+                Ok((id, serde_json::from_str(&ids).unwrap_or_default()))
+            })
             .collect::<rusqlite::Result<_>>()?
     };
-    for (id, ids) in older {
-        let ids: Vec<String> = serde_json::from_str(&ids)?;
+    // A push already held (perhaps on its way upstream) that carries every operation of this
+    // one answers it too: the laptop resent what it had not heard back about.
+    if let Some((id, _)) = older
+        .iter()
+        .find(|(_, ids)| op_ids.iter().all(|i| ids.contains(i)))
+    {
+        return Ok(*id);
+    }
+    for (id, ids) in &older {
         if ids.iter().all(|i| op_ids.contains(i)) {
             tx.execute("DELETE FROM held WHERE id = ?1", [id])?;
         }
@@ -135,21 +147,46 @@ pub struct Held {
     pub file: Vec<u8>,
 }
 
-/// The oldest waiting push.
-pub fn next_held(conn: &Connection) -> Result<Option<Held>> {
-    Ok(conn
+/// The oldest waiting push of up to `n` laptops (one each: a laptop's pushes go in order).
+pub fn next_held(conn: &Connection, n: usize) -> Result<Vec<Held>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, device_id, file FROM held
+         WHERE id IN (SELECT min(id) FROM held GROUP BY device_id)
+         ORDER BY id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([n as i64], |r| {
+        Ok(Held {
+            id: r.get(0)?,
+            device_id: r.get(1)?,
+            file: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// True when a laptop's round needs the server: it carries an operation the server has not
+/// answered yet, or the laptop's newest reply is older than `fresh_secs` (its private changes
+/// are fetched again), or the server has never answered it. Otherwise the relay answers from
+/// what it holds and the uplink is spared.
+pub fn needs_server(
+    conn: &Connection,
+    device_id: &str,
+    op_ids: &[String],
+    now: i64,
+    fresh_secs: i64,
+) -> Result<bool> {
+    let row: Option<(String, i64)> = conn
         .query_row(
-            "SELECT id, device_id, file FROM held ORDER BY id LIMIT 1",
-            [],
-            |r| {
-                Ok(Held {
-                    id: r.get(0)?,
-                    device_id: r.get(1)?,
-                    file: r.get(2)?,
-                })
-            },
+            "SELECT op_ids, received_at FROM reply WHERE device_id = ?1",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()?)
+        .optional()?;
+    let Some((answered, at)) = row else {
+        return Ok(true);
+    };
+    let answered: Vec<String> = serde_json::from_str(&answered)?;
+    Ok(now - at >= fresh_secs || op_ids.iter().any(|id| !answered.contains(id)))
 }
 
 pub fn held_count(conn: &Connection) -> Result<u32> {
@@ -380,7 +417,15 @@ mod tests {
         // A third that dropped "a" (answered meanwhile) keeps the second: it still carries b.
         hold(&mut c, "d1", b"three", &ids(&["c"]), 3).unwrap();
         assert_eq!(held_count(&c).unwrap(), 3);
-        let first = next_held(&c).unwrap().unwrap();
+        // Resent before the answer came (or with nothing new at all): nothing more is kept.
+        let two = hold(&mut c, "d1", b"two again", &ids(&["b", "a"]), 4).unwrap();
+        hold(&mut c, "d1", b"empty", &[], 4).unwrap();
+        assert_eq!(held_count(&c).unwrap(), 3);
+        assert_eq!(
+            two,
+            hold(&mut c, "d1", b"a alone", &ids(&["a"]), 4).unwrap()
+        );
+        let first = next_held(&c, 1).unwrap().remove(0);
         assert_eq!(
             (first.device_id.as_str(), first.file.as_slice()),
             ("d2", &b"other"[..])
@@ -388,10 +433,10 @@ mod tests {
         answered(&mut c, first.id, "d2", b"reply", &ids(&["x"]), 4).unwrap();
         assert!(!device_waits(&c, "d2").unwrap());
         assert_eq!(reply(&c, "d2").unwrap().unwrap().1, ids(&["x"]));
-        let next = next_held(&c).unwrap().unwrap();
+        let next = next_held(&c, 1).unwrap().remove(0);
         assert_eq!(next.file, b"two");
         refused(&mut c, next.id, "d1", "token_revoked", "revoked", 5).unwrap();
-        assert_eq!(next_held(&c).unwrap().unwrap().file, b"three");
+        assert_eq!(next_held(&c, 1).unwrap()[0].file, b"three");
         assert_eq!(refusal(&c, "d1").unwrap().unwrap().0, "token_revoked");
     }
 
