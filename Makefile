@@ -81,7 +81,7 @@ test-rust: build
 test-e2e: build deps-driver
 	$(HEADLESS) cargo test -p stopover-core keyring_store -- --ignored
 	$(HEADLESS) cargo test -p stopover-tests --test e2e_reading --test e2e_damaged --test e2e_sync --test e2e_reports --test e2e_forum \
-		--test e2e_report_input --test e2e_attachments --test e2e_account --test e2e_report_disk_full --test e2e_report_dates --test single_instance -- --ignored --test-threads=1
+		--test e2e_report_input --test e2e_attachments --test e2e_account --test e2e_report_disk_full --test e2e_report_dates --test e2e_relay --test single_instance -- --ignored --test-threads=1
 	# The Secretariat's console in headless Chromium (no display needed), bounded in time.
 	timeout 900 cargo test -p stopover-tests --test e2e_console -- --ignored --test-threads=1
 

@@ -33,6 +33,8 @@ const EDIT_DEBOUNCE: Duration = Duration::from_secs(2);
 /// How often to look for news from the server when nothing else happens (jittered ±50%,
 /// so fifty laptops at one workshop do not ask in the same second).
 const IDLE_PERIOD: Duration = Duration::from_secs(120);
+/// How soon a round follows one that left changes waiting at a workshop relay.
+const HELD_AT_RELAY_PERIOD: Duration = Duration::from_secs(15);
 /// How often a sync round also asks for a newer content pack (and at the first round after
 /// start). Packs are published a few times a year; asking every round would add a second
 /// exchange to each (0.6 s on a 300 ms link) for nothing.
@@ -284,6 +286,15 @@ impl SyncService {
                     // More waits at the relay and the last answer brought some: go on soon.
                     if report.more && report.pulled + report.community_pages > 0 {
                         self.wake();
+                    } else if report.held > 0 {
+                        // Changes wait at the relay for the server: ask again soon (a LAN
+                        // round; the relay spares the uplink), so they show as sent soon after
+                        // the server answers.
+                        let service = Arc::clone(self);
+                        tauri::async_runtime::spawn(async move {
+                            tokio::time::sleep(sync::jittered(HELD_AT_RELAY_PERIOD)).await;
+                            service.wake();
+                        });
                     }
                     Ok(())
                 }

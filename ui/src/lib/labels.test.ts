@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordKind, Subject } from './api';
+import type { RecordKind, Subject, SyncStatus } from './api';
 import { setLang } from './i18n/index.svelte';
-import { describeConflict, describeOperation } from './labels';
+import { describeConflict, describeOperation, isAllAtRelay, syncStateLabel } from './labels';
 
 const subject = (kind: RecordKind, title: string, detail?: string): Subject => ({ kind, title, detail });
 
@@ -50,5 +50,48 @@ describe('changes in words', () => {
     expect(
       describeOperation({ kind: 'forum_post', field: 'hidden', subject: subject('forum_post', 'Credentials'), value: true }),
     ).toBe('Credentials');
+  });
+});
+
+describe('the header while changes wait at a workshop relay', () => {
+  afterEach(() => setLang('en'));
+
+  const status = (waiting: number, held: number, files = 0): SyncStatus => ({
+    state: 'waiting',
+    server: 'https://ecommunity.example.org',
+    account: 'amina',
+    waiting,
+    conflicts: 0,
+    rejected: 0,
+    last_sync: null,
+    last_error: null,
+    next_attempt: null,
+    progress: null,
+    sign_in_required: false,
+    clock_skew_secs: null,
+    files_waiting: files,
+    files_refused: 0,
+    uploads: null,
+    relay: {
+      address: 'http://192.168.1.20:8787',
+      heard_at: null,
+      uplink_reachable: false,
+      last_contact: null,
+      community_signed_at: null,
+      held,
+      credential_expires_at: null,
+    },
+  });
+
+  it('says "at the relay" only when every waiting change is there', () => {
+    expect(syncStateLabel(status(2, 2))).toBe('2 at the relay');
+    expect(isAllAtRelay(status(2, 2))).toBe(true);
+    expect(syncStateLabel(status(3, 2))).toBe('3 waiting');
+    expect(syncStateLabel(status(2, 2, 1))).toBe('3 waiting');
+    expect(syncStateLabel({ ...status(1, 0), relay: null })).toBe('1 waiting');
+    setLang('fr');
+    expect(syncStateLabel(status(1, 1))).toBe('1 au relais');
+    setLang('es');
+    expect(syncStateLabel(status(2, 2))).toBe('2 en el relé');
   });
 });

@@ -94,6 +94,12 @@ export function relativeTime(iso: string, now: number): string {
 }
 
 /** The sync indicator's words for a status ("Up to date", "3 waiting", "Syncing… 3/10"). */
+/** True when every waiting change is held at a workshop relay (the server has not answered). */
+export function isAllAtRelay(status: SyncStatus): boolean {
+  const held = status.relay?.held ?? 0;
+  return held > 0 && held === status.waiting && status.files_waiting === 0;
+}
+
 export function syncStateLabel(status: SyncStatus): string {
   switch (status.state) {
     case 'syncing': {
@@ -101,6 +107,8 @@ export function syncStateLabel(status: SyncStatus): string {
       return p && p.total > 0 ? t('sync.state.syncingProgress', { done: p.done, total: p.total }) : t('sync.state.syncing');
     }
     case 'waiting':
+      // Everything waiting is safe at a workshop relay: say so, not just "waiting".
+      if (isAllAtRelay(status)) return tn('sync.state.atRelay', status.waiting);
       return tn('sync.state.waiting', status.waiting + status.files_waiting);
     case 'signed_out':
     case 'offline':
