@@ -20,7 +20,7 @@ use stopover_core::reports::{Draft, DraftSummary, ExportFormat};
 use stopover_core::store::recovery::{BackupInfo, RecoveryReport, RestoreReport};
 use stopover_core::sync::attachments::AttachmentLimits;
 use stopover_core::sync::{
-    BandwidthSettings, BandwidthUsage, PendingOperation, RejectedOperation, Resolution,
+    BandwidthSettings, BandwidthUsage, FoundRelay, PendingOperation, RejectedOperation, Resolution,
     SyncConflict, SyncFileLoaded,
 };
 use stopover_core::user::feedback::Feedback;
@@ -144,6 +144,7 @@ pub fn export(dir: &Path) -> Result<Vec<String>, String> {
         SavedSyncFile,
         SyncFileLoaded,
         BandwidthUsage,
+        FoundRelay,
         // errors
         CommandError,
         ErrorCode,

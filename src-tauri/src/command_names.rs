@@ -32,6 +32,7 @@ pub const COMMANDS: &[&str] = &[
     "set_bandwidth_settings",
     "allow_deferred_traffic",
     "use_relay",
+    "find_relays",
     "clear_relay",
     "network_changed",
     "list_outbox",

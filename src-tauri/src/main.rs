@@ -87,6 +87,7 @@ fn main() {
             commands::sync_files::set_bandwidth_settings,
             commands::sync_files::allow_deferred_traffic,
             commands::sync::use_relay,
+            commands::sync::find_relays,
             commands::sync::clear_relay,
             commands::sync::network_changed,
             commands::sync::list_outbox,

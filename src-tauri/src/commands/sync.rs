@@ -1,6 +1,8 @@
 //! Signing in to the e-community server and syncing.
 
-use stopover_core::sync::{self, PendingOperation, RejectedOperation, Resolution, SyncConflict};
+use stopover_core::sync::{
+    self, FoundRelay, PendingOperation, RejectedOperation, Resolution, SyncConflict,
+};
 use tauri::State;
 
 use stopover_core::RecordKind;
@@ -132,6 +134,17 @@ pub async fn use_relay(
         .await
         .map_err(join_error)?
 }
+
+/// "Find a relay on this network": browses the LAN a few seconds for workshop relays (those of
+/// this device's server first). Finding one only offers its address; `use_relay` checks it.
+#[tauri::command]
+pub async fn find_relays(sync: State<'_, SyncHandle>) -> CommandResult<Vec<FoundRelay>> {
+    let service = sync.get()?;
+    Ok(sync::discover_relays(service.core(), RELAY_SEARCH).await?)
+}
+
+/// How long "Find a relay" listens: a relay on the LAN answers within a second.
+const RELAY_SEARCH: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// "Sync directly": forgets the relay; the next round goes to the server.
 #[tauri::command]

@@ -9,6 +9,7 @@ import type {
   BandwidthUsage,
   ErrorReport,
   Feedback,
+  FoundRelay,
   ItemKind,
   ItemSummary,
   Lang,
@@ -104,6 +105,8 @@ export const api = {
   loadSyncReply: (bytes: number[]) => invoke<SyncFileLoaded>('load_sync_reply', { bytes }),
   /** "Sync through this relay": checks the workshop relay at `address`, keeps it, syncs through it. */
   useRelay: (address: string) => invoke<SyncStatus>('use_relay', { address }),
+  /** "Find a relay on this network": a few seconds' search of the LAN; this device's server's relays first. */
+  findRelays: () => invoke<FoundRelay[]>('find_relays'),
   /** "Sync directly": forgets the relay; the next round goes to the server. */
   clearRelay: () => invoke<SyncStatus>('clear_relay'),
   bandwidthUsage: () => invoke<BandwidthUsage>('bandwidth_usage'),

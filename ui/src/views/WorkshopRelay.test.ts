@@ -2,7 +2,7 @@ import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../App.svelte';
-import type { RelayStatus, SyncStatus } from '../lib/api';
+import type { FoundRelay, RelayStatus, SyncStatus } from '../lib/api';
 import { setLang } from '../lib/i18n/index.svelte';
 import { emitSyncStatus, goTo, mockBackend, readyStatus, syncStatus, type Reply } from '../test/backend';
 
@@ -150,6 +150,126 @@ describe('Workshop relay', () => {
       const { unmount } = render(App);
       await waitFor(() => expect(screen.getByTestId('relay-status').textContent).toBe(status));
       expect(screen.getByTestId('relay-held').textContent).toBe(held);
+      unmount();
+    }
+    setLang('en');
+  });
+});
+
+describe('Finding a relay on the network', () => {
+  const ours: FoundRelay = {
+    address: 'http://192.168.1.20:8787',
+    name: 'Stopover relay on trainer-laptop',
+    upstream: 'https://ecommunity.example.org',
+    same_server: true,
+  };
+  const theirs: FoundRelay = {
+    address: 'http://192.168.1.31:8787',
+    name: 'Stopover relay on other-room',
+    upstream: 'https://other.example.org',
+    same_server: false,
+  };
+
+  it('searches, lists what it found (this server’s relay first, another server’s marked), and picking fills the address', async () => {
+    let answer: (found: FoundRelay[]) => void = () => {};
+    const { backend, user } = await open({
+      find_relays: () => new Promise<FoundRelay[]>((resolve) => (answer = resolve)),
+      use_relay: signedIn({ relay: relay() }),
+    });
+    const find = screen.getByTestId('relay-find') as HTMLButtonElement;
+    expect(find.textContent?.trim()).toBe('Find a relay on this network');
+    await user.click(find);
+    await waitFor(() => expect(find.textContent?.trim()).toBe('Searching this network…'));
+    expect(find.disabled).toBe(true);
+    expect(find.getAttribute('aria-busy')).toBe('true');
+    answer([ours, theirs]);
+    const items = await screen.findAllByTestId('relay-found');
+    expect(find.disabled).toBe(false);
+    expect(items).toHaveLength(2);
+    expect(items[0].textContent).toContain('Stopover relay on trainer-laptop');
+    expect(items[0].textContent).toContain('192.168.1.20:8787');
+    expect(items[0].textContent).not.toContain('http://');
+    expect(items[0].querySelector('[data-testid="relay-found-other"]')).toBeNull();
+    expect(items[1].getAttribute('data-same-server')).toBe('false');
+    expect(items[1].querySelector('[data-testid="relay-found-other"]')?.textContent?.trim()).toBe(
+      'Forwards to another e-community server (https://other.example.org), not yours.',
+    );
+    expect(backend.argsOf('find_relays')).toEqual([{}]);
+
+    // Picking fills the field and sets nothing: "Sync through this relay" checks it.
+    await user.click(items[0].querySelector('button')!);
+    const field = screen.getByTestId('relay-address') as HTMLInputElement;
+    expect(field.value).toBe('192.168.1.20:8787');
+    expect(document.activeElement).toBe(field);
+    expect(backend.argsOf('use_relay')).toEqual([]);
+    await user.click(screen.getByTestId('relay-use'));
+    await waitFor(() => expect(backend.argsOf('use_relay')).toEqual([{ address: '192.168.1.20:8787' }]));
+  });
+
+  it('a relay that does not say its server is marked too', async () => {
+    const { user } = await open({ find_relays: [{ ...theirs, upstream: null }] });
+    await user.click(screen.getByTestId('relay-find'));
+    const [item] = await screen.findAllByTestId('relay-found');
+    expect(item.querySelector('[data-testid="relay-found-other"]')?.textContent?.trim()).toBe(
+      'Does not say which e-community server it forwards to.',
+    );
+  });
+
+  it('none found: says so and that the address can be typed; what was typed stays', async () => {
+    const { user } = await open({ find_relays: [] });
+    await user.type(screen.getByTestId('relay-address'), '10.0.0.9:87');
+    await user.click(screen.getByTestId('relay-find'));
+    expect((await screen.findByTestId('relay-none')).textContent).toBe(
+      'No relay answered on this network. Some wifi networks block this search: type the address the trainer gave you.',
+    );
+    expect(screen.queryAllByTestId('relay-found')).toHaveLength(0);
+    expect((screen.getByTestId('relay-address') as HTMLInputElement).value).toBe('10.0.0.9:87');
+  });
+
+  it('a search that cannot run says to type the address; searching again clears it', async () => {
+    let calls = 0;
+    const { user } = await open({
+      find_relays: () => (++calls === 1 ? Promise.reject({ code: 'network', params: {}, message: 'no interface' }) : [ours]),
+    });
+    await user.click(screen.getByTestId('relay-find'));
+    expect((await screen.findByTestId('relay-find-failed')).textContent).toBe(
+      'This laptop could not search the network. Type the address the trainer gave you instead.',
+    );
+    await user.click(screen.getByTestId('relay-find'));
+    expect(await screen.findAllByTestId('relay-found')).toHaveLength(1);
+    expect(screen.queryByTestId('relay-find-failed')).toBeNull();
+  });
+
+  it('speaks French and Spanish', async () => {
+    for (const [lang, button, none, other] of [
+      [
+        'fr',
+        'Chercher un relais sur ce réseau',
+        'Aucun relais n’a répondu sur ce réseau. Certains réseaux wifi bloquent cette recherche : saisissez l’adresse donnée par le formateur.',
+        'Transmet à un autre serveur (https://other.example.org) que celui de votre e-communauté.',
+      ],
+      [
+        'es',
+        'Buscar un relé en esta red',
+        'Ningún relé respondió en esta red. Algunas redes wifi bloquean esta búsqueda: escriba la dirección que le dio el formador.',
+        'Transmite a otro servidor (https://other.example.org), no al de su e-community.',
+      ],
+    ] as const) {
+      goTo('#/sync');
+      let calls = 0;
+      mockBackend({
+        app_status: { ...readyStatus, language: lang },
+        sync_status: signedIn(),
+        find_relays: () => (++calls === 1 ? [] : [theirs]),
+      });
+      const user = userEvent.setup();
+      const { unmount } = render(App);
+      const find = await screen.findByTestId('relay-find');
+      await waitFor(() => expect(find.textContent?.trim()).toBe(button));
+      await user.click(find);
+      expect((await screen.findByTestId('relay-none')).textContent).toBe(none);
+      await user.click(find);
+      expect((await screen.findByTestId('relay-found-other')).textContent?.trim()).toBe(other);
       unmount();
     }
     setLang('en');

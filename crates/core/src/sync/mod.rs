@@ -79,6 +79,7 @@ pub mod meter;
 pub mod outbox;
 mod pull;
 pub mod relay;
+mod relay_discovery;
 pub(crate) mod state;
 
 pub use account::{
@@ -108,6 +109,7 @@ pub use relay::{
     RelayRoundReport, RelayStatus, check_relay, ensure_credential, normalize_relay_url, relay_url,
     set_relay, sync_through_relay, use_relay,
 };
+pub use relay_discovery::{FoundRelay, discover_relays};
 pub use state::{SyncStatus, community_cursor, is_configured, pull_cursor, server_url, status};
 
 use crate::{Error, Result};

@@ -27,6 +27,7 @@ export type { ExportedFile } from './ExportedFile';
 export type { Feedback } from './Feedback';
 export type { FileState } from './FileState';
 export type { FormSummary } from './FormSummary';
+export type { FoundRelay } from './FoundRelay';
 export type { HomeNotice } from './HomeNotice';
 export type { Issue } from './Issue';
 export type { IssueKind } from './IssueKind';
