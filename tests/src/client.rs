@@ -376,3 +376,23 @@ pub async fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> b
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Runs the `sync-client` binary (a laptop: the real stopover-core and its SQLite file in
+/// `dir`) to the end; its stdout, or what it said on stderr when it failed.
+pub fn sync_client(dir: &std::path::Path, args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new(crate::workspace_binary("sync-client"))
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "sync-client {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}

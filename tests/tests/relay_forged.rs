@@ -6,7 +6,6 @@
 //! skipped part, stops at the gap; through the honest relay it then syncs in full.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,23 +17,9 @@ use serde_json::{Value, json};
 use stopover_protocol::relay::{self, RelaySyncResponse};
 use stopover_protocol::{EntityRef, Operation};
 use stopover_tests::api::{Api, new_op_id};
+use stopover_tests::client::sync_client as run;
 use stopover_tests::relay::Relay;
 use stopover_tests::server::{NewUser, Server};
-
-const SYNC_CLIENT: &str = env!("CARGO_BIN_EXE_sync-client");
-
-fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(SYNC_CLIENT)
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
 
 /// How the forging relay alters the honest relay's answers.
 #[derive(Clone, Copy, PartialEq, Debug)]

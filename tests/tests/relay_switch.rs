@@ -6,34 +6,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use stopover_protocol::{EntityRef, Operation};
 use stopover_tests::api::{Api, new_op_id};
+use stopover_tests::client::sync_client as run;
 use stopover_tests::relay::Relay;
 use stopover_tests::server::{NewUser, Server};
-
-const SYNC_CLIENT: &str = env!("CARGO_BIN_EXE_sync-client");
-
-fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(SYNC_CLIENT)
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "sync-client {} failed ({}): {}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
 
 /// Posts `count` forum posts as the trainer (community changes).
 fn post(server: &Server, poster: &NewUser, from: usize, count: usize) {

@@ -32,12 +32,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use stopover_protocol::{EntityRef, Operation};
 use stopover_tests::api::{Api, new_op_id};
+use stopover_tests::client::sync_client as run;
 use stopover_tests::load::env_or;
 use stopover_tests::proxy::{Fault, Proxy};
 use stopover_tests::relay::Relay;
 use stopover_tests::server::{NewUser, Server};
 
-const SYNC_CLIENT: &str = env!("CARGO_BIN_EXE_sync-client");
 /// The venue's uplink: 256 kbit/s shared, 600 ms one way.
 const UPLINK: Fault = Fault::SharedLink {
     bytes_per_sec: 32_000,
@@ -54,24 +54,6 @@ struct Laptop {
     dir: PathBuf,
     /// The last value saved per `<list>/<step> <field>`, from the client's own output.
     saved: BTreeMap<String, Value>,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(SYNC_CLIENT)
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "sync-client {} failed ({}): {}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
 
 /// Runs `f` over `items`, `AT_ONCE` at a time, on plain threads (each item starts processes).

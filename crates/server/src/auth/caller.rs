@@ -8,7 +8,6 @@ use crate::accounts::AccountRow;
 use crate::auth::{devices, token};
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use stopover_protocol::AccountStatus;
 
 /// A signed-in, approved account and the device it signed in from.
 pub struct Caller {
@@ -35,16 +34,10 @@ impl FromRequestParts<AppState> for Caller {
             .read(move |c| devices::find_by_token(c, &hash))
             .await?
             .ok_or(Error::Unauthenticated)?;
-        if owner.revoked {
-            return Err(Error::TokenRevoked);
-        }
-        match owner.account.status {
-            AccountStatus::Approved => Ok(Caller {
-                account: owner.account,
-                device_id: owner.device_id,
-            }),
-            AccountStatus::Revoked => Err(Error::AccountRevokedToken),
-            AccountStatus::Pending => Err(Error::AccountPending),
-        }
+        owner.check_in_good_standing()?;
+        Ok(Caller {
+            account: owner.account,
+            device_id: owner.device_id,
+        })
     }
 }

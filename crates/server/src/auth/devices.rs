@@ -37,6 +37,21 @@ pub struct TokenOwner {
     pub account: AccountRow,
 }
 
+impl TokenOwner {
+    /// The device is still signed in and its account approved: what a token, a sync file and
+    /// a relay grant all need before anything else.
+    pub fn check_in_good_standing(&self) -> Result<()> {
+        if self.revoked {
+            return Err(Error::TokenRevoked);
+        }
+        match self.account.status {
+            stopover_protocol::AccountStatus::Approved => Ok(()),
+            stopover_protocol::AccountStatus::Revoked => Err(Error::AccountRevokedToken),
+            stopover_protocol::AccountStatus::Pending => Err(Error::AccountPending),
+        }
+    }
+}
+
 pub fn find_by_token(conn: &Connection, token_hash: &[u8; 32]) -> Result<Option<TokenOwner>> {
     find_by(conn, "token_hash", token_hash)
 }

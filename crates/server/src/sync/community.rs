@@ -4,12 +4,12 @@
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension};
+use stopover_protocol::PROTOCOL_VERSION;
 use stopover_protocol::relay::{
     self, COMMUNITY_PULL_SKEW_SECS, CREDENTIAL_DAYS, CommunityPage, CommunityPull,
     CommunityPullRequest, CredentialResponse, DeviceCredential, GRANT_DAYS, RelayGrant,
 };
 use stopover_protocol::sync_file::{self, FeedPart, FileKind};
-use stopover_protocol::{AccountStatus, PROTOCOL_VERSION};
 
 use super::pull as feed;
 use crate::auth::devices;
@@ -113,14 +113,7 @@ pub fn check(
             "it names another device than the one whose key signed it".into(),
         ));
     }
-    if owner.revoked {
-        return Err(Error::TokenRevoked);
-    }
-    match owner.account.status {
-        AccountStatus::Approved => {}
-        AccountStatus::Revoked => return Err(Error::AccountRevokedToken),
-        AccountStatus::Pending => return Err(Error::AccountPending),
-    }
+    owner.check_in_good_standing()?;
     authorize(&owner.account, Action::Sync)?;
     if grant.expires_at <= now {
         return Err(Error::GrantExpired(format!(

@@ -20,7 +20,6 @@ use crate::auth::devices;
 use crate::auth::policy::{Action, authorize, sync_scope};
 use crate::db::unix_now;
 use crate::error::{Error, Result};
-use stopover_protocol::AccountStatus;
 
 /// The server's file key when it was made already (a read-only connection can tell).
 pub fn existing_server_key(conn: &Connection) -> Result<Option<SigningKey>> {
@@ -110,14 +109,7 @@ pub fn check(conn: &Connection, file: &[u8]) -> Result<Checked> {
         // Signed by the key, yet naming another device: not written by Stopover.
         return Err(Error::SyncFile(FileRefusal::Tampered));
     }
-    if owner.revoked {
-        return Err(Error::TokenRevoked);
-    }
-    match owner.account.status {
-        AccountStatus::Approved => {}
-        AccountStatus::Revoked => return Err(Error::AccountRevokedToken),
-        AccountStatus::Pending => return Err(Error::AccountPending),
-    }
+    owner.check_in_good_standing()?;
     authorize(&owner.account, Action::Sync)?;
     if changes.feed == FeedPart::Community {
         // The community part is a relay's to fetch with a grant, never a device file's.
@@ -276,7 +268,7 @@ mod tests {
     use crate::accounts::store::{insert, tests::new_account};
     use crate::sync::push::tests::op;
     use serde_json::json;
-    use stopover_protocol::Role;
+    use stopover_protocol::{AccountStatus, Role};
 
     fn device_key(n: u8) -> SigningKey {
         SigningKey::from_bytes(&[n; 32])
