@@ -61,8 +61,10 @@ fn edit(dir: &Path, seed: u32, saved: &mut BTreeMap<String, Value>) {
     }
 }
 
-/// Relay rounds until nothing waits on the laptop or at the relay and no page is left.
-fn relay_until_done(dir: &Path, relay: &str) -> Value {
+/// Relay rounds until nothing waits on the laptop or at the relay, no page is left and the
+/// laptop holds the `posts` forum posts the server has (the relay hears of news within a
+/// second of it, through its long poll: a round just before that cannot know).
+fn relay_until_done(dir: &Path, relay: &str, posts: u64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = Value::Null;
     while Instant::now() < deadline {
@@ -77,6 +79,7 @@ fn relay_until_done(dir: &Path, relay: &str) -> Value {
                     && last["at_relay"] == 0
                     && last["community_more"] == false
                     && last["report"]["more"] == false
+                    && last["forum_posts"] == posts
                 {
                     return last;
                 }
@@ -116,7 +119,7 @@ fn relay_then_direct_then_relay_loses_nothing_and_duplicates_nothing() {
     // 1. Through the relay.
     post(&server, &poster, 0, 8);
     edit(&dir, 1, &mut saved);
-    let round = relay_until_done(&dir, &relay_url);
+    let round = relay_until_done(&dir, &relay_url, 8);
     assert_eq!(round["forum_posts"], 8, "{round}");
 
     // 2. Directly.
@@ -127,7 +130,7 @@ fn relay_then_direct_then_relay_loses_nothing_and_duplicates_nothing() {
     // 3. Through the relay again.
     post(&server, &poster, 13, 6);
     edit(&dir, 3, &mut saved);
-    let round = relay_until_done(&dir, &relay_url);
+    let round = relay_until_done(&dir, &relay_url, 19);
     assert_eq!(round["forum_posts"], 19, "every post, each once: {round}");
 
     // The laptop holds its last edits, and so does the server, each operation once.

@@ -232,6 +232,7 @@ pub async fn community(relay: Relay) {
                         continue;
                     }
                 }
+                *lock(&relay.inner.caught_up) = !page.pull.more && !joins_backfill;
                 if page.pull.changes.is_empty() && !joins_backfill {
                     // The server held the answer while nothing was new (a long poll); a server
                     // that does not hold it is asked again no sooner than `poll` after.

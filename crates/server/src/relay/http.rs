@@ -145,7 +145,8 @@ async fn sync(
         reply: reply.map(|(file, _)| relay::encode(&file)),
         refused: refusal.map(|(code, message)| RelayRefusal { code, message }),
         community: pages.iter().map(|p| relay::encode(p)).collect(),
-        community_more: more,
+        // More pages here, or the relay has not yet heard how far the server's feed goes.
+        community_more: more || !*super::lock(&relay.inner.caught_up),
         uplink: relay.uplink().await?,
     }))
 }

@@ -64,6 +64,9 @@ struct Inner {
     /// feed. In memory only, like the key it names.
     grant: Mutex<Option<(Vec<u8>, i64)>>,
     reachable: Mutex<bool>,
+    /// The community pages reach what the server held at the relay's last pull (which came
+    /// back with nothing more): until then a laptop is told that more may come.
+    caught_up: Mutex<bool>,
     /// Wakes the forwarder (a push arrived).
     pushes_waiting: Notify,
     /// Wakes the community puller (a grant arrived, a push may have made news).
@@ -112,6 +115,7 @@ impl Relay {
                 server_key: Mutex::new(pinned.or(stored)),
                 grant: Mutex::new(None),
                 reachable: Mutex::new(false),
+                caught_up: Mutex::new(false),
                 pushes_waiting: Notify::new(),
                 community_waiting: Notify::new(),
                 answered: Notify::new(),
