@@ -165,31 +165,6 @@ where
         })
     };
 
-    // Once per sign-in: the key this device signs sync files with (see super::file). A
-    // failure costs nothing but sync files; it is tried again next round.
-    match super::file::ensure_file_key(core, client, token).await {
-        Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
-            report.bytes_sent += t.bytes_sent;
-            report.bytes_received += t.bytes_received;
-            meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)?;
-        }
-        Ok(_) => {}
-        Err(e @ Error::SignInRequired(_)) => return Err(e),
-        Err(e) => tracing::info!(code = %e.code(), error = %e, "sync-file key not registered"),
-    }
-    // The server's pass for workshop relays (see super::relay), renewed before it runs out.
-    // A failure costs nothing but relay use; it is tried again next round.
-    match super::relay::ensure_credential(core, client, token).await {
-        Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
-            report.bytes_sent += t.bytes_sent;
-            report.bytes_received += t.bytes_received;
-            meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)?;
-        }
-        Ok(_) => {}
-        Err(e @ Error::SignInRequired(_)) => return Err(e),
-        Err(e) => tracing::info!(code = %e.code(), error = %e, "no relay credential"),
-    }
-
     let waiting: i64 = core
         .conn()
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
@@ -289,6 +264,30 @@ where
         }
     }
 
+    // Housekeeping once the server has answered this round (a portal or a dead link costs
+    // no extra request, and a round's first request is its push or pull): the key this
+    // device signs sync files with (see super::file), then the server's pass for workshop
+    // relays (see super::relay), which vouches only for a registered key. A failure costs
+    // nothing but sync files or relay use; each is tried again next round.
+    for step in [Housekeeping::FileKey, Housekeeping::RelayCredential] {
+        let done = match step {
+            Housekeeping::FileKey => super::file::ensure_file_key(core, client, token).await,
+            Housekeeping::RelayCredential => {
+                super::relay::ensure_credential(core, client, token).await
+            }
+        };
+        match done {
+            Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
+                report.bytes_sent += t.bytes_sent;
+                report.bytes_received += t.bytes_received;
+                meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)?;
+            }
+            Ok(_) => {}
+            Err(e @ Error::SignInRequired(_)) => return Err(e),
+            Err(e) => tracing::info!(?step, code = %e.code(), error = %e, "not done this round"),
+        }
+    }
+
     progress(
         &report,
         SyncPhase::Done,
@@ -296,6 +295,13 @@ where
         Some(u64::from(report.pushed + report.pulled)),
     );
     Ok(report)
+}
+
+/// What a direct round keeps up besides the exchange itself.
+#[derive(Debug, Clone, Copy)]
+enum Housekeeping {
+    FileKey,
+    RelayCredential,
 }
 
 /// Applies one page and its cursor (one transaction) and counts it.
