@@ -283,6 +283,14 @@ impl SyncService {
             // At a workshop: through the relay on the LAN (the server may be out of reach).
             Some(relay) => match sync::sync_through_relay(&self.core, relay, &token).await {
                 Ok(report) => {
+                    // A newer pack the relay holds: over the LAN, so no waiting for a period.
+                    let pack = match &report.pack {
+                        Some(release) => {
+                            self.update_content_pack_from_relay(relay, &token, release)
+                                .await
+                        }
+                        None => Ok(()),
+                    };
                     // More waits at the relay and the last answer brought some: go on soon.
                     if report.more && report.pulled + report.community_pages > 0 {
                         self.wake();
@@ -296,7 +304,7 @@ impl SyncService {
                             service.wake();
                         });
                     }
-                    Ok(())
+                    pack
                 }
                 Err(e) => Err(e),
             },
@@ -304,7 +312,7 @@ impl SyncService {
                 .await
                 .map(|_| ()),
         };
-        // Content packs come from the server itself: not through a relay.
+        // Through a relay, packs come with its answer (above).
         let pack_due = relay.is_none()
             && self
                 .pack_checked
@@ -460,16 +468,47 @@ impl SyncService {
         else {
             return Ok(());
         };
-        // A pack is the traffic that waits on a metered connection or a spent budget.
-        if sync::meter::defers(&self.core)? {
-            tracing::info!(version = %release.version, "content pack waits: metered connection or budget spent");
+        if self.pack_waits(&release)? {
             return Ok(());
         }
         let keys = content::update::trusted_pack_keys();
+        let installed =
+            content::update::download_and_install(&self.core, client, token, &release, &keys).await;
+        self.content_pack_installed(&release, installed)
+    }
+
+    /// Installs the newer content pack a workshop relay holds (see
+    /// [`sync::pack_from_relay`]), as [`Self::update_content_pack`] does from the server.
+    async fn update_content_pack_from_relay(
+        &self,
+        relay: &str,
+        token: &str,
+        release: &content::PackRelease,
+    ) -> Result<(), Error> {
+        if self.pack_waits(release)? {
+            return Ok(());
+        }
+        let keys = content::update::trusted_pack_keys();
+        let installed = sync::pack_from_relay(&self.core, relay, token, release, &keys).await;
+        self.content_pack_installed(release, installed)
+    }
+
+    /// A pack is the traffic that waits on a metered connection or a spent budget.
+    fn pack_waits(&self, release: &content::PackRelease) -> Result<bool, Error> {
+        let waits = sync::meter::defers(&self.core)?;
+        if waits {
+            tracing::info!(version = %release.version, "content pack waits: metered connection or budget spent");
+        }
+        Ok(waits)
+    }
+
+    fn content_pack_installed(
+        &self,
+        release: &content::PackRelease,
+        installed: Result<content::ImportReport, Error>,
+    ) -> Result<(), Error> {
         let size = release.size;
-        match content::update::download_and_install(&self.core, client, token, &release, &keys)
-            .await
-        {
+        match installed {
             Ok(report) => {
                 tracing::info!(version = %report.version, items = report.items, "content pack updated");
                 sync::meter::record(&self.core.conn(), sync::TrafficKind::Content, 0, size)?;

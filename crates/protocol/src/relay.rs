@@ -19,6 +19,10 @@
 //!   upstream once, in [`CommunityPage`]s the server signs, and served to every laptop. To pull
 //!   them the relay shows a [`RelayGrant`]: a laptop's signed leave for this relay's key to
 //!   read the community feed, with a [`CommunityPull`] the relay signs with that key.
+//! - **Content packs once**: a community page names the latest published pack when the relay
+//!   does not know it yet; the relay fetches its archive once (`POST /v1/relay/pack`, a
+//!   [`PackPull`] under the same grant) and hands it to every laptop. The archive carries the
+//!   Secretariat's signature, which the app checks as it does on a pack from the server.
 //!
 //! Every signed object uses the sync-file envelope ([`crate::sync_file::seal`]), travelling
 //! as base64 (standard alphabet) inside JSON.
@@ -28,6 +32,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::packs::PackRelease;
 use crate::sync::PullResponse;
 
 /// The DNS-SD service type a relay announces on its LAN (multicast DNS), so the app can
@@ -102,6 +107,10 @@ pub struct CommunityPull {
     /// within a second, and a quiet forum costs one exchange per wait, not one per poll.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub wait_secs: u32,
+    /// The content pack version the relay knows of: the page names the latest published one
+    /// only when it is another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_pack: Option<String>,
 }
 
 /// Longest a server holds a community pull while nothing is new.
@@ -111,14 +120,16 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// `POST /v1/relay/community`: a relay's signed request and the grant that allows it.
+/// `POST /v1/relay/community` and `POST /v1/relay/pack`: a relay's signed request and the
+/// grant that allows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommunityPullRequest {
     /// A sealed [`RelayGrant`] (kind 4), signed by a device, base64.
     pub grant: String,
-    /// A sealed [`CommunityPull`] (kind 6), signed by the relay key the grant names, base64.
+    /// A sealed [`CommunityPull`] (kind 6) or [`PackPull`] (kind 7), signed by the relay key
+    /// the grant names, base64.
     pub request: String,
 }
 
@@ -133,6 +144,31 @@ pub struct CommunityPage {
     /// is.
     pub signed_at: i64,
     pub pull: PullResponse,
+    /// The latest published content pack, when it is not the one the relay said it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<PackRelease>,
+}
+
+/// What a relay signs, with its own key, to fetch a content pack's archive once for every
+/// laptop (`POST /v1/relay/pack`, with a grant, as a [`CommunityPullRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackPull {
+    pub protocol: u32,
+    /// A published version, e.g. `2026.12.0`.
+    pub version: String,
+    /// Unix seconds, the relay's clock (see [`CommunityPull::written_at`]).
+    pub written_at: i64,
+}
+
+/// `POST /v1/relay/pack` (to a relay): a laptop fetching the pack the relay holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayPackRequest {
+    pub protocol: u32,
+    /// A sealed [`DeviceCredential`], base64: only a device the server vouches for gets it.
+    pub credential: String,
+    pub version: String,
 }
 
 /// `GET /v1/relay/info`: who the relay is and how its uplink fares.
@@ -199,6 +235,9 @@ pub struct RelaySyncResponse {
     /// More community pages wait at the relay.
     pub community_more: bool,
     pub uplink: UplinkState,
+    /// The latest content pack the relay holds in full (`POST /v1/relay/pack` fetches it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<PackRelease>,
 }
 
 /// A server's refusal of a forwarded push, as the relay heard it.

@@ -66,16 +66,20 @@ pub enum FileKind {
     /// A relay's request for a community page, signed with its own key
     /// ([`crate::relay::CommunityPull`]).
     CommunityPull = 6,
+    /// A relay's request for a content pack's archive, signed with its own key
+    /// ([`crate::relay::PackPull`]).
+    PackPull = 7,
 }
 
 impl FileKind {
-    const ALL: [FileKind; 6] = [
+    const ALL: [FileKind; 7] = [
         FileKind::Changes,
         FileKind::Reply,
         FileKind::Credential,
         FileKind::Grant,
         FileKind::CommunityPage,
         FileKind::CommunityPull,
+        FileKind::PackPull,
     ];
 }
 

@@ -25,3 +25,5 @@ pub use read::{
     list_manual, summaries, summary,
 };
 pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, build_match_expression, search};
+/// A published content pack (from the server, or a workshop relay that holds it).
+pub use stopover_protocol::PackRelease;

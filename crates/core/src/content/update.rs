@@ -215,11 +215,13 @@ pub async fn check_for_pack_update(
             release.version.chars().take(40).collect::<String>()
         )));
     }
+    Ok(is_newer_than_installed(core, &release)?.then_some(release))
+}
+
+/// Whether `release` is newer than the pack in the database (or none is there).
+pub fn is_newer_than_installed(core: &Core, release: &PackRelease) -> Result<bool> {
     let installed = imported_pack(&core.conn())?.map(|(version, _)| version);
-    Ok(match installed {
-        Some(v) if !is_newer_version(&release.version, &v) => None,
-        _ => Some(release),
-    })
+    Ok(installed.is_none_or(|v| is_newer_version(&release.version, &v)))
 }
 
 /// Downloads, verifies and installs `release` (see the module documentation). On any
@@ -228,6 +230,23 @@ pub async fn download_and_install(
     core: &Core,
     client: &SyncClient,
     token: &str,
+    release: &PackRelease,
+    trusted_keys: &[VerifyingKey],
+) -> Result<ImportReport> {
+    let request = || {
+        let url = client.url(&format!("v1/packs/{}/archive", release.version));
+        client.request_url(Method::GET, url).bearer_auth(token)
+    };
+    fetch_and_install(core, client, request, release, trusted_keys).await
+}
+
+/// Checks `release` (from the server or a workshop relay), sends the request `request`
+/// makes for its archive (with `client`, which reads its errors), reads no more than the release's size, and installs what came if
+/// its signature holds.
+pub(crate) async fn fetch_and_install(
+    core: &Core,
+    client: &SyncClient,
+    request: impl FnOnce() -> reqwest::RequestBuilder,
     release: &PackRelease,
     trusted_keys: &[VerifyingKey],
 ) -> Result<ImportReport> {
@@ -244,12 +263,9 @@ pub async fn download_and_install(
     if parse_version(&release.version).is_none() {
         return Err(refused(release, "its version is not dotted numbers"));
     }
-    let url = client.url(&format!("v1/packs/{}/archive", release.version));
     // Enough time for the archive at 32 kbit/s, on top of the usual.
     let timeout = REQUEST_TIMEOUT + Duration::from_secs(release.size / 4096);
-    let mut response = client
-        .request_url(Method::GET, url)
-        .bearer_auth(token)
+    let mut response = request()
         .timeout(timeout)
         .send()
         .await
@@ -263,7 +279,8 @@ pub async fn download_and_install(
             return Err(refused(
                 release,
                 format!(
-                    "the server sent more than the {} bytes of the release",
+                    "{} sent more than the {} bytes of the release",
+                    client.server_url(),
                     release.size
                 ),
             ));

@@ -106,8 +106,8 @@ pub use outbox::{
 };
 pub use pull::{PullSummary, apply_pull};
 pub use relay::{
-    RelayRoundReport, RelayStatus, check_relay, ensure_credential, normalize_relay_url, relay_url,
-    set_relay, sync_through_relay, use_relay,
+    RelayRoundReport, RelayStatus, check_relay, ensure_credential, normalize_relay_url,
+    pack_from_relay, relay_url, set_relay, sync_through_relay, use_relay,
 };
 pub use relay_discovery::{FoundRelay, discover_relays};
 pub use state::{SyncStatus, community_cursor, is_configured, pull_cursor, server_url, status};

@@ -16,6 +16,10 @@
 //!   ([`state::merge_cursors`]), so switching between relay and direct duplicates nothing and
 //!   loses nothing.
 //!
+//! - **Content packs**: a relay fetches the latest pack's archive once and names it in its
+//!   answer; [`pack_from_relay`] fetches it from the relay and installs it only if the
+//!   Secretariat's signature holds, exactly as a pack from the server.
+//!
 //! A relay that serves a reply or a page the server did not sign, or a reply for another
 //! device, is caught ([`ErrorCode::RelayForged`]) and nothing of its answer is applied.
 
@@ -25,15 +29,16 @@ use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use stopover_protocol::relay::{
     self as wire, CREDENTIAL_RENEW_DAYS, CommunityPage, DeviceCredential, GRANT_DAYS, RelayGrant,
-    RelayInfo, RelaySyncRequest, UplinkState,
+    RelayInfo, RelayPackRequest, RelaySyncRequest, UplinkState,
 };
 use stopover_protocol::sync_file::{self, FeedPart, FileKind, SyncFileReply};
-use stopover_protocol::{Change, PROTOCOL_VERSION, is_versioned};
+use stopover_protocol::{Change, PROTOCOL_VERSION, PackRelease, is_versioned};
 
 use super::client::{SyncClient, Transfer};
 use super::file::{self, SERVER_FILE_KEY, device_key};
 use super::state::{self, NOW};
 use super::{meter, outbox, pull};
+use crate::content::{self, ImportReport};
 use crate::{Core, Error, ErrorCode, Result};
 
 /// `sync_state` key: the relay this device syncs through (normalised), when one is set.
@@ -355,6 +360,11 @@ pub struct RelayRoundReport {
     pub bytes_received: u64,
     /// The relay's uplink as it said.
     pub uplink: Option<UplinkState>,
+    /// A content pack the relay holds that is newer than this device's (see
+    /// [`pack_from_relay`]).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub pack: Option<PackRelease>,
 }
 
 /// One round through the relay at `relay_url` (see the module documentation):
@@ -512,6 +522,31 @@ fn check_answer(
     Ok(Checked { reply, pages })
 }
 
+/// Fetches `release` (named in a relay's answer, see [`RelayRoundReport::pack`]) from the
+/// relay at `relay_url` and installs it if the Secretariat's signature on it holds
+/// (`trusted_keys`): a relay can withhold a pack but cannot forge or change one.
+pub async fn pack_from_relay(
+    core: &Core,
+    relay_url: &str,
+    token: &str,
+    release: &PackRelease,
+    trusted_keys: &[VerifyingKey],
+) -> Result<ImportReport> {
+    let pass = read_pass(core, token)?;
+    let client = SyncClient::for_relay(relay_url)?;
+    let body = RelayPackRequest {
+        protocol: PROTOCOL_VERSION,
+        credential: pass.credential,
+        version: release.version.clone(),
+    };
+    let request = || {
+        client
+            .request_url(reqwest::Method::POST, client.url("v1/relay/pack"))
+            .json(&body)
+    };
+    content::update::fetch_and_install(core, &client, request, release, trusted_keys).await
+}
+
 async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayRoundReport> {
     let pass = read_pass(core, token)?;
     let client = SyncClient::for_relay(relay_url)?;
@@ -644,6 +679,10 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
         report.bytes_received,
     )?;
     report.uplink = Some(answer.uplink.clone());
+    report.pack = match answer.pack {
+        Some(release) if content::update::is_newer_than_installed(core, &release)? => Some(release),
+        _ => None,
+    };
 
     if let Some(refused) = &answer.refused {
         // Not signed, so it signs nothing out here: it is shown, and a direct round tells.

@@ -54,6 +54,7 @@ fn routes(state: &AppState) -> Router<AppState> {
     let signed_sync_routes = Router::new()
         .route("/v1/sync/file", post(sync::sync_file))
         .route("/v1/relay/community", post(sync::relay_community))
+        .route("/v1/relay/pack", post(sync::relay_pack))
         .route_layer(from_fn_with_state(
             state.clone(),
             layers::shed_signed_sync_load,
@@ -101,6 +102,18 @@ fn routes(state: &AppState) -> Router<AppState> {
         .fallback(|| async { Error::UnknownPath })
 }
 
+/// gzip or zstd, as the client's Accept-Encoding asks; not for pack archives (gzip already)
+/// nor attachments and sealed files (mostly compressed formats, and large). The relay's too.
+pub(crate) fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new(
+                stopover_protocol::packs::PACK_ARCHIVE_CONTENT_TYPE,
+            ))
+            .and(NotForContentType::const_new("application/octet-stream")),
+    )
+}
+
 /// The layers, outermost first.
 fn with_layers(routes: Router<AppState>, timeouts: Timeouts) -> Router<AppState> {
     routes.layer(
@@ -108,17 +121,7 @@ fn with_layers(routes: Router<AppState>, timeouts: Timeouts) -> Router<AppState>
             .layer(from_fn(layers::server_date))
             .layer(CatchPanicLayer::custom(layers::panic_response))
             .layer(from_fn(layers::log_requests))
-            // gzip or zstd, as the client's Accept-Encoding asks; not for pack archives (gzip
-            // already) nor attachments (mostly compressed formats, and large).
-            .layer(
-                CompressionLayer::new().compress_when(
-                    DefaultPredicate::new()
-                        .and(NotForContentType::const_new(
-                            stopover_protocol::packs::PACK_ARCHIVE_CONTENT_TYPE,
-                        ))
-                        .and(NotForContentType::const_new("application/octet-stream")),
-                ),
-            )
+            .layer(compression())
             .layer(from_fn(layers::json_errors))
             // A whole request (body included) is answered within `request` (408), and a
             // body that pauses longer than `body_idle` is cut: a slow client holds its own

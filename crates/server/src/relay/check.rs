@@ -23,6 +23,22 @@ fn sealed(text: &str, what: &'static str) -> Result<Vec<u8>, RelayError> {
     relay::decode(text).ok_or(RelayError::Invalid(what))
 }
 
+/// The credential a laptop shows, checked with the server's key at `now`.
+pub fn credential(
+    text: &str,
+    server_key: &VerifyingKey,
+    now: i64,
+) -> Result<DeviceCredential, RelayError> {
+    let cred_file = sealed(text, "credential is not base64")?;
+    let cred: DeviceCredential = sync_file::envelope(&cred_file, FileKind::Credential)
+        .and_then(|e| e.open(server_key))
+        .map_err(RelayError::Credential)?;
+    if cred.expires_at <= now {
+        return Err(RelayError::CredentialExpired);
+    }
+    Ok(cred)
+}
+
 /// Checks a laptop's round against the server's key and this relay's key, at `now` (Unix
 /// seconds, the relay's clock).
 pub fn round(
@@ -31,13 +47,7 @@ pub fn round(
     relay_key: &VerifyingKey,
     now: i64,
 ) -> Result<CheckedRound, RelayError> {
-    let cred_file = sealed(&req.credential, "credential is not base64")?;
-    let cred: DeviceCredential = sync_file::envelope(&cred_file, FileKind::Credential)
-        .and_then(|e| e.open(server_key))
-        .map_err(RelayError::Credential)?;
-    if cred.expires_at <= now {
-        return Err(RelayError::CredentialExpired);
-    }
+    let cred = credential(&req.credential, server_key, now)?;
     let device_key = sync_file::parse_key(&cred.device_key)
         .ok_or(RelayError::Invalid("credential names no key"))?;
 

@@ -25,6 +25,8 @@ pub enum RelayError {
     GrantForAnotherRelay,
     #[error("the grant has expired")]
     GrantExpired,
+    #[error("this relay holds no content pack {0}")]
+    NoPack(String),
     #[error("the relay has not reached its server yet, so it cannot check anyone; try again soon")]
     NotReady,
     #[error("the relay failed: {0}")]
@@ -48,6 +50,7 @@ impl RelayError {
             Invalid(_) | Changes(_) | Grant(_) | GrantForAnotherRelay | GrantExpired => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest)
             }
+            NoPack(_) => (StatusCode::NOT_FOUND, ErrorCode::NoPack),
             NotReady => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }

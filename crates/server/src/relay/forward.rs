@@ -1,10 +1,13 @@
-//! The relay's two uplink tasks. Both only ever act on what the server signed: an answer
-//! that does not open with the server's key is not kept, and the request is tried again.
+//! The relay's uplink tasks. Each only ever acts on what the server signed: an answer that
+//! does not open with the server's key (or, for a pack's archive, does not match the
+//! SHA-256 a signed page named) is not kept, and the request is tried again.
 
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+use stopover_protocol::PackRelease;
 use stopover_protocol::relay::{
-    self, CommunityPage, CommunityPull, CommunityPullRequest, MAX_COMMUNITY_WAIT_SECS,
+    self, CommunityPage, CommunityPull, CommunityPullRequest, MAX_COMMUNITY_WAIT_SECS, PackPull,
 };
 use stopover_protocol::sync_file::{self, FileKind, SyncFileReply};
 use stopover_protocol::{MAX_PULL_LIMIT, PROTOCOL_VERSION};
@@ -162,10 +165,7 @@ fn reply_answers(relay: &Relay, reply: &[u8], device: &str) -> Option<Vec<String
 pub async fn community(relay: Relay) {
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let grant = lock(&relay.inner.grant)
-            .clone()
-            .filter(|(_, expires)| *expires > unix_now());
-        let (Some((grant, _)), true) = (grant, ensure_server_key(&relay).await) else {
+        let (Some(grant), true) = (relay.grant(), ensure_server_key(&relay).await) else {
             // No laptop has come by yet (or its grant ended): wait for one.
             let _ = tokio::time::timeout(
                 relay.inner.config.poll,
@@ -174,9 +174,12 @@ pub async fn community(relay: Relay) {
             .await;
             continue;
         };
-        let cursor = match relay.db(|c| store::next_pull(c)).await {
-            Ok(Some(c)) => c,
-            Ok(None) => {
+        let next = relay
+            .db(|c| Ok((store::next_pull(c)?, store::pack(c, store::PACK_NAMED)?)))
+            .await;
+        let (cursor, known_pack) = match next {
+            Ok((Some(c), named)) => (c, named.map(|p| p.version)),
+            Ok((None, _)) => {
                 let _ = tokio::time::timeout(
                     relay.inner.config.poll,
                     relay.inner.community_waiting.notified(),
@@ -196,6 +199,7 @@ pub async fn community(relay: Relay) {
             limit: MAX_PULL_LIMIT,
             written_at: unix_now(),
             wait_secs: MAX_COMMUNITY_WAIT_SECS,
+            known_pack,
         };
         let asked = tokio::time::Instant::now();
         let body = CommunityPullRequest {
@@ -217,6 +221,15 @@ pub async fn community(relay: Relay) {
                 };
                 relay.contact(true).await;
                 backoff = FIRST_BACKOFF;
+                if let Some(pack) = page.pack.clone() {
+                    match relay
+                        .db(move |c| store::set_pack(c, store::PACK_NAMED, &pack))
+                        .await
+                    {
+                        Ok(()) => relay.inner.pack_waiting.notify_one(),
+                        Err(e) => tracing::error!(error = %e, "relay: noting the new pack failed"),
+                    }
+                }
                 let joins_backfill = relay
                     .db(|c| Ok(store::meta(c, store::BACKFILL_FROM)?.is_some()))
                     .await
@@ -233,7 +246,7 @@ pub async fn community(relay: Relay) {
                     }
                 }
                 *lock(&relay.inner.caught_up) = !page.pull.more && !joins_backfill;
-                if page.pull.changes.is_empty() && !joins_backfill {
+                if page.pull.changes.is_empty() && page.pack.is_none() && !joins_backfill {
                     // The server held the answer while nothing was new (a long poll); a server
                     // that does not hold it is asked again no sooner than `poll` after.
                     let rest = relay.inner.config.poll.saturating_sub(asked.elapsed());
@@ -246,10 +259,7 @@ pub async fn community(relay: Relay) {
                 // apart): wait for another laptop's.
                 tracing::info!(%code, %message, "relay: the server refused a community pull");
                 relay.contact(true).await;
-                let mut held = lock(&relay.inner.grant);
-                if held.as_ref().is_some_and(|(g, _)| *g == grant) {
-                    *held = None;
-                }
+                relay.drop_grant(&grant);
             }
             Upstream::Later { why, retry_after } => {
                 tracing::info!(%why, "relay: the server is not reachable for the community feed");
@@ -257,6 +267,113 @@ pub async fn community(relay: Relay) {
                 tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
                 backoff = longer(backoff);
             }
+        }
+    }
+}
+
+/// Fetches the archive of the pack the server named, once for every laptop, and keeps it in
+/// `packs/` beside the relay's database; then waits until the server names another.
+pub async fn packs(relay: Relay) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let wanted =
+            relay
+                .db(|c| {
+                    let kept = store::pack(c, store::PACK_KEPT)?.map(|p| p.version);
+                    Ok(store::pack(c, store::PACK_NAMED)?
+                        .filter(|n| Some(&n.version) != kept.as_ref()))
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "relay: reading the pack state failed");
+                    None
+                });
+        let (Some(release), Some(grant)) = (wanted, relay.grant()) else {
+            let _ =
+                tokio::time::timeout(relay.inner.config.poll, relay.inner.pack_waiting.notified())
+                    .await;
+            continue;
+        };
+        let pull = PackPull {
+            protocol: PROTOCOL_VERSION,
+            version: release.version.clone(),
+            written_at: unix_now(),
+        };
+        let body = CommunityPullRequest {
+            grant: relay::encode(&grant),
+            request: relay::encode(&sync_file::seal(
+                FileKind::PackPull,
+                &relay.inner.key,
+                &pull,
+            )),
+        };
+        match relay.inner.server.pack(&body).await {
+            Upstream::Answered(bytes) if is_archive_of(&bytes, &release) => {
+                relay.contact(true).await;
+                backoff = FIRST_BACKOFF;
+                let dir = relay.packs_dir();
+                let kept = relay
+                    .db(move |c| {
+                        let path = crate::packs::archive_path(&dir, &release.version);
+                        crate::packs::write_atomically(&dir, &path, &bytes).map_err(|e| {
+                            crate::error::Error::Storage(format!("{}: {e}", path.display()))
+                        })?;
+                        store::set_pack(c, store::PACK_KEPT, &release)?;
+                        remove_other_archives(&dir, &path);
+                        Ok(release.version)
+                    })
+                    .await;
+                match kept {
+                    Ok(version) => {
+                        tracing::info!(%version, "relay: content pack kept for the laptops")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "relay: keeping a content pack failed");
+                        tokio::time::sleep(MAX_BACKOFF).await;
+                    }
+                }
+            }
+            Upstream::Answered(_) => {
+                tracing::warn!(version = %release.version, "relay: a pack archive does not match its release; trying again");
+                tokio::time::sleep(backoff).await;
+                backoff = longer(backoff);
+            }
+            Upstream::Refused { code, message } => {
+                tracing::info!(%code, %message, "relay: the server refused a pack fetch");
+                relay.contact(true).await;
+                relay.drop_grant(&grant);
+                let _ = tokio::time::timeout(
+                    relay.inner.config.poll,
+                    relay.inner.pack_waiting.notified(),
+                )
+                .await;
+            }
+            Upstream::Later { why, retry_after } => {
+                tracing::info!(%why, "relay: the server is not reachable for the pack");
+                relay.contact(false).await;
+                tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
+                backoff = longer(backoff);
+            }
+        }
+    }
+}
+
+/// The archive the release names: its size and SHA-256 (the release came in a page the
+/// server signed; the Secretariat's signature on the archive is the laptops' to check).
+fn is_archive_of(bytes: &[u8], release: &PackRelease) -> bool {
+    bytes.len() as u64 == release.size
+        && stopover_protocol::files::hex(&Sha256::digest(bytes)) == release.sha256
+}
+
+/// Only the newest archive is kept; an older one is no use to a laptop.
+fn remove_other_archives(dir: &std::path::Path, keep: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path != keep && path.is_file() {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The relay's HTTP face on the LAN: `GET /v1/relay/info` and `POST /v1/relay/sync`.
+//! The relay's HTTP face on the LAN: `GET /v1/relay/info`, `POST /v1/relay/sync` and
+//! `POST /v1/relay/pack`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,16 +8,18 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use stopover_protocol::packs::PACK_ARCHIVE_CONTENT_TYPE;
 use stopover_protocol::relay::{
-    self, MAX_COMMUNITY_BYTES_PER_ANSWER, RelayInfo, RelayRefusal, RelaySyncRequest,
-    RelaySyncResponse,
+    self, MAX_COMMUNITY_BYTES_PER_ANSWER, RelayInfo, RelayPackRequest, RelayRefusal,
+    RelaySyncRequest, RelaySyncResponse,
 };
 use stopover_protocol::sync_file;
 use stopover_protocol::{ErrorBody, ErrorCode, PROTOCOL_VERSION};
 use tower::ServiceBuilder;
-use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -36,19 +39,22 @@ pub fn router(relay: Relay) -> Router {
     Router::new()
         .route("/v1/relay/info", get(info))
         .route("/v1/relay/sync", post(sync))
+        .route("/v1/relay/pack", post(pack))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
                 Json(ErrorBody {
                     code: ErrorCode::NotFound,
-                    message: "a relay answers /v1/relay/info and /v1/relay/sync only".into(),
+                    message:
+                        "a relay answers /v1/relay/info, /v1/relay/sync and /v1/relay/pack only"
+                            .into(),
                     params: Default::default(),
                 }),
             )
         })
         .layer(
             ServiceBuilder::new()
-                .layer(CompressionLayer::new())
+                .layer(crate::http::compression())
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(120),
@@ -71,6 +77,32 @@ async fn info(State(relay): State<Relay>) -> Result<Json<RelayInfo>, RelayError>
         server_key: relay.server_key().map(|k| sync_file::to_hex(k.as_bytes())),
         uplink: relay.uplink().await?,
     }))
+}
+
+/// The archive of the content pack the relay holds, for a laptop the server vouches for
+/// (its credential, checked offline). The laptop checks the Secretariat's signature on it.
+async fn pack(State(relay): State<Relay>, body: Bytes) -> Result<Response, RelayError> {
+    let req: RelayPackRequest =
+        serde_json::from_slice(&body).map_err(|e| RelayError::BadJson(e.to_string()))?;
+    let server_key = relay.server_key().ok_or(RelayError::NotReady)?;
+    check::credential(&req.credential, &server_key, unix_now())?;
+    let kept = relay.db(|c| store::pack(c, store::PACK_KEPT)).await?;
+    let no_pack = || RelayError::NoPack(req.version.chars().take(40).collect());
+    let release = kept
+        .filter(|r| r.version == req.version)
+        .ok_or_else(no_pack)?;
+    let path = crate::packs::archive_path(&relay.packs_dir(), &release.version);
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| RelayError::Internal(format!("{}: {e}", path.display())))?;
+    Ok((
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static(PACK_ARCHIVE_CONTENT_TYPE),
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// One laptop round: check it offline, hold its push durably, give the forwarder a moment to
@@ -121,12 +153,13 @@ async fn sync(
 
     let device = round.device_id.clone();
     let cursor = req.community_cursor;
-    let (reply, refusal, (pages, more)) = relay
+    let (reply, refusal, (pages, more), pack) = relay
         .db(move |c| {
             Ok((
                 store::reply(c, &device)?,
                 store::refusal(c, &device)?,
                 store::pages_after(c, cursor, MAX_COMMUNITY_BYTES_PER_ANSWER)?,
+                store::pack(c, store::PACK_KEPT)?,
             ))
         })
         .await?;
@@ -148,6 +181,7 @@ async fn sync(
         // More pages here, or the relay has not yet heard how far the server's feed goes.
         community_more: more || !*super::lock(&relay.inner.caught_up),
         uplink: relay.uplink().await?,
+        pack,
     }))
 }
 

@@ -2,9 +2,10 @@
 //! [`stopover_protocol::relay`] for the protocol and why every byte it passes on is signed by
 //! someone else).
 //!
-//! Three tasks share one [`Relay`]: the HTTP face the laptops sync with ([`http`]), the
-//! forwarder that takes held pushes to the server one by one ([`forward::pushes`]), and the
-//! community puller that fetches the shared feed once for everyone ([`forward::community`]).
+//! Four tasks share one [`Relay`]: the HTTP face the laptops sync with ([`http`]), the
+//! forwarder that takes held pushes to the server one by one ([`forward::pushes`]), the
+//! community puller that fetches the shared feed once for everyone ([`forward::community`]),
+//! and the pack fetcher that does the same for content packs ([`forward::packs`]).
 //! The relay's key is made at each start and kept in memory only: a copy of its data folder
 //! lets nobody read the community feed, and laptops ask `/v1/relay/info` for the key each
 //! round.
@@ -73,6 +74,8 @@ struct Inner {
     community_waiting: Notify,
     /// Tells the rounds that wait that a push was answered.
     answered: Notify,
+    /// Wakes the pack fetcher (the server named a new pack).
+    pack_waiting: Notify,
     config: RelayConfig,
 }
 
@@ -119,6 +122,7 @@ impl Relay {
                 pushes_waiting: Notify::new(),
                 community_waiting: Notify::new(),
                 answered: Notify::new(),
+                pack_waiting: Notify::new(),
                 config,
             }),
         })
@@ -132,6 +136,28 @@ impl Relay {
     {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || f(&mut lock(&inner.db))).await?
+    }
+
+    /// Where the archive of the pack the relay holds is kept.
+    fn packs_dir(&self) -> PathBuf {
+        self.inner.config.data.join("packs")
+    }
+
+    /// The newest laptop grant, while it lasts.
+    fn grant(&self) -> Option<Vec<u8>> {
+        lock(&self.inner.grant)
+            .clone()
+            .filter(|(_, expires)| *expires > unix_now())
+            .map(|(grant, _)| grant)
+    }
+
+    /// The server refused `grant` (its device was revoked, the clocks are far apart): it is
+    /// dropped, and the relay waits for another laptop's.
+    fn drop_grant(&self, grant: &[u8]) {
+        let mut held = lock(&self.inner.grant);
+        if held.as_ref().is_some_and(|(g, _)| g == grant) {
+            *held = None;
+        }
     }
 
     fn relay_key(&self) -> VerifyingKey {
@@ -193,5 +219,6 @@ pub async fn run(config: RelayConfig) -> Result<()> {
     tracing::info!(%addr, upstream = %config.upstream, "relay listening");
     tokio::spawn(forward::pushes(relay.clone()));
     tokio::spawn(forward::community(relay.clone()));
+    tokio::spawn(forward::packs(relay.clone()));
     crate::http::serve_router(listener, http::router(relay), Duration::from_secs(30)).await
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
+use stopover_protocol::PackRelease;
 
 use crate::error::{Error, Result};
 
@@ -96,6 +97,20 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// `meta` keys.
 pub const SERVER_KEY: &str = "server_key";
 pub const LAST_CONTACT: &str = "last_contact";
+/// The latest content pack the server named (a release, JSON).
+pub const PACK_NAMED: &str = "pack_named";
+/// The content pack whose archive the relay keeps in `packs/` (a release, JSON).
+pub const PACK_KEPT: &str = "pack_kept";
+
+/// The release kept under `key` ([`PACK_NAMED`] or [`PACK_KEPT`]).
+pub fn pack(conn: &Connection, key: &str) -> Result<Option<PackRelease>> {
+    Ok(meta(conn, key)?.and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+pub fn set_pack(conn: &Connection, key: &str, release: &PackRelease) -> Result<()> {
+    let json = serde_json::to_string(release).map_err(|e| Error::Usage(e.to_string()))?;
+    set_meta(conn, key, &json)
+}
 
 /// Keeps a laptop's push until the server answers it; returns the held push that will carry
 /// it. The laptop resends what it has not heard back about, so the uplink carries each

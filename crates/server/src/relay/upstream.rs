@@ -1,4 +1,4 @@
-//! The relay's side of the uplink: three requests to the e-community server, each answer
+//! The relay's side of the uplink: four requests to the e-community server, each answer
 //! sorted into "answered", "refused for good" and "try again later".
 
 use std::time::Duration;
@@ -84,6 +84,15 @@ impl Server {
         let request = self
             .http
             .post(format!("{}/v1/relay/community", self.base))
+            .json(body);
+        self.send(request).await
+    }
+
+    /// A content pack's archive, exactly the bytes its release's SHA-256 covers.
+    pub async fn pack(&self, body: &CommunityPullRequest) -> Upstream<Vec<u8>> {
+        let request = self
+            .http
+            .post(format!("{}/v1/relay/pack", self.base))
             .json(body);
         self.send(request).await
     }

@@ -4,10 +4,12 @@
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
 use stopover_protocol::PROTOCOL_VERSION;
+use stopover_protocol::PackRelease;
 use stopover_protocol::relay::{
     self, COMMUNITY_PULL_SKEW_SECS, CREDENTIAL_DAYS, CommunityPage, CommunityPull,
-    CommunityPullRequest, CredentialResponse, DeviceCredential, GRANT_DAYS, RelayGrant,
+    CommunityPullRequest, CredentialResponse, DeviceCredential, GRANT_DAYS, PackPull, RelayGrant,
 };
 use stopover_protocol::sync_file::{self, FeedPart, FileKind};
 
@@ -15,6 +17,7 @@ use super::pull as feed;
 use crate::auth::devices;
 use crate::auth::policy::{Action, authorize, sync_scope};
 use crate::error::{Error, Result};
+use crate::packs;
 
 const DAY: i64 = 24 * 3600;
 
@@ -62,22 +65,73 @@ pub fn community_page(
     req: &CommunityPullRequest,
     now: i64,
 ) -> Result<(Vec<u8>, Option<u32>)> {
-    let (grant, pull) = check(conn, req, now)?;
+    let (grant, pull) = check::<CommunityPull>(conn, req, now)?;
     // The community part is the same for everyone: the scope only names who let it be read.
     let scope = sync_scope(&grant.owner.account);
     let limit = feed::effective_limit(Some(pull.limit));
     let page = feed::pull(conn, &scope, pull.cursor, limit, FeedPart::Community)?;
-    let quiet = page.changes.is_empty().then_some(pull.wait_secs);
+    // A pack the relay does not know yet is news too: the page names it at once.
+    let pack = packs::latest(conn)?.filter(|p| pull.known_pack.as_deref() != Some(&p.version));
+    let quiet = (page.changes.is_empty() && pack.is_none()).then_some(pull.wait_secs);
     let page = CommunityPage {
         protocol: PROTOCOL_VERSION,
         from_cursor: pull.cursor,
         signed_at: now,
         pull: page,
+        pack,
     };
     Ok((
         sync_file::seal(FileKind::CommunityPage, server, &page),
         quiet,
     ))
+}
+
+/// Checks a relay's grant and [`PackPull`] (see [`check`]) and answers with the published
+/// release it names (the handler streams its archive).
+pub fn pack_release(
+    conn: &Connection,
+    req: &CommunityPullRequest,
+    now: i64,
+) -> Result<PackRelease> {
+    let (_, pull) = check::<PackPull>(conn, req, now)?;
+    let no_pack = || {
+        Error::NoPack(format!(
+            "no content pack {} has been published",
+            pull.version.chars().take(40).collect::<String>()
+        ))
+    };
+    if stopover_protocol::packs::parse_version(&pull.version).is_none() {
+        return Err(no_pack());
+    }
+    packs::find(conn, &pull.version)?.ok_or_else(no_pack)
+}
+
+/// A request a relay signs with its own key under a laptop's grant.
+pub trait RelayRequest: DeserializeOwned {
+    const KIND: FileKind;
+    fn protocol(&self) -> u32;
+    /// Unix seconds, the relay's clock.
+    fn written_at(&self) -> i64;
+}
+
+impl RelayRequest for CommunityPull {
+    const KIND: FileKind = FileKind::CommunityPull;
+    fn protocol(&self) -> u32 {
+        self.protocol
+    }
+    fn written_at(&self) -> i64 {
+        self.written_at
+    }
+}
+
+impl RelayRequest for PackPull {
+    const KIND: FileKind = FileKind::PackPull;
+    fn protocol(&self) -> u32 {
+        self.protocol
+    }
+    fn written_at(&self) -> i64 {
+        self.written_at
+    }
 }
 
 /// A grant whose checks passed.
@@ -88,16 +142,16 @@ pub struct CheckedGrant {
     pub relay_key: VerifyingKey,
 }
 
-/// Every check of a community pull, each refused with its own code: the grant is a sealed
+/// Every check of a relay's request, each refused with its own code: the grant is a sealed
 /// [`RelayGrant`] signed by the registered file key of a device still signed in, of an
 /// approved account, naming that device; it has not run out and lasts no longer than a
-/// grant may; it names a relay key; the request is a sealed [`CommunityPull`] signed by that
-/// key, written within [`COMMUNITY_PULL_SKEW_SECS`] of `now`.
-pub fn check(
+/// grant may; it names a relay key; the request is a sealed `T` signed by that key, written
+/// within [`COMMUNITY_PULL_SKEW_SECS`] of `now`.
+pub fn check<T: RelayRequest>(
     conn: &Connection,
     req: &CommunityPullRequest,
     now: i64,
-) -> Result<(CheckedGrant, CommunityPull)> {
+) -> Result<(CheckedGrant, T)> {
     let grant_bytes = relay::decode(&req.grant)
         .ok_or_else(|| Error::GrantInvalid("`grant` is not base64".into()))?;
     let envelope = sync_file::envelope(&grant_bytes, FileKind::Grant)
@@ -134,20 +188,20 @@ pub fn check(
 
     let request_bytes = relay::decode(&req.request)
         .ok_or_else(|| Error::RelayRequestInvalid("`request` is not base64".into()))?;
-    let envelope = sync_file::envelope(&request_bytes, FileKind::CommunityPull)
+    let envelope = sync_file::envelope(&request_bytes, T::KIND)
         .map_err(|r| Error::RelayRequestInvalid(r.describe().into()))?;
-    let pull: CommunityPull = envelope.open(&relay_key).map_err(|r| match r {
+    let pull: T = envelope.open(&relay_key).map_err(|r| match r {
         sync_file::FileRefusal::Foreign => Error::RelayRequestInvalid(
             "it is signed by another key than the relay key the grant names".into(),
         ),
         r => Error::RelayRequestInvalid(r.describe().into()),
     })?;
-    if pull.protocol != PROTOCOL_VERSION {
-        return Err(Error::UnsupportedProtocol(pull.protocol.to_string()));
+    if pull.protocol() != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedProtocol(pull.protocol().to_string()));
     }
-    if pull.written_at.abs_diff(now) > COMMUNITY_PULL_SKEW_SECS.unsigned_abs() {
+    if pull.written_at().abs_diff(now) > COMMUNITY_PULL_SKEW_SECS.unsigned_abs() {
         return Err(Error::RelayClockSkew {
-            written_at: pull.written_at,
+            written_at: pull.written_at(),
             server_time: now,
             max_skew: COMMUNITY_PULL_SKEW_SECS,
         });

@@ -30,6 +30,33 @@ fn text() -> impl Strategy<Value = String> {
 /// Widths are summed letter by letter in `wrap` and over the whole line here.
 const SLACK: f32 = 1e-3;
 
+/// For each line, the typed word its first piece belongs to (`None` for a line that starts
+/// inside a word or holds none): a word cut across lines counts whole.
+fn words_starting_lines<'a>(paragraph: &'a str, lines: &[String]) -> Vec<Option<&'a str>> {
+    let mut starts = vec![None; lines.len()];
+    let mut pieces = lines.iter().enumerate().flat_map(|(i, l)| {
+        l.split(' ')
+            .filter(|p| !p.is_empty())
+            .enumerate()
+            .map(move |(n, p)| (i, n == 0, p.len()))
+    });
+    for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+        let mut got = 0;
+        let mut first = true;
+        while got < word.len() {
+            let Some((line, starts_line, len)) = pieces.next() else {
+                return starts;
+            };
+            if starts_line && first {
+                starts[line] = Some(word);
+            }
+            first = false;
+            got += len;
+        }
+    }
+    starts
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -54,6 +81,7 @@ proptest! {
 
         for (paragraph, lines) in &by_paragraph {
             prop_assert!(!lines.is_empty(), "a typed line gives at least one line");
+            let starts = words_starting_lines(paragraph, lines);
             for (i, line) in lines.iter().enumerate() {
                 let w = font.width(line, size);
                 // within the width, unless one character alone is wider than a line
@@ -72,9 +100,9 @@ proptest! {
                 if i > 0 {
                     prop_assert!(!line.starts_with(' '), "line {} {:?} starts with a space", i, line);
                 }
-                // greedy: the next line's first word did not fit at the end of this one
-                if let Some(next) = lines.get(i + 1) {
-                    let first = next.split(' ').next().unwrap_or("");
+                // greedy: the next line's first word did not fit at the end of this one (a
+                // word wider than a line starts a line of its own, then is cut)
+                if let Some(Some(first)) = starts.get(i + 1) {
                     let first_w = font.width(first, size);
                     if first_w <= max {
                         prop_assert!(

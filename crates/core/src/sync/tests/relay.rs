@@ -270,6 +270,7 @@ async fn relay_sync(State(net): State<NetShared>, Json(req): Json<RelaySyncReque
             from_cursor: from,
             signed_at: 1_800_000_000 + pages.len() as i64,
             pull: page,
+            pack: None,
         });
     }
     drop(server);
@@ -294,6 +295,7 @@ async fn relay_sync(State(net): State<NetShared>, Json(req): Json<RelaySyncReque
         community,
         community_more: more,
         uplink: uplink_state(net),
+        pack: None,
     })
     .into_response()
 }

@@ -62,6 +62,12 @@ pub async fn archive(
         .read(move |c| packs::find(c, &wanted))
         .await?
         .ok_or_else(no_pack)?;
+    archive_response(&state, &release).await
+}
+
+/// The archive of `release` as a streamed answer, with its ETag and a year's caching (a
+/// published version never changes). Shared with `POST /v1/relay/pack`.
+pub async fn archive_response(state: &AppState, release: &PackRelease) -> Result<Response> {
     let path = packs::archive_path(&state.storage.packs_dir(), &release.version);
     let file = tokio::fs::File::open(&path)
         .await
@@ -76,7 +82,6 @@ pub async fn archive(
         ETAG,
         HeaderValue::try_from(format!("\"{}\"", release.sha256)).expect("hex is a valid header"),
     );
-    // A published version never changes.
     out.insert(
         CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),

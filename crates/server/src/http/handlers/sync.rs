@@ -349,3 +349,28 @@ pub async fn relay_community(
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
+
+/// The archive of a published content pack for a workshop relay, which hands it to every
+/// laptop on its LAN (each checks the Secretariat's signature on it, as on a pack from here).
+/// The same grant and checks as `POST /v1/relay/community`; the request is a sealed
+/// `PackPull` naming the version.
+#[utoipa::path(post, path = "/v1/relay/pack", tag = "sync", request_body = s::CommunityPullRequest,
+    responses(
+        (status = 200, description = "The archive's bytes", body = Vec<u8>, content_type = "application/gzip"),
+        (status = 400, description = "`bad_json`, `bad_body`, `unsupported_protocol`", body = s::ErrorBody),
+        (status = 401, description = "`token_revoked`: the granting device was signed out; `account_revoked`", body = s::ErrorBody),
+        (status = 403, description = "`grant_invalid`, `grant_expired`, `relay_request_invalid`, `relay_clock_skew` (`server_time`, `max_skew`), `account_pending`", body = s::ErrorBody),
+        (status = 404, description = "`no_pack`: no such version", body = s::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = s::ErrorBody),
+        (status = 500, description = "`internal`", body = s::ErrorBody),
+    ))]
+pub async fn relay_pack(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CommunityPullRequest>,
+) -> Result<Response> {
+    let release = state
+        .db
+        .read(move |conn| community::pack_release(conn, &req, unix_now()))
+        .await?;
+    super::packs::archive_response(&state, &release).await
+}

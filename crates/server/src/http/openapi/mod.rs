@@ -37,6 +37,7 @@ use crate::http::handlers::{accounts, admin, files, health, packs, reports, sess
         sync::server_key,
         sync::credential,
         sync::relay_community,
+        sync::relay_pack,
         admin::list_accounts,
         admin::approve_account,
         admin::revoke_account,

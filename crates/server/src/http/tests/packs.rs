@@ -27,7 +27,11 @@ fn write_pack(dir: &std::path::Path, version: &str) {
 }
 
 /// Publishes a pack of `version` into the test server's data folder.
-fn publish(s: &TestServer, key: &std::path::Path, version: &str) -> crate::Result<PackRelease> {
+pub(super) fn publish(
+    s: &TestServer,
+    key: &std::path::Path,
+    version: &str,
+) -> crate::Result<PackRelease> {
     let pack = tempfile::tempdir().unwrap();
     write_pack(pack.path(), version);
     let mut conn = crate::db::open(s.dir.path()).unwrap();

@@ -8,7 +8,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 use stopover_protocol::relay::{
     self, CREDENTIAL_DAYS, CommunityPage, CommunityPull, CredentialResponse, DeviceCredential,
-    GRANT_DAYS, RelayGrant,
+    GRANT_DAYS, PackPull, RelayGrant,
 };
 use stopover_protocol::sync_file::{
     self, DeviceChanges, FeedPart, FileKind, SyncFileReply, device_file_seed,
@@ -116,6 +116,7 @@ fn waiting_request(relay: &SigningKey, cursor: u64, written_at: i64, wait_secs: 
         limit: 100,
         written_at,
         wait_secs,
+        known_pack: None,
     };
     relay::encode(&sync_file::seal(FileKind::CommunityPull, relay, &pull))
 }
@@ -773,4 +774,116 @@ async fn a_reply_over_http_stops_after_a_few_pages_and_the_next_round_brings_the
         .open(&server)
         .unwrap();
     assert_eq!((second.pull.changes.len(), second.pull.more), (50, false));
+}
+
+fn pack_request(relay: &SigningKey, version: &str, written_at: i64) -> String {
+    let pull = PackPull {
+        protocol: PROTOCOL_VERSION,
+        version: version.into(),
+        written_at,
+    };
+    relay::encode(&sync_file::seal(FileKind::PackPull, relay, &pull))
+}
+
+/// A community page names the latest pack when the relay knows another (or none), and a
+/// granted relay fetches its archive with a `PackPull` signed by its key: exactly the
+/// published bytes, never compressed again.
+#[tokio::test]
+async fn a_granted_relay_learns_of_a_pack_and_fetches_its_archive() {
+    let s = TestServer::new().await;
+    s.user("amina", Role::Nfp, Some("KE")).await;
+    let laptop = device(&s, "amina").await;
+    let relay_key = SigningKey::from_bytes(&[5; 32]);
+    let now = unix_now();
+    let grant = || laptop.grant(&relay_key, now + 3600);
+    let page_naming = |known: Option<&str>| {
+        let pull = CommunityPull {
+            protocol: PROTOCOL_VERSION,
+            cursor: 0,
+            limit: 100,
+            written_at: now,
+            wait_secs: 0,
+            known_pack: known.map(str::to_string),
+        };
+        relay::encode(&sync_file::seal(FileKind::CommunityPull, &relay_key, &pull))
+    };
+    let server = server_key(&s).await;
+    let open = |bytes: &[u8]| -> CommunityPage {
+        sync_file::envelope(bytes, FileKind::CommunityPage)
+            .unwrap()
+            .open(&server)
+            .unwrap()
+    };
+
+    // Nothing published: no pack named, none to fetch.
+    let (status, bytes, _) = community(&s, grant(), page_naming(None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(open(&bytes).pack, None);
+    let got = relay_pack(&s, grant(), pack_request(&relay_key, "2026.12.0", now)).await;
+    error(&got, StatusCode::NOT_FOUND, "no_pack");
+
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("pack.key");
+    crate::packs::keygen(&key_file).unwrap();
+    let release = super::packs::publish(&s, &key_file, "2026.12.0").unwrap();
+
+    let (_, bytes, _) = community(&s, grant(), page_naming(None)).await;
+    assert_eq!(open(&bytes).pack.as_ref(), Some(&release));
+    let (_, bytes, _) = community(&s, grant(), page_naming(Some("2026.11.0"))).await;
+    assert_eq!(open(&bytes).pack.as_ref(), Some(&release));
+    let (_, bytes, _) = community(&s, grant(), page_naming(Some("2026.12.0"))).await;
+    assert_eq!(
+        open(&bytes).pack,
+        None,
+        "a pack the relay knows is not named again"
+    );
+
+    let got = relay_pack(&s, grant(), pack_request(&relay_key, "2026.12.0", now)).await;
+    assert_eq!(got.0, StatusCode::OK);
+    assert!(got.1.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(got.2.len() as u64, release.size);
+    use sha2::Digest;
+    assert_eq!(
+        stopover_protocol::files::hex(&sha2::Sha256::digest(&got.2)),
+        release.sha256
+    );
+
+    // Forged or out of place: refused with their own codes.
+    let other = SigningKey::from_bytes(&[6; 32]);
+    let got = relay_pack(&s, grant(), pack_request(&other, "2026.12.0", now)).await;
+    error(&got, StatusCode::FORBIDDEN, "relay_request_invalid");
+    let got = relay_pack(&s, grant(), relay_request(&relay_key, 0, now)).await;
+    error(&got, StatusCode::FORBIDDEN, "relay_request_invalid");
+    let got = relay_pack(
+        &s,
+        grant(),
+        pack_request(&relay_key, "2026.12.0", now - 3 * 24 * 3600),
+    )
+    .await;
+    error(&got, StatusCode::FORBIDDEN, "relay_clock_skew");
+    let got = relay_pack(&s, grant(), pack_request(&relay_key, "../../etc", now)).await;
+    error(&got, StatusCode::NOT_FOUND, "no_pack");
+    let got = relay_pack(
+        &s,
+        "bm9wZQ==".into(),
+        pack_request(&relay_key, "2026.12.0", now),
+    )
+    .await;
+    error(&got, StatusCode::FORBIDDEN, "grant_invalid");
+}
+
+async fn relay_pack(
+    s: &TestServer,
+    grant: String,
+    request: String,
+) -> (StatusCode, HeaderMap, Vec<u8>, Value) {
+    let body = json!({"grant": grant, "request": request}).to_string();
+    post_bytes(
+        s,
+        "/v1/relay/pack",
+        "application/json",
+        None,
+        body.into_bytes(),
+    )
+    .await
 }
