@@ -8,6 +8,7 @@ pub use fill::fill_required;
 use std::path::Path;
 use std::process::Command;
 
+use crate::copy_dir;
 use crate::server::{Server, ecommunity_binary};
 
 /// Publishes the repository's content pack (with its report forms) on the server, signed
@@ -64,17 +65,4 @@ fn publish_pack_from(server: &Server, dir: &Path) -> String {
         .expect("keygen prints the public key")
         .trim()
         .to_string()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

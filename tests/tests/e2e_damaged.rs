@@ -1,23 +1,11 @@
 //! End to end: what a person sees when the content pack is damaged or the database comes
 //! from a newer Stopover — a clear screen, and their own data intact. Run by `make test`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use stopover_tests::copy_dir;
 
 use fantoccini::Locator;
 use stopover_tests::app::{App, Driver};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn assets() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets")

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use stopover_protocol::PackRelease;
-use stopover_protocol::relay::{
-    self, CommunityPage, CommunityPull, CommunityPullRequest, MAX_COMMUNITY_WAIT_SECS, PackPull,
-};
+use stopover_protocol::relay::{CommunityPage, CommunityPull, MAX_COMMUNITY_WAIT_SECS, PackPull};
 use stopover_protocol::sync_file::{self, FileKind, SyncFileReply};
 use stopover_protocol::{MAX_PULL_LIMIT, PROTOCOL_VERSION};
 
@@ -202,14 +200,7 @@ pub async fn community(relay: Relay) {
             known_pack,
         };
         let asked = tokio::time::Instant::now();
-        let body = CommunityPullRequest {
-            grant: relay::encode(&grant),
-            request: relay::encode(&sync_file::seal(
-                FileKind::CommunityPull,
-                &relay.inner.key,
-                &pull,
-            )),
-        };
+        let body = relay.signed_request(&grant, FileKind::CommunityPull, &pull);
         match relay.inner.server.community(&body).await {
             Upstream::Answered(file) => {
                 let Some(page) = open_page(&relay, &file, cursor) else {
@@ -299,14 +290,7 @@ pub async fn packs(relay: Relay) {
             version: release.version.clone(),
             written_at: unix_now(),
         };
-        let body = CommunityPullRequest {
-            grant: relay::encode(&grant),
-            request: relay::encode(&sync_file::seal(
-                FileKind::PackPull,
-                &relay.inner.key,
-                &pull,
-            )),
-        };
+        let body = relay.signed_request(&grant, FileKind::PackPull, &pull);
         match relay.inner.server.pack(&body).await {
             Upstream::Answered(bytes) if is_archive_of(&bytes, &release) => {
                 relay.contact(true).await;

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::Connection;
-use stopover_protocol::relay::UplinkState;
-use stopover_protocol::sync_file;
+use stopover_protocol::relay::{self, CommunityPullRequest, UplinkState};
+use stopover_protocol::sync_file::{self, FileKind};
 use tokio::sync::Notify;
 
 use crate::db::unix_now;
@@ -157,6 +157,19 @@ impl Relay {
         let mut held = lock(&self.inner.grant);
         if held.as_ref().is_some_and(|(g, _)| g == grant) {
             *held = None;
+        }
+    }
+
+    /// A request to the server under `grant`, sealed with the relay's key as `kind`.
+    fn signed_request<T: serde::Serialize>(
+        &self,
+        grant: &[u8],
+        kind: FileKind,
+        request: &T,
+    ) -> CommunityPullRequest {
+        CommunityPullRequest {
+            grant: relay::encode(grant),
+            request: relay::encode(&sync_file::seal(kind, &self.inner.key, request)),
         }
     }
 
