@@ -211,7 +211,7 @@ mod tests {
     async fn every_documented_operation_is_served() {
         let server = TestServer::new().await;
         let ops = documented_operations();
-        assert_eq!(ops.len(), 26, "{ops:?}");
+        assert_eq!(ops.len(), 27, "{ops:?}");
         for (method, path) in ops {
             let (status, body) = server
                 .send(method.clone(), &path, None, Some(serde_json::json!({})))
