@@ -117,6 +117,9 @@ pub struct SyncService {
     client: Mutex<Option<SyncClient>>,
     /// When the last content pack check succeeded.
     pack_checked: Mutex<Option<std::time::Instant>>,
+    /// A pack version a relay offered whose archive was refused (a changed or damaged copy),
+    /// and when: not fetched from a relay again for [`PACK_CHECK_PERIOD`].
+    relay_pack_refused: Mutex<Option<(String, std::time::Instant)>>,
     /// Held while attachments upload (the background task, or a submission finishing them).
     uploading: tokio::sync::Mutex<()>,
 }
@@ -145,6 +148,7 @@ impl SyncService {
             live: Mutex::new(Live::default()),
             client: Mutex::new(None),
             pack_checked: Mutex::new(None),
+            relay_pack_refused: Mutex::new(None),
             uploading: tokio::sync::Mutex::new(()),
         });
         tauri::async_runtime::spawn(Arc::clone(&service).run_loop());
@@ -485,11 +489,24 @@ impl SyncService {
         token: &str,
         release: &content::PackRelease,
     ) -> Result<(), Error> {
-        if self.pack_waits(release)? {
+        let refused_lately = self
+            .relay_pack_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|(v, at)| *v == release.version && at.elapsed() < PACK_CHECK_PERIOD);
+        if refused_lately || self.pack_waits(release)? {
             return Ok(());
         }
         let keys = content::update::trusted_pack_keys();
         let installed = sync::pack_from_relay(&self.core, relay, token, release, &keys).await;
+        if matches!(installed, Err(Error::PackRefused { .. })) {
+            *self
+                .relay_pack_refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) =
+                Some((release.version.clone(), std::time::Instant::now()));
+        }
         self.content_pack_installed(release, installed)
     }
 
