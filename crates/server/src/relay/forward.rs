@@ -325,7 +325,11 @@ pub async fn packs(relay: Relay) {
             Upstream::Refused { code, message } => {
                 tracing::info!(%code, %message, "relay: the server refused a pack fetch");
                 relay.contact(true).await;
-                relay.drop_grant(&grant);
+                // The grant no longer works; a version the server does not have (`no_pack`)
+                // says nothing about the grant.
+                if code != stopover_protocol::ErrorCode::NoPack.as_str() {
+                    relay.drop_grant(&grant);
+                }
                 let _ = tokio::time::timeout(
                     relay.inner.config.poll,
                     relay.inner.pack_waiting.notified(),

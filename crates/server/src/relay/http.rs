@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
+use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -19,6 +20,7 @@ use stopover_protocol::relay::{
 };
 use stopover_protocol::sync_file;
 use stopover_protocol::{ErrorBody, ErrorCode, PROTOCOL_VERSION};
+use tokio_util::io::ReaderStream;
 use tower::ServiceBuilder;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -92,7 +94,8 @@ async fn pack(State(relay): State<Relay>, body: Bytes) -> Result<Response, Relay
         .filter(|r| r.version == req.version)
         .ok_or_else(no_pack)?;
     let path = crate::packs::archive_path(&relay.packs_dir(), &release.version);
-    let bytes = tokio::fs::read(&path)
+    // Streamed: fifty laptops asking at once do not hold fifty copies in memory.
+    let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| RelayError::Internal(format!("{}: {e}", path.display())))?;
     Ok((
@@ -100,7 +103,7 @@ async fn pack(State(relay): State<Relay>, body: Bytes) -> Result<Response, Relay
             CONTENT_TYPE,
             HeaderValue::from_static(PACK_ARCHIVE_CONTENT_TYPE),
         )],
-        bytes,
+        Body::from_stream(ReaderStream::new(file)),
     )
         .into_response())
 }
