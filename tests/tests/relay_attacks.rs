@@ -83,6 +83,7 @@ fn round(laptop: &Laptop, relay_key: &str, ops: Vec<Operation>) -> RelaySyncRequ
         changes: relay::encode(&sync_file::seal(FileKind::Changes, &laptop.key, &changes)),
         grant: relay::encode(&sync_file::seal(FileKind::Grant, &laptop.key, &grant)),
         community_cursor: 0,
+        pack_version: None,
     }
 }
 

@@ -68,10 +68,46 @@ async fn a_content_pack_crosses_the_uplink_once_and_a_changed_one_is_refused() {
         let built_in = installed(&laptops[0]).expect("the app imports its built-in pack");
         assert_ne!(built_in, NEWER);
 
-        // The Secretariat publishes a new pack while the workshop runs.
+        // The Secretariat publishes a new pack while the workshop runs; one laptop took it
+        // from the server already.
         let key = publish_pack_as(&server, NEWER);
         let trusted = [parse_public_key(&key).unwrap()];
+        let early = Device::sign_in("laptop-0", &server.base_url, &user).await;
+        early.sync().await.unwrap_or_else(|e| panic!("{e}"));
+        let release = content::update::check_for_pack_update(&early.core, &early.client, &early.token())
+            .await
+            .unwrap()
+            .expect("the server has a newer pack");
+        content::update::download_and_install(&early.core, &early.client, &early.token(), &release, &trusted)
+            .await
+            .unwrap();
 
+        // While only laptops that have it come by, the relay learns of it but fetches nothing.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !relay.log().contains("the server names a new content pack") {
+            let report = sync::sync_through_relay(&early.core, &relay.url(), &early.token())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(report.pack, None);
+            assert!(Instant::now() < deadline, "the relay never heard of the pack:\n{}", relay.log());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        for _ in 0..3 {
+            sync::sync_through_relay(&early.core, &relay.url(), &early.token())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let fetches = || {
+            uplink
+                .events()
+                .into_iter()
+                .filter(|e| e.path == "/v1/relay/pack")
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fetches().len(), 0, "no laptop needed the pack: {:?}", fetches());
+
+        // Laptops with the built-in pack need it.
         for device in &laptops[..2] {
             let release = relay_names_a_pack(device, &relay.url()).await;
             assert_eq!(release.version, NEWER);
@@ -88,11 +124,7 @@ async fn a_content_pack_crosses_the_uplink_once_and_a_changed_one_is_refused() {
         }
 
         // The archive crossed the uplink once, for every laptop.
-        let fetched: Vec<_> = uplink
-            .events()
-            .into_iter()
-            .filter(|e| e.path == "/v1/relay/pack")
-            .collect();
+        let fetched = fetches();
         assert_eq!(fetched.len(), 1, "{fetched:?}");
         assert_eq!(fetched[0].upstream_status, Some(200));
         let release = relay_names_a_pack(&laptops[2], &relay.url()).await;

@@ -20,9 +20,10 @@
 //!   them the relay shows a [`RelayGrant`]: a laptop's signed leave for this relay's key to
 //!   read the community feed, with a [`CommunityPull`] the relay signs with that key.
 //! - **Content packs once**: a community page names the latest published pack when the relay
-//!   does not know it yet; the relay fetches its archive once (`POST /v1/relay/pack`, a
-//!   [`PackPull`] under the same grant) and hands it to every laptop. The archive carries the
-//!   Secretariat's signature, which the app checks as it does on a pack from the server.
+//!   does not know it yet; once a laptop's round says it has an older one, the relay fetches
+//!   the archive once (`POST /v1/relay/pack`, a [`PackPull`] under the same grant) and hands
+//!   it to every laptop. The archive carries the Secretariat's signature, which the app
+//!   checks as it does on a pack from the server.
 //!
 //! Every signed object uses the sync-file envelope ([`crate::sync_file::seal`]), travelling
 //! as base64 (standard alphabet) inside JSON.
@@ -216,6 +217,10 @@ pub struct RelaySyncRequest {
     pub grant: String,
     /// Where the laptop's copy of the community feed stands.
     pub community_cursor: u64,
+    /// The content pack version the laptop has: the relay fetches a newer one only once a
+    /// laptop needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_version: Option<String>,
 }
 
 /// The relay's answer to a round.

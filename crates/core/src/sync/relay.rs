@@ -575,12 +575,14 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
             expires_at: now_secs(core) + GRANT_DAYS * DAY_SECS,
         },
     );
+    let pack_version = content::imported_pack(&core.conn())?.map(|(version, _)| version);
     let request = RelaySyncRequest {
         protocol: PROTOCOL_VERSION,
         credential: pass.credential.clone(),
         changes: wire::encode(&changes),
         grant: wire::encode(&grant),
         community_cursor,
+        pack_version,
     };
     let (answer, t) = client
         .relay_sync(&request)

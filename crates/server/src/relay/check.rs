@@ -134,6 +134,7 @@ pub(crate) mod tests {
             changes: encode(&seal(FileKind::Changes, device, &changes)),
             grant: encode(&seal(FileKind::Grant, device, &grant)),
             community_cursor: 0,
+            pack_version: None,
         }
     }
 

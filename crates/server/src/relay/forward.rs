@@ -213,11 +213,14 @@ pub async fn community(relay: Relay) {
                 relay.contact(true).await;
                 backoff = FIRST_BACKOFF;
                 if let Some(pack) = page.pack.clone() {
+                    let version = pack.version.clone();
                     match relay
                         .db(move |c| store::set_pack(c, store::PACK_NAMED, &pack))
                         .await
                     {
-                        Ok(()) => relay.inner.pack_waiting.notify_one(),
+                        Ok(()) => {
+                            tracing::info!(%version, "relay: the server names a new content pack")
+                        }
                         Err(e) => tracing::error!(error = %e, "relay: noting the new pack failed"),
                     }
                 }
@@ -279,6 +282,8 @@ pub async fn packs(relay: Relay) {
                     tracing::error!(error = %e, "relay: reading the pack state failed");
                     None
                 });
+        // Fetched only once a laptop needs it: a pack every laptop has costs no uplink.
+        let wanted = wanted.filter(|_| *lock(&relay.inner.pack_wanted));
         let (Some(release), Some(grant)) = (wanted, relay.grant()) else {
             let _ =
                 tokio::time::timeout(relay.inner.config.poll, relay.inner.pack_waiting.notified())
@@ -309,7 +314,9 @@ pub async fn packs(relay: Relay) {
                     .await;
                 match kept {
                     Ok(version) => {
-                        tracing::info!(%version, "relay: content pack kept for the laptops")
+                        // A later pack is fetched once a laptop needs that one.
+                        *lock(&relay.inner.pack_wanted) = false;
+                        tracing::info!(%version, "relay: content pack kept for the laptops");
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "relay: keeping a content pack failed");

@@ -121,6 +121,7 @@ async fn sync(
     let now = unix_now();
     let round = check::round(&req, &server_key, &relay.relay_key(), now)?;
     relay.offer_grant(round.grant_file.clone(), round.grant_expires);
+    relay.note_laptop_pack(req.pack_version.clone()).await?;
 
     let device = round.device_id.clone();
     let (file, ids) = (round.changes_file, round.op_ids.clone());

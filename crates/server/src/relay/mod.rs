@@ -74,8 +74,11 @@ struct Inner {
     community_waiting: Notify,
     /// Tells the rounds that wait that a push was answered.
     answered: Notify,
-    /// Wakes the pack fetcher (the server named a new pack).
+    /// Wakes the pack fetcher (the server named a new pack, or a laptop needs it).
     pack_waiting: Notify,
+    /// A laptop came by with an older pack than the one the server names: the archive is
+    /// worth the uplink. In memory: after a restart the next such laptop says so again.
+    pack_wanted: Mutex<bool>,
     config: RelayConfig,
 }
 
@@ -123,6 +126,7 @@ impl Relay {
                 community_waiting: Notify::new(),
                 answered: Notify::new(),
                 pack_waiting: Notify::new(),
+                pack_wanted: Mutex::new(false),
                 config,
             }),
         })
@@ -141,6 +145,21 @@ impl Relay {
     /// Where the archive of the pack the relay holds is kept.
     fn packs_dir(&self) -> PathBuf {
         self.inner.config.data.join("packs")
+    }
+
+    /// A laptop has `laptop_pack` (none: the pack built into its app); if the server names a
+    /// newer one, the fetcher is told it is wanted.
+    async fn note_laptop_pack(&self, laptop_pack: Option<String>) -> Result<()> {
+        let named = self.db(|c| store::pack(c, store::PACK_NAMED)).await?;
+        let needed = named.is_some_and(|n| {
+            laptop_pack
+                .as_deref()
+                .is_none_or(|have| stopover_protocol::packs::is_newer_version(&n.version, have))
+        });
+        if needed && !std::mem::replace(&mut *lock(&self.inner.pack_wanted), true) {
+            self.inner.pack_waiting.notify_one();
+        }
+        Ok(())
     }
 
     /// The newest laptop grant, while it lasts.
