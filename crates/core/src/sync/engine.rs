@@ -4,7 +4,7 @@
 use serde::Serialize;
 use stopover_protocol::{MAX_OPS_PER_PUSH, MAX_PULL_LIMIT, PullRequest};
 
-use super::client::SyncClient;
+use super::client::{SyncClient, Transfer};
 use super::{meter, outbox, pull, state};
 use crate::ErrorCode;
 use crate::{Core, Error, Result};
@@ -269,24 +269,10 @@ where
     // device signs sync files with (see super::file), then the server's pass for workshop
     // relays (see super::relay), which vouches only for a registered key. A failure costs
     // nothing but sync files or relay use; each is tried again next round.
-    for step in [Housekeeping::FileKey, Housekeeping::RelayCredential] {
-        let done = match step {
-            Housekeeping::FileKey => super::file::ensure_file_key(core, client, token).await,
-            Housekeeping::RelayCredential => {
-                super::relay::ensure_credential(core, client, token).await
-            }
-        };
-        match done {
-            Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
-                report.bytes_sent += t.bytes_sent;
-                report.bytes_received += t.bytes_received;
-                meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)?;
-            }
-            Ok(_) => {}
-            Err(e @ Error::SignInRequired(_)) => return Err(e),
-            Err(e) => tracing::info!(?step, code = %e.code(), error = %e, "not done this round"),
-        }
-    }
+    let kept = super::file::ensure_file_key(core, client, token).await;
+    count_housekeeping(core, &mut report, "sync-file key", kept)?;
+    let kept = super::relay::ensure_credential(core, client, token).await;
+    count_housekeeping(core, &mut report, "relay pass", kept)?;
 
     progress(
         &report,
@@ -297,11 +283,27 @@ where
     Ok(report)
 }
 
-/// What a direct round keeps up besides the exchange itself.
-#[derive(Debug, Clone, Copy)]
-enum Housekeeping {
-    FileKey,
-    RelayCredential,
+/// Adds what a housekeeping step (`what`) moved to the round's bytes and the meter; a
+/// failure is only logged, except one that needs the person to sign in again.
+fn count_housekeeping(
+    core: &Core,
+    report: &mut SyncReport,
+    what: &str,
+    kept: Result<Transfer>,
+) -> Result<()> {
+    match kept {
+        Ok(t) if t.bytes_sent + t.bytes_received > 0 => {
+            report.bytes_sent += t.bytes_sent;
+            report.bytes_received += t.bytes_received;
+            meter::record_exchange(core, &[], &[], t.bytes_sent, t.bytes_received)
+        }
+        Ok(_) => Ok(()),
+        Err(e @ Error::SignInRequired(_)) => Err(e),
+        Err(e) => {
+            tracing::info!(what, code = %e.code(), error = %e, "not done this round");
+            Ok(())
+        }
+    }
 }
 
 /// Applies one page and its cursor (one transaction) and counts it.

@@ -27,6 +27,7 @@ use std::net::IpAddr;
 
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
+use stopover_protocol::packs::is_newer_version;
 use stopover_protocol::relay::{
     self as wire, CREDENTIAL_RENEW_DAYS, CommunityPage, DeviceCredential, GRANT_DAYS, RelayGrant,
     RelayInfo, RelayPackRequest, RelaySyncRequest, UplinkState,
@@ -582,7 +583,7 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
         changes: wire::encode(&changes),
         grant: wire::encode(&grant),
         community_cursor,
-        pack_version,
+        pack_version: pack_version.clone(),
     };
     let (answer, t) = client
         .relay_sync(&request)
@@ -681,10 +682,11 @@ async fn relay_round(core: &Core, relay_url: &str, token: &str) -> Result<RelayR
         report.bytes_received,
     )?;
     report.uplink = Some(answer.uplink.clone());
-    report.pack = match answer.pack {
-        Some(release) if content::update::is_newer_than_installed(core, &release)? => Some(release),
-        _ => None,
-    };
+    report.pack = answer.pack.clone().filter(|release| {
+        pack_version
+            .as_deref()
+            .is_none_or(|have| is_newer_version(&release.version, have))
+    });
 
     if let Some(refused) = &answer.refused {
         // Not signed, so it signs nothing out here: it is shown, and a direct round tells.

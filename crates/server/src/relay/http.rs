@@ -121,12 +121,11 @@ async fn sync(
     let now = unix_now();
     let round = check::round(&req, &server_key, &relay.relay_key(), now)?;
     relay.offer_grant(round.grant_file.clone(), round.grant_expires);
-    relay.note_laptop_pack(req.pack_version.clone()).await?;
 
     let device = round.device_id.clone();
     let (file, ids) = (round.changes_file, round.op_ids.clone());
     let community_cursor = req.community_cursor;
-    let held = relay
+    let (held, named_pack) = relay
         .db(move |c| {
             store::note_laptop_cursor(c, community_cursor)?;
             // Nothing new to send and a fresh answer at hand: the uplink is spared.
@@ -134,9 +133,10 @@ async fn sync(
             if needed {
                 store::hold(c, &device, &file, &ids, now)?;
             }
-            Ok(needed)
+            Ok((needed, store::pack(c, store::PACK_NAMED)?))
         })
         .await?;
+    relay.note_laptop_pack(named_pack, req.pack_version.as_deref());
     if held {
         relay.inner.pushes_waiting.notify_one();
     }

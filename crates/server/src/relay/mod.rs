@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::Connection;
+use stopover_protocol::PackRelease;
 use stopover_protocol::relay::{self, CommunityPullRequest, UplinkState};
 use stopover_protocol::sync_file::{self, FileKind};
 use tokio::sync::Notify;
@@ -148,18 +149,15 @@ impl Relay {
     }
 
     /// A laptop has `laptop_pack` (none: the pack built into its app); if the server names a
-    /// newer one, the fetcher is told it is wanted.
-    async fn note_laptop_pack(&self, laptop_pack: Option<String>) -> Result<()> {
-        let named = self.db(|c| store::pack(c, store::PACK_NAMED)).await?;
+    /// newer one (`named`), the fetcher is told it is wanted.
+    fn note_laptop_pack(&self, named: Option<PackRelease>, laptop_pack: Option<&str>) {
         let needed = named.is_some_and(|n| {
             laptop_pack
-                .as_deref()
                 .is_none_or(|have| stopover_protocol::packs::is_newer_version(&n.version, have))
         });
         if needed && !std::mem::replace(&mut *lock(&self.inner.pack_wanted), true) {
             self.inner.pack_waiting.notify_one();
         }
-        Ok(())
     }
 
     /// The newest laptop grant, while it lasts.

@@ -110,13 +110,23 @@ fn relay_request(relay: &SigningKey, cursor: u64, written_at: i64) -> String {
 }
 
 fn waiting_request(relay: &SigningKey, cursor: u64, written_at: i64, wait_secs: u32) -> String {
+    community_request(relay, cursor, written_at, wait_secs, None)
+}
+
+fn community_request(
+    relay: &SigningKey,
+    cursor: u64,
+    written_at: i64,
+    wait_secs: u32,
+    known_pack: Option<&str>,
+) -> String {
     let pull = CommunityPull {
         protocol: PROTOCOL_VERSION,
         cursor,
         limit: 100,
         written_at,
         wait_secs,
-        known_pack: None,
+        known_pack: known_pack.map(str::to_string),
     };
     relay::encode(&sync_file::seal(FileKind::CommunityPull, relay, &pull))
 }
@@ -796,17 +806,7 @@ async fn a_granted_relay_learns_of_a_pack_and_fetches_its_archive() {
     let relay_key = SigningKey::from_bytes(&[5; 32]);
     let now = unix_now();
     let grant = || laptop.grant(&relay_key, now + 3600);
-    let page_naming = |known: Option<&str>| {
-        let pull = CommunityPull {
-            protocol: PROTOCOL_VERSION,
-            cursor: 0,
-            limit: 100,
-            written_at: now,
-            wait_secs: 0,
-            known_pack: known.map(str::to_string),
-        };
-        relay::encode(&sync_file::seal(FileKind::CommunityPull, &relay_key, &pull))
-    };
+    let page_naming = |known| community_request(&relay_key, 0, now, 0, known);
     let server = server_key(&s).await;
     let open = |bytes: &[u8]| -> CommunityPage {
         sync_file::envelope(bytes, FileKind::CommunityPage)
