@@ -206,6 +206,15 @@ impl App {
             let png = self.client.screenshot().await.expect("screenshot");
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+            // The whole screen too, as a person sees the window (Xvfb's display).
+            let screen = Path::new(&dir).join(format!("{name}-screen.png"));
+            let taken = std::process::Command::new("import")
+                .args(["-window", "root"])
+                .arg(&screen)
+                .status();
+            if !taken.is_ok_and(|s| s.success()) {
+                eprintln!("import -window root did not take {}", screen.display());
+            }
         }
     }
 

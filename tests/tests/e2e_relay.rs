@@ -150,6 +150,21 @@ async fn through_a_relay_a_tick_waits_at_the_relay_then_reaches_the_server_once(
         "{status}"
     );
 
+    // And in Spanish.
+    app.wait_testid("lang-select")
+        .await
+        .select_by_value("es")
+        .await
+        .unwrap();
+    shows(&app, "relay-status", "Sincronizando a través del relé").await;
+    look_at_relay_section(&app).await;
+    app.screenshot("relay-es").await;
+    app.wait_testid("lang-select")
+        .await
+        .select_by_value("en")
+        .await
+        .unwrap();
+
     // Back to direct sync: nothing sent twice.
     app.click_testid("relay-clear").await;
     shows(&app, "relay-status", "Syncing directly").await;

@@ -182,7 +182,7 @@ export const en = {
   'syncFile.more': 'More changes wait on the server: send a new file, or sync when a connection is available.',
   'syncFile.failed': 'Nothing was changed. {message}',
   'relay.title': 'Workshop relay',
-  'relay.intro': 'At a workshop, the trainer may run a relay on the venue’s network. Through it your changes are kept safely until the server can be reached, and the forum and events come from the relay instead of over the venue’s slow connection. Everything the relay passes on is checked against the server’s signature.',
+  'relay.intro': 'At a workshop, the trainer may run a relay on the venue’s network. Through it your changes are kept safely until the server can be reached, and the forum, events and content updates come from the relay instead of over the venue’s slow connection. Everything the relay passes on is checked against the server’s or the Secretariat’s signature.',
   'relay.address': 'Relay address (the trainer gives it, e.g. 192.168.1.20:8787)',
   'relay.use': 'Sync through this relay',
   'relay.using': 'Checking the relay…',

@@ -181,7 +181,7 @@ export const es: typeof en = {
   'syncFile.more': 'Hay más cambios esperando en el servidor: envíe un nuevo archivo o sincronice cuando haya conexión.',
   'syncFile.failed': 'No se cambió nada. {message}',
   'relay.title': 'Relé del taller',
-  'relay.intro': 'En un taller, el formador puede poner en marcha un relé en la red del lugar. A través de él, sus cambios se guardan de forma segura hasta que se pueda llegar al servidor, y el foro y los eventos llegan desde el relé en lugar de por la conexión lenta del lugar. Todo lo que el relé transmite se comprueba con la firma del servidor.',
+  'relay.intro': 'En un taller, el formador puede poner en marcha un relé en la red del lugar. A través de él, sus cambios se guardan de forma segura hasta que se pueda llegar al servidor, y el foro, los eventos y las actualizaciones del contenido llegan desde el relé en lugar de por la conexión lenta del lugar. Todo lo que el relé transmite se comprueba con la firma del servidor o de la Secretaría.',
   'relay.address': 'Dirección del relé (la da el formador, p. ej. 192.168.1.20:8787)',
   'relay.use': 'Sincronizar a través de este relé',
   'relay.using': 'Comprobando el relé…',

@@ -181,7 +181,7 @@ export const fr: typeof en = {
   'syncFile.more': 'D’autres modifications attendent sur le serveur : envoyez un nouveau fichier, ou synchronisez dès qu’une connexion est disponible.',
   'syncFile.failed': 'Rien n’a été modifié. {message}',
   'relay.title': 'Relais d’atelier',
-  'relay.intro': 'Lors d’un atelier, le formateur peut faire fonctionner un relais sur le réseau du lieu. Par lui, vos modifications sont gardées en sécurité jusqu’à ce que le serveur soit joignable, et le forum et les événements viennent du relais plutôt que de la connexion lente du lieu. Tout ce que le relais transmet est vérifié à l’aide de la signature du serveur.',
+  'relay.intro': 'Lors d’un atelier, le formateur peut faire fonctionner un relais sur le réseau du lieu. Par lui, vos modifications sont gardées en sécurité jusqu’à ce que le serveur soit joignable, et le forum, les événements et les mises à jour du contenu viennent du relais plutôt que de la connexion lente du lieu. Tout ce que le relais transmet est vérifié à l’aide de la signature du serveur ou du Secrétariat.',
   'relay.address': 'Adresse du relais (donnée par le formateur, p. ex. 192.168.1.20:8787)',
   'relay.use': 'Synchroniser par ce relais',
   'relay.using': 'Vérification du relais…',
